@@ -1,0 +1,101 @@
+/**
+ * The route table: every API operation, the service it belongs to, the handler file that serves it
+ * (`lambdas/handlers/<handler>.ts`) and the data it may touch. CDK builds one function per entry with exactly these
+ * grants; the local runtime loads the same handler files. Plain data: no imports of handlers.
+ */
+import type { ServiceName } from './errors';
+
+export type Access = 'read' | 'write';
+
+export interface Grants {
+  readonly resources?: Access;
+  readonly events?: Access;
+  readonly records?: Access;
+  readonly bucket?: Access;
+  /** Starts the dataset import function asynchronously. */
+  readonly invokeImport?: boolean;
+}
+
+export interface Route {
+  readonly operation: string;
+  readonly service: ServiceName;
+  /** Kebab-case handler file name, without extension. */
+  readonly handler: string;
+  /** REST path for runtime and events operations; control-plane operations all arrive at `POST /`. */
+  readonly path?: string;
+  readonly grants: Grants;
+}
+
+const R: Grants = { resources: 'read' };
+const W: Grants = { resources: 'write' };
+
+export const ROUTES: readonly Route[] = [
+  { operation: 'CreateDatasetGroup', service: 'control', handler: 'create-dataset-group', grants: W },
+  { operation: 'DescribeDatasetGroup', service: 'control', handler: 'describe-dataset-group', grants: R },
+  { operation: 'ListDatasetGroups', service: 'control', handler: 'list-dataset-groups', grants: R },
+  { operation: 'DeleteDatasetGroup', service: 'control', handler: 'delete-dataset-group', grants: W },
+  { operation: 'CreateSchema', service: 'control', handler: 'create-schema', grants: W },
+  { operation: 'DescribeSchema', service: 'control', handler: 'describe-schema', grants: R },
+  { operation: 'ListSchemas', service: 'control', handler: 'list-schemas', grants: R },
+  { operation: 'DeleteSchema', service: 'control', handler: 'delete-schema', grants: W },
+  { operation: 'CreateDataset', service: 'control', handler: 'create-dataset', grants: W },
+  { operation: 'DescribeDataset', service: 'control', handler: 'describe-dataset', grants: R },
+  { operation: 'ListDatasets', service: 'control', handler: 'list-datasets', grants: R },
+  { operation: 'UpdateDataset', service: 'control', handler: 'update-dataset', grants: W },
+  { operation: 'DeleteDataset', service: 'control', handler: 'delete-dataset', grants: W },
+  {
+    operation: 'CreateDatasetImportJob',
+    service: 'control',
+    handler: 'create-dataset-import-job',
+    grants: { resources: 'write', invokeImport: true },
+  },
+  { operation: 'DescribeDatasetImportJob', service: 'control', handler: 'describe-dataset-import-job', grants: R },
+  { operation: 'ListDatasetImportJobs', service: 'control', handler: 'list-dataset-import-jobs', grants: R },
+  { operation: 'CreateEventTracker', service: 'control', handler: 'create-event-tracker', grants: W },
+  { operation: 'DescribeEventTracker', service: 'control', handler: 'describe-event-tracker', grants: R },
+  { operation: 'ListEventTrackers', service: 'control', handler: 'list-event-trackers', grants: R },
+  { operation: 'DeleteEventTracker', service: 'control', handler: 'delete-event-tracker', grants: W },
+  { operation: 'TagResource', service: 'control', handler: 'tag-resource', grants: W },
+  { operation: 'UntagResource', service: 'control', handler: 'untag-resource', grants: W },
+  { operation: 'ListTagsForResource', service: 'control', handler: 'list-tags-for-resource', grants: R },
+  {
+    operation: 'PutEvents',
+    service: 'events',
+    handler: 'put-events',
+    path: '/events',
+    grants: { resources: 'read', events: 'write' },
+  },
+  {
+    operation: 'PutItems',
+    service: 'events',
+    handler: 'put-items',
+    path: '/items',
+    grants: { resources: 'read', records: 'write' },
+  },
+  {
+    operation: 'PutUsers',
+    service: 'events',
+    handler: 'put-users',
+    path: '/users',
+    grants: { resources: 'read', records: 'write' },
+  },
+];
+
+/** Functions that are not API operations: the control-plane router and asynchronous workers. */
+export interface WorkerDef {
+  readonly name: string;
+  readonly handler: string;
+  readonly grants: Grants;
+}
+
+export const WORKERS: readonly WorkerDef[] = [
+  {
+    name: 'DatasetImport',
+    handler: 'dataset-import-worker',
+    grants: { resources: 'write', bucket: 'write' },
+  },
+];
+
+export function findRoute(operation: string, service: ServiceName): Route | undefined {
+  return ROUTES.find((r) => r.operation === operation && r.service === service);
+}

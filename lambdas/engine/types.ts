@@ -1,0 +1,51 @@
+/**
+ * Data shapes shared by the engine, its metrics, the baselines and the services that feed it.
+ * Timestamps are epoch seconds, as in Personalize's datasets.
+ */
+
+export interface Interaction {
+  readonly userId: string;
+  readonly itemId: string;
+  readonly timestamp: number;
+  readonly eventType?: string;
+  readonly eventValue?: number;
+  /** Items shown to the user when this interaction happened (explicit or expanded from a recommendationId). */
+  readonly impression?: readonly string[];
+}
+
+export interface ItemMeta {
+  readonly itemId: string;
+  readonly creationTimestamp?: number;
+  /** Categorical columns; multi-valued fields already split on `|`. */
+  readonly categorical?: Readonly<Record<string, readonly string[]>>;
+  readonly numeric?: Readonly<Record<string, number>>;
+  /** The one textual field, if the schema has one. */
+  readonly text?: string;
+}
+
+export interface UserMeta {
+  readonly userId: string;
+  readonly categorical?: Readonly<Record<string, readonly string[]>>;
+  readonly numeric?: Readonly<Record<string, number>>;
+}
+
+export interface ScoredItem {
+  readonly itemId: string;
+  readonly score: number;
+}
+
+export interface RecommendRequest {
+  /** The user's item ids, oldest first; may include events newer than the model and unknown items. */
+  readonly history: readonly string[];
+  /** 1–500. */
+  readonly numResults: number;
+  /** Item ids never to return. */
+  readonly exclude?: ReadonlySet<string>;
+  /** Also exclude every item in `history`. @default false */
+  readonly excludeHistory?: boolean;
+}
+
+/** Anything that ranks items for a history: the engine's model and every benchmark baseline. */
+export interface Recommender {
+  recommend(request: RecommendRequest): ScoredItem[];
+}

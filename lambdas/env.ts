@@ -1,0 +1,45 @@
+/**
+ * The one environment-variable contract shared by the CDK app (`lib/`), the Lambda handlers and the local runtime.
+ * CDK sets these on each function through the house function construct's `bind*` methods; the local runtime sets
+ * them on `process.env` before it loads any handler.
+ */
+export const ENV = {
+  /** DynamoDB table holding every control-plane resource (see `store/tables.ts`). */
+  RESOURCES_TABLE: 'OP_RESOURCES_TABLE',
+  /** DynamoDB table holding interaction events recorded with PutEvents. */
+  EVENTS_TABLE: 'OP_EVENTS_TABLE',
+  /** DynamoDB table holding items and users recorded with PutItems / PutUsers. */
+  RECORDS_TABLE: 'OP_RECORDS_TABLE',
+  /** S3 bucket for imported dataset data and model artifacts. */
+  DATA_BUCKET: 'OP_DATA_BUCKET',
+  /** Account id used in ARNs. */
+  ACCOUNT_ID: 'OP_ACCOUNT_ID',
+  /** Region used in ARNs (Lambda sets AWS_REGION; the local runtime sets it too). */
+  REGION: 'AWS_REGION',
+  /** Secrets Manager secret (ARN) holding `{"accessKeyId","secretAccessKey"}` accepted for SigV4 (AWS only). */
+  CREDENTIALS_SECRET_ARN: 'OP_CREDENTIALS_SECRET_ARN',
+  /** Access key pair accepted for SigV4 when no secret ARN is set (local runtime). */
+  ACCESS_KEY_ID: 'OPEN_PERSONALIZE_ACCESS_KEY_ID',
+  SECRET_ACCESS_KEY: 'OPEN_PERSONALIZE_SECRET_ACCESS_KEY',
+  /** Router only: JSON object mapping control-plane operation name to the Lambda function name that serves it. */
+  OPERATION_FUNCTIONS: 'OP_OPERATION_FUNCTIONS',
+  /** Name of the function that runs dataset import jobs asynchronously. */
+  IMPORT_FUNCTION: 'OP_IMPORT_FUNCTION',
+} as const;
+
+export type EnvKey = (typeof ENV)[keyof typeof ENV];
+
+/** Reads a required variable; throws at cold start naming the missing key. */
+export function requireEnv(key: EnvKey): string {
+  const value = process.env[key];
+  if (value === undefined || value === '') {
+    throw new Error(`Missing required environment variable ${key}`);
+  }
+  return value;
+}
+
+/** Reads an optional variable; empty counts as unset. */
+export function optionalEnv(key: EnvKey): string | undefined {
+  const value = process.env[key];
+  return value === undefined || value === '' ? undefined : value;
+}
