@@ -49,7 +49,12 @@ export const ROUTES: readonly Route[] = [
     handler: 'create-dataset-import-job',
     grants: { resources: 'write', invokeImport: true },
   },
-  { operation: 'DescribeDatasetImportJob', service: 'control', handler: 'describe-dataset-import-job', grants: R },
+  {
+    operation: 'DescribeDatasetImportJob',
+    service: 'control',
+    handler: 'describe-dataset-import-job',
+    grants: R,
+  },
   { operation: 'ListDatasetImportJobs', service: 'control', handler: 'list-dataset-import-jobs', grants: R },
   { operation: 'CreateEventTracker', service: 'control', handler: 'create-event-tracker', grants: W },
   { operation: 'DescribeEventTracker', service: 'control', handler: 'describe-event-tracker', grants: R },
