@@ -1,0 +1,82 @@
+/**
+ * Composition root for the services: configuration and clients, built lazily once per process from the environment
+ * (`serviceContext()`), or assembled explicitly by tests and the local runtime (`createServiceContext()`).
+ * Every member that needs an environment key reads it on first use, so a function whose route grants no bucket
+ * (for example) never fails for lack of the bucket name.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { documentClient, s3Client } from '../clients';
+import { ENV, requireEnv } from '../env';
+import { ResourceStore } from '../store/resources';
+
+export interface ServiceContext {
+  /** Account id used in ARNs. */
+  readonly accountId: string;
+  /** Region used in ARNs. */
+  readonly region: string;
+  readonly ddb: DynamoDBDocumentClient;
+  readonly resourcesTable: string;
+  readonly eventsTable: string;
+  readonly recordsTable: string;
+  /** The Resources table; see `store/resources.ts`. */
+  readonly resources: ResourceStore;
+  readonly s3: S3Client;
+  readonly dataBucket: string;
+  /** The clock; injectable so tests can order resources deterministically. */
+  readonly now: () => Date;
+}
+
+/** Explicit values for {@link createServiceContext}; anything omitted falls back to the environment / default clients. */
+export type ServiceContextOverrides = Partial<Omit<ServiceContext, 'resources'>>;
+
+/**
+ * Builds a context whose members resolve on first read: overrides first, else the environment and the process-wide
+ * clients from `clients.ts`.
+ */
+export function createServiceContext(overrides: ServiceContextOverrides = {}): ServiceContext {
+  const cache = new Map<string, unknown>();
+  const lazy = <T>(key: string, make: () => T): T => {
+    if (!cache.has(key)) cache.set(key, make());
+    return cache.get(key) as T;
+  };
+  const ctx: ServiceContext = {
+    get accountId() {
+      return lazy('accountId', () => overrides.accountId ?? requireEnv(ENV.ACCOUNT_ID));
+    },
+    get region() {
+      return lazy('region', () => overrides.region ?? requireEnv(ENV.REGION));
+    },
+    get ddb() {
+      return lazy('ddb', () => overrides.ddb ?? documentClient());
+    },
+    get resourcesTable() {
+      return lazy('resourcesTable', () => overrides.resourcesTable ?? requireEnv(ENV.RESOURCES_TABLE));
+    },
+    get eventsTable() {
+      return lazy('eventsTable', () => overrides.eventsTable ?? requireEnv(ENV.EVENTS_TABLE));
+    },
+    get recordsTable() {
+      return lazy('recordsTable', () => overrides.recordsTable ?? requireEnv(ENV.RECORDS_TABLE));
+    },
+    get resources() {
+      return lazy('resources', () => new ResourceStore(ctx.ddb, ctx.resourcesTable));
+    },
+    get s3() {
+      return lazy('s3', () => overrides.s3 ?? s3Client());
+    },
+    get dataBucket() {
+      return lazy('dataBucket', () => overrides.dataBucket ?? requireEnv(ENV.DATA_BUCKET));
+    },
+    now: overrides.now ?? (() => new Date()),
+  };
+  return ctx;
+}
+
+let processContext: ServiceContext | undefined;
+
+/** The process-wide context built from the environment; handlers pass it to their service function. */
+export function serviceContext(): ServiceContext {
+  processContext ??= createServiceContext();
+  return processContext;
+}
