@@ -1,0 +1,206 @@
+/**
+ * Offline accuracy metrics: Amazon Personalize's solution-version metrics (spec §6.2) and the standard leave-last-out
+ * NDCG@K / HR@K used by the sequential-recommendation literature. Pure functions; ranks are 1-based.
+ */
+import type { Recommender } from './types';
+
+/** The metric map GetSolutionMetrics returns for User-Personalization, with Personalize's exact key names. */
+export interface PersonalizeMetrics {
+  coverage: number;
+  mean_reciprocal_rank_at_25: number;
+  normalized_discounted_cumulative_gain_at_5: number;
+  normalized_discounted_cumulative_gain_at_10: number;
+  normalized_discounted_cumulative_gain_at_25: number;
+  precision_at_5: number;
+  precision_at_10: number;
+  precision_at_25: number;
+}
+
+/** One held-out user: the model sees `history` (oldest first) and is judged against `truth`. */
+export interface TestCase {
+  readonly userId: string;
+  readonly history: readonly string[];
+  readonly truth: readonly string[];
+}
+
+/** Personalize's deepest cut-off: MRR, NDCG and coverage all look at the top 25. */
+export const METRIC_DEPTH = 25;
+
+/**
+ * Personalize's NDCG@K for one user.
+ *
+ *   DCG@K  = Σ_{relevant r in top K} 1 / log(1 + rank(r))
+ *   IDCG@K = Σ_{i=1..min(|relevant|, K)} 1 / log(1 + i)
+ *
+ * The log base cancels. Duplicated recommendations count once (the first occurrence).
+ */
+export function ndcgAtK(ranked: readonly string[], relevant: ReadonlySet<string>, k: number): number {
+  const ideal = Math.min(relevant.size, k);
+  if (ideal === 0) return 0;
+  let dcg = 0;
+  const seen = new Set<string>();
+  const depth = Math.min(k, ranked.length);
+  for (let i = 0; i < depth; i++) {
+    const item = ranked[i] as string;
+    if (relevant.has(item) && !seen.has(item)) {
+      seen.add(item);
+      dcg += 1 / Math.log(2 + i);
+    }
+  }
+  let idcg = 0;
+  for (let i = 0; i < ideal; i++) idcg += 1 / Math.log(2 + i);
+  return dcg / idcg;
+}
+
+/** Reciprocal rank of the best-ranked relevant item within the top K, 0 if none is there. */
+export function reciprocalRankAtK(
+  ranked: readonly string[],
+  relevant: ReadonlySet<string>,
+  k: number,
+): number {
+  const depth = Math.min(k, ranked.length);
+  for (let i = 0; i < depth; i++) {
+    if (relevant.has(ranked[i] as string)) return 1 / (i + 1);
+  }
+  return 0;
+}
+
+/** (# distinct relevant items in the top K) ÷ K — a short list is still divided by K, as Personalize does. */
+export function precisionAtK(ranked: readonly string[], relevant: ReadonlySet<string>, k: number): number {
+  const hits = new Set<string>();
+  const depth = Math.min(k, ranked.length);
+  for (let i = 0; i < depth; i++) {
+    const item = ranked[i] as string;
+    if (relevant.has(item)) hits.add(item);
+  }
+  return hits.size / k;
+}
+
+/** Personalize's coverage: distinct recommended items ÷ distinct items in the Interactions + Items datasets. */
+export function coverage(recommended: ReadonlySet<string>, catalogSize: number): number {
+  return catalogSize > 0 ? recommended.size / catalogSize : 0;
+}
+
+export interface EvaluateOptions {
+  /** Distinct items in the Interactions and Items datasets together (the coverage denominator). */
+  readonly catalogSize: number;
+  /**
+   * Ask the recommender to leave out the test user's input items. Personalize's metrics do not filter, so repeat
+   * consumption counts as a hit. @default false
+   */
+  readonly excludeHistory?: boolean;
+}
+
+/**
+ * Runs every test case through the recommender (top 25) and averages the per-user metrics over the test users,
+ * as GetSolutionMetrics reports them.
+ */
+export function evaluate(
+  recommender: Recommender,
+  testCases: readonly TestCase[],
+  options: EvaluateOptions,
+): PersonalizeMetrics {
+  const sums = { mrr: 0, n5: 0, n10: 0, n25: 0, p5: 0, p10: 0, p25: 0 };
+  const recommended = new Set<string>();
+  for (const testCase of testCases) {
+    const ranked = recommender
+      .recommend({
+        history: testCase.history,
+        numResults: METRIC_DEPTH,
+        excludeHistory: options.excludeHistory ?? false,
+      })
+      .map((s) => s.itemId);
+    for (const item of ranked.slice(0, METRIC_DEPTH)) recommended.add(item);
+    const relevant = new Set(testCase.truth);
+    sums.mrr += reciprocalRankAtK(ranked, relevant, 25);
+    sums.n5 += ndcgAtK(ranked, relevant, 5);
+    sums.n10 += ndcgAtK(ranked, relevant, 10);
+    sums.n25 += ndcgAtK(ranked, relevant, 25);
+    sums.p5 += precisionAtK(ranked, relevant, 5);
+    sums.p10 += precisionAtK(ranked, relevant, 10);
+    sums.p25 += precisionAtK(ranked, relevant, 25);
+  }
+  const n = testCases.length;
+  const mean = (x: number): number => (n > 0 ? x / n : 0);
+  return {
+    coverage: coverage(recommended, options.catalogSize),
+    mean_reciprocal_rank_at_25: mean(sums.mrr),
+    normalized_discounted_cumulative_gain_at_5: mean(sums.n5),
+    normalized_discounted_cumulative_gain_at_10: mean(sums.n10),
+    normalized_discounted_cumulative_gain_at_25: mean(sums.n25),
+    precision_at_5: mean(sums.p5),
+    precision_at_10: mean(sums.p10),
+    precision_at_25: mean(sums.p25),
+  };
+}
+
+/** Averages metric maps key by key (e.g. over split seeds). */
+export function averageMetrics(runs: readonly PersonalizeMetrics[]): PersonalizeMetrics {
+  const keys = Object.keys(runs[0] ?? {}) as (keyof PersonalizeMetrics)[];
+  const out = {} as PersonalizeMetrics;
+  for (const key of keys) {
+    let sum = 0;
+    for (const run of runs) sum += run[key];
+    out[key] = sum / runs.length;
+  }
+  return out;
+}
+
+/** One leave-last-out case: the whole sequence but its last item is the input, the last item is the target. */
+export interface NextItemCase {
+  readonly userId: string;
+  readonly history: readonly string[];
+  readonly target: string;
+}
+
+/** Standard single-target NDCG@K: 1 / log2(1 + rank) when the target is in the top K, else 0. */
+export function nextItemNdcgAtK(ranked: readonly string[], target: string, k: number): number {
+  const depth = Math.min(k, ranked.length);
+  for (let i = 0; i < depth; i++) {
+    if (ranked[i] === target) return 1 / Math.log2(2 + i);
+  }
+  return 0;
+}
+
+/** Standard HR@K: 1 when the target is in the top K, else 0. */
+export function hitAtK(ranked: readonly string[], target: string, k: number): number {
+  const depth = Math.min(k, ranked.length);
+  for (let i = 0; i < depth; i++) {
+    if (ranked[i] === target) return 1;
+  }
+  return 0;
+}
+
+export interface NextItemMetrics {
+  readonly ndcg_at_10: number;
+  readonly hit_rate_at_10: number;
+  readonly users: number;
+}
+
+/**
+ * Leave-last-out protocol: rank the full catalog minus the user's input items (`excludeHistory`), score the held-out
+ * last item, average over all users.
+ */
+export function evaluateNextItem(recommender: Recommender, cases: readonly NextItemCase[]): NextItemMetrics {
+  let ndcg = 0;
+  let hits = 0;
+  for (const c of cases) {
+    const ranked = recommender
+      .recommend({ history: c.history, numResults: 10, excludeHistory: true })
+      .map((s) => s.itemId);
+    ndcg += nextItemNdcgAtK(ranked, c.target, 10);
+    hits += hitAtK(ranked, c.target, 10);
+  }
+  const n = cases.length;
+  return { ndcg_at_10: n > 0 ? ndcg / n : 0, hit_rate_at_10: n > 0 ? hits / n : 0, users: n };
+}
+
+/** Builds leave-last-out cases from per-user sequences (oldest first); users with fewer than 2 items are skipped. */
+export function leaveLastOut(sequences: ReadonlyMap<string, readonly string[]>): NextItemCase[] {
+  const cases: NextItemCase[] = [];
+  for (const [userId, seq] of sequences) {
+    if (seq.length < 2) continue;
+    cases.push({ userId, history: seq.slice(0, -1), target: seq[seq.length - 1] as string });
+  }
+  return cases;
+}
