@@ -1,0 +1,186 @@
+/**
+ * The embedded runtime behind `npm start` and the integration tests: DynamoDB and S3 emulators, a local Lambda
+ * Invoke API and a local API Gateway over the same handler modules the deployed functions run, all in this process.
+ *
+ * Handlers read their configuration from `process.env` (the contract in `lambdas/env.ts`), so the runtime sets it
+ * before the first handler is loaded. SDK clients are built once per module registry (`lambdas/clients.ts`) and
+ * keep the endpoints they saw first: start one runtime per process (or per jest module registry) at a time.
+ */
+import { resolve } from 'node:path';
+import { ROUTES, WORKERS } from '../lambdas/api/routes';
+import { ENV } from '../lambdas/env';
+import { DATA_BUCKET, TABLES } from '../lambdas/store/tables';
+import { createApiServer } from './api-gateway';
+import { type Emulators, S3_CREDENTIALS, startEmulators } from './emulators';
+import { FunctionRegistry, type HandlerLoader, requireHandler } from './functions';
+import { close, listen } from './http-util';
+import { createLambdaServer } from './lambda-api';
+
+export interface Credentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/** Port of the API when neither `--port` nor `OPEN_PERSONALIZE_PORT` is given. */
+export const DEFAULT_PORT = 8080;
+export const DEFAULT_REGION = 'us-east-1';
+/** The account id in every local ARN (override with `OP_ACCOUNT_ID`). */
+export const DEFAULT_ACCOUNT_ID = '000000000000';
+/** The key pair the API accepts when `OPEN_PERSONALIZE_ACCESS_KEY_ID` / `_SECRET_ACCESS_KEY` are not set. */
+export const DEFAULT_API_CREDENTIALS: Credentials = {
+  accessKeyId: 'OPENPERSONALIZELOCAL',
+  secretAccessKey: 'open-personalize-local-secret',
+};
+/** The data bucket inside the embedded S3 (users create their own buckets beside it for uploads). */
+export const LOCAL_DATA_BUCKET = 'open-personalize-data';
+export const DEFAULT_DATA_DIR = '.data';
+
+const HOST = '127.0.0.1';
+const IMPORT_WORKER_HANDLER = 'dataset-import-worker';
+
+export interface RuntimeOptions {
+  /** API port; 0 = ephemeral. @default `OPEN_PERSONALIZE_PORT` or 8080 */
+  readonly port?: number;
+  /** Embedded S3 port; 0 = ephemeral. @default port + 1, or ephemeral when port is 0 */
+  readonly s3Port?: number;
+  /** Directory to persist data in; `undefined` keeps everything in memory. */
+  readonly dataDir?: string;
+  /** @default `AWS_REGION` or us-east-1 */
+  readonly region?: string;
+  /** @default `OP_ACCOUNT_ID` or 000000000000 */
+  readonly accountId?: string;
+  /** Key pair clients must sign with. @default the `OPEN_PERSONALIZE_*` variables or DEFAULT_API_CREDENTIALS */
+  readonly apiCredentials?: Credentials;
+  /** Replaces loading `lambdas/handlers/<file>.ts`; for tests of the runtime itself. */
+  readonly loadHandler?: HandlerLoader;
+}
+
+export interface Runtime {
+  /** Base URL of the API (control plane, runtime and events alike). */
+  readonly endpoint: string;
+  /** Base URL of the embedded S3, for uploading import data (path-style addressing). */
+  readonly s3Endpoint: string;
+  readonly apiCredentials: Credentials;
+  readonly s3Credentials: Credentials;
+  readonly region: string;
+  readonly accountId: string;
+  /** Bucket the runtime keeps its own data in. */
+  readonly dataBucket: string;
+  /** Resolves when no asynchronous work (imports, later training) is running. */
+  idle(): Promise<void>;
+  /** Stops accepting requests, waits for in-flight work, then closes the servers and emulators. */
+  stop(): Promise<void>;
+}
+
+/** Something that runs beside the API and must be drained on shutdown (Lambda events now; workflows, timer later). */
+interface Background {
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function envValue(key: string): string | undefined {
+  const value = process.env[key];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function portFromEnv(): number {
+  const raw = envValue('OPEN_PERSONALIZE_PORT');
+  return raw === undefined ? DEFAULT_PORT : parsePort(raw, 'OPEN_PERSONALIZE_PORT');
+}
+
+export function parsePort(raw: string, what: string): number {
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`${what} must be a port number: ${raw}`);
+  return port;
+}
+
+export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  const port = options.port ?? portFromEnv();
+  const s3Port = options.s3Port ?? (port === 0 ? 0 : port + 1);
+  const region = options.region ?? envValue(ENV.REGION) ?? DEFAULT_REGION;
+  const accountId = options.accountId ?? envValue(ENV.ACCOUNT_ID) ?? DEFAULT_ACCOUNT_ID;
+  const apiCredentials = options.apiCredentials ?? {
+    accessKeyId: envValue(ENV.ACCESS_KEY_ID) ?? DEFAULT_API_CREDENTIALS.accessKeyId,
+    secretAccessKey: envValue(ENV.SECRET_ACCESS_KEY) ?? DEFAULT_API_CREDENTIALS.secretAccessKey,
+  };
+  if (!/^\d{12}$/.test(accountId)) throw new Error(`Account id must be 12 digits: ${accountId}`);
+
+  const importFunction = WORKERS.find((w) => w.handler === IMPORT_WORKER_HANDLER)?.name;
+  if (importFunction === undefined)
+    throw new Error(`No worker with handler ${IMPORT_WORKER_HANDLER} in WORKERS`);
+
+  const tables = TABLES.map((def) => ({ def, name: def.id }));
+  const emulators: Emulators = await startEmulators({
+    dataDir: options.dataDir === undefined ? undefined : resolve(options.dataDir),
+    dynamodbPort: 0,
+    s3Port,
+    tables,
+    bucket: LOCAL_DATA_BUCKET,
+    region,
+  });
+
+  const registry = new FunctionRegistry(options.loadHandler ?? requireHandler);
+  const lambdaServer = createLambdaServer(registry);
+  const apiServer = createApiServer(registry);
+  const background: Background[] = [{ idle: () => registry.idle(), stop: () => registry.idle() }];
+
+  const stopAll = async (): Promise<void> => {
+    // Order matters: no new requests, then drain the work they started (which still needs Lambda and the
+    // emulators), then the internal servers, then the emulators, which flush their data.
+    await close(apiServer);
+    for (const b of background) await b.stop();
+    await close(lambdaServer);
+    await emulators.stop();
+  };
+
+  try {
+    const lambdaPort = await listen(lambdaServer, 0, HOST);
+
+    // The handlers' environment, exactly as CDK sets it on the deployed functions plus the endpoint overrides.
+    for (const { def, name } of tables) process.env[def.envKey] = name;
+    process.env[DATA_BUCKET.envKey] = LOCAL_DATA_BUCKET;
+    process.env[ENV.ACCOUNT_ID] = accountId;
+    process.env[ENV.REGION] = region;
+    process.env.AWS_DEFAULT_REGION = region;
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = emulators.dynamodbEndpoint;
+    process.env.AWS_ENDPOINT_URL_S3 = emulators.s3Endpoint;
+    process.env.AWS_ENDPOINT_URL_LAMBDA = `http://${HOST}:${lambdaPort}`;
+    // The handlers' own identity: the only pair s3rver accepts (dynalite and local Lambda accept any).
+    process.env.AWS_ACCESS_KEY_ID = S3_CREDENTIALS.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = S3_CREDENTIALS.secretAccessKey;
+    delete process.env.AWS_SESSION_TOKEN;
+    delete process.env.AWS_PROFILE;
+    // The pair API callers sign with; no secret ARN, so the router reads these.
+    process.env[ENV.ACCESS_KEY_ID] = apiCredentials.accessKeyId;
+    process.env[ENV.SECRET_ACCESS_KEY] = apiCredentials.secretAccessKey;
+    delete process.env[ENV.CREDENTIALS_SECRET_ARN];
+    // Only control-plane operations: a worker must never be reachable through an `X-Amz-Target`.
+    const operations = ROUTES.filter((r) => r.service === 'control').map((r) => [r.operation, r.operation]);
+    process.env[ENV.OPERATION_FUNCTIONS] = JSON.stringify(Object.fromEntries(operations));
+    process.env[ENV.IMPORT_FUNCTION] = importFunction;
+
+    const apiPort = await listen(apiServer, port, HOST);
+
+    let stopping: Promise<void> | undefined;
+    return {
+      endpoint: `http://${HOST}:${apiPort}`,
+      s3Endpoint: emulators.s3Endpoint,
+      apiCredentials,
+      s3Credentials: S3_CREDENTIALS,
+      region,
+      accountId,
+      dataBucket: LOCAL_DATA_BUCKET,
+      idle: async () => {
+        for (const b of background) await b.idle();
+      },
+      stop: () => {
+        stopping ??= stopAll();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    await stopAll().catch(() => undefined);
+    throw err;
+  }
+}
