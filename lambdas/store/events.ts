@@ -1,0 +1,293 @@
+/**
+ * The Events table (see `EVENTS_TABLE` in `tables.ts`): the only code that reads or writes it.
+ *
+ * - Event: `pk` = "<datasetGroupArn>|<actor>" where the actor is the `userId`, or the `sessionId` of an anonymous
+ *   event; `sk` = "<epoch ms, 15 digits>#<eventId>", so a user's most recent N events are one reverse Query and the
+ *   same event written twice lands on the same key. `gpk` = group ARN and `gsk` = `sk` put it in index `byGroup`,
+ *   which training reads.
+ * - Copy: when a session is tied to a user, its anonymous events are copied into the user's partition so reads of
+ *   the user see them. Copies carry no `gpk`, so training (which resolves sessions through links) counts each once.
+ * - Link: `pk` = "link|<group>|<sessionId>", `gpk` = "links|<group>": the session's user, written once.
+ * - Event-id claim: `pk` = "eid|<group>|<eventId>": the key the first event with a caller-chosen `eventId` got, so
+ *   a later event reusing the id is dropped.
+ * Event ARNs start with `arn:`, so the `link|` and `eid|` prefixes never collide with an event partition.
+ */
+import {
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+
+export type EventValue = string | number | boolean | null;
+
+export interface StoredEvent {
+  readonly datasetGroupArn: string;
+  /** The partition the event lives in: the user id, or the session id of an anonymous event. */
+  readonly actorId: string;
+  readonly userId?: string;
+  readonly sessionId: string;
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly itemId?: string;
+  /** Epoch seconds; fractional seconds are kept. */
+  readonly timestamp: number;
+  readonly eventValue?: number;
+  readonly impression?: readonly string[];
+  readonly recommendationId?: string;
+  readonly eventAttributionSource?: string;
+  /** Other Interactions columns from `properties`, by column name. */
+  readonly columns?: Readonly<Record<string, EventValue>>;
+}
+
+export type ClaimResult = 'new' | 'same' | 'taken';
+
+const BY_GROUP = 'byGroup';
+const TIME_WIDTH = 15;
+/** BatchWriteItem accepts at most 25 requests. */
+const BATCH = 25;
+const MAX_ATTEMPTS = 8;
+
+export function eventPk(datasetGroupArn: string, actorId: string): string {
+  return `${datasetGroupArn}|${actorId}`;
+}
+
+export function eventSk(timestamp: number, eventId: string): string {
+  return `${String(Math.round(timestamp * 1000)).padStart(TIME_WIDTH, '0')}#${eventId}`;
+}
+
+const linkPk = (group: string, sessionId: string) => `link|${group}|${sessionId}`;
+const linksGpk = (group: string) => `links|${group}`;
+const claimPk = (group: string, eventId: string) => `eid|${group}|${eventId}`;
+
+export class EventStore {
+  constructor(
+    private readonly ddb: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  ) {}
+
+  /** Writes events (idempotently: same actor, time and id → same item), retrying unprocessed items. */
+  async put(events: readonly StoredEvent[]): Promise<void> {
+    await this.batchPut(events.map((e) => toItem(e, true)));
+  }
+
+  /** Copies events into `userId`'s partition, outside index `byGroup`. */
+  async copyToUser(events: readonly StoredEvent[], userId: string): Promise<void> {
+    await this.batchPut(events.map((e) => toItem({ ...e, actorId: userId, userId }, false)));
+  }
+
+  /**
+   * Claims a caller-chosen event id for the event key it is about to be written under. `same` means an earlier
+   * attempt of this very event claimed it (a retried call), `taken` that a different event already used the id.
+   */
+  async claimEventId(event: StoredEvent): Promise<ClaimResult> {
+    const pk = claimPk(event.datasetGroupArn, event.eventId);
+    const target = `${eventPk(event.datasetGroupArn, event.actorId)}#${eventSk(event.timestamp, event.eventId)}`;
+    try {
+      await this.ddb.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk, sk: 'E', target },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return 'new';
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+    const out = await this.ddb.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk, sk: 'E' }, ConsistentRead: true }),
+    );
+    return out.Item?.target === target ? 'same' : 'taken';
+  }
+
+  /** The user a session was tied to, if any. */
+  async sessionUser(datasetGroupArn: string, sessionId: string): Promise<string | undefined> {
+    const out = await this.ddb.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: linkPk(datasetGroupArn, sessionId), sk: 'L' },
+        ConsistentRead: true,
+      }),
+    );
+    return typeof out.Item?.userId === 'string' ? out.Item.userId : undefined;
+  }
+
+  /**
+   * Ties a session to a user unless it is tied already; returns the session's user (this one, or the one that was
+   * recorded first — a session belongs to one user).
+   */
+  async linkSession(datasetGroupArn: string, sessionId: string, userId: string): Promise<string> {
+    try {
+      await this.ddb.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: linkPk(datasetGroupArn, sessionId),
+            sk: 'L',
+            gpk: linksGpk(datasetGroupArn),
+            gsk: sessionId,
+            sessionId,
+            userId,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return userId;
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+    return (await this.sessionUser(datasetGroupArn, sessionId)) ?? userId;
+  }
+
+  /** Every session → user link of a group. */
+  async links(datasetGroupArn: string): Promise<Map<string, string>> {
+    const links = new Map<string, string>();
+    for await (const page of this.pages({
+      TableName: this.tableName,
+      IndexName: BY_GROUP,
+      KeyConditionExpression: 'gpk = :g',
+      ExpressionAttributeValues: { ':g': linksGpk(datasetGroupArn) },
+    })) {
+      for (const item of page) links.set(item.sessionId as string, item.userId as string);
+    }
+    return links;
+  }
+
+  /** The actor's most recent `limit` events (with copies from tied sessions), oldest first. One Query. */
+  async recent(datasetGroupArn: string, actorId: string, limit: number): Promise<StoredEvent[]> {
+    const out = await this.ddb.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': eventPk(datasetGroupArn, actorId) },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return (out.Items ?? []).map(fromItem).reverse();
+  }
+
+  /** Every event stored in an actor's partition, oldest first. */
+  async all(datasetGroupArn: string, actorId: string): Promise<StoredEvent[]> {
+    const events: StoredEvent[] = [];
+    for await (const page of this.pages({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': eventPk(datasetGroupArn, actorId) },
+    })) {
+      events.push(...page.map(fromItem));
+    }
+    return events;
+  }
+
+  /** Every event recorded for a group (copies excluded), one page at a time, in time order. */
+  async *groupEvents(datasetGroupArn: string): AsyncGenerator<StoredEvent[]> {
+    for await (const page of this.pages({
+      TableName: this.tableName,
+      IndexName: BY_GROUP,
+      KeyConditionExpression: 'gpk = :g',
+      ExpressionAttributeValues: { ':g': datasetGroupArn },
+    })) {
+      yield page.map(fromItem);
+    }
+  }
+
+  private async *pages(input: QueryCommandInput): AsyncGenerator<Record<string, unknown>[]> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.ddb.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+      yield out.Items ?? [];
+      startKey = out.LastEvaluatedKey;
+    } while (startKey !== undefined);
+  }
+
+  private async batchPut(items: Record<string, unknown>[]): Promise<void> {
+    // One request may not name the same key twice; identical events map to the same key, so keep the last.
+    const unique = new Map(items.map((item) => [`${item.pk}\u0000${item.sk}`, item]));
+    const all = [...unique.values()];
+    for (let i = 0; i < all.length; i += BATCH) {
+      await batchWrite(
+        this.ddb,
+        this.tableName,
+        all.slice(i, i + BATCH).map((Item) => ({ PutRequest: { Item } })),
+        this.sleep,
+      );
+    }
+  }
+}
+
+type WriteRequest = { PutRequest: { Item: Record<string, unknown> } };
+
+/** BatchWriteItem with retries of unprocessed items and exponential back-off. */
+export async function batchWrite(
+  ddb: DynamoDBDocumentClient,
+  tableName: string,
+  requests: WriteRequest[],
+  sleep: (ms: number) => Promise<void>,
+): Promise<void> {
+  let pending = requests;
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    if (attempt >= MAX_ATTEMPTS)
+      throw new Error(`${pending.length} writes to ${tableName} stayed unprocessed`);
+    if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+    const out = await ddb.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
+    pending = (out.UnprocessedItems?.[tableName] ?? []) as WriteRequest[];
+  }
+}
+
+function toItem(e: StoredEvent, indexed: boolean): Record<string, unknown> {
+  const sk = eventSk(e.timestamp, e.eventId);
+  const item: Record<string, unknown> = {
+    pk: eventPk(e.datasetGroupArn, e.actorId),
+    sk,
+    datasetGroupArn: e.datasetGroupArn,
+    actorId: e.actorId,
+    sessionId: e.sessionId,
+    eventId: e.eventId,
+    eventType: e.eventType,
+    timestamp: e.timestamp,
+    userId: e.userId,
+    itemId: e.itemId,
+    eventValue: e.eventValue,
+    impression: e.impression === undefined ? undefined : [...e.impression],
+    recommendationId: e.recommendationId,
+    eventAttributionSource: e.eventAttributionSource,
+    columns: e.columns,
+  };
+  if (indexed) {
+    item.gpk = e.datasetGroupArn;
+    item.gsk = sk;
+  }
+  for (const key of Object.keys(item)) if (item[key] === undefined) delete item[key];
+  return item;
+}
+
+function fromItem(item: Record<string, unknown>): StoredEvent {
+  const optional = <K extends string>(key: K) =>
+    item[key] === undefined || item[key] === null ? {} : { [key]: item[key] };
+  return {
+    datasetGroupArn: item.datasetGroupArn as string,
+    actorId: item.actorId as string,
+    sessionId: item.sessionId as string,
+    eventId: item.eventId as string,
+    eventType: item.eventType as string,
+    timestamp: item.timestamp as number,
+    ...optional('userId'),
+    ...optional('itemId'),
+    ...optional('eventValue'),
+    ...optional('impression'),
+    ...optional('recommendationId'),
+    ...optional('eventAttributionSource'),
+    ...optional('columns'),
+  } as StoredEvent;
+}
+
+function isConditionFailure(err: unknown): boolean {
+  return (
+    typeof err === 'object' && err !== null && 'name' in err && err.name === 'ConditionalCheckFailedException'
+  );
+}

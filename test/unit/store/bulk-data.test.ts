@@ -1,0 +1,163 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  BulkDataStore,
+  type BulkValue,
+  type Generation,
+  generationKey,
+  ImportSource,
+} from '../../../lambdas/store/bulk-data';
+import { RESOURCES_TABLE } from '../../../lambdas/store/tables';
+import { type LocalDynamo, startDynalite } from '../services/dynalite-table';
+
+interface S3rverInstance {
+  run(): Promise<{ port: number }>;
+  close(): Promise<void>;
+}
+// s3rver ships no type declarations; the constructor and the two calls used are typed above.
+const S3rver = require('s3rver') as new (options: Record<string, unknown>) => S3rverInstance;
+
+const BUCKET = 'data';
+const DATASET = 'arn:aws:personalize:us-east-1:000000000000:dataset/bulk-test/INTERACTIONS';
+let local: LocalDynamo;
+let s3server: S3rverInstance;
+let dir: string;
+let s3: S3Client;
+let store: BulkDataStore;
+
+beforeAll(async () => {
+  local = await startDynalite([{ def: RESOURCES_TABLE, name: 'resources' }]);
+  dir = await mkdtemp(join(tmpdir(), 'bulk-data-test-'));
+  s3server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir });
+  const { port } = await s3server.run();
+  s3 = new S3Client({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  await s3.send(new CreateBucketCommand({ Bucket: 'customer' }));
+  store = new BulkDataStore(local.ddb, 'resources', s3, BUCKET);
+});
+afterAll(async () => {
+  s3.destroy();
+  await s3server.close();
+  await local.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function readAll(key: string): Promise<{ columns: readonly string[]; rows: BulkValue[][] }> {
+  let columns: readonly string[] = [];
+  const rows: BulkValue[][] = [];
+  for await (const batch of store.read(key)) {
+    columns = batch.columns;
+    rows.push(...batch.rows);
+  }
+  return { columns, rows };
+}
+
+async function exists(key: string): Promise<boolean> {
+  try {
+    await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const generation = (key: string, mode: Generation['mode'], rows: number): Generation => ({
+  key,
+  jobArn: `arn:aws:personalize:us-east-1:000000000000:dataset-import-job/${key}`,
+  rows,
+  mode,
+  publishedAt: 1,
+});
+
+describe('BulkDataStore', () => {
+  it('names generation objects after the dataset and job', () => {
+    expect(generationKey(DATASET, 'job-1')).toBe('datasets/bulk-test/INTERACTIONS/imports/job-1.jsonl');
+  });
+
+  it('streams a multi-part generation to S3 and reads back the same rows', async () => {
+    const key = generationKey(DATASET, 'big');
+    const writer = store.openWriter(key, ['USER_ID', 'ITEM_ID', 'TIMESTAMP', 'EVENT_VALUE']);
+    const expected: BulkValue[][] = [];
+    // About 7 MB of lines: more than one 5 MB upload part.
+    for (let i = 0; i < 120_000; i++) {
+      const row: BulkValue[] = [
+        `user-${i % 977}-padding-padding`,
+        `item-${i}`,
+        1_700_000_000 + i,
+        i % 3 ? 0.5 : null,
+      ];
+      expected.push(row);
+      await writer.write(row);
+    }
+    await writer.finish();
+    expect(writer.rows).toBe(120_000);
+    const back = await readAll(key);
+    expect(back.columns).toEqual(['USER_ID', 'ITEM_ID', 'TIMESTAMP', 'EVENT_VALUE']);
+    expect(back.rows.length).toBe(expected.length);
+    expect(back.rows).toEqual(expected);
+  });
+
+  it('aborting a writer leaves no object behind', async () => {
+    const key = generationKey(DATASET, 'aborted');
+    const writer = store.openWriter(key, ['A']);
+    await writer.write(['x']);
+    await writer.abort();
+    expect(await exists(key)).toBe(false);
+  });
+
+  it('publishes FULL as a replacement and INCREMENTAL as an append, with a version per publish', async () => {
+    const ds = `${DATASET}-publish`;
+    expect(await store.state(ds)).toEqual({ version: 0, generations: [] });
+    expect(await store.publish(ds, generation('g1', 'FULL', 1))).toEqual([]);
+    expect(await store.publish(ds, generation('g2', 'INCREMENTAL', 2))).toEqual([]);
+    expect((await store.state(ds)).generations.map((g) => g.key)).toEqual(['g1', 'g2']);
+    const replaced = await store.publish(ds, generation('g3', 'FULL', 3));
+    expect(replaced.map((g) => g.key)).toEqual(['g1', 'g2']);
+    expect(await store.state(ds)).toEqual({ version: 3, generations: [generation('g3', 'FULL', 3)] });
+  });
+
+  it('concurrent publishes all land: none is lost to a race', async () => {
+    const ds = `${DATASET}-race`;
+    await store.publish(ds, generation('base', 'FULL', 1));
+    await Promise.all(
+      Array.from({ length: 6 }, (_, i) => store.publish(ds, generation(`inc${i}`, 'INCREMENTAL', 1))),
+    );
+    const state = await store.state(ds);
+    expect(state.version).toBe(7);
+    expect(state.generations.map((g) => g.key).sort()).toEqual([
+      'base',
+      'inc0',
+      'inc1',
+      'inc2',
+      'inc3',
+      'inc4',
+      'inc5',
+    ]);
+  });
+});
+
+describe('ImportSource', () => {
+  it('resolves an object or every object under a prefix, and streams bytes', async () => {
+    for (const key of ['in/b.csv', 'in/a.csv', 'in/', 'other/c.csv']) {
+      await s3.send(
+        new PutObjectCommand({ Bucket: 'customer', Key: key, Body: key.endsWith('/') ? '' : `x,${key}` }),
+      );
+    }
+    const source = new ImportSource(s3);
+    expect(await source.keys('customer', 'in/')).toEqual(['in/a.csv', 'in/b.csv']);
+    expect(await source.keys('customer', 'other/c.csv')).toEqual(['other/c.csv']);
+    await expect(source.keys('customer', 'missing.csv')).rejects.toThrow();
+    const chunks: Buffer[] = [];
+    for await (const chunk of await source.open('customer', 'in/a.csv')) chunks.push(Buffer.from(chunk));
+    expect(Buffer.concat(chunks).toString('utf8')).toBe('x,in/a.csv');
+  });
+});

@@ -1,0 +1,114 @@
+import { EventStore, type StoredEvent } from '../../../lambdas/store/events';
+import { RecordStore } from '../../../lambdas/store/records';
+import { EVENTS_TABLE, RECORDS_TABLE } from '../../../lambdas/store/tables';
+import { type LocalDynamo, startDynalite } from '../services/dynalite-table';
+
+let local: LocalDynamo;
+let events: EventStore;
+let records: RecordStore;
+
+beforeAll(async () => {
+  local = await startDynalite([
+    { def: EVENTS_TABLE, name: 'events' },
+    { def: RECORDS_TABLE, name: 'records' },
+  ]);
+  events = new EventStore(local.ddb, 'events');
+  records = new RecordStore(local.ddb, 'records');
+});
+afterAll(async () => {
+  await local.close();
+});
+
+const GROUP = 'arn:aws:personalize:us-east-1:000000000000:dataset-group/events-test';
+
+function event(
+  actorId: string,
+  timestamp: number,
+  eventId: string,
+  extra: Partial<StoredEvent> = {},
+): StoredEvent {
+  return {
+    datasetGroupArn: GROUP,
+    actorId,
+    sessionId: `s-${actorId}`,
+    eventId,
+    eventType: 'click',
+    itemId: `i-${eventId}`,
+    timestamp,
+    ...extra,
+  };
+}
+
+async function collect(group: string): Promise<StoredEvent[]> {
+  const out: StoredEvent[] = [];
+  for await (const page of events.groupEvents(group)) out.push(...page);
+  return out;
+}
+
+describe('EventStore', () => {
+  it('returns the most recent N events oldest first, with fractional timestamps kept', async () => {
+    const written = Array.from({ length: 30 }, (_, i) =>
+      event('u-recent', 1_700_000_000 + i + 0.25, `e${i}`),
+    );
+    // Write out of order and in more than one BatchWrite (25 per call).
+    await events.put([...written].reverse());
+    const recent = await events.recent(GROUP, 'u-recent', 5);
+    expect(recent.map((e) => e.eventId)).toEqual(['e25', 'e26', 'e27', 'e28', 'e29']);
+    expect(recent[4]).toEqual(written[29]);
+  });
+
+  it('stores an event written twice once', async () => {
+    const e = event('u-twice', 1_700_000_100, 'same', { impression: ['a', 'b'], columns: { DEVICE: 'ios' } });
+    await events.put([e, e]);
+    await events.put([e]);
+    expect(await events.all(GROUP, 'u-twice')).toEqual([e]);
+  });
+
+  it('claims a caller event id once, and recognises a retry of the same event', async () => {
+    const first = event('u-claim', 1_700_000_200, 'client-id-1');
+    expect(await events.claimEventId(first)).toBe('new');
+    expect(await events.claimEventId(first)).toBe('same');
+    expect(await events.claimEventId({ ...first, timestamp: 1_700_000_300 })).toBe('taken');
+  });
+
+  it('links a session to its first user only and lists links per group', async () => {
+    const group = `${GROUP}-links`;
+    expect(await events.sessionUser(group, 'sess-1')).toBeUndefined();
+    expect(await events.linkSession(group, 'sess-1', 'alice')).toBe('alice');
+    expect(await events.linkSession(group, 'sess-1', 'bob')).toBe('alice');
+    expect(await events.sessionUser(group, 'sess-1')).toBe('alice');
+    expect(await events.links(group)).toEqual(new Map([['sess-1', 'alice']]));
+  });
+
+  it('reads a group in time order; copies into a user partition are visible to the user but not to the group', async () => {
+    const group = `${GROUP}-copies`;
+    const anon = [1, 2].map((t) => ({
+      ...event('sess-x', 1_700_000_000 + t, `a${t}`),
+      datasetGroupArn: group,
+    }));
+    const known = { ...event('carol', 1_700_000_010, 'k1'), datasetGroupArn: group, userId: 'carol' };
+    await events.put([...anon, known]);
+    await events.copyToUser(anon, 'carol');
+    expect((await events.recent(group, 'carol', 10)).map((e) => e.eventId)).toEqual(['a1', 'a2', 'k1']);
+    expect((await collect(group)).map((e) => e.eventId)).toEqual(['a1', 'a2', 'k1']);
+    expect(await events.links(group)).toEqual(new Map());
+  });
+});
+
+describe('RecordStore', () => {
+  it('upserts by id, last write wins, and lists a dataset', async () => {
+    const dataset = 'arn:aws:personalize:us-east-1:000000000000:dataset/g/ITEMS';
+    await records.put(dataset, [
+      { id: 'i1', values: { GENRES: 'A', PRICE: 1 }, updatedAt: 1 },
+      { id: 'i2', values: { GENRES: null }, updatedAt: 1 },
+      { id: 'i1', values: { GENRES: 'B', PRICE: 2 }, updatedAt: 2 },
+    ]);
+    await records.put(dataset, [{ id: 'i2', values: { GENRES: 'C' }, updatedAt: 3 }]);
+    const all = [];
+    for await (const page of records.list(dataset)) all.push(...page);
+    expect(all).toEqual([
+      { id: 'i1', values: { GENRES: 'B', PRICE: 2 }, updatedAt: 2 },
+      { id: 'i2', values: { GENRES: 'C' }, updatedAt: 3 },
+    ]);
+  });
+});
