@@ -25,6 +25,11 @@ export const ENV = {
   OPERATION_FUNCTIONS: 'OP_OPERATION_FUNCTIONS',
   /** Name of the function that runs dataset import jobs asynchronously. */
   IMPORT_FUNCTION: 'OP_IMPORT_FUNCTION',
+  /**
+   * `true` (set by CDK): the import worker reads the customer's S3 data with credentials from `sts:AssumeRole` on
+   * the job's `roleArn`, as Personalize does. Unset (local runtime): it reads with its own credentials.
+   */
+  IMPORT_ASSUME_ROLE: 'OP_IMPORT_ASSUME_ROLE',
 } as const;
 
 export type EnvKey = (typeof ENV)[keyof typeof ENV];

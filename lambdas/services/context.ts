@@ -4,10 +4,11 @@
  * Every member that needs an environment key reads it on first use, so a function whose route grants no bucket
  * (for example) never fails for lack of the bucket name.
  */
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { documentClient, s3Client } from '../clients';
-import { ENV, requireEnv } from '../env';
+import { documentClient, lambdaClient, s3Client } from '../clients';
+import { ENV, optionalEnv, requireEnv } from '../env';
 import { ResourceStore } from '../store/resources';
 
 export interface ServiceContext {
@@ -25,6 +26,12 @@ export interface ServiceContext {
   readonly dataBucket: string;
   /** The clock; injectable so tests can order resources deterministically. */
   readonly now: () => Date;
+  /** Starts asynchronous workers (the dataset import function). */
+  readonly lambda: LambdaClient;
+  /** Name of the dataset import worker function. */
+  readonly importFunction: string;
+  /** Whether the import worker assumes the job's `roleArn` to read the source data (see `ENV.IMPORT_ASSUME_ROLE`). */
+  readonly importAssumeRole: boolean;
 }
 
 /** Explicit values for {@link createServiceContext}; anything omitted falls back to the environment / default clients. */
@@ -69,6 +76,18 @@ export function createServiceContext(overrides: ServiceContextOverrides = {}): S
       return lazy('dataBucket', () => overrides.dataBucket ?? requireEnv(ENV.DATA_BUCKET));
     },
     now: overrides.now ?? (() => new Date()),
+    get lambda() {
+      return lazy('lambda', () => overrides.lambda ?? lambdaClient());
+    },
+    get importFunction() {
+      return lazy('importFunction', () => overrides.importFunction ?? requireEnv(ENV.IMPORT_FUNCTION));
+    },
+    get importAssumeRole() {
+      return lazy(
+        'importAssumeRole',
+        () => overrides.importAssumeRole ?? optionalEnv(ENV.IMPORT_ASSUME_ROLE) === 'true',
+      );
+    },
   };
   return ctx;
 }
