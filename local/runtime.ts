@@ -66,6 +66,8 @@ export interface Runtime {
   readonly accountId: string;
   /** Bucket the runtime keeps its own data in. */
   readonly dataBucket: string;
+  /** Loopback-only endpoints the handlers use: the DynamoDB emulator and the local Lambda Invoke API. */
+  readonly internalEndpoints: { readonly dynamodb: string; readonly lambda: string };
   /** Resolves when no asynchronous work (imports, later training) is running. */
   idle(): Promise<void>;
   /** Stops accepting requests, waits for in-flight work, then closes the servers and emulators. */
@@ -145,7 +147,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     process.env.AWS_DEFAULT_REGION = region;
     process.env.AWS_ENDPOINT_URL_DYNAMODB = emulators.dynamodbEndpoint;
     process.env.AWS_ENDPOINT_URL_S3 = emulators.s3Endpoint;
-    process.env.AWS_ENDPOINT_URL_LAMBDA = `http://${HOST}:${lambdaPort}`;
+    const lambdaEndpoint = `http://${HOST}:${lambdaPort}`;
+    process.env.AWS_ENDPOINT_URL_LAMBDA = lambdaEndpoint;
     // The handlers' own identity: the only pair s3rver accepts (dynalite and local Lambda accept any).
     process.env.AWS_ACCESS_KEY_ID = S3_CREDENTIALS.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = S3_CREDENTIALS.secretAccessKey;
@@ -171,6 +174,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       region,
       accountId,
       dataBucket: LOCAL_DATA_BUCKET,
+      internalEndpoints: { dynamodb: emulators.dynamodbEndpoint, lambda: lambdaEndpoint },
       idle: async () => {
         for (const b of background) await b.idle();
       },

@@ -1,0 +1,359 @@
+/**
+ * The local runtime end to end: the official SDK clients and raw HTTP against the embedded API Gateway, Lambda
+ * Invoke API and emulators.
+ *
+ * Each describe starts its own runtime after `jest.resetModules()`: the handlers build their SDK clients once per
+ * module registry from the environment of the runtime that loaded them, so a new runtime needs fresh modules.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { ListDatasetGroupsCommand, PersonalizeClient } from '@aws-sdk/client-personalize';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { type HandlerLoader, HandlerNotFoundError, requireHandler } from '../../local/functions';
+import { signedCall, startTestRuntime, type TestRuntime } from './harness';
+
+describe('runtime over the real handlers', () => {
+  let t: TestRuntime;
+  beforeAll(async () => {
+    jest.resetModules();
+    t = await startTestRuntime();
+  });
+  afterAll(() => t?.stop());
+
+  it('serves on loopback ports and names its endpoints and key pairs', () => {
+    expect(t.runtime.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(t.runtime.s3Endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(t.runtime.s3Endpoint).not.toBe(t.runtime.endpoint);
+    expect(t.runtime.apiCredentials.accessKeyId).not.toBe(t.runtime.s3Credentials.accessKeyId);
+  });
+
+  it('refuses a request signed with the wrong secret: InvalidSignatureException', async () => {
+    const client = new PersonalizeClient({
+      endpoint: t.runtime.endpoint,
+      region: t.runtime.region,
+      credentials: { accessKeyId: t.runtime.apiCredentials.accessKeyId, secretAccessKey: 'not-the-secret' },
+      maxAttempts: 1,
+    });
+    await expect(client.send(new ListDatasetGroupsCommand({}))).rejects.toMatchObject({
+      name: 'InvalidSignatureException',
+      $metadata: { httpStatusCode: 403 },
+    });
+    client.destroy();
+  });
+
+  it('refuses an unknown access key: UnrecognizedClientException', async () => {
+    const client = new PersonalizeClient({
+      endpoint: t.runtime.endpoint,
+      region: t.runtime.region,
+      credentials: {
+        accessKeyId: 'AKIDNOTKNOWNHERE',
+        secretAccessKey: t.runtime.apiCredentials.secretAccessKey,
+      },
+      maxAttempts: 1,
+    });
+    await expect(client.send(new ListDatasetGroupsCommand({}))).rejects.toMatchObject({
+      name: 'UnrecognizedClientException',
+      $metadata: { httpStatusCode: 403 },
+    });
+    client.destroy();
+  });
+
+  it('answers an unknown X-Amz-Target with UnknownOperationException', async () => {
+    const res = await signedCall(t.runtime, { target: 'AmazonPersonalize.StealEverything', body: '{}' });
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.text)).toMatchObject({ __type: 'UnknownOperationException' });
+    expect(res.headers.get('x-amzn-errortype')).toBe('UnknownOperationException');
+  });
+
+  it('does not let a worker be reached through X-Amz-Target', async () => {
+    const res = await signedCall(t.runtime, { target: 'AmazonPersonalize.DatasetImport', body: '{}' });
+    expect(JSON.parse(res.text)).toMatchObject({ __type: 'UnknownOperationException' });
+  });
+
+  it('answers an unknown route with 404', async () => {
+    const res = await fetch(`${t.runtime.endpoint}/no-such-route`, { method: 'POST', body: '{}' });
+    expect(res.status).toBe(404);
+    const get = await fetch(`${t.runtime.endpoint}/events`);
+    expect(get.status).toBe(404);
+  });
+
+  it('serves the uploaded objects from the embedded S3', async () => {
+    const uri = await t.upload('imports/hello.csv', 'USER_ID,ITEM_ID,TIMESTAMP\n1,2,3\n');
+    expect(uri).toBe(`s3://${t.uploadBucket}/imports/hello.csv`);
+    const got = await t.s3.send(new GetObjectCommand({ Bucket: t.uploadBucket, Key: 'imports/hello.csv' }));
+    expect(await got.Body?.transformToString()).toBe('USER_ID,ITEM_ID,TIMESTAMP\n1,2,3\n');
+  });
+
+  it('pages ListObjectsV2 in the embedded S3 without the legacy OpenSSL provider', async () => {
+    for (const key of ['page/a.csv', 'page/b.csv', 'page/c.csv']) await t.upload(key, key);
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await t.s3.send(
+        new ListObjectsV2Command({
+          Bucket: t.uploadBucket,
+          Prefix: 'page/',
+          MaxKeys: 2,
+          ContinuationToken: token,
+        }),
+      );
+      keys.push(...(page.Contents ?? []).map((o) => o.Key ?? ''));
+      token = page.NextContinuationToken;
+    } while (token !== undefined);
+    expect(keys).toEqual(['page/a.csv', 'page/b.csv', 'page/c.csv']);
+  });
+});
+
+describe('requireHandler', () => {
+  it('names a missing handler file instead of failing start-up', () => {
+    expect(() => requireHandler('no-such-handler')).toThrow(HandlerNotFoundError);
+    expect(() => requireHandler('no-such-handler')).toThrow('lambdas/handlers/no-such-handler.ts');
+  });
+});
+
+/** A handler that answers with the proxy event it received, so the test can inspect it. */
+const echo = async (event: unknown): Promise<APIGatewayProxyResult> => ({
+  statusCode: 200,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(event),
+});
+
+function rawPost(
+  endpoint: string,
+  path: string,
+  headers: Record<string, string | string[]>,
+  body: Buffer,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request(new URL(path, endpoint), { method: 'POST', headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+      );
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('API Gateway and Lambda emulation', () => {
+  let t: TestRuntime;
+  let lambda: LambdaClient;
+  let logged: jest.SpyInstance;
+  const asyncRuns: unknown[] = [];
+  const loader: HandlerLoader = (file) => {
+    switch (file) {
+      case 'router':
+        return echo;
+      case 'put-events':
+        return async () => {
+          throw new Error('boom with internal detail');
+        };
+      case 'put-items':
+        return async () => ({
+          statusCode: 201,
+          isBase64Encoded: true,
+          body: Buffer.from([0xff, 0x00, 0x7f]).toString('base64'),
+          multiValueHeaders: { 'x-multi': ['a', 'b'] },
+        });
+      case 'list-dataset-groups':
+        return async (event) => ({ echoed: event });
+      case 'describe-dataset-group':
+        return async () => {
+          throw new TypeError('handler exploded');
+        };
+      case 'dataset-import-worker':
+        return async (event) => {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          asyncRuns.push(event);
+        };
+      default:
+        throw new HandlerNotFoundError(`no ${file} in this test`);
+    }
+  };
+
+  beforeAll(async () => {
+    jest.resetModules();
+    // The failures below are deliberate; their log lines are asserted instead of printed.
+    logged = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    t = await startTestRuntime({ loadHandler: loader });
+    lambda = new LambdaClient({
+      endpoint: t.runtime.internalEndpoints.lambda,
+      region: t.runtime.region,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+      maxAttempts: 1,
+    });
+  });
+  afterAll(async () => {
+    lambda?.destroy();
+    await t?.stop();
+    logged.mockRestore();
+  });
+
+  it('builds a REST v1 proxy event from the request', async () => {
+    const body = Buffer.from([0xc3, 0x28, 0x01]); // not valid UTF-8, so it must arrive base64-encoded
+    const res = await rawPost(
+      t.runtime.endpoint,
+      '/?a=1&a=2&b=x',
+      { 'X-Amz-Target': 'AmazonPersonalize.Anything', 'X-Twice': ['one', 'two'] },
+      body,
+    );
+    expect(res.status).toBe(200);
+    const event = JSON.parse(res.body.toString('utf8')) as APIGatewayProxyEvent;
+    expect(event).toMatchObject({
+      httpMethod: 'POST',
+      path: '/',
+      resource: '/',
+      isBase64Encoded: true,
+      body: body.toString('base64'),
+      queryStringParameters: { a: '2', b: 'x' },
+      multiValueQueryStringParameters: { a: ['1', '2'], b: ['x'] },
+      requestContext: { path: '/', stage: 'local', httpMethod: 'POST', identity: { sourceIp: '127.0.0.1' } },
+    });
+    expect(event.headers['x-amz-target']).toBe('AmazonPersonalize.Anything');
+    expect(event.headers.host).toBe(new URL(t.runtime.endpoint).host);
+    expect(event.multiValueHeaders['x-twice']).toEqual(['one', 'two']);
+    expect(event.headers['x-twice']).toBe('two');
+    expect(event.requestContext.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    // API Gateway's own request id is on the response when the handler sets none.
+    expect(res.headers['x-amzn-requestid']).toBe(event.requestContext.requestId);
+  });
+
+  it('passes a UTF-8 body as text and no query as null', async () => {
+    const res = await rawPost(t.runtime.endpoint, '/', {}, Buffer.from('{"name":"café"}'));
+    const event = JSON.parse(res.body.toString('utf8')) as APIGatewayProxyEvent;
+    expect(event.body).toBe('{"name":"café"}');
+    expect(event.isBase64Encoded).toBe(false);
+    expect(event.queryStringParameters).toBeNull();
+  });
+
+  it('decodes a base64 result body and writes multi-value headers', async () => {
+    const res = await rawPost(t.runtime.endpoint, '/items', {}, Buffer.from('{}'));
+    expect(res.status).toBe(201);
+    expect([...res.body]).toEqual([0xff, 0x00, 0x7f]);
+    expect(res.headers['x-multi']).toBe('a, b');
+  });
+
+  it('answers a throwing handler with a bare 500 InternalFailure', async () => {
+    const res = await rawPost(t.runtime.endpoint, '/events', {}, Buffer.from('{}'));
+    expect(res.status).toBe(500);
+    expect(res.headers['x-amzn-errortype']).toBe('InternalFailure');
+    const text = res.body.toString('utf8');
+    expect(JSON.parse(text)).toMatchObject({ __type: 'InternalFailure' });
+    expect(text).not.toContain('internal detail');
+    expect(logged).toHaveBeenCalledWith('[api] POST /events (put-events) failed:', expect.any(Error));
+  });
+
+  it('invokes a function synchronously with its JSON result as the payload', async () => {
+    const out = await lambda.send(
+      new InvokeCommand({ FunctionName: 'ListDatasetGroups', Payload: Buffer.from('{"x":[1,2]}') }),
+    );
+    expect(out.StatusCode).toBe(200);
+    expect(out.FunctionError).toBeUndefined();
+    expect(JSON.parse(Buffer.from(out.Payload!).toString('utf8'))).toEqual({ echoed: { x: [1, 2] } });
+  });
+
+  it('accepts a function ARN as the name', async () => {
+    const out = await lambda.send(
+      new InvokeCommand({
+        FunctionName: 'arn:aws:lambda:us-east-1:000000000000:function:ListDatasetGroups',
+        Payload: Buffer.from('{}'),
+      }),
+    );
+    expect(JSON.parse(Buffer.from(out.Payload!).toString('utf8'))).toEqual({ echoed: {} });
+  });
+
+  it('reports a thrown error as FunctionError Unhandled', async () => {
+    const out = await lambda.send(
+      new InvokeCommand({ FunctionName: 'DescribeDatasetGroup', Payload: Buffer.from('{}') }),
+    );
+    expect(out.StatusCode).toBe(200);
+    expect(out.FunctionError).toBe('Unhandled');
+    expect(JSON.parse(Buffer.from(out.Payload!).toString('utf8'))).toMatchObject({
+      errorType: 'TypeError',
+      errorMessage: 'handler exploded',
+    });
+  });
+
+  it('answers an unknown function with ResourceNotFoundException', async () => {
+    await expect(lambda.send(new InvokeCommand({ FunctionName: 'NoSuchFunction' }))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+      $metadata: { httpStatusCode: 404 },
+    });
+  });
+
+  it('runs an Event invocation in the background and idle() waits for it', async () => {
+    const out = await lambda.send(
+      new InvokeCommand({
+        FunctionName: 'DatasetImport',
+        InvocationType: 'Event',
+        Payload: Buffer.from('{"datasetImportJobArn":"arn:test"}'),
+      }),
+    );
+    expect(out.StatusCode).toBe(202);
+    expect(asyncRuns).toEqual([]);
+    await t.idle();
+    expect(asyncRuns).toEqual([{ datasetImportJobArn: 'arn:test' }]);
+  });
+
+  it('waits for running Event invocations on stop', async () => {
+    const before = asyncRuns.length;
+    await lambda.send(
+      new InvokeCommand({
+        FunctionName: 'DatasetImport',
+        InvocationType: 'Event',
+        Payload: Buffer.from('{"n":2}'),
+      }),
+    );
+    await t.stop();
+    expect(asyncRuns.length).toBe(before + 1);
+  });
+});
+
+describe('persistence across restarts with one data dir', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'op-runtime-test-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  async function withRuntime(
+    fn: (t: TestRuntime, ddb: DynamoDBDocumentClient) => Promise<void>,
+  ): Promise<void> {
+    jest.resetModules();
+    const t = await startTestRuntime({ dataDir: dir });
+    const ddb = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint: t.runtime.internalEndpoints.dynamodb,
+        region: t.runtime.region,
+        credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+      }),
+    );
+    try {
+      await fn(t, ddb);
+    } finally {
+      ddb.destroy();
+      await t.stop();
+    }
+  }
+
+  it('keeps DynamoDB items and S3 objects', async () => {
+    await withRuntime(async (t, ddb) => {
+      await ddb.send(new PutCommand({ TableName: 'Resources', Item: { pk: 'kept', sk: 'R', value: 42 } }));
+      await t.upload('kept.csv', 'a,b\n');
+    });
+    await withRuntime(async (t, ddb) => {
+      const got = await ddb.send(new GetCommand({ TableName: 'Resources', Key: { pk: 'kept', sk: 'R' } }));
+      expect(got.Item).toEqual({ pk: 'kept', sk: 'R', value: 42 });
+      const obj = await t.s3.send(new GetObjectCommand({ Bucket: t.uploadBucket, Key: 'kept.csv' }));
+      expect(await obj.Body?.transformToString()).toBe('a,b\n');
+    });
+  });
+});
