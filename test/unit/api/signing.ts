@@ -4,10 +4,11 @@
  * (malformed JSON, base64) with the SDK's own `SignatureV4`.
  */
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
-import { HttpRequest } from '@smithy/core/protocols';
+import { Readable } from 'node:stream';
+import { HttpRequest, HttpResponse } from '@smithy/core/protocols';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { Checksum, SourceData, HttpRequest as WireRequest } from '@smithy/types';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 
 export const ACCESS_KEY_ID = 'AKIDOPENPERSONALIZE1';
 export const SECRET_ACCESS_KEY = 'test-secret-access-key/abc+def';
@@ -155,4 +156,28 @@ export async function signRaw(raw: RawRequest): Promise<WireRequest> {
     body: raw.body,
   });
   return (await signer.sign(request, { signingDate: raw.signingDate })) as WireRequest;
+}
+
+/**
+ * A request handler that serves SDK requests with an API Gateway handler in-process, so a test sees exactly what
+ * the SDK makes of our responses. Header names are lower-cased as Node's HTTP client delivers them.
+ */
+export function loopbackHandler(
+  serve: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>,
+  stage = '',
+) {
+  return {
+    handle: async (request: WireRequest) => {
+      const resourcePath = request.path.startsWith(stage)
+        ? request.path.slice(stage.length) || '/'
+        : request.path;
+      const result = await serve(toEvent(request, { resourcePath }));
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(result.headers ?? {})) headers[k.toLowerCase()] = String(v);
+      const body = Readable.from([Buffer.from(result.body)]);
+      return { response: new HttpResponse({ statusCode: result.statusCode, headers, body }) };
+    },
+    updateHttpClientConfig: () => undefined,
+    httpHandlerConfigs: () => ({}),
+  };
 }
