@@ -1,0 +1,252 @@
+/**
+ * The data of a dataset group as training reads it: every interaction (bulk imports + PutEvents, sessions resolved
+ * to users), every item and every user (bulk imports + PutItems / PutUsers, the later write of an id winning),
+ * shaped as the engine's `Interaction`, `ItemMeta` and `UserMeta`. Also the dataset and schema lookups the import,
+ * event and record services share.
+ */
+import type { Interaction, ItemMeta, UserMeta } from '../engine/types';
+import { BulkDataStore, type BulkValue } from '../store/bulk-data';
+import { EventStore } from '../store/events';
+import { RecordStore } from '../store/records';
+import type { ResourceRecord } from '../store/resources';
+import { arnName, datasetArn, parseArn } from './arns';
+import type { ServiceContext } from './context';
+import type { DatasetKind, FieldDef } from './row-validation';
+import { parseDatasetSchema, resolveDatasetType } from './schema-validation';
+
+/** The members of a dataset's stored document this module relies on. */
+export interface DatasetDoc {
+  readonly [key: string]: unknown;
+  readonly datasetArn: string;
+  readonly datasetGroupArn: string;
+  readonly datasetType: string;
+  readonly schemaArn: string;
+  readonly status: string;
+}
+
+export interface LoadedDataset {
+  readonly record: ResourceRecord<DatasetDoc>;
+  readonly kind: DatasetKind;
+  readonly fields: readonly FieldDef[];
+}
+
+/** Schemas are immutable (UpdateDataset points a dataset at another schema ARN), so parsed fields are cached. */
+const schemaCache = new Map<string, readonly FieldDef[]>();
+
+export async function schemaFields(ctx: ServiceContext, schemaArn: string): Promise<readonly FieldDef[]> {
+  const cached = schemaCache.get(schemaArn);
+  if (cached !== undefined) return cached;
+  const schema = await ctx.resources.require<{ schema: string }>(schemaArn, 'schema');
+  const fields = parseDatasetSchema(schema.doc.schema).fields;
+  schemaCache.set(schemaArn, fields);
+  return fields;
+}
+
+/** A dataset with its kind and schema fields; `undefined` when there is no such dataset. */
+export async function findDataset(ctx: ServiceContext, arn: string): Promise<LoadedDataset | undefined> {
+  const record = await ctx.resources.get<DatasetDoc>(arn, 'dataset');
+  if (record === undefined) return undefined;
+  return {
+    record,
+    kind: resolveDatasetType(record.doc.datasetType),
+    fields: await schemaFields(ctx, record.doc.schemaArn),
+  };
+}
+
+/** The ARN the group's dataset of a kind has (datasets are named after their group and type, spec §4). */
+export function groupDatasetArn(datasetGroupArn: string, kind: DatasetKind): string {
+  const parsed = parseArn(datasetGroupArn);
+  const name = arnName(datasetGroupArn);
+  if (parsed === undefined || name === undefined)
+    throw new Error(`Not a dataset group ARN: ${datasetGroupArn}`);
+  return datasetArn(parsed, name, kind);
+}
+
+/** Rows of the bulk data of a dataset, as column-name → value objects, oldest generation first. */
+async function* bulkRows(
+  bulk: BulkDataStore,
+  arn: string,
+): AsyncGenerator<{
+  readonly rows: BulkValue[][];
+  readonly index: Map<string, number>;
+  readonly at: number;
+}> {
+  const state = await bulk.state(arn);
+  for (const generation of state.generations) {
+    for await (const batch of bulk.read(generation.key)) {
+      yield {
+        rows: batch.rows,
+        index: new Map(batch.columns.map((c, i) => [c, i])),
+        at: generation.publishedAt,
+      };
+    }
+  }
+}
+
+function stores(ctx: ServiceContext) {
+  return {
+    bulk: new BulkDataStore(ctx.ddb, ctx.resourcesTable, ctx.s3, ctx.dataBucket),
+    events: new EventStore(ctx.ddb, ctx.eventsTable),
+    records: new RecordStore(ctx.ddb, ctx.recordsTable),
+  };
+}
+
+const splitMulti = (value: string): string[] => value.split('|').filter((v) => v !== '');
+
+/**
+ * Every interaction of a group, in batches: bulk-imported rows, then events from PutEvents. Anonymous events are
+ * attributed to the user their session was later tied to, else to the session id (which GetRecommendations accepts
+ * as a user id). Events without an item id are skipped: they carry nothing to train on.
+ */
+export async function* groupInteractions(
+  ctx: ServiceContext,
+  datasetGroupArn: string,
+): AsyncGenerator<Interaction[]> {
+  const { bulk, events } = stores(ctx);
+  const arn = groupDatasetArn(datasetGroupArn, 'Interactions');
+  for await (const { rows, index } of bulkRows(bulk, arn)) {
+    const col = (name: string) => index.get(name) ?? -1;
+    const [u, i, t, et, ev, im] = [
+      'USER_ID',
+      'ITEM_ID',
+      'TIMESTAMP',
+      'EVENT_TYPE',
+      'EVENT_VALUE',
+      'IMPRESSION',
+    ].map(col) as [number, number, number, number, number, number];
+    yield rows.map((row) => {
+      const interaction: {
+        userId: string;
+        itemId: string;
+        timestamp: number;
+        eventType?: string;
+        eventValue?: number;
+        impression?: string[];
+      } = { userId: row[u] as string, itemId: row[i] as string, timestamp: row[t] as number };
+      if (et >= 0 && typeof row[et] === 'string') interaction.eventType = row[et];
+      if (ev >= 0 && typeof row[ev] === 'number') interaction.eventValue = row[ev];
+      if (im >= 0 && typeof row[im] === 'string') interaction.impression = splitMulti(row[im]);
+      return interaction;
+    });
+  }
+  const links = await events.links(datasetGroupArn);
+  for await (const page of events.groupEvents(datasetGroupArn)) {
+    const batch: Interaction[] = [];
+    for (const e of page) {
+      if (e.itemId === undefined) continue;
+      batch.push({
+        userId: e.userId ?? links.get(e.sessionId) ?? e.sessionId,
+        itemId: e.itemId,
+        timestamp: e.timestamp,
+        eventType: e.eventType,
+        ...(e.eventValue === undefined ? {} : { eventValue: e.eventValue }),
+        ...(e.impression === undefined ? {} : { impression: [...e.impression] }),
+      });
+    }
+    if (batch.length > 0) yield batch;
+  }
+}
+
+interface Meta {
+  categorical?: Record<string, string[]>;
+  numeric?: Record<string, number>;
+  text?: string;
+  creationTimestamp?: number;
+}
+
+/**
+ * Turns one row's values into metadata: categorical strings split on `|`, booleans as the categories
+ * "true"/"false", numbers as numeric features, the textual field as text. Plain (non-categorical) strings are not
+ * training features in Personalize and are left out.
+ */
+function metaOf(
+  fields: readonly FieldDef[],
+  idField: string,
+  value: (column: string) => BulkValue | undefined,
+): Meta {
+  const categorical: Record<string, string[]> = {};
+  const numeric: Record<string, number> = {};
+  const meta: Meta = {};
+  for (const field of fields) {
+    if (field.name === idField) continue;
+    const v = value(field.name);
+    if (v === null || v === undefined) continue;
+    if (field.name === 'CREATION_TIMESTAMP' && typeof v === 'number') meta.creationTimestamp = v;
+    else if (field.textual === true && typeof v === 'string') meta.text = v;
+    else if (field.categorical === true && typeof v === 'string') categorical[field.name] = splitMulti(v);
+    else if (typeof v === 'boolean') categorical[field.name] = [String(v)];
+    else if (typeof v === 'number') numeric[field.name] = v;
+  }
+  if (Object.keys(categorical).length > 0) meta.categorical = categorical;
+  if (Object.keys(numeric).length > 0) meta.numeric = numeric;
+  return meta;
+}
+
+/**
+ * The merged records of a group's Items or Users dataset: bulk generations in order, then PutItems / PutUsers
+ * records; for each id the most recent write wins. Empty when the group has no such dataset.
+ */
+async function mergedRecords(
+  ctx: ServiceContext,
+  datasetGroupArn: string,
+  kind: 'Items' | 'Users',
+): Promise<Map<string, Meta>> {
+  const idField = kind === 'Items' ? 'ITEM_ID' : 'USER_ID';
+  const arn = groupDatasetArn(datasetGroupArn, kind);
+  const merged = new Map<string, { meta: Meta; at: number }>();
+  const dataset = await findDataset(ctx, arn);
+  if (dataset === undefined) return new Map();
+  const { bulk, records } = stores(ctx);
+  for await (const { rows, index, at } of bulkRows(bulk, arn)) {
+    const id = index.get(idField) ?? -1;
+    for (const row of rows) {
+      merged.set(row[id] as string, {
+        meta: metaOf(dataset.fields, idField, (c) => row[index.get(c) ?? -1]),
+        at,
+      });
+    }
+  }
+  for await (const page of records.list(arn)) {
+    for (const record of page) {
+      const existing = merged.get(record.id);
+      if (existing !== undefined && existing.at > record.updatedAt) continue;
+      merged.set(record.id, {
+        meta: metaOf(dataset.fields, idField, (c) => record.values[c]),
+        at: record.updatedAt,
+      });
+    }
+  }
+  return new Map([...merged].map(([id, { meta }]) => [id, meta]));
+}
+
+const BATCH = 1000;
+
+/** Every item of a group, in batches. */
+export async function* groupItems(ctx: ServiceContext, datasetGroupArn: string): AsyncGenerator<ItemMeta[]> {
+  let batch: ItemMeta[] = [];
+  for (const [itemId, meta] of await mergedRecords(ctx, datasetGroupArn, 'Items')) {
+    batch.push({ itemId, ...meta });
+    if (batch.length >= BATCH) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/** Every user of a group, in batches. */
+export async function* groupUsers(ctx: ServiceContext, datasetGroupArn: string): AsyncGenerator<UserMeta[]> {
+  let batch: UserMeta[] = [];
+  for (const [userId, meta] of await mergedRecords(ctx, datasetGroupArn, 'Users')) {
+    batch.push({
+      userId,
+      ...(meta.categorical === undefined ? {} : { categorical: meta.categorical }),
+      ...(meta.numeric === undefined ? {} : { numeric: meta.numeric }),
+    });
+    if (batch.length >= BATCH) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}

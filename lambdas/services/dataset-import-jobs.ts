@@ -1,0 +1,360 @@
+/**
+ * Dataset import jobs (spec §2.5, §3.2): CreateDatasetImportJob / Describe / List, and the worker that runs a job.
+ *
+ * A job is created `CREATE PENDING` and handed to the import worker function with an asynchronous Lambda Invoke.
+ * The worker streams every CSV object of the job's `dataLocation`, validates each row against the dataset's schema
+ * and streams the normalised rows to a staged object in the data bucket; only when every row is valid is the staged
+ * object published as the dataset's bulk data (one conditional write, see `store/bulk-data.ts`) and the job marked
+ * `ACTIVE`. The first bad row fails the job with a `failureReason` naming its line and column, deletes the staged
+ * object and leaves the dataset's data exactly as it was.
+ *
+ * `roleArn` is required: it is optional in the model, but Personalize needs it to read the customer's bucket and
+ * refuses an S3 import without it. On AWS the worker assumes it; the local runtime reads with its own credentials.
+ */
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import type {
+  CreateDatasetImportJobRequest,
+  CreateDatasetImportJobResponse,
+  DatasetImportJob,
+  DatasetImportJobSummary,
+  DescribeDatasetImportJobRequest,
+  DescribeDatasetImportJobResponse,
+  ListDatasetImportJobsRequest,
+  ListDatasetImportJobsResponse,
+} from '@aws-sdk/client-personalize';
+import { inUse, invalidInput, limitExceeded, notFound, PersonalizeError } from '../api/errors';
+import {
+  BulkDataStore,
+  type GenerationWriter,
+  generationKey,
+  type ImportMode,
+  ImportSource,
+} from '../store/bulk-data';
+import { resourceNotFound } from '../store/resources';
+import { datasetImportJobArn, parseArn } from './arns';
+import type { ServiceContext } from './context';
+import { CsvSyntaxError, parseCsv } from './csv';
+import { findDataset } from './dataset-data';
+import { listPage, pick } from './pagination';
+import { ImportValidationError, LIMITS, layoutFor, validateCsvRow } from './row-validation';
+import { tagsToMap } from './tags';
+
+export const IMPORT_JOB_TYPE = 'dataset-import-job';
+
+const PENDING = 'CREATE PENDING';
+const IN_PROGRESS = 'CREATE IN_PROGRESS';
+const ACTIVE = 'ACTIVE';
+const FAILED = 'CREATE FAILED';
+/** Region-wide quota of jobs waiting or running (spec §5). */
+const MAX_RUNNING_JOBS = 5;
+
+type JobDoc = DatasetImportJob & Record<string, unknown>;
+
+const SUMMARY_KEYS = [
+  'datasetImportJobArn',
+  'jobName',
+  'status',
+  'creationDateTime',
+  'lastUpdatedDateTime',
+  'failureReason',
+  'importMode',
+] as const;
+
+/** `s3://bucket/key` or `s3://bucket/prefix/`. */
+export interface S3Location {
+  readonly bucket: string;
+  readonly key: string;
+}
+
+const S3_URI = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.*)$/;
+
+export function parseDataLocation(location: string): S3Location {
+  const m = S3_URI.exec(location);
+  if (m === null) {
+    throw invalidInput(
+      `dataLocation ${location} is not valid: use s3://bucket/file.csv or s3://bucket/folder/ (http and https locations are not supported).`,
+    );
+  }
+  return { bucket: m[1] as string, key: m[2] as string };
+}
+
+/** Starts the worker for a job; the default invokes the import function asynchronously. */
+export type StartImport = (ctx: ServiceContext, jobArn: string) => Promise<void>;
+
+export const invokeImportWorker: StartImport = async (ctx, jobArn) => {
+  await ctx.lambda.send(
+    new InvokeCommand({
+      FunctionName: ctx.importFunction,
+      InvocationType: 'Event',
+      Payload: Buffer.from(JSON.stringify({ datasetImportJobArn: jobArn })),
+    }),
+  );
+};
+
+async function countRunningJobs(ctx: ServiceContext): Promise<number> {
+  let count = 0;
+  let nextToken: string | undefined;
+  do {
+    const page = await ctx.resources.list({
+      type: IMPORT_JOB_TYPE,
+      limit: 100,
+      nextToken,
+      statusIn: [PENDING, IN_PROGRESS],
+    });
+    count += page.items.length;
+    nextToken = page.nextToken;
+  } while (nextToken !== undefined && count <= MAX_RUNNING_JOBS);
+  return count;
+}
+
+export async function createDatasetImportJob(
+  ctx: ServiceContext,
+  input: CreateDatasetImportJobRequest,
+  start: StartImport = invokeImportWorker,
+): Promise<CreateDatasetImportJobResponse> {
+  const jobName = input.jobName as string;
+  const datasetArn = input.datasetArn as string;
+  const location = input.dataSource?.dataLocation;
+  if (location === undefined) throw invalidInput('dataSource.dataLocation is required.');
+  parseDataLocation(location);
+  if (input.roleArn === undefined) {
+    throw invalidInput('roleArn is required: it names the IAM role that can read the data source.');
+  }
+  const mode: ImportMode = input.importMode ?? 'FULL';
+
+  const dataset = await findDataset(ctx, datasetArn);
+  if (dataset === undefined) throw resourceNotFound(datasetArn);
+  if (dataset.record.status !== ACTIVE) {
+    throw inUse(
+      `Dataset ${datasetArn} is in state ${dataset.record.status ?? 'unknown'}; it must be ACTIVE.`,
+    );
+  }
+  if (mode === 'INCREMENTAL') {
+    const state = await bulkStore(ctx).state(datasetArn);
+    if (state.version === 0) {
+      throw invalidInput(
+        `Dataset ${datasetArn} has no bulk data yet: the first import must use importMode FULL.`,
+      );
+    }
+  }
+  if ((await countRunningJobs(ctx)) >= MAX_RUNNING_JOBS) {
+    throw limitExceeded('More than 5 resources with PENDING or IN_PROGRESS status.');
+  }
+
+  const scope = parseArn(datasetArn) ?? { region: ctx.region, accountId: ctx.accountId };
+  const arn = datasetImportJobArn(scope, jobName);
+  const now = ctx.now();
+  const doc: JobDoc = {
+    jobName,
+    datasetImportJobArn: arn,
+    datasetArn,
+    dataSource: { dataLocation: location },
+    roleArn: input.roleArn,
+    status: PENDING,
+    creationDateTime: now,
+    lastUpdatedDateTime: now,
+    importMode: mode,
+    publishAttributionMetricsToS3: input.publishAttributionMetricsToS3,
+  };
+  await ctx.resources.create({
+    arn,
+    type: IMPORT_JOB_TYPE,
+    parentArn: datasetArn,
+    status: PENDING,
+    doc,
+    tags: tagsToMap(input.tags),
+    createdAt: now.getTime(),
+  });
+  try {
+    await start(ctx, arn);
+  } catch (err) {
+    await finishJob(ctx, arn, FAILED, 'The import could not be started.').catch(() => undefined);
+    throw err;
+  }
+  return { datasetImportJobArn: arn };
+}
+
+export async function describeDatasetImportJob(
+  ctx: ServiceContext,
+  input: DescribeDatasetImportJobRequest,
+): Promise<DescribeDatasetImportJobResponse> {
+  const record = await ctx.resources.get<JobDoc>(input.datasetImportJobArn as string, IMPORT_JOB_TYPE);
+  if (record === undefined) throw resourceNotFound(input.datasetImportJobArn as string);
+  return { datasetImportJob: record.doc };
+}
+
+export async function listDatasetImportJobs(
+  ctx: ServiceContext,
+  input: ListDatasetImportJobsRequest,
+): Promise<ListDatasetImportJobsResponse> {
+  const page = await listPage<JobDoc, DatasetImportJobSummary>(
+    ctx.resources,
+    IMPORT_JOB_TYPE,
+    input,
+    ({ doc }) => pick(doc, SUMMARY_KEYS),
+    input.datasetArn,
+  );
+  return {
+    datasetImportJobs: page.items,
+    ...(page.nextToken === undefined ? {} : { nextToken: page.nextToken }),
+  };
+}
+
+function bulkStore(ctx: ServiceContext): BulkDataStore {
+  return new BulkDataStore(ctx.ddb, ctx.resourcesTable, ctx.s3, ctx.dataBucket);
+}
+
+async function finishJob(
+  ctx: ServiceContext,
+  arn: string,
+  status: string,
+  failureReason?: string,
+): Promise<void> {
+  await ctx.resources.update<JobDoc>(
+    arn,
+    { status, doc: { status, lastUpdatedDateTime: ctx.now(), failureReason } },
+    { statusIn: [PENDING, IN_PROGRESS] },
+  );
+}
+
+/** Gives the worker a reader of the job's source bucket: on AWS with the job's role assumed, locally as itself. */
+export type SourceFor = (roleArn: string | undefined) => Promise<ImportSource>;
+
+export interface ImportOutcome {
+  readonly status: string;
+  readonly rows: number;
+  readonly failureReason?: string;
+}
+
+/**
+ * Runs a job (the import worker). A job that is not `CREATE PENDING` is left alone, so a repeated asynchronous
+ * delivery of the same invocation does nothing.
+ */
+export async function runDatasetImportJob(
+  ctx: ServiceContext,
+  jobArn: string,
+  sourceFor: SourceFor = async () => new ImportSource(ctx.s3),
+): Promise<ImportOutcome> {
+  const job = await ctx.resources.get<JobDoc>(jobArn, IMPORT_JOB_TYPE);
+  if (job === undefined) throw notFound(`Could not find resource with ARN ${jobArn}`);
+  try {
+    await ctx.resources.update<JobDoc>(
+      jobArn,
+      { status: IN_PROGRESS, doc: { status: IN_PROGRESS, lastUpdatedDateTime: ctx.now() } },
+      { statusIn: [PENDING] },
+    );
+  } catch (err) {
+    if (err instanceof PersonalizeError && err.errorName === 'ResourceInUseException') {
+      return { status: job.status ?? 'unknown', rows: 0 };
+    }
+    throw err;
+  }
+
+  const bulk = bulkStore(ctx);
+  let writer: GenerationWriter | undefined;
+  try {
+    const datasetArn = job.doc.datasetArn as string;
+    const dataset = await findDataset(ctx, datasetArn);
+    if (dataset === undefined) throw new ImportValidationError(`Dataset ${datasetArn} no longer exists.`);
+    const location = job.doc.dataSource?.dataLocation as string;
+    const { bucket, key } = parseDataLocation(location);
+    const source = await sourceFor(job.doc.roleArn);
+    const keys = await listSource(source, bucket, key, location);
+    const stagedKey = generationKey(datasetArn, job.doc.jobName as string);
+    writer = bulk.openWriter(
+      stagedKey,
+      dataset.fields.map((f) => f.name),
+    );
+    for (const objectKey of keys) {
+      const where = keys.length > 1 || objectKey !== key ? `File s3://${bucket}/${objectKey}: ` : '';
+      try {
+        await importObject(source, bucket, objectKey, dataset.fields, writer);
+      } catch (err) {
+        if (err instanceof ImportValidationError || err instanceof CsvSyntaxError) {
+          throw new ImportValidationError(`${where}${err.message}`);
+        }
+        throw err;
+      }
+    }
+    if (dataset.kind === 'Interactions' && writer.rows < LIMITS.minInteractionsPerImport) {
+      throw new ImportValidationError(
+        `The import has ${writer.rows} interaction records; at least ${LIMITS.minInteractionsPerImport} are required per import job.`,
+      );
+    }
+    await writer.finish();
+    const rows = writer.rows;
+    writer = undefined;
+    const replaced = await bulk.publish(datasetArn, {
+      key: stagedKey,
+      jobArn,
+      rows,
+      mode: (job.doc.importMode as ImportMode | undefined) ?? 'FULL',
+      publishedAt: ctx.now().getTime(),
+    });
+    // Readers take the generation list first and then read objects, so a replaced object may still be in use
+    // for a moment; deleting it is best effort and never fails the job.
+    await Promise.all(
+      replaced.filter((g) => g.key !== stagedKey).map((g) => bulk.delete(g.key).catch(() => undefined)),
+    );
+    await finishJob(ctx, jobArn, ACTIVE);
+    return { status: ACTIVE, rows };
+  } catch (err) {
+    if (writer !== undefined) await writer.abort();
+    const reason = failureReasonOf(err);
+    if (reason === undefined) console.error(JSON.stringify({ jobArn, message: 'Import failed' }), err);
+    const failureReason = reason ?? 'The import failed because of an internal error.';
+    await finishJob(ctx, jobArn, FAILED, failureReason);
+    return { status: FAILED, rows: 0, failureReason };
+  }
+}
+
+async function listSource(
+  source: ImportSource,
+  bucket: string,
+  key: string,
+  location: string,
+): Promise<string[]> {
+  let keys: string[];
+  try {
+    keys = await source.keys(bucket, key);
+  } catch (err) {
+    const name = err instanceof Error ? err.name : '';
+    if (name === 'NotFound' || name === 'NoSuchKey' || name === 'NoSuchBucket') {
+      throw new ImportValidationError(`No data found at ${location}.`);
+    }
+    if (name === 'AccessDenied' || name === 'Forbidden') {
+      throw new ImportValidationError(`Access to ${location} was denied to the import role.`);
+    }
+    throw err;
+  }
+  if (keys.length === 0) throw new ImportValidationError(`No files found under ${location}.`);
+  return keys;
+}
+
+/** Streams one CSV object through validation into the writer. */
+async function importObject(
+  source: ImportSource,
+  bucket: string,
+  key: string,
+  fields: Parameters<typeof layoutFor>[0],
+  writer: GenerationWriter,
+): Promise<void> {
+  let layout: ReturnType<typeof layoutFor> | undefined;
+  for await (const batch of parseCsv(await source.open(bucket, key))) {
+    for (const record of batch) {
+      if (layout === undefined) {
+        layout = layoutFor(fields, record.fields, record.line);
+        continue;
+      }
+      await writer.write(validateCsvRow(layout, record.line, record.fields));
+    }
+  }
+  if (layout === undefined) throw new ImportValidationError('The file is empty: a header row is required.');
+}
+
+function failureReasonOf(err: unknown): string | undefined {
+  if (err instanceof ImportValidationError) return err.message;
+  if (err instanceof CsvSyntaxError) return err.message;
+  if (err instanceof PersonalizeError) return err.message;
+  return undefined;
+}

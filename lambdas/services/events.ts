@@ -1,0 +1,215 @@
+/**
+ * PutEvents (spec §1.4, §2.6) and the read of a user's recent events at request time.
+ *
+ * An unknown or inactive `trackingId` is answered with `InvalidInputException`: it is the only error the events
+ * model declares for PutEvents, so it is the one every SDK can surface as a typed exception (a 404
+ * `ResourceNotFoundException` would reach callers only as a generic service error).
+ *
+ * Sessions: an event without `userId` is stored under its `sessionId`. The first event that carries both ties the
+ * session to that user: the link is recorded once and the session's earlier events are copied into the user's
+ * partition, so the user's recent events include them; training attributes them through the link. Later anonymous
+ * events of a tied session go straight to the user.
+ */
+import { createHash } from 'node:crypto';
+import type { Event, PutEventsRequest } from '@aws-sdk/client-personalize-events';
+import { invalidInput } from '../api/errors';
+import { EventStore, type StoredEvent } from '../store/events';
+import type { ServiceContext } from './context';
+import { findDataset, groupDatasetArn } from './dataset-data';
+import { type FieldDef, ImportValidationError, parseProperties, type Value } from './row-validation';
+
+/** What PutEvents needs to know about an event tracker. */
+export interface TrackerInfo {
+  readonly datasetGroupArn: string;
+  readonly status: string;
+}
+
+/** Resolves a `trackingId`; `undefined` when no tracker has it. */
+export type TrackerLookup = (ctx: ServiceContext, trackingId: string) => Promise<TrackerInfo | undefined>;
+
+/** `properties` keys PutEvents refuses (case-insensitive): they have members of their own. */
+const FORBIDDEN_PROPERTIES = new Set(
+  ['userId', 'sessionId', 'eventType', 'timestamp', 'recommendationId', 'impression'].map((k) =>
+    k.toLowerCase(),
+  ),
+);
+
+/** Interactions columns set from dedicated Event members, never from `properties`. */
+const MEMBER_COLUMNS: ReadonlySet<string> = new Set([
+  'USER_ID',
+  'ITEM_ID',
+  'TIMESTAMP',
+  'EVENT_TYPE',
+  'EVENT_VALUE',
+  'IMPRESSION',
+  'RECOMMENDATION_ID',
+  'EVENT_ATTRIBUTION_SOURCE',
+]);
+
+function eventStore(ctx: ServiceContext): EventStore {
+  return new EventStore(ctx.ddb, ctx.eventsTable);
+}
+
+/**
+ * An event id for an event that has none: a digest of everything the event says, so a retried call and two
+ * identical events (same actor, time and content) are stored once, as Personalize de-duplicates them.
+ */
+function contentEventId(actorId: string, event: Event, timestamp: number): string {
+  const digest = createHash('sha256')
+    .update(
+      JSON.stringify([
+        actorId,
+        timestamp,
+        event.eventType,
+        event.itemId ?? null,
+        event.eventValue ?? null,
+        event.properties ?? null,
+        event.impression ?? null,
+        event.recommendationId ?? null,
+      ]),
+    )
+    .digest('hex');
+  return `gen-${digest.slice(0, 32)}`;
+}
+
+function eventColumns(
+  event: Event,
+  index: number,
+  fields: readonly FieldDef[],
+): Record<string, Value> | undefined {
+  if (event.properties === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(event.properties);
+  } catch {
+    throw invalidInput(`eventList.${index + 1}.member.properties is not valid JSON.`);
+  }
+  if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+    const forbidden = Object.keys(parsed).filter((k) => FORBIDDEN_PROPERTIES.has(k.toLowerCase()));
+    if (forbidden.length > 0) {
+      throw invalidInput(
+        `eventList.${index + 1}.member.properties may not contain ${forbidden.join(', ')}: use the event's own members.`,
+      );
+    }
+  }
+  try {
+    const columns = parseProperties(
+      event.properties,
+      fields,
+      `eventList.${index + 1}.member`,
+      MEMBER_COLUMNS,
+    );
+    return columns.size === 0 ? undefined : Object.fromEntries(columns);
+  } catch (err) {
+    if (err instanceof ImportValidationError) throw invalidInput(err.message);
+    throw err;
+  }
+}
+
+export async function putEvents(
+  ctx: ServiceContext,
+  input: PutEventsRequest,
+  lookupTracker: TrackerLookup,
+): Promise<Record<string, never>> {
+  const trackingId = input.trackingId as string;
+  const sessionId = input.sessionId as string;
+  const tracker = await lookupTracker(ctx, trackingId);
+  if (tracker === undefined) {
+    throw invalidInput(`The trackingId ${trackingId} does not belong to any event tracker.`);
+  }
+  if (tracker.status !== 'ACTIVE') {
+    throw invalidInput(`The event tracker of trackingId ${trackingId} is ${tracker.status}, not ACTIVE.`);
+  }
+  const group = tracker.datasetGroupArn;
+  const dataset = await findDataset(ctx, groupDatasetArn(group, 'Interactions'));
+  if (dataset === undefined) {
+    throw invalidInput(`Dataset group ${group} has no Interactions dataset to record events in.`);
+  }
+  const customRequired = dataset.fields.filter((f) => !f.nullable && !MEMBER_COLUMNS.has(f.name));
+  const store = eventStore(ctx);
+
+  let userId = input.userId;
+  if (userId !== undefined && userId !== sessionId) {
+    if ((await store.sessionUser(group, sessionId)) === undefined) {
+      const owner = await store.linkSession(group, sessionId, userId);
+      if (owner === userId) {
+        const anonymous = await store.all(group, sessionId);
+        if (anonymous.length > 0) await store.copyToUser(anonymous, userId);
+      }
+    }
+  } else if (userId === undefined) {
+    userId = await store.sessionUser(group, sessionId);
+  }
+  const actorId = userId ?? sessionId;
+
+  const events: StoredEvent[] = (input.eventList ?? []).map((event, i) => {
+    const sentAt = event.sentAt as Date | undefined;
+    if (!(sentAt instanceof Date) || Number.isNaN(sentAt.getTime())) {
+      throw invalidInput(`eventList.${i + 1}.member.sentAt must be a timestamp.`);
+    }
+    if (sentAt.getTime() < 0) throw invalidInput(`eventList.${i + 1}.member.sentAt is before 1970.`);
+    if (event.eventValue !== undefined && !Number.isFinite(event.eventValue)) {
+      throw invalidInput(`eventList.${i + 1}.member.eventValue must be a finite number.`);
+    }
+    const columns = eventColumns(event, i, dataset.fields);
+    const missing = customRequired.filter((f) => columns?.[f.name] === undefined || columns[f.name] === null);
+    if (missing.length > 0) {
+      throw invalidInput(
+        `eventList.${i + 1}.member.properties must set ${missing.map((f) => f.name).join(', ')} (required by the schema).`,
+      );
+    }
+    const timestamp = sentAt.getTime() / 1000;
+    const stored: StoredEvent = {
+      datasetGroupArn: group,
+      actorId,
+      sessionId,
+      eventId: event.eventId ?? contentEventId(actorId, event, timestamp),
+      eventType: event.eventType as string,
+      timestamp,
+      ...(userId === undefined ? {} : { userId }),
+      ...(event.itemId === undefined ? {} : { itemId: event.itemId }),
+      ...(event.eventValue === undefined ? {} : { eventValue: event.eventValue }),
+      ...(event.impression === undefined ? {} : { impression: event.impression }),
+      ...(event.recommendationId === undefined ? {} : { recommendationId: event.recommendationId }),
+      ...(event.metricAttribution?.eventAttributionSource === undefined
+        ? {}
+        : { eventAttributionSource: event.metricAttribution.eventAttributionSource }),
+      ...(columns === undefined ? {} : { columns }),
+    };
+    return stored;
+  });
+
+  // A caller-chosen eventId is stored once: a different event reusing it is dropped, as Personalize ignores it.
+  const claims = await Promise.all(
+    events.map((e, i) => ((input.eventList ?? [])[i]?.eventId === undefined ? 'new' : store.claimEventId(e))),
+  );
+  await store.put(events.filter((_, i) => claims[i] !== 'taken'));
+  return {};
+}
+
+/** One recent interaction, for real-time personalisation. */
+export interface RecentEvent {
+  readonly itemId?: string;
+  readonly eventType: string;
+  readonly timestamp: number;
+  readonly eventValue?: number;
+}
+
+/**
+ * A user's (or anonymous session's) most recent `limit` events, oldest first: one reverse Query. Includes the
+ * anonymous events of sessions later tied to the user.
+ */
+export async function recentEvents(
+  ctx: ServiceContext,
+  datasetGroupArn: string,
+  userId: string,
+  limit: number,
+): Promise<RecentEvent[]> {
+  const events = await eventStore(ctx).recent(datasetGroupArn, userId, limit);
+  return events.map((e) => ({
+    eventType: e.eventType,
+    timestamp: e.timestamp,
+    ...(e.itemId === undefined ? {} : { itemId: e.itemId }),
+    ...(e.eventValue === undefined ? {} : { eventValue: e.eventValue }),
+  }));
+}
