@@ -9,6 +9,7 @@ import type { HttpRequest } from '@smithy/types';
 import { PersonalizeError } from '../../../lambdas/api/errors';
 import { signedRequestOf } from '../../../lambdas/api/http';
 import { canonicalPath, type SignedRequest, verifySignature } from '../../../lambdas/api/sigv4';
+import { BOTOCORE_REQUESTS } from './botocore-requests';
 import {
   ACCESS_KEY_ID,
   capture,
@@ -224,4 +225,36 @@ describe('canonicalPath', () => {
     expect(canonicalPath("/a b/it's*")).toBe('/a%20b/it%27s%2A');
     expect(canonicalPath('/a%20b')).toBe('/a%20b');
   });
+});
+
+describe('SigV4 verification of requests signed by botocore', () => {
+  for (const recorded of BOTOCORE_REQUESTS) {
+    const req: SignedRequest = {
+      method: recorded.method,
+      path: recorded.path,
+      query: {},
+      headers: Object.fromEntries(
+        Object.entries(recorded.headers).map(([k, v]): [string, string[]] => [k, [v]]),
+      ),
+      body: Buffer.from(recorded.body),
+    };
+    const d = recorded.headers['X-Amz-Date']!;
+    const signedAt = new Date(
+      `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}T${d.slice(9, 11)}:${d.slice(11, 13)}:${d.slice(13, 15)}Z`,
+    );
+
+    it(`accepts ${recorded.name} ${recorded.path} and refuses it with a changed body`, async () => {
+      await expect(verifySignature(req, lookup, signedAt)).resolves.toEqual({
+        accessKeyId: ACCESS_KEY_ID,
+        region: 'us-west-2',
+      });
+      const tampered = {
+        ...req,
+        body: Buffer.from(recorded.body.replace('"s"', '"x"').replace('movies', 'movie2')),
+      };
+      expect((await rejection(verifySignature(tampered, lookup, signedAt))).errorName).toBe(
+        'InvalidSignatureException',
+      );
+    });
+  }
 });
