@@ -1,0 +1,61 @@
+/**
+ * The engine as seen by the benchmark: loaded only if `lambdas/engine/index.ts` exists and exports `train`, so the
+ * harness runs the baselines before the model lands. The call is `train(data, options)` with data
+ * `{ interactions, items, users }` and options `{ hyperparameters, seed }`.
+ */
+import type { Interaction, ItemMeta, Recommender, UserMeta } from '../../lambdas/engine/types';
+
+export interface EngineData {
+  readonly interactions: readonly Interaction[];
+  readonly items?: readonly ItemMeta[];
+  readonly users?: readonly UserMeta[];
+}
+
+interface EngineModule {
+  train(
+    data: EngineData,
+    options: { hyperparameters: Record<string, unknown>; seed?: number },
+  ): Promise<Recommender>;
+  DEFAULT_HYPERPARAMETERS?: Readonly<Record<string, unknown>>;
+}
+
+const ENGINE_PATH = '../../lambdas/engine/index';
+
+export function loadEngine(): EngineModule | undefined {
+  let mod: Partial<EngineModule>;
+  try {
+    mod = require(ENGINE_PATH) as Partial<EngineModule>;
+  } catch (error) {
+    const missing =
+      error instanceof Error &&
+      (error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' &&
+      error.message.includes('lambdas/engine/index');
+    if (missing) return undefined;
+    throw error;
+  }
+  return typeof mod.train === 'function' ? (mod as EngineModule) : undefined;
+}
+
+/**
+ * Maps `--hidden-dimension 64` onto the engine's own key (`hidden_dimension` or `hiddenDimension`, whichever
+ * DEFAULT_HYPERPARAMETERS has) and the type of its default value.
+ */
+export function resolveHyperparameters(
+  engine: EngineModule,
+  given: Readonly<Record<string, string>>,
+): Record<string, unknown> {
+  const defaults = engine.DEFAULT_HYPERPARAMETERS ?? {};
+  const out: Record<string, unknown> = { ...defaults };
+  for (const [flag, raw] of Object.entries(given)) {
+    const snake = flag.replace(/-/g, '_');
+    const camel = flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    const key = [flag, snake, camel].find((k) => k in defaults);
+    if (key === undefined) {
+      throw new Error(`unknown engine hyperparameter --${flag}; known: ${Object.keys(defaults).join(', ')}`);
+    }
+    const current = defaults[key];
+    out[key] =
+      typeof current === 'number' ? Number(raw) : typeof current === 'boolean' ? raw === 'true' : raw;
+  }
+  return out;
+}
