@@ -158,6 +158,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     process.env[ENV.ACCESS_KEY_ID] = apiCredentials.accessKeyId;
     process.env[ENV.SECRET_ACCESS_KEY] = apiCredentials.secretAccessKey;
     delete process.env[ENV.CREDENTIALS_SECRET_ARN];
+    // The import worker reads users' uploads in the embedded S3 with its own credentials; there is no STS here.
+    delete process.env[ENV.IMPORT_ASSUME_ROLE];
     // Only control-plane operations: a worker must never be reachable through an `X-Amz-Target`.
     const operations = ROUTES.filter((r) => r.service === 'control').map((r) => [r.operation, r.operation]);
     process.env[ENV.OPERATION_FUNCTIONS] = JSON.stringify(Object.fromEntries(operations));

@@ -5,7 +5,8 @@
  * Each describe starts its own runtime after `jest.resetModules()`: the handlers build their SDK clients once per
  * module registry from the environment of the runtime that loaded them, so a new runtime needs fresh modules.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { type HandlerLoader, HandlerNotFoundError, requireHandler } from '../../local/functions';
+import { parseCli } from '../../local/main';
 import { signedCall, startTestRuntime, type TestRuntime } from './harness';
 
 describe('runtime over the real handlers', () => {
@@ -355,5 +357,81 @@ describe('persistence across restarts with one data dir', () => {
       const obj = await t.s3.send(new GetObjectCommand({ Bucket: t.uploadBucket, Key: 'kept.csv' }));
       expect(await obj.Body?.transformToString()).toBe('a,b\n');
     });
+  });
+});
+
+describe('npm start', () => {
+  it('parses its flags', () => {
+    expect(parseCli([])).toEqual({ port: undefined, s3Port: undefined, dataDir: '.data', help: false });
+    expect(parseCli(['--port', '9000', '--s3-port', '9100', '--in-memory'])).toEqual({
+      port: 9000,
+      s3Port: 9100,
+      dataDir: undefined,
+      help: false,
+    });
+    expect(parseCli(['--data-dir', 'x', '-h'])).toMatchObject({ dataDir: 'x', help: true });
+    expect(() => parseCli(['--port', 'http'])).toThrow('--port must be a port number');
+    expect(() => parseCli(['--in-memory', '--data-dir', 'x'])).toThrow('cannot be used together');
+    expect(() => parseCli(['--bogus'])).toThrow();
+  });
+
+  it('starts as a process, prints its endpoints, and exits 0 on SIGINT after flushing its data dir', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'op-main-test-'));
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.OPEN_PERSONALIZE_PORT;
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(__dirname, '..', '..', 'local', 'main.ts'), '--port', '0', '--data-dir', dir],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const ready = await Promise.race([
+        new Promise<boolean>((resolve) => {
+          const check = setInterval(() => {
+            if (stdout.includes('Press Ctrl-C to stop.')) {
+              clearInterval(check);
+              resolve(true);
+            }
+          }, 20);
+          void exited.then(() => clearInterval(check));
+        }),
+        exited.then(() => false),
+      ]);
+      expect({ ready, stderr: ready ? '' : stderr }).toEqual({ ready: true, stderr: '' });
+      expect(stdout).toMatch(/ready in \d+ ms/);
+      expect(stdout).toContain('aws personalize list-dataset-groups --endpoint-url http://127.0.0.1:');
+      const endpoint = /API endpoint\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1];
+      const accessKeyId = /API credentials\s+access key id (\S+)/.exec(stdout)?.[1];
+      expect(endpoint).toBeDefined();
+      expect(accessKeyId).toBeDefined();
+      // Through the router in the real process: the signature check runs before any operation function.
+      const client = new PersonalizeClient({
+        endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: accessKeyId!, secretAccessKey: 'wrong' },
+        maxAttempts: 1,
+      });
+      await expect(client.send(new ListDatasetGroupsCommand({}))).rejects.toMatchObject({
+        name: 'InvalidSignatureException',
+      });
+      client.destroy();
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(stdout).toContain('Stopped.');
+      expect(await readdir(join(dir, 'dynamodb'))).toContain('CURRENT');
+      expect(await readdir(join(dir, 's3'))).toContain('open-personalize-data');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
