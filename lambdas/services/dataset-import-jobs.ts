@@ -22,7 +22,7 @@ import type {
   ListDatasetImportJobsRequest,
   ListDatasetImportJobsResponse,
 } from '@aws-sdk/client-personalize';
-import { inUse, invalidInput, limitExceeded, notFound, PersonalizeError } from '../api/errors';
+import { alreadyExists, inUse, invalidInput, limitExceeded, notFound, PersonalizeError } from '../api/errors';
 import {
   BulkDataStore,
   type GenerationWriter,
@@ -137,12 +137,13 @@ export async function createDatasetImportJob(
       );
     }
   }
+  const scope = parseArn(datasetArn) ?? { region: ctx.region, accountId: ctx.accountId };
+  const arn = datasetImportJobArn(scope, jobName);
+  // A taken name is reported before the quota, as it is the caller's mistake whatever else is running.
+  if ((await ctx.resources.get(arn)) !== undefined) throw alreadyExists(arn);
   if ((await countRunningJobs(ctx)) >= MAX_RUNNING_JOBS) {
     throw limitExceeded('More than 5 resources with PENDING or IN_PROGRESS status.');
   }
-
-  const scope = parseArn(datasetArn) ?? { region: ctx.region, accountId: ctx.accountId };
-  const arn = datasetImportJobArn(scope, jobName);
   const now = ctx.now();
   const doc: JobDoc = {
     jobName,

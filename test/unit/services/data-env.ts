@@ -1,0 +1,181 @@
+/**
+ * Test helper for the data services: dynalite with the three tables, s3rver with the data bucket and a customer
+ * bucket, a service context over them, and a dataset group with Interactions, Items and Users datasets created
+ * through the control-plane services.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createServiceContext, type ServiceContext } from '../../../lambdas/services/context';
+import { createDatasetGroup } from '../../../lambdas/services/dataset-groups';
+import { createDataset } from '../../../lambdas/services/datasets';
+import { createSchema } from '../../../lambdas/services/schemas';
+import { EVENTS_TABLE, RECORDS_TABLE, RESOURCES_TABLE } from '../../../lambdas/store/tables';
+import { startDynalite } from './dynalite-table';
+
+interface S3rverInstance {
+  run(): Promise<{ port: number }>;
+  close(): Promise<void>;
+}
+// s3rver ships no type declarations; the constructor and the two calls used are typed above.
+const S3rver = require('s3rver') as new (options: Record<string, unknown>) => S3rverInstance;
+
+export const CUSTOMER_BUCKET = 'customer-data';
+export const DATA_BUCKET = 'op-data';
+export const ROLE_ARN = 'arn:aws:iam::000000000000:role/PersonalizeS3';
+
+export interface DataEnv {
+  readonly ctx: ServiceContext;
+  readonly s3: S3Client;
+  /** Uploads a customer CSV and returns its `s3://` URI. */
+  upload(key: string, body: string): Promise<string>;
+  /** Keys in the data bucket under a prefix. */
+  dataKeys(prefix: string): Promise<string[]>;
+  /** Creates a dataset group with the three datasets; returns their ARNs. */
+  group(name: string): Promise<GroupArns>;
+  close(): Promise<void>;
+}
+
+export interface GroupArns {
+  readonly group: string;
+  readonly interactions: string;
+  readonly items: string;
+  readonly users: string;
+}
+
+const INTERACTIONS_SCHEMA = {
+  type: 'record',
+  name: 'Interactions',
+  namespace: 'com.amazonaws.personalize.schema',
+  fields: [
+    { name: 'USER_ID', type: 'string' },
+    { name: 'ITEM_ID', type: 'string' },
+    { name: 'TIMESTAMP', type: 'long' },
+    { name: 'EVENT_TYPE', type: 'string' },
+    { name: 'EVENT_VALUE', type: ['null', 'float'] },
+    { name: 'IMPRESSION', type: ['null', 'string'] },
+    { name: 'DEVICE', type: ['null', 'string'], categorical: true },
+  ],
+  version: '1.0',
+};
+
+const ITEMS_SCHEMA = {
+  type: 'record',
+  name: 'Items',
+  namespace: 'com.amazonaws.personalize.schema',
+  fields: [
+    { name: 'ITEM_ID', type: 'string' },
+    { name: 'GENRES', type: ['null', 'string'], categorical: true },
+    { name: 'PRICE', type: ['null', 'double'] },
+    { name: 'DESCRIPTION', type: ['null', 'string'], textual: true },
+    { name: 'CREATION_TIMESTAMP', type: ['null', 'long'] },
+  ],
+  version: '1.0',
+};
+
+const USERS_SCHEMA = {
+  type: 'record',
+  name: 'Users',
+  namespace: 'com.amazonaws.personalize.schema',
+  fields: [
+    { name: 'USER_ID', type: 'string' },
+    { name: 'AGE', type: 'int' },
+    { name: 'MEMBERSHIP', type: ['null', 'string'], categorical: true },
+  ],
+  version: '1.0',
+};
+
+export async function startDataEnv(): Promise<DataEnv> {
+  const dynamo = await startDynalite([
+    { def: RESOURCES_TABLE, name: 'resources' },
+    { def: EVENTS_TABLE, name: 'events' },
+    { def: RECORDS_TABLE, name: 'records' },
+  ]);
+  const dir = await mkdtemp(join(tmpdir(), 'data-env-'));
+  const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir });
+  const { port } = await server.run();
+  const s3 = new S3Client({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  await s3.send(new CreateBucketCommand({ Bucket: DATA_BUCKET }));
+  await s3.send(new CreateBucketCommand({ Bucket: CUSTOMER_BUCKET }));
+  let clock = 1_700_000_000_000;
+  const ctx = createServiceContext({
+    accountId: '000000000000',
+    region: 'us-east-1',
+    ddb: dynamo.ddb,
+    resourcesTable: 'resources',
+    eventsTable: 'events',
+    recordsTable: 'records',
+    s3,
+    dataBucket: DATA_BUCKET,
+    // Strictly increasing, so "later write wins" never depends on two writes sharing a millisecond.
+    now: () => new Date(clock++),
+    importFunction: 'DatasetImport',
+    importAssumeRole: false,
+  });
+  const schemaArns = new Map<string, string>();
+  const schema = async (name: string, body: object): Promise<string> => {
+    const known = schemaArns.get(name);
+    if (known !== undefined) return known;
+    const { schemaArn } = await createSchema(ctx, { name, schema: JSON.stringify(body) });
+    schemaArns.set(name, schemaArn as string);
+    return schemaArn as string;
+  };
+  return {
+    ctx,
+    s3,
+    upload: async (key, body) => {
+      await s3.send(new PutObjectCommand({ Bucket: CUSTOMER_BUCKET, Key: key, Body: body }));
+      return `s3://${CUSTOMER_BUCKET}/${key}`;
+    },
+    dataKeys: async (prefix) => {
+      const out = await s3.send(new ListObjectsV2Command({ Bucket: DATA_BUCKET, Prefix: prefix }));
+      return (out.Contents ?? []).map((o) => o.Key as string).sort();
+    },
+    group: async (name) => {
+      const { datasetGroupArn } = await createDatasetGroup(ctx, { name });
+      const group = datasetGroupArn as string;
+      const make = async (type: string, schemaName: string, body: object) =>
+        (
+          await createDataset(ctx, {
+            name: `${name}-${type}`,
+            datasetGroupArn: group,
+            datasetType: type,
+            schemaArn: await schema(schemaName, body),
+          })
+        ).datasetArn as string;
+      return {
+        group,
+        interactions: await make('Interactions', 'interactions-schema', INTERACTIONS_SCHEMA),
+        items: await make('Items', 'items-schema', ITEMS_SCHEMA),
+        users: await make('Users', 'users-schema', USERS_SCHEMA),
+      };
+    },
+    close: async () => {
+      s3.destroy();
+      await server.close();
+      await dynamo.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** An interactions CSV with `rows` rows; `override(line)` replaces the text of one data line (line 2 = first row). */
+export function interactionsCsv(
+  rows: number,
+  override: (line: number) => string | undefined = () => undefined,
+): string {
+  const lines = ['USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE'];
+  for (let r = 0; r < rows; r++) {
+    const line = r + 2;
+    lines.push(override(line) ?? `u${r % 50},i${r % 200},${1_700_000_000 + r},click,${r % 5}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
