@@ -34,7 +34,8 @@ import { alreadyExists, invalidNextToken, notFound, PersonalizeError } from '../
  */
 export type ResourceType = string;
 
-export type Doc = Record<string, unknown>;
+/** A stored wire document: any object type (SDK output interfaces included). */
+export type Doc = object;
 
 export interface ResourceRecord<D extends Doc = Doc> {
   readonly arn: string;
@@ -74,6 +75,8 @@ export interface Condition {
   readonly statusIn?: readonly string[];
   /** These counters must be absent or zero. */
   readonly countersZero?: readonly string[];
+  /** These top-level `doc` members must currently have these (scalar) values: optimistic concurrency. */
+  readonly docEquals?: Readonly<Record<string, string | number | boolean>>;
 }
 
 export interface ListQuery {
@@ -490,6 +493,14 @@ function conditionParts(
     condition.countersZero.forEach((c, i) => {
       names[`#cc${i}`] = c;
       parts.push(`(attribute_not_exists(#ccounters.#cc${i}) OR #ccounters.#cc${i} = :czero)`);
+    });
+  }
+  if (condition.docEquals !== undefined) {
+    names['#cdoc'] = 'doc';
+    Object.entries(condition.docEquals).forEach(([key, value], i) => {
+      names[`#cd${i}`] = key;
+      values[`:cd${i}`] = value;
+      parts.push(`#cdoc.#cd${i} = :cd${i}`);
     });
   }
   return parts;

@@ -1,0 +1,156 @@
+/**
+ * Dataset groups (spec §2.2, §3): Custom groups only. Creation has no asynchronous work here, so a group is stored
+ * `ACTIVE` at once; deletion is synchronous and refused while anything still has the group as its parent.
+ */
+import type {
+  CreateDatasetGroupRequest,
+  CreateDatasetGroupResponse,
+  DatasetGroup,
+  DatasetGroupSummary,
+  DeleteDatasetGroupRequest,
+  DescribeDatasetGroupRequest,
+  DescribeDatasetGroupResponse,
+  ListDatasetGroupsRequest,
+  ListDatasetGroupsResponse,
+} from '@aws-sdk/client-personalize';
+import { inUse, invalidInput } from '../api/errors';
+import type { ResourceRecord } from '../store/resources';
+import { datasetGroupArn } from './arns';
+import type { ServiceContext } from './context';
+import { listPage, pick } from './pagination';
+import { tagsToMap } from './tags';
+
+export const DATASET_GROUP = 'dataset-group';
+export const ACTIVE = 'ACTIVE';
+export const CREATE_FAILED = 'CREATE FAILED';
+export const DELETE_PENDING = 'DELETE PENDING';
+/** States a resource may be deleted from (spec §3.2, "Delete* in general"). */
+export const DELETABLE: readonly string[] = [ACTIVE, CREATE_FAILED];
+
+const SUMMARY_KEYS = [
+  'name',
+  'datasetGroupArn',
+  'status',
+  'creationDateTime',
+  'lastUpdatedDateTime',
+  'failureReason',
+  'domain',
+] as const satisfies readonly (keyof DatasetGroupSummary)[];
+
+export async function createDatasetGroup(
+  ctx: ServiceContext,
+  input: CreateDatasetGroupRequest,
+): Promise<CreateDatasetGroupResponse> {
+  if (input.domain !== undefined) {
+    throw invalidInput(
+      `Domain dataset groups (domain ${input.domain}) are not supported by this service, which implements the ` +
+        'aws-user-personalization recipe for Custom dataset groups only; omit domain.',
+    );
+  }
+  if (input.roleArn !== undefined && input.kmsKeyArn === undefined) {
+    throw invalidInput('roleArn is only valid together with kmsKeyArn.');
+  }
+  const tags = tagsToMap(input.tags);
+  const arn = datasetGroupArn(ctx, input.name!);
+  const now = ctx.now();
+  const doc: DatasetGroup = {
+    name: input.name!,
+    datasetGroupArn: arn,
+    status: ACTIVE,
+    ...(input.roleArn !== undefined ? { roleArn: input.roleArn } : {}),
+    ...(input.kmsKeyArn !== undefined ? { kmsKeyArn: input.kmsKeyArn } : {}),
+    creationDateTime: now,
+    lastUpdatedDateTime: now,
+  };
+  await ctx.resources.create({
+    arn,
+    type: DATASET_GROUP,
+    status: ACTIVE,
+    doc,
+    tags,
+    createdAt: now.getTime(),
+  });
+  return { datasetGroupArn: arn };
+}
+
+export async function describeDatasetGroup(
+  ctx: ServiceContext,
+  input: DescribeDatasetGroupRequest,
+): Promise<DescribeDatasetGroupResponse> {
+  const record = await ctx.resources.require<DatasetGroup>(input.datasetGroupArn!, DATASET_GROUP);
+  return { datasetGroup: record.doc };
+}
+
+export async function listDatasetGroups(
+  ctx: ServiceContext,
+  input: ListDatasetGroupsRequest,
+): Promise<ListDatasetGroupsResponse> {
+  const page = await listPage(ctx.resources, DATASET_GROUP, input, (r: ResourceRecord<DatasetGroup>) =>
+    pick(r.doc, SUMMARY_KEYS),
+  );
+  return {
+    datasetGroups: page.items,
+    ...(page.nextToken !== undefined ? { nextToken: page.nextToken } : {}),
+  };
+}
+
+/**
+ * Deletes a group that has no children. Without transactions the check and the delete cannot be one write, so the
+ * group is first moved to `DELETE PENDING` (creators of children re-check that the group is still `ACTIVE` after
+ * writing the child), then checked for children, then deleted — or put back if a child exists.
+ */
+export async function deleteDatasetGroup(
+  ctx: ServiceContext,
+  input: DeleteDatasetGroupRequest,
+): Promise<object> {
+  const arn = input.datasetGroupArn!;
+  const group = await ctx.resources.require<DatasetGroup>(arn, DATASET_GROUP);
+  const previous = group.status ?? ACTIVE;
+  await ctx.resources.update<DatasetGroup>(
+    arn,
+    { status: DELETE_PENDING, doc: { status: DELETE_PENDING } },
+    { statusIn: DELETABLE },
+    (current) => inUse(`Dataset group ${arn} is ${current.status ?? 'busy'} and cannot be deleted now.`),
+  );
+  const child = await ctx.resources.findChild(arn);
+  if (child !== undefined) {
+    await ctx.resources.update<DatasetGroup>(arn, { status: previous, doc: { status: previous } });
+    throw inUse(
+      `Dataset group ${arn} still contains ${child.type} ${child.arn}; delete its event tracker, solutions and ` +
+        'datasets first.',
+    );
+  }
+  await ctx.resources.delete(arn);
+  return {};
+}
+
+/**
+ * For services that add children to a group: the group must exist and be `ACTIVE`
+ * (`ResourceNotFoundException` / `ResourceInUseException` otherwise).
+ */
+export async function requireActiveGroup(
+  ctx: ServiceContext,
+  arn: string,
+): Promise<ResourceRecord<DatasetGroup>> {
+  const group = await ctx.resources.require<DatasetGroup>(arn, DATASET_GROUP);
+  if (group.status !== ACTIVE) {
+    throw inUse(`Dataset group ${arn} is ${group.status ?? 'not ready'}; it must be ACTIVE.`);
+  }
+  return group;
+}
+
+/**
+ * Second half of the create protocol for children of a group: after writing a child, confirm the group is still
+ * `ACTIVE` (a concurrent DeleteDatasetGroup may have started). If not, `undo` removes the child and the caller's
+ * request fails with `ResourceInUseException`, so the group never ends up deleted with a child left behind.
+ */
+export async function confirmGroupStillActive(
+  ctx: ServiceContext,
+  arn: string,
+  undo: () => Promise<void>,
+): Promise<void> {
+  const group = await ctx.resources.get<DatasetGroup>(arn, DATASET_GROUP);
+  if (group?.status === ACTIVE) return;
+  await undo();
+  throw inUse(`Dataset group ${arn} is being deleted.`);
+}

@@ -1,0 +1,221 @@
+/**
+ * Datasets (spec §2.4, §3): one per type per group — the ARN `dataset/<groupName>/<TYPE>` makes that a conditional
+ * create. Stored `ACTIVE` at once. A dataset pins its schema through the schema's use counter.
+ */
+import type {
+  CreateDatasetRequest,
+  CreateDatasetResponse,
+  Dataset,
+  DatasetSummary,
+  DeleteDatasetRequest,
+  DescribeDatasetRequest,
+  DescribeDatasetResponse,
+  ListDatasetsRequest,
+  ListDatasetsResponse,
+  UpdateDatasetRequest,
+  UpdateDatasetResponse,
+} from '@aws-sdk/client-personalize';
+import { inUse } from '../api/errors';
+import type { ResourceRecord } from '../store/resources';
+import { datasetArn } from './arns';
+import type { ServiceContext } from './context';
+import {
+  ACTIVE,
+  confirmGroupStillActive,
+  DELETABLE,
+  DELETE_PENDING,
+  requireActiveGroup,
+} from './dataset-groups';
+import { listPage, pick } from './pagination';
+import type { DatasetKind } from './row-validation';
+import { type DatasetSchemaInfo, resolveDatasetType, validateSchemaForType } from './schema-validation';
+import { requireSchema, SCHEMA_ACTIVE, SCHEMA_USES } from './schemas';
+import { tagsToMap } from './tags';
+
+export const DATASET = 'dataset';
+/** Resource type and states of import jobs that block DeleteDataset (spec §3.2). */
+export const DATASET_IMPORT_JOB = 'dataset-import-job';
+export const IMPORT_RUNNING_STATES: readonly string[] = ['CREATE PENDING', 'CREATE IN_PROGRESS'];
+
+const SUMMARY_KEYS = [
+  'name',
+  'datasetArn',
+  'datasetType',
+  'status',
+  'creationDateTime',
+  'lastUpdatedDateTime',
+] as const satisfies readonly (keyof DatasetSummary)[];
+
+export async function createDataset(
+  ctx: ServiceContext,
+  input: CreateDatasetRequest,
+): Promise<CreateDatasetResponse> {
+  const kind = resolveDatasetType(input.datasetType!);
+  const groupArn = input.datasetGroupArn!;
+  const group = await requireActiveGroup(ctx, groupArn);
+  const schema = await requireSchema(ctx, input.schemaArn!);
+  validateSchemaForType(schema.doc.schema ?? '', kind);
+  const tags = tagsToMap(input.tags);
+  const arn = datasetArn(ctx, group.doc.name ?? '', kind);
+
+  await pinSchema(ctx, schema.arn);
+  const now = ctx.now();
+  const doc: Dataset = {
+    name: input.name!,
+    datasetArn: arn,
+    datasetGroupArn: groupArn,
+    datasetType: kind,
+    schemaArn: schema.arn,
+    status: ACTIVE,
+    creationDateTime: now,
+    lastUpdatedDateTime: now,
+  };
+  try {
+    await ctx.resources.create({
+      arn,
+      type: DATASET,
+      parentArn: groupArn,
+      status: ACTIVE,
+      doc,
+      tags,
+      createdAt: now.getTime(),
+    });
+  } catch (err) {
+    await unpinSchema(ctx, schema.arn);
+    throw err;
+  }
+  await confirmGroupStillActive(ctx, groupArn, async () => {
+    await ctx.resources.delete(arn);
+    await unpinSchema(ctx, schema.arn);
+  });
+  return { datasetArn: arn };
+}
+
+export async function describeDataset(
+  ctx: ServiceContext,
+  input: DescribeDatasetRequest,
+): Promise<DescribeDatasetResponse> {
+  const record = await requireDataset(ctx, input.datasetArn!);
+  return { dataset: record.doc };
+}
+
+export async function listDatasets(
+  ctx: ServiceContext,
+  input: ListDatasetsRequest,
+): Promise<ListDatasetsResponse> {
+  const page = await listPage(
+    ctx.resources,
+    DATASET,
+    input,
+    (r: ResourceRecord<Dataset>) => pick(r.doc, SUMMARY_KEYS),
+    input.datasetGroupArn,
+  );
+  return { datasets: page.items, ...(page.nextToken !== undefined ? { nextToken: page.nextToken } : {}) };
+}
+
+/**
+ * Replaces the dataset's schema with one valid for its type. The change takes effect at once, so
+ * `latestDatasetUpdate` is recorded as `ACTIVE`.
+ */
+export async function updateDataset(
+  ctx: ServiceContext,
+  input: UpdateDatasetRequest,
+): Promise<UpdateDatasetResponse> {
+  const arn = input.datasetArn!;
+  const dataset = await requireDataset(ctx, arn);
+  if (dataset.status !== ACTIVE) {
+    throw inUse(`Dataset ${arn} is ${dataset.status ?? 'not ready'}; it must be ACTIVE to update.`);
+  }
+  const kind = resolveDatasetType(dataset.doc.datasetType ?? '');
+  const schema = await requireSchema(ctx, input.schemaArn!);
+  validateSchemaForType(schema.doc.schema ?? '', kind);
+  const oldSchemaArn = dataset.doc.schemaArn;
+
+  await pinSchema(ctx, schema.arn);
+  const now = ctx.now();
+  try {
+    await ctx.resources.update<Dataset>(
+      arn,
+      {
+        doc: {
+          schemaArn: schema.arn,
+          lastUpdatedDateTime: now,
+          latestDatasetUpdate: {
+            schemaArn: schema.arn,
+            status: ACTIVE,
+            creationDateTime: now,
+            lastUpdatedDateTime: now,
+          },
+        },
+      },
+      // The schema read above must still be the current one, or a concurrent update's pin would be released twice.
+      {
+        statusIn: [ACTIVE],
+        ...(oldSchemaArn !== undefined ? { docEquals: { schemaArn: oldSchemaArn } } : {}),
+      },
+      (current) =>
+        inUse(`Dataset ${arn} is ${current.status ?? 'busy'} or being updated concurrently; retry.`),
+    );
+  } catch (err) {
+    await unpinSchema(ctx, schema.arn);
+    throw err;
+  }
+  if (oldSchemaArn !== undefined) await unpinSchema(ctx, oldSchemaArn);
+  return { datasetArn: arn };
+}
+
+/**
+ * Deletes a dataset unless an import job into it is pending or running. Like DeleteDatasetGroup, it moves to
+ * `DELETE PENDING` first so that an import job created concurrently (which requires an `ACTIVE` dataset) either
+ * sees the deletion or is seen by it.
+ */
+export async function deleteDataset(ctx: ServiceContext, input: DeleteDatasetRequest): Promise<object> {
+  const arn = input.datasetArn!;
+  const dataset = await requireDataset(ctx, arn);
+  const previous = dataset.status ?? ACTIVE;
+  await ctx.resources.update<Dataset>(
+    arn,
+    { status: DELETE_PENDING, doc: { status: DELETE_PENDING } },
+    { statusIn: DELETABLE },
+    (current) => inUse(`Dataset ${arn} is ${current.status ?? 'busy'} and cannot be deleted now.`),
+  );
+  const job = await ctx.resources.findChild(arn, DATASET_IMPORT_JOB, IMPORT_RUNNING_STATES);
+  if (job !== undefined) {
+    await ctx.resources.update<Dataset>(arn, { status: previous, doc: { status: previous } });
+    throw inUse(`Dataset ${arn} has import job ${job.arn} in state ${job.status}; wait until it finishes.`);
+  }
+  await ctx.resources.delete(arn);
+  if (dataset.doc.schemaArn !== undefined) await unpinSchema(ctx, dataset.doc.schemaArn);
+  return {};
+}
+
+export function requireDataset(ctx: ServiceContext, arn: string): Promise<ResourceRecord<Dataset>> {
+  return ctx.resources.require<Dataset>(arn, DATASET);
+}
+
+/**
+ * The parsed schema of a dataset, for import and PutItems/PutUsers validation: the dataset's type and its fields
+ * in CSV column order. `ResourceNotFoundException` if the dataset or its schema is gone.
+ */
+export async function datasetSchemaInfo(
+  ctx: ServiceContext,
+  datasetArnValue: string,
+): Promise<DatasetSchemaInfo & { readonly dataset: ResourceRecord<Dataset> }> {
+  const dataset = await requireDataset(ctx, datasetArnValue);
+  const kind: DatasetKind = resolveDatasetType(dataset.doc.datasetType ?? '');
+  const schema = await requireSchema(ctx, dataset.doc.schemaArn ?? '');
+  return { ...validateSchemaForType(schema.doc.schema ?? '', kind), dataset };
+}
+
+function pinSchema(ctx: ServiceContext, arn: string): Promise<number> {
+  return ctx.resources.addCounter(arn, SCHEMA_USES, 1, { statusIn: [SCHEMA_ACTIVE] });
+}
+
+async function unpinSchema(ctx: ServiceContext, arn: string): Promise<void> {
+  try {
+    await ctx.resources.addCounter(arn, SCHEMA_USES, -1);
+  } catch (err) {
+    // The schema can only disappear once its count is zero, so a missing schema has no pin left to release.
+    if (!(err instanceof Error && err.name === 'ResourceNotFoundException')) throw err;
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * `List*` paging (spec §1.6): `maxResults` 1–100 (the wire layer enforces the range), default 100, newest first,
+ * `nextToken` present only when more remain.
+ */
+import type { Doc, ListQuery, ResourceRecord, ResourceStore, ResourceType } from '../store/resources';
+
+export const DEFAULT_MAX_RESULTS = 100;
+
+export interface PageRequest {
+  readonly nextToken?: string;
+  readonly maxResults?: number;
+}
+
+export interface Page<S> {
+  readonly items: S[];
+  readonly nextToken?: string;
+}
+
+/**
+ * Lists one page of a resource type (under `parentArn` if given) and maps each stored record to its wire summary.
+ * Invalid tokens surface as `InvalidNextTokenException` from the store.
+ */
+export async function listPage<D extends Doc, S>(
+  store: ResourceStore,
+  type: ResourceType,
+  request: PageRequest,
+  toSummary: (record: ResourceRecord<D>) => S,
+  parentArn?: string,
+): Promise<Page<S>> {
+  const query: ListQuery = {
+    type,
+    limit: request.maxResults ?? DEFAULT_MAX_RESULTS,
+    ...(request.nextToken !== undefined ? { nextToken: request.nextToken } : {}),
+    ...(parentArn !== undefined ? { parentArn } : {}),
+  };
+  const page = await store.list<D>(query);
+  return {
+    items: page.items.map(toSummary),
+    ...(page.nextToken !== undefined ? { nextToken: page.nextToken } : {}),
+  };
+}
+
+/** Copies exactly the listed members that are set, so summaries never leak members of the full document. */
+export function pick<T extends object, K extends keyof T>(doc: T, keys: readonly K[]): Pick<T, K> {
+  const out = {} as Pick<T, K>;
+  for (const key of keys) {
+    if (doc[key] !== undefined) out[key] = doc[key];
+  }
+  return out;
+}
