@@ -12,7 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { ListDatasetGroupsCommand, PersonalizeClient } from '@aws-sdk/client-personalize';
+import {
+  ListDatasetGroupsCommand,
+  ListDatasetImportJobsCommand,
+  PersonalizeClient,
+} from '@aws-sdk/client-personalize';
+import { PersonalizeEventsClient, PutItemsCommand } from '@aws-sdk/client-personalize-events';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
@@ -76,6 +81,39 @@ describe('runtime over the real handlers', () => {
   it('does not let a worker be reached through X-Amz-Target', async () => {
     const res = await signedCall(t.runtime, { target: 'AmazonPersonalize.DatasetImport', body: '{}' });
     expect(JSON.parse(res.text)).toMatchObject({ __type: 'UnknownOperationException' });
+  });
+
+  it('serves a control-plane call through router, Lambda Invoke, handler and DynamoDB', async () => {
+    const out = await t.personalize.send(new ListDatasetImportJobsCommand({}));
+    expect(out.$metadata.httpStatusCode).toBe(200);
+    expect(out.datasetImportJobs).toEqual([]);
+    expect(out.$metadata.requestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('answers malformed JSON with SerializationException', async () => {
+    const res = await signedCall(t.runtime, {
+      target: 'AmazonPersonalize.ListDatasetImportJobs',
+      body: '{"maxResults": 5',
+    });
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.text)).toMatchObject({ __type: 'SerializationException' });
+  });
+
+  it('routes the events paths straight to their handlers, signature checked on the path the client signed', async () => {
+    const datasetArn = `arn:aws:personalize:${t.runtime.region}:${t.runtime.accountId}:dataset/none/ITEMS`;
+    const put = new PutItemsCommand({ datasetArn, items: [{ itemId: 'i1' }] });
+    await expect(t.events.send(put)).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+      $metadata: { httpStatusCode: 404 },
+    });
+    const forged = new PersonalizeEventsClient({
+      endpoint: t.runtime.endpoint,
+      region: t.runtime.region,
+      credentials: { accessKeyId: t.runtime.apiCredentials.accessKeyId, secretAccessKey: 'wrong' },
+      maxAttempts: 1,
+    });
+    await expect(forged.send(put)).rejects.toMatchObject({ name: 'InvalidSignatureException' });
+    forged.destroy();
   });
 
   it('answers an unknown route with 404', async () => {
