@@ -81,6 +81,20 @@ export const DOCUMENTED_LIMITS: readonly LimitOverlay[] = [
   { service: 'runtime', shape: 'ColumnNamesList', max: 10 },
 ];
 
+/**
+ * Linear-time equivalents of model patterns that backtrack badly in JavaScript. The events model's
+ * `^[\x20-\x7E]*[\x21-\x7E]+[\x20-\x7E]*$` (printable ASCII with at least one non-space) takes hundreds of
+ * milliseconds on a 1024-character near-miss; ten of them per PutEvents call would be a cheap denial of service.
+ */
+export const SAFE_PATTERNS: Readonly<Record<string, RegExp>> = {
+  '^[\\x20-\\x7E]*[\\x21-\\x7E]+[\\x20-\\x7E]*$': /^(?=[\x20-\x7E]*$) *[\x21-\x7E]/,
+};
+
+/** The model's Java pattern as a JS RegExp with `matches()` (whole-string) semantics. */
+export function compilePattern(pattern: string): RegExp {
+  return SAFE_PATTERNS[pattern] ?? new RegExp(`^(?:${pattern})$`, 'u');
+}
+
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 /** AWS lists every violation; a handful is enough to act on and keeps the message bounded. */
@@ -97,10 +111,8 @@ function compile(service: ServiceName): Compiled {
   const shapes = new Map<string, Shape>(Object.entries(model.shapes));
   const patterns = new Map<string, RegExp>();
   for (const [name, shape] of shapes) {
-    // The models use Java's `matches()` (whole-string) semantics; JS `test` searches, so anchor.
-    if (shape.type === 'string' && shape.pattern !== undefined) {
-      patterns.set(name, new RegExp(`^(?:${shape.pattern})$`, 'u'));
-    }
+    if (shape.type === 'string' && shape.pattern !== undefined)
+      patterns.set(name, compilePattern(shape.pattern));
   }
   const overlays = new Map<string, LimitOverlay>();
   for (const o of DOCUMENTED_LIMITS) {
@@ -197,12 +209,14 @@ class Walker {
       case 'string': {
         if (typeof value !== 'string') this.typeError(path, 'a string');
         const len = codePointLength(value);
+        const before = this.violations.length;
         if (shape.min !== undefined && len < shape.min) {
           this.violation(value, path, `Member must have length greater than or equal to ${shape.min}`);
         }
         this.checkMax(name, shape.max, len, value, path, 'length');
         const re = this.c.patterns.get(name);
-        if (re !== undefined && !re.test(value)) {
+        // A pattern never runs on an over-long string: bounded length keeps every regex's cost bounded.
+        if (re !== undefined && this.violations.length === before && !re.test(value)) {
           this.violation(value, path, `Member must satisfy regular expression pattern: ${shape.pattern}`);
         }
         if (shape.enum !== undefined && !shape.enum.includes(value)) {

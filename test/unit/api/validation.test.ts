@@ -1,5 +1,5 @@
 import { PersonalizeError } from '../../../lambdas/api/errors';
-import { codePointLength, validateInput } from '../../../lambdas/api/validation';
+import { codePointLength, SAFE_PATTERNS, validateInput } from '../../../lambdas/api/validation';
 
 function failure(fn: () => unknown): PersonalizeError {
   try {
@@ -210,5 +210,39 @@ describe('validateInput', () => {
 
   it('rejects an operation the model does not have', () => {
     expect(() => validateInput('runtime', 'CreateDatasetGroup', {})).toThrow(/not in the runtime model/);
+  });
+
+  it('uses linear-time equivalents for patterns that backtrack badly', () => {
+    const alphabet = [' ', '!', 'a', '~', '\x7f', '\u00e9', '\n'];
+    let strings = [''];
+    const all = [''];
+    for (let len = 1; len <= 5; len++) {
+      strings = strings.flatMap((p) => alphabet.map((c) => p + c));
+      all.push(...strings);
+    }
+    for (const [pattern, safe] of Object.entries(SAFE_PATTERNS)) {
+      const original = new RegExp(`^(?:${pattern})$`, 'u');
+      for (const x of all) {
+        if (safe.test(x) !== original.test(x)) throw new Error(`${pattern} differs on ${JSON.stringify(x)}`);
+      }
+    }
+    // Ten 1024-character near-misses took seconds with the model's pattern as written.
+    const nearMiss = `${'/'.repeat(1023)}\u00e9`;
+    const started = Date.now();
+    const err = failure(() =>
+      validateInput('events', 'PutEvents', {
+        trackingId: 't',
+        sessionId: 's',
+        eventList: Array.from({ length: 10 }, () => ({
+          eventType: 'click',
+          sentAt: 1,
+          metricAttribution: { eventAttributionSource: nearMiss },
+        })),
+      }),
+    );
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(err.message).toMatch(
+      /^10 validation errors detected: .*'eventList.1.member.metricAttribution.eventAttributionSource'/,
+    );
   });
 });
