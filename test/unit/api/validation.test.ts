@@ -1,5 +1,6 @@
 import { PersonalizeError } from '../../../lambdas/api/errors';
-import { codePointLength, SAFE_PATTERNS, validateInput } from '../../../lambdas/api/validation';
+import { ROUTES } from '../../../lambdas/api/routes';
+import { codePointLength, hasOperation, SAFE_PATTERNS, validateInput } from '../../../lambdas/api/validation';
 
 function failure(fn: () => unknown): PersonalizeError {
   try {
@@ -206,6 +207,13 @@ describe('validateInput', () => {
     ).toContain(
       "at 'metadataColumns.ITEMS.value' failed to satisfy constraint: Member must have length less than or equal to 10",
     );
+  });
+
+  it('has a model entry for every routed operation', () => {
+    const missing = ROUTES.filter((r) => !hasOperation(r.service, r.operation)).map((r) => r.operation);
+    expect(missing).toEqual([]);
+    expect(hasOperation('control', 'CreateSolutionVersion')).toBe(true);
+    expect(hasOperation('control', 'GetRecommendations')).toBe(false);
   });
 
   it('rejects an operation the model does not have', () => {
