@@ -16,6 +16,7 @@ import { invalidInput } from '../api/errors';
 import { EventStore, type StoredEvent } from '../store/events';
 import type { ServiceContext } from './context';
 import { findDataset, groupDatasetArn } from './dataset-data';
+import { resolveTrackingId } from './event-trackers';
 import { type FieldDef, ImportValidationError, parseProperties, type Value } from './row-validation';
 
 /** What PutEvents needs to know about an event tracker. */
@@ -109,7 +110,7 @@ function eventColumns(
 export async function putEvents(
   ctx: ServiceContext,
   input: PutEventsRequest,
-  lookupTracker: TrackerLookup,
+  lookupTracker: TrackerLookup = resolveTrackingId,
 ): Promise<Record<string, never>> {
   const trackingId = input.trackingId as string;
   const sessionId = input.sessionId as string;

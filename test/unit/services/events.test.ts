@@ -1,0 +1,231 @@
+import type { Event } from '@aws-sdk/client-personalize-events';
+import type { Interaction, ItemMeta, UserMeta } from '../../../lambdas/engine/types';
+import { groupInteractions, groupItems, groupUsers } from '../../../lambdas/services/dataset-data';
+import { createDatasetImportJob, runDatasetImportJob } from '../../../lambdas/services/dataset-import-jobs';
+import { createEventTracker } from '../../../lambdas/services/event-trackers';
+import { putEvents, recentEvents } from '../../../lambdas/services/events';
+import { putItems, putUsers } from '../../../lambdas/services/records';
+import { type DataEnv, type GroupArns, ROLE_ARN, startDataEnv } from './data-env';
+
+let env: DataEnv;
+beforeAll(async () => {
+  env = await startDataEnv();
+});
+afterAll(async () => {
+  await env.close();
+});
+
+async function tracked(name: string): Promise<{ g: GroupArns; trackingId: string }> {
+  const g = await env.group(name);
+  const { trackingId } = await createEventTracker(env.ctx, {
+    name: `${name}-tracker`,
+    datasetGroupArn: g.group,
+  });
+  return { g, trackingId: trackingId as string };
+}
+
+const at = (seconds: number) => new Date(seconds * 1000);
+const click = (itemId: string, seconds: number, extra: Partial<Event> = {}): Event => ({
+  eventType: 'click',
+  itemId,
+  sentAt: at(seconds),
+  ...extra,
+});
+
+async function all<T>(gen: AsyncGenerator<T[]>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const batch of gen) out.push(...batch);
+  return out;
+}
+
+describe('putEvents', () => {
+  it('records events; recentEvents is the latest N in time order with fractional seconds', async () => {
+    const { g, trackingId } = await tracked('recent');
+    await putEvents(env.ctx, {
+      trackingId,
+      userId: 'alice',
+      sessionId: 's1',
+      eventList: [
+        click('i3', 1_700_000_003.5, { eventValue: 2, properties: '{"device":"ios"}' }),
+        click('i1', 1_700_000_001),
+        click('i2', 1_700_000_002, { impression: ['i2', 'i9'], recommendationId: 'RID-1' }),
+      ],
+    });
+    expect(await recentEvents(env.ctx, g.group, 'alice', 2)).toEqual([
+      { itemId: 'i2', eventType: 'click', timestamp: 1_700_000_002 },
+      { itemId: 'i3', eventType: 'click', timestamp: 1_700_000_003.5, eventValue: 2 },
+    ]);
+    expect(await all(groupInteractions(env.ctx, g.group))).toEqual([
+      { userId: 'alice', itemId: 'i1', timestamp: 1_700_000_001, eventType: 'click' },
+      {
+        userId: 'alice',
+        itemId: 'i2',
+        timestamp: 1_700_000_002,
+        eventType: 'click',
+        impression: ['i2', 'i9'],
+      },
+      { userId: 'alice', itemId: 'i3', timestamp: 1_700_000_003.5, eventType: 'click', eventValue: 2 },
+    ]);
+  });
+
+  it('stores identical events and a reused eventId once', async () => {
+    const { g, trackingId } = await tracked('dedupe');
+    const same = click('i1', 1_700_000_000);
+    await putEvents(env.ctx, { trackingId, userId: 'u', sessionId: 's', eventList: [same, same] });
+    await putEvents(env.ctx, { trackingId, userId: 'u', sessionId: 's', eventList: [same] });
+    await putEvents(env.ctx, {
+      trackingId,
+      userId: 'u',
+      sessionId: 's',
+      eventList: [click('i2', 1_700_000_001, { eventId: 'e-1' })],
+    });
+    // Same id, different event: dropped. Same id, same event (a retry): still stored once.
+    await putEvents(env.ctx, {
+      trackingId,
+      userId: 'u',
+      sessionId: 's',
+      eventList: [
+        click('i3', 1_700_000_002, { eventId: 'e-1' }),
+        click('i2', 1_700_000_001, { eventId: 'e-1' }),
+      ],
+    });
+    expect((await all(groupInteractions(env.ctx, g.group))).map((e) => e.itemId)).toEqual(['i1', 'i2']);
+  });
+
+  it('ties anonymous session events to the user who later signs in', async () => {
+    const { g, trackingId } = await tracked('sessions');
+    await putEvents(env.ctx, { trackingId, sessionId: 'anon-1', eventList: [click('i1', 1_700_000_001)] });
+    // Before sign-in the session id works as a user id.
+    expect((await recentEvents(env.ctx, g.group, 'anon-1', 10)).map((e) => e.itemId)).toEqual(['i1']);
+    await putEvents(env.ctx, {
+      trackingId,
+      userId: 'bob',
+      sessionId: 'anon-1',
+      eventList: [click('i2', 1_700_000_002)],
+    });
+    await putEvents(env.ctx, { trackingId, sessionId: 'anon-1', eventList: [click('i3', 1_700_000_003)] });
+    expect((await recentEvents(env.ctx, g.group, 'bob', 10)).map((e) => e.itemId)).toEqual([
+      'i1',
+      'i2',
+      'i3',
+    ]);
+    const interactions: Interaction[] = await all(groupInteractions(env.ctx, g.group));
+    expect(interactions.map((e) => [e.userId, e.itemId])).toEqual([
+      ['bob', 'i1'],
+      ['bob', 'i2'],
+      ['bob', 'i3'],
+    ]);
+  });
+
+  it('refuses an unknown tracking id, forbidden or unknown properties, and a group without Interactions', async () => {
+    const { trackingId } = await tracked('refusals');
+    const base = { sessionId: 's', eventList: [click('i1', 1_700_000_000)] };
+    await expect(putEvents(env.ctx, { ...base, trackingId: 'no-such-id' })).rejects.toMatchObject({
+      name: 'InvalidInputException',
+      message: 'The trackingId no-such-id does not belong to any event tracker.',
+    });
+    await expect(
+      putEvents(env.ctx, {
+        trackingId,
+        sessionId: 's',
+        eventList: [click('i1', 1, { properties: '{"UserId":"x"}' })],
+      }),
+    ).rejects.toMatchObject({
+      name: 'InvalidInputException',
+      message: expect.stringMatching(/may not contain UserId/),
+    });
+    await expect(
+      putEvents(env.ctx, {
+        trackingId,
+        sessionId: 's',
+        eventList: [click('i1', 1, { properties: '{"colour":"x"}' })],
+      }),
+    ).rejects.toMatchObject({
+      name: 'InvalidInputException',
+      message: 'eventList.1.member: property colour does not match a column of the schema.',
+    });
+    await expect(
+      putEvents(env.ctx, { trackingId, sessionId: 's', eventList: [click('i1', 1, { properties: 'nope' })] }),
+    ).rejects.toMatchObject({ name: 'InvalidInputException' });
+
+    const bare = await env.ctx.resources.create({
+      arn: 'arn:aws:personalize:us-east-1:000000000000:dataset-group/bare',
+      type: 'dataset-group',
+      status: 'ACTIVE',
+      doc: { name: 'bare', status: 'ACTIVE' },
+    });
+    await expect(
+      putEvents(env.ctx, { ...base, trackingId: 't' }, async () => ({
+        datasetGroupArn: bare.arn,
+        status: 'ACTIVE',
+      })),
+    ).rejects.toMatchObject({
+      name: 'InvalidInputException',
+      message: expect.stringMatching(/no Interactions dataset/),
+    });
+    await expect(
+      putEvents(env.ctx, { ...base, trackingId: 't' }, async () => ({
+        datasetGroupArn: bare.arn,
+        status: 'DELETE PENDING',
+      })),
+    ).rejects.toMatchObject({ name: 'InvalidInputException', message: expect.stringMatching(/not ACTIVE/) });
+  });
+});
+
+describe('putItems / putUsers', () => {
+  it('validates against the schema and upserts; the latest write of an id wins over bulk data', async () => {
+    const g = await env.group('records');
+    const csv = await env.upload('records/items.csv', 'ITEM_ID,GENRES,PRICE\ni1,A|B,1\ni2,C,2\n');
+    const { datasetImportJobArn } = await createDatasetImportJob(
+      env.ctx,
+      { jobName: 'records-items', datasetArn: g.items, dataSource: { dataLocation: csv }, roleArn: ROLE_ARN },
+      async () => undefined,
+    );
+    await runDatasetImportJob(env.ctx, datasetImportJobArn as string);
+    await putItems(env.ctx, {
+      datasetArn: g.items,
+      items: [
+        { itemId: 'i2', properties: '{"genres":"D","price":"5.5"}' },
+        { itemId: 'i3', properties: '{"description":"new","creationTimestamp":1700000000}' },
+      ],
+    });
+    const items: ItemMeta[] = await all(groupItems(env.ctx, g.group));
+    expect(items).toEqual([
+      { itemId: 'i1', categorical: { GENRES: ['A', 'B'] }, numeric: { PRICE: 1 } },
+      { itemId: 'i2', categorical: { GENRES: ['D'] }, numeric: { PRICE: 5.5 } },
+      { itemId: 'i3', text: 'new', creationTimestamp: 1700000000 },
+    ]);
+
+    await putUsers(env.ctx, {
+      datasetArn: g.users,
+      users: [{ userId: 'u1', properties: '{"age":31,"membership":"gold"}' }],
+    });
+    const users: UserMeta[] = await all(groupUsers(env.ctx, g.group));
+    expect(users).toEqual([{ userId: 'u1', categorical: { MEMBERSHIP: ['gold'] }, numeric: { AGE: 31 } }]);
+  });
+
+  it('refuses a missing dataset, the wrong dataset type, unknown columns, bad values and missing required ones', async () => {
+    const g = await env.group('record-refusals');
+    await expect(
+      putItems(env.ctx, { datasetArn: `${g.items}X`, items: [{ itemId: 'i' }] }),
+    ).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
+    await expect(putItems(env.ctx, { datasetArn: g.users, items: [{ itemId: 'i' }] })).rejects.toMatchObject({
+      name: 'InvalidInputException',
+      message: expect.stringMatching(/has type Users; items belong in a dataset of type Items\./),
+    });
+    await expect(
+      putItems(env.ctx, { datasetArn: g.items, items: [{ itemId: 'i', properties: '{"weight":1}' }] }),
+    ).rejects.toMatchObject({
+      name: 'InvalidInputException',
+      message: 'items.1.member: property weight does not match a column of the schema.',
+    });
+    await expect(
+      putItems(env.ctx, { datasetArn: g.items, items: [{ itemId: 'i', properties: '{"price":"cheap"}' }] }),
+    ).rejects.toMatchObject({ message: "items.1.member: property price: 'cheap' is not a valid double." });
+    await expect(
+      putUsers(env.ctx, { datasetArn: g.users, users: [{ userId: 'u', properties: '{"membership":"x"}' }] }),
+    ).rejects.toMatchObject({ message: 'users.1.member.properties must set AGE (required by the schema).' });
+  });
+});
