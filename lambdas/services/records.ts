@@ -27,7 +27,7 @@ async function putRecords(
   if (dataset === undefined) throw resourceNotFound(datasetArn);
   if (dataset.kind !== kind) {
     throw invalidInput(
-      `Dataset ${datasetArn} is an ${dataset.kind} dataset; ${member} go to an ${kind} dataset.`,
+      `Dataset ${datasetArn} has type ${dataset.kind}; ${member} belong in a dataset of type ${kind}.`,
     );
   }
   if (dataset.record.status !== 'ACTIVE') {
