@@ -30,6 +30,8 @@ export const ENV = {
    * the job's `roleArn`, as Personalize does. Unset (local runtime): it reads with its own credentials.
    */
   IMPORT_ASSUME_ROLE: 'OP_IMPORT_ASSUME_ROLE',
+  /** ARN of the training state machine that CreateSolutionVersion starts (see `lambdas/workflows/`). */
+  TRAINING_STATE_MACHINE_ARN: 'OP_TRAINING_STATE_MACHINE_ARN',
 } as const;
 
 export type EnvKey = (typeof ENV)[keyof typeof ENV];

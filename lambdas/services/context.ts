@@ -6,8 +6,9 @@
  */
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { documentClient, lambdaClient, s3Client } from '../clients';
+import { documentClient, lambdaClient, s3Client, sfnClient } from '../clients';
 import { ENV, optionalEnv, requireEnv } from '../env';
 import { ResourceStore } from '../store/resources';
 
@@ -32,6 +33,10 @@ export interface ServiceContext {
   readonly importFunction: string;
   /** Whether the import worker assumes the job's `roleArn` to read the source data (see `ENV.IMPORT_ASSUME_ROLE`). */
   readonly importAssumeRole: boolean;
+  /** Starts and stops training executions. */
+  readonly sfn: SFNClient;
+  /** ARN of the training state machine. */
+  readonly trainingStateMachineArn: string;
 }
 
 /** Explicit values for {@link createServiceContext}; anything omitted falls back to the environment / default clients. */
@@ -86,6 +91,15 @@ export function createServiceContext(overrides: ServiceContextOverrides = {}): S
       return lazy(
         'importAssumeRole',
         () => overrides.importAssumeRole ?? optionalEnv(ENV.IMPORT_ASSUME_ROLE) === 'true',
+      );
+    },
+    get sfn() {
+      return lazy('sfn', () => overrides.sfn ?? sfnClient());
+    },
+    get trainingStateMachineArn() {
+      return lazy(
+        'trainingStateMachineArn',
+        () => overrides.trainingStateMachineArn ?? requireEnv(ENV.TRAINING_STATE_MACHINE_ARN),
       );
     },
   };
