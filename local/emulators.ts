@@ -4,7 +4,7 @@
  */
 import crypto from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -38,8 +38,9 @@ interface S3rverOptions {
   readonly configureBuckets: readonly { readonly name: string }[];
 }
 interface S3rverInstance {
-  run(): Promise<{ port: number }>;
-  close(): Promise<void>;
+  configureBuckets(): Promise<unknown>;
+  /** The Koa request listener. */
+  callback(): RequestListener;
 }
 type S3rverClass = new (options: S3rverOptions) => S3rverInstance;
 
@@ -185,6 +186,9 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
     silent: true,
     configureBuckets: [{ name: options.bucket }],
   });
+  // Our own server over s3rver's request listener: its `run()` leaves a failed listen (port in use) as an
+  // unhandled 'error' event that kills the process.
+  const s3Server = createServer(s3.callback());
 
   let dynamoStarted = false;
   let s3Started = false;
@@ -192,7 +196,7 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
     const closing: Promise<void>[] = [];
     // dynalite's close waits for pending writes and then closes LevelDB, which flushes it to disk.
     if (dynamoStarted) closing.push(close(dynamo));
-    if (s3Started) closing.push(s3.close());
+    if (s3Started) closing.push(close(s3Server));
     dynamoStarted = s3Started = false;
     const results = await Promise.allSettled(closing);
     if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true });
@@ -203,7 +207,8 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
   try {
     const dynamoPort = await listen(dynamo, options.dynamodbPort, HOST);
     dynamoStarted = true;
-    const { port: s3Port } = await s3.run();
+    await s3.configureBuckets();
+    const s3Port = await listen(s3Server, options.s3Port, HOST);
     s3Started = true;
     const dynamodbEndpoint = `http://${HOST}:${dynamoPort}`;
     await createTables(dynamodbEndpoint, options);

@@ -91,7 +91,18 @@ async function main(): Promise<void> {
     return;
   }
 
-  const runtime = await startRuntime({ port: cli.port, s3Port: cli.s3Port, dataDir: cli.dataDir });
+  let runtime: Runtime;
+  try {
+    runtime = await startRuntime({ port: cli.port, s3Port: cli.s3Port, dataDir: cli.dataDir });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      const port = (err as NodeJS.ErrnoException & { port?: number }).port;
+      console.error(`Port ${port ?? ''} is already in use: choose others with --port and --s3-port.`);
+      process.exitCode = 1;
+      return;
+    }
+    throw err;
+  }
   // performance.now() counts from process start, so this includes loading Node, tsx and the emulators.
   console.log(banner(runtime, cli.dataDir, performance.now()));
 

@@ -74,9 +74,16 @@ export interface Runtime {
   stop(): Promise<void>;
 }
 
-/** Something that runs beside the API and must be drained on shutdown (Lambda events now; workflows, timer later). */
+/**
+ * Something that runs beside the API and must be drained on shutdown: asynchronous Lambda invocations now; the
+ * Step Functions runner and the periodic timer join this list, each able to start work in the others.
+ */
 interface Background {
+  /** Whether work is running now. */
+  busy(): boolean;
+  /** Resolves when the work running now (and what it starts here) has settled. */
   idle(): Promise<void>;
+  /** Starts no new work (a timer stops ticking) and resolves when the running work has settled. */
   stop(): Promise<void>;
 }
 
@@ -125,7 +132,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   const registry = new FunctionRegistry(options.loadHandler ?? requireHandler);
   const lambdaServer = createLambdaServer(registry);
   const apiServer = createApiServer(registry);
-  const background: Background[] = [{ idle: () => registry.idle(), stop: () => registry.idle() }];
+  const background: Background[] = [
+    { busy: () => registry.pending > 0, idle: () => registry.idle(), stop: () => registry.idle() },
+  ];
 
   const stopAll = async (): Promise<void> => {
     // Order matters: no new requests, then drain the work they started (which still needs Lambda and the
@@ -178,7 +187,10 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       dataBucket: LOCAL_DATA_BUCKET,
       internalEndpoints: { dynamodb: emulators.dynamodbEndpoint, lambda: lambdaEndpoint },
       idle: async () => {
-        for (const b of background) await b.idle();
+        // One source's work can start another's (a workflow step invoking a function), so repeat until all rest.
+        do {
+          for (const b of background) await b.idle();
+        } while (background.some((b) => b.busy()));
       },
       stop: () => {
         stopping ??= stopAll();
