@@ -147,8 +147,10 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
 
   try {
     const lambdaPort = await listen(lambdaServer, 0, HOST);
+    const apiPort = await listen(apiServer, port, HOST);
 
-    // The handlers' environment, exactly as CDK sets it on the deployed functions plus the endpoint overrides.
+    // Set only once every port is bound, so a failed start leaves a running runtime's environment alone; no
+    // request can reach a handler before this synchronous block ends. The handlers' environment, exactly as CDK sets it on the deployed functions plus the endpoint overrides.
     for (const { def, name } of tables) process.env[def.envKey] = name;
     process.env[DATA_BUCKET.envKey] = LOCAL_DATA_BUCKET;
     process.env[ENV.ACCOUNT_ID] = accountId;
@@ -173,8 +175,6 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const operations = ROUTES.filter((r) => r.service === 'control').map((r) => [r.operation, r.operation]);
     process.env[ENV.OPERATION_FUNCTIONS] = JSON.stringify(Object.fromEntries(operations));
     process.env[ENV.IMPORT_FUNCTION] = importFunction;
-
-    const apiPort = await listen(apiServer, port, HOST);
 
     let stopping: Promise<void> | undefined;
     return {

@@ -116,6 +116,18 @@ describe('runtime over the real handlers', () => {
     forged.destroy();
   });
 
+  it('refuses to start on a port in use and leaves the running runtime untouched', async () => {
+    const busy = Number(new URL(t.runtime.endpoint).port);
+    await expect(startTestRuntime({ port: busy })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await expect(
+      startTestRuntime({ s3Port: Number(new URL(t.runtime.s3Endpoint).port) }),
+    ).rejects.toMatchObject({
+      code: 'EADDRINUSE',
+    });
+    const out = await t.personalize.send(new ListDatasetImportJobsCommand({}));
+    expect(out.datasetImportJobs).toEqual([]);
+  });
+
   it('answers an unknown route with 404', async () => {
     const res = await fetch(`${t.runtime.endpoint}/no-such-route`, { method: 'POST', body: '{}' });
     expect(res.status).toBe(404);
