@@ -24,8 +24,16 @@ export const DATASET_GROUP = 'dataset-group';
 export const ACTIVE = 'ACTIVE';
 export const CREATE_FAILED = 'CREATE FAILED';
 export const DELETE_PENDING = 'DELETE PENDING';
-/** States a resource may be deleted from (spec §3.2, "Delete* in general"). */
-export const DELETABLE: readonly string[] = [ACTIVE, CREATE_FAILED];
+/**
+ * States a resource may be deleted from: `ACTIVE` or `CREATE FAILED` (spec §3.2, "Delete* in general"), plus
+ * `DELETE PENDING`, which here only outlives a request that died midway — so a retried delete can finish it.
+ */
+export const DELETABLE: readonly string[] = [ACTIVE, CREATE_FAILED, DELETE_PENDING];
+
+/** The state a refused delete puts a resource back into. */
+export function stateBeforeDelete(status: string | undefined): string {
+  return status === CREATE_FAILED ? CREATE_FAILED : ACTIVE;
+}
 
 const SUMMARY_KEYS = [
   'name',
@@ -105,7 +113,7 @@ export async function deleteDatasetGroup(
 ): Promise<object> {
   const arn = input.datasetGroupArn!;
   const group = await ctx.resources.require<DatasetGroup>(arn, DATASET_GROUP);
-  const previous = group.status ?? ACTIVE;
+  const previous = stateBeforeDelete(group.status);
   await ctx.resources.update<DatasetGroup>(
     arn,
     { status: DELETE_PENDING, doc: { status: DELETE_PENDING } },

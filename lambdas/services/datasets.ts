@@ -25,6 +25,7 @@ import {
   DELETABLE,
   DELETE_PENDING,
   requireActiveGroup,
+  stateBeforeDelete,
 } from './dataset-groups';
 import { listPage, pick } from './pagination';
 import type { DatasetKind } from './row-validation';
@@ -172,7 +173,7 @@ export async function updateDataset(
 export async function deleteDataset(ctx: ServiceContext, input: DeleteDatasetRequest): Promise<object> {
   const arn = input.datasetArn!;
   const dataset = await requireDataset(ctx, arn);
-  const previous = dataset.status ?? ACTIVE;
+  const previous = stateBeforeDelete(dataset.status);
   await ctx.resources.update<Dataset>(
     arn,
     { status: DELETE_PENDING, doc: { status: DELETE_PENDING } },

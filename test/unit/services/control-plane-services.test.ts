@@ -114,6 +114,30 @@ describe('event trackers', () => {
   });
 });
 
+describe('dataset groups', () => {
+  it('a delete retried after one that died midway finishes, or puts the group back to ACTIVE if it has children', async () => {
+    const stuck = await createDatasetGroup(ctx, { name: 'stuck-empty' });
+    await ctx.resources.update(stuck.datasetGroupArn!, {
+      status: 'DELETE PENDING',
+      doc: { status: 'DELETE PENDING' },
+    });
+    await deleteDatasetGroup(ctx, { datasetGroupArn: stuck.datasetGroupArn });
+    expect(await ctx.resources.get(stuck.datasetGroupArn!)).toBeUndefined();
+
+    const { datasetGroupArn } = await groupWithDataset('stuck-full');
+    await ctx.resources.update(datasetGroupArn, {
+      status: 'DELETE PENDING',
+      doc: { status: 'DELETE PENDING' },
+    });
+    await expect(deleteDatasetGroup(ctx, { datasetGroupArn })).rejects.toMatchObject({
+      name: 'ResourceInUseException',
+    });
+    const group = await ctx.resources.require<{ status?: string }>(datasetGroupArn);
+    expect(group.status).toBe('ACTIVE');
+    expect(group.doc.status).toBe('ACTIVE');
+  });
+});
+
 describe('datasets', () => {
   it('refuses to delete a dataset while an import job into it is pending or running, and stays usable', async () => {
     const { datasetArn } = await groupWithDataset('import-running');
