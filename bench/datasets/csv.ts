@@ -41,6 +41,81 @@ export async function readInteractionsCsv(path: string): Promise<Interaction[]> 
   return out;
 }
 
+/** Header-keyed rows of any Personalize CSV (column names upper-cased). */
+async function readRows(path: string): Promise<{ header: string[]; rows: string[][] }> {
+  let header: string[] | undefined;
+  const rows: string[][] = [];
+  for await (const batch of parseCsv(createReadStream(path))) {
+    for (const record of batch) {
+      if (header === undefined) header = record.fields.map((f) => f.trim().toUpperCase());
+      else if (!(record.fields.length === 1 && record.fields[0] === '')) rows.push(record.fields);
+    }
+  }
+  return { header: header ?? [], rows };
+}
+
+/**
+ * Metadata columns without a schema: a column whose every non-empty value is a number is numeric, `textColumn` is
+ * the textual field, anything else is categorical with `|`-separated values.
+ */
+function metadataColumns(
+  header: readonly string[],
+  rows: readonly string[][],
+  skip: readonly string[],
+  textColumn: string,
+): { name: string; at: number; kind: 'numeric' | 'categorical' | 'text' }[] {
+  return header
+    .map((name, at) => ({ name, at }))
+    .filter(({ name }) => !skip.includes(name))
+    .map(({ name, at }) => {
+      if (name === textColumn) return { name, at, kind: 'text' as const };
+      const numeric = rows.every((r) => (r[at] ?? '') === '' || Number.isFinite(Number(r[at])));
+      return { name, at, kind: numeric ? ('numeric' as const) : ('categorical' as const) };
+    });
+}
+
+function metadataOf(
+  row: readonly string[],
+  columns: ReturnType<typeof metadataColumns>,
+): { categorical: Record<string, string[]>; numeric: Record<string, number>; text?: string } {
+  const categorical: Record<string, string[]> = {};
+  const numeric: Record<string, number> = {};
+  let text: string | undefined;
+  for (const c of columns) {
+    const value = row[c.at] ?? '';
+    if (value === '') continue;
+    const key = c.name.toLowerCase();
+    if (c.kind === 'text') text = value;
+    else if (c.kind === 'numeric') numeric[key] = Number(value);
+    else categorical[key] = value.split('|');
+  }
+  return { categorical, numeric, ...(text === undefined ? {} : { text }) };
+}
+
+export async function readItemsCsv(path: string, textColumn = 'DESCRIPTION'): Promise<ItemMeta[]> {
+  const { header, rows } = await readRows(path);
+  const id = header.indexOf('ITEM_ID');
+  if (id < 0) throw new Error(`${path}: header has no ITEM_ID column`);
+  const created = header.indexOf('CREATION_TIMESTAMP');
+  const columns = metadataColumns(header, rows, ['ITEM_ID', 'CREATION_TIMESTAMP'], textColumn);
+  return rows.map((row) => ({
+    itemId: row[id] as string,
+    ...(created >= 0 && (row[created] ?? '') !== '' ? { creationTimestamp: Number(row[created]) } : {}),
+    ...metadataOf(row, columns),
+  }));
+}
+
+export async function readUsersCsv(path: string): Promise<UserMeta[]> {
+  const { header, rows } = await readRows(path);
+  const id = header.indexOf('USER_ID');
+  if (id < 0) throw new Error(`${path}: header has no USER_ID column`);
+  const columns = metadataColumns(header, rows, ['USER_ID'], '');
+  return rows.map((row) => {
+    const { categorical, numeric } = metadataOf(row, columns);
+    return { userId: row[id] as string, categorical, numeric };
+  });
+}
+
 /** Quotes a field when CSV needs it. */
 function field(value: string | number | undefined): string {
   if (value === undefined) return '';

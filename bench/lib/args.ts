@@ -19,7 +19,8 @@ export interface AccuracyArgs {
 
 export const USAGE = `usage: npm run bench:accuracy -- <mode> [path] [options]
   ml1m <dir|input.txt>      sequential MovieLens-1M split (train/input.txt), leave-last-out NDCG@10 / HR@10
-  csv <interactions.csv>    Personalize metrics on the 90/10 user split (averaged over seeds) + leave-last-out
+  csv <file|dir>            Personalize metrics on the 90/10 user split (averaged over seeds) + leave-last-out;
+                            a directory may hold interactions.csv, items.csv, users.csv
   synthetic                 generated data, same metrics as csv
 options:
   --size tiny|small|large|xl   synthetic size (default small)

@@ -2,11 +2,14 @@
  * What each benchmark mode evaluates: the training data and test cases of every fit, built the same way in every
  * worker so the rows are comparable.
  */
+
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { leaveLastOut, type NextItemCase, type TestCase } from '../../lambdas/engine/metrics';
 import { catalogSize, splitByUser } from '../../lambdas/engine/split';
 import { generateSynthetic, SYNTHETIC_PRESETS, type SyntheticPreset } from '../../lambdas/engine/synthetic';
 import type { Interaction, ItemMeta, UserMeta } from '../../lambdas/engine/types';
-import { readInteractionsCsv } from '../datasets/csv';
+import { readInteractionsCsv, readItemsCsv, readUsersCsv } from '../datasets/csv';
 import { loadMl1m, sequencesToInteractions, trainingSequences } from '../datasets/ml1m';
 import type { Mode } from './args';
 
@@ -49,8 +52,11 @@ export async function loadWorkload(request: DatasetRequest): Promise<Workload> {
   let users: UserMeta[] | undefined;
   let source: string;
   if (request.mode === 'csv') {
-    interactions = await readInteractionsCsv(request.path as string);
-    source = `csv ${request.path}`;
+    const files = resolveCsvFiles(request.path as string);
+    interactions = await readInteractionsCsv(files.interactions);
+    if (files.items) items = await readItemsCsv(files.items);
+    if (files.users) users = await readUsersCsv(files.users);
+    source = `csv ${files.interactions}${files.items ? ' + items' : ''}${files.users ? ' + users' : ''}`;
   } else {
     if (!(request.size in SYNTHETIC_PRESETS)) throw new Error(`unknown synthetic size ${request.size}`);
     const preset = SYNTHETIC_PRESETS[request.size as SyntheticPreset];
@@ -98,4 +104,16 @@ function leaveLastOutInteractions(interactions: readonly Interaction[]): Workloa
     );
   }
   return { train, cases: leaveLastOut(sequences) };
+}
+
+/** A file is the interactions file; a directory may hold interactions.csv, items.csv and users.csv. */
+function resolveCsvFiles(path: string): { interactions: string; items?: string; users?: string } {
+  if (!statSync(path).isDirectory()) return { interactions: path };
+  const at = (name: string): string | undefined =>
+    existsSync(join(path, name)) ? join(path, name) : undefined;
+  const interactions = at('interactions.csv');
+  if (interactions === undefined) throw new Error(`${path}: no interactions.csv`);
+  const items = at('items.csv');
+  const users = at('users.csv');
+  return { interactions, ...(items ? { items } : {}), ...(users ? { users } : {}) };
 }

@@ -1,11 +1,19 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readInteractionsCsv, writeInteractionsCsv } from '../../../bench/datasets/csv';
+import {
+  readInteractionsCsv,
+  readItemsCsv,
+  readUsersCsv,
+  writeInteractionsCsv,
+  writeItemsCsv,
+  writeUsersCsv,
+} from '../../../bench/datasets/csv';
 import { loadMl1m, sequencesToInteractions } from '../../../bench/datasets/ml1m';
 import { parseArgs } from '../../../bench/lib/args';
 import { resolveHyperparameters } from '../../../bench/lib/engine';
 import { formatTable } from '../../../bench/lib/table';
+import { generateSynthetic } from '../../../lambdas/engine/synthetic';
 
 describe('bench helpers', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bench-test-'));
@@ -64,6 +72,14 @@ describe('bench helpers', () => {
     expect(await readInteractionsCsv(out)).toEqual(rows);
     writeFileSync(path, 'USER_ID,ITEM_ID\nu,i\n');
     await expect(readInteractionsCsv(path)).rejects.toThrow(/TIMESTAMP/);
+  });
+
+  it('round-trips items and users metadata through Personalize CSV files', async () => {
+    const { items, users } = generateSynthetic({ users: 5, items: 8, meanEventsPerUser: 2, seed: 2 });
+    await writeItemsCsv(join(dir, 'items.csv'), items);
+    await writeUsersCsv(join(dir, 'users.csv'), users);
+    expect(await readItemsCsv(join(dir, 'items.csv'))).toEqual(items);
+    expect(await readUsersCsv(join(dir, 'users.csv'))).toEqual(users.map((u) => ({ ...u, numeric: {} })));
   });
 
   it('loads the sequential ML-1M format with increasing synthetic timestamps', () => {
