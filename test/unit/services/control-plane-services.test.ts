@@ -19,6 +19,7 @@ import {
   resolveTrackingId,
 } from '../../../lambdas/services/event-trackers';
 import { createSchema, deleteSchema } from '../../../lambdas/services/schemas';
+import { listTagsForResource, tagsToMap, untagResource } from '../../../lambdas/services/tags';
 import { RESOURCES_TABLE } from '../../../lambdas/store/tables';
 import { type LocalDynamo, startDynalite } from './dynalite-table';
 
@@ -208,5 +209,35 @@ describe('datasets', () => {
       createDataset(ctx, { name: 'again', schemaArn, datasetGroupArn, datasetType: 'interactions' }),
     ).rejects.toMatchObject({ name: 'ResourceAlreadyExistsException' });
     expect((await ctx.resources.require(schemaArn)).counters.datasets).toBe(1);
+  });
+});
+
+describe('tags', () => {
+  it('keeps the last value of a repeated key and counts distinct keys against the limit', async () => {
+    expect(
+      tagsToMap([
+        { tagKey: 'a', tagValue: '1' },
+        { tagKey: 'a', tagValue: '2' },
+      ]),
+    ).toEqual({ a: '2' });
+    const fifty = Array.from({ length: 50 }, (_, i) => ({ tagKey: `k${i}`, tagValue: 'v' }));
+    expect(Object.keys(tagsToMap([...fifty, { tagKey: 'k0', tagValue: 'w' }]))).toHaveLength(50);
+    expect(() => tagsToMap([...fifty, { tagKey: 'k50', tagValue: 'v' }])).toThrow(
+      expect.objectContaining({ name: 'TooManyTagsException' }),
+    );
+  });
+
+  it('refuses to untag more than 50 keys at once without touching the tags', async () => {
+    const { datasetGroupArn } = await createDatasetGroup(ctx, {
+      name: 'untag-limit',
+      tags: [{ tagKey: 'keep', tagValue: 'me' }],
+    });
+    const keys = Array.from({ length: 51 }, (_, i) => `k${i}`);
+    await expect(
+      untagResource(ctx, { resourceArn: datasetGroupArn, tagKeys: ['keep', ...keys] }),
+    ).rejects.toMatchObject({ name: 'TooManyTagKeysException' });
+    expect((await listTagsForResource(ctx, { resourceArn: datasetGroupArn })).tags).toEqual([
+      { tagKey: 'keep', tagValue: 'me' },
+    ]);
   });
 });
