@@ -1,0 +1,162 @@
+/**
+ * Streams interactions into compact per-user sequences: ids become int32 indices as records arrive, so no
+ * per-interaction object outlives ingestion.
+ */
+import type { Interaction } from './types';
+
+/** Growable typed-array column. */
+class Column<T extends Int32Array | Float64Array> {
+  length = 0;
+  constructor(
+    public data: T,
+    private readonly make: (size: number) => T,
+  ) {}
+
+  push(value: number): void {
+    if (this.length === this.data.length) {
+      const next = this.make(Math.max(1024, this.data.length * 2));
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = value;
+  }
+
+  trimmed(): T {
+    return this.data.subarray(0, this.length) as T;
+  }
+}
+
+/** Interns strings to dense indices in order of first appearance. */
+export class IdIndex {
+  readonly ids: string[] = [];
+  private readonly index = new Map<string, number>();
+
+  intern(id: string): number {
+    let i = this.index.get(id);
+    if (i === undefined) {
+      i = this.ids.length;
+      this.ids.push(id);
+      this.index.set(id, i);
+    }
+    return i;
+  }
+
+  get(id: string): number | undefined {
+    return this.index.get(id);
+  }
+
+  get size(): number {
+    return this.ids.length;
+  }
+}
+
+export interface InteractionFilter {
+  /** Keep only interactions of this event type. */
+  readonly eventType?: string;
+  /** Keep only interactions whose event value is ≥ this (interactions without a value are dropped). */
+  readonly eventValueThreshold?: number;
+}
+
+/** Interactions grouped by user, each user's items in time order (ties keep input order). */
+export interface Sequences {
+  readonly users: IdIndex;
+  readonly items: IdIndex;
+  /** userOffsets[u]..userOffsets[u+1] indexes `itemSeq` for user u. */
+  readonly userOffsets: Int32Array;
+  readonly itemSeq: Int32Array;
+  /** Interactions per item (after filtering). */
+  readonly itemCounts: Float64Array;
+  /** Oldest interaction per item, epoch seconds. */
+  readonly itemFirstSeen: Float64Array;
+  /** Newest interaction in the data, epoch seconds (NaN if none). */
+  readonly latestTimestamp: number;
+}
+
+export async function ingestInteractions(
+  source: AsyncIterable<Interaction> | Iterable<Interaction>,
+  filter: InteractionFilter,
+  items: IdIndex = new IdIndex(),
+): Promise<Sequences> {
+  const users = new IdIndex();
+  const userCol = new Column(new Int32Array(1024), (s) => new Int32Array(s));
+  const itemCol = new Column(new Int32Array(1024), (s) => new Int32Array(s));
+  const timeCol = new Column(new Float64Array(1024), (s) => new Float64Array(s));
+  for await (const r of source) {
+    if (filter.eventType !== undefined && r.eventType !== filter.eventType) continue;
+    if (filter.eventValueThreshold !== undefined) {
+      if (r.eventValue === undefined || !(r.eventValue >= filter.eventValueThreshold)) continue;
+    }
+    userCol.push(users.intern(r.userId));
+    itemCol.push(items.intern(r.itemId));
+    timeCol.push(r.timestamp);
+  }
+  const userOf = userCol.trimmed();
+  const itemOf = itemCol.trimmed();
+  const timeOf = timeCol.trimmed();
+  const m = userOf.length;
+  const u = users.size;
+
+  // Counting sort by user keeps input order within a user; then each user's slice is sorted by time.
+  const userOffsets = new Int32Array(u + 1);
+  for (let i = 0; i < m; i++) {
+    const slot = (userOf[i] as number) + 1;
+    userOffsets[slot] = (userOffsets[slot] as number) + 1;
+  }
+  for (let i = 0; i < u; i++)
+    userOffsets[i + 1] = (userOffsets[i + 1] as number) + (userOffsets[i] as number);
+  const cursor = userOffsets.slice(0, u);
+  const order = new Int32Array(m);
+  for (let i = 0; i < m; i++) {
+    const user = userOf[i] as number;
+    order[cursor[user] as number] = i;
+    cursor[user] = (cursor[user] as number) + 1;
+  }
+  const itemSeq = new Int32Array(m);
+  const scratch: number[] = [];
+  for (let user = 0; user < u; user++) {
+    const a = userOffsets[user] as number;
+    const b = userOffsets[user + 1] as number;
+    scratch.length = 0;
+    for (let p = a; p < b; p++) scratch.push(order[p] as number);
+    scratch.sort((x, y) => (timeOf[x] as number) - (timeOf[y] as number) || x - y);
+    for (let p = a; p < b; p++) itemSeq[p] = itemOf[scratch[p - a] as number] as number;
+  }
+
+  const n = items.size;
+  const itemCounts = new Float64Array(n);
+  const itemFirstSeen = new Float64Array(n).fill(Number.NaN);
+  let latestTimestamp = Number.NaN;
+  for (let i = 0; i < m; i++) {
+    const it = itemOf[i] as number;
+    const t = timeOf[i] as number;
+    itemCounts[it] = (itemCounts[it] as number) + 1;
+    const f = itemFirstSeen[it] as number;
+    if (Number.isNaN(f) || t < f) itemFirstSeen[it] = t;
+    if (Number.isNaN(latestTimestamp) || t > latestTimestamp) latestTimestamp = t;
+  }
+  return { users, items, userOffsets, itemSeq, itemCounts, itemFirstSeen, latestTimestamp };
+}
+
+/**
+ * Which users train the model: those whose history length lies between the two percentiles of all users'
+ * history lengths (nearest-rank on the sorted lengths). Percentile 0 and 1 keep everyone on that side.
+ */
+export function selectUsersByHistoryLength(
+  userOffsets: Int32Array,
+  minPercentile: number,
+  maxPercentile: number,
+): Uint8Array {
+  const u = userOffsets.length - 1;
+  const lengths = new Float64Array(u);
+  for (let i = 0; i < u; i++) lengths[i] = (userOffsets[i + 1] as number) - (userOffsets[i] as number);
+  const sorted = Float64Array.from(lengths).sort();
+  const at = (p: number): number => sorted[Math.min(u - 1, Math.max(0, Math.ceil(p * u) - 1))] as number;
+  const lo = minPercentile <= 0 ? Number.NEGATIVE_INFINITY : at(minPercentile);
+  const hi = maxPercentile >= 1 ? Number.POSITIVE_INFINITY : at(maxPercentile);
+  const keep = new Uint8Array(u);
+  for (let i = 0; i < u; i++) {
+    const len = lengths[i] as number;
+    keep[i] = len >= lo && len <= hi ? 1 : 0;
+  }
+  return keep;
+}

@@ -1,0 +1,192 @@
+/**
+ * Dense linear algebra on row-major Float64Array matrices, just what training needs: Cholesky factorisation,
+ * triangular solves and products with a thin matrix. Everything is deterministic (fixed summation order).
+ */
+
+/**
+ * In-place Cholesky factorisation A = L Lᵀ of a symmetric positive definite n×n matrix; on return the lower
+ * triangle holds L and the strict upper triangle is zeroed.
+ *
+ *   L[j][j] = √(A[j][j] − Σ_{k<j} L[j][k]²),   L[i][j] = (A[i][j] − Σ_{k<j} L[i][k] L[j][k]) / L[j][j]  (i > j)
+ *
+ * Row-oriented (Cholesky–Banachiewicz) so both operands of every inner product are contiguous rows.
+ */
+export function cholesky(a: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const ri = i * n;
+    for (let j = 0; j <= i; j++) {
+      const rj = j * n;
+      let s = a[ri + j] as number;
+      for (let k = 0; k < j; k++) s -= (a[ri + k] as number) * (a[rj + k] as number);
+      if (i === j) {
+        if (!(s > 0)) throw new Error(`matrix is not positive definite at row ${i}`);
+        a[ri + i] = Math.sqrt(s);
+      } else {
+        a[ri + j] = s / (a[rj + j] as number);
+      }
+    }
+    for (let j = i + 1; j < n; j++) a[ri + j] = 0;
+  }
+}
+
+/**
+ * Solves L Z = B in place for the columns [c0, c1) of the n×m matrix B (row-major), L lower triangular n×n:
+ *   Z[i] = (B[i] − Σ_{k<i} L[i][k] Z[k]) / L[i][i]
+ * Column ranges are independent, which is how workers split the work.
+ */
+export function solveLower(l: Float64Array, n: number, b: Float64Array, m: number, c0 = 0, c1 = m): void {
+  for (let i = 0; i < n; i++) {
+    const ri = i * n;
+    const bi = i * m;
+    for (let k = 0; k < i; k++) {
+      const lik = l[ri + k] as number;
+      if (lik === 0) continue;
+      const bk = k * m;
+      for (let c = c0; c < c1; c++) b[bi + c] = (b[bi + c] as number) - lik * (b[bk + c] as number);
+    }
+    const inv = 1 / (l[ri + i] as number);
+    for (let c = c0; c < c1; c++) b[bi + c] = (b[bi + c] as number) * inv;
+  }
+}
+
+/**
+ * Solves Lᵀ Z = B in place (back substitution), L lower triangular n×n, B n×m:
+ *   Z[i] = (B[i] − Σ_{k>i} L[k][i] Z[k]) / L[i][i]
+ */
+export function solveUpperT(l: Float64Array, n: number, b: Float64Array, m: number, c0 = 0, c1 = m): void {
+  for (let i = n - 1; i >= 0; i--) {
+    const bi = i * m;
+    const inv = 1 / (l[i * n + i] as number);
+    for (let c = c0; c < c1; c++) b[bi + c] = (b[bi + c] as number) * inv;
+    // Row i of Z is final: subtract its contribution from all earlier rows.
+    for (let k = 0; k < i; k++) {
+      const lik = l[i * n + k] as number;
+      if (lik === 0) continue;
+      const bk = k * m;
+      for (let c = c0; c < c1; c++) b[bk + c] = (b[bk + c] as number) - lik * (b[bi + c] as number);
+    }
+  }
+}
+
+/** C = A B with A r×k, B k×m (row-major); rows [r0, r1) only, so workers can split by rows. */
+export function matmul(
+  a: Float64Array,
+  b: Float64Array,
+  r: number,
+  k: number,
+  m: number,
+  out: Float64Array = new Float64Array(r * m),
+  r0 = 0,
+  r1 = r,
+): Float64Array {
+  for (let i = r0; i < r1; i++) {
+    const ai = i * k;
+    const oi = i * m;
+    out.fill(0, oi, oi + m);
+    for (let p = 0; p < k; p++) {
+      const aip = a[ai + p] as number;
+      if (aip === 0) continue;
+      const bp = p * m;
+      for (let c = 0; c < m; c++) out[oi + c] = (out[oi + c] as number) + aip * (b[bp + c] as number);
+    }
+  }
+  return out;
+}
+
+/** C = Aᵀ B with A k×r, B k×m: C is r×m. Accumulated row by row of A and B, so no transpose is materialised. */
+export function matmulTransA(
+  a: Float64Array,
+  b: Float64Array,
+  k: number,
+  r: number,
+  m: number,
+): Float64Array {
+  const out = new Float64Array(r * m);
+  for (let p = 0; p < k; p++) {
+    const ap = p * r;
+    const bp = p * m;
+    for (let i = 0; i < r; i++) {
+      const api = a[ap + i] as number;
+      if (api === 0) continue;
+      const oi = i * m;
+      for (let c = 0; c < m; c++) out[oi + c] = (out[oi + c] as number) + api * (b[bp + c] as number);
+    }
+  }
+  return out;
+}
+
+/**
+ * Orthonormalises the columns of the n×k matrix Y in place (modified Gram–Schmidt, twice for stability).
+ * A column that collapses to zero is left at zero.
+ */
+export function orthonormalizeColumns(y: Float64Array, n: number, k: number): void {
+  for (let pass = 0; pass < 2; pass++) {
+    for (let j = 0; j < k; j++) {
+      for (let p = 0; p < j; p++) {
+        let dot = 0;
+        for (let i = 0; i < n; i++) dot += (y[i * k + j] as number) * (y[i * k + p] as number);
+        for (let i = 0; i < n; i++) y[i * k + j] = (y[i * k + j] as number) - dot * (y[i * k + p] as number);
+      }
+      let norm = 0;
+      for (let i = 0; i < n; i++) norm += (y[i * k + j] as number) ** 2;
+      norm = Math.sqrt(norm);
+      const inv = norm > 1e-12 ? 1 / norm : 0;
+      for (let i = 0; i < n; i++) y[i * k + j] = (y[i * k + j] as number) * inv;
+    }
+  }
+}
+
+/**
+ * Eigen-decomposition of a small symmetric k×k matrix by cyclic Jacobi rotations. Returns eigenvalues in
+ * descending order and the matching eigenvectors as the columns of a row-major k×k matrix.
+ */
+export function symmetricEigen(s: Float64Array, k: number): { values: Float64Array; vectors: Float64Array } {
+  const a = Float64Array.from(s);
+  const v = new Float64Array(k * k);
+  for (let i = 0; i < k; i++) v[i * k + i] = 1;
+  for (let sweep = 0; sweep < 60; sweep++) {
+    let off = 0;
+    for (let p = 0; p < k; p++) for (let q = p + 1; q < k; q++) off += (a[p * k + q] as number) ** 2;
+    if (off < 1e-22) break;
+    for (let p = 0; p < k; p++) {
+      for (let q = p + 1; q < k; q++) {
+        const apq = a[p * k + q] as number;
+        if (Math.abs(apq) < 1e-300) continue;
+        const app = a[p * k + p] as number;
+        const aqq = a[q * k + q] as number;
+        const theta = (aqq - app) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const sn = t * c;
+        for (let r = 0; r < k; r++) {
+          const arp = a[r * k + p] as number;
+          const arq = a[r * k + q] as number;
+          a[r * k + p] = c * arp - sn * arq;
+          a[r * k + q] = sn * arp + c * arq;
+        }
+        for (let r = 0; r < k; r++) {
+          const apr = a[p * k + r] as number;
+          const aqr = a[q * k + r] as number;
+          a[p * k + r] = c * apr - sn * aqr;
+          a[q * k + r] = sn * apr + c * aqr;
+        }
+        for (let r = 0; r < k; r++) {
+          const vrp = v[r * k + p] as number;
+          const vrq = v[r * k + q] as number;
+          v[r * k + p] = c * vrp - sn * vrq;
+          v[r * k + q] = sn * vrp + c * vrq;
+        }
+      }
+    }
+  }
+  const order = Array.from({ length: k }, (_, i) => i).sort(
+    (x, y) => (a[y * k + y] as number) - (a[x * k + x] as number) || x - y,
+  );
+  const values = new Float64Array(k);
+  const vectors = new Float64Array(k * k);
+  order.forEach((src, dst) => {
+    values[dst] = a[src * k + src] as number;
+    for (let r = 0; r < k; r++) vectors[r * k + dst] = v[r * k + src] as number;
+  });
+  return { values, vectors };
+}

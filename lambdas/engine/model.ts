@@ -1,0 +1,328 @@
+/**
+ * A trained User-Personalization model: what scoring needs and nothing else, in typed arrays, with a versioned
+ * data-only binary format.
+ *
+ * Scoring (spec §7.6): a user's state is the recency-weighted sum of the input embeddings of their last `bptt`
+ * events plus the context row,
+ *   u = p_ctx + Σ_{k=1..min(bptt,|h|)} γ^(k−1) p_{h_{|h|−k+1}}
+ * and each item's score is its softmax probability over the whole catalog,
+ *   P(j | h) = exp(τ u·q_j) / Σ_i exp(τ u·q_i).
+ */
+import type { Recommender, RecommendRequest, ScoredItem } from './types';
+
+export const MODEL_FORMAT = 'open-personalize/user-personalization';
+export const MODEL_FORMAT_VERSION = 1;
+const MAGIC = 0x4d50504f; // "OPPM" little-endian
+
+/** Facts about a training run, kept in the artifact header. */
+export interface TrainingStats {
+  readonly interactions: number;
+  readonly users: number;
+  readonly trainingUsers: number;
+  readonly items: number;
+  readonly positions: number;
+}
+
+export interface ModelParts {
+  readonly itemIds: readonly string[];
+  readonly hiddenDimension: number;
+  readonly bptt: number;
+  /** γ: weight ratio between consecutive events in the window (1 = no recency mask). */
+  readonly decay: number;
+  /** Softmax inverse temperature τ. */
+  readonly temperature: number;
+  /** (items + 1) × d; the last row is the context (intercept) row every state starts from. */
+  readonly inputEmbeddings: Float32Array;
+  /** items × d. */
+  readonly outputEmbeddings: Float32Array;
+  /** Training interactions per item (0 for cold items). */
+  readonly itemCounts: Float32Array;
+  /** Item creation time (epoch seconds): CREATION_TIMESTAMP, else first interaction, else NaN. */
+  readonly itemCreationTimestamps: Float64Array;
+  /** Newest interaction in the training data (epoch seconds; NaN if unknown). */
+  readonly latestInteractionTimestamp: number;
+  readonly seed: number;
+  readonly stats?: TrainingStats;
+}
+
+interface Header {
+  format: string;
+  version: number;
+  itemIds: string[];
+  hiddenDimension: number;
+  bptt: number;
+  decay: number;
+  temperature: number;
+  latestInteractionTimestamp: number | null;
+  seed: number;
+  stats?: TrainingStats;
+  arrays: { name: ArrayName; type: 'float32' | 'float64'; offset: number; length: number }[];
+}
+
+type ArrayName = 'inputEmbeddings' | 'outputEmbeddings' | 'itemCounts' | 'itemCreationTimestamps';
+
+export class Model implements Recommender {
+  readonly itemIds: readonly string[];
+  readonly hiddenDimension: number;
+  readonly bptt: number;
+  readonly decay: number;
+  readonly temperature: number;
+  readonly inputEmbeddings: Float32Array;
+  readonly outputEmbeddings: Float32Array;
+  readonly itemCounts: Float32Array;
+  readonly itemCreationTimestamps: Float64Array;
+  readonly latestInteractionTimestamp: number;
+  readonly seed: number;
+  readonly stats: TrainingStats | undefined;
+  private readonly index = new Map<string, number>();
+  private logits: Float32Array;
+
+  constructor(parts: ModelParts) {
+    const n = parts.itemIds.length;
+    const d = parts.hiddenDimension;
+    if (parts.inputEmbeddings.length !== (n + 1) * d)
+      throw new Error('inputEmbeddings must be (items + 1) × d');
+    if (parts.outputEmbeddings.length !== n * d) throw new Error('outputEmbeddings must be items × d');
+    if (parts.itemCounts.length !== n || parts.itemCreationTimestamps.length !== n) {
+      throw new Error('per-item arrays must have one entry per item');
+    }
+    this.itemIds = parts.itemIds;
+    this.hiddenDimension = d;
+    this.bptt = parts.bptt;
+    this.decay = parts.decay;
+    this.temperature = parts.temperature;
+    this.inputEmbeddings = parts.inputEmbeddings;
+    this.outputEmbeddings = parts.outputEmbeddings;
+    this.itemCounts = parts.itemCounts;
+    this.itemCreationTimestamps = parts.itemCreationTimestamps;
+    this.latestInteractionTimestamp = parts.latestInteractionTimestamp;
+    this.seed = parts.seed;
+    this.stats = parts.stats;
+    parts.itemIds.forEach((id, i) => {
+      this.index.set(id, i);
+    });
+    this.logits = new Float32Array(n);
+  }
+
+  get itemCount(): number {
+    return this.itemIds.length;
+  }
+
+  /** Index of an item id in the catalog arrays, or undefined for items the model does not know. */
+  itemIndex(itemId: string): number | undefined {
+    return this.index.get(itemId);
+  }
+
+  /** The d-dimensional state of a user with this history (oldest first; unknown items are skipped). */
+  userState(history: readonly string[]): Float32Array {
+    const d = this.hiddenDimension;
+    const p = this.inputEmbeddings;
+    const u = p.slice(this.itemIds.length * d, (this.itemIds.length + 1) * d);
+    let w = 1;
+    let taken = 0;
+    for (let h = history.length - 1; h >= 0 && taken < this.bptt; h--) {
+      const i = this.index.get(history[h] as string);
+      if (i === undefined) continue;
+      const row = i * d;
+      for (let c = 0; c < d; c++) u[c] = (u[c] as number) + w * (p[row + c] as number);
+      w *= this.decay;
+      taken++;
+    }
+    return u;
+  }
+
+  /**
+   * Softmax probability of every catalog item for this history (index-aligned with `itemIds`). The returned
+   * array is reused by the next call.
+   */
+  scoreAll(history: readonly string[]): Float32Array {
+    const u = this.userState(history);
+    const d = this.hiddenDimension;
+    const n = this.itemIds.length;
+    const q = this.outputEmbeddings;
+    const out = this.logits;
+    const tau = this.temperature;
+    let max = Number.NEGATIVE_INFINITY;
+    for (let j = 0, row = 0; j < n; j++, row += d) {
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let c = 0;
+      for (; c + 3 < d; c += 4) {
+        s0 += (u[c] as number) * (q[row + c] as number);
+        s1 += (u[c + 1] as number) * (q[row + c + 1] as number);
+        s2 += (u[c + 2] as number) * (q[row + c + 2] as number);
+        s3 += (u[c + 3] as number) * (q[row + c + 3] as number);
+      }
+      for (; c < d; c++) s0 += (u[c] as number) * (q[row + c] as number);
+      const logit = tau * (s0 + s1 + s2 + s3);
+      out[j] = logit;
+      if (logit > max) max = logit;
+    }
+    let z = 0;
+    for (let j = 0; j < n; j++) {
+      const e = Math.exp((out[j] as number) - max);
+      out[j] = e;
+      z += e;
+    }
+    const inv = 1 / z;
+    for (let j = 0; j < n; j++) out[j] = (out[j] as number) * inv;
+    return out;
+  }
+
+  recommend(req: RecommendRequest): ScoredItem[] {
+    const k = Math.max(0, Math.min(500, Math.floor(req.numResults)));
+    if (k === 0 || this.itemIds.length === 0) return [];
+    const scores = this.scoreAll(req.history);
+    const excluded = new Set<number>();
+    if (req.exclude) {
+      for (const id of req.exclude) {
+        const i = this.index.get(id);
+        if (i !== undefined) excluded.add(i);
+      }
+    }
+    if (req.excludeHistory) {
+      for (const id of req.history) {
+        const i = this.index.get(id);
+        if (i !== undefined) excluded.add(i);
+      }
+    }
+    const top = topK(scores, k, excluded);
+    return top.map((i) => ({ itemId: this.itemIds[i] as string, score: scores[i] as number }));
+  }
+
+  serialize(): Uint8Array {
+    const arrays: [ArrayName, Float32Array | Float64Array][] = [
+      ['inputEmbeddings', this.inputEmbeddings],
+      ['outputEmbeddings', this.outputEmbeddings],
+      ['itemCounts', this.itemCounts],
+      ['itemCreationTimestamps', this.itemCreationTimestamps],
+    ];
+    let offset = 0;
+    const descriptors: Header['arrays'] = [];
+    for (const [name, a] of arrays) {
+      descriptors.push({
+        name,
+        type: a instanceof Float32Array ? 'float32' : 'float64',
+        offset,
+        length: a.length,
+      });
+      offset += align8(a.byteLength);
+    }
+    const header: Header = {
+      format: MODEL_FORMAT,
+      version: MODEL_FORMAT_VERSION,
+      itemIds: [...this.itemIds],
+      hiddenDimension: this.hiddenDimension,
+      bptt: this.bptt,
+      decay: this.decay,
+      temperature: this.temperature,
+      latestInteractionTimestamp: Number.isNaN(this.latestInteractionTimestamp)
+        ? null
+        : this.latestInteractionTimestamp,
+      seed: this.seed,
+      ...(this.stats ? { stats: this.stats } : {}),
+      arrays: descriptors,
+    };
+    const json = new TextEncoder().encode(JSON.stringify(header));
+    const dataStart = align8(8 + json.length);
+    const bytes = new Uint8Array(dataStart + offset);
+    const view = new DataView(bytes.buffer);
+    view.setUint32(0, MAGIC, true);
+    view.setUint32(4, json.length, true);
+    bytes.set(json, 8);
+    for (const [i, [, a]] of arrays.entries()) {
+      const desc = descriptors[i] as Header['arrays'][number];
+      bytes.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), dataStart + desc.offset);
+    }
+    return bytes;
+  }
+
+  static load(bytes: Uint8Array): Model {
+    if (bytes.length < 8) throw new Error('model artifact is truncated');
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (view.getUint32(0, true) !== MAGIC) throw new Error('not a model artifact');
+    const jsonLength = view.getUint32(4, true);
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + jsonLength))) as Header;
+    if (header.format !== MODEL_FORMAT || header.version !== MODEL_FORMAT_VERSION) {
+      throw new Error(`unsupported model format ${header.format} v${header.version}`);
+    }
+    const dataStart = align8(8 + jsonLength);
+    const read = (name: ArrayName): Float32Array | Float64Array => {
+      const desc = header.arrays.find((a) => a.name === name);
+      if (!desc) throw new Error(`model artifact lacks ${name}`);
+      const width = desc.type === 'float32' ? 4 : 8;
+      const start = dataStart + desc.offset;
+      const end = start + desc.length * width;
+      if (end > bytes.length) throw new Error('model artifact is truncated');
+      // Copy so the arrays are aligned and independent of the caller's buffer.
+      const copy = bytes.slice(start, end).buffer;
+      return desc.type === 'float32' ? new Float32Array(copy) : new Float64Array(copy);
+    };
+    return new Model({
+      itemIds: header.itemIds,
+      hiddenDimension: header.hiddenDimension,
+      bptt: header.bptt,
+      decay: header.decay,
+      temperature: header.temperature,
+      inputEmbeddings: read('inputEmbeddings') as Float32Array,
+      outputEmbeddings: read('outputEmbeddings') as Float32Array,
+      itemCounts: read('itemCounts') as Float32Array,
+      itemCreationTimestamps: read('itemCreationTimestamps') as Float64Array,
+      latestInteractionTimestamp: header.latestInteractionTimestamp ?? Number.NaN,
+      seed: header.seed,
+      ...(header.stats ? { stats: header.stats } : {}),
+    });
+  }
+}
+
+function align8(x: number): number {
+  return Math.ceil(x / 8) * 8;
+}
+
+/** Indices of the k largest scores not in `excluded`, best first (ties: lower index first). */
+export function topK(scores: Float32Array, k: number, excluded: ReadonlySet<number>): number[] {
+  // Min-heap of (score, index) keyed so the worst kept candidate is at the root.
+  const heapIdx: number[] = [];
+  const worse = (a: number, b: number): boolean => {
+    const sa = scores[a] as number;
+    const sb = scores[b] as number;
+    return sa < sb || (sa === sb && a > b);
+  };
+  const siftDown = (pos: number): void => {
+    const size = heapIdx.length;
+    for (;;) {
+      const l = 2 * pos + 1;
+      const r = l + 1;
+      let m = pos;
+      if (l < size && worse(heapIdx[l] as number, heapIdx[m] as number)) m = l;
+      if (r < size && worse(heapIdx[r] as number, heapIdx[m] as number)) m = r;
+      if (m === pos) return;
+      const t = heapIdx[pos] as number;
+      heapIdx[pos] = heapIdx[m] as number;
+      heapIdx[m] = t;
+      pos = m;
+    }
+  };
+  const n = scores.length;
+  for (let j = 0; j < n; j++) {
+    if (excluded.size > 0 && excluded.has(j)) continue;
+    if (heapIdx.length < k) {
+      heapIdx.push(j);
+      let pos = heapIdx.length - 1;
+      while (pos > 0) {
+        const parent = (pos - 1) >> 1;
+        if (!worse(heapIdx[pos] as number, heapIdx[parent] as number)) break;
+        const t = heapIdx[pos] as number;
+        heapIdx[pos] = heapIdx[parent] as number;
+        heapIdx[parent] = t;
+        pos = parent;
+      }
+    } else if (worse(heapIdx[0] as number, j)) {
+      heapIdx[0] = j;
+      siftDown(0);
+    }
+  }
+  return heapIdx.sort((a, b) => (worse(a, b) ? 1 : worse(b, a) ? -1 : 0));
+}

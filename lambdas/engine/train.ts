@@ -1,0 +1,464 @@
+/**
+ * Training of the User-Personalization model: a linear sequence model fitted in closed form and reduced to rank
+ * `hiddenDimension`.
+ *
+ * For every training position t of a user's sequence s (t ≥ 1) the input is the recency-weighted window of the
+ * preceding events plus a constant context feature, and the target is the next item:
+ *   x_t = e_ctx + Σ_{k=1..min(bptt,t)} γ^(k−1) e_{s_{t−k}},   y_t = e_{s_t}.
+ * Ridge regression from x to y (a session-linear model in the spirit of SLIST, Choi et al., WWW 2021) gives
+ *   B = (XᵀX + λI)⁻¹ XᵀY = G⁻¹ C.
+ * Its best rank-d approximation in the fitted space (reduced-rank ridge regression; Mukherjee & Zhu, 2011) keeps
+ * the top-d eigenvectors V of the fitted values' Gram matrix F ᵀF ≈ Cᵀ G⁻¹ C, found by randomised subspace
+ * iteration (Halko, Martinsson & Tropp, 2011). Then
+ *   input embeddings P = G⁻¹ C V   ((items+1) × d, the last row is the context row),
+ *   output embeddings Q = V        (items × d),
+ * and a user's state is u = xᵀP, so scores are u·q_j — a softmax over them gives the catalog probabilities.
+ *
+ * Catalogs larger than HEAD_ITEMS fit the closed form on the most frequent items; the others get output
+ * embeddings by ridge regression from the user states that preceded them and input embeddings from the items
+ * that followed them. Items without interactions get both from their metadata by a ridge map fitted on warm
+ * items. Users metadata is not used yet.
+ */
+import { type IdIndex, ingestInteractions, type Sequences, selectUsersByHistoryLength } from './dataset';
+import {
+  DEFAULT_HYPERPARAMETERS,
+  type HyperParameters,
+  RECENCY_DECAY,
+  validateHyperParameters,
+} from './hyperparameters';
+import {
+  cholesky,
+  matmul,
+  matmulTransA,
+  orthonormalizeColumns,
+  solveLower,
+  solveUpperT,
+  symmetricEigen,
+} from './linalg';
+import { buildItemFeatures, fitMetadataMap, type ItemCatalog, ingestItems } from './metadata';
+import { Model } from './model';
+import { Random } from './random';
+import type { Interaction, ItemMeta, UserMeta } from './types';
+
+/** Ridge penalty λ of the sequence regression. */
+export const RIDGE = 100;
+/** Most frequent items that enter the closed form; bounds its O(n³) time and O(n²) memory. */
+export const HEAD_ITEMS = 4096;
+/** Extra columns and extra subspace iterations of the randomised eigensolver. */
+const OVERSAMPLING = 10;
+const POWER_ITERATIONS = 1;
+/** Positions sampled to calibrate the softmax temperature. */
+const CALIBRATION_POSITIONS = 512;
+
+export interface TrainingData {
+  readonly interactions: AsyncIterable<Interaction> | Iterable<Interaction>;
+  readonly items?: AsyncIterable<ItemMeta> | Iterable<ItemMeta>;
+  readonly users?: AsyncIterable<UserMeta> | Iterable<UserMeta>;
+}
+
+export interface TrainOptions {
+  readonly hyperParameters?: Partial<HyperParameters>;
+  /** Alias of `hyperParameters`. */
+  readonly hyperparameters?: Partial<HyperParameters>;
+  /** Train only on interactions of this event type (solution `eventType`). */
+  readonly eventType?: string;
+  /** Train only on interactions with event value ≥ this (`solutionConfig.eventValueThreshold`). */
+  readonly eventValueThreshold?: number;
+  /** @default 0 */
+  readonly seed?: number;
+  /** Parallelism hook: runs independent column/row blocks; the default runs them in this thread. */
+  readonly parallel?: ParallelRunner;
+  readonly onProgress?: (fraction: number, note: string) => void;
+}
+
+/**
+ * Runs `tasks` block-parallel kernels; implementations must give the same result as running them in order (each
+ * task writes a disjoint range). See `parallel.ts` for the worker-thread implementation.
+ */
+export interface ParallelRunner {
+  readonly workers: number;
+  solveColumns(l: Float64Array, n: number, b: Float64Array, m: number): Promise<void>;
+  matmulRows(a: Float64Array, b: Float64Array, r: number, k: number, m: number): Promise<Float64Array>;
+}
+
+export const inThread: ParallelRunner = {
+  workers: 1,
+  async solveColumns(l, n, b, m) {
+    solveLower(l, n, b, m);
+    solveUpperT(l, n, b, m);
+  },
+  async matmulRows(a, b, r, k, m) {
+    return matmul(a, b, r, k, m);
+  },
+};
+
+export async function train(data: TrainingData, options: TrainOptions = {}): Promise<Model> {
+  const progress = options.onProgress ?? (() => undefined);
+  const hp = validateHyperParameters({
+    ...DEFAULT_HYPERPARAMETERS,
+    ...(options.hyperparameters ?? {}),
+    ...(options.hyperParameters ?? {}),
+  });
+  const seed = options.seed ?? 0;
+  const random = new Random(seed);
+  const parallel = options.parallel ?? inThread;
+
+  const catalog: ItemCatalog = data.items ? await ingestItems(data.items) : ingestItems.empty();
+  if (data.users) for await (const _ of data.users) break;
+  const seqs = await ingestInteractions(
+    data.interactions,
+    {
+      ...(options.eventType === undefined ? {} : { eventType: options.eventType }),
+      ...(options.eventValueThreshold === undefined
+        ? {}
+        : { eventValueThreshold: options.eventValueThreshold }),
+    },
+    catalog.items,
+  );
+  if (seqs.itemSeq.length === 0) throw new Error('no interactions left to train on');
+  progress(0.05, 'ingested');
+
+  const keep = selectUsersByHistoryLength(
+    seqs.userOffsets,
+    hp.minUserHistoryLengthPercentile,
+    hp.maxUserHistoryLengthPercentile,
+  );
+  const decay = hp.recencyMask ? RECENCY_DECAY : 1;
+  const window = windowWeights(hp.bptt, decay);
+  const n = seqs.items.size;
+  const d = hp.hiddenDimension;
+
+  // Head: the most frequent items, by count then first appearance.
+  const warm: number[] = [];
+  for (let i = 0; i < n; i++) if ((seqs.itemCounts[i] as number) > 0) warm.push(i);
+  warm.sort((a, b) => (seqs.itemCounts[b] as number) - (seqs.itemCounts[a] as number) || a - b);
+  const head = Int32Array.from(warm.slice(0, HEAD_ITEMS));
+  const h = head.length;
+  const headPos = new Int32Array(n).fill(-1);
+  head.forEach((item, pos) => {
+    headPos[item] = pos;
+  });
+  const nx = h + 1; // inputs: head items + context
+
+  const { g, c, positions } = accumulate(seqs, keep, headPos, h, window);
+  for (let i = 0; i < nx; i++) g[i * nx + i] = (g[i * nx + i] as number) + RIDGE;
+  progress(0.2, 'accumulated');
+
+  cholesky(g, nx);
+  progress(0.4, 'factorised');
+
+  // Randomised subspace iteration on A = Cᵀ G⁻¹ C (h × h).
+  const k = Math.min(d + OVERSAMPLING, h);
+  const applyA = async (y: Float64Array, cols: number): Promise<Float64Array> => {
+    const t = await parallel.matmulRows(c, y, nx, h, cols);
+    await parallel.solveColumns(g, nx, t, cols);
+    return matmulTransA(c, t, nx, h, cols);
+  };
+  let basis: Float64Array = new Float64Array(h * k);
+  for (let i = 0; i < basis.length; i++) basis[i] = random.nextNormal();
+  for (let it = 0; it <= POWER_ITERATIONS; it++) {
+    basis = await applyA(basis, k);
+    orthonormalizeColumns(basis, h, k);
+    progress(0.4 + (0.3 * (it + 1)) / (POWER_ITERATIONS + 2), 'subspace iteration');
+  }
+  const projected = await applyA(basis, k);
+  const small = matmulTransA(basis, projected, h, k, k);
+  const { vectors } = symmetricEigen(small, k);
+  const r = Math.min(d, k);
+  const top = new Float64Array(k * r);
+  for (let row = 0; row < k; row++)
+    for (let col = 0; col < r; col++) top[row * r + col] = vectors[row * k + col] as number;
+  const v = matmul(basis, top, h, k, r);
+  const pHead = await parallel.matmulRows(c, v, nx, h, r);
+  await parallel.solveColumns(g, nx, pHead, r);
+  progress(0.75, 'embeddings');
+
+  const input = new Float32Array((n + 1) * d);
+  const output = new Float32Array(n * d);
+  for (let pos = 0; pos < h; pos++) {
+    const item = head[pos] as number;
+    for (let col = 0; col < r; col++) {
+      input[item * d + col] = pHead[pos * r + col] as number;
+      output[item * d + col] = v[pos * r + col] as number;
+    }
+  }
+  for (let col = 0; col < r; col++) input[n * d + col] = pHead[h * r + col] as number;
+
+  if (warm.length > h) fitTail(seqs, keep, headPos, window, input, output, d, g, nx, pHead, r);
+  progress(0.85, 'tail items');
+
+  if (warm.length < n) {
+    const features = buildItemFeatures(catalog, n);
+    fitMetadataMap(features, seqs.itemCounts, input, output, d);
+  }
+
+  const temperature = calibrateTemperature(seqs, keep, window, input, output, n, d, random);
+  progress(0.95, 'calibrated');
+
+  const itemCreationTimestamps = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const created = catalog.creation.get(i);
+    itemCreationTimestamps[i] = created ?? (seqs.itemFirstSeen[i] as number);
+  }
+  let trainingUsers = 0;
+  for (let u = 0; u < keep.length; u++) trainingUsers += keep[u] as number;
+  const model = new Model({
+    itemIds: seqs.items.ids,
+    hiddenDimension: d,
+    bptt: hp.bptt,
+    decay,
+    temperature,
+    inputEmbeddings: input,
+    outputEmbeddings: output,
+    itemCounts: Float32Array.from(seqs.itemCounts),
+    itemCreationTimestamps,
+    latestInteractionTimestamp: seqs.latestTimestamp,
+    seed,
+    stats: {
+      interactions: seqs.itemSeq.length,
+      users: seqs.users.size,
+      trainingUsers,
+      items: n,
+      positions,
+    },
+  });
+  progress(1, 'done');
+  return model;
+}
+
+/** γ^(k−1) for k = 1..bptt. */
+function windowWeights(bptt: number, decay: number): Float64Array {
+  const w = new Float64Array(bptt);
+  for (let k = 0; k < bptt; k++) w[k] = decay ** k;
+  return w;
+}
+
+/**
+ * G = Σ_t x_t x_tᵀ ((h+1) × (h+1)) and C = Σ_t x_t y_tᵀ ((h+1) × h) over the training positions whose target is
+ * a head item; tail items in a window contribute nothing to it.
+ */
+function accumulate(
+  seqs: Sequences,
+  keep: Uint8Array,
+  headPos: Int32Array,
+  h: number,
+  window: Float64Array,
+): { g: Float64Array; c: Float64Array; positions: number } {
+  const nx = h + 1;
+  const g = new Float64Array(nx * nx);
+  const c = new Float64Array(nx * h);
+  const bptt = window.length;
+  const idx = new Int32Array(bptt + 1);
+  const val = new Float64Array(bptt + 1);
+  let positions = 0;
+  const users = keep.length;
+  for (let u = 0; u < users; u++) {
+    if (!keep[u]) continue;
+    const a = seqs.userOffsets[u] as number;
+    const b = seqs.userOffsets[u + 1] as number;
+    for (let t = a + 1; t < b; t++) {
+      const y = headPos[seqs.itemSeq[t] as number] as number;
+      if (y < 0) continue;
+      let m = 0;
+      for (let kk = 1; kk <= bptt && t - kk >= a; kk++) {
+        const x = headPos[seqs.itemSeq[t - kk] as number] as number;
+        if (x < 0) continue;
+        idx[m] = x;
+        val[m] = window[kk - 1] as number;
+        m++;
+      }
+      idx[m] = h;
+      val[m] = 1;
+      m++;
+      for (let i = 0; i < m; i++) {
+        const row = (idx[i] as number) * nx;
+        const vi = val[i] as number;
+        for (let j = 0; j < m; j++)
+          g[row + (idx[j] as number)] = (g[row + (idx[j] as number)] as number) + vi * (val[j] as number);
+        const crow = (idx[i] as number) * h + y;
+        c[crow] = (c[crow] as number) + vi;
+      }
+      positions++;
+    }
+  }
+  return { g, c, positions };
+}
+
+/** The state u = xᵀP of the window ending before position t (exclusive), written into `u`. */
+function stateAt(
+  seqs: Sequences,
+  userStart: number,
+  t: number,
+  window: Float64Array,
+  input: Float32Array,
+  n: number,
+  d: number,
+  u: Float64Array,
+): void {
+  for (let col = 0; col < d; col++) u[col] = input[n * d + col] as number;
+  for (let kk = 1; kk <= window.length && t - kk >= userStart; kk++) {
+    const row = (seqs.itemSeq[t - kk] as number) * d;
+    const w = window[kk - 1] as number;
+    for (let col = 0; col < d; col++) u[col] = (u[col] as number) + w * (input[row + col] as number);
+  }
+}
+
+/**
+ * Items outside the head. Output: ridge regression of the item's indicator on the states that preceded it,
+ *   q_j = (UᵀU + λI)⁻¹ Σ_{t: y_t = j} u_t,  with UᵀU = PᵀXᵀXP = (LᵀP)ᵀ(LᵀP) − λPᵀP over head positions.
+ * Input: the mean output embedding of the items that followed it, scaled by the least-squares factor that maps
+ * the same statistic onto P for head items.
+ */
+function fitTail(
+  seqs: Sequences,
+  keep: Uint8Array,
+  headPos: Int32Array,
+  window: Float64Array,
+  input: Float32Array,
+  output: Float32Array,
+  d: number,
+  l: Float64Array,
+  nx: number,
+  pHead: Float64Array,
+  r: number,
+): void {
+  const n = headPos.length;
+  // LᵀP (nx × r): row i = Σ_{k ≥ i} L[k][i] P[k].
+  const ltp = new Float64Array(nx * r);
+  for (let kRow = 0; kRow < nx; kRow++) {
+    for (let i = 0; i <= kRow; i++) {
+      const lki = l[kRow * nx + i] as number;
+      if (lki === 0) continue;
+      for (let col = 0; col < r; col++) {
+        ltp[i * r + col] = (ltp[i * r + col] as number) + lki * (pHead[kRow * r + col] as number);
+      }
+    }
+  }
+  const utu = matmulTransA(ltp, ltp, nx, r, r);
+  const ptp = matmulTransA(pHead, pHead, nx, r, r);
+  for (let i = 0; i < r * r; i++) utu[i] = (utu[i] as number) - RIDGE * (ptp[i] as number);
+  for (let i = 0; i < r; i++) utu[i * r + i] = (utu[i * r + i] as number) + RIDGE;
+  cholesky(utu, r);
+
+  const sums = new Float64Array(n * r);
+  const successor = new Float64Array(n * r);
+  const successorCount = new Float64Array(n);
+  const u = new Float64Array(d);
+  for (let user = 0; user < keep.length; user++) {
+    if (!keep[user]) continue;
+    const a = seqs.userOffsets[user] as number;
+    const b = seqs.userOffsets[user + 1] as number;
+    for (let t = a + 1; t < b; t++) {
+      const y = seqs.itemSeq[t] as number;
+      const prev = seqs.itemSeq[t - 1] as number;
+      if ((headPos[y] as number) >= 0) {
+        for (let col = 0; col < r; col++) {
+          successor[prev * r + col] = (successor[prev * r + col] as number) + (output[y * d + col] as number);
+        }
+        successorCount[prev] = (successorCount[prev] as number) + 1;
+        continue;
+      }
+      stateAt(seqs, a, t, window, input, n, d, u);
+      for (let col = 0; col < r; col++)
+        sums[y * r + col] = (sums[y * r + col] as number) + (u[col] as number);
+    }
+  }
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    if ((headPos[i] as number) < 0 || !(successorCount[i] as number)) continue;
+    const inv = 1 / (successorCount[i] as number);
+    for (let col = 0; col < r; col++) {
+      const s = (successor[i * r + col] as number) * inv;
+      num += s * (input[i * d + col] as number);
+      den += s * s;
+    }
+  }
+  const scale = den > 0 ? num / den : 0;
+  for (let i = 0; i < n; i++) {
+    if ((headPos[i] as number) >= 0 || !(seqs.itemCounts[i] as number)) continue;
+    const rhs = sums.slice(i * r, (i + 1) * r);
+    solveLower(utu, r, rhs, 1);
+    solveUpperT(utu, r, rhs, 1);
+    for (let col = 0; col < r; col++) output[i * d + col] = rhs[col] as number;
+    const cnt = successorCount[i] as number;
+    if (cnt > 0) {
+      for (let col = 0; col < r; col++)
+        input[i * d + col] = (scale * (successor[i * r + col] as number)) / cnt;
+    }
+  }
+}
+
+/**
+ * Inverse temperature τ maximising the mean log-likelihood of the next item under softmax(τ u·q) on a seeded
+ * sample of training positions. The objective is concave in τ (its second derivative is −Var_p(z)), so Newton
+ * steps from τ = 1 converge.
+ */
+function calibrateTemperature(
+  seqs: Sequences,
+  keep: Uint8Array,
+  window: Float64Array,
+  input: Float32Array,
+  output: Float32Array,
+  n: number,
+  d: number,
+  random: Random,
+): number {
+  const budget = Math.max(16, Math.min(CALIBRATION_POSITIONS, Math.floor(5e7 / Math.max(1, n * d))));
+  const candidates: number[] = [];
+  for (let user = 0; user < keep.length; user++) if (keep[user]) candidates.push(user);
+  if (candidates.length === 0) return 1;
+  const logits: Float32Array[] = [];
+  const targets: number[] = [];
+  const u = new Float64Array(d);
+  for (let s = 0; s < budget; s++) {
+    const user = candidates[random.nextInt(candidates.length)] as number;
+    const a = seqs.userOffsets[user] as number;
+    const b = seqs.userOffsets[user + 1] as number;
+    if (b - a < 2) continue;
+    const t = a + 1 + random.nextInt(b - a - 1);
+    stateAt(seqs, a, t, window, input, n, d, u);
+    const z = new Float32Array(n);
+    for (let j = 0; j < n; j++) {
+      let acc = 0;
+      for (let col = 0; col < d; col++) acc += (u[col] as number) * (output[j * d + col] as number);
+      z[j] = acc;
+    }
+    logits.push(z);
+    targets.push(seqs.itemSeq[t] as number);
+  }
+  if (logits.length === 0) return 1;
+  let tau = 1;
+  for (let it = 0; it < 50; it++) {
+    let grad = 0;
+    let hess = 0;
+    for (let s = 0; s < logits.length; s++) {
+      const z = logits[s] as Float32Array;
+      let max = Number.NEGATIVE_INFINITY;
+      for (let j = 0; j < n; j++) if ((z[j] as number) > max) max = z[j] as number;
+      let sum = 0;
+      let mean = 0;
+      let second = 0;
+      for (let j = 0; j < n; j++) {
+        const zj = z[j] as number;
+        const e = Math.exp(tau * (zj - max));
+        sum += e;
+        mean += e * zj;
+        second += e * zj * zj;
+      }
+      mean /= sum;
+      const variance = second / sum - mean * mean;
+      grad += (z[targets[s] as number] as number) - mean;
+      hess += variance;
+    }
+    if (!(hess > 0)) break;
+    // Newton step, limited to a factor of 2 so that a far start cannot overshoot.
+    const next = Math.min(1e4, Math.max(1e-3, tau / 2, Math.min(tau * 2, tau + grad / hess)));
+    const done = Math.abs(next - tau) < 1e-6 * tau;
+    tau = next;
+    if (done) break;
+  }
+  return tau;
+}
+
+export type { IdIndex };
