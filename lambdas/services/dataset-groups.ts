@@ -45,6 +45,7 @@ const SUMMARY_KEYS = [
   'domain',
 ] as const satisfies readonly (keyof DatasetGroupSummary)[];
 
+/** Stores the group `ACTIVE` at once. Refuses `domain` and a `roleArn` without `kmsKeyArn` (`InvalidInputException`). */
 export async function createDatasetGroup(
   ctx: ServiceContext,
   input: CreateDatasetGroupRequest,
@@ -81,6 +82,7 @@ export async function createDatasetGroup(
   return { datasetGroupArn: arn };
 }
 
+/** The stored group document; unknown ARN → `ResourceNotFoundException`. */
 export async function describeDatasetGroup(
   ctx: ServiceContext,
   input: DescribeDatasetGroupRequest,
@@ -89,6 +91,7 @@ export async function describeDatasetGroup(
   return { datasetGroup: record.doc };
 }
 
+/** Dataset group summaries, newest first, paged. */
 export async function listDatasetGroups(
   ctx: ServiceContext,
   input: ListDatasetGroupsRequest,

@@ -47,6 +47,10 @@ const SUMMARY_KEYS = [
   'lastUpdatedDateTime',
 ] as const satisfies readonly (keyof DatasetSummary)[];
 
+/**
+ * Creates the group's dataset of `datasetType` (case-insensitive): the group must be `ACTIVE`, the schema must exist
+ * and be for that type; a second dataset of the type → `ResourceAlreadyExistsException`.
+ */
 export async function createDataset(
   ctx: ServiceContext,
   input: CreateDatasetRequest,
@@ -92,6 +96,7 @@ export async function createDataset(
   return { datasetArn: arn };
 }
 
+/** The stored dataset document; unknown ARN → `ResourceNotFoundException`. */
 export async function describeDataset(
   ctx: ServiceContext,
   input: DescribeDatasetRequest,
@@ -100,6 +105,7 @@ export async function describeDataset(
   return { dataset: record.doc };
 }
 
+/** Dataset summaries, newest first, paged; restricted to one group when `datasetGroupArn` is given. */
 export async function listDatasets(
   ctx: ServiceContext,
   input: ListDatasetsRequest,
@@ -190,6 +196,7 @@ export async function deleteDataset(ctx: ServiceContext, input: DeleteDatasetReq
   return {};
 }
 
+/** The stored dataset, typed; unknown ARN → `ResourceNotFoundException`. */
 export function requireDataset(ctx: ServiceContext, arn: string): Promise<ResourceRecord<Dataset>> {
   return ctx.resources.require<Dataset>(arn, DATASET);
 }

@@ -57,6 +57,10 @@ const SUMMARY_KEYS = [
   'lastUpdatedDateTime',
 ] as const satisfies readonly (keyof EventTrackerSummary)[];
 
+/**
+ * Creates the group's only event tracker with a random UUID tracking id; the group must be `ACTIVE`, a second
+ * tracker → `ResourceAlreadyExistsException`.
+ */
 export async function createEventTracker(
   ctx: ServiceContext,
   input: CreateEventTrackerRequest,
@@ -128,6 +132,7 @@ async function claimGroup(ctx: ServiceContext, groupArn: string, arn: string, no
   );
 }
 
+/** The stored tracker document (with `trackingId` and `accountId`). */
 export async function describeEventTracker(
   ctx: ServiceContext,
   input: DescribeEventTrackerRequest,
@@ -136,6 +141,7 @@ export async function describeEventTracker(
   return { eventTracker: record.doc };
 }
 
+/** Tracker summaries, newest first, paged; restricted to one group when `datasetGroupArn` is given. */
 export async function listEventTrackers(
   ctx: ServiceContext,
   input: ListEventTrackersRequest,

@@ -35,6 +35,7 @@ const SUMMARY_KEYS = [
   'domain',
 ] as const satisfies readonly (keyof DatasetSchemaSummary)[];
 
+/** Validates the Avro definition (record name = dataset type) and stores it; `domain` is refused. */
 export async function createSchema(
   ctx: ServiceContext,
   input: CreateSchemaRequest,
@@ -66,6 +67,7 @@ export async function createSchema(
   return { schemaArn: arn };
 }
 
+/** The stored schema, including the Avro definition string. */
 export async function describeSchema(
   ctx: ServiceContext,
   input: DescribeSchemaRequest,
@@ -74,6 +76,7 @@ export async function describeSchema(
   return { schema: record.doc };
 }
 
+/** Schema summaries (without the definition), newest first, paged. */
 export async function listSchemas(
   ctx: ServiceContext,
   input: ListSchemasRequest,
@@ -84,6 +87,7 @@ export async function listSchemas(
   return { schemas: page.items, ...(page.nextToken !== undefined ? { nextToken: page.nextToken } : {}) };
 }
 
+/** Deletes an unused schema; one still referenced by a dataset → `ResourceInUseException`. */
 export async function deleteSchema(ctx: ServiceContext, input: DeleteSchemaRequest): Promise<object> {
   const arn = input.schemaArn!;
   await ctx.resources.require(arn, SCHEMA);

@@ -46,10 +46,12 @@ export function tagsToMap(tags: readonly Tag[] | undefined): Record<string, stri
   return map;
 }
 
+/** Stored map → wire tag list. */
 export function mapToTags(map: Readonly<Record<string, string>>): Tag[] {
   return Object.entries(map).map(([tagKey, tagValue]) => ({ tagKey, tagValue }));
 }
 
+/** Merges tags into a resource's tags (a given key replaces its value); over 50 in total → `TooManyTagsException`. */
 export async function tagResource(
   ctx: ServiceContext,
   input: TagResourceRequest,
@@ -64,6 +66,7 @@ export async function tagResource(
   return {};
 }
 
+/** Removes the given keys (absent keys are ignored). */
 export async function untagResource(
   ctx: ServiceContext,
   input: UntagResourceRequest,
@@ -83,6 +86,7 @@ export async function untagResource(
   return {};
 }
 
+/** The resource's tags; unknown ARN → `ResourceNotFoundException`. */
 export async function listTagsForResource(
   ctx: ServiceContext,
   input: ListTagsForResourceRequest,
