@@ -5,6 +5,7 @@ import type { Construct } from 'constructs';
 import { ApiCredentials } from './constructs/api-credentials';
 import { DataStore } from './constructs/data-store';
 import { PersonalizeApi } from './constructs/personalize-api';
+import { TrainingWorkflow } from './constructs/training-workflow';
 
 /** The repository root: it holds `package-lock.json` and `lambdas/handlers/`. */
 export const REPOSITORY_ROOT = path.resolve(__dirname, '..');
@@ -47,6 +48,11 @@ export interface OpenPersonalizeStackProps extends StackProps {
    */
   readonly logRetention?: RetentionDays;
   /**
+   * Memory of the training workers that hold a dataset or model (prepare, train, evaluate), in MB (128–10240).
+   * @default 4096
+   */
+  readonly trainingMemorySize?: number;
+  /**
    * Steady-state request rate of the API stage, per second.
    * @default 100
    */
@@ -72,6 +78,7 @@ export class OpenPersonalizeStack extends Stack {
   readonly data: DataStore;
   readonly credentials: ApiCredentials;
   readonly api: PersonalizeApi;
+  readonly training: TrainingWorkflow;
 
   constructor(scope: Construct, id: string, props: OpenPersonalizeStackProps = {}) {
     super(scope, id, props);
@@ -94,6 +101,11 @@ export class OpenPersonalizeStack extends Stack {
       logRetention: props.logRetention,
       throttlingRateLimit: props.throttlingRateLimit,
       throttlingBurstLimit: props.throttlingBurstLimit,
+    });
+    this.training = new TrainingWorkflow(this, 'Training', {
+      api: this.api,
+      trainingMemorySize: props.trainingMemorySize,
+      logRetention: props.logRetention,
     });
 
     const secretArn = this.credentials.secret.secretArn;

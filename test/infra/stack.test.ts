@@ -71,10 +71,19 @@ describe('functions', () => {
     }
   });
 
+  it('names every function <stack>-<operation or worker>', () => {
+    for (const op of [...ROUTES.map((r) => r.operation), ...WORKERS.map((w) => w.name), 'Router']) {
+      expect(view.functionFor(op)[1].Properties.FunctionName).toBe(`Test-${op}`);
+    }
+  });
+
   it('runs every function on Node 22, ARM64, with the handler export and its own log group with retention', () => {
     for (const [, fn] of view.ofType('AWS::Lambda::Function')) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
       expect(fn.Properties.Handler).toBe('index.handler');
+      expect(
+        (fn.Properties.Environment as { Variables: Record<string, string> }).Variables.NODE_OPTIONS,
+      ).toBe('--enable-source-maps');
       const logGroupId = refTarget((fn.Properties.LoggingConfig as { LogGroup: unknown }).LogGroup);
       expect(view.resources[logGroupId!]?.Properties.RetentionInDays).toBe(30);
     }
@@ -467,8 +476,14 @@ describe('synth-time validation', () => {
       handler: `describe-something-${i}`,
       grants: { resources: 'read' },
     }));
-    expect(apiWith(many)).toThrow(/may not fit the router's OP_OPERATION_FUNCTIONS/);
+    expect(apiWith(many)).toThrow(/the router's OP_OPERATION_FUNCTIONS for 60 operations takes \d+ bytes/);
     expect(apiWith(many.slice(0, 20))).not.toThrow();
+  });
+
+  it('rejects a stack name that makes function names longer than Lambda allows', () => {
+    expect(() => synthStack({ sourceRoot, stackName: 'S'.repeat(50) })).toThrow(
+      /function names longer than 64 characters.*-CreateDatasetImportJob/,
+    );
   });
 
   it('rejects autoDeleteObjects on a retained bucket', () => {

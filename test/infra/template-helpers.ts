@@ -80,13 +80,17 @@ export class TemplateView {
     return environment?.Variables ?? {};
   }
 
-  /** Every IAM statement attached to the function's execution role. */
+  /**
+   * Every IAM statement attached to the function's execution role, including the managed policies the CDK moves
+   * statements to when the role's inline policy would exceed IAM's size limit.
+   */
   statements(operation: string): Statement[] {
     const [, fn] = this.functionFor(operation);
     const roleId = refTarget(fn.Properties.Role);
     const out: Statement[] = [];
-    for (const [, policy] of this.ofType('AWS::IAM::Policy')) {
-      const roles = policy.Properties.Roles as unknown[];
+    const policies = [...this.ofType('AWS::IAM::Policy'), ...this.ofType('AWS::IAM::ManagedPolicy')];
+    for (const [, policy] of policies) {
+      const roles = (policy.Properties.Roles ?? []) as unknown[];
       if (!roles.some((r) => refTarget(r) === roleId)) continue;
       const doc = policy.Properties.PolicyDocument as { Statement: Statement[] };
       out.push(...doc.Statement);

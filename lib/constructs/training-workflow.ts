@@ -1,0 +1,99 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { ROUTES, type Route, WORKERS, type WorkerDef } from '../../lambdas/api/routes';
+import { ENV } from '../../lambdas/env';
+import { TRAINING_STEP_LIST, trainingDefinition } from '../../lambdas/workflows/training-definition';
+import type { PersonalizeApi } from './personalize-api';
+import type { PersonalizeFunction } from './personalize-function';
+
+export interface TrainingWorkflowProps {
+  /** The API whose workers run the steps and whose operations start and stop trainings. */
+  readonly api: PersonalizeApi;
+  /**
+   * Memory of the workers that hold a whole dataset or model (`largeMemory` in `WORKERS`), in MB (128–10240).
+   * Lambda gives CPU in proportion to memory, so this also sets the training speed.
+   * @default 4096
+   */
+  readonly trainingMemorySize?: number;
+  /**
+   * Routes whose `startTraining` / `stopTraining` grants are honoured.
+   * @default ROUTES
+   */
+  readonly routes?: readonly Route[];
+  /**
+   * Worker definitions, for `largeMemory`.
+   * @default WORKERS
+   */
+  readonly workers?: readonly WorkerDef[];
+  /**
+   * Retention of the state machine's execution log (errors only).
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * The training workflow: a Standard state machine built from the same ASL document the local runtime runs
+ * (`lambdas/workflows/training-definition.ts`), whose Task states call the API's training workers. Operations whose
+ * route grants `startTraining` get `states:StartExecution` on it and its ARN in `OP_TRAINING_STATE_MACHINE_ARN`;
+ * `stopTraining` gets `states:StopExecution` on its executions.
+ */
+export class TrainingWorkflow extends Construct {
+  readonly stateMachine: StateMachine;
+
+  constructor(scope: Construct, id: string, props: TrainingWorkflowProps) {
+    super(scope, id);
+    const memorySize = props.trainingMemorySize ?? 4096;
+    if (!Number.isInteger(memorySize) || memorySize < 128 || memorySize > 10240) {
+      throw new Error(
+        `${this.node.path}: trainingMemorySize must be an integer from 128 to 10240 MB, got ${memorySize}`,
+      );
+    }
+    const workerDefs = props.workers ?? WORKERS;
+    const substitutions: Record<string, string> = {};
+    const stepFunctions: PersonalizeFunction[] = [];
+    for (const step of TRAINING_STEP_LIST) {
+      const fn = props.api.workers[step.worker];
+      if (fn === undefined) {
+        throw new Error(
+          `${this.node.path}: step ${step.state} needs a ${step.worker} worker, none is defined`,
+        );
+      }
+      if (workerDefs.find((w) => w.name === step.worker)?.largeMemory === true) {
+        // The API construct sizes all workers alike; the model-fitting steps need more.
+        (fn.node.defaultChild as CfnFunction).memorySize = memorySize;
+      }
+      substitutions[step.placeholder] = fn.functionArn;
+      stepFunctions.push(fn);
+    }
+
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      definitionBody: DefinitionBody.fromString(JSON.stringify(trainingDefinition())),
+      definitionSubstitutions: substitutions,
+      stateMachineType: StateMachineType.STANDARD,
+      logs: {
+        // Bounded by its retention, like the functions' log groups; kept past the stack it would only be an orphan.
+        destination: new LogGroup(this, 'Logs', {
+          retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
+        level: LogLevel.ERROR,
+      },
+    });
+    // The definition is a string, so CDK cannot see which functions it calls: grant them explicitly.
+    for (const fn of stepFunctions) fn.grantInvoke(this.stateMachine);
+
+    for (const route of props.routes ?? ROUTES) {
+      if (route.grants.startTraining !== true && route.grants.stopTraining !== true) continue;
+      const fn = props.api.functions[route.operation];
+      if (fn === undefined) throw new Error(`${this.node.path}: no function for ${route.operation}`);
+      if (route.grants.startTraining === true) {
+        fn.bindStartExecution(this.stateMachine, ENV.TRAINING_STATE_MACHINE_ARN);
+      }
+      if (route.grants.stopTraining === true) fn.bindStopExecution(this.stateMachine);
+    }
+  }
+}
