@@ -1,0 +1,77 @@
+/**
+ * Recommendation records in the Events table (see `EVENTS_TABLE` in `tables.ts`): what one GetRecommendations or
+ * GetPersonalizedRanking response showed, so a later PutEvents carrying its `recommendationId` can be expanded to
+ * the impression list (spec §7.3).
+ *
+ * One item per response: `pk` = "rec|<recommendationId>", `sk` = "R". It carries no `gpk`, so it stays out of index
+ * `byGroup` (training reads events there); event partitions start with `arn:`, so the prefix never collides. Writing
+ * is one PutItem and looking up is one GetItem.
+ */
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+
+export interface RecommendationRecord {
+  readonly recommendationId: string;
+  readonly campaignArn: string;
+  readonly datasetGroupArn: string;
+  /** The solution version whose model produced the list. */
+  readonly solutionVersionArn: string;
+  readonly userId: string;
+  /** Item ids in the order shown. */
+  readonly itemIds: readonly string[];
+  /** Scores aligned with `itemIds`; `null` for an item shown without a score (ranking of unknown items). */
+  readonly scores: readonly (number | null)[];
+  /** Epoch milliseconds. */
+  readonly createdAt: number;
+}
+
+const SK = 'R';
+
+export function recommendationPk(recommendationId: string): string {
+  return `rec|${recommendationId}`;
+}
+
+export class RecommendationStore {
+  constructor(
+    private readonly ddb: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async put(record: RecommendationRecord): Promise<void> {
+    await this.ddb.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: recommendationPk(record.recommendationId),
+          sk: SK,
+          recommendationId: record.recommendationId,
+          campaignArn: record.campaignArn,
+          datasetGroupArn: record.datasetGroupArn,
+          solutionVersionArn: record.solutionVersionArn,
+          userId: record.userId,
+          itemIds: [...record.itemIds],
+          scores: [...record.scores],
+          createdAt: record.createdAt,
+        },
+      }),
+    );
+  }
+
+  /** The record of a recommendationId, or `undefined` (never issued, or issued by another deployment). */
+  async get(recommendationId: string): Promise<RecommendationRecord | undefined> {
+    const out = await this.ddb.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: recommendationPk(recommendationId), sk: SK } }),
+    );
+    const item = out.Item;
+    if (item === undefined) return undefined;
+    return {
+      recommendationId: item.recommendationId as string,
+      campaignArn: item.campaignArn as string,
+      datasetGroupArn: item.datasetGroupArn as string,
+      solutionVersionArn: item.solutionVersionArn as string,
+      userId: item.userId as string,
+      itemIds: (item.itemIds ?? []) as string[],
+      scores: (item.scores ?? []) as (number | null)[],
+      createdAt: item.createdAt as number,
+    };
+  }
+}
