@@ -8,13 +8,14 @@
  */
 import { resolve } from 'node:path';
 import { ROUTES, WORKERS } from '../lambdas/api/routes';
-import { ENV } from '../lambdas/env';
+import { ENV, type EnvKey } from '../lambdas/env';
 import { DATA_BUCKET, TABLES } from '../lambdas/store/tables';
 import { createApiServer } from './api-gateway';
 import { type Emulators, S3_CREDENTIALS, startEmulators } from './emulators';
 import { FunctionRegistry, type HandlerLoader, requireHandler } from './functions';
 import { close, listen } from './http-util';
 import { createLambdaServer } from './lambda-api';
+import { createStepFunctionsServer, LocalStepFunctions } from './step-functions';
 
 export interface Credentials {
   readonly accessKeyId: string;
@@ -38,6 +39,15 @@ export const DEFAULT_DATA_DIR = '.data';
 const HOST = '127.0.0.1';
 const IMPORT_WORKER_HANDLER = 'dataset-import-worker';
 
+/** A state machine the local Step Functions hosts. */
+export interface StateMachineSpec {
+  readonly name: string;
+  /** The env key that carries its ARN to the handlers that start it. */
+  readonly envKey?: EnvKey;
+  /** The definition as JSON, given how to name a local function's ARN for its Task states. */
+  definition(lambdaArn: (functionName: string) => string): string;
+}
+
 export interface RuntimeOptions {
   /** API port; 0 = ephemeral. @default `OPEN_PERSONALIZE_PORT` or 8080 */
   readonly port?: number;
@@ -53,6 +63,8 @@ export interface RuntimeOptions {
   readonly apiCredentials?: Credentials;
   /** Replaces loading `lambdas/handlers/<file>.ts`; for tests of the runtime itself. */
   readonly loadHandler?: HandlerLoader;
+  /** State machines to host. @default none */
+  readonly stateMachines?: readonly StateMachineSpec[];
 }
 
 export interface Runtime {
@@ -66,8 +78,12 @@ export interface Runtime {
   readonly accountId: string;
   /** Bucket the runtime keeps its own data in. */
   readonly dataBucket: string;
-  /** Loopback-only endpoints the handlers use: the DynamoDB emulator and the local Lambda Invoke API. */
-  readonly internalEndpoints: { readonly dynamodb: string; readonly lambda: string };
+  /** Loopback-only endpoints the handlers use: the DynamoDB emulator, the local Lambda and Step Functions APIs. */
+  readonly internalEndpoints: {
+    readonly dynamodb: string;
+    readonly lambda: string;
+    readonly stepFunctions: string;
+  };
   /** Resolves when no asynchronous work (imports, later training) is running. */
   idle(): Promise<void>;
   /** Stops accepting requests, waits for in-flight work, then closes the servers and emulators. */
@@ -130,27 +146,44 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   });
 
   const registry = new FunctionRegistry(options.loadHandler ?? requireHandler);
+  const lambdaArn = (fn: string) => `arn:aws:lambda:${region}:${accountId}:function:${fn}`;
+  const machineSpecs = options.stateMachines ?? [];
+  const stepFunctions = new LocalStepFunctions(
+    region,
+    accountId,
+    machineSpecs.map((m) => ({ name: m.name, definition: m.definition(lambdaArn) })),
+  );
   const lambdaServer = createLambdaServer(registry);
+  const statesServer = createStepFunctionsServer(stepFunctions);
   const apiServer = createApiServer(registry);
   const background: Background[] = [
     { busy: () => registry.pending > 0, idle: () => registry.idle(), stop: () => registry.idle() },
+    stepFunctions,
   ];
 
   const stopAll = async (): Promise<void> => {
     // Order matters: no new requests, then drain the work they started (which still needs Lambda and the
     // emulators), then the internal servers, then the emulators, which flush their data.
     await close(apiServer);
+    // Executions invoke functions and functions start executions: stop both from taking new work only once
+    // neither has any left.
+    do {
+      for (const b of background) await b.idle();
+    } while (background.some((b) => b.busy()));
     for (const b of background) await b.stop();
+    await close(statesServer);
     await close(lambdaServer);
     await emulators.stop();
   };
 
   try {
     const lambdaPort = await listen(lambdaServer, 0, HOST);
+    const statesPort = await listen(statesServer, 0, HOST);
     const apiPort = await listen(apiServer, port, HOST);
 
     // Set only once every port is bound, so a failed start leaves a running runtime's environment alone; no
-    // request can reach a handler before this synchronous block ends. The handlers' environment, exactly as CDK sets it on the deployed functions plus the endpoint overrides.
+    // request can reach a handler before this synchronous block ends. The handlers' environment is exactly what
+    // CDK sets on the deployed functions, plus the endpoint overrides.
     for (const { def, name } of tables) process.env[def.envKey] = name;
     process.env[DATA_BUCKET.envKey] = LOCAL_DATA_BUCKET;
     process.env[ENV.ACCOUNT_ID] = accountId;
@@ -160,6 +193,11 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     process.env.AWS_ENDPOINT_URL_S3 = emulators.s3Endpoint;
     const lambdaEndpoint = `http://${HOST}:${lambdaPort}`;
     process.env.AWS_ENDPOINT_URL_LAMBDA = lambdaEndpoint;
+    const statesEndpoint = `http://${HOST}:${statesPort}`;
+    process.env.AWS_ENDPOINT_URL_SFN = statesEndpoint;
+    for (const m of machineSpecs) {
+      if (m.envKey !== undefined) process.env[m.envKey] = stepFunctions.stateMachineArn(m.name);
+    }
     // The handlers' own identity: the only pair s3rver accepts (dynalite and local Lambda accept any).
     process.env.AWS_ACCESS_KEY_ID = S3_CREDENTIALS.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = S3_CREDENTIALS.secretAccessKey;
@@ -185,7 +223,11 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       region,
       accountId,
       dataBucket: LOCAL_DATA_BUCKET,
-      internalEndpoints: { dynamodb: emulators.dynamodbEndpoint, lambda: lambdaEndpoint },
+      internalEndpoints: {
+        dynamodb: emulators.dynamodbEndpoint,
+        lambda: lambdaEndpoint,
+        stepFunctions: statesEndpoint,
+      },
       idle: async () => {
         // One source's work can start another's (a workflow step invoking a function), so repeat until all rest.
         do {

@@ -19,6 +19,12 @@ import {
 } from '@aws-sdk/client-personalize';
 import { PersonalizeEventsClient, PutItemsCommand } from '@aws-sdk/client-personalize-events';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import {
+  DescribeExecutionCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { type HandlerLoader, HandlerNotFoundError, requireHandler } from '../../local/functions';
@@ -366,6 +372,133 @@ describe('API Gateway and Lambda emulation', () => {
     );
     await t.stop();
     expect(asyncRuns.length).toBe(before + 1);
+  });
+});
+
+describe('Step Functions emulation', () => {
+  let t: TestRuntime;
+  let sfn: SFNClient;
+  let logged: jest.SpyInstance;
+  // Two committed function names stand in for workflow steps: one adds to a counter, one throws.
+  const loader: HandlerLoader = (file) => {
+    switch (file) {
+      case 'list-dataset-groups':
+        return async (event) => ({ n: (event as { n: number }).n + 1 });
+      case 'describe-dataset-group':
+        return async () => {
+          throw new RangeError('step failed on purpose');
+        };
+      default:
+        throw new HandlerNotFoundError(`no ${file} in this test`);
+    }
+  };
+  const definition = (arn: (fn: string) => string) =>
+    JSON.stringify({
+      StartAt: 'Branch',
+      States: {
+        Branch: {
+          Type: 'Choice',
+          Choices: [
+            { Variable: '$.mode', StringEquals: 'fail', Next: 'Explode' },
+            { Variable: '$.mode', StringEquals: 'wait', Next: 'Pause' },
+          ],
+          Default: 'AddOne',
+        },
+        AddOne: { Type: 'Task', Resource: arn('ListDatasetGroups'), Next: 'AddAnother' },
+        AddAnother: { Type: 'Task', Resource: arn('ListDatasetGroups'), End: true },
+        Pause: { Type: 'Wait', Seconds: 30, End: true },
+        Explode: {
+          Type: 'Task',
+          Resource: arn('DescribeDatasetGroup'),
+          Catch: [{ ErrorEquals: ['RangeError'], ResultPath: '$.error', Next: 'Failed' }],
+          End: true,
+        },
+        Failed: { Type: 'Fail', Error: 'Recorded', Cause: 'the step failed and was caught' },
+      },
+    });
+
+  beforeAll(async () => {
+    jest.resetModules();
+    logged = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    t = await startTestRuntime({
+      loadHandler: loader,
+      stateMachines: [{ name: 'Counter', envKey: 'OP_TRAINING_STATE_MACHINE_ARN', definition }],
+    });
+    sfn = new SFNClient({
+      endpoint: t.runtime.internalEndpoints.stepFunctions,
+      region: t.runtime.region,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+      maxAttempts: 1,
+    });
+  });
+  afterAll(async () => {
+    sfn?.destroy();
+    await t?.stop();
+    logged.mockRestore();
+  });
+
+  const machineArn = () => `arn:aws:states:${t.runtime.region}:${t.runtime.accountId}:stateMachine:Counter`;
+
+  it('names the state machine in the env key it was given', () => {
+    expect(process.env.OP_TRAINING_STATE_MACHINE_ARN).toBe(machineArn());
+  });
+
+  it('runs an execution through local Lambda functions, idle() waiting for it', async () => {
+    const started = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: machineArn(),
+        name: 'count',
+        input: '{"mode":"count","n":1}',
+      }),
+    );
+    expect(started.executionArn).toBe(
+      `arn:aws:states:${t.runtime.region}:${t.runtime.accountId}:execution:Counter:count`,
+    );
+    expect(started.startDate).toBeInstanceOf(Date);
+    await t.idle();
+    const done = await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
+    expect(done).toMatchObject({ status: 'SUCCEEDED', output: '{"n":3}', name: 'count' });
+    expect(done.stopDate).toBeInstanceOf(Date);
+  });
+
+  it('lets Catch see a failed function by its errorType and records the Fail state', async () => {
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: machineArn(), input: '{"mode":"fail"}' }),
+    );
+    await t.idle();
+    const done = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    expect(done).toMatchObject({
+      status: 'FAILED',
+      error: 'Recorded',
+      cause: 'the step failed and was caught',
+    });
+  });
+
+  it('aborts a running execution on StopExecution', async () => {
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: machineArn(), input: '{"mode":"wait"}' }),
+    );
+    const running = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    expect(running.status).toBe('RUNNING');
+    const stopped = await sfn.send(
+      new StopExecutionCommand({ executionArn, error: 'Stopped', cause: 'by test' }),
+    );
+    expect(stopped.stopDate).toBeInstanceOf(Date);
+    await t.idle();
+    const done = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    expect(done).toMatchObject({ status: 'ABORTED', error: 'Stopped', cause: 'by test' });
+  });
+
+  it('refuses a repeated execution name with other input, and an unknown machine', async () => {
+    await expect(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn(), name: 'count', input: '{"n":5}' })),
+    ).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
+    await expect(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: `${machineArn()}Nope`, input: '{}' })),
+    ).rejects.toMatchObject({ name: 'StateMachineDoesNotExist' });
+    await expect(
+      sfn.send(new DescribeExecutionCommand({ executionArn: `${machineArn()}:missing` })),
+    ).rejects.toMatchObject({ name: 'ExecutionDoesNotExist' });
   });
 });
 
