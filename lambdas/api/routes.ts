@@ -14,6 +14,10 @@ export interface Grants {
   readonly bucket?: Access;
   /** Starts the dataset import function asynchronously. */
   readonly invokeImport?: boolean;
+  /** Starts executions of the training state machine (`states:StartExecution`, its ARN in the env). */
+  readonly startTraining?: boolean;
+  /** Stops executions of the training state machine (`states:StopExecution`). */
+  readonly stopTraining?: boolean;
 }
 
 export interface Route {
@@ -63,27 +67,41 @@ export const ROUTES: readonly Route[] = [
   { operation: 'TagResource', service: 'control', handler: 'tag-resource', grants: W },
   { operation: 'UntagResource', service: 'control', handler: 'untag-resource', grants: W },
   { operation: 'ListTagsForResource', service: 'control', handler: 'list-tags-for-resource', grants: R },
+  // The recipe catalog is constant: no data access at all.
+  { operation: 'ListRecipes', service: 'control', handler: 'list-recipes', grants: {} },
+  { operation: 'DescribeRecipe', service: 'control', handler: 'describe-recipe', grants: {} },
+  { operation: 'DescribeAlgorithm', service: 'control', handler: 'describe-algorithm', grants: {} },
+  { operation: 'CreateSolution', service: 'control', handler: 'create-solution', grants: W },
+  { operation: 'DescribeSolution', service: 'control', handler: 'describe-solution', grants: R },
+  { operation: 'ListSolutions', service: 'control', handler: 'list-solutions', grants: R },
+  { operation: 'UpdateSolution', service: 'control', handler: 'update-solution', grants: W },
+  // Deleting a solution removes its versions' training data and models from the bucket.
   {
-    operation: 'PutEvents',
-    service: 'events',
-    handler: 'put-events',
-    path: '/events',
-    grants: { resources: 'read', events: 'write' },
+    operation: 'DeleteSolution',
+    service: 'control',
+    handler: 'delete-solution',
+    grants: { resources: 'write', bucket: 'write' },
   },
   {
-    operation: 'PutItems',
-    service: 'events',
-    handler: 'put-items',
-    path: '/items',
-    grants: { resources: 'read', records: 'write' },
+    operation: 'CreateSolutionVersion',
+    service: 'control',
+    handler: 'create-solution-version',
+    grants: { resources: 'write', startTraining: true },
   },
   {
-    operation: 'PutUsers',
-    service: 'events',
-    handler: 'put-users',
-    path: '/users',
-    grants: { resources: 'read', records: 'write' },
+    operation: 'DescribeSolutionVersion',
+    service: 'control',
+    handler: 'describe-solution-version',
+    grants: R,
   },
+  { operation: 'ListSolutionVersions', service: 'control', handler: 'list-solution-versions', grants: R },
+  {
+    operation: 'StopSolutionVersionCreation',
+    service: 'control',
+    handler: 'stop-solution-version-creation',
+    grants: { resources: 'write', stopTraining: true },
+  },
+  { operation: 'GetSolutionMetrics', service: 'control', handler: 'get-solution-metrics', grants: R },
 ];
 
 /** Functions that are not API operations: the control-plane router and asynchronous workers. */
@@ -91,6 +109,8 @@ export interface WorkerDef {
   readonly name: string;
   readonly handler: string;
   readonly grants: Grants;
+  /** Holds a whole dataset or model in memory: gets the training memory size instead of the worker default. */
+  readonly largeMemory?: boolean;
 }
 
 export const WORKERS: readonly WorkerDef[] = [
@@ -99,6 +119,27 @@ export const WORKERS: readonly WorkerDef[] = [
     handler: 'dataset-import-worker',
     grants: { resources: 'write', bucket: 'write' },
   },
+  // The training workflow's steps (`lambdas/workflows/training-definition.ts`), started by Step Functions only.
+  {
+    name: 'TrainingPrepare',
+    handler: 'training-prepare',
+    grants: { resources: 'write', events: 'read', records: 'read', bucket: 'write' },
+    largeMemory: true,
+  },
+  {
+    name: 'TrainingTrain',
+    handler: 'training-train',
+    grants: { resources: 'write', bucket: 'write' },
+    largeMemory: true,
+  },
+  {
+    name: 'TrainingEvaluate',
+    handler: 'training-evaluate',
+    grants: { resources: 'write', bucket: 'read' },
+    largeMemory: true,
+  },
+  { name: 'TrainingPublish', handler: 'training-publish', grants: { resources: 'write' } },
+  { name: 'TrainingFail', handler: 'training-fail', grants: { resources: 'write' } },
 ];
 
 export function findRoute(operation: string, service: ServiceName): Route | undefined {

@@ -1,0 +1,378 @@
+/**
+ * Solutions (spec §2.7, §3): the `aws-user-personalization` recipe plus its training configuration. A solution has
+ * no asynchronous creation work here, so it is stored `ACTIVE` at once; UpdateSolution likewise completes at once
+ * (`latestSolutionUpdate.status` `ACTIVE`).
+ *
+ * Not supported, refused with InvalidInputException rather than silently ignored: AutoML, HPO, the v2 recipe,
+ * `eventsConfig`, `optimizationObjective`, `trainingDataConfig` and incremental updates (Semantic-Similarity only).
+ * `performAutoTraining` and `autoTrainingConfig` are stored and reported, but no scheduler creates versions yet.
+ */
+import type {
+  CreateSolutionRequest,
+  CreateSolutionResponse,
+  DeleteSolutionRequest,
+  DescribeSolutionRequest,
+  DescribeSolutionResponse,
+  ListSolutionsRequest,
+  ListSolutionsResponse,
+  Solution,
+  SolutionConfig,
+  SolutionSummary,
+  SolutionUpdateSummary,
+  SolutionVersion,
+  SolutionVersionSummary,
+  UpdateSolutionRequest,
+  UpdateSolutionResponse,
+} from '@aws-sdk/client-personalize';
+import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { inUse, invalidInput, limitExceeded } from '../api/errors';
+import { HyperParameterError, type HyperParameters, parseHyperParameters } from '../engine';
+import type { ResourceRecord } from '../store/resources';
+import { arnName, parseArn, solutionArn } from './arns';
+import type { ServiceContext } from './context';
+import {
+  ACTIVE,
+  confirmGroupStillActive,
+  DELETABLE,
+  DELETE_PENDING,
+  requireActiveGroup,
+} from './dataset-groups';
+import { listPage, pick } from './pagination';
+import { USER_PERSONALIZATION_RECIPE_ARN, USER_PERSONALIZATION_V2_RECIPE_ARN } from './recipes';
+import { tagsToMap } from './tags';
+
+export const SOLUTION = 'solution';
+export const SOLUTION_VERSION = 'solution-version';
+/** Campaigns name their solution as parent (the campaign service's contract with this one). */
+export const CAMPAIGN = 'campaign';
+
+/** Solution version statuses (spec §3.1), shared by the version and training services. */
+export const VERSION_STATUS = {
+  pending: 'CREATE PENDING',
+  inProgress: 'CREATE IN_PROGRESS',
+  active: 'ACTIVE',
+  failed: 'CREATE FAILED',
+  stopping: 'CREATE STOPPING',
+  stopped: 'CREATE STOPPED',
+} as const;
+
+/** A version in one of these states is still training (or being stopped): its solution cannot be deleted. */
+export const VERSION_BUSY: readonly string[] = [
+  VERSION_STATUS.pending,
+  VERSION_STATUS.inProgress,
+  VERSION_STATUS.stopping,
+];
+
+/** Active solutions per dataset group (spec §5). */
+export const MAX_ACTIVE_SOLUTIONS_PER_GROUP = 10;
+
+export type SolutionDoc = Solution & Record<string, unknown>;
+export type VersionDoc = SolutionVersion & Record<string, unknown>;
+
+const SUMMARY_KEYS = [
+  'name',
+  'solutionArn',
+  'status',
+  'creationDateTime',
+  'lastUpdatedDateTime',
+  'recipeArn',
+] as const satisfies readonly (keyof SolutionSummary)[];
+
+export const VERSION_SUMMARY_KEYS = [
+  'solutionVersionArn',
+  'status',
+  'trainingMode',
+  'trainingType',
+  'creationDateTime',
+  'lastUpdatedDateTime',
+  'failureReason',
+] as const satisfies readonly (keyof SolutionVersionSummary)[];
+
+const AUTO_TRAINING_RATE = /^rate\((\d+) days?\)$/;
+
+/** What training needs from a solution's configuration, validated and typed. */
+export interface TrainingConfig {
+  readonly hyperParameters: HyperParameters;
+  readonly eventType?: string;
+  readonly eventValueThreshold?: number;
+}
+
+/**
+ * Validates a solution configuration and returns what training uses. Hyperparameter values are strings on the
+ * wire; a malformed or out-of-range one is refused naming the key and its range.
+ */
+export function trainingConfigOf(config: SolutionConfig | undefined, eventType?: string): TrainingConfig {
+  let hyperParameters: HyperParameters;
+  try {
+    hyperParameters = parseHyperParameters(
+      config?.algorithmHyperParameters ?? {},
+      config?.featureTransformationParameters ?? {},
+    );
+  } catch (err) {
+    if (err instanceof HyperParameterError) throw invalidInput(err.message);
+    throw err;
+  }
+  let eventValueThreshold: number | undefined;
+  const threshold = config?.eventValueThreshold;
+  if (threshold !== undefined) {
+    eventValueThreshold = Number(threshold.trim());
+    if (threshold.trim() === '' || !Number.isFinite(eventValueThreshold)) {
+      throw invalidInput(`solutionConfig.eventValueThreshold must be a number, got "${threshold}"`);
+    }
+  }
+  return {
+    hyperParameters,
+    ...(eventType !== undefined ? { eventType } : {}),
+    ...(eventValueThreshold !== undefined ? { eventValueThreshold } : {}),
+  };
+}
+
+function checkAutoTrainingConfig(expression: string | undefined): void {
+  if (expression === undefined) return;
+  const m = AUTO_TRAINING_RATE.exec(expression);
+  const days = m === null ? Number.NaN : Number(m[1]);
+  if (!(days >= 1 && days <= 30)) {
+    throw invalidInput(
+      `autoTrainingConfig.schedulingExpression must be rate(N day) or rate(N days) with N from 1 to 30, got "${expression}"`,
+    );
+  }
+}
+
+function unsupported(what: string): never {
+  throw invalidInput(`${what} is not supported by this service, which trains aws-user-personalization only.`);
+}
+
+function checkSolutionConfig(config: SolutionConfig | undefined): void {
+  if (config === undefined) return;
+  if (config.hpoConfig !== undefined) unsupported('solutionConfig.hpoConfig (hyperparameter optimization)');
+  if (config.autoMLConfig !== undefined) unsupported('solutionConfig.autoMLConfig (AutoML)');
+  if (config.eventsConfig !== undefined) unsupported('solutionConfig.eventsConfig');
+  if (config.optimizationObjective !== undefined) unsupported('solutionConfig.optimizationObjective');
+  if (config.trainingDataConfig !== undefined) unsupported('solutionConfig.trainingDataConfig');
+  checkAutoTrainingConfig(config.autoTrainingConfig?.schedulingExpression);
+}
+
+async function countActiveSolutions(ctx: ServiceContext, groupArn: string): Promise<number> {
+  let count = 0;
+  let nextToken: string | undefined;
+  do {
+    const page = await ctx.resources.list({
+      type: SOLUTION,
+      parentArn: groupArn,
+      limit: 100,
+      nextToken,
+      statusIn: [ACTIVE],
+    });
+    count += page.items.length;
+    nextToken = page.nextToken;
+  } while (nextToken !== undefined && count < MAX_ACTIVE_SOLUTIONS_PER_GROUP);
+  return count;
+}
+
+export async function createSolution(
+  ctx: ServiceContext,
+  input: CreateSolutionRequest,
+): Promise<CreateSolutionResponse> {
+  if (input.performAutoML === true) unsupported('performAutoML');
+  if (input.performHPO === true) unsupported('performHPO');
+  if (input.performIncrementalUpdate === true) {
+    throw invalidInput('performIncrementalUpdate applies to the Semantic-Similarity recipe only.');
+  }
+  const recipeArn = input.recipeArn;
+  if (recipeArn === undefined) throw invalidInput('recipeArn is required unless performAutoML is true.');
+  if (recipeArn === USER_PERSONALIZATION_V2_RECIPE_ARN) unsupported(`Recipe ${recipeArn}`);
+  if (recipeArn !== USER_PERSONALIZATION_RECIPE_ARN) {
+    throw invalidInput(
+      `Recipe ${recipeArn} is not supported: this service trains ${USER_PERSONALIZATION_RECIPE_ARN} only.`,
+    );
+  }
+  checkSolutionConfig(input.solutionConfig);
+  trainingConfigOf(input.solutionConfig, input.eventType);
+  const tags = tagsToMap(input.tags);
+
+  const groupArn = input.datasetGroupArn!;
+  await requireActiveGroup(ctx, groupArn);
+  const scope = parseArn(groupArn) ?? { region: ctx.region, accountId: ctx.accountId };
+  const arn = solutionArn(scope, input.name!);
+  if ((await countActiveSolutions(ctx, groupArn)) >= MAX_ACTIVE_SOLUTIONS_PER_GROUP) {
+    throw limitExceeded(
+      `Cannot create a solution. More than ${MAX_ACTIVE_SOLUTIONS_PER_GROUP} resources in ACTIVE state. ` +
+        'Please delete some and try again.',
+    );
+  }
+  const now = ctx.now();
+  const doc: SolutionDoc = {
+    name: input.name!,
+    solutionArn: arn,
+    performHPO: false,
+    performAutoML: false,
+    // Personalize's documented default; the flag is stored and reported, but no scheduler acts on it yet.
+    performAutoTraining: input.performAutoTraining ?? true,
+    performIncrementalUpdate: false,
+    recipeArn,
+    datasetGroupArn: groupArn,
+    ...(input.eventType !== undefined ? { eventType: input.eventType } : {}),
+    solutionConfig: input.solutionConfig ?? {},
+    status: ACTIVE,
+    creationDateTime: now,
+    lastUpdatedDateTime: now,
+  };
+  await ctx.resources.create({
+    arn,
+    type: SOLUTION,
+    parentArn: groupArn,
+    status: ACTIVE,
+    doc,
+    tags,
+    createdAt: now.getTime(),
+  });
+  await confirmGroupStillActive(ctx, groupArn, () => ctx.resources.delete(arn));
+  return { solutionArn: arn };
+}
+
+/** The newest version of a solution as a summary, if it has any. */
+async function latestVersionSummary(
+  ctx: ServiceContext,
+  arn: string,
+): Promise<SolutionVersionSummary | undefined> {
+  const latest = (await ctx.resources.findChild(arn, SOLUTION_VERSION)) as
+    | ResourceRecord<VersionDoc>
+    | undefined;
+  return latest === undefined ? undefined : pick(latest.doc, VERSION_SUMMARY_KEYS);
+}
+
+export async function describeSolution(
+  ctx: ServiceContext,
+  input: DescribeSolutionRequest,
+): Promise<DescribeSolutionResponse> {
+  const record = await ctx.resources.require<SolutionDoc>(input.solutionArn!, SOLUTION);
+  const latestSolutionVersion = await latestVersionSummary(ctx, record.arn);
+  return {
+    solution: { ...record.doc, ...(latestSolutionVersion !== undefined ? { latestSolutionVersion } : {}) },
+  };
+}
+
+export async function listSolutions(
+  ctx: ServiceContext,
+  input: ListSolutionsRequest,
+): Promise<ListSolutionsResponse> {
+  const page = await listPage(
+    ctx.resources,
+    SOLUTION,
+    input,
+    (r: ResourceRecord<SolutionDoc>) => pick(r.doc, SUMMARY_KEYS),
+    input.datasetGroupArn,
+  );
+  return {
+    solutions: page.items,
+    ...(page.nextToken !== undefined ? { nextToken: page.nextToken } : {}),
+  };
+}
+
+export async function updateSolution(
+  ctx: ServiceContext,
+  input: UpdateSolutionRequest,
+): Promise<UpdateSolutionResponse> {
+  const arn = input.solutionArn!;
+  if (input.performIncrementalUpdate === true) {
+    throw invalidInput('performIncrementalUpdate applies to the Semantic-Similarity recipe only.');
+  }
+  const config = input.solutionUpdateConfig;
+  if (config?.eventsConfig !== undefined) unsupported('solutionUpdateConfig.eventsConfig');
+  checkAutoTrainingConfig(config?.autoTrainingConfig?.schedulingExpression);
+  const current = await ctx.resources.require<SolutionDoc>(arn, SOLUTION);
+  const now = ctx.now();
+  const performAutoTraining = input.performAutoTraining ?? current.doc.performAutoTraining ?? true;
+  const update: SolutionUpdateSummary = {
+    ...(config !== undefined ? { solutionUpdateConfig: config } : {}),
+    status: ACTIVE,
+    performAutoTraining,
+    performIncrementalUpdate: false,
+    creationDateTime: now,
+    lastUpdatedDateTime: now,
+  };
+  const solutionConfig: SolutionConfig = {
+    ...(current.doc.solutionConfig ?? {}),
+    ...(config?.autoTrainingConfig !== undefined ? { autoTrainingConfig: config.autoTrainingConfig } : {}),
+  };
+  await ctx.resources.update<SolutionDoc>(
+    arn,
+    {
+      doc: { performAutoTraining, solutionConfig, latestSolutionUpdate: update, lastUpdatedDateTime: now },
+    },
+    { statusIn: [ACTIVE] },
+    (latest) => inUse(`Solution ${arn} is ${latest.status ?? 'busy'}; it must be ACTIVE to be updated.`),
+  );
+  return { solutionArn: arn };
+}
+
+/** Every version of a solution (all pages). */
+export async function allVersions(ctx: ServiceContext, arn: string): Promise<ResourceRecord<VersionDoc>[]> {
+  const out: ResourceRecord<VersionDoc>[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await ctx.resources.list<VersionDoc>({
+      type: SOLUTION_VERSION,
+      parentArn: arn,
+      limit: 100,
+      nextToken,
+    });
+    out.push(...page.items);
+    nextToken = page.nextToken;
+  } while (nextToken !== undefined);
+  return out;
+}
+
+/** What keeps a solution from being deleted, or `undefined`. */
+async function deletionBlocker(ctx: ServiceContext, arn: string): Promise<string | undefined> {
+  const busy = await ctx.resources.findChild(arn, SOLUTION_VERSION, VERSION_BUSY);
+  if (busy !== undefined) return `its solution version ${busy.arn} is ${busy.status ?? 'training'}`;
+  const campaign = await ctx.resources.findChild(arn, CAMPAIGN);
+  if (campaign !== undefined) return `campaign ${campaign.arn} uses one of its versions`;
+  return undefined;
+}
+
+/** S3 prefix of a solution's training data and models. */
+export function solutionModelPrefix(arn: string): string {
+  return `models/${arnName(arn)}/`;
+}
+
+async function deleteModelObjects(ctx: ServiceContext, prefix: string): Promise<void> {
+  let token: string | undefined;
+  do {
+    const page = await ctx.s3.send(
+      new ListObjectsV2Command({ Bucket: ctx.dataBucket, Prefix: prefix, ContinuationToken: token }),
+    );
+    const keys = (page.Contents ?? []).flatMap((o) => (o.Key === undefined ? [] : [{ Key: o.Key }]));
+    if (keys.length > 0) {
+      await ctx.s3.send(new DeleteObjectsCommand({ Bucket: ctx.dataBucket, Delete: { Objects: keys } }));
+    }
+    token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+  } while (token !== undefined);
+}
+
+/**
+ * Deletes a solution with its versions and their artifacts. Refused while a version trains or a campaign uses one
+ * of its versions. Like DeleteDatasetGroup, the solution is first moved to `DELETE PENDING` so CreateSolutionVersion
+ * (which re-checks the solution after writing a version) cannot slip a version in between the check and the delete.
+ */
+export async function deleteSolution(ctx: ServiceContext, input: DeleteSolutionRequest): Promise<object> {
+  const arn = input.solutionArn!;
+  const solution = await ctx.resources.require<SolutionDoc>(arn, SOLUTION);
+  const previous = solution.status ?? ACTIVE;
+  await ctx.resources.update<SolutionDoc>(
+    arn,
+    { status: DELETE_PENDING, doc: { status: DELETE_PENDING } },
+    { statusIn: DELETABLE },
+    (current) => inUse(`Solution ${arn} is ${current.status ?? 'busy'} and cannot be deleted now.`),
+  );
+  const blocker = await deletionBlocker(ctx, arn);
+  if (blocker !== undefined) {
+    await ctx.resources.update<SolutionDoc>(arn, { status: previous, doc: { status: previous } });
+    throw inUse(`Solution ${arn} cannot be deleted: ${blocker}.`);
+  }
+  for (const version of await allVersions(ctx, arn)) await ctx.resources.delete(version.arn);
+  await deleteModelObjects(ctx, solutionModelPrefix(arn));
+  await ctx.resources.delete(arn);
+  return {};
+}

@@ -1,0 +1,332 @@
+/**
+ * The steps of the training workflow (`lambdas/workflows/training-definition.ts`), one function each:
+ *
+ * - prepare: `CREATE PENDING` → `CREATE IN_PROGRESS`; reads the group's interactions, items and users, applies the
+ *   solution's `eventType` / `eventValueThreshold`, enforces the minimum-data rule (spec §2.8) and writes a compact
+ *   training snapshot to `models/<solution>/<version>/training-data.json.gz`.
+ * - train: trains the served model on all of the snapshot and writes `model.bin`; records the step's wall time.
+ * - evaluate: Personalize's offline metrics (spec §6): a second model trained on 90 % of the users, judged on the
+ *   newest 10 % of each held-out user's interactions. The served model has seen every user, so judging it on them
+ *   would measure memory, not prediction; the second training costs time but keeps the metrics honest.
+ * - publish: `CREATE IN_PROGRESS` → `ACTIVE` with `trainingHours`.
+ * - fail (the Catch target of every step): `CREATE FAILED` with a readable `failureReason`.
+ *
+ * Every status write is conditional on the status the step expects, so a version that StopSolutionVersionCreation
+ * moved to `CREATE STOPPING` / `CREATE STOPPED` is never flipped back by a step that was already running.
+ */
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PersonalizeError } from '../api/errors';
+import { type Interaction, type ItemMeta, Model, train, type UserMeta } from '../engine';
+import { evaluate } from '../engine/metrics';
+import { catalogSize, splitByUser } from '../engine/split';
+import type { ResourceRecord } from '../store/resources';
+import { parseArn } from './arns';
+import type { ServiceContext } from './context';
+import { groupInteractions, groupItems, groupUsers } from './dataset-data';
+import type { VersionAttrs } from './solution-versions';
+import { SOLUTION_VERSION, trainingConfigOf, VERSION_STATUS, type VersionDoc } from './solutions';
+
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+
+/** Minimum data (spec §2.8, §5), counted after event-type and event-value filtering. */
+export const MIN_INTERACTIONS = 1000;
+export const MIN_USERS_WITH_TWO = 25;
+export const MIN_SHARE_WITH_TWO = 0.01;
+
+/** Seeds of the two trainings and the split; fixed so retraining on the same data reproduces the same model. */
+const TRAIN_SEED = 1;
+const SPLIT_SEED = 7;
+
+/** The event every step receives and returns. */
+export interface StepEvent {
+  readonly solutionVersionArn: string;
+}
+
+/** What the failure step receives: the Catch's `{Error, Cause}` as well. */
+export interface FailEvent extends StepEvent {
+  readonly error?: { readonly Error?: string; readonly Cause?: string };
+}
+
+/** The data does not meet the documented minimum; its message is the version's `failureReason`. */
+export class InsufficientDataError extends Error {
+  override readonly name = 'InsufficientDataError';
+}
+
+/** The version left `CREATE IN_PROGRESS` (stopped, or deleted with its solution): the workflow must end. */
+export class TrainingStoppedError extends Error {
+  override readonly name = 'TrainingStoppedError';
+}
+
+/** Errors whose message is written for the caller and becomes `failureReason` verbatim. */
+const READABLE_ERRORS = new Set(['InsufficientDataError']);
+
+export function artifactPrefix(versionArn: string): string {
+  const parsed = parseArn(versionArn);
+  if (parsed === undefined || parsed.resourceType !== 'solution' || !parsed.resourceId.includes('/')) {
+    throw new Error(`Not a solution version ARN: ${versionArn}`);
+  }
+  return `models/${parsed.resourceId}/`;
+}
+
+export const snapshotKey = (versionArn: string) => `${artifactPrefix(versionArn)}training-data.json.gz`;
+export const modelKey = (versionArn: string) => `${artifactPrefix(versionArn)}model.bin`;
+
+/**
+ * The training snapshot: ids interned once, interactions as parallel columns (time order within a user is
+ * restored by the engine), metadata as the engine takes it.
+ */
+interface Snapshot {
+  readonly format: 1;
+  readonly userIds: string[];
+  readonly itemIds: string[];
+  readonly user: number[];
+  readonly item: number[];
+  readonly time: number[];
+  /** Impression lists as item indices, by interaction index; absent when no interaction has one. */
+  readonly impressions?: Record<string, number[]>;
+  readonly items: ItemMeta[];
+  readonly users: UserMeta[];
+}
+
+async function requireVersion(ctx: ServiceContext, arn: string): Promise<ResourceRecord<VersionDoc>> {
+  const version = await ctx.resources.get<VersionDoc>(arn, SOLUTION_VERSION);
+  if (version === undefined) throw new TrainingStoppedError(`Solution version ${arn} no longer exists.`);
+  return version;
+}
+
+async function requireInProgress(ctx: ServiceContext, arn: string): Promise<ResourceRecord<VersionDoc>> {
+  const version = await requireVersion(ctx, arn);
+  if (version.status !== VERSION_STATUS.inProgress) {
+    throw new TrainingStoppedError(`Solution version ${arn} is ${version.status ?? 'unknown'}.`);
+  }
+  return version;
+}
+
+/** A conditional status write that reports a lost race as {@link TrainingStoppedError}. */
+async function moveStatus(
+  ctx: ServiceContext,
+  arn: string,
+  from: readonly string[],
+  to: string,
+  doc: Partial<VersionDoc> = {},
+  attrs?: Record<string, unknown>,
+): Promise<void> {
+  await ctx.resources.update<VersionDoc>(
+    arn,
+    { status: to, doc: { ...doc, status: to, lastUpdatedDateTime: ctx.now() }, ...(attrs ? { attrs } : {}) },
+    { statusIn: from },
+    (current) => new TrainingStoppedError(`Solution version ${arn} is ${current.status ?? 'unknown'}.`),
+  );
+}
+
+async function putObject(ctx: ServiceContext, key: string, body: Uint8Array): Promise<void> {
+  await ctx.s3.send(new PutObjectCommand({ Bucket: ctx.dataBucket, Key: key, Body: body }));
+}
+
+async function getObject(ctx: ServiceContext, key: string): Promise<Uint8Array> {
+  const out = await ctx.s3.send(new GetObjectCommand({ Bucket: ctx.dataBucket, Key: key }));
+  if (out.Body === undefined) throw new Error(`Empty object ${key}`);
+  return out.Body.transformToByteArray();
+}
+
+/** Checks the documented minimum; the messages follow Personalize's wording. */
+export function checkMinimumData(interactions: number, users: number, usersWithTwo: number): void {
+  if (interactions < MIN_INTERACTIONS) {
+    throw new InsufficientDataError(
+      `Create failed. Dataset has fewer than ${MIN_INTERACTIONS} interactions after filtering by event type and ` +
+        `event value threshold (found ${interactions}).`,
+    );
+  }
+  if (usersWithTwo < MIN_USERS_WITH_TWO) {
+    throw new InsufficientDataError(
+      `Create failed. Dataset has fewer than ${MIN_USERS_WITH_TWO} users with at least 2 interactions each.`,
+    );
+  }
+  if (usersWithTwo < MIN_SHARE_WITH_TWO * users) {
+    throw new InsufficientDataError(
+      `Create failed. Fewer than ${MIN_SHARE_WITH_TWO * 100}% of users have at least 2 interactions each.`,
+    );
+  }
+}
+
+export async function prepareTraining(ctx: ServiceContext, arn: string): Promise<StepEvent> {
+  await moveStatus(ctx, arn, [VERSION_STATUS.pending], VERSION_STATUS.inProgress);
+  const version = await requireVersion(ctx, arn);
+  const config = trainingConfigOf(version.doc.solutionConfig, version.doc.eventType);
+  const groupArn = version.doc.datasetGroupArn!;
+
+  const userIndex = new Map<string, number>();
+  const itemIndex = new Map<string, number>();
+  const intern = (map: Map<string, number>, ids: string[], id: string): number => {
+    let i = map.get(id);
+    if (i === undefined) {
+      i = ids.length;
+      ids.push(id);
+      map.set(id, i);
+    }
+    return i;
+  };
+  const snapshot: Snapshot = {
+    format: 1,
+    userIds: [],
+    itemIds: [],
+    user: [],
+    item: [],
+    time: [],
+    items: [],
+    users: [],
+  };
+  const impressions: Record<string, number[]> = {};
+  let hasImpressions = false;
+  for await (const batch of groupInteractions(ctx, groupArn)) {
+    for (const x of batch) {
+      if (config.eventType !== undefined && x.eventType !== config.eventType) continue;
+      if (config.eventValueThreshold !== undefined) {
+        if (x.eventValue === undefined || !(x.eventValue >= config.eventValueThreshold)) continue;
+      }
+      if (x.impression !== undefined && x.impression.length > 0) {
+        impressions[snapshot.user.length] = x.impression.map((id) => intern(itemIndex, snapshot.itemIds, id));
+        hasImpressions = true;
+      }
+      snapshot.user.push(intern(userIndex, snapshot.userIds, x.userId));
+      snapshot.item.push(intern(itemIndex, snapshot.itemIds, x.itemId));
+      snapshot.time.push(x.timestamp);
+    }
+  }
+  const perUser = new Uint32Array(snapshot.userIds.length);
+  for (const u of snapshot.user) perUser[u] = (perUser[u] as number) + 1;
+  const usersWithTwo = perUser.reduce((n, c) => (c >= 2 ? n + 1 : n), 0);
+  checkMinimumData(snapshot.user.length, snapshot.userIds.length, usersWithTwo);
+
+  for await (const batch of groupItems(ctx, groupArn)) snapshot.items.push(...batch);
+  for await (const batch of groupUsers(ctx, groupArn)) snapshot.users.push(...batch);
+  const body = await gzipAsync(
+    Buffer.from(JSON.stringify(hasImpressions ? { ...snapshot, impressions } : snapshot)),
+  );
+  await putObject(ctx, snapshotKey(arn), body);
+  return { solutionVersionArn: arn };
+}
+
+async function readSnapshot(ctx: ServiceContext, arn: string): Promise<Snapshot> {
+  const bytes = await gunzipAsync(await getObject(ctx, snapshotKey(arn)));
+  const snapshot = JSON.parse(bytes.toString('utf8')) as Snapshot;
+  if (snapshot.format !== 1) throw new Error(`Unknown training snapshot format ${String(snapshot.format)}`);
+  return snapshot;
+}
+
+function interactionsOf(s: Snapshot): Interaction[] {
+  const out: Interaction[] = new Array(s.user.length);
+  for (let i = 0; i < s.user.length; i++) {
+    const shown = s.impressions?.[i];
+    out[i] = {
+      userId: s.userIds[s.user[i] as number] as string,
+      itemId: s.itemIds[s.item[i] as number] as string,
+      timestamp: s.time[i] as number,
+      ...(shown !== undefined ? { impression: shown.map((j) => s.itemIds[j] as string) } : {}),
+    };
+  }
+  return out;
+}
+
+export async function trainVersion(ctx: ServiceContext, arn: string): Promise<StepEvent> {
+  const version = await requireInProgress(ctx, arn);
+  const config = trainingConfigOf(version.doc.solutionConfig, version.doc.eventType);
+  const started = performance.now();
+  const snapshot = await readSnapshot(ctx, arn);
+  const model = await train(
+    { interactions: interactionsOf(snapshot), items: snapshot.items, users: snapshot.users },
+    { hyperParameters: config.hyperParameters, seed: TRAIN_SEED },
+  );
+  await putObject(ctx, modelKey(arn), model.serialize());
+  const trainSeconds = (performance.now() - started) / 1000;
+  await requireInProgress(ctx, arn);
+  await ctx.resources.update<VersionDoc>(arn, { attrs: { trainSeconds } satisfies VersionAttrs });
+  return { solutionVersionArn: arn };
+}
+
+export async function evaluateVersion(ctx: ServiceContext, arn: string): Promise<StepEvent> {
+  const version = await requireInProgress(ctx, arn);
+  const config = trainingConfigOf(version.doc.solutionConfig, version.doc.eventType);
+  const snapshot = await readSnapshot(ctx, arn);
+  const interactions = interactionsOf(snapshot);
+  const split = splitByUser(interactions, { seed: SPLIT_SEED });
+  const model: Model = await train(
+    { interactions: split.train, items: snapshot.items, users: snapshot.users },
+    { hyperParameters: config.hyperParameters, seed: TRAIN_SEED },
+  );
+  const metrics = evaluate(model, split.test, {
+    catalogSize: catalogSize(
+      interactions,
+      snapshot.items.map((i) => i.itemId),
+    ),
+  });
+  await requireInProgress(ctx, arn);
+  await ctx.resources.update<VersionDoc>(arn, {
+    attrs: { metrics: { ...metrics } } satisfies VersionAttrs,
+  });
+  return { solutionVersionArn: arn };
+}
+
+export async function publishVersion(ctx: ServiceContext, arn: string): Promise<StepEvent> {
+  const version = await requireInProgress(ctx, arn);
+  const trainSeconds = (version.attrs as VersionAttrs).trainSeconds ?? 0;
+  await moveStatus(ctx, arn, [VERSION_STATUS.inProgress], VERSION_STATUS.active, {
+    trainingHours: trainSeconds / 3600,
+  });
+  return { solutionVersionArn: arn };
+}
+
+/**
+ * Turns a caught error into a `failureReason`. Step Functions on AWS passes a Lambda error's `Cause` as the JSON
+ * Lambda reports (`{"errorType","errorMessage","stackTrace"}`); the local runner passes `"<errorType>: <message>"`.
+ * The stack trace is never shown.
+ */
+export function failureReasonOf(error: FailEvent['error']): string {
+  const name = error?.Error ?? 'Unknown';
+  const raw = error?.Cause ?? '';
+  let type = name;
+  let message: string | undefined;
+  try {
+    const cause = JSON.parse(raw) as { errorType?: unknown; errorMessage?: unknown };
+    if (typeof cause.errorType === 'string') type = cause.errorType;
+    if (typeof cause.errorMessage === 'string') message = cause.errorMessage;
+  } catch {
+    message = raw.startsWith(`${name}: `) ? raw.slice(name.length + 2) : raw;
+  }
+  if (READABLE_ERRORS.has(type) && message !== undefined) return message;
+  if (name === 'States.Timeout') return 'Create failed. A training step exceeded its time limit.';
+  const detail = message === undefined || message === '' ? '' : ` (${type}: ${message.split('\n')[0]})`;
+  return `Create failed. An internal error occurred during training${detail}.`;
+}
+
+/** Records a failure unless the version has already left training (stopped or deleted), which is not a failure. */
+export async function failVersion(
+  ctx: ServiceContext,
+  arn: string,
+  error: FailEvent['error'],
+): Promise<StepEvent> {
+  try {
+    await moveStatus(ctx, arn, [VERSION_STATUS.pending, VERSION_STATUS.inProgress], VERSION_STATUS.failed, {
+      failureReason: failureReasonOf(error),
+    });
+  } catch (err) {
+    if (!(err instanceof TrainingStoppedError) && !(err instanceof PersonalizeError)) throw err;
+  }
+  return { solutionVersionArn: arn };
+}
+
+/** The model of an ACTIVE version, for the services that serve it. */
+export async function loadModel(ctx: ServiceContext, versionArn: string): Promise<Model> {
+  return Model.load(await getObject(ctx, modelKey(versionArn)));
+}
+
+/** The version ARN of a step's event; anything else is a wiring mistake. */
+export function stepArn(event: { readonly solutionVersionArn?: unknown }): string {
+  if (typeof event.solutionVersionArn !== 'string') {
+    throw new Error('Expected an event of the form {"solutionVersionArn": "..."}');
+  }
+  return event.solutionVersionArn;
+}
