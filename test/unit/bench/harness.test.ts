@@ -13,6 +13,8 @@ import { loadMl1m, sequencesToInteractions } from '../../../bench/datasets/ml1m'
 import { parseArgs } from '../../../bench/lib/args';
 import { resolveHyperparameters } from '../../../bench/lib/engine';
 import { formatTable } from '../../../bench/lib/table';
+import { runModel } from '../../../bench/lib/worker';
+import { loadWorkload } from '../../../bench/lib/workloads';
 import { generateSynthetic } from '../../../lambdas/engine/synthetic';
 
 describe('bench helpers', () => {
@@ -97,6 +99,41 @@ describe('bench helpers', () => {
       .map((x) => x.timestamp);
     expect(ts[0]).toBeLessThan(ts[1] as number);
     expect(ts[1]).toBeLessThan(ts[2] as number);
+  });
+
+  it('builds leave-last-out and 90/10 workloads without leaking targets into training', async () => {
+    const path = join(dir, 'w.csv');
+    const rows = ['USER_ID,ITEM_ID,TIMESTAMP'];
+    for (let u = 0; u < 20; u++) for (let t = 0; t < 5; t++) rows.push(`u${u},i${(u + t) % 7},${100 - t}`);
+    writeFileSync(path, rows.join('\n') + '\n');
+    const workload = await loadWorkload({ mode: 'csv', path, size: 'small', seeds: 3 });
+    expect(workload.folds.map((f) => [f.seed, f.test.length, f.catalogSize])).toEqual([
+      [1, 2, 7],
+      [2, 2, 7],
+      [3, 2, 7],
+    ]);
+    const { train, cases } = workload.nextItem;
+    expect(cases).toHaveLength(20);
+    // Timestamps fall with t, so the oldest event (t = 4) comes first and the newest (t = 0) is the target.
+    expect(cases[0]).toEqual({ userId: 'u0', history: ['i4', 'i3', 'i2', 'i1'], target: 'i0' });
+    expect(train).toHaveLength(80);
+    expect(train.some((x) => x.timestamp === 100)).toBe(false);
+  });
+
+  it('runs one model end to end in-process and reports every metric', async () => {
+    const result = await runModel({
+      model: 'markov',
+      mode: 'synthetic',
+      size: 'tiny',
+      seeds: 1,
+      hyperparameters: {},
+    });
+    expect(result.error).toBeUndefined();
+    expect(result.fitSeconds).toHaveLength(2);
+    expect(result.nextItem?.users).toBeGreaterThan(300);
+    expect(result.nextItem?.ndcg_at_10).toBeGreaterThan(0);
+    expect(Object.keys(result.personalize ?? {})).toHaveLength(8);
+    expect(result.peakRssMiB).toBeGreaterThan(0);
   });
 
   it('formats a table with aligned columns', () => {
