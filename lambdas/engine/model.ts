@@ -132,10 +132,10 @@ export class Model implements Recommender {
   }
 
   /**
-   * Softmax probability of every catalog item for this history (index-aligned with `itemIds`). The returned
-   * array is reused by the next call.
+   * τ u·q_j for every catalog item into the reused buffer; returns the largest logit. The dot product is
+   * unrolled by four because it is the whole cost of a request (items × d multiply-adds).
    */
-  scoreAll(history: readonly string[]): Float32Array {
+  private computeLogits(history: readonly string[]): number {
     const u = this.userState(history);
     const d = this.hiddenDimension;
     const n = this.itemIds.length;
@@ -160,21 +160,36 @@ export class Model implements Recommender {
       out[j] = logit;
       if (logit > max) max = logit;
     }
+    return max;
+  }
+
+  /** log Σ_j exp(logit_j), shifted by `max` for stability. */
+  private logPartition(max: number): number {
+    const out = this.logits;
     let z = 0;
-    for (let j = 0; j < n; j++) {
-      const e = Math.exp((out[j] as number) - max);
-      out[j] = e;
-      z += e;
-    }
-    const inv = 1 / z;
-    for (let j = 0; j < n; j++) out[j] = (out[j] as number) * inv;
+    for (let j = 0; j < out.length; j++) z += Math.exp((out[j] as number) - max);
+    return max + Math.log(z);
+  }
+
+  /**
+   * Softmax probability of every catalog item for this history (index-aligned with `itemIds`). The returned
+   * array is reused by the next call.
+   */
+  scoreAll(history: readonly string[]): Float32Array {
+    const out = this.logits;
+    const logZ = this.logPartition(this.computeLogits(history));
+    for (let j = 0; j < out.length; j++) out[j] = Math.exp((out[j] as number) - logZ);
     return out;
   }
 
+  /**
+   * The top `numResults` (1–500) items for the history, best first, with their softmax probability over the
+   * whole catalog (excluded items still count in the normalisation, as they are part of the catalog).
+   */
   recommend(req: RecommendRequest): ScoredItem[] {
     const k = Math.max(0, Math.min(500, Math.floor(req.numResults)));
     if (k === 0 || this.itemIds.length === 0) return [];
-    const scores = this.scoreAll(req.history);
+    const logZ = this.logPartition(this.computeLogits(req.history));
     const excluded = new Set<number>();
     if (req.exclude) {
       for (const id of req.exclude) {
@@ -188,8 +203,11 @@ export class Model implements Recommender {
         if (i !== undefined) excluded.add(i);
       }
     }
-    const top = topK(scores, k, excluded);
-    return top.map((i) => ({ itemId: this.itemIds[i] as string, score: scores[i] as number }));
+    const top = topK(this.logits, k, excluded);
+    return top.map((i) => ({
+      itemId: this.itemIds[i] as string,
+      score: Math.exp((this.logits[i] as number) - logZ),
+    }));
   }
 
   serialize(): Uint8Array {
