@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import type { StateMachine, StateMachineDefinition } from 'aws-local-stepfunctions';
 import { BodyTooLargeError, readBody, sendJson } from './http-util';
 
 /** aws-local-stepfunctions 3 targets Node 22 and calls `Promise.withResolvers` (ES2024), absent from Node 20. */
@@ -68,6 +68,8 @@ interface Running {
 const NAME = /^[A-Za-z0-9_-]{1,80}$/;
 
 export class LocalStepFunctions {
+  /** Definitions by state machine ARN, parsed at start; the runner is built on first use (see `machine`). */
+  private readonly definitions = new Map<string, StateMachineDefinition>();
   private readonly machines = new Map<string, StateMachine>();
   private readonly executions = new Map<string, Execution>();
   private readonly running = new Map<string, Running>();
@@ -78,11 +80,26 @@ export class LocalStepFunctions {
     private readonly accountId: string,
     machines: readonly LocalStateMachine[],
   ) {
-    ensurePromiseWithResolvers();
     for (const m of machines) {
-      const definition = JSON.parse(m.definition) as StateMachineDefinition;
-      this.machines.set(this.stateMachineArn(m.name), new StateMachine(definition));
+      this.definitions.set(this.stateMachineArn(m.name), JSON.parse(m.definition) as StateMachineDefinition);
     }
+  }
+
+  /**
+   * The runner for a state machine. aws-local-stepfunctions (with the SDK it bundles) is loaded on the first
+   * execution rather than at start-up, which every integration test file pays for.
+   */
+  private machine(stateMachineArn: string): StateMachine | undefined {
+    let machine = this.machines.get(stateMachineArn);
+    const definition = this.definitions.get(stateMachineArn);
+    if (machine === undefined && definition !== undefined) {
+      ensurePromiseWithResolvers();
+      const { StateMachine: Runner } =
+        require('aws-local-stepfunctions') as typeof import('aws-local-stepfunctions');
+      machine = new Runner(definition);
+      this.machines.set(stateMachineArn, machine);
+    }
+    return machine;
   }
 
   stateMachineArn(name: string): string {
@@ -95,7 +112,7 @@ export class LocalStepFunctions {
 
   startExecution(stateMachineArn: string, name: string | undefined, input: string | undefined): Execution {
     if (!this.accepting) throw new StatesError('ServiceUnavailable', 'The local runtime is shutting down.');
-    const machine = this.machines.get(stateMachineArn);
+    const machine = this.machine(stateMachineArn);
     if (machine === undefined) {
       throw new StatesError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
     }
