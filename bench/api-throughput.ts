@@ -1,0 +1,432 @@
+/**
+ * Throughput of the local runtime through the official AWS SDK clients (`npm run bench:api`):
+ *
+ *   import      a synthetic interactions CSV of N rows (streamed to a temp file), uploaded to the embedded S3 and
+ *               imported with one FULL CreateDatasetImportJob; rows/s from the CreateDatasetImportJob call until
+ *               DescribeDatasetImportJob reports ACTIVE, wall time, peak RSS and RSS sampled during the import.
+ *   put-events  PutEvents calls of 10 events each from 1 and from 16 concurrent loops; events/s, calls/s and
+ *               per-call latency percentiles.
+ *
+ * By default the runtime runs in this process, so the client (SigV4 signing, HTTP) and the server (router, handler,
+ * dynalite, s3rver, the import worker) share the same event loop and cores: the figures are for the whole local
+ * stack on one Node process, not for the server alone. `--endpoint` targets an `npm start` running elsewhere.
+ *
+ *   npm run bench:api -- import --rows 1000000
+ *   npm run bench:api -- put-events --events 100000 --concurrency 1,16
+ */
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CreateDatasetCommand,
+  CreateDatasetGroupCommand,
+  CreateDatasetImportJobCommand,
+  CreateEventTrackerCommand,
+  CreateSchemaCommand,
+  type DatasetImportJob,
+  DescribeDatasetImportJobCommand,
+  DescribeEventTrackerCommand,
+  PersonalizeClient,
+} from '@aws-sdk/client-personalize';
+import { type Event, PersonalizeEventsClient, PutEventsCommand } from '@aws-sdk/client-personalize-events';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { SYNTHETIC_PRESETS, SyntheticGenerator } from '../lambdas/engine/synthetic';
+import { ENV } from '../lambdas/env';
+import { S3_CREDENTIALS } from '../local/emulators';
+import { type Credentials, DEFAULT_API_CREDENTIALS, DEFAULT_REGION, startRuntime } from '../local/runtime';
+import { writeInteractionsCsv } from './datasets/csv';
+import {
+  environmentLines,
+  formatLoad,
+  type ImportArgs,
+  type LoopResult,
+  type PutEventsArgs,
+  parseThroughputArgs,
+  peakRssMiB,
+  percentile,
+  RssSampler,
+  runLoops,
+  samplesAt,
+  type ThroughputArgs,
+  take,
+} from './lib/throughput';
+
+/** The role ARN is required by CreateDatasetImportJob; the local runtime reads the bucket with its own identity. */
+const ROLE_ARN = 'arn:aws:iam::000000000000:role/PersonalizeS3Access';
+const UPLOAD_BUCKET = 'bench-uploads';
+const POLL_MS = 250;
+const RSS_SAMPLE_MS = 250;
+
+interface Target {
+  readonly personalize: PersonalizeClient;
+  readonly events: PersonalizeEventsClient;
+  readonly s3: S3Client;
+  readonly inProcess: boolean;
+  stop(): Promise<void>;
+}
+
+function envValue(key: string): string | undefined {
+  const v = process.env[key];
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function buildClients(
+  endpoint: string,
+  s3Endpoint: string,
+  region: string,
+  api: Credentials,
+  s3: Credentials,
+): Omit<Target, 'inProcess' | 'stop'> {
+  // maxAttempts 1: a retried call would hide an error and skew the latencies.
+  const common = { endpoint, region, credentials: api, maxAttempts: 1 };
+  return {
+    personalize: new PersonalizeClient(common),
+    events: new PersonalizeEventsClient(common),
+    s3: new S3Client({
+      endpoint: s3Endpoint,
+      region,
+      credentials: s3,
+      forcePathStyle: true,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: 1,
+    }),
+  };
+}
+
+async function openTarget(args: ThroughputArgs): Promise<Target> {
+  if (args.endpoint !== undefined) {
+    const api = new URL(args.endpoint);
+    const s3Endpoint = args.s3Endpoint ?? `${api.protocol}//${api.hostname}:${Number(api.port || '80') + 1}`;
+    const clients = buildClients(
+      args.endpoint,
+      s3Endpoint,
+      envValue('AWS_REGION') ?? DEFAULT_REGION,
+      {
+        accessKeyId: envValue(ENV.ACCESS_KEY_ID) ?? DEFAULT_API_CREDENTIALS.accessKeyId,
+        secretAccessKey: envValue(ENV.SECRET_ACCESS_KEY) ?? DEFAULT_API_CREDENTIALS.secretAccessKey,
+      },
+      S3_CREDENTIALS,
+    );
+    return {
+      ...clients,
+      inProcess: false,
+      stop: async () => {
+        for (const c of [clients.personalize, clients.events, clients.s3]) c.destroy();
+      },
+    };
+  }
+  const runtime = await startRuntime({
+    port: 0,
+    s3Port: 0,
+    ...(args.dataDir === undefined ? {} : { dataDir: args.dataDir }),
+  });
+  const clients = buildClients(
+    runtime.endpoint,
+    runtime.s3Endpoint,
+    runtime.region,
+    runtime.apiCredentials,
+    runtime.s3Credentials,
+  );
+  return {
+    ...clients,
+    inProcess: true,
+    stop: async () => {
+      for (const c of [clients.personalize, clients.events, clients.s3]) c.destroy();
+      await runtime.stop();
+    },
+  };
+}
+
+const schemaJson = (fields: object[]): string =>
+  JSON.stringify({
+    type: 'record',
+    name: 'Interactions',
+    namespace: 'com.amazonaws.personalize.schema',
+    fields,
+    version: '1.0',
+  });
+
+/** Group → schema → Interactions dataset, under names unique to this run so a persisted store can be reused. */
+async function createInteractionsDataset(
+  personalize: PersonalizeClient,
+  prefix: string,
+  fields: object[],
+): Promise<{ datasetGroupArn: string; datasetArn: string }> {
+  const { datasetGroupArn } = await personalize.send(new CreateDatasetGroupCommand({ name: prefix }));
+  const { schemaArn } = await personalize.send(
+    new CreateSchemaCommand({ name: `${prefix}-interactions`, schema: schemaJson(fields) }),
+  );
+  const { datasetArn } = await personalize.send(
+    new CreateDatasetCommand({
+      name: `${prefix}-interactions`,
+      datasetGroupArn,
+      datasetType: 'Interactions',
+      schemaArn,
+    }),
+  );
+  return { datasetGroupArn: datasetGroupArn as string, datasetArn: datasetArn as string };
+}
+
+function runPrefix(kind: string): string {
+  return `bench-${kind}-${Date.now().toString(36)}`;
+}
+
+function print(...lines: string[]): void {
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+const mib = (bytes: number): string => `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+const rate = (n: number, seconds: number): string => Math.round(n / seconds).toLocaleString('en-US');
+
+async function ensureBucket(s3: S3Client): Promise<void> {
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: UPLOAD_BUCKET }));
+  } catch (err) {
+    const name = err instanceof Error ? err.name : '';
+    if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw err;
+  }
+}
+
+/** Writes `rows` synthetic interactions as a Personalize CSV, streamed: memory does not grow with `rows`. */
+async function writeCsv(path: string, rows: number, seed: number): Promise<void> {
+  // The `large` catalog (100k items) with just enough users for `rows`; the log is cut at exactly `rows`.
+  const large = SYNTHETIC_PRESETS.large;
+  const generator = new SyntheticGenerator({
+    items: large.items,
+    users: Math.max(1, Math.ceil((2 * rows) / large.meanEventsPerUser)),
+    meanEventsPerUser: large.meanEventsPerUser,
+    seed,
+  });
+  await writeInteractionsCsv(path, take(generator.interactions(), rows));
+}
+
+async function benchImport(args: ImportArgs, json: Record<string, unknown>): Promise<void> {
+  const dir = await mkdtemp(join(args.tmpDir ?? tmpdir(), 'op-bench-import-'));
+  const csvPath = join(dir, 'interactions.csv');
+  let target: Target | undefined;
+  try {
+    let t = performance.now();
+    await writeCsv(csvPath, args.rows, args.seed);
+    const { size } = await stat(csvPath);
+    const generateSeconds = (performance.now() - t) / 1000;
+    print(
+      `csv         ${args.rows.toLocaleString('en-US')} rows, ${mib(size)}, generated in ${generateSeconds.toFixed(1)} s (not part of the import figure)`,
+    );
+
+    target = await openTarget(args);
+    const { personalize, s3 } = target;
+    await ensureBucket(s3);
+    const prefix = runPrefix('import');
+    const key = `${prefix}/interactions.csv`;
+    t = performance.now();
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: UPLOAD_BUCKET,
+        Key: key,
+        Body: createReadStream(csvPath),
+        ContentLength: size,
+        ContentType: 'text/csv',
+      }),
+    );
+    const uploadSeconds = (performance.now() - t) / 1000;
+    print(
+      `upload      PutObject to the embedded S3 in ${uploadSeconds.toFixed(1)} s (not part of the import figure)`,
+    );
+
+    const { datasetArn } = await createInteractionsDataset(personalize, prefix, [
+      { name: 'USER_ID', type: 'string' },
+      { name: 'ITEM_ID', type: 'string' },
+      { name: 'TIMESTAMP', type: 'long' },
+      { name: 'EVENT_TYPE', type: 'string' },
+      { name: 'EVENT_VALUE', type: ['null', 'float'] },
+    ]);
+
+    const peakBefore = peakRssMiB();
+    const sampler = new RssSampler(RSS_SAMPLE_MS);
+    const started = performance.now();
+    const { datasetImportJobArn } = await personalize.send(
+      new CreateDatasetImportJobCommand({
+        jobName: `${prefix}-full`,
+        datasetArn,
+        dataSource: { dataLocation: `s3://${UPLOAD_BUCKET}/${key}` },
+        roleArn: ROLE_ARN,
+        importMode: 'FULL',
+      }),
+    );
+    let job: DatasetImportJob | undefined;
+    for (;;) {
+      ({ datasetImportJob: job } = await personalize.send(
+        new DescribeDatasetImportJobCommand({ datasetImportJobArn }),
+      ));
+      if (job?.status === 'ACTIVE' || job?.status === 'CREATE FAILED') break;
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const samples = sampler.stop();
+    if (job?.status !== 'ACTIVE') {
+      throw new Error(`import ended ${job?.status ?? 'unknown'}: ${job?.failureReason ?? 'no reason given'}`);
+    }
+    const created = job.creationDateTime?.getTime();
+    const finished = job.lastUpdatedDateTime?.getTime();
+    const serverSeconds =
+      created === undefined || finished === undefined ? undefined : (finished - created) / 1000;
+    const peakAfter = peakRssMiB();
+    const rss = samples.map((s) => s.rssMiB);
+    const at = samplesAt(samples, [0, 0.25, 0.5, 0.75, 1]);
+
+    print(
+      `import      ${args.rows.toLocaleString('en-US')} rows ACTIVE in ${seconds.toFixed(1)} s = ${rate(args.rows, seconds)} rows/s` +
+        ` (CreateDatasetImportJob sent → DescribeDatasetImportJob ACTIVE, polled every ${POLL_MS} ms)`,
+    );
+    if (serverSeconds !== undefined) {
+      print(
+        `            server-side ${serverSeconds.toFixed(1)} s = ${rate(args.rows, serverSeconds)} rows/s (job creationDateTime → lastUpdatedDateTime)`,
+      );
+    }
+    print(
+      `rss         during import: min ${Math.min(...rss).toFixed(0)} MiB, max ${Math.max(...rss).toFixed(0)} MiB` +
+        ` (${samples.length} samples every ${RSS_SAMPLE_MS} ms); at 0/25/50/75/100 %: ${at.map((s) => s.rssMiB.toFixed(0)).join(' / ')} MiB`,
+      `peak rss    ${peakBefore.toFixed(0)} MiB before the import (generation, upload), ${peakAfter.toFixed(0)} MiB at the end` +
+        (target.inProcess
+          ? ' (process maxRSS; the import ran in this process)'
+          : ' (this client process only)'),
+    );
+    Object.assign(json, {
+      rows: args.rows,
+      csvBytes: size,
+      generateSeconds,
+      uploadSeconds,
+      importSeconds: seconds,
+      rowsPerSecond: args.rows / seconds,
+      serverImportSeconds: serverSeconds,
+      rssDuringImportMiB: { min: Math.min(...rss), max: Math.max(...rss), samples: rss.length },
+      peakRssBeforeImportMiB: peakBefore,
+      peakRssMiB: peakAfter,
+    });
+  } finally {
+    await target?.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A call's events: distinct items and increasing times, so none is de-duplicated as a repeat. */
+function eventList(call: number, batch: number): Event[] {
+  const base = 1_700_000_000_000 + call * batch * 1000;
+  return Array.from({ length: batch }, (_, j) => ({
+    eventType: 'click',
+    itemId: `item-${(call * batch + j) % 100_000}`,
+    sentAt: new Date(base + j * 1000),
+  }));
+}
+
+function summarise(level: number, batch: number, result: LoopResult): string {
+  const events = result.calls * batch;
+  const l = result.latenciesMs;
+  return [
+    String(level).padStart(11),
+    rate(events, result.seconds).padStart(9),
+    rate(result.calls, result.seconds).padStart(8),
+    percentile(l, 50).toFixed(1).padStart(8),
+    percentile(l, 99).toFixed(1).padStart(8),
+    (l[l.length - 1] ?? Number.NaN).toFixed(1).padStart(8),
+    result.seconds.toFixed(1).padStart(7),
+  ].join('  ');
+}
+
+async function benchPutEvents(args: PutEventsArgs, json: Record<string, unknown>): Promise<void> {
+  const target = await openTarget(args);
+  try {
+    const { personalize, events } = target;
+    const prefix = runPrefix('events');
+    const { datasetGroupArn } = await createInteractionsDataset(personalize, prefix, [
+      { name: 'USER_ID', type: 'string' },
+      { name: 'ITEM_ID', type: 'string' },
+      { name: 'TIMESTAMP', type: 'long' },
+      { name: 'EVENT_TYPE', type: 'string' },
+    ]);
+    const { eventTrackerArn, trackingId } = await personalize.send(
+      new CreateEventTrackerCommand({ name: `${prefix}-tracker`, datasetGroupArn }),
+    );
+    for (let i = 0; ; i++) {
+      const { eventTracker } = await personalize.send(new DescribeEventTrackerCommand({ eventTrackerArn }));
+      if (eventTracker?.status === 'ACTIVE') break;
+      if (i > 120) throw new Error(`event tracker is ${eventTracker?.status} after 30 s`);
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+
+    const calls = Math.ceil(args.events / args.batch);
+    // Each level has its own users, so every level pays the same one-off session link per user.
+    const send = (level: string, call: number) =>
+      events.send(
+        new PutEventsCommand({
+          trackingId,
+          userId: `${level}-user-${call % args.users}`,
+          sessionId: `${level}-session-${call % args.users}`,
+          eventList: eventList(call, args.batch),
+        }),
+      );
+    // Loads the handler modules and opens the keep-alive sockets before anything is timed.
+    await runLoops(args.warmup, Math.max(...args.concurrency), (i) => send('warmup', i));
+
+    print(
+      `put-events  ${calls.toLocaleString('en-US')} calls × ${args.batch} events per level, ${args.users} users, every call SigV4-signed by the SDK client`,
+      '',
+      'concurrency   events/s   calls/s  p50 ms  p99 ms  max ms   wall s',
+    );
+    const levels: Record<string, unknown>[] = [];
+    for (const level of args.concurrency) {
+      const result = await runLoops(calls, level, (i) => send(`c${level}`, i));
+      print(`${summarise(level, args.batch, result)}   (load ${formatLoad()})`);
+      levels.push({
+        concurrency: level,
+        calls,
+        events: calls * args.batch,
+        seconds: result.seconds,
+        eventsPerSecond: (calls * args.batch) / result.seconds,
+        callsPerSecond: calls / result.seconds,
+        p50Ms: percentile(result.latenciesMs, 50),
+        p99Ms: percentile(result.latenciesMs, 99),
+        loadAverage: formatLoad(),
+      });
+    }
+    print('', `peak rss    ${peakRssMiB().toFixed(0)} MiB (process maxRSS)`);
+    Object.assign(json, { batch: args.batch, users: args.users, levels });
+  } finally {
+    await target.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  let args: ThroughputArgs;
+  try {
+    args = parseThroughputArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const header = [
+    ...environmentLines(),
+    args.endpoint === undefined
+      ? 'runtime     started in this process: the SDK clients, the API, dynalite, s3rver and the import worker share one Node process and its cores'
+      : `runtime     ${args.endpoint} (another process: RSS below is this client's only)`,
+  ];
+  process.stdout.write(`${header.join('\n')}\n\n`);
+  const json: Record<string, unknown> = {
+    command: args.command,
+    node: process.version,
+    argv: process.argv.slice(2),
+    inProcess: args.endpoint === undefined,
+  };
+  if (args.command === 'import') await benchImport(args, json);
+  else await benchPutEvents(args, json);
+  print(`load avg    ${formatLoad()} (1, 5, 15 min) at the end`);
+  if (args.json) process.stdout.write(`${JSON.stringify(json)}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});
