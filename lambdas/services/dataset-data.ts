@@ -62,10 +62,14 @@ export function groupDatasetArn(datasetGroupArn: string, kind: DatasetKind): str
   return datasetArn(parsed, name, kind);
 }
 
-/** Rows of the bulk data of a dataset, as column-name → value objects, oldest generation first. */
+/**
+ * Rows of the bulk data of a dataset, oldest generation first, with each batch's column positions. Generations
+ * published before `since` (the dataset's creation) belong to an earlier dataset of the same ARN and are skipped.
+ */
 async function* bulkRows(
   bulk: BulkDataStore,
   arn: string,
+  since: number,
 ): AsyncGenerator<{
   readonly rows: BulkValue[][];
   readonly index: Map<string, number>;
@@ -73,6 +77,7 @@ async function* bulkRows(
 }> {
   const state = await bulk.state(arn);
   for (const generation of state.generations) {
+    if (generation.publishedAt < since) continue;
     for await (const batch of bulk.read(generation.key)) {
       yield {
         rows: batch.rows,
@@ -104,7 +109,11 @@ export async function* groupInteractions(
 ): AsyncGenerator<Interaction[]> {
   const { bulk, events } = stores(ctx);
   const arn = groupDatasetArn(datasetGroupArn, 'Interactions');
-  for await (const { rows, index } of bulkRows(bulk, arn)) {
+  const dataset = await ctx.resources.get(arn, 'dataset');
+  if (dataset === undefined) return;
+  // Data stored before the dataset was created belongs to an earlier dataset with the same ARN.
+  const since = dataset.createdAt;
+  for await (const { rows, index } of bulkRows(bulk, arn, since)) {
     const col = (name: string) => index.get(name) ?? -1;
     const [u, i, t, et, ev, im] = [
       'USER_ID',
@@ -129,8 +138,8 @@ export async function* groupInteractions(
       return interaction;
     });
   }
-  const links = await events.links(datasetGroupArn);
-  for await (const page of events.groupEvents(datasetGroupArn)) {
+  const links = await events.links(datasetGroupArn, since);
+  for await (const page of events.groupEvents(datasetGroupArn, since)) {
     const batch: Interaction[] = [];
     for (const e of page) {
       if (e.itemId === undefined) continue;
@@ -197,7 +206,8 @@ async function mergedRecords(
   const dataset = await findDataset(ctx, arn);
   if (dataset === undefined) return new Map();
   const { bulk, records } = stores(ctx);
-  for await (const { rows, index, at } of bulkRows(bulk, arn)) {
+  const since = dataset.record.createdAt;
+  for await (const { rows, index, at } of bulkRows(bulk, arn, since)) {
     const id = index.get(idField) ?? -1;
     for (const row of rows) {
       merged.set(row[id] as string, {
@@ -208,6 +218,7 @@ async function mergedRecords(
   }
   for await (const page of records.list(arn)) {
     for (const record of page) {
+      if (record.updatedAt < since) continue;
       const existing = merged.get(record.id);
       if (existing !== undefined && existing.at > record.updatedAt) continue;
       merged.set(record.id, {

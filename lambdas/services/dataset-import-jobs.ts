@@ -131,7 +131,7 @@ export async function createDatasetImportJob(
   }
   if (mode === 'INCREMENTAL') {
     const state = await bulkStore(ctx).state(datasetArn);
-    if (state.version === 0) {
+    if (!state.generations.some((g) => g.publishedAt >= dataset.record.createdAt)) {
       throw invalidInput(
         `Dataset ${datasetArn} has no bulk data yet: the first import must use importMode FULL.`,
       );
@@ -285,13 +285,17 @@ export async function runDatasetImportJob(
     await writer.finish();
     const rows = writer.rows;
     writer = undefined;
-    const replaced = await bulk.publish(datasetArn, {
-      key: stagedKey,
-      jobArn,
-      rows,
-      mode: (job.doc.importMode as ImportMode | undefined) ?? 'FULL',
-      publishedAt: ctx.now().getTime(),
-    });
+    const replaced = await bulk.publish(
+      datasetArn,
+      {
+        key: stagedKey,
+        jobArn,
+        rows,
+        mode: (job.doc.importMode as ImportMode | undefined) ?? 'FULL',
+        publishedAt: ctx.now().getTime(),
+      },
+      dataset.record.createdAt,
+    );
     // Readers take the generation list first and then read objects, so a replaced object may still be in use
     // for a moment; deleting it is best effort and never fails the job.
     await Promise.all(

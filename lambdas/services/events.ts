@@ -128,18 +128,21 @@ export async function putEvents(
   }
   const customRequired = dataset.fields.filter((f) => !f.nullable && !MEMBER_COLUMNS.has(f.name));
   const store = eventStore(ctx);
+  // Events belong to the Interactions dataset: anything stored before it was (re-)created is not its data.
+  const since = dataset.record.createdAt;
+  const writtenAt = ctx.now().getTime();
 
   let userId = input.userId;
   if (userId !== undefined && userId !== sessionId) {
-    if ((await store.sessionUser(group, sessionId)) === undefined) {
-      const owner = await store.linkSession(group, sessionId, userId);
+    if ((await store.sessionUser(group, sessionId, since)) === undefined) {
+      const owner = await store.linkSession(group, sessionId, userId, writtenAt, since);
       if (owner === userId) {
-        const anonymous = await store.all(group, sessionId);
+        const anonymous = await store.all(group, sessionId, since);
         if (anonymous.length > 0) await store.copyToUser(anonymous, userId);
       }
     }
   } else if (userId === undefined) {
-    userId = await store.sessionUser(group, sessionId);
+    userId = await store.sessionUser(group, sessionId, since);
   }
   const actorId = userId ?? sessionId;
 
@@ -167,6 +170,7 @@ export async function putEvents(
       eventId: event.eventId ?? contentEventId(actorId, event, timestamp),
       eventType: event.eventType as string,
       timestamp,
+      writtenAt,
       ...(userId === undefined ? {} : { userId }),
       ...(event.itemId === undefined ? {} : { itemId: event.itemId }),
       ...(event.eventValue === undefined ? {} : { eventValue: event.eventValue }),
@@ -182,7 +186,9 @@ export async function putEvents(
 
   // A caller-chosen eventId is stored once: a different event reusing it is dropped, as Personalize ignores it.
   const claims = await Promise.all(
-    events.map((e, i) => ((input.eventList ?? [])[i]?.eventId === undefined ? 'new' : store.claimEventId(e))),
+    events.map((e, i) =>
+      (input.eventList ?? [])[i]?.eventId === undefined ? 'new' : store.claimEventId(e, since),
+    ),
   );
   await store.put(events.filter((_, i) => claims[i] !== 'taken'));
   return {};
@@ -198,15 +204,23 @@ export interface RecentEvent {
 
 /**
  * A user's (or anonymous session's) most recent `limit` events, oldest first: one reverse Query. Includes the
- * anonymous events of sessions later tied to the user.
+ * anonymous events of sessions later tied to the user. `since` is the creation time (epoch ms) of the group's
+ * Interactions dataset; a caller that has it saves a read, otherwise it is looked up (no dataset → no events).
  */
 export async function recentEvents(
   ctx: ServiceContext,
   datasetGroupArn: string,
   userId: string,
   limit: number,
+  since?: number,
 ): Promise<RecentEvent[]> {
-  const events = await eventStore(ctx).recent(datasetGroupArn, userId, limit);
+  let from = since;
+  if (from === undefined) {
+    const dataset = await ctx.resources.get(groupDatasetArn(datasetGroupArn, 'Interactions'), 'dataset');
+    if (dataset === undefined) return [];
+    from = dataset.createdAt;
+  }
+  const events = await eventStore(ctx).recent(datasetGroupArn, userId, limit, from);
   return events.map((e) => ({
     eventType: e.eventType,
     timestamp: e.timestamp,

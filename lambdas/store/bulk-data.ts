@@ -84,14 +84,18 @@ export class BulkDataStore {
   }
 
   /**
-   * Makes a staged generation part of the dataset: FULL replaces the list, INCREMENTAL appends. Retries when
-   * another job published in between. Returns the generations FULL replaced, for the caller to delete.
+   * Makes a staged generation part of the dataset: FULL replaces the list, INCREMENTAL appends. Generations
+   * published before `since` (the dataset's creation: they belong to an earlier dataset with the same ARN) are
+   * dropped either way. Retries when another job published in between. Returns the generations that left the
+   * list, for the caller to delete.
    */
-  async publish(datasetArn: string, generation: Generation): Promise<Generation[]> {
+  async publish(datasetArn: string, generation: Generation, since = 0): Promise<Generation[]> {
     for (let attempt = 0; attempt < MAX_PUBLISH_ATTEMPTS; attempt++) {
       const current = await this.state(datasetArn);
-      const replaced = generation.mode === 'FULL' ? [...current.generations] : [];
-      const generations = generation.mode === 'FULL' ? [generation] : [...current.generations, generation];
+      const kept =
+        generation.mode === 'FULL' ? [] : current.generations.filter((g) => g.publishedAt >= since);
+      const replaced = current.generations.filter((g) => !kept.includes(g));
+      const generations = [...kept, generation];
       try {
         await this.ddb.send(
           new PutCommand({

@@ -11,6 +11,9 @@
  * - Event-id claim: `pk` = "eid|<group>|<eventId>": the key the first event with a caller-chosen `eventId` got, so
  *   a later event reusing the id is dropped.
  * Event ARNs start with `arn:`, so the `link|` and `eid|` prefixes never collide with an event partition.
+ *
+ * Every item records when it was written. A dataset group deleted and created again under the same name has the
+ * same ARN, so reads take a `since` (the group's creation time) and ignore what an earlier group of that name left.
  */
 import {
   BatchWriteCommand,
@@ -40,6 +43,8 @@ export interface StoredEvent {
   readonly eventAttributionSource?: string;
   /** Other Interactions columns from `properties`, by column name. */
   readonly columns?: Readonly<Record<string, EventValue>>;
+  /** Epoch milliseconds of the PutEvents call that recorded the event. */
+  readonly writtenAt: number;
 }
 
 export type ClaimResult = 'new' | 'same' | 'taken';
@@ -83,15 +88,16 @@ export class EventStore {
    * Claims a caller-chosen event id for the event key it is about to be written under. `same` means an earlier
    * attempt of this very event claimed it (a retried call), `taken` that a different event already used the id.
    */
-  async claimEventId(event: StoredEvent): Promise<ClaimResult> {
+  async claimEventId(event: StoredEvent, since: number): Promise<ClaimResult> {
     const pk = claimPk(event.datasetGroupArn, event.eventId);
     const target = `${eventPk(event.datasetGroupArn, event.actorId)}#${eventSk(event.timestamp, event.eventId)}`;
     try {
       await this.ddb.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { pk, sk: 'E', target },
-          ConditionExpression: 'attribute_not_exists(pk)',
+          Item: { pk, sk: 'E', target, claimedAt: event.writtenAt },
+          ConditionExpression: 'attribute_not_exists(pk) OR claimedAt < :since',
+          ExpressionAttributeValues: { ':since': since },
         }),
       );
       return 'new';
@@ -104,8 +110,8 @@ export class EventStore {
     return out.Item?.target === target ? 'same' : 'taken';
   }
 
-  /** The user a session was tied to, if any. */
-  async sessionUser(datasetGroupArn: string, sessionId: string): Promise<string | undefined> {
+  /** The user a session was tied to (at or after `since`), if any. */
+  async sessionUser(datasetGroupArn: string, sessionId: string, since: number): Promise<string | undefined> {
     const out = await this.ddb.send(
       new GetCommand({
         TableName: this.tableName,
@@ -113,14 +119,21 @@ export class EventStore {
         ConsistentRead: true,
       }),
     );
-    return typeof out.Item?.userId === 'string' ? out.Item.userId : undefined;
+    if (out.Item === undefined || (out.Item.linkedAt as number) < since) return undefined;
+    return out.Item.userId as string;
   }
 
   /**
    * Ties a session to a user unless it is tied already; returns the session's user (this one, or the one that was
    * recorded first — a session belongs to one user).
    */
-  async linkSession(datasetGroupArn: string, sessionId: string, userId: string): Promise<string> {
+  async linkSession(
+    datasetGroupArn: string,
+    sessionId: string,
+    userId: string,
+    linkedAt: number,
+    since: number,
+  ): Promise<string> {
     try {
       await this.ddb.send(
         new PutCommand({
@@ -132,38 +145,51 @@ export class EventStore {
             gsk: sessionId,
             sessionId,
             userId,
+            linkedAt,
           },
-          ConditionExpression: 'attribute_not_exists(pk)',
+          ConditionExpression: 'attribute_not_exists(pk) OR linkedAt < :since',
+          ExpressionAttributeValues: { ':since': since },
         }),
       );
       return userId;
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
     }
-    return (await this.sessionUser(datasetGroupArn, sessionId)) ?? userId;
+    return (await this.sessionUser(datasetGroupArn, sessionId, since)) ?? userId;
   }
 
-  /** Every session → user link of a group. */
-  async links(datasetGroupArn: string): Promise<Map<string, string>> {
+  /** Every session → user link of a group made at or after `since`. */
+  async links(datasetGroupArn: string, since: number): Promise<Map<string, string>> {
     const links = new Map<string, string>();
     for await (const page of this.pages({
       TableName: this.tableName,
       IndexName: BY_GROUP,
       KeyConditionExpression: 'gpk = :g',
-      ExpressionAttributeValues: { ':g': linksGpk(datasetGroupArn) },
+      FilterExpression: 'linkedAt >= :since',
+      ExpressionAttributeValues: { ':g': linksGpk(datasetGroupArn), ':since': since },
     })) {
       for (const item of page) links.set(item.sessionId as string, item.userId as string);
     }
     return links;
   }
 
-  /** The actor's most recent `limit` events (with copies from tied sessions), oldest first. One Query. */
-  async recent(datasetGroupArn: string, actorId: string, limit: number): Promise<StoredEvent[]> {
+  /**
+   * The actor's most recent `limit` events written at or after `since` (with copies from tied sessions), oldest
+   * first. One Query (DynamoDB applies the limit before the `since` filter, so fewer may come back right after a
+   * group was re-created under the same name).
+   */
+  async recent(
+    datasetGroupArn: string,
+    actorId: string,
+    limit: number,
+    since: number,
+  ): Promise<StoredEvent[]> {
     const out = await this.ddb.send(
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': eventPk(datasetGroupArn, actorId) },
+        FilterExpression: 'writtenAt >= :since',
+        ExpressionAttributeValues: { ':pk': eventPk(datasetGroupArn, actorId), ':since': since },
         ScanIndexForward: false,
         Limit: limit,
       }),
@@ -171,26 +197,28 @@ export class EventStore {
     return (out.Items ?? []).map(fromItem).reverse();
   }
 
-  /** Every event stored in an actor's partition, oldest first. */
-  async all(datasetGroupArn: string, actorId: string): Promise<StoredEvent[]> {
+  /** Every event stored in an actor's partition at or after `since`, oldest first. */
+  async all(datasetGroupArn: string, actorId: string, since: number): Promise<StoredEvent[]> {
     const events: StoredEvent[] = [];
     for await (const page of this.pages({
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': eventPk(datasetGroupArn, actorId) },
+      FilterExpression: 'writtenAt >= :since',
+      ExpressionAttributeValues: { ':pk': eventPk(datasetGroupArn, actorId), ':since': since },
     })) {
       events.push(...page.map(fromItem));
     }
     return events;
   }
 
-  /** Every event recorded for a group (copies excluded), one page at a time, in time order. */
-  async *groupEvents(datasetGroupArn: string): AsyncGenerator<StoredEvent[]> {
+  /** Every event recorded for a group at or after `since` (copies excluded), a page at a time, in time order. */
+  async *groupEvents(datasetGroupArn: string, since: number): AsyncGenerator<StoredEvent[]> {
     for await (const page of this.pages({
       TableName: this.tableName,
       IndexName: BY_GROUP,
       KeyConditionExpression: 'gpk = :g',
-      ExpressionAttributeValues: { ':g': datasetGroupArn },
+      FilterExpression: 'writtenAt >= :since',
+      ExpressionAttributeValues: { ':g': datasetGroupArn, ':since': since },
     })) {
       yield page.map(fromItem);
     }
@@ -257,6 +285,7 @@ function toItem(e: StoredEvent, indexed: boolean): Record<string, unknown> {
     recommendationId: e.recommendationId,
     eventAttributionSource: e.eventAttributionSource,
     columns: e.columns,
+    writtenAt: e.writtenAt,
   };
   if (indexed) {
     item.gpk = e.datasetGroupArn;
@@ -276,6 +305,7 @@ function fromItem(item: Record<string, unknown>): StoredEvent {
     eventId: item.eventId as string,
     eventType: item.eventType as string,
     timestamp: item.timestamp as number,
+    writtenAt: item.writtenAt as number,
     ...optional('userId'),
     ...optional('itemId'),
     ...optional('eventValue'),

@@ -2,10 +2,11 @@ import type { Event } from '@aws-sdk/client-personalize-events';
 import type { Interaction, ItemMeta, UserMeta } from '../../../lambdas/engine/types';
 import { groupInteractions, groupItems, groupUsers } from '../../../lambdas/services/dataset-data';
 import { createDatasetImportJob, runDatasetImportJob } from '../../../lambdas/services/dataset-import-jobs';
+import { createDataset, deleteDataset, describeDataset } from '../../../lambdas/services/datasets';
 import { createEventTracker } from '../../../lambdas/services/event-trackers';
 import { putEvents, recentEvents } from '../../../lambdas/services/events';
 import { putItems, putUsers } from '../../../lambdas/services/records';
-import { type DataEnv, type GroupArns, ROLE_ARN, startDataEnv } from './data-env';
+import { type DataEnv, type GroupArns, interactionsCsv, ROLE_ARN, startDataEnv } from './data-env';
 
 let env: DataEnv;
 beforeAll(async () => {
@@ -227,5 +228,68 @@ describe('putItems / putUsers', () => {
     await expect(
       putUsers(env.ctx, { datasetArn: g.users, users: [{ userId: 'u', properties: '{"membership":"x"}' }] }),
     ).rejects.toMatchObject({ message: 'users.1.member.properties must set AGE (required by the schema).' });
+  });
+});
+
+describe('a dataset deleted and created again', () => {
+  it('starts empty: earlier bulk data, events and records of the same ARN are not its data', async () => {
+    const { g, trackingId } = await tracked('recreated');
+    const importInto = async (
+      jobName: string,
+      datasetArn: string,
+      key: string,
+      body: string,
+      incremental = false,
+    ) => {
+      const dataLocation = await env.upload(key, body);
+      const { datasetImportJobArn } = await createDatasetImportJob(
+        env.ctx,
+        {
+          jobName,
+          datasetArn,
+          dataSource: { dataLocation },
+          roleArn: ROLE_ARN,
+          importMode: incremental ? 'INCREMENTAL' : 'FULL',
+        },
+        async () => undefined,
+      );
+      return runDatasetImportJob(env.ctx, datasetImportJobArn as string);
+    };
+    expect((await importInto('recreated-1', g.interactions, 're/i.csv', interactionsCsv(1000))).status).toBe(
+      'ACTIVE',
+    );
+    await putEvents(env.ctx, {
+      trackingId,
+      userId: 'x',
+      sessionId: 'sx',
+      eventList: [click('i1', 1_700_000_000)],
+    });
+    await putItems(env.ctx, { datasetArn: g.items, items: [{ itemId: 'i1', properties: '{"genres":"A"}' }] });
+    expect((await all(groupInteractions(env.ctx, g.group))).length).toBe(1001);
+
+    for (const arn of [g.interactions, g.items]) {
+      const { dataset } = await describeDataset(env.ctx, { datasetArn: arn });
+      await deleteDataset(env.ctx, { datasetArn: arn });
+      await createDataset(env.ctx, {
+        name: dataset?.name as string,
+        datasetGroupArn: g.group,
+        datasetType: dataset?.datasetType as string,
+        schemaArn: dataset?.schemaArn as string,
+      });
+    }
+    expect(await all(groupInteractions(env.ctx, g.group))).toEqual([]);
+    expect(await recentEvents(env.ctx, g.group, 'x', 10)).toEqual([]);
+    expect(await all(groupItems(env.ctx, g.group))).toEqual([]);
+    await expect(
+      importInto('recreated-2', g.interactions, 're/i.csv', interactionsCsv(1000), true),
+    ).rejects.toMatchObject({ name: 'InvalidInputException' });
+
+    await putEvents(env.ctx, {
+      trackingId,
+      userId: 'x',
+      sessionId: 'sx',
+      eventList: [click('i2', 1_700_000_001)],
+    });
+    expect((await recentEvents(env.ctx, g.group, 'x', 10)).map((e) => e.itemId)).toEqual(['i2']);
   });
 });

@@ -125,6 +125,14 @@ describe('BulkDataStore', () => {
     expect(await store.state(ds)).toEqual({ version: 3, generations: [generation('g3', 'FULL', 3)] });
   });
 
+  it('drops generations older than `since` (left by an earlier dataset of the same ARN)', async () => {
+    const ds = `${DATASET}-since`;
+    await store.publish(ds, { ...generation('old', 'FULL', 1), publishedAt: 10 });
+    const replaced = await store.publish(ds, { ...generation('new', 'INCREMENTAL', 1), publishedAt: 30 }, 20);
+    expect(replaced.map((g) => g.key)).toEqual(['old']);
+    expect((await store.state(ds)).generations.map((g) => g.key)).toEqual(['new']);
+  });
+
   it('concurrent publishes all land: none is lost to a race', async () => {
     const ds = `${DATASET}-race`;
     await store.publish(ds, generation('base', 'FULL', 1));
@@ -149,7 +157,11 @@ describe('ImportSource', () => {
   it('resolves an object or every object under a prefix, and streams bytes', async () => {
     for (const key of ['in/b.csv', 'in/a.csv', 'in/', 'other/c.csv']) {
       await s3.send(
-        new PutObjectCommand({ Bucket: 'customer', Key: key, Body: key.endsWith('/') ? '' : `x,${key}` }),
+        new PutObjectCommand({
+          Bucket: 'customer',
+          Key: key,
+          Body: Buffer.from(key.endsWith('/') ? '' : `x,${key}`),
+        }),
       );
     }
     const source = new ImportSource(s3);

@@ -35,13 +35,14 @@ function event(
     eventType: 'click',
     itemId: `i-${eventId}`,
     timestamp,
+    writtenAt: 1_000,
     ...extra,
   };
 }
 
 async function collect(group: string): Promise<StoredEvent[]> {
   const out: StoredEvent[] = [];
-  for await (const page of events.groupEvents(group)) out.push(...page);
+  for await (const page of events.groupEvents(group, 0)) out.push(...page);
   return out;
 }
 
@@ -52,7 +53,7 @@ describe('EventStore', () => {
     );
     // Write out of order and in more than one BatchWrite (25 per call).
     await events.put([...written].reverse());
-    const recent = await events.recent(GROUP, 'u-recent', 5);
+    const recent = await events.recent(GROUP, 'u-recent', 5, 0);
     expect(recent.map((e) => e.eventId)).toEqual(['e25', 'e26', 'e27', 'e28', 'e29']);
     expect(recent[4]).toEqual(written[29]);
   });
@@ -61,23 +62,32 @@ describe('EventStore', () => {
     const e = event('u-twice', 1_700_000_100, 'same', { impression: ['a', 'b'], columns: { DEVICE: 'ios' } });
     await events.put([e, e]);
     await events.put([e]);
-    expect(await events.all(GROUP, 'u-twice')).toEqual([e]);
+    expect(await events.all(GROUP, 'u-twice', 0)).toEqual([e]);
   });
 
   it('claims a caller event id once, and recognises a retry of the same event', async () => {
     const first = event('u-claim', 1_700_000_200, 'client-id-1');
-    expect(await events.claimEventId(first)).toBe('new');
-    expect(await events.claimEventId(first)).toBe('same');
-    expect(await events.claimEventId({ ...first, timestamp: 1_700_000_300 })).toBe('taken');
+    expect(await events.claimEventId(first, 0)).toBe('new');
+    expect(await events.claimEventId(first, 0)).toBe('same');
+    expect(await events.claimEventId({ ...first, timestamp: 1_700_000_300 }, 0)).toBe('taken');
+    // A claim older than `since` was made for an earlier group of the same ARN and no longer counts.
+    expect(await events.claimEventId({ ...first, timestamp: 1_700_000_300, writtenAt: 5_000 }, 2_000)).toBe(
+      'new',
+    );
   });
 
   it('links a session to its first user only and lists links per group', async () => {
     const group = `${GROUP}-links`;
-    expect(await events.sessionUser(group, 'sess-1')).toBeUndefined();
-    expect(await events.linkSession(group, 'sess-1', 'alice')).toBe('alice');
-    expect(await events.linkSession(group, 'sess-1', 'bob')).toBe('alice');
-    expect(await events.sessionUser(group, 'sess-1')).toBe('alice');
-    expect(await events.links(group)).toEqual(new Map([['sess-1', 'alice']]));
+    expect(await events.sessionUser(group, 'sess-1', 0)).toBeUndefined();
+    expect(await events.linkSession(group, 'sess-1', 'alice', 1_000, 0)).toBe('alice');
+    expect(await events.linkSession(group, 'sess-1', 'bob', 1_001, 0)).toBe('alice');
+    expect(await events.sessionUser(group, 'sess-1', 0)).toBe('alice');
+    expect(await events.links(group, 0)).toEqual(new Map([['sess-1', 'alice']]));
+    // After the group is re-created (since = 2000) the old link is void and the session can be tied again.
+    expect(await events.sessionUser(group, 'sess-1', 2_000)).toBeUndefined();
+    expect(await events.links(group, 2_000)).toEqual(new Map());
+    expect(await events.linkSession(group, 'sess-1', 'bob', 3_000, 2_000)).toBe('bob');
+    expect(await events.links(group, 2_000)).toEqual(new Map([['sess-1', 'bob']]));
   });
 
   it('reads a group in time order; copies into a user partition are visible to the user but not to the group', async () => {
@@ -89,9 +99,21 @@ describe('EventStore', () => {
     const known = { ...event('carol', 1_700_000_010, 'k1'), datasetGroupArn: group, userId: 'carol' };
     await events.put([...anon, known]);
     await events.copyToUser(anon, 'carol');
-    expect((await events.recent(group, 'carol', 10)).map((e) => e.eventId)).toEqual(['a1', 'a2', 'k1']);
+    expect((await events.recent(group, 'carol', 10, 0)).map((e) => e.eventId)).toEqual(['a1', 'a2', 'k1']);
     expect((await collect(group)).map((e) => e.eventId)).toEqual(['a1', 'a2', 'k1']);
-    expect(await events.links(group)).toEqual(new Map());
+    expect(await events.links(group, 0)).toEqual(new Map());
+  });
+
+  it('leaves out events written before `since`', async () => {
+    const group = `${GROUP}-since`;
+    const old = { ...event('dave', 1_700_000_001, 'old'), datasetGroupArn: group, writtenAt: 1_000 };
+    const young = { ...event('dave', 1_700_000_002, 'new'), datasetGroupArn: group, writtenAt: 3_000 };
+    await events.put([old, young]);
+    expect((await events.recent(group, 'dave', 10, 2_000)).map((e) => e.eventId)).toEqual(['new']);
+    expect((await events.all(group, 'dave', 2_000)).map((e) => e.eventId)).toEqual(['new']);
+    const fromGroup: string[] = [];
+    for await (const page of events.groupEvents(group, 2_000)) fromGroup.push(...page.map((e) => e.eventId));
+    expect(fromGroup).toEqual(['new']);
   });
 });
 
