@@ -1,0 +1,165 @@
+/**
+ * The training workflow in the synthesized stack: the state machine is the shared ASL document with every Task
+ * guarded (Retry, Catch, TimeoutSeconds) and wired to the training workers; who may start and stop it; what each
+ * training worker may touch.
+ */
+import { ROUTES, WORKERS } from '../../lambdas/api/routes';
+import { ENV } from '../../lambdas/env';
+import { DATA_BUCKET, TABLES } from '../../lambdas/store/tables';
+import { TRAINING_STEP_LIST, TRANSIENT_ERRORS } from '../../lambdas/workflows/training-definition';
+import { TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS } from '../../lib/constructs/personalize-function';
+import {
+  actionsOf,
+  referencedIds,
+  refTarget,
+  scratchSourceRoot,
+  synthStack,
+  TemplateView,
+} from './template-helpers';
+
+interface TaskState {
+  readonly Type: string;
+  readonly Resource?: string;
+  readonly TimeoutSeconds?: number;
+  readonly Retry?: Array<{ ErrorEquals: string[]; MaxAttempts?: number }>;
+  readonly Catch?: Array<{ ErrorEquals: string[]; Next: string; ResultPath?: string }>;
+  readonly Next?: string;
+  readonly End?: boolean;
+}
+
+const sourceRoot = scratchSourceRoot();
+const view = new TemplateView(synthStack({ sourceRoot }).template);
+const [machineId, machine] = (() => {
+  const machines = view.ofType('AWS::StepFunctions::StateMachine');
+  expect(machines).toHaveLength(1);
+  return machines[0]!;
+})();
+const definition = JSON.parse(machine.Properties.DefinitionString as string) as {
+  StartAt: string;
+  QueryLanguage?: string;
+  States: Record<string, TaskState>;
+};
+const substitutions = machine.Properties.DefinitionSubstitutions as Record<string, unknown>;
+const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task');
+
+describe('state machine', () => {
+  it('is a Standard workflow in JSONPath with one Task per training step', () => {
+    expect(machine.Properties.StateMachineType).toBe('STANDARD');
+    expect(definition.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
+    expect(tasks.map(([name]) => name).sort()).toEqual(TRAINING_STEP_LIST.map((s) => s.state).sort());
+    expect(definition.StartAt).toBe('Prepare');
+  });
+
+  it.each(tasks)(
+    '%s has a timeout, retries transient Lambda errors and catches everything',
+    (name, state) => {
+      expect(state.TimeoutSeconds).toBeGreaterThan(0);
+      expect(state.TimeoutSeconds).toBeLessThanOrEqual(900);
+      expect(state.Retry?.length).toBeGreaterThan(0);
+      expect(state.Retry?.[0]?.ErrorEquals).toEqual([...TRANSIENT_ERRORS]);
+      expect(state.Catch).toHaveLength(1);
+      expect(state.Catch?.[0]?.ErrorEquals).toEqual(['States.ALL']);
+      // Every step fails into the failure step; the failure step itself ends the execution failed.
+      const target = name === 'RecordFailure' ? 'Failed' : 'RecordFailure';
+      expect(state.Catch?.[0]?.Next).toBe(target);
+      expect(definition.States[target]?.Type).toBe(name === 'RecordFailure' ? 'Fail' : 'Task');
+    },
+  );
+
+  it('calls each step on its own worker function, through substitutions only', () => {
+    for (const step of TRAINING_STEP_LIST) {
+      const state = definition.States[step.state];
+      expect(state?.Resource).toBe(`\${${step.placeholder}}`);
+      expect(state?.TimeoutSeconds).toBe(step.timeoutSeconds);
+      const [fnId] = view.functionFor(step.worker);
+      expect(substitutions[step.placeholder]).toEqual({ 'Fn::GetAtt': [fnId, 'Arn'] });
+    }
+    expect(Object.keys(substitutions).sort()).toEqual(TRAINING_STEP_LIST.map((s) => s.placeholder).sort());
+  });
+
+  it('may invoke exactly the step functions and logs errors', () => {
+    const roleId = refTarget(machine.Properties.RoleArn);
+    const statements = [...view.ofType('AWS::IAM::Policy')]
+      .filter(([, p]) => ((p.Properties.Roles ?? []) as unknown[]).some((r) => refTarget(r) === roleId))
+      .flatMap(
+        ([, p]) =>
+          (p.Properties.PolicyDocument as { Statement: Parameters<typeof actionsOf>[0][] }).Statement,
+      );
+    const invoked = new Set(
+      statements
+        .filter((s) => actionsOf(s).includes('lambda:InvokeFunction'))
+        .flatMap((s) => [...referencedIds(s.Resource)]),
+    );
+    expect(invoked).toEqual(new Set(TRAINING_STEP_LIST.map((s) => view.functionFor(s.worker)[0])));
+    expect(machine.Properties.LoggingConfiguration).toMatchObject({ Level: 'ERROR' });
+  });
+});
+
+describe('who starts and stops training', () => {
+  it('lets CreateSolutionVersion start executions, with the state machine ARN in its env', () => {
+    expect(view.actionsOn('CreateSolutionVersion', machineId)).toEqual(new Set(['states:StartExecution']));
+    expect(refTarget(view.env('CreateSolutionVersion')[ENV.TRAINING_STATE_MACHINE_ARN])).toBe(machineId);
+  });
+
+  it('lets StopSolutionVersionCreation stop executions of this state machine only', () => {
+    const stops = view
+      .statements('StopSolutionVersionCreation')
+      .filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
+    expect(stops.flatMap((s) => actionsOf(s))).toEqual(['states:StopExecution']);
+    // Executions are addressed as `...:execution:<state machine name>:*`, built from the machine's name.
+    expect(referencedIds(stops.map((s) => s.Resource)).has(machineId)).toBe(true);
+  });
+
+  it('gives no other function any Step Functions action', () => {
+    const names = [...ROUTES.map((r) => r.operation), ...WORKERS.map((w) => w.name), 'Router'];
+    for (const name of names) {
+      if (name === 'CreateSolutionVersion' || name === 'StopSolutionVersionCreation') continue;
+      expect([...view.actions(name)].filter((a) => a.startsWith('states:'))).toEqual([]);
+      expect(view.env(name)[ENV.TRAINING_STATE_MACHINE_ARN]).toBeUndefined();
+    }
+  });
+});
+
+describe('training workers', () => {
+  const tableIds = new Map<string, string>();
+  for (const table of TABLES) {
+    const holder = WORKERS.find((w) => view.env(w.name)[table.envKey] !== undefined);
+    if (holder !== undefined) tableIds.set(table.id, refTarget(view.env(holder.name)[table.envKey])!);
+  }
+  const grantKey = { Resources: 'resources', Events: 'events', Records: 'records' } as const;
+  const training = WORKERS.filter((w) => TRAINING_STEP_LIST.some((s) => s.worker === w.name));
+
+  it.each(training.map((w) => [w.name, w] as const))('%s gets exactly its grants', (name, worker) => {
+    for (const table of TABLES) {
+      const access = worker.grants[grantKey[table.id as keyof typeof grantKey]];
+      const id = tableIds.get(table.id);
+      const actions = id === undefined ? new Set<string>() : view.actionsOn(name, id);
+      if (access === undefined) {
+        expect(actions.size).toBe(0);
+        expect(view.env(name)[table.envKey]).toBeUndefined();
+      } else {
+        expect(actions).toEqual(new Set(access === 'write' ? TABLE_WRITE_ACTIONS : TABLE_READ_ACTIONS));
+      }
+    }
+    const s3 = [...view.actions(name)].filter((a) => a.startsWith('s3:'));
+    expect(s3.length > 0).toBe(worker.grants.bucket !== undefined);
+    expect(s3.some((a) => a === 's3:PutObject')).toBe(worker.grants.bucket === 'write');
+    expect(view.env(name)[DATA_BUCKET.envKey] !== undefined).toBe(worker.grants.bucket !== undefined);
+    expect([...view.actions(name)].some((a) => a.startsWith('lambda:') || a.startsWith('sts:'))).toBe(false);
+  });
+
+  it('gives the data and model steps the training memory and every step 15 minutes', () => {
+    for (const worker of training) {
+      const [, fn] = view.functionFor(worker.name);
+      expect(fn.Properties.Timeout).toBe(900);
+      expect(fn.Properties.MemorySize).toBe(worker.largeMemory === true ? 4096 : 2048);
+    }
+  });
+
+  it('takes trainingMemorySize and refuses one Lambda cannot have', () => {
+    const custom = new TemplateView(synthStack({ sourceRoot, trainingMemorySize: 8192 }).template);
+    expect(custom.functionFor('TrainingTrain')[1].Properties.MemorySize).toBe(8192);
+    expect(custom.functionFor('TrainingPublish')[1].Properties.MemorySize).toBe(2048);
+    expect(() => synthStack({ sourceRoot, trainingMemorySize: 20_000 })).toThrow(/trainingMemorySize/);
+  });
+});
