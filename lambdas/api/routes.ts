@@ -102,6 +102,48 @@ export const ROUTES: readonly Route[] = [
     grants: { resources: 'write', stopTraining: true },
   },
   { operation: 'GetSolutionMetrics', service: 'control', handler: 'get-solution-metrics', grants: R },
+  { operation: 'CreateCampaign', service: 'control', handler: 'create-campaign', grants: W },
+  { operation: 'DescribeCampaign', service: 'control', handler: 'describe-campaign', grants: R },
+  { operation: 'ListCampaigns', service: 'control', handler: 'list-campaigns', grants: R },
+  { operation: 'UpdateCampaign', service: 'control', handler: 'update-campaign', grants: W },
+  { operation: 'DeleteCampaign', service: 'control', handler: 'delete-campaign', grants: W },
+  {
+    operation: 'PutEvents',
+    service: 'events',
+    handler: 'put-events',
+    path: '/events',
+    grants: { resources: 'read', events: 'write' },
+  },
+  {
+    operation: 'PutItems',
+    service: 'events',
+    handler: 'put-items',
+    path: '/items',
+    grants: { resources: 'read', records: 'write' },
+  },
+  {
+    operation: 'PutUsers',
+    service: 'events',
+    handler: 'put-users',
+    path: '/users',
+    grants: { resources: 'read', records: 'write' },
+  },
+  // Serving: the campaign (and, for `$LATEST` sync, its attributes), the user's events and the recommendationId
+  // record in the Events table, the model artifact and, for metadataColumns, the Items data.
+  {
+    operation: 'GetRecommendations',
+    service: 'runtime',
+    handler: 'get-recommendations',
+    path: '/recommendations',
+    grants: { resources: 'write', events: 'write', records: 'read', bucket: 'read' },
+  },
+  {
+    operation: 'GetPersonalizedRanking',
+    service: 'runtime',
+    handler: 'get-personalized-ranking',
+    path: '/personalize-ranking',
+    grants: { resources: 'write', events: 'write', records: 'read', bucket: 'read' },
+  },
 ];
 
 /** Functions that are not API operations: the control-plane router and asynchronous workers. */

@@ -1,0 +1,10 @@
+import type { GetPersonalizedRankingRequest } from '@aws-sdk/client-personalize-runtime';
+import { apiHandler } from '../api/http';
+import { serviceContext } from '../services/context';
+import { getPersonalizedRanking } from '../services/recommendations';
+
+export const handler = apiHandler(
+  'runtime',
+  'GetPersonalizedRanking',
+  (input: GetPersonalizedRankingRequest) => getPersonalizedRanking(serviceContext(), input),
+);

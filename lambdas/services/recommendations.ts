@@ -1,0 +1,377 @@
+/**
+ * The runtime (spec §2.10, §7.4, §7.6): GetRecommendations and GetPersonalizedRanking for a campaign.
+ *
+ * Request path: one GetItem of the campaign and one Query of the user's most recent events, in parallel once the
+ * campaign's dataset group is known to this process; the model is held in memory ({@link ModelCache}) and reloaded
+ * only when the campaign's artifact changes; one PutItem stores the `recommendationId` with what was shown.
+ *
+ * Choices where Personalize's documentation is silent or the model allows more than the docs:
+ * - `numResults` 0 (the model's minimum) means "unset": the default 25, as an unset integer in the older SDKs.
+ * - Items the user already interacted with are not excluded: User-Personalization may recommend them again (use a
+ *   filter to exclude them, which Personalize documents as the way to do so).
+ * - The history is the user's (or anonymous session's) most recent events of any type that name an item, oldest
+ *   first, session-linked events included; the model reads the last `bptt` of them. No events → the model's
+ *   context-only state, i.e. popular items.
+ * - `context` is validated by the wire layer but does not change scores yet: the engine has no contextual features.
+ * - `itemExplorationConfig` is stored on the campaign; exploration itself is not applied here yet.
+ * - `filterArn` / promotion filters: this service has no filters, so any filter ARN is unknown
+ *   (ResourceNotFoundException, as for a filter that does not exist).
+ * - GetPersonalizedRanking drops repeated ids in `inputList` (keeping the first), ranks the known ones by score and
+ *   appends the ones the model does not know, in input order, without a score.
+ */
+import { randomUUID } from 'node:crypto';
+import type {
+  GetPersonalizedRankingRequest,
+  GetPersonalizedRankingResponse,
+  GetRecommendationsRequest,
+  GetRecommendationsResponse,
+  PredictedItem,
+} from '@aws-sdk/client-personalize-runtime';
+import { invalidInput, notFound } from '../api/errors';
+import type { Model } from '../engine/model';
+import { BulkDataStore, type BulkValue } from '../store/bulk-data';
+import { RecommendationStore } from '../store/recommendations';
+import { RecordStore } from '../store/records';
+import { type ResourceRecord, resourceNotFound } from '../store/resources';
+import { CAMPAIGN, followLatest, type ServingAttrs } from './campaigns';
+import type { ServiceContext } from './context';
+import { findDataset, groupDatasetArn } from './dataset-data';
+import { ACTIVE } from './dataset-groups';
+import { type RecentEvent, recentEvents } from './events';
+import { ModelCache, modelCache } from './model-cache';
+
+export const DEFAULT_NUM_RESULTS = 25;
+export const MAX_NUM_RESULTS = 500;
+/** With `metadataColumns` (spec §2.10, §5). */
+export const MAX_NUM_RESULTS_WITH_METADATA = 50;
+export const MAX_RANKING_INPUT = 500;
+export const MAX_RANKING_INPUT_WITH_METADATA = 50;
+/** Documented per-request limit (the model allows 99). */
+export const MAX_METADATA_COLUMNS = 10;
+/** The largest `bptt` (spec §7.2): no model reads more of the history than this. */
+export const HISTORY_EVENTS = 32;
+/** How often a `$LATEST`-synced campaign checks for a newer ACTIVE version. */
+export const SYNC_CHECK_MS = 5_000;
+/** How long item metadata read for `metadataColumns` is reused before PutItems changes are picked up. */
+export const METADATA_TTL_MS = 60_000;
+
+/** Per-process state of the serving path; tests build their own. */
+export interface ServingState {
+  readonly models: ModelCache;
+  /** Campaign ARN → its dataset group, so the events Query need not wait for the campaign read. */
+  readonly groups: Map<string, string>;
+  /** Campaign ARN → when its `$LATEST` sync last looked for a newer version (epoch ms). */
+  readonly syncChecks: Map<string, number>;
+  readonly metadata: ItemMetadataCache;
+}
+
+export function createServingState(models: ModelCache = new ModelCache()): ServingState {
+  return { models, groups: new Map(), syncChecks: new Map(), metadata: new ItemMetadataCache() };
+}
+
+let processState: ServingState | undefined;
+
+/** The process-wide state the handlers use (built on first use, so module order does not matter). */
+function defaultState(): ServingState {
+  processState ??= createServingState(modelCache);
+  return processState;
+}
+
+interface Served {
+  readonly serving: ServingAttrs;
+  readonly model: Model;
+  readonly history: string[];
+  readonly enableMetadata: boolean;
+}
+
+interface CampaignDoc {
+  readonly campaignConfig?: { readonly enableMetadataWithRecommendations?: boolean };
+}
+
+/** The campaign (must exist and be ACTIVE), its model and the user's history, read in parallel where possible. */
+async function serve(
+  ctx: ServiceContext,
+  state: ServingState,
+  campaignArn: string,
+  userId: string,
+): Promise<Served> {
+  const knownGroup = state.groups.get(campaignArn);
+  const [record, early] = await Promise.all([
+    ctx.resources.get<CampaignDoc>(campaignArn, CAMPAIGN),
+    knownGroup === undefined ? undefined : recentEvents(ctx, knownGroup, userId, HISTORY_EVENTS),
+  ]);
+  if (record === undefined) {
+    state.groups.delete(campaignArn);
+    state.models.forget(campaignArn);
+    throw resourceNotFound(campaignArn);
+  }
+  if (record.status !== ACTIVE) {
+    throw invalidInput(`Campaign ${campaignArn} is ${record.status ?? 'not ready'}; it must be ACTIVE.`);
+  }
+  const serving = await syncedServing(ctx, state, record);
+  let events: RecentEvent[] | undefined = early;
+  // A campaign deleted and re-created under the same name may belong to another group.
+  if (events === undefined || knownGroup !== serving.datasetGroupArn) {
+    state.groups.set(campaignArn, serving.datasetGroupArn);
+    events = await recentEvents(ctx, serving.datasetGroupArn, userId, HISTORY_EVENTS);
+  }
+  const model = await state.models.model(ctx, campaignArn, serving.modelKey);
+  const history: string[] = [];
+  for (const e of events) if (e.itemId !== undefined) history.push(e.itemId);
+  return {
+    serving,
+    model,
+    history,
+    enableMetadata: record.doc.campaignConfig?.enableMetadataWithRecommendations === true,
+  };
+}
+
+async function syncedServing(
+  ctx: ServiceContext,
+  state: ServingState,
+  record: ResourceRecord<CampaignDoc>,
+): Promise<ServingAttrs> {
+  const serving = record.attrs as unknown as ServingAttrs;
+  if (!serving.syncWithLatest) return serving;
+  const now = Date.now();
+  const last = state.syncChecks.get(record.arn);
+  if (last !== undefined && now - last < SYNC_CHECK_MS) return serving;
+  state.syncChecks.set(record.arn, now);
+  return followLatest(ctx, record);
+}
+
+function checkNoFilters(input: { filterArn?: string; promotions?: readonly { filterArn?: string }[] }): void {
+  if (input.filterArn !== undefined) throw notFound(`Could not find resource with ARN ${input.filterArn}`);
+  for (const promotion of input.promotions ?? []) {
+    if (promotion.filterArn !== undefined) {
+      throw notFound(`Could not find resource with ARN ${promotion.filterArn}`);
+    }
+    throw invalidInput('promotions need a filterArn.');
+  }
+}
+
+/** The requested Items columns, after the checks of spec §2.10; `undefined` when none are requested. */
+function requestedColumns(
+  metadataColumns: Record<string, string[]> | undefined,
+  enabled: boolean,
+  campaignArn: string,
+): readonly string[] | undefined {
+  if (metadataColumns === undefined) return undefined;
+  if (!enabled) {
+    throw invalidInput(
+      `Campaign ${campaignArn} was not created with campaignConfig.enableMetadataWithRecommendations; ` +
+        'metadataColumns cannot be returned.',
+    );
+  }
+  const entries = Object.entries(metadataColumns);
+  for (const [type] of entries) {
+    if (type !== 'ITEMS') throw invalidInput(`metadataColumns supports only the ITEMS dataset; got ${type}.`);
+  }
+  const columns = entries.flatMap(([, cols]) => cols);
+  if (columns.length > MAX_METADATA_COLUMNS) {
+    throw invalidInput(
+      `At most ${MAX_METADATA_COLUMNS} metadata columns can be requested; got ${columns.length}.`,
+    );
+  }
+  return columns.length === 0 ? undefined : columns;
+}
+
+function recommendationId(): string {
+  // 4 + 36 characters: within PutEvents' 40-character recommendationId.
+  return `RID-${randomUUID()}`;
+}
+
+async function remember(
+  ctx: ServiceContext,
+  id: string,
+  campaignArn: string,
+  served: Served,
+  userId: string,
+  items: readonly PredictedItem[],
+): Promise<void> {
+  await new RecommendationStore(ctx.ddb, ctx.eventsTable).put({
+    recommendationId: id,
+    campaignArn,
+    datasetGroupArn: served.serving.datasetGroupArn,
+    solutionVersionArn: served.serving.servingVersionArn,
+    userId,
+    itemIds: items.map((i) => i.itemId as string),
+    scores: items.map((i) => i.score ?? null),
+    createdAt: ctx.now().getTime(),
+  });
+}
+
+async function withMetadata(
+  ctx: ServiceContext,
+  state: ServingState,
+  groupArn: string,
+  columns: readonly string[] | undefined,
+  items: PredictedItem[],
+): Promise<PredictedItem[]> {
+  if (columns === undefined) return items;
+  const table = await state.metadata.get(ctx, groupArn);
+  const unknown = columns.filter((c) => !table.columns.has(c));
+  if (unknown.length > 0) {
+    throw invalidInput(`The Items dataset has no column ${unknown.join(', ')}.`);
+  }
+  return items.map((item) => {
+    const row = table.rows.get(item.itemId as string);
+    const metadata: Record<string, string> = {};
+    for (const c of columns) {
+      const v = row?.[c];
+      if (v !== undefined) metadata[c] = v;
+    }
+    return { ...item, metadata };
+  });
+}
+
+export async function getRecommendations(
+  ctx: ServiceContext,
+  input: GetRecommendationsRequest,
+  state: ServingState = defaultState(),
+): Promise<GetRecommendationsResponse> {
+  if (input.recommenderArn !== undefined) {
+    throw invalidInput('Domain recommenders are not supported; use campaignArn.');
+  }
+  const campaignArn = input.campaignArn;
+  if (campaignArn === undefined) throw invalidInput('campaignArn is required.');
+  const userId = input.userId;
+  if (userId === undefined || userId === '') {
+    throw invalidInput('userId is required for campaigns of the aws-user-personalization recipe.');
+  }
+  const numResults =
+    input.numResults === undefined || input.numResults === 0 ? DEFAULT_NUM_RESULTS : input.numResults;
+  const limit = input.metadataColumns === undefined ? MAX_NUM_RESULTS : MAX_NUM_RESULTS_WITH_METADATA;
+  if (!Number.isInteger(numResults) || numResults < 1 || numResults > limit) {
+    throw invalidInput(`numResults must be between 1 and ${limit}; got ${numResults}.`);
+  }
+  checkNoFilters(input);
+
+  const served = await serve(ctx, state, campaignArn, userId);
+  const columns = requestedColumns(input.metadataColumns, served.enableMetadata, campaignArn);
+  const ranked: PredictedItem[] = served.model
+    .recommend({ history: served.history, numResults })
+    .map(({ itemId, score }) => ({ itemId, score }));
+  const itemList = await withMetadata(ctx, state, served.serving.datasetGroupArn, columns, ranked);
+  const id = recommendationId();
+  await remember(ctx, id, campaignArn, served, userId, itemList);
+  return { itemList, recommendationId: id };
+}
+
+export async function getPersonalizedRanking(
+  ctx: ServiceContext,
+  input: GetPersonalizedRankingRequest,
+  state: ServingState = defaultState(),
+): Promise<GetPersonalizedRankingResponse> {
+  const campaignArn = input.campaignArn!;
+  const userId = input.userId!;
+  const inputList = input.inputList ?? [];
+  const limit = input.metadataColumns === undefined ? MAX_RANKING_INPUT : MAX_RANKING_INPUT_WITH_METADATA;
+  if (inputList.length > limit) {
+    throw invalidInput(`inputList can hold at most ${limit} items; got ${inputList.length}.`);
+  }
+  checkNoFilters(input);
+
+  const served = await serve(ctx, state, campaignArn, userId);
+  const columns = requestedColumns(input.metadataColumns, served.enableMetadata, campaignArn);
+  const scores = served.model.scoreAll(served.history);
+  const known: { itemId: string; score: number; at: number }[] = [];
+  const unknown: string[] = [];
+  const seen = new Set<string>();
+  for (const itemId of inputList) {
+    if (seen.has(itemId)) continue;
+    seen.add(itemId);
+    const index = served.model.itemIndex(itemId);
+    if (index === undefined) unknown.push(itemId);
+    else known.push({ itemId, score: scores[index] as number, at: known.length });
+  }
+  known.sort((a, b) => b.score - a.score || a.at - b.at);
+  const ranked: PredictedItem[] = [
+    ...known.map(({ itemId, score }) => ({ itemId, score })),
+    ...unknown.map((itemId) => ({ itemId })),
+  ];
+  const personalizedRanking = await withMetadata(ctx, state, served.serving.datasetGroupArn, columns, ranked);
+  const id = recommendationId();
+  await remember(ctx, id, campaignArn, served, userId, personalizedRanking);
+  return { personalizedRanking, recommendationId: id };
+}
+
+/** The items a recommendationId showed, in order, or `undefined` for an id this deployment never issued. */
+export async function expandRecommendationId(
+  ctx: ServiceContext,
+  id: string,
+): Promise<
+  { readonly userId: string; readonly campaignArn: string; readonly itemIds: readonly string[] } | undefined
+> {
+  const record = await new RecommendationStore(ctx.ddb, ctx.eventsTable).get(id);
+  if (record === undefined) return undefined;
+  return { userId: record.userId, campaignArn: record.campaignArn, itemIds: record.itemIds };
+}
+
+interface MetadataTable {
+  readonly columns: ReadonlySet<string>;
+  /** Item id → column → value as a string (multi-valued categories stay `|`-joined, as imported). */
+  readonly rows: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  readonly loadedAt: number;
+}
+
+/**
+ * The Items dataset of a group as strings, for `metadataColumns`: bulk generations in order, then PutItems records,
+ * the most recent write of an id winning. Read whole and reused for {@link METADATA_TTL_MS}.
+ */
+export class ItemMetadataCache {
+  private readonly tables = new Map<string, Promise<MetadataTable>>();
+
+  async get(ctx: ServiceContext, groupArn: string): Promise<MetadataTable> {
+    const cached = this.tables.get(groupArn);
+    if (cached !== undefined) {
+      const table = await cached.catch(() => undefined);
+      if (table !== undefined && Date.now() - table.loadedAt < METADATA_TTL_MS) return table;
+    }
+    const loading = loadMetadata(ctx, groupArn);
+    this.tables.set(groupArn, loading);
+    loading.catch(() => this.tables.delete(groupArn));
+    return loading;
+  }
+}
+
+const asString = (v: BulkValue | undefined): string | undefined =>
+  v === null || v === undefined ? undefined : String(v);
+
+async function loadMetadata(ctx: ServiceContext, groupArn: string): Promise<MetadataTable> {
+  const arn = groupDatasetArn(groupArn, 'Items');
+  const dataset = await findDataset(ctx, arn);
+  const loadedAt = Date.now();
+  if (dataset === undefined) return { columns: new Set(), rows: new Map(), loadedAt };
+  const columns = new Set(dataset.fields.map((f) => f.name).filter((n) => n !== 'ITEM_ID'));
+  const rows = new Map<string, { values: Record<string, string>; at: number }>();
+  const toValues = (get: (c: string) => BulkValue | undefined) => {
+    const values: Record<string, string> = {};
+    for (const c of columns) {
+      const v = asString(get(c));
+      if (v !== undefined) values[c] = v;
+    }
+    return values;
+  };
+  const bulk = new BulkDataStore(ctx.ddb, ctx.resourcesTable, ctx.s3, ctx.dataBucket);
+  for (const generation of (await bulk.state(arn)).generations) {
+    for await (const batch of bulk.read(generation.key)) {
+      const index = new Map(batch.columns.map((c, i) => [c, i]));
+      const id = index.get('ITEM_ID') ?? -1;
+      for (const row of batch.rows) {
+        rows.set(row[id] as string, {
+          values: toValues((c) => row[index.get(c) ?? -1]),
+          at: generation.publishedAt,
+        });
+      }
+    }
+  }
+  for await (const page of new RecordStore(ctx.ddb, ctx.recordsTable).list(arn)) {
+    for (const record of page) {
+      const existing = rows.get(record.id);
+      if (existing !== undefined && existing.at > record.updatedAt) continue;
+      rows.set(record.id, { values: toValues((c) => record.values[c]), at: record.updatedAt });
+    }
+  }
+  return { columns, rows: new Map([...rows].map(([id, r]) => [id, r.values])), loadedAt };
+}

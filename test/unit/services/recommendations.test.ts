@@ -1,0 +1,285 @@
+import type { Event } from '@aws-sdk/client-personalize-events';
+import type { Model } from '../../../lambdas/engine/model';
+import { createCampaign, updateCampaign } from '../../../lambdas/services/campaigns';
+import { createEventTracker } from '../../../lambdas/services/event-trackers';
+import { putEvents } from '../../../lambdas/services/events';
+import { ModelCache } from '../../../lambdas/services/model-cache';
+import {
+  createServingState,
+  DEFAULT_NUM_RESULTS,
+  expandRecommendationId,
+  getPersonalizedRanking,
+  getRecommendations,
+  type ServingState,
+} from '../../../lambdas/services/recommendations';
+import { putItems } from '../../../lambdas/services/records';
+import { type DataEnv, startDataEnv } from './data-env';
+import { addVersion, cycleModel, newSolution, next } from './serving-env';
+
+let env: DataEnv;
+let forward: Model;
+let backward: Model;
+beforeAll(async () => {
+  env = await startDataEnv();
+  [forward, backward] = await Promise.all([cycleModel(1), cycleModel(-1)]);
+});
+afterAll(async () => {
+  await env.close();
+});
+
+interface Setup {
+  readonly group: string;
+  readonly items: string;
+  readonly solution: string;
+  readonly version: string;
+  readonly campaignArn: string;
+  readonly trackingId: string;
+  readonly state: ServingState;
+}
+
+async function setup(name: string, enableMetadataWithRecommendations = false): Promise<Setup> {
+  const g = await env.group(name);
+  const solution = await newSolution(env, g.group, `${name}-solution`);
+  const version = await addVersion(env, solution, g.group, forward);
+  const { campaignArn } = await createCampaign(env.ctx, {
+    name,
+    solutionVersionArn: version,
+    campaignConfig: { enableMetadataWithRecommendations },
+  });
+  const { trackingId } = await createEventTracker(env.ctx, {
+    name: `${name}-tracker`,
+    datasetGroupArn: g.group,
+  });
+  return {
+    group: g.group,
+    items: g.items,
+    solution,
+    version,
+    campaignArn: campaignArn as string,
+    trackingId: trackingId as string,
+    state: createServingState(),
+  };
+}
+
+let clock = 1_800_000_000;
+async function view(s: Setup, userId: string, ...itemIds: string[]): Promise<void> {
+  const eventList: Event[] = itemIds.map((itemId) => ({
+    eventType: 'click',
+    itemId,
+    sentAt: new Date(clock++ * 1000),
+  }));
+  await putEvents(env.ctx, { trackingId: s.trackingId, userId, sessionId: `session-${userId}`, eventList });
+}
+
+/** Three consecutive steps of the forward cycle ending at i<k>: enough history for the known next item. */
+const walk = (k: number) => [k - 2, k - 1, k].map((j) => `i${(j + 60) % 60}`);
+
+const top = async (s: Setup, userId: string, numResults?: number) =>
+  getRecommendations(env.ctx, { campaignArn: s.campaignArn, userId, numResults }, s.state);
+
+const errorName = (p: Promise<unknown>) =>
+  p.then(
+    () => 'resolved',
+    (err: Error) => err.name,
+  );
+
+describe('getRecommendations', () => {
+  it('scores the user history: the item that follows the latest event comes first', async () => {
+    const s = await setup('rec-history');
+    await view(s, 'alice', 'i3', 'i4', 'i5');
+    const out = await top(s, 'alice');
+    expect(out.itemList).toHaveLength(DEFAULT_NUM_RESULTS);
+    expect(out.itemList?.[0]?.itemId).toBe(next(5, 1));
+    expect(out.itemList).toEqual(
+      forward.recommend({ history: ['i3', 'i4', 'i5'], numResults: DEFAULT_NUM_RESULTS }),
+    );
+    const scores = (out.itemList ?? []).map((i) => i.score as number);
+    expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+  });
+
+  it('changes the next response after PutEvents, without retraining', async () => {
+    const s = await setup('rec-realtime');
+    await view(s, 'bob', ...walk(10));
+    expect((await top(s, 'bob')).itemList?.[0]?.itemId).toBe(next(10, 1));
+    await view(s, 'bob', ...walk(40));
+    expect((await top(s, 'bob')).itemList?.[0]?.itemId).toBe(next(40, 1));
+    expect(s.state.models.loads).toBe(1);
+  });
+
+  it('personalises for an unknown user with events and gives popular items to one without', async () => {
+    const s = await setup('rec-unknown');
+    const cold = await top(s, 'nobody', 10);
+    expect(cold.itemList).toEqual(forward.recommend({ history: [], numResults: 10 }));
+    await view(s, 'newcomer', ...walk(20));
+    const warm = await top(s, 'newcomer', 10);
+    expect(warm.itemList?.[0]?.itemId).toBe(next(20, 1));
+    expect(warm.itemList).not.toEqual(cold.itemList);
+  });
+
+  it('issues a unique recommendationId per response and stores what it showed', async () => {
+    const s = await setup('rec-id');
+    await view(s, 'carol', ...walk(7));
+    const a = await top(s, 'carol', 5);
+    const b = await top(s, 'carol', 5);
+    expect(a.recommendationId).toMatch(/^RID-[0-9a-f-]{36}$/);
+    expect(a.recommendationId?.length).toBeLessThanOrEqual(40);
+    expect(b.recommendationId).not.toBe(a.recommendationId);
+    expect(await expandRecommendationId(env.ctx, a.recommendationId as string)).toEqual({
+      userId: 'carol',
+      campaignArn: s.campaignArn,
+      itemIds: (a.itemList ?? []).map((i) => i.itemId),
+    });
+    expect(await expandRecommendationId(env.ctx, 'RID-never-issued')).toBeUndefined();
+  });
+
+  it('reloads the model when the campaign is updated to another version', async () => {
+    const s = await setup('rec-reload');
+    await view(s, 'dave', ...walk(30));
+    expect((await top(s, 'dave')).itemList?.[0]?.itemId).toBe(next(30, 1));
+    const retrained = await addVersion(env, s.solution, s.group, backward);
+    await updateCampaign(env.ctx, { campaignArn: s.campaignArn, solutionVersionArn: retrained });
+    const after = await top(s, 'dave');
+    expect(after.itemList).toEqual(
+      backward.recommend({ history: walk(30), numResults: DEFAULT_NUM_RESULTS }),
+    );
+    expect(after.itemList?.[0]?.itemId).not.toBe(next(30, 1));
+    expect(s.state.models.loads).toBe(2);
+  });
+
+  it('follows newer versions of a $LATEST campaign with syncWithLatestSolutionVersion', async () => {
+    const s = await setup('rec-sync');
+    const { campaignArn } = await createCampaign(env.ctx, {
+      name: 'rec-sync-latest',
+      solutionVersionArn: `${s.solution}/$LATEST`,
+      campaignConfig: { syncWithLatestSolutionVersion: true },
+    });
+    const synced = { ...s, campaignArn: campaignArn as string };
+    await view(s, 'erin', ...walk(50));
+    expect((await top(synced, 'erin')).itemList?.[0]?.itemId).toBe(next(50, 1));
+    await addVersion(env, s.solution, s.group, backward);
+    // The check for a newer version is rate-limited; forget when it last ran.
+    s.state.syncChecks.clear();
+    expect((await top(synced, 'erin')).itemList).toEqual(
+      backward.recommend({ history: walk(50), numResults: DEFAULT_NUM_RESULTS }),
+    );
+  });
+
+  it('shares one artifact load between concurrent requests', async () => {
+    const s = await setup('rec-concurrent');
+    let reads = 0;
+    const models = new ModelCache(async (ctx, key) => {
+      reads++;
+      const { readArtifact } = await import('../../../lambdas/services/model-cache');
+      return readArtifact(ctx, key);
+    });
+    const state = createServingState(models);
+    await Promise.all(
+      ['u1', 'u2', 'u3', 'u4'].map((userId) =>
+        getRecommendations(env.ctx, { campaignArn: s.campaignArn, userId }, state),
+      ),
+    );
+    expect(reads).toBe(1);
+  });
+
+  it('validates the request', async () => {
+    const s = await setup('rec-validate');
+    const call = (input: Parameters<typeof getRecommendations>[1]) =>
+      errorName(getRecommendations(env.ctx, input, s.state));
+    expect(await call({ userId: 'x' })).toBe('InvalidInputException');
+    expect(await call({ campaignArn: s.campaignArn })).toBe('InvalidInputException');
+    expect(await call({ campaignArn: s.campaignArn, userId: 'x', numResults: 501 })).toBe(
+      'InvalidInputException',
+    );
+    expect(await call({ campaignArn: s.campaignArn, userId: 'x', numResults: -1 })).toBe(
+      'InvalidInputException',
+    );
+    expect(await call({ campaignArn: `${s.campaignArn}-gone`, userId: 'x' })).toBe(
+      'ResourceNotFoundException',
+    );
+    expect(await call({ campaignArn: s.campaignArn, userId: 'x', filterArn: `${s.group}-filter` })).toBe(
+      'ResourceNotFoundException',
+    );
+    expect(
+      await call({ campaignArn: s.campaignArn, userId: 'x', metadataColumns: { ITEMS: ['GENRES'] } }),
+    ).toBe('InvalidInputException');
+    const max = await top(s, 'x', 500);
+    expect(max.itemList).toHaveLength(60);
+    expect((await top(s, 'x', 0)).itemList).toHaveLength(DEFAULT_NUM_RESULTS);
+  });
+
+  it('returns Items columns with metadataColumns when the campaign enables metadata', async () => {
+    const s = await setup('rec-meta', true);
+    await putItems(env.ctx, {
+      datasetArn: s.items,
+      items: [
+        { itemId: next(9, 1), properties: JSON.stringify({ genres: 'comedy|drama', price: 9.5 }) },
+        { itemId: next(10, 1), properties: JSON.stringify({ genres: 'horror' }) },
+      ],
+    });
+    await view(s, 'frank', ...walk(9));
+    const out = await getRecommendations(
+      env.ctx,
+      {
+        campaignArn: s.campaignArn,
+        userId: 'frank',
+        numResults: 3,
+        metadataColumns: { ITEMS: ['GENRES', 'PRICE'] },
+      },
+      s.state,
+    );
+    expect(out.itemList?.[0]).toEqual({
+      itemId: next(9, 1),
+      score: expect.any(Number),
+      metadata: { GENRES: 'comedy|drama', PRICE: '9.5' },
+    });
+    const call = (input: Parameters<typeof getRecommendations>[1]) =>
+      errorName(getRecommendations(env.ctx, input, s.state));
+    expect(
+      await call({ campaignArn: s.campaignArn, userId: 'frank', metadataColumns: { ITEMS: ['COLOUR'] } }),
+    ).toBe('InvalidInputException');
+    expect(
+      await call({
+        campaignArn: s.campaignArn,
+        userId: 'frank',
+        numResults: 51,
+        metadataColumns: { ITEMS: ['GENRES'] },
+      }),
+    ).toBe('InvalidInputException');
+  });
+});
+
+describe('getPersonalizedRanking', () => {
+  it('ranks the input by the model, drops repeats and appends unknown items without a score', async () => {
+    const s = await setup('rank');
+    await view(s, 'gina', ...walk(5));
+    const out = await getPersonalizedRanking(
+      env.ctx,
+      {
+        campaignArn: s.campaignArn,
+        userId: 'gina',
+        inputList: ['not-in-model', 'i30', next(5, 1), 'i31', 'i30'],
+      },
+      s.state,
+    );
+    const ranked = out.personalizedRanking ?? [];
+    expect(ranked.map((i) => i.itemId)).toHaveLength(4);
+    expect(ranked[0]?.itemId).toBe(next(5, 1));
+    expect(ranked[3]).toEqual({ itemId: 'not-in-model' });
+    const scores = ranked.slice(0, 3).map((i) => i.score as number);
+    expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+    expect(out.recommendationId).toMatch(/^RID-/);
+    expect(
+      await errorName(
+        getPersonalizedRanking(
+          env.ctx,
+          {
+            campaignArn: s.campaignArn,
+            userId: 'gina',
+            inputList: Array.from({ length: 501 }, (_, i) => `i${i}`),
+          },
+          s.state,
+        ),
+      ),
+    ).toBe('InvalidInputException');
+  });
+});
