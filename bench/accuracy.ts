@@ -58,6 +58,7 @@ async function main(): Promise<void> {
       size: args.size,
       seeds: args.seeds,
       hyperparameters: args.hyperparameters,
+      excludeHistory: args.excludeHistory,
     };
     const result = await runInChild(request).catch(
       (error: unknown): WorkerResult => ({
@@ -128,7 +129,8 @@ async function main(): Promise<void> {
   if (withPersonalize) {
     log(
       `Personalize metrics (GetSolutionMetrics keys: ${PERSONALIZE_COLUMNS.map(([k]) => k).join(', ')}) on the ` +
-        `90/10 user split, mean over ${args.seeds} seed(s); fit s = mean wall-clock per fit.`,
+        `90/10 user split, mean over ${args.seeds} seed(s)` +
+        `${args.excludeHistory ? ', input items filtered' : ''}; fit s = mean wall-clock per fit.`,
     );
   }
   log(

@@ -9,6 +9,8 @@ export interface AccuracyArgs {
   /** synthetic: preset name. */
   readonly size: string;
   readonly json: boolean;
+  /** Personalize metrics: ask models to leave out each test user's input items. */
+  readonly excludeHistory: boolean;
   /** Models to run; undefined = every available one. */
   readonly only?: readonly string[];
   /** Personalize-split seeds (csv, synthetic). */
@@ -27,12 +29,15 @@ options:
   --json                       one JSON object instead of the table
   --only a,b,...               models: engine, popularity, markov, item-item (default: all available)
   --seeds N                    split seeds for csv/synthetic (default 5)
+  --exclude-history            Personalize metrics: filter the test users' input items (default: no filter,
+                               as GetSolutionMetrics)
   --<hyper-parameter> VALUE    passed to the engine, e.g. --hidden-dimension 64 --bptt 16`;
 
 export function parseArgs(argv: readonly string[]): AccuracyArgs {
   const positional: string[] = [];
   const hyperparameters: Record<string, string> = {};
   let json = false;
+  let excludeHistory = false;
   let only: string[] | undefined;
   let seeds = 5;
   let size = 'small';
@@ -45,6 +50,10 @@ export function parseArgs(argv: readonly string[]): AccuracyArgs {
     const [flag, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
     if (flag === 'json') {
       json = true;
+      continue;
+    }
+    if (flag === 'exclude-history') {
+      excludeHistory = true;
       continue;
     }
     const value = inline ?? argv[++i];
@@ -65,6 +74,7 @@ export function parseArgs(argv: readonly string[]): AccuracyArgs {
     ...(path === undefined ? {} : { path }),
     size,
     json,
+    excludeHistory,
     ...(only ? { only } : {}),
     seeds,
     hyperparameters,

@@ -85,7 +85,10 @@ export async function runModel(request: WorkerRequest): Promise<WorkerResult> {
     const [model, fitTime] = await timed(() => fitModel(request, workload, fold.train, fold.seed));
     fitSeconds.push(fitTime);
     const [metrics, evalTime] = await timed(() =>
-      evaluate(model, fold.test, { catalogSize: fold.catalogSize }),
+      evaluate(model, fold.test, {
+        catalogSize: fold.catalogSize,
+        excludeHistory: request.excludeHistory ?? false,
+      }),
     );
     evalSeconds += evalTime;
     perSeed.push(metrics);

@@ -18,6 +18,8 @@ export interface DatasetRequest {
   readonly path?: string;
   readonly size: string;
   readonly seeds: number;
+  /** @default false */
+  readonly excludeHistory?: boolean;
 }
 
 export interface PersonalizeFold {

@@ -39,7 +39,11 @@ describe('bench helpers', () => {
       seeds: 5,
     });
     expect(args.hyperparameters).toEqual({ 'hidden-dimension': '64' });
-    expect(parseArgs(['synthetic', '--size=tiny', '--seeds', '2'])).toMatchObject({ size: 'tiny', seeds: 2 });
+    expect(parseArgs(['synthetic', '--size=tiny', '--seeds', '2', '--exclude-history'])).toMatchObject({
+      size: 'tiny',
+      seeds: 2,
+      excludeHistory: true,
+    });
     expect(() => parseArgs(['csv'])).toThrow(/needs a path/);
     expect(() => parseArgs(['other'])).toThrow(/usage/);
     expect(() => parseArgs(['synthetic', '--seeds', '0'])).toThrow(/positive/);
