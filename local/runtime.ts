@@ -15,7 +15,9 @@ import { type Emulators, S3_CREDENTIALS, startEmulators } from './emulators';
 import { FunctionRegistry, type HandlerLoader, requireHandler } from './functions';
 import { close, listen } from './http-util';
 import { createLambdaServer } from './lambda-api';
+import { DEFAULT_STATE_MACHINES } from './state-machines';
 import { createStepFunctionsServer, LocalStepFunctions } from './step-functions';
+import { LocalSchedule, type ScheduleSpec } from './timer';
 
 export interface Credentials {
   readonly accessKeyId: string;
@@ -63,8 +65,10 @@ export interface RuntimeOptions {
   readonly apiCredentials?: Credentials;
   /** Replaces loading `lambdas/handlers/<file>.ts`; for tests of the runtime itself. */
   readonly loadHandler?: HandlerLoader;
-  /** State machines to host. @default none */
+  /** State machines to host. @default DEFAULT_STATE_MACHINES (the training workflow) */
   readonly stateMachines?: readonly StateMachineSpec[];
+  /** Functions invoked at a fixed rate, as EventBridge schedules invoke them in AWS. @default none */
+  readonly schedules?: readonly ScheduleSpec[];
 }
 
 export interface Runtime {
@@ -147,7 +151,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
 
   const registry = new FunctionRegistry(options.loadHandler ?? requireHandler);
   const lambdaArn = (fn: string) => `arn:aws:lambda:${region}:${accountId}:function:${fn}`;
-  const machineSpecs = options.stateMachines ?? [];
+  const machineSpecs = options.stateMachines ?? DEFAULT_STATE_MACHINES;
   const stepFunctions = new LocalStepFunctions(
     region,
     accountId,
@@ -156,7 +160,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   const lambdaServer = createLambdaServer(registry);
   const statesServer = createStepFunctionsServer(stepFunctions);
   const apiServer = createApiServer(registry);
+  const schedules = (options.schedules ?? []).map((spec) => new LocalSchedule(registry, spec));
   const background: Background[] = [
+    ...schedules,
     { busy: () => registry.pending > 0, idle: () => registry.idle(), stop: () => registry.idle() },
     stepFunctions,
   ];
@@ -167,6 +173,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     await close(apiServer);
     // Executions invoke functions and functions start executions: stop both from taking new work only once
     // neither has any left.
+    for (const schedule of schedules) await schedule.stop();
     do {
       for (const b of background) await b.idle();
     } while (background.some((b) => b.busy()));
@@ -213,6 +220,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const operations = ROUTES.filter((r) => r.service === 'control').map((r) => [r.operation, r.operation]);
     process.env[ENV.OPERATION_FUNCTIONS] = JSON.stringify(Object.fromEntries(operations));
     process.env[ENV.IMPORT_FUNCTION] = importFunction;
+    for (const schedule of schedules) schedule.start();
 
     let stopping: Promise<void> | undefined;
     return {

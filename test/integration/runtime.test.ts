@@ -29,6 +29,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dyn
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { type HandlerLoader, HandlerNotFoundError, requireHandler } from '../../local/functions';
 import { parseCli } from '../../local/main';
+import { TRAINING_STATE_MACHINE } from '../../local/state-machines';
 import { signedCall, startTestRuntime, type TestRuntime } from './harness';
 
 describe('runtime over the real handlers', () => {
@@ -132,6 +133,20 @@ describe('runtime over the real handlers', () => {
     });
     const out = await t.personalize.send(new ListDatasetImportJobsCommand({}));
     expect(out.datasetImportJobs).toEqual([]);
+  });
+
+  it('hosts the training workflow and tells the handlers its ARN', () => {
+    expect(process.env.OP_TRAINING_STATE_MACHINE_ARN).toBe(
+      `arn:aws:states:${t.runtime.region}:${t.runtime.accountId}:stateMachine:Training`,
+    );
+    const definition = TRAINING_STATE_MACHINE.definition(
+      (fn) => `arn:aws:lambda:us-east-1:000000000000:function:${fn}`,
+    );
+    expect(definition).toContain(
+      '"Resource":"arn:aws:lambda:us-east-1:000000000000:function:TrainingPrepare"',
+    );
+    const { StateMachine } = require('aws-local-stepfunctions') as typeof import('aws-local-stepfunctions');
+    expect(() => new StateMachine(JSON.parse(definition))).not.toThrow();
   });
 
   it('answers an unknown route with 404', async () => {
@@ -499,6 +514,33 @@ describe('Step Functions emulation', () => {
     await expect(
       sfn.send(new DescribeExecutionCommand({ executionArn: `${machineArn()}:missing` })),
     ).rejects.toMatchObject({ name: 'ExecutionDoesNotExist' });
+  });
+});
+
+describe('schedules', () => {
+  it('invokes a function at its rate and stops with the runtime', async () => {
+    jest.resetModules();
+    const ticks: unknown[] = [];
+    const t = await startTestRuntime({
+      loadHandler: (file) => {
+        if (file !== 'dataset-import-worker') throw new HandlerNotFoundError(file);
+        return async (event) => {
+          ticks.push(event);
+        };
+      },
+      schedules: [{ functionName: 'DatasetImport', intervalMs: 40, event: { source: 'schedule' } }],
+    });
+    try {
+      const deadline = Date.now() + 5000;
+      while (ticks.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(ticks.length).toBeGreaterThanOrEqual(2);
+      expect(ticks[0]).toEqual({ source: 'schedule' });
+    } finally {
+      await t.stop();
+    }
+    const after = ticks.length;
+    await new Promise((r) => setTimeout(r, 150));
+    expect(ticks.length).toBe(after);
   });
 });
 
