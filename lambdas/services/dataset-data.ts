@@ -5,7 +5,7 @@
  * event and record services share.
  */
 import type { Interaction, ItemMeta, UserMeta } from '../engine/types';
-import { BulkDataStore, type BulkValue } from '../store/bulk-data';
+import { BulkDataStore, type BulkValue, type Generation } from '../store/bulk-data';
 import { EventStore } from '../store/events';
 import { RecordStore } from '../store/records';
 import type { ResourceRecord } from '../store/resources';
@@ -60,6 +60,15 @@ export function groupDatasetArn(datasetGroupArn: string, kind: DatasetKind): str
   if (parsed === undefined || name === undefined)
     throw new Error(`Not a dataset group ARN: ${datasetGroupArn}`);
   return datasetArn(parsed, name, kind);
+}
+
+/**
+ * The bulk generations that make up a dataset's data now, oldest first: those published before the dataset was
+ * created belong to an earlier dataset with the same ARN and are left out. Read each with `BulkDataStore.read`.
+ */
+export async function currentGenerations(ctx: ServiceContext, dataset: LoadedDataset): Promise<Generation[]> {
+  const state = await stores(ctx).bulk.state(dataset.record.arn);
+  return state.generations.filter((g) => g.publishedAt >= dataset.record.createdAt);
 }
 
 /**

@@ -214,13 +214,19 @@ export async function recentEvents(
   limit: number,
   since?: number,
 ): Promise<RecentEvent[]> {
-  let from = since;
-  if (from === undefined) {
-    const dataset = await ctx.resources.get(groupDatasetArn(datasetGroupArn, 'Interactions'), 'dataset');
+  const store = eventStore(ctx);
+  let events: StoredEvent[];
+  if (since !== undefined) {
+    events = await store.recent(datasetGroupArn, userId, limit, since);
+  } else {
+    // The dataset read and the Query run side by side, so the lookup adds no round trip to a recommendation.
+    const [dataset, recent] = await Promise.all([
+      ctx.resources.get(groupDatasetArn(datasetGroupArn, 'Interactions'), 'dataset'),
+      store.recent(datasetGroupArn, userId, limit, 0),
+    ]);
     if (dataset === undefined) return [];
-    from = dataset.createdAt;
+    events = recent.filter((e) => e.writtenAt >= dataset.createdAt);
   }
-  const events = await eventStore(ctx).recent(datasetGroupArn, userId, limit, from);
   return events.map((e) => ({
     eventType: e.eventType,
     timestamp: e.timestamp,

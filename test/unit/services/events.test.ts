@@ -1,6 +1,12 @@
 import type { Event } from '@aws-sdk/client-personalize-events';
 import type { Interaction, ItemMeta, UserMeta } from '../../../lambdas/engine/types';
-import { groupInteractions, groupItems, groupUsers } from '../../../lambdas/services/dataset-data';
+import {
+  currentGenerations,
+  findDataset,
+  groupInteractions,
+  groupItems,
+  groupUsers,
+} from '../../../lambdas/services/dataset-data';
 import { createDatasetImportJob, runDatasetImportJob } from '../../../lambdas/services/dataset-import-jobs';
 import { createDataset, deleteDataset, describeDataset } from '../../../lambdas/services/datasets';
 import { createEventTracker } from '../../../lambdas/services/event-trackers';
@@ -266,6 +272,8 @@ describe('a dataset deleted and created again', () => {
     });
     await putItems(env.ctx, { datasetArn: g.items, items: [{ itemId: 'i1', properties: '{"genres":"A"}' }] });
     expect((await all(groupInteractions(env.ctx, g.group))).length).toBe(1001);
+    const before = await findDataset(env.ctx, g.interactions);
+    expect((await currentGenerations(env.ctx, before as NonNullable<typeof before>)).length).toBe(1);
 
     for (const arn of [g.interactions, g.items]) {
       const { dataset } = await describeDataset(env.ctx, { datasetArn: arn });
@@ -278,6 +286,8 @@ describe('a dataset deleted and created again', () => {
       });
     }
     expect(await all(groupInteractions(env.ctx, g.group))).toEqual([]);
+    const after = await findDataset(env.ctx, g.interactions);
+    expect(await currentGenerations(env.ctx, after as NonNullable<typeof after>)).toEqual([]);
     expect(await recentEvents(env.ctx, g.group, 'x', 10)).toEqual([]);
     expect(await all(groupItems(env.ctx, g.group))).toEqual([]);
     await expect(
