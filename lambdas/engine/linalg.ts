@@ -3,21 +3,51 @@
  * triangular solves and products with a thin matrix. Everything is deterministic (fixed summation order).
  */
 
+/** Block width of the Cholesky factorisation. */
+const CHOLESKY_BLOCK = 64;
+
 /**
  * In-place Cholesky factorisation A = L Lᵀ of a symmetric positive definite n×n matrix; on return the lower
  * triangle holds L and the strict upper triangle is zeroed.
  *
  *   L[j][j] = √(A[j][j] − Σ_{k<j} L[j][k]²),   L[i][j] = (A[i][j] − Σ_{k<j} L[i][k] L[j][k]) / L[j][j]  (i > j)
  *
- * Row-oriented (Cholesky–Banachiewicz) so both operands of every inner product are contiguous rows.
+ * Right-looking and blocked: per block column [j0, j1) the diagonal block and the panel below it are factorised
+ * here, then the trailing matrix is updated by `trailing` (rows split across threads by the worker pool; any split
+ * gives the same bits).
  */
 export function cholesky(a: Float64Array, n: number): void {
-  for (let i = 0; i < n; i++) {
+  for (let j0 = 0; j0 < n; j0 += CHOLESKY_BLOCK) {
+    const j1 = Math.min(n, j0 + CHOLESKY_BLOCK);
+    factorPanel(a, n, j0, j1);
+    updateTrailing(a, n, j0, j1, j1, n);
+  }
+  zeroUpper(a, n);
+}
+
+/** {@link cholesky} with the trailing updates delegated (to a worker pool). */
+export async function choleskyAsync(
+  a: Float64Array,
+  n: number,
+  trailing: (a: Float64Array, n: number, j0: number, j1: number) => Promise<void>,
+): Promise<void> {
+  for (let j0 = 0; j0 < n; j0 += CHOLESKY_BLOCK) {
+    const j1 = Math.min(n, j0 + CHOLESKY_BLOCK);
+    factorPanel(a, n, j0, j1);
+    if (j1 < n) await trailing(a, n, j0, j1);
+  }
+  zeroUpper(a, n);
+}
+
+/** Factorises the diagonal block [j0, j1)² and the panel rows [j1, n) × [j0, j1) of an updated matrix. */
+function factorPanel(a: Float64Array, n: number, j0: number, j1: number): void {
+  for (let i = j0; i < n; i++) {
     const ri = i * n;
-    for (let j = 0; j <= i; j++) {
+    const jEnd = Math.min(i + 1, j1);
+    for (let j = j0; j < jEnd; j++) {
       const rj = j * n;
       let s = a[ri + j] as number;
-      for (let k = 0; k < j; k++) s -= (a[ri + k] as number) * (a[rj + k] as number);
+      for (let k = j0; k < j; k++) s -= (a[ri + k] as number) * (a[rj + k] as number);
       if (i === j) {
         if (!(s > 0)) throw new Error(`matrix is not positive definite at row ${i}`);
         a[ri + i] = Math.sqrt(s);
@@ -25,8 +55,34 @@ export function cholesky(a: Float64Array, n: number): void {
         a[ri + j] = s / (a[rj + j] as number);
       }
     }
-    for (let j = i + 1; j < n; j++) a[ri + j] = 0;
   }
+}
+
+/**
+ * Trailing update for rows [r0, r1) after block column [j0, j1):
+ *   A[i][j] −= Σ_{k=j0}^{j1−1} L[i][k] L[j][k]   for j1 ≤ j ≤ i.
+ */
+export function updateTrailing(
+  a: Float64Array,
+  n: number,
+  j0: number,
+  j1: number,
+  r0: number,
+  r1: number,
+): void {
+  for (let i = r0; i < r1; i++) {
+    const ri = i * n;
+    for (let j = j1; j <= i; j++) {
+      const rj = j * n;
+      let s = 0;
+      for (let k = j0; k < j1; k++) s += (a[ri + k] as number) * (a[rj + k] as number);
+      a[ri + j] = (a[ri + j] as number) - s;
+    }
+  }
+}
+
+function zeroUpper(a: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++) a.fill(0, i * n + i + 1, (i + 1) * n);
 }
 
 /**

@@ -28,15 +28,18 @@ import {
 } from './hyperparameters';
 import {
   cholesky,
+  choleskyAsync,
   matmul,
   matmulTransA,
   orthonormalizeColumns,
   solveLower,
   solveUpperT,
   symmetricEigen,
+  updateTrailing,
 } from './linalg';
 import { buildItemFeatures, fitMetadataMap, type ItemCatalog, ingestItems } from './metadata';
 import { Model } from './model';
+import { createWorkerPool, defaultWorkers, type WorkerPool } from './parallel';
 import { Random } from './random';
 import type { Interaction, ItemMeta, UserMeta } from './types';
 
@@ -66,29 +69,44 @@ export interface TrainOptions {
   readonly eventValueThreshold?: number;
   /** @default 0 */
   readonly seed?: number;
-  /** Parallelism hook: runs independent column/row blocks; the default runs them in this thread. */
+  /**
+   * Threads for the linear algebra (this one included); the model is bit-identical for any value.
+   * @default 2, capped by the available parallelism; 1 where this module cannot start threads (ts-jest)
+   */
+  readonly workers?: number;
+  /** A runner to use instead of starting `workers` threads (the caller owns its lifetime). */
   readonly parallel?: ParallelRunner;
   readonly onProgress?: (fraction: number, note: string) => void;
 }
 
 /**
- * Runs `tasks` block-parallel kernels; implementations must give the same result as running them in order (each
- * task writes a disjoint range). See `parallel.ts` for the worker-thread implementation.
+ * Block-parallel kernels. Implementations must give bit-identical results to the in-thread ones (each block is
+ * computed with the same operation order); `parallel.ts` has the worker-thread pool.
  */
 export interface ParallelRunner {
   readonly workers: number;
+  /** A zeroed matrix the kernels can share between threads. */
+  alloc(length: number): Float64Array;
+  /** B ← (L Lᵀ)⁻¹ B, split by columns of B (n × m). */
   solveColumns(l: Float64Array, n: number, b: Float64Array, m: number): Promise<void>;
+  /** A B (r × k times k × m), split by rows. */
   matmulRows(a: Float64Array, b: Float64Array, r: number, k: number, m: number): Promise<Float64Array>;
+  /** The Cholesky trailing update after block column [j0, j1), split by rows. */
+  trailingUpdate(a: Float64Array, n: number, j0: number, j1: number): Promise<void>;
 }
 
 export const inThread: ParallelRunner = {
   workers: 1,
+  alloc: (length) => new Float64Array(length),
   async solveColumns(l, n, b, m) {
     solveLower(l, n, b, m);
     solveUpperT(l, n, b, m);
   },
   async matmulRows(a, b, r, k, m) {
     return matmul(a, b, r, k, m);
+  },
+  async trailingUpdate(a, n, j0, j1) {
+    updateTrailing(a, n, j0, j1, j1, n);
   },
 };
 
@@ -101,8 +119,27 @@ export async function train(data: TrainingData, options: TrainOptions = {}): Pro
   });
   const seed = options.seed ?? 0;
   const random = new Random(seed);
-  const parallel = options.parallel ?? inThread;
+  let pool: WorkerPool | undefined;
+  if (!options.parallel) {
+    const workers = Math.max(1, Math.floor(options.workers ?? defaultWorkers()));
+    if (workers > 1) pool = createWorkerPool(workers);
+  }
+  try {
+    return await fitModel(data, options, hp, random, seed, options.parallel ?? pool ?? inThread, progress);
+  } finally {
+    await pool?.close();
+  }
+}
 
+async function fitModel(
+  data: TrainingData,
+  options: TrainOptions,
+  hp: HyperParameters,
+  random: Random,
+  seed: number,
+  parallel: ParallelRunner,
+  progress: (fraction: number, note: string) => void,
+): Promise<Model> {
   const catalog: ItemCatalog = data.items ? await ingestItems(data.items) : ingestItems.empty();
   if (data.users) for await (const _ of data.users) break;
   const seqs = await ingestInteractions(
@@ -140,11 +177,11 @@ export async function train(data: TrainingData, options: TrainOptions = {}): Pro
   });
   const nx = h + 1; // inputs: head items + context
 
-  const { g, c, positions } = accumulate(seqs, keep, headPos, h, window);
+  const { g, c, positions } = accumulate(seqs, keep, headPos, h, window, parallel);
   for (let i = 0; i < nx; i++) g[i * nx + i] = (g[i * nx + i] as number) + RIDGE;
   progress(0.2, 'accumulated');
 
-  cholesky(g, nx);
+  await choleskyAsync(g, nx, (a, size, j0, j1) => parallel.trailingUpdate(a, size, j0, j1));
   progress(0.4, 'factorised');
 
   // Randomised subspace iteration on A = Cᵀ G⁻¹ C (h × h).
@@ -243,10 +280,11 @@ function accumulate(
   headPos: Int32Array,
   h: number,
   window: Float64Array,
+  parallel: ParallelRunner,
 ): { g: Float64Array; c: Float64Array; positions: number } {
   const nx = h + 1;
-  const g = new Float64Array(nx * nx);
-  const c = new Float64Array(nx * h);
+  const g = parallel.alloc(nx * nx);
+  const c = parallel.alloc(nx * h);
   const bptt = window.length;
   const idx = new Int32Array(bptt + 1);
   const val = new Float64Array(bptt + 1);
