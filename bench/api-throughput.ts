@@ -31,11 +31,9 @@ import {
 } from '@aws-sdk/client-personalize';
 import { type Event, PersonalizeEventsClient, PutEventsCommand } from '@aws-sdk/client-personalize-events';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { SYNTHETIC_PRESETS, SyntheticGenerator } from '../lambdas/engine/synthetic';
 import { ENV } from '../lambdas/env';
 import { S3_CREDENTIALS } from '../local/emulators';
 import { type Credentials, DEFAULT_API_CREDENTIALS, DEFAULT_REGION, startRuntime } from '../local/runtime';
-import { writeInteractionsCsv } from './datasets/csv';
 import {
   environmentLines,
   formatLoad,
@@ -49,8 +47,8 @@ import {
   runLoops,
   samplesAt,
   type ThroughputArgs,
-  take,
 } from './lib/throughput';
+import { writeInteractionsInChild } from './lib/write-interactions';
 
 /** The role ARN is required by CreateDatasetImportJob; the local runtime reads the bucket with its own identity. */
 const ROLE_ARN = 'arn:aws:iam::000000000000:role/PersonalizeS3Access';
@@ -189,30 +187,17 @@ async function ensureBucket(s3: S3Client): Promise<void> {
   }
 }
 
-/** Writes `rows` synthetic interactions as a Personalize CSV, streamed: memory does not grow with `rows`. */
-async function writeCsv(path: string, rows: number, seed: number): Promise<void> {
-  // The `large` catalog (100k items) with just enough users for `rows`; the log is cut at exactly `rows`.
-  const large = SYNTHETIC_PRESETS.large;
-  const generator = new SyntheticGenerator({
-    items: large.items,
-    users: Math.max(1, Math.ceil((2 * rows) / large.meanEventsPerUser)),
-    meanEventsPerUser: large.meanEventsPerUser,
-    seed,
-  });
-  await writeInteractionsCsv(path, take(generator.interactions(), rows));
-}
-
 async function benchImport(args: ImportArgs, json: Record<string, unknown>): Promise<void> {
   const dir = await mkdtemp(join(args.tmpDir ?? tmpdir(), 'op-bench-import-'));
   const csvPath = join(dir, 'interactions.csv');
   let target: Target | undefined;
   try {
     let t = performance.now();
-    await writeCsv(csvPath, args.rows, args.seed);
+    const writer = await writeInteractionsInChild(csvPath, args.rows, args.seed);
     const { size } = await stat(csvPath);
     const generateSeconds = (performance.now() - t) / 1000;
     print(
-      `csv         ${args.rows.toLocaleString('en-US')} rows, ${mib(size)}, generated in ${generateSeconds.toFixed(1)} s (not part of the import figure)`,
+      `csv         ${args.rows.toLocaleString('en-US')} rows, ${mib(size)}, generated in ${generateSeconds.toFixed(1)} s by a child process (peak RSS ${writer.peakRssMiB.toFixed(0)} MiB; not part of the import figures)`,
     );
 
     target = await openTarget(args);
@@ -232,7 +217,7 @@ async function benchImport(args: ImportArgs, json: Record<string, unknown>): Pro
     );
     const uploadSeconds = (performance.now() - t) / 1000;
     print(
-      `upload      PutObject to the embedded S3 in ${uploadSeconds.toFixed(1)} s (not part of the import figure)`,
+      `upload      PutObject to the embedded S3 in ${uploadSeconds.toFixed(1)} s (not part of the import figures)`,
     );
 
     const { datasetArn } = await createInteractionsDataset(personalize, prefix, [
@@ -274,6 +259,7 @@ async function benchImport(args: ImportArgs, json: Record<string, unknown>): Pro
       created === undefined || finished === undefined ? undefined : (finished - created) / 1000;
     const peakAfter = peakRssMiB();
     const rss = samples.map((s) => s.rssMiB);
+    const heap = samples.map((s) => s.heapUsedMiB);
     const at = samplesAt(samples, [0, 0.25, 0.5, 0.75, 1]);
 
     print(
@@ -288,7 +274,8 @@ async function benchImport(args: ImportArgs, json: Record<string, unknown>): Pro
     print(
       `rss         during import: min ${Math.min(...rss).toFixed(0)} MiB, max ${Math.max(...rss).toFixed(0)} MiB` +
         ` (${samples.length} samples every ${RSS_SAMPLE_MS} ms); at 0/25/50/75/100 %: ${at.map((s) => s.rssMiB.toFixed(0)).join(' / ')} MiB`,
-      `peak rss    ${peakBefore.toFixed(0)} MiB before the import (generation, upload), ${peakAfter.toFixed(0)} MiB at the end` +
+      `heap used   during import: max ${Math.max(...heap).toFixed(0)} MiB; at 0/25/50/75/100 %: ${at.map((s) => s.heapUsedMiB.toFixed(0)).join(' / ')} MiB`,
+      `peak rss    ${peakBefore.toFixed(0)} MiB before the import (runtime start, upload), ${peakAfter.toFixed(0)} MiB at the end` +
         (target.inProcess
           ? ' (process maxRSS; the import ran in this process)'
           : ' (this client process only)'),
@@ -297,11 +284,13 @@ async function benchImport(args: ImportArgs, json: Record<string, unknown>): Pro
       rows: args.rows,
       csvBytes: size,
       generateSeconds,
+      generatorPeakRssMiB: writer.peakRssMiB,
       uploadSeconds,
       importSeconds: seconds,
       rowsPerSecond: args.rows / seconds,
       serverImportSeconds: serverSeconds,
       rssDuringImportMiB: { min: Math.min(...rss), max: Math.max(...rss), samples: rss.length },
+      maxHeapUsedDuringImportMiB: Math.max(...heap),
       peakRssBeforeImportMiB: peakBefore,
       peakRssMiB: peakAfter,
     });

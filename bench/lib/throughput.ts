@@ -188,6 +188,8 @@ export interface RssSample {
   /** Milliseconds since the sampler started. */
   readonly atMs: number;
   readonly rssMiB: number;
+  /** V8 heap in use: separates garbage the collector has not returned yet from buffers outside the heap. */
+  readonly heapUsedMiB: number;
 }
 
 /** Samples this process's resident set size on a timer (unref'd, so it never keeps the process alive). */
@@ -203,7 +205,12 @@ export class RssSampler {
   }
 
   private sample(): void {
-    this.samples.push({ atMs: performance.now() - this.started, rssMiB: process.memoryUsage.rss() / MIB });
+    const { rss, heapUsed } = process.memoryUsage();
+    this.samples.push({
+      atMs: performance.now() - this.started,
+      rssMiB: rss / MIB,
+      heapUsedMiB: heapUsed / MIB,
+    });
   }
 
   stop(): RssSample[] {

@@ -69,7 +69,7 @@ describe('runLoops', () => {
 
 describe('samplesAt', () => {
   it('returns the samples nearest to fractions of the span', () => {
-    const samples = [0, 100, 200, 300, 400].map((atMs, i) => ({ atMs, rssMiB: 10 * i }));
+    const samples = [0, 100, 200, 300, 400].map((atMs, i) => ({ atMs, rssMiB: 10 * i, heapUsedMiB: i }));
     expect(samplesAt(samples, [0, 0.5, 0.74, 1]).map((s) => s.rssMiB)).toEqual([0, 20, 30, 40]);
     expect(samplesAt([], [0.5])).toEqual([]);
   });
