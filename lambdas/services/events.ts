@@ -122,19 +122,24 @@ export async function putEvents(
     throw invalidInput(`The event tracker of trackingId ${trackingId} is ${tracker.status}, not ACTIVE.`);
   }
   const group = tracker.datasetGroupArn;
-  const dataset = await findDataset(ctx, groupDatasetArn(group, 'Interactions'));
+  const store = eventStore(ctx);
+  // The session's link is read alongside the dataset (it is judged against the dataset's age below).
+  const [dataset, link] = await Promise.all([
+    findDataset(ctx, groupDatasetArn(group, 'Interactions')),
+    store.sessionLink(group, sessionId),
+  ]);
   if (dataset === undefined) {
     throw invalidInput(`Dataset group ${group} has no Interactions dataset to record events in.`);
   }
   const customRequired = dataset.fields.filter((f) => !f.nullable && !MEMBER_COLUMNS.has(f.name));
-  const store = eventStore(ctx);
   // Events belong to the Interactions dataset: anything stored before it was (re-)created is not its data.
   const since = dataset.record.createdAt;
   const writtenAt = ctx.now().getTime();
+  const linkedUser = link !== undefined && link.linkedAt >= since ? link.userId : undefined;
 
   let userId = input.userId;
   if (userId !== undefined && userId !== sessionId) {
-    if ((await store.sessionUser(group, sessionId, since)) === undefined) {
+    if (linkedUser === undefined) {
       const owner = await store.linkSession(group, sessionId, userId, writtenAt, since);
       if (owner === userId) {
         const anonymous = await store.all(group, sessionId, since);
@@ -142,7 +147,7 @@ export async function putEvents(
       }
     }
   } else if (userId === undefined) {
-    userId = await store.sessionUser(group, sessionId, since);
+    userId = linkedUser;
   }
   const actorId = userId ?? sessionId;
 

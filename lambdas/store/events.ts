@@ -112,6 +112,15 @@ export class EventStore {
 
   /** The user a session was tied to (at or after `since`), if any. */
   async sessionUser(datasetGroupArn: string, sessionId: string, since: number): Promise<string | undefined> {
+    const link = await this.sessionLink(datasetGroupArn, sessionId);
+    return link === undefined || link.linkedAt < since ? undefined : link.userId;
+  }
+
+  /** A session's link item, however old: the user and when the link was made (epoch ms). */
+  async sessionLink(
+    datasetGroupArn: string,
+    sessionId: string,
+  ): Promise<{ readonly userId: string; readonly linkedAt: number } | undefined> {
     const out = await this.ddb.send(
       new GetCommand({
         TableName: this.tableName,
@@ -119,8 +128,8 @@ export class EventStore {
         ConsistentRead: true,
       }),
     );
-    if (out.Item === undefined || (out.Item.linkedAt as number) < since) return undefined;
-    return out.Item.userId as string;
+    if (out.Item === undefined) return undefined;
+    return { userId: out.Item.userId as string, linkedAt: out.Item.linkedAt as number };
   }
 
   /**
