@@ -162,6 +162,8 @@ async function handle(
   const path = new URL(req.url ?? '/', 'http://localhost').pathname;
   const file = routes.get(`${method} ${path}`);
   if (file === undefined) {
+    // Drain the unread body so the keep-alive connection stays usable for the client's next request.
+    req.resume();
     sendJson(
       res,
       404,

@@ -34,7 +34,18 @@ export function sendJson(
   res.end(text);
 }
 
+/**
+ * How long an idle keep-alive connection stays open. Node's default (5 s) lets the server close a socket at the
+ * moment a client reuses it, which surfaces as ECONNRESET on a busy machine; clients (undici: 4 s, the SDK's agent:
+ * until closed) should be the side that closes first, and shutdown closes idle sockets itself.
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+/** Binds `server` (with {@link KEEP_ALIVE_TIMEOUT_MS}) and resolves with the bound port. */
 export function listen(server: Server, port: number, host: string): Promise<number> {
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  // Must exceed keepAliveTimeout, or a slow header on a reused socket is cut before the idle timer fires.
+  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
