@@ -175,6 +175,12 @@ function print(...lines: string[]): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+/** Process CPU (user + system, all threads) since `before`: unlike wall time it does not grow with others' load. */
+function cpuSecondsSince(before: NodeJS.CpuUsage): number {
+  const { user, system } = process.cpuUsage(before);
+  return (user + system) / 1e6;
+}
+
 const mib = (bytes: number): string => `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 const rate = (n: number, seconds: number): string => Math.round(n / seconds).toLocaleString('en-US');
 
@@ -230,6 +236,7 @@ async function benchImport(args: ImportArgs, json: Record<string, unknown>): Pro
 
     const peakBefore = peakRssMiB();
     const sampler = new RssSampler(RSS_SAMPLE_MS);
+    const cpuBefore = process.cpuUsage();
     const started = performance.now();
     const { datasetImportJobArn } = await personalize.send(
       new CreateDatasetImportJobCommand({
@@ -249,6 +256,7 @@ async function benchImport(args: ImportArgs, json: Record<string, unknown>): Pro
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
     const seconds = (performance.now() - started) / 1000;
+    const cpuSeconds = cpuSecondsSince(cpuBefore);
     const samples = sampler.stop();
     if (job?.status !== 'ACTIVE') {
       throw new Error(`import ended ${job?.status ?? 'unknown'}: ${job?.failureReason ?? 'no reason given'}`);
@@ -265,6 +273,9 @@ async function benchImport(args: ImportArgs, json: Record<string, unknown>): Pro
     print(
       `import      ${args.rows.toLocaleString('en-US')} rows ACTIVE in ${seconds.toFixed(1)} s = ${rate(args.rows, seconds)} rows/s` +
         ` (CreateDatasetImportJob sent → DescribeDatasetImportJob ACTIVE, polled every ${POLL_MS} ms)`,
+    );
+    print(
+      `cpu         ${cpuSeconds.toFixed(1)} s of process CPU (user + system) during the import = ${rate(args.rows, cpuSeconds)} rows per CPU-second`,
     );
     if (serverSeconds !== undefined) {
       print(
@@ -289,6 +300,7 @@ async function benchImport(args: ImportArgs, json: Record<string, unknown>): Pro
       importSeconds: seconds,
       rowsPerSecond: args.rows / seconds,
       serverImportSeconds: serverSeconds,
+      cpuSeconds,
       rssDuringImportMiB: { min: Math.min(...rss), max: Math.max(...rss), samples: rss.length },
       maxHeapUsedDuringImportMiB: Math.max(...heap),
       peakRssBeforeImportMiB: peakBefore,
@@ -310,18 +322,34 @@ function eventList(call: number, batch: number): Event[] {
   }));
 }
 
-function summarise(level: number, batch: number, result: LoopResult): string {
+const LEVEL_COLUMNS = [
+  'concurrency',
+  'events/s',
+  'calls/s',
+  'p50 ms',
+  'p99 ms',
+  'max ms',
+  'wall s',
+  'cpu ms/call',
+];
+
+function row(cells: readonly string[]): string {
+  return cells.map((c, i) => c.padStart((LEVEL_COLUMNS[i] ?? '').length)).join('  ');
+}
+
+function summarise(level: number, batch: number, result: LoopResult, cpuSeconds: number): string {
   const events = result.calls * batch;
   const l = result.latenciesMs;
-  return [
-    String(level).padStart(11),
-    rate(events, result.seconds).padStart(9),
-    rate(result.calls, result.seconds).padStart(8),
-    percentile(l, 50).toFixed(1).padStart(8),
-    percentile(l, 99).toFixed(1).padStart(8),
-    (l[l.length - 1] ?? Number.NaN).toFixed(1).padStart(8),
-    result.seconds.toFixed(1).padStart(7),
-  ].join('  ');
+  return row([
+    String(level),
+    rate(events, result.seconds),
+    rate(result.calls, result.seconds),
+    percentile(l, 50).toFixed(1),
+    percentile(l, 99).toFixed(1),
+    (l[l.length - 1] ?? Number.NaN).toFixed(1),
+    result.seconds.toFixed(1),
+    ((cpuSeconds * 1000) / result.calls).toFixed(1),
+  ]);
 }
 
 async function benchPutEvents(args: PutEventsArgs, json: Record<string, unknown>): Promise<void> {
@@ -362,12 +390,14 @@ async function benchPutEvents(args: PutEventsArgs, json: Record<string, unknown>
     print(
       `put-events  ${calls.toLocaleString('en-US')} calls × ${args.batch} events per level, ${args.users} users, every call SigV4-signed by the SDK client`,
       '',
-      'concurrency   events/s   calls/s  p50 ms  p99 ms  max ms   wall s',
+      row(LEVEL_COLUMNS),
     );
     const levels: Record<string, unknown>[] = [];
     for (const level of args.concurrency) {
+      const cpuBefore = process.cpuUsage();
       const result = await runLoops(calls, level, (i) => send(`c${level}`, i));
-      print(`${summarise(level, args.batch, result)}   (load ${formatLoad()})`);
+      const cpuSeconds = cpuSecondsSince(cpuBefore);
+      print(`${summarise(level, args.batch, result, cpuSeconds)}   (load ${formatLoad()})`);
       levels.push({
         concurrency: level,
         calls,
@@ -377,6 +407,7 @@ async function benchPutEvents(args: PutEventsArgs, json: Record<string, unknown>
         callsPerSecond: calls / result.seconds,
         p50Ms: percentile(result.latenciesMs, 50),
         p99Ms: percentile(result.latenciesMs, 99),
+        cpuMsPerCall: (cpuSeconds * 1000) / calls,
         loadAverage: formatLoad(),
       });
     }
