@@ -30,7 +30,7 @@ import {
   type ImportMode,
   ImportSource,
 } from '../store/bulk-data';
-import { resourceNotFound } from '../store/resources';
+import { type ResourceRecord, resourceNotFound } from '../store/resources';
 import { datasetImportJobArn, parseArn } from './arns';
 import type { ServiceContext } from './context';
 import { CsvSyntaxError, parseCsv } from './csv';
@@ -47,6 +47,15 @@ const ACTIVE = 'ACTIVE';
 const FAILED = 'CREATE FAILED';
 /** Region-wide quota of jobs waiting or running (spec §5). */
 const MAX_RUNNING_JOBS = 5;
+/** A running worker records that it is alive this often (epoch ms in the job's `attrs.heartbeatAt`). */
+const HEARTBEAT_MS = 60_000;
+/**
+ * A job `CREATE IN_PROGRESS` whose worker has not been heard from for this long was left by a worker that died
+ * (timeout, out of memory): it is failed, so it neither shows as running forever nor holds a slot of the quota.
+ */
+export const STALE_JOB_MS = 5 * 60_000;
+const STALE_REASON =
+  'The import stopped without finishing (its worker ended unexpectedly). Create a new import job.';
 
 type JobDoc = DatasetImportJob & Record<string, unknown>;
 
@@ -91,17 +100,46 @@ export const invokeImportWorker: StartImport = async (ctx, jobArn) => {
   );
 };
 
+/** Fails the job if its worker is gone (see {@link STALE_JOB_MS}); returns the job as it is now. */
+async function reapIfStale(
+  ctx: ServiceContext,
+  job: ResourceRecord<JobDoc>,
+): Promise<ResourceRecord<JobDoc>> {
+  if (job.status !== IN_PROGRESS) return job;
+  const heartbeat = typeof job.attrs.heartbeatAt === 'number' ? job.attrs.heartbeatAt : job.createdAt;
+  if (ctx.now().getTime() - heartbeat < STALE_JOB_MS) return job;
+  try {
+    return await ctx.resources.update<JobDoc>(
+      job.arn,
+      {
+        status: FAILED,
+        doc: { status: FAILED, lastUpdatedDateTime: ctx.now(), failureReason: STALE_REASON },
+      },
+      { statusIn: [IN_PROGRESS] },
+    );
+  } catch (err) {
+    // The worker finished (or another reader reaped the job) in the meantime.
+    if (err instanceof PersonalizeError && err.errorName === 'ResourceInUseException') {
+      return ctx.resources.require<JobDoc>(job.arn, IMPORT_JOB_TYPE);
+    }
+    throw err;
+  }
+}
+
 async function countRunningJobs(ctx: ServiceContext): Promise<number> {
   let count = 0;
   let nextToken: string | undefined;
   do {
-    const page = await ctx.resources.list({
+    const page = await ctx.resources.list<JobDoc>({
       type: IMPORT_JOB_TYPE,
       limit: 100,
       nextToken,
       statusIn: [PENDING, IN_PROGRESS],
     });
-    count += page.items.length;
+    for (const job of page.items) {
+      const current = await reapIfStale(ctx, job);
+      if (current.status === PENDING || current.status === IN_PROGRESS) count++;
+    }
     nextToken = page.nextToken;
   } while (nextToken !== undefined && count <= MAX_RUNNING_JOBS);
   return count;
@@ -181,7 +219,7 @@ export async function describeDatasetImportJob(
 ): Promise<DescribeDatasetImportJobResponse> {
   const record = await ctx.resources.get<JobDoc>(input.datasetImportJobArn as string, IMPORT_JOB_TYPE);
   if (record === undefined) throw resourceNotFound(input.datasetImportJobArn as string);
-  return { datasetImportJob: record.doc };
+  return { datasetImportJob: (await reapIfStale(ctx, record)).doc };
 }
 
 export async function listDatasetImportJobs(
@@ -241,7 +279,11 @@ export async function runDatasetImportJob(
   try {
     await ctx.resources.update<JobDoc>(
       jobArn,
-      { status: IN_PROGRESS, doc: { status: IN_PROGRESS, lastUpdatedDateTime: ctx.now() } },
+      {
+        status: IN_PROGRESS,
+        doc: { status: IN_PROGRESS, lastUpdatedDateTime: ctx.now() },
+        attrs: { heartbeatAt: ctx.now().getTime() },
+      },
       { statusIn: [PENDING] },
     );
   } catch (err) {
@@ -253,6 +295,17 @@ export async function runDatasetImportJob(
 
   const bulk = bulkStore(ctx);
   let writer: GenerationWriter | undefined;
+  let lastBeat = Date.now();
+  // Throws ResourceInUseException when the job was reaped as stale meanwhile: the import then stops.
+  const heartbeat = async () => {
+    if (Date.now() - lastBeat < HEARTBEAT_MS) return;
+    lastBeat = Date.now();
+    await ctx.resources.update<JobDoc>(
+      jobArn,
+      { attrs: { heartbeatAt: ctx.now().getTime() } },
+      { statusIn: [IN_PROGRESS] },
+    );
+  };
   try {
     const datasetArn = job.doc.datasetArn as string;
     const dataset = await findDataset(ctx, datasetArn);
@@ -269,7 +322,7 @@ export async function runDatasetImportJob(
     for (const objectKey of keys) {
       const where = keys.length > 1 || objectKey !== key ? `File s3://${bucket}/${objectKey}: ` : '';
       try {
-        await importObject(source, bucket, objectKey, dataset.fields, writer);
+        await importObject(source, bucket, objectKey, dataset.fields, writer, heartbeat);
       } catch (err) {
         if (err instanceof ImportValidationError || err instanceof CsvSyntaxError) {
           throw new ImportValidationError(`${where}${err.message}`);
@@ -308,7 +361,19 @@ export async function runDatasetImportJob(
     const reason = failureReasonOf(err);
     if (reason === undefined) console.error(JSON.stringify({ jobArn, message: 'Import failed' }), err);
     const failureReason = reason ?? 'The import failed because of an internal error.';
-    await finishJob(ctx, jobArn, FAILED, failureReason);
+    try {
+      await finishJob(ctx, jobArn, FAILED, failureReason);
+    } catch (finishErr) {
+      // Reaped as stale while running: the job already says why it failed.
+      if (!(finishErr instanceof PersonalizeError && finishErr.errorName === 'ResourceInUseException'))
+        throw finishErr;
+      const current = await ctx.resources.require<JobDoc>(jobArn, IMPORT_JOB_TYPE);
+      return {
+        status: current.status ?? FAILED,
+        rows: 0,
+        failureReason: current.doc.failureReason ?? failureReason,
+      };
+    }
     return { status: FAILED, rows: 0, failureReason };
   }
 }
@@ -343,9 +408,11 @@ async function importObject(
   key: string,
   fields: Parameters<typeof layoutFor>[0],
   writer: GenerationWriter,
+  heartbeat: () => Promise<void>,
 ): Promise<void> {
   let layout: ReturnType<typeof layoutFor> | undefined;
   for await (const batch of parseCsv(await source.open(bucket, key))) {
+    await heartbeat();
     for (const record of batch) {
       if (layout === undefined) {
         layout = layoutFor(fields, record.fields, record.line);

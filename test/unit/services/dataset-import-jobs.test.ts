@@ -206,6 +206,33 @@ describe('dataset import jobs', () => {
     expect((await runDatasetImportJob(env.ctx, pending[0] as string)).status).toBe('ACTIVE');
   });
 
+  it('fails a running job whose worker stopped sending heartbeats, freeing its quota slot', async () => {
+    const g = await env.group('stale');
+    const csv = await env.upload('stale/a.csv', interactionsCsv(1000));
+    const stale = await create(g.interactions, 'stale-job', csv);
+    const alive = await create(g.interactions, 'alive-job', csv);
+    const now = env.ctx.now().getTime();
+    for (const [arn, heartbeatAt] of [
+      [stale, now - 5 * 60_000 - 1],
+      [alive, now],
+    ] as const) {
+      await env.ctx.resources.update(arn, {
+        status: 'CREATE IN_PROGRESS',
+        doc: { status: 'CREATE IN_PROGRESS' },
+        attrs: { heartbeatAt },
+      });
+    }
+    const described = await describeDatasetImportJob(env.ctx, { datasetImportJobArn: stale });
+    expect(described.datasetImportJob?.status).toBe('CREATE FAILED');
+    expect(described.datasetImportJob?.failureReason).toMatch(/^The import stopped without finishing/);
+    expect(
+      (await describeDatasetImportJob(env.ctx, { datasetImportJobArn: alive })).datasetImportJob?.status,
+    ).toBe('CREATE IN_PROGRESS');
+    // The worker, delivered late, leaves a job that is no longer pending alone.
+    expect((await runDatasetImportJob(env.ctx, stale)).status).toBe('CREATE FAILED');
+    await env.ctx.resources.update(alive, { status: 'CREATE FAILED', doc: { status: 'CREATE FAILED' } });
+  });
+
   it('imports items: categorical values split, text unescaped, empty cells absent', async () => {
     const g = await env.group('items');
     const csv = [
