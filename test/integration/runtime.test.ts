@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
+  CreateDatasetGroupCommand,
+  DescribeDatasetGroupCommand,
   ListDatasetGroupsCommand,
   ListDatasetImportJobsCommand,
   PersonalizeClient,
@@ -571,12 +573,18 @@ describe('persistence across restarts with one data dir', () => {
     }
   }
 
-  it('keeps DynamoDB items and S3 objects', async () => {
+  it('keeps resources created through the API, DynamoDB items and S3 objects', async () => {
+    let groupArn: string | undefined;
     await withRuntime(async (t, ddb) => {
       await ddb.send(new PutCommand({ TableName: 'Resources', Item: { pk: 'kept', sk: 'R', value: 42 } }));
       await t.upload('kept.csv', 'a,b\n');
+      ({ datasetGroupArn: groupArn } = await t.personalize.send(
+        new CreateDatasetGroupCommand({ name: 'kept' }),
+      ));
     });
     await withRuntime(async (t, ddb) => {
+      const group = await t.personalize.send(new DescribeDatasetGroupCommand({ datasetGroupArn: groupArn }));
+      expect(group.datasetGroup?.name).toBe('kept');
       const got = await ddb.send(new GetCommand({ TableName: 'Resources', Key: { pk: 'kept', sk: 'R' } }));
       expect(got.Item).toEqual({ pk: 'kept', sk: 'R', value: 42 });
       const obj = await t.s3.send(new GetObjectCommand({ Bucket: t.uploadBucket, Key: 'kept.csv' }));
