@@ -125,6 +125,10 @@ async function main(): Promise<void> {
       },
     );
   };
+  // In AWS a stray rejection ends one function's sandbox; here it must not take every other function down with it.
+  process.on('unhandledRejection', (reason) =>
+    console.error('[runtime] unhandled promise rejection:', reason),
+  );
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
