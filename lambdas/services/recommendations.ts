@@ -9,9 +9,10 @@
  * - `numResults` 0 (the model's minimum) means "unset": the default 25, as an unset integer in the older SDKs.
  * - Items the user already interacted with are not excluded: User-Personalization may recommend them again (use a
  *   filter to exclude them, which Personalize documents as the way to do so).
- * - The history is the user's (or anonymous session's) most recent events of any type that name an item, oldest
- *   first, session-linked events included; the model reads the last `bptt` of them. No events → the model's
- *   context-only state, i.e. popular items.
+ * - The history is the user's last interactions in the version's training data, followed by the user's (or
+ *   anonymous session's) recorded events newer than those, of any type that names an item, session-linked events
+ *   included; the model reads the last `bptt` of them. No history → the model's context-only state, i.e. popular
+ *   items.
  * - `context` is validated by the wire layer but does not change scores yet: the engine has no contextual features.
  * - `itemExplorationConfig` is stored on the campaign; exploration itself is not applied here yet.
  * - `filterArn` / promotion filters: this service has no filters, so any filter ARN is unknown
@@ -38,7 +39,7 @@ import type { ServiceContext } from './context';
 import { findDataset, groupDatasetArn } from './dataset-data';
 import { ACTIVE } from './dataset-groups';
 import { type RecentEvent, recentEvents } from './events';
-import { ModelCache, modelCache } from './model-cache';
+import { HISTORY_TAIL, ModelCache, modelCache } from './model-cache';
 
 export const DEFAULT_NUM_RESULTS = 25;
 export const MAX_NUM_RESULTS = 500;
@@ -48,8 +49,6 @@ export const MAX_RANKING_INPUT = 500;
 export const MAX_RANKING_INPUT_WITH_METADATA = 50;
 /** Documented per-request limit (the model allows 99). */
 export const MAX_METADATA_COLUMNS = 10;
-/** The largest `bptt` (spec §7.2): no model reads more of the history than this. */
-export const HISTORY_EVENTS = 32;
 /** How often a `$LATEST`-synced campaign checks for a newer ACTIVE version. */
 export const SYNC_CHECK_MS = 5_000;
 /** How long item metadata read for `metadataColumns` is reused before PutItems changes are picked up. */
@@ -98,7 +97,7 @@ async function serve(
   const knownGroup = state.groups.get(campaignArn);
   const [record, early] = await Promise.all([
     ctx.resources.get<CampaignDoc>(campaignArn, CAMPAIGN),
-    knownGroup === undefined ? undefined : recentEvents(ctx, knownGroup, userId, HISTORY_EVENTS),
+    knownGroup === undefined ? undefined : recentEvents(ctx, knownGroup, userId, HISTORY_TAIL),
   ]);
   if (record === undefined) {
     state.groups.delete(campaignArn);
@@ -113,11 +112,18 @@ async function serve(
   // A campaign deleted and re-created under the same name may belong to another group.
   if (events === undefined || knownGroup !== serving.datasetGroupArn) {
     state.groups.set(campaignArn, serving.datasetGroupArn);
-    events = await recentEvents(ctx, serving.datasetGroupArn, userId, HISTORY_EVENTS);
+    events = await recentEvents(ctx, serving.datasetGroupArn, userId, HISTORY_TAIL);
   }
-  const model = await state.models.model(ctx, campaignArn, serving.modelKey);
-  const history: string[] = [];
-  for (const e of events) if (e.itemId !== undefined) history.push(e.itemId);
+  const { model, histories } = await state.models.model(ctx, campaignArn, {
+    versionArn: serving.servingVersionArn,
+    modelKey: serving.modelKey,
+  });
+  // The training history first, then what happened since: events up to the user's newest training interaction
+  // were part of the training data already (PutEvents events are training data too).
+  const trained = histories.get(userId);
+  const history: string[] = trained === undefined ? [] : [...trained.itemIds];
+  const after = trained?.lastTimestamp ?? Number.NEGATIVE_INFINITY;
+  for (const e of events) if (e.itemId !== undefined && e.timestamp > after) history.push(e.itemId);
   return {
     serving,
     model,

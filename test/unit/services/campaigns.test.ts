@@ -1,5 +1,4 @@
 import type { Campaign } from '@aws-sdk/client-personalize';
-import type { Model } from '../../../lambdas/engine/model';
 import {
   CAMPAIGN,
   createCampaign,
@@ -11,10 +10,10 @@ import {
 } from '../../../lambdas/services/campaigns';
 import { deleteSolution } from '../../../lambdas/services/solutions';
 import { type DataEnv, startDataEnv } from './data-env';
-import { addVersion, cycleModel, newSolution } from './serving-env';
+import { addVersion, cycleModel, newSolution, type Trained } from './serving-env';
 
 let env: DataEnv;
-let model: Model;
+let model: Trained;
 beforeAll(async () => {
   env = await startDataEnv();
   model = await cycleModel(1);

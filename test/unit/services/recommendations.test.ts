@@ -1,9 +1,8 @@
 import type { Event } from '@aws-sdk/client-personalize-events';
-import type { Model } from '../../../lambdas/engine/model';
 import { createCampaign, updateCampaign } from '../../../lambdas/services/campaigns';
 import { createEventTracker } from '../../../lambdas/services/event-trackers';
 import { putEvents } from '../../../lambdas/services/events';
-import { ModelCache } from '../../../lambdas/services/model-cache';
+import { ModelCache, readObject } from '../../../lambdas/services/model-cache';
 import {
   createServingState,
   DEFAULT_NUM_RESULTS,
@@ -14,11 +13,11 @@ import {
 } from '../../../lambdas/services/recommendations';
 import { putItems } from '../../../lambdas/services/records';
 import { type DataEnv, startDataEnv } from './data-env';
-import { addVersion, cycleModel, newSolution, next } from './serving-env';
+import { addVersion, cycleModel, lastTrainingItem, newSolution, next, type Trained } from './serving-env';
 
 let env: DataEnv;
-let forward: Model;
-let backward: Model;
+let forward: Trained;
+let backward: Trained;
 beforeAll(async () => {
   env = await startDataEnv();
   [forward, backward] = await Promise.all([cycleModel(1), cycleModel(-1)]);
@@ -91,7 +90,7 @@ describe('getRecommendations', () => {
     expect(out.itemList).toHaveLength(DEFAULT_NUM_RESULTS);
     expect(out.itemList?.[0]?.itemId).toBe(next(5, 1));
     expect(out.itemList).toEqual(
-      forward.recommend({ history: ['i3', 'i4', 'i5'], numResults: DEFAULT_NUM_RESULTS }),
+      forward.model.recommend({ history: ['i3', 'i4', 'i5'], numResults: DEFAULT_NUM_RESULTS }),
     );
     const scores = (out.itemList ?? []).map((i) => i.score as number);
     expect([...scores].sort((a, b) => b - a)).toEqual(scores);
@@ -109,11 +108,32 @@ describe('getRecommendations', () => {
   it('personalises for an unknown user with events and gives popular items to one without', async () => {
     const s = await setup('rec-unknown');
     const cold = await top(s, 'nobody', 10);
-    expect(cold.itemList).toEqual(forward.recommend({ history: [], numResults: 10 }));
+    expect(cold.itemList).toEqual(forward.model.recommend({ history: [], numResults: 10 }));
     await view(s, 'newcomer', ...walk(20));
     const warm = await top(s, 'newcomer', 10);
     expect(warm.itemList?.[0]?.itemId).toBe(next(20, 1));
     expect(warm.itemList).not.toEqual(cold.itemList);
+  });
+
+  it('personalises a user known from the training data from that history, then from newer events', async () => {
+    const s = await setup('rec-trained');
+    const user = 3;
+    const last = lastTrainingItem(user, 1);
+    expect((await top(s, `u${user}`)).itemList?.[0]?.itemId).toBe(next(last, 1));
+    // Events dated before the user's last training interaction were training data already.
+    await putEvents(env.ctx, {
+      trackingId: s.trackingId,
+      userId: `u${user}`,
+      sessionId: 'old',
+      eventList: walk(45).map((itemId, i) => ({
+        eventType: 'click',
+        itemId,
+        sentAt: new Date((1_600_000_000 + i) * 1000),
+      })),
+    });
+    expect((await top(s, `u${user}`)).itemList?.[0]?.itemId).toBe(next(last, 1));
+    await view(s, `u${user}`, ...walk(45));
+    expect((await top(s, `u${user}`)).itemList?.[0]?.itemId).toBe(next(45, 1));
   });
 
   it('issues a unique recommendationId per response and stores what it showed', async () => {
@@ -140,7 +160,7 @@ describe('getRecommendations', () => {
     await updateCampaign(env.ctx, { campaignArn: s.campaignArn, solutionVersionArn: retrained });
     const after = await top(s, 'dave');
     expect(after.itemList).toEqual(
-      backward.recommend({ history: walk(30), numResults: DEFAULT_NUM_RESULTS }),
+      backward.model.recommend({ history: walk(30), numResults: DEFAULT_NUM_RESULTS }),
     );
     expect(after.itemList?.[0]?.itemId).not.toBe(next(30, 1));
     expect(s.state.models.loads).toBe(2);
@@ -160,7 +180,7 @@ describe('getRecommendations', () => {
     // The check for a newer version is rate-limited; forget when it last ran.
     s.state.syncChecks.clear();
     expect((await top(synced, 'erin')).itemList).toEqual(
-      backward.recommend({ history: walk(50), numResults: DEFAULT_NUM_RESULTS }),
+      backward.model.recommend({ history: walk(50), numResults: DEFAULT_NUM_RESULTS }),
     );
   });
 
@@ -168,9 +188,8 @@ describe('getRecommendations', () => {
     const s = await setup('rec-concurrent');
     let reads = 0;
     const models = new ModelCache(async (ctx, key) => {
-      reads++;
-      const { readArtifact } = await import('../../../lambdas/services/model-cache');
-      return readArtifact(ctx, key);
+      if (key.endsWith('model.bin')) reads++;
+      return readObject(ctx, key);
     });
     const state = createServingState(models);
     await Promise.all(

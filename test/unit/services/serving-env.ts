@@ -3,6 +3,7 @@
  * versions stored as the training workflow leaves them (an ACTIVE version resource under its solution, its model
  * artifact at the workflow's key in the data bucket).
  */
+import { gzipSync } from 'node:zlib';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Model } from '../../../lambdas/engine/model';
 import { train } from '../../../lambdas/engine/train';
@@ -10,7 +11,7 @@ import type { Interaction } from '../../../lambdas/engine/types';
 import { arnName, hexId, solutionVersionArn } from '../../../lambdas/services/arns';
 import { USER_PERSONALIZATION_RECIPE_ARN } from '../../../lambdas/services/recipes';
 import { createSolution, SOLUTION_VERSION } from '../../../lambdas/services/solutions';
-import { modelKey } from '../../../lambdas/services/training';
+import { modelKey, snapshotKey } from '../../../lambdas/services/training';
 import { DATA_BUCKET, type DataEnv } from './data-env';
 
 export const CATALOG = 60;
@@ -19,7 +20,12 @@ export const CATALOG = 60;
  * A model of users who walk the catalog in a cycle: item i<k> is always followed by i<k+step>, so after a history
  * ending in i<k> the best next item is i<k+step> — a known answer independent of the model's numbers.
  */
-export async function cycleModel(step: number): Promise<Model> {
+export interface Trained {
+  readonly model: Model;
+  readonly interactions: readonly Interaction[];
+}
+
+export async function cycleModel(step: number): Promise<Trained> {
   const interactions: Interaction[] = [];
   let t = 1_700_000_000;
   for (let u = 0; u < 80; u++) {
@@ -29,7 +35,35 @@ export async function cycleModel(step: number): Promise<Model> {
       k = (k + step + CATALOG) % CATALOG;
     }
   }
-  return train({ interactions }, { hyperParameters: { hiddenDimension: 32 }, seed: 1 });
+  const model = await train({ interactions }, { hyperParameters: { hiddenDimension: 32 }, seed: 1 });
+  return { model, interactions };
+}
+
+/** The last item training user u<u> saw in {@link cycleModel}'s data. */
+export const lastTrainingItem = (u: number, step: number) => (u * 7 + 19 * step + 20 * CATALOG) % CATALOG;
+
+/** The training snapshot the workflow's prepare step writes, in its format 1 (interned ids, parallel columns). */
+function snapshot(interactions: readonly Interaction[]): Uint8Array {
+  const userIds: string[] = [];
+  const itemIds: string[] = [];
+  const intern = (ids: string[], id: string) => {
+    const at = ids.indexOf(id);
+    return at >= 0 ? at : ids.push(id) - 1;
+  };
+  const columns = {
+    format: 1,
+    userIds,
+    itemIds,
+    user: [] as number[],
+    item: [] as number[],
+    time: [] as number[],
+  };
+  for (const x of interactions) {
+    columns.user.push(intern(userIds, x.userId));
+    columns.item.push(intern(itemIds, x.itemId));
+    columns.time.push(x.timestamp);
+  }
+  return gzipSync(JSON.stringify({ ...columns, items: [], users: [] }));
 }
 
 export const next = (k: number, step: number) => `i${(k + step + CATALOG) % CATALOG}`;
@@ -49,7 +83,7 @@ export async function addVersion(
   env: DataEnv,
   solutionArn: string,
   groupArn: string,
-  model: Model,
+  trained: Trained,
   status = 'ACTIVE',
 ): Promise<string> {
   const arn = solutionVersionArn(env.ctx, arnName(solutionArn) as string, hexId());
@@ -71,7 +105,14 @@ export async function addVersion(
     createdAt: now.getTime(),
   });
   await env.s3.send(
-    new PutObjectCommand({ Bucket: DATA_BUCKET, Key: modelKey(arn), Body: model.serialize() }),
+    new PutObjectCommand({ Bucket: DATA_BUCKET, Key: modelKey(arn), Body: trained.model.serialize() }),
+  );
+  await env.s3.send(
+    new PutObjectCommand({
+      Bucket: DATA_BUCKET,
+      Key: snapshotKey(arn),
+      Body: snapshot(trained.interactions),
+    }),
   );
   return arn;
 }
