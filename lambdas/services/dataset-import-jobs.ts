@@ -100,14 +100,26 @@ export const invokeImportWorker: StartImport = async (ctx, jobArn) => {
   );
 };
 
+function isStale(ctx: ServiceContext, job: ResourceRecord<JobDoc>): boolean {
+  if (job.status !== IN_PROGRESS) return false;
+  const heartbeat = typeof job.attrs.heartbeatAt === 'number' ? job.attrs.heartbeatAt : job.createdAt;
+  return ctx.now().getTime() - heartbeat >= STALE_JOB_MS;
+}
+
+/**
+ * The job as Describe and List show it: a stale job already reads as failed. (Those operations only have read
+ * access; CreateDatasetImportJob writes the failure when it counts running jobs.)
+ */
+function view(ctx: ServiceContext, job: ResourceRecord<JobDoc>): JobDoc {
+  return isStale(ctx, job) ? { ...job.doc, status: FAILED, failureReason: STALE_REASON } : job.doc;
+}
+
 /** Fails the job if its worker is gone (see {@link STALE_JOB_MS}); returns the job as it is now. */
 async function reapIfStale(
   ctx: ServiceContext,
   job: ResourceRecord<JobDoc>,
 ): Promise<ResourceRecord<JobDoc>> {
-  if (job.status !== IN_PROGRESS) return job;
-  const heartbeat = typeof job.attrs.heartbeatAt === 'number' ? job.attrs.heartbeatAt : job.createdAt;
-  if (ctx.now().getTime() - heartbeat < STALE_JOB_MS) return job;
+  if (!isStale(ctx, job)) return job;
   try {
     return await ctx.resources.update<JobDoc>(
       job.arn,
@@ -219,7 +231,7 @@ export async function describeDatasetImportJob(
 ): Promise<DescribeDatasetImportJobResponse> {
   const record = await ctx.resources.get<JobDoc>(input.datasetImportJobArn as string, IMPORT_JOB_TYPE);
   if (record === undefined) throw resourceNotFound(input.datasetImportJobArn as string);
-  return { datasetImportJob: (await reapIfStale(ctx, record)).doc };
+  return { datasetImportJob: view(ctx, record) };
 }
 
 export async function listDatasetImportJobs(
@@ -230,7 +242,7 @@ export async function listDatasetImportJobs(
     ctx.resources,
     IMPORT_JOB_TYPE,
     input,
-    ({ doc }) => pick(doc, SUMMARY_KEYS),
+    (record) => pick(view(ctx, record), SUMMARY_KEYS),
     input.datasetArn,
   );
   return {

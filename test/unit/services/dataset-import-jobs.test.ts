@@ -228,9 +228,19 @@ describe('dataset import jobs', () => {
     expect(
       (await describeDatasetImportJob(env.ctx, { datasetImportJobArn: alive })).datasetImportJob?.status,
     ).toBe('CREATE IN_PROGRESS');
+    const listed = await listDatasetImportJobs(env.ctx, { datasetArn: g.interactions });
+    expect(listed.datasetImportJobs?.map((j) => [j.jobName, j.status])).toEqual([
+      ['alive-job', 'CREATE IN_PROGRESS'],
+      ['stale-job', 'CREATE FAILED'],
+    ]);
+    // Describe and List only read; creating a job (which counts running jobs) records the failure.
+    expect((await env.ctx.resources.require(stale)).status).toBe('CREATE IN_PROGRESS');
+    const next = await create(g.interactions, 'after-stale', csv);
+    expect((await env.ctx.resources.require(stale)).status).toBe('CREATE FAILED');
     // The worker, delivered late, leaves a job that is no longer pending alone.
     expect((await runDatasetImportJob(env.ctx, stale)).status).toBe('CREATE FAILED');
     await env.ctx.resources.update(alive, { status: 'CREATE FAILED', doc: { status: 'CREATE FAILED' } });
+    expect((await runDatasetImportJob(env.ctx, next)).status).toBe('ACTIVE');
   });
 
   it('imports items: categorical values split, text unescaped, empty cells absent', async () => {
