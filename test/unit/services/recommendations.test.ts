@@ -2,7 +2,7 @@ import type { Event } from '@aws-sdk/client-personalize-events';
 import { createCampaign, updateCampaign } from '../../../lambdas/services/campaigns';
 import { createEventTracker } from '../../../lambdas/services/event-trackers';
 import { putEvents } from '../../../lambdas/services/events';
-import { ModelCache, readObject } from '../../../lambdas/services/model-cache';
+import { historyTails, ModelCache, readObject } from '../../../lambdas/services/model-cache';
 import {
   createServingState,
   DEFAULT_NUM_RESULTS,
@@ -300,5 +300,27 @@ describe('getPersonalizedRanking', () => {
         ),
       ),
     ).toBe('InvalidInputException');
+  });
+});
+
+describe('historyTails', () => {
+  it('keeps each user’s last items in time order, ties in snapshot order', () => {
+    const tails = historyTails(
+      {
+        format: 1,
+        userIds: ['a', 'b', 'never'],
+        itemIds: ['x', 'y', 'z'],
+        user: [0, 1, 0, 0, 0, 1],
+        item: [0, 1, 1, 2, 0, 2],
+        time: [30, 5, 10, 30, 20, 4],
+      },
+      3,
+    );
+    expect(tails).toEqual(
+      new Map([
+        ['a', { itemIds: ['x', 'x', 'z'], lastTimestamp: 30 }],
+        ['b', { itemIds: ['z', 'y'], lastTimestamp: 5 }],
+      ]),
+    );
   });
 });
