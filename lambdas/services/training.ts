@@ -18,8 +18,17 @@ import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { PersonalizeError } from '../api/errors';
-import { type Interaction, type ItemMeta, Model, train, type UserMeta } from '../engine';
+import {
+  type Interaction,
+  type ItemMeta,
+  Model,
+  type TrainingData,
+  type TrainOptions,
+  train,
+  type UserMeta,
+} from '../engine';
 import { evaluate } from '../engine/metrics';
+import { createWorkerPool, defaultWorkers } from '../engine/parallel';
 import { catalogSize, splitByUser } from '../engine/split';
 import type { ResourceRecord } from '../store/resources';
 import { parseArn } from './arns';
@@ -76,9 +85,10 @@ export const modelKey = (versionArn: string) => `${artifactPrefix(versionArn)}mo
 
 /**
  * The training snapshot: ids interned once, interactions as parallel columns (time order within a user is
- * restored by the engine), metadata as the engine takes it.
+ * restored by the engine), metadata as the engine takes it. Serving reads the interaction columns too
+ * (`model-cache.ts`): change them together.
  */
-interface Snapshot {
+export interface TrainingSnapshot {
   readonly format: 1;
   readonly userIds: string[];
   readonly itemIds: string[];
@@ -169,7 +179,7 @@ export async function prepareTraining(ctx: ServiceContext, arn: string): Promise
     }
     return i;
   };
-  const snapshot: Snapshot = {
+  const snapshot: TrainingSnapshot = {
     format: 1,
     userIds: [],
     itemIds: [],
@@ -210,14 +220,14 @@ export async function prepareTraining(ctx: ServiceContext, arn: string): Promise
   return { solutionVersionArn: arn };
 }
 
-async function readSnapshot(ctx: ServiceContext, arn: string): Promise<Snapshot> {
+async function readSnapshot(ctx: ServiceContext, arn: string): Promise<TrainingSnapshot> {
   const bytes = await gunzipAsync(await getObject(ctx, snapshotKey(arn)));
-  const snapshot = JSON.parse(bytes.toString('utf8')) as Snapshot;
+  const snapshot = JSON.parse(bytes.toString('utf8')) as TrainingSnapshot;
   if (snapshot.format !== 1) throw new Error(`Unknown training snapshot format ${String(snapshot.format)}`);
   return snapshot;
 }
 
-function interactionsOf(s: Snapshot): Interaction[] {
+function interactionsOf(s: TrainingSnapshot): Interaction[] {
   const out: Interaction[] = new Array(s.user.length);
   for (let i = 0; i < s.user.length; i++) {
     const shown = s.impressions?.[i];
@@ -231,12 +241,24 @@ function interactionsOf(s: Snapshot): Interaction[] {
   return out;
 }
 
+/** Trains on both cores where the engine's worker threads can load (not under ts-jest, which stays in-thread). */
+async function trainWithPool(data: TrainingData, options: TrainOptions): Promise<Model> {
+  const workers = defaultWorkers();
+  if (workers <= 1) return train(data, options);
+  const pool = createWorkerPool(workers);
+  try {
+    return await train(data, { ...options, parallel: pool });
+  } finally {
+    await pool.close();
+  }
+}
+
 export async function trainVersion(ctx: ServiceContext, arn: string): Promise<StepEvent> {
   const version = await requireInProgress(ctx, arn);
   const config = trainingConfigOf(version.doc.solutionConfig, version.doc.eventType);
   const started = performance.now();
   const snapshot = await readSnapshot(ctx, arn);
-  const model = await train(
+  const model = await trainWithPool(
     { interactions: interactionsOf(snapshot), items: snapshot.items, users: snapshot.users },
     { hyperParameters: config.hyperParameters, seed: TRAIN_SEED },
   );
@@ -253,7 +275,7 @@ export async function evaluateVersion(ctx: ServiceContext, arn: string): Promise
   const snapshot = await readSnapshot(ctx, arn);
   const interactions = interactionsOf(snapshot);
   const split = splitByUser(interactions, { seed: SPLIT_SEED });
-  const model: Model = await train(
+  const model = await trainWithPool(
     { interactions: split.train, items: snapshot.items, users: snapshot.users },
     { hyperParameters: config.hyperParameters, seed: TRAIN_SEED },
   );

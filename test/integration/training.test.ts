@@ -1,0 +1,213 @@
+/**
+ * Training through the official SDK client against the local runtime, where CreateSolutionVersion starts the
+ * training state machine on the local Step Functions runner: a version trains to ACTIVE with metrics; too little
+ * data ends CREATE FAILED with the documented reason; a stopped version ends CREATE STOPPED; the operations that
+ * need another state are refused; hyperparameter strings are validated.
+ */
+import {
+  CreateDatasetCommand,
+  CreateDatasetGroupCommand,
+  CreateDatasetImportJobCommand,
+  CreateSchemaCommand,
+  CreateSolutionCommand,
+  CreateSolutionVersionCommand,
+  DeleteDatasetGroupCommand,
+  DeleteSolutionCommand,
+  DescribeAlgorithmCommand,
+  DescribeDatasetImportJobCommand,
+  DescribeRecipeCommand,
+  DescribeSolutionCommand,
+  DescribeSolutionVersionCommand,
+  GetSolutionMetricsCommand,
+  InvalidInputException,
+  ListRecipesCommand,
+  ListSolutionVersionsCommand,
+  ResourceInUseException,
+  StopSolutionVersionCreationCommand,
+} from '@aws-sdk/client-personalize';
+import { startTestRuntime, type TestRuntime } from './harness';
+
+let t: TestRuntime;
+const ROLE = 'arn:aws:iam::000000000000:role/PersonalizeS3';
+const RECIPE = 'arn:aws:personalize:::recipe/aws-user-personalization';
+
+beforeAll(async () => {
+  jest.resetModules();
+  t = await startTestRuntime();
+});
+afterAll(() => t?.stop());
+
+/** `users` users with `each` interactions over 150 items; item k tends to follow item k−1. */
+function interactionsCsv(users: number, each: number): string {
+  const lines = ['USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE'];
+  let time = 1_700_000_000;
+  for (let u = 0; u < users; u++) {
+    for (let s = 0; s < each; s++) lines.push(`u${u},i${(u * 13 + s) % 150},${time++},click`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function groupWithData(name: string, csv: string): Promise<string> {
+  const p = t.personalize;
+  const { datasetGroupArn } = await p.send(new CreateDatasetGroupCommand({ name }));
+  const { schemaArn } = await p.send(
+    new CreateSchemaCommand({
+      name: `${name}-interactions`,
+      schema: JSON.stringify({
+        type: 'record',
+        name: 'Interactions',
+        namespace: 'com.amazonaws.personalize.schema',
+        fields: [
+          { name: 'USER_ID', type: 'string' },
+          { name: 'ITEM_ID', type: 'string' },
+          { name: 'TIMESTAMP', type: 'long' },
+          { name: 'EVENT_TYPE', type: 'string' },
+        ],
+        version: '1.0',
+      }),
+    }),
+  );
+  const { datasetArn } = await p.send(
+    new CreateDatasetCommand({
+      name: `${name}-interactions`,
+      datasetGroupArn,
+      datasetType: 'Interactions',
+      schemaArn,
+    }),
+  );
+  const { datasetImportJobArn } = await p.send(
+    new CreateDatasetImportJobCommand({
+      jobName: `${name}-import`,
+      datasetArn,
+      dataSource: { dataLocation: await t.upload(`${name}/interactions.csv`, csv) },
+      roleArn: ROLE,
+    }),
+  );
+  await t.idle();
+  const { datasetImportJob } = await p.send(new DescribeDatasetImportJobCommand({ datasetImportJobArn }));
+  expect(datasetImportJob?.status).toBe('ACTIVE');
+  return datasetGroupArn as string;
+}
+
+async function solution(name: string, datasetGroupArn: string): Promise<string> {
+  const { solutionArn } = await t.personalize.send(
+    new CreateSolutionCommand({
+      name,
+      datasetGroupArn,
+      recipeArn: RECIPE,
+      solutionConfig: { algorithmHyperParameters: { hidden_dimension: '32' } },
+    }),
+  );
+  return solutionArn as string;
+}
+
+const describe_ = async (solutionVersionArn: string) =>
+  (await t.personalize.send(new DescribeSolutionVersionCommand({ solutionVersionArn }))).solutionVersion;
+
+let group: string;
+beforeAll(async () => {
+  // 120 users × 25 = 3,000 interactions.
+  group = await groupWithData('training', interactionsCsv(120, 25));
+});
+
+it('serves the recipe catalog', async () => {
+  const { recipes } = await t.personalize.send(new ListRecipesCommand({ recipeProvider: 'SERVICE' }));
+  expect(recipes?.map((r) => r.recipeArn)).toContain(RECIPE);
+  const { recipe } = await t.personalize.send(new DescribeRecipeCommand({ recipeArn: RECIPE }));
+  const { algorithm } = await t.personalize.send(
+    new DescribeAlgorithmCommand({ algorithmArn: recipe?.algorithmArn }),
+  );
+  expect(algorithm?.defaultHyperParameters?.hidden_dimension).toBe('149');
+});
+
+it('trains a FULL version to ACTIVE on the workflow and reports its metrics', async () => {
+  const solutionArn = await solution('full', group);
+  const p = t.personalize;
+  await expect(
+    p.send(new CreateSolutionVersionCommand({ solutionArn, trainingMode: 'UPDATE' })),
+  ).rejects.toThrow(InvalidInputException);
+  const { solutionVersionArn } = await p.send(new CreateSolutionVersionCommand({ solutionArn }));
+  expect((await describe_(solutionVersionArn as string))?.status).toMatch(
+    /^(CREATE PENDING|CREATE IN_PROGRESS)$/,
+  );
+  await expect(p.send(new GetSolutionMetricsCommand({ solutionVersionArn }))).rejects.toThrow(
+    ResourceInUseException,
+  );
+  await expect(p.send(new DeleteSolutionCommand({ solutionArn }))).rejects.toThrow(ResourceInUseException);
+  await t.idle();
+
+  const version = await describe_(solutionVersionArn as string);
+  expect(version).toMatchObject({ status: 'ACTIVE', trainingMode: 'FULL', trainingType: 'MANUAL' });
+  expect(version?.trainingHours).toBeGreaterThan(0);
+  expect(version?.failureReason).toBeUndefined();
+  const { metrics } = await p.send(new GetSolutionMetricsCommand({ solutionVersionArn }));
+  expect(Object.keys(metrics ?? {})).toEqual(
+    expect.arrayContaining([
+      'coverage',
+      'mean_reciprocal_rank_at_25',
+      'normalized_discounted_cumulative_gain_at_5',
+      'normalized_discounted_cumulative_gain_at_10',
+      'normalized_discounted_cumulative_gain_at_25',
+      'precision_at_5',
+      'precision_at_10',
+      'precision_at_25',
+    ]),
+  );
+  const { solution: described } = await p.send(new DescribeSolutionCommand({ solutionArn }));
+  expect(described?.latestSolutionVersion).toMatchObject({ solutionVersionArn, status: 'ACTIVE' });
+
+  // With an ACTIVE FULL version, UPDATE is accepted.
+  const update = await p.send(new CreateSolutionVersionCommand({ solutionArn, trainingMode: 'UPDATE' }));
+  await t.idle();
+  expect((await describe_(update.solutionVersionArn as string))?.status).toBe('ACTIVE');
+  const { solutionVersions } = await p.send(new ListSolutionVersionsCommand({ solutionArn }));
+  expect(solutionVersions?.map((v) => v.trainingMode)).toEqual(['UPDATE', 'FULL']);
+});
+
+it('stops a version: CREATE STOPPED, and stopping again is refused', async () => {
+  const solutionArn = await solution('stopped', group);
+  const p = t.personalize;
+  const { solutionVersionArn } = await p.send(new CreateSolutionVersionCommand({ solutionArn }));
+  await p.send(new StopSolutionVersionCreationCommand({ solutionVersionArn }));
+  await t.idle();
+  expect((await describe_(solutionVersionArn as string))?.status).toBe('CREATE STOPPED');
+  await expect(p.send(new StopSolutionVersionCreationCommand({ solutionVersionArn }))).rejects.toThrow(
+    ResourceInUseException,
+  );
+  await expect(p.send(new GetSolutionMetricsCommand({ solutionVersionArn }))).rejects.toThrow(
+    ResourceInUseException,
+  );
+  await p.send(new DeleteSolutionCommand({ solutionArn }));
+});
+
+it('fails a version on too little data with the documented reason', async () => {
+  // 20 users × 60 = 1,200 interactions, but only 20 users with 2 or more.
+  const small = await groupWithData('too-few-users', interactionsCsv(20, 60));
+  const solutionArn = await solution('too-few-users', small);
+  const { solutionVersionArn } = await t.personalize.send(new CreateSolutionVersionCommand({ solutionArn }));
+  await t.idle();
+  expect(await describe_(solutionVersionArn as string)).toMatchObject({
+    status: 'CREATE FAILED',
+    failureReason: 'Create failed. Dataset has fewer than 25 users with at least 2 interactions each.',
+  });
+  // The group cannot go while its solution exists; the failed version does not keep the solution.
+  await expect(t.personalize.send(new DeleteDatasetGroupCommand({ datasetGroupArn: small }))).rejects.toThrow(
+    ResourceInUseException,
+  );
+  await t.personalize.send(new DeleteSolutionCommand({ solutionArn }));
+});
+
+it('validates hyperparameter strings, naming the key and its range', async () => {
+  const err = await t.personalize
+    .send(
+      new CreateSolutionCommand({
+        name: 'bad-bptt',
+        datasetGroupArn: group,
+        recipeArn: RECIPE,
+        solutionConfig: { algorithmHyperParameters: { bptt: '64' } },
+      }),
+    )
+    .catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(InvalidInputException);
+  expect((err as Error).message).toMatch(/bptt must be an integer in \[2, 32\], got 64/);
+});
