@@ -5,6 +5,9 @@
  * model declares for PutEvents, so it is the one every SDK can surface as a typed exception (a 404
  * `ResourceNotFoundException` would reach callers only as a generic service error).
  *
+ * Impressions: an explicit `impression` list is stored as given; otherwise a `recommendationId` is expanded to
+ * the items that recommendation showed, so training sees what the user was shown.
+ *
  * Sessions: an event without `userId` is stored under its `sessionId`. The first event that carries both ties the
  * session to that user: the link is recorded once and the session's earlier events are copied into the user's
  * partition, so the user's recent events include them; training attributes them through the link. Later anonymous
@@ -14,6 +17,7 @@ import { createHash } from 'node:crypto';
 import type { Event, PutEventsRequest } from '@aws-sdk/client-personalize-events';
 import { invalidInput } from '../api/errors';
 import { EventStore, type StoredEvent } from '../store/events';
+import { RecommendationStore } from '../store/recommendations';
 import type { ServiceContext } from './context';
 import { findDataset, groupDatasetArn } from './dataset-data';
 import { resolveTrackingId } from './event-trackers';
@@ -151,7 +155,7 @@ export async function putEvents(
   }
   const actorId = userId ?? sessionId;
 
-  const events: StoredEvent[] = (input.eventList ?? []).map((event, i) => {
+  const parsed: StoredEvent[] = (input.eventList ?? []).map((event, i) => {
     const sentAt = event.sentAt as Date | undefined;
     if (!(sentAt instanceof Date) || Number.isNaN(sentAt.getTime())) {
       throw invalidInput(`eventList.${i + 1}.member.sentAt must be a timestamp.`);
@@ -189,6 +193,8 @@ export async function putEvents(
     return stored;
   });
 
+  const events = await Promise.all(parsed.map((e) => withImplicitImpression(ctx, e)));
+
   // A caller-chosen eventId is stored once: a different event reusing it is dropped, as Personalize ignores it.
   const claims = await Promise.all(
     events.map((e, i) =>
@@ -197,6 +203,24 @@ export async function putEvents(
   );
   await store.put(events.filter((_, i) => claims[i] !== 'taken'));
   return {};
+}
+
+/**
+ * Expands a `recommendationId` into the list that response showed (spec §2.6 "implicit impressions"), unless the
+ * event names its impressions itself (explicit wins). An id this deployment never issued, or issued for another
+ * dataset group, expands to nothing.
+ */
+async function withImplicitImpression(ctx: ServiceContext, event: StoredEvent): Promise<StoredEvent> {
+  if (event.recommendationId === undefined || event.impression !== undefined) return event;
+  const record = await new RecommendationStore(ctx.ddb, ctx.eventsTable).get(event.recommendationId);
+  if (
+    record === undefined ||
+    record.datasetGroupArn !== event.datasetGroupArn ||
+    record.itemIds.length === 0
+  ) {
+    return event;
+  }
+  return { ...event, impression: record.itemIds };
 }
 
 /** One recent interaction, for real-time personalisation. */

@@ -12,6 +12,7 @@ import { createDataset, deleteDataset, describeDataset } from '../../../lambdas/
 import { createEventTracker } from '../../../lambdas/services/event-trackers';
 import { putEvents, recentEvents } from '../../../lambdas/services/events';
 import { putItems, putUsers } from '../../../lambdas/services/records';
+import { RecommendationStore } from '../../../lambdas/store/recommendations';
 import { type DataEnv, type GroupArns, interactionsCsv, ROLE_ARN, startDataEnv } from './data-env';
 
 let env: DataEnv;
@@ -72,6 +73,47 @@ describe('putEvents', () => {
         impression: ['i2', 'i9'],
       },
       { userId: 'alice', itemId: 'i3', timestamp: 1_700_000_003.5, eventType: 'click', eventValue: 2 },
+    ]);
+  });
+
+  it('expands a recommendationId into the items it showed unless impressions are explicit', async () => {
+    const { g, trackingId } = await tracked('implicit');
+    const recommendations = new RecommendationStore(env.ctx.ddb, 'events');
+    const shown = {
+      campaignArn: 'arn:aws:personalize:us-east-1:000000000000:campaign/c',
+      solutionVersionArn: 'arn:aws:personalize:us-east-1:000000000000:solution/s/1',
+      userId: 'u',
+      scores: [0.5, 0.4, 0.1],
+      createdAt: 1,
+    };
+    await recommendations.put({
+      ...shown,
+      recommendationId: 'RID-a',
+      datasetGroupArn: g.group,
+      itemIds: ['a', 'b', 'c'],
+    });
+    await recommendations.put({
+      ...shown,
+      recommendationId: 'RID-other',
+      datasetGroupArn: `${g.group}-x`,
+      itemIds: ['z'],
+    });
+    await putEvents(env.ctx, {
+      trackingId,
+      userId: 'u',
+      sessionId: 's',
+      eventList: [
+        click('a', 1_700_000_001, { recommendationId: 'RID-a' }),
+        click('b', 1_700_000_002, { recommendationId: 'RID-a', impression: ['b', 'q'] }),
+        click('c', 1_700_000_003, { recommendationId: 'RID-unknown' }),
+        click('d', 1_700_000_004, { recommendationId: 'RID-other' }),
+      ],
+    });
+    expect((await all(groupInteractions(env.ctx, g.group))).map((e) => e.impression)).toEqual([
+      ['a', 'b', 'c'],
+      ['b', 'q'],
+      undefined,
+      undefined,
     ]);
   });
 
