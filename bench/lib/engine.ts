@@ -1,22 +1,15 @@
 /**
  * The engine as seen by the benchmark: loaded only if `lambdas/engine/index.ts` exists and exports `train`, so the
- * harness runs the baselines before the model lands. The call is `train(data, options)` with data
- * `{ interactions, items, users }` and options `{ hyperparameters, seed }`.
+ * harness runs the baselines whatever state the engine is in. The call is `train(data, options)` with data
+ * `{ interactions, items, users }` and options `{ hyperparameters, seed }`, in this thread (no worker pool), so
+ * fit times compare with the single-threaded baselines.
  */
-import type { Interaction, ItemMeta, Recommender, UserMeta } from '../../lambdas/engine/types';
+import type * as Engine from '../../lambdas/engine/index';
 
-export interface EngineData {
-  readonly interactions: readonly Interaction[];
-  readonly items?: readonly ItemMeta[];
-  readonly users?: readonly UserMeta[];
-}
-
-interface EngineModule {
-  train(
-    data: EngineData,
-    options: { hyperparameters: Record<string, unknown>; seed?: number },
-  ): Promise<Recommender>;
-  DEFAULT_HYPERPARAMETERS?: Readonly<Record<string, unknown>>;
+/** Typed against the engine's real signature, so an interface change fails type checking here. */
+export interface EngineModule {
+  readonly train: typeof Engine.train;
+  readonly DEFAULT_HYPERPARAMETERS?: Readonly<Record<string, unknown>>;
 }
 
 const ENGINE_PATH = '../../lambdas/engine/index';
@@ -41,7 +34,7 @@ export function loadEngine(): EngineModule | undefined {
  * DEFAULT_HYPERPARAMETERS has) and the type of its default value.
  */
 export function resolveHyperparameters(
-  engine: EngineModule,
+  engine: Pick<EngineModule, 'DEFAULT_HYPERPARAMETERS'>,
   given: Readonly<Record<string, string>>,
 ): Record<string, unknown> {
   const defaults = engine.DEFAULT_HYPERPARAMETERS ?? {};

@@ -2,6 +2,8 @@
  * Child-process entry of the accuracy benchmark: loads the workload, fits one model per fold, evaluates it and
  * reports metrics, wall-clock times and this process's peak RSS to the parent.
  */
+
+import type { HyperParameters } from '../../lambdas/engine/index';
 import {
   averageMetrics,
   evaluate,
@@ -52,7 +54,11 @@ async function fitModel(
         ...(workload.items ? { items: workload.items } : {}),
         ...(workload.users ? { users: workload.users } : {}),
       },
-      { hyperparameters: resolveHyperparameters(engine, request.hyperparameters), seed },
+      {
+        // Keys and types were checked against DEFAULT_HYPERPARAMETERS; ranges are the engine's to validate.
+        hyperparameters: resolveHyperparameters(engine, request.hyperparameters) as Partial<HyperParameters>,
+        seed,
+      },
     );
   }
   if (!(BASELINE_NAMES as readonly string[]).includes(request.model))

@@ -51,7 +51,6 @@ describe('bench helpers', () => {
 
   it("maps flags onto the engine's hyperparameter names and types", () => {
     const engine = {
-      train: () => Promise.reject(new Error('unused')),
       DEFAULT_HYPERPARAMETERS: { hidden_dimension: 149, recencyMask: true, name: 'x' },
     };
     expect(
