@@ -12,7 +12,9 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   DynamoDBClient,
+  type KeySchemaElement,
   ResourceInUseException,
+  type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import type { TableDef } from '../lambdas/store/tables';
 import { close, listen } from './http-util';
@@ -131,6 +133,33 @@ export interface Emulators {
   stop(): Promise<void>;
 }
 
+const keyText = (schema: readonly KeySchemaElement[] | undefined): string =>
+  (schema ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`).join(',');
+
+/**
+ * A table persisted by an older version may lack an index added since; dynalite cannot add one to an existing
+ * table (UpdateTable there only changes throughput), so say so at start rather than fail on the first query.
+ */
+export function checkSchema(def: TableDef, name: string, table: TableDescription, dataDir?: string): void {
+  const want = createTableInput(def, name);
+  const problems: string[] = [];
+  if (keyText(table.KeySchema) !== keyText(want.KeySchema)) problems.push('its key schema differs');
+  const have = new Map(
+    (table.GlobalSecondaryIndexes ?? []).map((ix) => [ix.IndexName, keyText(ix.KeySchema)]),
+  );
+  for (const ix of want.GlobalSecondaryIndexes ?? []) {
+    const found = have.get(ix.IndexName);
+    if (found === undefined) problems.push(`index ${ix.IndexName} is missing`);
+    else if (found !== keyText(ix.KeySchema)) problems.push(`index ${ix.IndexName} has other keys`);
+  }
+  if (problems.length > 0) {
+    throw new Error(
+      `Table ${name} in ${dataDir ?? 'the data directory'} was created by another version: ${problems.join('; ')}. ` +
+        'Move that directory aside (or start with --in-memory) to begin with empty tables.',
+    );
+  }
+}
+
 async function createTables(endpoint: string, options: EmulatorOptions): Promise<void> {
   const client = new DynamoDBClient({
     endpoint,
@@ -149,7 +178,10 @@ async function createTables(endpoint: string, options: EmulatorOptions): Promise
         // dynalite flips CREATING → ACTIVE on a timer even with createTableMs 0.
         for (let i = 0; i < 100; i++) {
           const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
-          if (Table?.TableStatus === 'ACTIVE') return;
+          if (Table?.TableStatus === 'ACTIVE') {
+            checkSchema(def, name, Table, options.dataDir);
+            return;
+          }
           await new Promise((resolve) => setTimeout(resolve, 5));
         }
         throw new Error(`Table ${name} did not become ACTIVE`);

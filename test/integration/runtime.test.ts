@@ -10,7 +10,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type TableDescription } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   CreateDatasetGroupCommand,
@@ -29,6 +29,8 @@ import {
 } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { RESOURCES_TABLE } from '../../lambdas/store/tables';
+import { checkSchema } from '../../local/emulators';
 import { type HandlerLoader, HandlerNotFoundError, requireHandler } from '../../local/functions';
 import { parseCli } from '../../local/main';
 import { TRAINING_STATE_MACHINE } from '../../local/state-machines';
@@ -516,6 +518,32 @@ describe('Step Functions emulation', () => {
     await expect(
       sfn.send(new DescribeExecutionCommand({ executionArn: `${machineArn()}:missing` })),
     ).rejects.toMatchObject({ name: 'ExecutionDoesNotExist' });
+  });
+});
+
+describe('persisted table check', () => {
+  const table = (indexes: string[]): TableDescription => ({
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: indexes.map((name, i) => ({
+      IndexName: name,
+      KeySchema: [
+        { AttributeName: `gsi${i + 1}pk`, KeyType: 'HASH' },
+        { AttributeName: `gsi${i + 1}sk`, KeyType: 'RANGE' },
+      ],
+    })),
+  });
+
+  it('accepts a table with the current keys and indexes', () => {
+    expect(() => checkSchema(RESOURCES_TABLE, 'Resources', table(['byType', 'byParent']))).not.toThrow();
+  });
+
+  it('names what an older table lacks', () => {
+    expect(() => checkSchema(RESOURCES_TABLE, 'Resources', table(['byType']), '.data')).toThrow(
+      'Table Resources in .data was created by another version: index byParent is missing.',
+    );
   });
 });
 
