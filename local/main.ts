@@ -113,7 +113,10 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     stopping = true;
-    console.log(`\n${signal}: finishing in-flight work and closing the emulators...`);
+    console.log(
+      `\n${signal}: finishing in-flight requests, imports and trainings, then closing the emulators ` +
+        '(press Ctrl-C again to exit at once).',
+    );
     runtime.stop().then(
       () => {
         console.log('Stopped.');
