@@ -51,6 +51,11 @@ export const MAX_RANKING_INPUT_WITH_METADATA = 50;
 export const MAX_METADATA_COLUMNS = 10;
 /** How often a `$LATEST`-synced campaign checks for a newer ACTIVE version. */
 export const SYNC_CHECK_MS = 5_000;
+/**
+ * How long the creation time of a group's Interactions dataset (events older than it belong to a deleted dataset)
+ * is reused, saving a read per request.
+ */
+export const DATASET_TTL_MS = 5_000;
 /** How long item metadata read for `metadataColumns` is reused before PutItems changes are picked up. */
 export const METADATA_TTL_MS = 60_000;
 
@@ -62,10 +67,18 @@ export interface ServingState {
   /** Campaign ARN → when its `$LATEST` sync last looked for a newer version (epoch ms). */
   readonly syncChecks: Map<string, number>;
   readonly metadata: ItemMetadataCache;
+  /** Group ARN → its Interactions dataset's creation time (`null`: no such dataset) and when that was read. */
+  readonly datasets: Map<string, { readonly createdAt: number | null; readonly readAt: number }>;
 }
 
 export function createServingState(models: ModelCache = new ModelCache()): ServingState {
-  return { models, groups: new Map(), syncChecks: new Map(), metadata: new ItemMetadataCache() };
+  return {
+    models,
+    groups: new Map(),
+    syncChecks: new Map(),
+    metadata: new ItemMetadataCache(),
+    datasets: new Map(),
+  };
 }
 
 let processState: ServingState | undefined;
@@ -97,7 +110,7 @@ async function serve(
   const knownGroup = state.groups.get(campaignArn);
   const [record, early] = await Promise.all([
     ctx.resources.get<CampaignDoc>(campaignArn, CAMPAIGN),
-    knownGroup === undefined ? undefined : recentEvents(ctx, knownGroup, userId, HISTORY_TAIL),
+    knownGroup === undefined ? undefined : userEvents(ctx, state, knownGroup, userId),
   ]);
   if (record === undefined) {
     state.groups.delete(campaignArn);
@@ -112,7 +125,7 @@ async function serve(
   // A campaign deleted and re-created under the same name may belong to another group.
   if (events === undefined || knownGroup !== serving.datasetGroupArn) {
     state.groups.set(campaignArn, serving.datasetGroupArn);
-    events = await recentEvents(ctx, serving.datasetGroupArn, userId, HISTORY_TAIL);
+    events = await userEvents(ctx, state, serving.datasetGroupArn, userId);
   }
   const { model, histories } = await state.models.model(ctx, campaignArn, {
     versionArn: serving.servingVersionArn,
@@ -130,6 +143,23 @@ async function serve(
     history,
     enableMetadata: record.doc.campaignConfig?.enableMetadataWithRecommendations === true,
   };
+}
+
+/** The user's recent events, with the dataset's creation time from the cache when it is fresh. */
+async function userEvents(
+  ctx: ServiceContext,
+  state: ServingState,
+  groupArn: string,
+  userId: string,
+): Promise<RecentEvent[]> {
+  let dataset = state.datasets.get(groupArn);
+  if (dataset === undefined || Date.now() - dataset.readAt > DATASET_TTL_MS) {
+    const record = await ctx.resources.get(groupDatasetArn(groupArn, 'Interactions'), 'dataset');
+    dataset = { createdAt: record?.createdAt ?? null, readAt: Date.now() };
+    state.datasets.set(groupArn, dataset);
+  }
+  if (dataset.createdAt === null) return [];
+  return recentEvents(ctx, groupArn, userId, HISTORY_TAIL, dataset.createdAt);
 }
 
 async function syncedServing(
