@@ -88,7 +88,7 @@ export interface Runtime {
     readonly lambda: string;
     readonly stepFunctions: string;
   };
-  /** Resolves when no asynchronous work (imports, later training) is running. */
+  /** Resolves when no asynchronous work (imports, training executions, scheduled runs) is running. */
   idle(): Promise<void>;
   /** Stops accepting requests, waits for in-flight work, then closes the servers and emulators. */
   stop(): Promise<void>;
