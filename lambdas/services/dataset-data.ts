@@ -30,15 +30,26 @@ export interface LoadedDataset {
   readonly fields: readonly FieldDef[];
 }
 
-/** Schemas are immutable (UpdateDataset points a dataset at another schema ARN), so parsed fields are cached. */
+/**
+ * Parsed schema fields per dataset version. A schema is immutable and pinned while a dataset uses it, but its name
+ * (hence ARN) can be reused once no dataset does; a dataset's creation time and last update together change
+ * whenever it could point at a different schema, so they are part of the key.
+ */
 const schemaCache = new Map<string, readonly FieldDef[]>();
+const SCHEMA_CACHE_SIZE = 1000;
 
-export async function schemaFields(ctx: ServiceContext, schemaArn: string): Promise<readonly FieldDef[]> {
-  const cached = schemaCache.get(schemaArn);
+async function datasetFields(
+  ctx: ServiceContext,
+  record: ResourceRecord<DatasetDoc>,
+): Promise<readonly FieldDef[]> {
+  const updated = record.doc.lastUpdatedDateTime;
+  const key = `${record.doc.schemaArn}|${record.createdAt}|${updated instanceof Date ? updated.getTime() : ''}`;
+  const cached = schemaCache.get(key);
   if (cached !== undefined) return cached;
-  const schema = await ctx.resources.require<{ schema: string }>(schemaArn, 'schema');
+  const schema = await ctx.resources.require<{ schema: string }>(record.doc.schemaArn, 'schema');
   const fields = parseDatasetSchema(schema.doc.schema).fields;
-  schemaCache.set(schemaArn, fields);
+  if (schemaCache.size >= SCHEMA_CACHE_SIZE) schemaCache.clear();
+  schemaCache.set(key, fields);
   return fields;
 }
 
@@ -49,7 +60,7 @@ export async function findDataset(ctx: ServiceContext, arn: string): Promise<Loa
   return {
     record,
     kind: resolveDatasetType(record.doc.datasetType),
-    fields: await schemaFields(ctx, record.doc.schemaArn),
+    fields: await datasetFields(ctx, record),
   };
 }
 

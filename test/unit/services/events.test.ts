@@ -12,6 +12,7 @@ import { createDataset, deleteDataset, describeDataset } from '../../../lambdas/
 import { createEventTracker } from '../../../lambdas/services/event-trackers';
 import { putEvents, recentEvents } from '../../../lambdas/services/events';
 import { putItems, putUsers } from '../../../lambdas/services/records';
+import { createSchema, deleteSchema } from '../../../lambdas/services/schemas';
 import { RecommendationStore } from '../../../lambdas/store/recommendations';
 import { type DataEnv, type GroupArns, interactionsCsv, ROLE_ARN, startDataEnv } from './data-env';
 
@@ -343,5 +344,49 @@ describe('a dataset deleted and created again', () => {
       eventList: [click('i2', 1_700_000_001)],
     });
     expect((await recentEvents(env.ctx, g.group, 'x', 10)).map((e) => e.itemId)).toEqual(['i2']);
+  });
+});
+
+describe('a schema deleted and created again under the same name', () => {
+  it('validates records against the new fields', async () => {
+    const g = await env.group('reschema');
+    const itemsSchema = (field: string) =>
+      JSON.stringify({
+        type: 'record',
+        name: 'Items',
+        namespace: 'com.amazonaws.personalize.schema',
+        fields: [
+          { name: 'ITEM_ID', type: 'string' },
+          { name: field, type: ['null', 'string'], categorical: true },
+        ],
+        version: '1.0',
+      });
+    const { dataset } = await describeDataset(env.ctx, { datasetArn: g.items });
+    await deleteDataset(env.ctx, { datasetArn: g.items });
+    const make = async (field: string) => {
+      const { schemaArn } = await createSchema(env.ctx, {
+        name: 'reschema-items',
+        schema: itemsSchema(field),
+      });
+      await createDataset(env.ctx, {
+        name: dataset?.name as string,
+        datasetGroupArn: g.group,
+        datasetType: 'Items',
+        schemaArn: schemaArn as string,
+      });
+      return schemaArn as string;
+    };
+    const first = await make('COLOR');
+    await putItems(env.ctx, {
+      datasetArn: g.items,
+      items: [{ itemId: 'i1', properties: '{"color":"red"}' }],
+    });
+    await deleteDataset(env.ctx, { datasetArn: g.items });
+    await deleteSchema(env.ctx, { schemaArn: first });
+    expect(await make('SIZE')).toBe(first);
+    await putItems(env.ctx, { datasetArn: g.items, items: [{ itemId: 'i1', properties: '{"size":"XL"}' }] });
+    await expect(
+      putItems(env.ctx, { datasetArn: g.items, items: [{ itemId: 'i1', properties: '{"color":"red"}' }] }),
+    ).rejects.toMatchObject({ name: 'InvalidInputException' });
   });
 });
