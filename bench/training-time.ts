@@ -5,7 +5,8 @@
  *   node --import tsx bench/training-time.ts [--interactions 100000] [--seed 1] [--runs 1]
  *
  * Prints the command, the data set, the machine's load average before the run, and per run the wall time to
- * ACTIVE and the train step's own time (`trainingHours`).
+ * ACTIVE, the train step's own time (`trainingHours`) and the CPU time this process (every thread: API, emulators,
+ * steps, the engine's workers) spent meanwhile — on a busy machine the CPU time says more than the wall time.
  */
 import { cpus, loadavg } from 'node:os';
 import {
@@ -131,6 +132,7 @@ async function main(): Promise<void> {
     );
     for (let run = 1; run <= runs; run++) {
       const started = performance.now();
+      const cpuBefore = process.cpuUsage();
       const { solutionVersionArn } = await p.send(new CreateSolutionVersionCommand({ solutionArn }));
       let status: string | undefined;
       let trainingHours: number | undefined;
@@ -144,10 +146,12 @@ async function main(): Promise<void> {
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       }
       const seconds = (performance.now() - started) / 1000;
+      const cpu = process.cpuUsage(cpuBefore);
+      const cpuSeconds = (cpu.user + cpu.system) / 1e6;
       if (status !== 'ACTIVE') throw new Error(`version ended ${status}: ${failureReason}`);
       process.stdout.write(
         `run ${run}: CreateSolutionVersion -> ACTIVE in ${seconds.toFixed(1)} s ` +
-          `(train step ${((trainingHours ?? 0) * 3600).toFixed(1)} s)\n`,
+          `(train step ${((trainingHours ?? 0) * 3600).toFixed(1)} s; process CPU time ${cpuSeconds.toFixed(1)} s)\n`,
       );
     }
   } finally {

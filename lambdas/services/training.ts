@@ -352,3 +352,21 @@ export function stepArn(event: { readonly solutionVersionArn?: unknown }): strin
   }
   return event.solutionVersionArn;
 }
+
+/** Runs a step and logs its outcome and wall time as one JSON line (CloudWatch on AWS, the console locally). */
+export async function timedStep(
+  step: string,
+  arn: string,
+  run: () => Promise<StepEvent>,
+): Promise<StepEvent> {
+  const started = performance.now();
+  let ok = false;
+  try {
+    const out = await run();
+    ok = true;
+    return out;
+  } finally {
+    const seconds = Number(((performance.now() - started) / 1000).toFixed(3));
+    console.log(JSON.stringify({ message: 'training step', step, ok, seconds, solutionVersionArn: arn }));
+  }
+}
