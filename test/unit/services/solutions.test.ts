@@ -7,6 +7,7 @@ import {
   describeSolutionVersion,
   getSolutionMetrics,
   listSolutionVersions,
+  MAX_TRAINING_VERSIONS,
   type StartTraining,
   stopSolutionVersionCreation,
 } from '../../../lambdas/services/solution-versions';
@@ -435,6 +436,21 @@ describe('minimum data and failures', () => {
     });
   });
 
+  it('trains only on the solution eventType', async () => {
+    const { solutionArn } = await createSolution(env.ctx, {
+      name: 'purchases',
+      datasetGroupArn: trainedGroup,
+      recipeArn: RECIPE,
+      eventType: 'purchase',
+    });
+    const { start } = recorder();
+    const arn = (await createSolutionVersion(env.ctx, { solutionArn }, start)).solutionVersionArn as string;
+    expect((await status(arn))?.eventType).toBe('purchase');
+    // interactionsCsv has only clicks.
+    await prepareOrFail(arn);
+    expect((await status(arn))?.failureReason).toMatch(/fewer than 1000 interactions .*\(found 0\)/);
+  });
+
   it('fails with fewer than 25 users having at least 2 interactions', async () => {
     const csv = interactionsCsv(
       1200,
@@ -446,6 +462,39 @@ describe('minimum data and failures', () => {
     expect((await status(arn))?.failureReason).toBe(
       'Create failed. Dataset has fewer than 25 users with at least 2 interactions each.',
     );
+  });
+});
+
+describe('quota', () => {
+  it(`allows ${MAX_TRAINING_VERSIONS} versions pending or in progress per region`, async () => {
+    const { solutionArn } = await createSolution(env.ctx, {
+      name: 'busy',
+      datasetGroupArn: trainedGroup,
+      recipeArn: RECIPE,
+    });
+    const { start } = recorder();
+    const created: string[] = [];
+    let refused: unknown;
+    while (refused === undefined && created.length <= MAX_TRAINING_VERSIONS) {
+      try {
+        created.push(
+          (await createSolutionVersion(env.ctx, { solutionArn }, start)).solutionVersionArn as string,
+        );
+      } catch (err) {
+        refused = err;
+      }
+    }
+    expect((refused as PersonalizeError).errorName).toBe('LimitExceededException');
+    const running = await env.ctx.resources.list({
+      type: 'solution-version',
+      limit: 100,
+      statusIn: ['CREATE PENDING', 'CREATE IN_PROGRESS'],
+    });
+    expect(running.items).toHaveLength(MAX_TRAINING_VERSIONS);
+    for (const arn of created) {
+      await stopSolutionVersionCreation(env.ctx, { solutionVersionArn: arn }, async () => {});
+    }
+    await createSolutionVersion(env.ctx, { solutionArn }, start);
   });
 });
 
