@@ -44,6 +44,7 @@ function syntheticModel(items: number, d: number, random: Random): Model {
     bptt: 32,
     decay: 0.8,
     temperature: 1,
+    windowPenalty: 0.1,
     inputEmbeddings: gaussian((items + 1) * d),
     outputEmbeddings: gaussian(items * d),
     itemCounts: new Float32Array(items).fill(1),

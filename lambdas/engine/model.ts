@@ -31,6 +31,12 @@ export interface ModelParts {
   readonly decay: number;
   /** Softmax inverse temperature τ. */
   readonly temperature: number;
+  /**
+   * μ of the diagonal term: the sequence model was fitted to B + μI (so that its rank-d part need not spend
+   * capacity on "an item does not follow itself"), and μ times each window weight is taken back off the logits of
+   * the items in the window. 0 disables it.
+   */
+  readonly windowPenalty: number;
   /** (items + 1) × d; the last row is the context (intercept) row every state starts from. */
   readonly inputEmbeddings: Float32Array;
   /** items × d. */
@@ -53,6 +59,7 @@ interface Header {
   bptt: number;
   decay: number;
   temperature: number;
+  windowPenalty: number;
   latestInteractionTimestamp: number | null;
   seed: number;
   stats?: TrainingStats;
@@ -67,6 +74,7 @@ export class Model implements Recommender {
   readonly bptt: number;
   readonly decay: number;
   readonly temperature: number;
+  readonly windowPenalty: number;
   readonly inputEmbeddings: Float32Array;
   readonly outputEmbeddings: Float32Array;
   readonly itemCounts: Float32Array;
@@ -91,6 +99,7 @@ export class Model implements Recommender {
     this.bptt = parts.bptt;
     this.decay = parts.decay;
     this.temperature = parts.temperature;
+    this.windowPenalty = parts.windowPenalty;
     this.inputEmbeddings = parts.inputEmbeddings;
     this.outputEmbeddings = parts.outputEmbeddings;
     this.itemCounts = parts.itemCounts;
@@ -159,6 +168,18 @@ export class Model implements Recommender {
       const logit = tau * (s0 + s1 + s2 + s3);
       out[j] = logit;
       if (logit > max) max = logit;
+    }
+    if (this.windowPenalty !== 0) {
+      // Lowering logits leaves `max` an upper bound, which is all the softmax shift needs.
+      let w = tau * this.windowPenalty;
+      let taken = 0;
+      for (let h = history.length - 1; h >= 0 && taken < this.bptt; h--) {
+        const i = this.index.get(history[h] as string);
+        if (i === undefined) continue;
+        out[i] = (out[i] as number) - w;
+        w *= this.decay;
+        taken++;
+      }
     }
     return max;
   }
@@ -236,6 +257,7 @@ export class Model implements Recommender {
       bptt: this.bptt,
       decay: this.decay,
       temperature: this.temperature,
+      windowPenalty: this.windowPenalty,
       latestInteractionTimestamp: Number.isNaN(this.latestInteractionTimestamp)
         ? null
         : this.latestInteractionTimestamp,
@@ -284,6 +306,7 @@ export class Model implements Recommender {
       bptt: header.bptt,
       decay: header.decay,
       temperature: header.temperature,
+      windowPenalty: header.windowPenalty,
       inputEmbeddings: read('inputEmbeddings') as Float32Array,
       outputEmbeddings: read('outputEmbeddings') as Float32Array,
       itemCounts: read('itemCounts') as Float32Array,

@@ -45,6 +45,20 @@ import type { Interaction, ItemMeta, UserMeta } from './types';
 
 /** Ridge penalty λ of the sequence regression. */
 export const RIDGE = 100;
+/**
+ * The regression target is y_t + μ x_t (the window itself, head items only): the model learns B + μI and scoring
+ * takes μ x back off. Full-rank this changes nothing; at rank d it frees the capacity the fitted values would
+ * otherwise spend on pushing recently seen items down (B has a negative diagonal — an identity-like, high-rank
+ * pattern). μ = WINDOW_PENALTY_FACTOR × the mean of −B_ii over sampled head items, so it follows the data's scale.
+ */
+export const WINDOW_PENALTY_FACTOR = 3;
+/** Head items sampled to estimate the diagonal of B. */
+const DIAGONAL_SAMPLES = 64;
+/**
+ * α: the rank reduction weighs target items by count^−α so that the kept subspace is not only the most popular
+ * items' (the item's output embedding is scaled back by count^α, so full-rank scores are unchanged).
+ */
+export const TARGET_SCALING = 0.25;
 /** Most frequent items that enter the closed form; bounds its O(n³) time and O(n²) memory. */
 export const HEAD_ITEMS = 4096;
 /** Extra columns and extra subspace iterations of the randomised eigensolver. */
@@ -178,11 +192,29 @@ async function fitModel(
   const nx = h + 1; // inputs: head items + context
 
   const { g, c, positions } = accumulate(seqs, keep, headPos, h, window, parallel);
-  for (let i = 0; i < nx; i++) g[i * nx + i] = (g[i * nx + i] as number) + RIDGE;
   progress(0.2, 'accumulated');
-
+  const gram = Float64Array.from(g);
+  for (let i = 0; i < nx; i++) g[i * nx + i] = (g[i * nx + i] as number) + RIDGE;
   await choleskyAsync(g, nx, (a, size, j0, j1) => parallel.trailingUpdate(a, size, j0, j1));
   progress(0.4, 'factorised');
+
+  const windowPenalty = WINDOW_PENALTY_FACTOR * (await meanNegativeDiagonal(g, c, nx, h, parallel, random));
+  // C += μ XᵀX restricted to head targets (the context column of XᵀX is not a target).
+  for (let i = 0; i < nx; i++) {
+    for (let pos = 0; pos < h; pos++) {
+      c[i * h + pos] = (c[i * h + pos] as number) + windowPenalty * (gram[i * nx + pos] as number);
+    }
+  }
+
+  // Target columns weighted by count^−α before the rank reduction, and scaled back in Q.
+  const targetScale = new Float64Array(h);
+  for (let pos = 0; pos < h; pos++)
+    targetScale[pos] = (seqs.itemCounts[head[pos] as number] as number) ** TARGET_SCALING;
+  for (let i = 0; i < nx; i++) {
+    for (let pos = 0; pos < h; pos++)
+      c[i * h + pos] = (c[i * h + pos] as number) / (targetScale[pos] as number);
+  }
+  progress(0.45, 'window penalty');
 
   // Randomised subspace iteration on A = Cᵀ G⁻¹ C (h × h).
   const k = Math.min(d + OVERSAMPLING, h);
@@ -216,7 +248,7 @@ async function fitModel(
     const item = head[pos] as number;
     for (let col = 0; col < r; col++) {
       input[item * d + col] = pHead[pos * r + col] as number;
-      output[item * d + col] = v[pos * r + col] as number;
+      output[item * d + col] = (v[pos * r + col] as number) * (targetScale[pos] as number);
     }
   }
   for (let col = 0; col < r; col++) input[n * d + col] = pHead[h * r + col] as number;
@@ -229,7 +261,7 @@ async function fitModel(
     fitMetadataMap(features, seqs.itemCounts, input, output, d);
   }
 
-  const temperature = calibrateTemperature(seqs, keep, window, input, output, n, d, random);
+  const temperature = calibrateTemperature(seqs, keep, window, input, output, n, d, windowPenalty, random);
   progress(0.95, 'calibrated');
 
   const itemCreationTimestamps = new Float64Array(n);
@@ -245,6 +277,7 @@ async function fitModel(
     bptt: hp.bptt,
     decay,
     temperature,
+    windowPenalty,
     inputEmbeddings: input,
     outputEmbeddings: output,
     itemCounts: Float32Array.from(seqs.itemCounts),
@@ -261,6 +294,32 @@ async function fitModel(
   });
   progress(1, 'done');
   return model;
+}
+
+/**
+ * Mean of −B_ii over a seeded sample of head items, B = G⁻¹C: column i of B is one solve with the factor of G,
+ *   B_ii = (L⁻ᵀ L⁻¹ C e_i)_i.
+ */
+async function meanNegativeDiagonal(
+  l: Float64Array,
+  c: Float64Array,
+  nx: number,
+  h: number,
+  parallel: ParallelRunner,
+  random: Random,
+): Promise<number> {
+  const samples = Math.min(DIAGONAL_SAMPLES, h);
+  const picked = random.shuffle(Array.from({ length: h }, (_, i) => i)).slice(0, samples);
+  const rhs = parallel.alloc(nx * samples);
+  picked.forEach((col, q) => {
+    for (let i = 0; i < nx; i++) rhs[i * samples + q] = c[i * h + col] as number;
+  });
+  await parallel.solveColumns(l, nx, rhs, samples);
+  let sum = 0;
+  picked.forEach((col, q) => {
+    sum -= rhs[col * samples + q] as number;
+  });
+  return Math.max(0, sum / samples);
 }
 
 /** γ^(k−1) for k = 1..bptt. */
@@ -440,6 +499,7 @@ function calibrateTemperature(
   output: Float32Array,
   n: number,
   d: number,
+  windowPenalty: number,
   random: Random,
 ): number {
   const budget = Math.max(16, Math.min(CALIBRATION_POSITIONS, Math.floor(5e7 / Math.max(1, n * d))));
@@ -461,6 +521,10 @@ function calibrateTemperature(
       let acc = 0;
       for (let col = 0; col < d; col++) acc += (u[col] as number) * (output[j * d + col] as number);
       z[j] = acc;
+    }
+    for (let kk = 1; kk <= window.length && t - kk >= a; kk++) {
+      const item = seqs.itemSeq[t - kk] as number;
+      z[item] = (z[item] as number) - windowPenalty * (window[kk - 1] as number);
     }
     logits.push(z);
     targets.push(seqs.itemSeq[t] as number);
