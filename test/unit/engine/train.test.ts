@@ -77,6 +77,23 @@ describe('train + recommend', () => {
     expect(() => Model.load(bytes.slice(0, 20))).toThrow();
   });
 
+  it('gives the same bytes with two worker threads as in one thread', async () => {
+    // 150 items: more than one Cholesky block, so the threaded trailing update runs too.
+    const r = new Random(8);
+    const interactions: Interaction[] = [];
+    for (let u = 0; u < 200; u++) {
+      let cur = r.nextInt(150);
+      for (let t = 0; t < 20; t++) {
+        cur = (cur + 1 + r.nextInt(3)) % 150;
+        interactions.push({ userId: `u${u}`, itemId: `i${cur}`, timestamp: t });
+      }
+    }
+    const data = { interactions };
+    const one = await train(data, { hyperParameters: SMALL, seed: 3, workers: 1 });
+    const two = await train(data, { hyperParameters: SMALL, seed: 3, workers: 2 });
+    expect(Buffer.from(two.serialize()).equals(Buffer.from(one.serialize()))).toBe(true);
+  });
+
   it('bptt bounds the context: only a long window tells apart prefixes that differ 6 events back', async () => {
     // Start S1 … fixed run N1..N5 … then T1; start S2 … same run … then T2.
     const interactions: Interaction[] = [];
