@@ -25,7 +25,7 @@ import type {
   UpdateSolutionResponse,
 } from '@aws-sdk/client-personalize';
 import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { inUse, invalidInput, limitExceeded } from '../api/errors';
+import { inUse, invalidInput, limitExceeded, PersonalizeError } from '../api/errors';
 import { HyperParameterError, type HyperParameters, parseHyperParameters } from '../engine';
 import type { ResourceRecord } from '../store/resources';
 import { arnName, parseArn, solutionArn } from './arns';
@@ -332,6 +332,15 @@ async function deletionBlocker(ctx: ServiceContext, arn: string): Promise<string
   return undefined;
 }
 
+/** A concurrent delete got there first: the outcome is the same. */
+async function ignoreNotFound(deletion: Promise<void>): Promise<void> {
+  try {
+    await deletion;
+  } catch (err) {
+    if (!(err instanceof PersonalizeError && err.errorName === 'ResourceNotFoundException')) throw err;
+  }
+}
+
 /** S3 prefix of a solution's training data and models. */
 export function solutionModelPrefix(arn: string): string {
   return `models/${arnName(arn)}/`;
@@ -363,7 +372,8 @@ export async function deleteSolution(ctx: ServiceContext, input: DeleteSolutionR
   await ctx.resources.update<SolutionDoc>(
     arn,
     { status: DELETE_PENDING, doc: { status: DELETE_PENDING } },
-    { statusIn: DELETABLE },
+    // DELETE PENDING too: a delete that died midway (or a concurrent one) is finished rather than stuck forever.
+    { statusIn: [...DELETABLE, DELETE_PENDING] },
     (current) => inUse(`Solution ${arn} is ${current.status ?? 'busy'} and cannot be deleted now.`),
   );
   const blocker = await deletionBlocker(ctx, arn);
@@ -371,8 +381,8 @@ export async function deleteSolution(ctx: ServiceContext, input: DeleteSolutionR
     await ctx.resources.update<SolutionDoc>(arn, { status: previous, doc: { status: previous } });
     throw inUse(`Solution ${arn} cannot be deleted: ${blocker}.`);
   }
-  for (const version of await allVersions(ctx, arn)) await ctx.resources.delete(version.arn);
+  for (const version of await allVersions(ctx, arn)) await ignoreNotFound(ctx.resources.delete(version.arn));
   await deleteModelObjects(ctx, solutionModelPrefix(arn));
-  await ctx.resources.delete(arn);
+  await ignoreNotFound(ctx.resources.delete(arn));
   return {};
 }

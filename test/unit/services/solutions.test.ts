@@ -335,6 +335,20 @@ describe('training a version through the workflow steps', () => {
     );
   });
 
+  it('finishes a delete that died midway (the solution left DELETE PENDING)', async () => {
+    const { solutionArn: stuck } = await createSolution(env.ctx, {
+      name: 'half-deleted',
+      datasetGroupArn: trainedGroup,
+      recipeArn: RECIPE,
+    });
+    await env.ctx.resources.update(stuck as string, {
+      status: 'DELETE PENDING',
+      doc: { status: 'DELETE PENDING' },
+    });
+    await deleteSolution(env.ctx, { solutionArn: stuck });
+    await expectError(describeSolution(env.ctx, { solutionArn: stuck }), 'ResourceNotFoundException');
+  });
+
   it('deletes the solution with its versions and their artifacts once nothing trains', async () => {
     await deleteSolution(env.ctx, { solutionArn });
     await expectError(describeSolution(env.ctx, { solutionArn }), 'ResourceNotFoundException');
