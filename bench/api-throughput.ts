@@ -18,6 +18,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateDatasetCommand,
   CreateDatasetGroupCommand,
@@ -31,7 +32,10 @@ import {
 } from '@aws-sdk/client-personalize';
 import { type Event, PersonalizeEventsClient, PutEventsCommand } from '@aws-sdk/client-personalize-events';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ENV } from '../lambdas/env';
+import { BulkDataStore } from '../lambdas/store/bulk-data';
+import { RESOURCES_TABLE } from '../lambdas/store/tables';
 import { S3_CREDENTIALS } from '../local/emulators';
 import { type Credentials, DEFAULT_API_CREDENTIALS, DEFAULT_REGION, startRuntime } from '../local/runtime';
 import {
@@ -61,6 +65,11 @@ interface Target {
   readonly events: PersonalizeEventsClient;
   readonly s3: S3Client;
   readonly inProcess: boolean;
+  /**
+   * Rows in a dataset's bulk data, read from the runtime's own store; only when the runtime runs here. Confirms
+   * that an ACTIVE job really imported every row.
+   */
+  importedRows?(datasetArn: string): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -127,11 +136,21 @@ async function openTarget(args: ThroughputArgs): Promise<Target> {
     runtime.apiCredentials,
     runtime.s3Credentials,
   );
+  const ddb = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint: runtime.internalEndpoints.dynamodb,
+      region: runtime.region,
+      credentials: runtime.s3Credentials,
+    }),
+  );
+  const bulk = new BulkDataStore(ddb, RESOURCES_TABLE.id, clients.s3, runtime.dataBucket);
   return {
     ...clients,
     inProcess: true,
+    importedRows: async (datasetArn) =>
+      (await bulk.state(datasetArn)).generations.reduce((sum, g) => sum + g.rows, 0),
     stop: async () => {
-      for (const c of [clients.personalize, clients.events, clients.s3]) c.destroy();
+      for (const c of [clients.personalize, clients.events, clients.s3, ddb]) c.destroy();
       await runtime.stop();
     },
   };
@@ -266,6 +285,10 @@ async function benchImport(args: ImportArgs, json: Record<string, unknown>): Pro
     const serverSeconds =
       created === undefined || finished === undefined ? undefined : (finished - created) / 1000;
     const peakAfter = peakRssMiB();
+    const imported = await target.importedRows?.(datasetArn);
+    if (imported !== undefined && imported !== args.rows) {
+      throw new Error(`the job is ACTIVE but the dataset holds ${imported} rows, not ${args.rows}`);
+    }
     const rss = samples.map((s) => s.rssMiB);
     const heap = samples.map((s) => s.heapUsedMiB);
     const at = samplesAt(samples, [0, 0.25, 0.5, 0.75, 1]);
@@ -274,14 +297,17 @@ async function benchImport(args: ImportArgs, json: Record<string, unknown>): Pro
       `import      ${args.rows.toLocaleString('en-US')} rows ACTIVE in ${seconds.toFixed(1)} s = ${rate(args.rows, seconds)} rows/s` +
         ` (CreateDatasetImportJob sent → DescribeDatasetImportJob ACTIVE, polled every ${POLL_MS} ms)`,
     );
-    print(
-      `cpu         ${cpuSeconds.toFixed(1)} s of process CPU (user + system) during the import = ${rate(args.rows, cpuSeconds)} rows per CPU-second`,
-    );
     if (serverSeconds !== undefined) {
       print(
         `            server-side ${serverSeconds.toFixed(1)} s = ${rate(args.rows, serverSeconds)} rows/s (job creationDateTime → lastUpdatedDateTime)`,
       );
     }
+    if (imported !== undefined) {
+      print(`check       the dataset's bulk data holds ${imported.toLocaleString('en-US')} rows`);
+    }
+    print(
+      `cpu         ${cpuSeconds.toFixed(1)} s of process CPU (user + system) during the import = ${rate(args.rows, cpuSeconds)} rows per CPU-second`,
+    );
     print(
       `rss         during import: min ${Math.min(...rss).toFixed(0)} MiB, max ${Math.max(...rss).toFixed(0)} MiB` +
         ` (${samples.length} samples every ${RSS_SAMPLE_MS} ms); at 0/25/50/75/100 %: ${at.map((s) => s.rssMiB.toFixed(0)).join(' / ')} MiB`,
@@ -397,7 +423,10 @@ async function benchPutEvents(args: PutEventsArgs, json: Record<string, unknown>
       const cpuBefore = process.cpuUsage();
       const result = await runLoops(calls, level, (i) => send(`c${level}`, i));
       const cpuSeconds = cpuSecondsSince(cpuBefore);
-      print(`${summarise(level, args.batch, result, cpuSeconds)}   (load ${formatLoad()})`);
+      const memory = process.memoryUsage();
+      print(
+        `${summarise(level, args.batch, result, cpuSeconds)}   (load ${formatLoad()}; rss ${mib(memory.rss)}, heap used ${mib(memory.heapUsed)})`,
+      );
       levels.push({
         concurrency: level,
         calls,
@@ -408,6 +437,8 @@ async function benchPutEvents(args: PutEventsArgs, json: Record<string, unknown>
         p50Ms: percentile(result.latenciesMs, 50),
         p99Ms: percentile(result.latenciesMs, 99),
         cpuMsPerCall: (cpuSeconds * 1000) / calls,
+        rssMiBAfter: memory.rss / (1024 * 1024),
+        heapUsedMiBAfter: memory.heapUsed / (1024 * 1024),
         loadAverage: formatLoad(),
       });
     }
