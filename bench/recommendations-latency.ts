@@ -1,0 +1,287 @@
+/**
+ * GetRecommendations latency through the local HTTP server: the whole request path (SigV4 check, campaign GetItem,
+ * events Query, scoring a 10,000-item catalog, recommendationId PutItem) on the embedded emulators.
+ *
+ * Set-up: a dataset group, an Interactions dataset and an event tracker through the API; a solution version whose
+ * model has seeded Gaussian factors (10,000 items, hidden dimension 149, bptt 32 — the scoring cost does not
+ * depend on the values, and training a 10,000-item model is not what this measures) stored where the training
+ * workflow stores artifacts; a campaign through the API; 32 PutEvents for the benchmark user so the events Query
+ * returns a full window.
+ *
+ * The load tool sends one request signed once by the official runtime client (the server accepts a signature for
+ * 15 minutes, and an identical body keeps it valid), at 1 and then 16 concurrent connections.
+ *
+ * Usage: node --import tsx bench/recommendations-latency.ts [--items 10000] [--seconds 10] [--dimension 149]
+ */
+import { cpus, loadavg } from 'node:os';
+import {
+  CreateCampaignCommand,
+  CreateDatasetCommand,
+  CreateDatasetGroupCommand,
+  CreateEventTrackerCommand,
+  CreateSchemaCommand,
+  CreateSolutionCommand,
+  PersonalizeClient,
+} from '@aws-sdk/client-personalize';
+import { PersonalizeEventsClient, PutEventsCommand } from '@aws-sdk/client-personalize-events';
+import { GetRecommendationsCommand, PersonalizeRuntimeClient } from '@aws-sdk/client-personalize-runtime';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { Model } from '../lambdas/engine/model';
+import { Random } from '../lambdas/engine/random';
+import { arnName, hexId, solutionVersionArn } from '../lambdas/services/arns';
+import { createServiceContext } from '../lambdas/services/context';
+import { SOLUTION_VERSION } from '../lambdas/services/solutions';
+import { modelKey } from '../lambdas/services/training';
+import { startRuntime } from '../local/runtime';
+
+interface AutocannonResult {
+  readonly latency: { readonly p50: number; readonly p99: number; readonly average: number };
+  readonly requests: { readonly average: number; readonly total: number };
+  readonly non2xx: number;
+  readonly errors: number;
+  readonly timeouts: number;
+}
+type Autocannon = (options: {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body: string;
+  connections: number;
+  duration: number;
+}) => Promise<AutocannonResult>;
+// autocannon ships no type declarations; the one call used is typed above.
+const autocannon = require('autocannon') as Autocannon;
+
+interface Args {
+  items: number;
+  seconds: number;
+  dimension: number;
+}
+
+function parse(argv: readonly string[]): Args {
+  const args: Args = { items: 10_000, seconds: 10, dimension: 149 };
+  for (let i = 0; i < argv.length; i += 2) {
+    const flag = argv[i];
+    const value = Number(argv[i + 1]);
+    if (!Number.isFinite(value)) throw new Error(`missing or bad value for ${flag}`);
+    if (flag === '--items') args.items = value;
+    else if (flag === '--seconds') args.seconds = value;
+    else if (flag === '--dimension') args.dimension = value;
+    else throw new Error(`unknown flag ${flag}`);
+  }
+  return args;
+}
+
+function gaussianModel(items: number, d: number): Model {
+  const random = new Random(1);
+  const scale = 1 / Math.sqrt(d);
+  const gaussian = (length: number): Float32Array => {
+    const a = new Float32Array(length);
+    for (let i = 0; i < length; i++) a[i] = random.nextNormal() * scale;
+    return a;
+  };
+  return new Model({
+    itemIds: Array.from({ length: items }, (_, i) => `item-${i}`),
+    hiddenDimension: d,
+    bptt: 32,
+    decay: 0.8,
+    temperature: 1,
+    windowPenalty: 0,
+    inputEmbeddings: gaussian((items + 1) * d),
+    outputEmbeddings: gaussian(items * d),
+    itemCounts: new Float32Array(items).fill(1),
+    itemCreationTimestamps: new Float64Array(items),
+    latestInteractionTimestamp: 0,
+    seed: 1,
+  });
+}
+
+/** Signs the request exactly as the runtime client sends it, and returns its headers and body unsent. */
+async function presign(
+  client: PersonalizeRuntimeClient,
+  input: { campaignArn: string; userId: string; numResults: number },
+): Promise<{ headers: Record<string, string>; body: string; path: string }> {
+  class Captured extends Error {
+    constructor(readonly request: { headers: Record<string, string>; body: string; path: string }) {
+      super('captured');
+    }
+  }
+  client.middlewareStack.add(
+    () => async (args) => {
+      const request = args.request as { headers: Record<string, string>; body: unknown; path: string };
+      const body =
+        request.body instanceof Uint8Array
+          ? Buffer.from(request.body).toString('utf8')
+          : typeof request.body === 'string'
+            ? request.body
+            : '';
+      throw new Captured({ headers: { ...request.headers }, body, path: request.path });
+    },
+    { step: 'deserialize', name: 'capturePresigned' },
+  );
+  try {
+    await client.send(new GetRecommendationsCommand(input));
+  } catch (err) {
+    if (err instanceof Captured) return err.request;
+    throw err;
+  } finally {
+    client.middlewareStack.remove('capturePresigned');
+  }
+  throw new Error('the request was sent instead of captured');
+}
+
+async function main(): Promise<void> {
+  const args = parse(process.argv.slice(2));
+  const runtime = await startRuntime({ port: 0, s3Port: 0 });
+  try {
+    const common = {
+      endpoint: runtime.endpoint,
+      region: runtime.region,
+      credentials: runtime.apiCredentials,
+      maxAttempts: 1,
+    };
+    const p = new PersonalizeClient(common);
+    const events = new PersonalizeEventsClient(common);
+    const rt = new PersonalizeRuntimeClient(common);
+
+    const { datasetGroupArn } = await p.send(new CreateDatasetGroupCommand({ name: 'latency' }));
+    const { schemaArn } = await p.send(
+      new CreateSchemaCommand({
+        name: 'latency-interactions',
+        schema: JSON.stringify({
+          type: 'record',
+          name: 'Interactions',
+          namespace: 'com.amazonaws.personalize.schema',
+          fields: [
+            { name: 'USER_ID', type: 'string' },
+            { name: 'ITEM_ID', type: 'string' },
+            { name: 'TIMESTAMP', type: 'long' },
+            { name: 'EVENT_TYPE', type: 'string' },
+          ],
+          version: '1.0',
+        }),
+      }),
+    );
+    await p.send(
+      new CreateDatasetCommand({
+        name: 'latency-interactions',
+        datasetGroupArn,
+        datasetType: 'Interactions',
+        schemaArn,
+      }),
+    );
+    const { trackingId } = await p.send(new CreateEventTrackerCommand({ name: 'latency', datasetGroupArn }));
+    const { solutionArn } = await p.send(
+      new CreateSolutionCommand({
+        name: 'latency',
+        datasetGroupArn,
+        recipeArn: 'arn:aws:personalize:::recipe/aws-user-personalization',
+        performAutoTraining: false,
+      }),
+    );
+
+    // The version as the training workflow leaves it, written through the same stores the handlers use.
+    const ctx = createServiceContext();
+    const versionArn = solutionVersionArn(ctx, arnName(solutionArn as string) as string, hexId());
+    const model = gaussianModel(args.items, args.dimension);
+    await ctx.s3.send(
+      new PutObjectCommand({ Bucket: ctx.dataBucket, Key: modelKey(versionArn), Body: model.serialize() }),
+    );
+    const now = new Date();
+    await ctx.resources.create({
+      arn: versionArn,
+      type: SOLUTION_VERSION,
+      parentArn: solutionArn as string,
+      status: 'ACTIVE',
+      doc: {
+        solutionVersionArn: versionArn,
+        solutionArn,
+        datasetGroupArn,
+        status: 'ACTIVE',
+        trainingMode: 'FULL',
+        creationDateTime: now,
+        lastUpdatedDateTime: now,
+      },
+    });
+    const { campaignArn } = await p.send(
+      new CreateCampaignCommand({ name: 'latency', solutionVersionArn: versionArn }),
+    );
+    const start = Math.floor(Date.now() / 1000) - 100;
+    // PutEvents takes at most 10 events per call.
+    for (let first = 0; first < 32; first += 10) {
+      await events.send(
+        new PutEventsCommand({
+          trackingId,
+          userId: 'bench-user',
+          sessionId: 'bench-session',
+          eventList: Array.from({ length: Math.min(10, 32 - first) }, (_, j) => ({
+            eventType: 'click',
+            itemId: `item-${((first + j) * 997) % args.items}`,
+            sentAt: new Date((start + first + j) * 1000),
+          })),
+        }),
+      );
+    }
+    const input = { campaignArn: campaignArn as string, userId: 'bench-user', numResults: 25 };
+    const warm = await rt.send(new GetRecommendationsCommand(input));
+    if (warm.itemList?.length !== 25) throw new Error('warm-up request returned no recommendations');
+
+    const signed = await presign(rt, input);
+    const url = `${runtime.endpoint}${signed.path}`;
+    // autocannon writes its own Content-Length for the body; a second one makes the request malformed.
+    const { 'content-length': _length, ...headers } = signed.headers;
+    const rows: string[] = [];
+    for (const connections of [1, 16]) {
+      const cpuBefore = process.cpuUsage();
+      const result = await autocannon({
+        url,
+        method: 'POST',
+        headers,
+        body: signed.body,
+        connections,
+        duration: args.seconds,
+      });
+      if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0 || result.requests.total === 0) {
+        throw new Error(
+          `${result.requests.total} requests with ${result.non2xx} non-2xx responses, ${result.errors} errors ` +
+            `and ${result.timeouts} timeouts at concurrency ${connections}`,
+        );
+      }
+      const cpu = process.cpuUsage(cpuBefore);
+      const cpuMsPerRequest = (cpu.user + cpu.system) / 1000 / result.requests.total;
+      rows.push(
+        `| ${connections} | ${result.latency.p50} | ${result.latency.p99} | ${result.latency.average.toFixed(2)} | ` +
+          `${result.requests.average.toFixed(0)} | ${result.requests.total} | ${cpuMsPerRequest.toFixed(2)} |`,
+      );
+    }
+    // autocannon stops at the deadline without waiting for the responses still in flight.
+    await runtime.idle();
+    await new Promise((r) => setTimeout(r, 2000));
+    for (const c of [p, events, rt]) c.destroy();
+    console.log(
+      `GetRecommendations over the local HTTP server: ${args.items} items, hidden dimension ${args.dimension}, ` +
+        `32-event history, numResults 25, ${args.seconds} s per row`,
+    );
+    console.log(
+      `command: node --import tsx bench/recommendations-latency.ts ${process.argv.slice(2).join(' ')}`,
+    );
+    console.log(
+      `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, load average after the run ` +
+        `${loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' ')}`,
+    );
+    console.log(
+      '| connections | p50 ms | p99 ms | mean ms | requests/s | requests | CPU ms per request (server and load tool) |',
+    );
+    console.log('|---|---|---|---|---|---|---|');
+    for (const row of rows) console.log(row);
+  } finally {
+    await runtime.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
