@@ -62,6 +62,12 @@ function csvOf(target: number, seed: number): { csv: string; users: number; item
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
+  if (argv.includes('--help')) {
+    process.stdout.write(
+      'usage: node --import tsx bench/training-time.ts [--interactions N (100000)] [--seed N (1)] [--runs N (1)]\n',
+    );
+    return;
+  }
   const target = option(argv, 'interactions', 100_000);
   const seed = option(argv, 'seed', 1);
   const runs = option(argv, 'runs', 1);
