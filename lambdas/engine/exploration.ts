@@ -78,6 +78,8 @@ export interface ExplorationCatalog {
   readonly penalised: boolean;
   /** m₀: clicks per impression over the catalog. */
   readonly baseRate: number;
+  /** Youngest age among items with little data (∞ if none): a cut-off below it leaves no candidate. */
+  readonly candidateAgeFloor: number;
 }
 
 export interface ExplorationSettings {
@@ -141,6 +143,7 @@ export function explorationCatalog(
   const observations = new Float32Array(n);
   const suitability = new Float32Array(n);
   let penalised = false;
+  let candidateAgeFloor = Number.POSITIVE_INFINITY;
   for (let j = 0; j < n; j++) {
     const created = facts.itemCreationTimestamps[j] as number;
     ageDays[j] =
@@ -148,12 +151,33 @@ export function explorationCatalog(
     const shown = impressions[j] as number;
     const chosen = Math.min(clicks[j] as number, shown);
     observations[j] = (facts.itemCounts[j] as number) + shown;
+    if ((observations[j] as number) < EXPLORATION_DATA_LIMIT && (ageDays[j] as number) < candidateAgeFloor) {
+      candidateAgeFloor = ageDays[j] as number;
+    }
     // f_j = min(1, θ̄_j / m₀), θ̄_j = (c_j + s₀ m₀) / (n_j + s₀)
     const f = Math.min(1, (chosen + PRIOR_STRENGTH * baseRate) / ((shown + PRIOR_STRENGTH) * baseRate));
     suitability[j] = f;
     if (f < 1) penalised = true;
   }
-  return { size: n, ageDays, observations, impressions, clicks, suitability, penalised, baseRate };
+  return {
+    size: n,
+    ageDays,
+    observations,
+    impressions,
+    clicks,
+    suitability,
+    penalised,
+    baseRate,
+    candidateAgeFloor,
+  };
+}
+
+/**
+ * Whether the list is the model's plain top-N under these settings: no impression penalty and either no
+ * exploration or no candidate. Callers may then rank with the model directly, without the full softmax.
+ */
+export function isPlainRanking(catalog: ExplorationCatalog, settings: ExplorationSettings): boolean {
+  return !catalog.penalised && (settings.weight <= 0 || catalog.candidateAgeFloor > settings.ageCutOffDays);
 }
 
 /** Whether item j may fill an explored slot under these settings. */

@@ -14,7 +14,10 @@
  *   included; the model reads the last `bptt` of them. No history → the model's context-only state, i.e. popular
  *   items.
  * - `context` is validated by the wire layer but does not change scores yet: the engine has no contextual features.
- * - `itemExplorationConfig` is stored on the campaign; exploration itself is not applied here yet.
+ * - GetRecommendations applies the campaign's `itemExplorationConfig` and the served artifact's impression
+ *   statistics (`engine/exploration.ts`); the random draws are seeded from the recommendationId, so a list can be
+ *   replayed, and each shown item's exploration flag and slot probability are stored with that id.
+ *   GetPersonalizedRanking ranks by relevance only: its caller chose the items.
  * - `filterArn` / promotion filters: this service has no filters, so any filter ARN is unknown
  *   (ResourceNotFoundException, as for a filter that does not exist).
  * - GetPersonalizedRanking drops repeated ids in `inputList` (keeping the first), ranks the known ones by score and
@@ -29,16 +32,25 @@ import type {
   PredictedItem,
 } from '@aws-sdk/client-personalize-runtime';
 import { invalidInput, notFound } from '../api/errors';
+import { type ExplorationSettings, explore, isPlainRanking } from '../engine/exploration';
 import type { Model } from '../engine/model';
+import { Random } from '../engine/random';
 import { BulkDataStore, type BulkValue } from '../store/bulk-data';
 import { RecommendationStore } from '../store/recommendations';
 import { RecordStore } from '../store/records';
 import { type ResourceRecord, resourceNotFound } from '../store/resources';
-import { CAMPAIGN, followLatest, type ServingAttrs } from './campaigns';
+import {
+  CAMPAIGN,
+  DEFAULT_EXPLORATION_ITEM_AGE_CUT_OFF,
+  DEFAULT_EXPLORATION_WEIGHT,
+  followLatest,
+  type ServingAttrs,
+} from './campaigns';
 import type { ServiceContext } from './context';
 import { findDataset, groupDatasetArn } from './dataset-data';
 import { ACTIVE } from './dataset-groups';
 import { type RecentEvent, recentEvents } from './events';
+import { ExplorationCache } from './item-stats';
 import { HISTORY_TAIL, ModelCache, modelCache } from './model-cache';
 
 export const DEFAULT_NUM_RESULTS = 25;
@@ -69,6 +81,8 @@ export interface ServingState {
   readonly metadata: ItemMetadataCache;
   /** Group ARN → its Interactions dataset's creation time (`null`: no such dataset) and when that was read. */
   readonly datasets: Map<string, { readonly createdAt: number | null; readonly readAt: number }>;
+  /** Exploration state per model artifact. */
+  readonly exploration: ExplorationCache;
 }
 
 export function createServingState(models: ModelCache = new ModelCache()): ServingState {
@@ -78,6 +92,7 @@ export function createServingState(models: ModelCache = new ModelCache()): Servi
     syncChecks: new Map(),
     metadata: new ItemMetadataCache(),
     datasets: new Map(),
+    exploration: new ExplorationCache(),
   };
 }
 
@@ -94,10 +109,22 @@ interface Served {
   readonly model: Model;
   readonly history: string[];
   readonly enableMetadata: boolean;
+  readonly exploration: ExplorationSettings;
 }
 
 interface CampaignDoc {
-  readonly campaignConfig?: { readonly enableMetadataWithRecommendations?: boolean };
+  readonly campaignConfig?: {
+    readonly enableMetadataWithRecommendations?: boolean;
+    readonly itemExplorationConfig?: Record<string, string>;
+  };
+}
+
+/** The campaign's exploration settings; campaigns store them validated and with defaults (`campaigns.ts`). */
+function explorationSettings(config: Record<string, string> | undefined): ExplorationSettings {
+  return {
+    weight: Number(config?.explorationWeight ?? DEFAULT_EXPLORATION_WEIGHT),
+    ageCutOffDays: Number(config?.explorationItemAgeCutOff ?? DEFAULT_EXPLORATION_ITEM_AGE_CUT_OFF),
+  };
 }
 
 /** The campaign (must exist and be ACTIVE), its model and the user's history, read in parallel where possible. */
@@ -142,6 +169,7 @@ async function serve(
     model,
     history,
     enableMetadata: record.doc.campaignConfig?.enableMetadataWithRecommendations === true,
+    exploration: explorationSettings(record.doc.campaignConfig?.itemExplorationConfig),
   };
 }
 
@@ -217,6 +245,19 @@ function recommendationId(): string {
   return `RID-${randomUUID()}`;
 }
 
+/** A 32-bit seed from a recommendationId (FNV-1a), so the id alone replays the draws of its list. */
+export function seedOf(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/** Per shown item: whether its slot was explored, and the probability of showing it there. */
+interface Propensities {
+  readonly explored: readonly boolean[];
+  readonly probabilities: readonly number[];
+}
+
 async function remember(
   ctx: ServiceContext,
   id: string,
@@ -224,6 +265,7 @@ async function remember(
   served: Served,
   userId: string,
   items: readonly PredictedItem[],
+  propensities?: Propensities,
 ): Promise<void> {
   await new RecommendationStore(ctx.ddb, ctx.eventsTable).put({
     recommendationId: id,
@@ -234,6 +276,14 @@ async function remember(
     itemIds: items.map((i) => i.itemId as string),
     scores: items.map((i) => i.score ?? null),
     createdAt: ctx.now().getTime(),
+    ...(propensities === undefined
+      ? {}
+      : {
+          explored: propensities.explored,
+          probabilities: propensities.probabilities,
+          explorationWeight: served.exploration.weight,
+          explorationItemAgeCutOff: served.exploration.ageCutOffDays,
+        }),
   });
 }
 
@@ -285,12 +335,30 @@ export async function getRecommendations(
 
   const served = await serve(ctx, state, campaignArn, userId);
   const columns = requestedColumns(input.metadataColumns, served.enableMetadata, campaignArn);
-  const ranked: PredictedItem[] = served.model
-    .recommend({ history: served.history, numResults })
-    .map(({ itemId, score }) => ({ itemId, score }));
-  const itemList = await withMetadata(ctx, state, served.serving.datasetGroupArn, columns, ranked);
   const id = recommendationId();
-  await remember(ctx, id, campaignArn, served, userId, itemList);
+  const catalog = await state.exploration.get(ctx, served.serving.modelKey, served.model);
+  let ranked: PredictedItem[];
+  let shown: readonly { readonly explored: boolean; readonly probability: number }[];
+  if (isPlainRanking(catalog, served.exploration)) {
+    ranked = served.model
+      .recommend({ history: served.history, numResults })
+      .map(({ itemId, score }) => ({ itemId, score }));
+    shown = ranked.map(() => ({ explored: false, probability: 1 }));
+  } else {
+    const explored = explore(catalog, {
+      scores: served.model.scoreAll(served.history),
+      numResults,
+      settings: served.exploration,
+      ...(served.exploration.weight > 0 ? { random: new Random(seedOf(id)) } : {}),
+    });
+    ranked = explored.map((s) => ({ itemId: served.model.itemIds[s.index] as string, score: s.score }));
+    shown = explored;
+  }
+  const itemList = await withMetadata(ctx, state, served.serving.datasetGroupArn, columns, ranked);
+  await remember(ctx, id, campaignArn, served, userId, itemList, {
+    explored: shown.map((s) => s.explored),
+    probabilities: shown.map((s) => s.probability),
+  });
   return { itemList, recommendationId: id };
 }
 

@@ -4,7 +4,8 @@
  * - prepare: `CREATE PENDING` → `CREATE IN_PROGRESS`; reads the group's interactions, items and users, applies the
  *   solution's `eventType` / `eventValueThreshold`, enforces the minimum-data rule (spec §2.8) and writes a compact
  *   training snapshot to `models/<solution>/<version>/training-data.json.gz`.
- * - train: trains the served model on all of the snapshot and writes `model.bin`; records the step's wall time.
+ * - train: trains the served model on all of the snapshot and writes `model.bin` with its item engagement
+ *   statistics (`item-stats.ts`); records the step's wall time.
  * - evaluate: Personalize's offline metrics (spec §6): a second model trained on 90 % of the users, judged on the
  *   newest 10 % of each held-out user's interactions. The served model has seen every user, so judging it on them
  *   would measure memory, not prediction; the second training costs time but keeps the metrics honest.
@@ -34,6 +35,7 @@ import type { ResourceRecord } from '../store/resources';
 import { parseArn } from './arns';
 import type { ServiceContext } from './context';
 import { groupInteractions, groupItems, groupUsers } from './dataset-data';
+import { itemStatsFromInteractions, writeItemStats } from './item-stats';
 import type { VersionAttrs } from './solution-versions';
 import { SOLUTION_VERSION, trainingConfigOf, VERSION_STATUS, type VersionDoc } from './solutions';
 
@@ -258,11 +260,13 @@ export async function trainVersion(ctx: ServiceContext, arn: string): Promise<St
   const config = trainingConfigOf(version.doc.solutionConfig, version.doc.eventType);
   const started = performance.now();
   const snapshot = await readSnapshot(ctx, arn);
+  const interactions = interactionsOf(snapshot);
   const model = await trainWithPool(
-    { interactions: interactionsOf(snapshot), items: snapshot.items, users: snapshot.users },
+    { interactions, items: snapshot.items, users: snapshot.users },
     { hyperParameters: config.hyperParameters, seed: TRAIN_SEED },
   );
   await putObject(ctx, modelKey(arn), model.serialize());
+  await writeItemStats(ctx, modelKey(arn), itemStatsFromInteractions(interactions));
   const trainSeconds = (performance.now() - started) / 1000;
   await requireInProgress(ctx, arn);
   await ctx.resources.update<VersionDoc>(arn, { attrs: { trainSeconds } satisfies VersionAttrs });

@@ -22,9 +22,28 @@ export interface RecommendationRecord {
   readonly scores: readonly (number | null)[];
   /** Epoch milliseconds. */
   readonly createdAt: number;
+  /** GetRecommendations only: per shown item, whether its slot was an explored one. */
+  readonly explored?: readonly boolean[];
+  /**
+   * GetRecommendations only: per shown item, P(that slot shows it | the slots before it) under the policy that
+   * made the list; their product is the list's probability (for propensity-weighted offline estimates).
+   */
+  readonly probabilities?: readonly number[];
+  /** The campaign's exploration settings the list was made with. */
+  readonly explorationWeight?: number;
+  readonly explorationItemAgeCutOff?: number;
 }
 
 const SK = 'R';
+/**
+ * DynamoDB numbers cannot be smaller in magnitude than 1e-130, but a softmax probability over a large catalog can
+ * be (exp of a very negative logit). Such scores are stored as 0, which they are for every practical purpose.
+ */
+const SMALLEST_STORED = 1e-120;
+
+function storable(score: number | null): number | null {
+  return score !== null && Math.abs(score) < SMALLEST_STORED ? 0 : score;
+}
 
 export function recommendationPk(recommendationId: string): string {
   return `rec|${recommendationId}`;
@@ -49,8 +68,14 @@ export class RecommendationStore {
           solutionVersionArn: record.solutionVersionArn,
           userId: record.userId,
           itemIds: [...record.itemIds],
-          scores: [...record.scores],
+          scores: record.scores.map(storable),
           createdAt: record.createdAt,
+          ...(record.explored === undefined ? {} : { explored: [...record.explored] }),
+          ...(record.probabilities === undefined ? {} : { probabilities: [...record.probabilities] }),
+          ...(record.explorationWeight === undefined ? {} : { explorationWeight: record.explorationWeight }),
+          ...(record.explorationItemAgeCutOff === undefined
+            ? {}
+            : { explorationItemAgeCutOff: record.explorationItemAgeCutOff }),
         },
       }),
     );
@@ -72,6 +97,14 @@ export class RecommendationStore {
       itemIds: (item.itemIds ?? []) as string[],
       scores: (item.scores ?? []) as (number | null)[],
       createdAt: item.createdAt as number,
+      ...(item.explored === undefined ? {} : { explored: item.explored as boolean[] }),
+      ...(item.probabilities === undefined ? {} : { probabilities: item.probabilities as number[] }),
+      ...(item.explorationWeight === undefined
+        ? {}
+        : { explorationWeight: item.explorationWeight as number }),
+      ...(item.explorationItemAgeCutOff === undefined
+        ? {}
+        : { explorationItemAgeCutOff: item.explorationItemAgeCutOff as number }),
     };
   }
 }

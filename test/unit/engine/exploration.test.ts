@@ -4,6 +4,7 @@ import {
   type ExplorationCatalog,
   explorationCatalog,
   explore,
+  isPlainRanking,
   MAX_EXPLORED_SHARE,
   PRIOR_STRENGTH,
   type ShownItem,
@@ -63,6 +64,18 @@ describe('explorationCatalog', () => {
     // Item 1 was chosen more often than the base rate: never raised above 1.
     expect(catalog.suitability[1]).toBe(1);
     expect(catalog.suitability[2]).toBe(1);
+  });
+});
+
+describe('isPlainRanking', () => {
+  it('holds at weight 0, or when no item with little data is within the cut-off, and not once an item is penalised', () => {
+    const catalog = tinyCatalog();
+    expect(catalog.candidateAgeFloor).toBeCloseTo(1, 6);
+    expect(isPlainRanking(catalog, { weight: 0, ageCutOffDays: 30 })).toBe(true);
+    expect(isPlainRanking(catalog, { weight: 0.3, ageCutOffDays: 0.5 })).toBe(true);
+    expect(isPlainRanking(catalog, { weight: 0.3, ageCutOffDays: 1 })).toBe(false);
+    const shown = tinyCatalog({ impressions: [10, 0, 0, 0, 0, 0, 0, 0], clicks: [0, 0, 0, 0, 0, 0, 0, 0] });
+    expect(isPlainRanking(shown, { weight: 0, ageCutOffDays: 30 })).toBe(false);
   });
 });
 
