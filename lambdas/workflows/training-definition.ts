@@ -10,9 +10,6 @@
  * models go through the data bucket, so no state comes near Step Functions' 256 KB payload limit.
  */
 
-/** The state machine's name (CDK lets CloudFormation name it; the local runtime uses this). */
-export const TRAINING_STATE_MACHINE_NAME = 'open-personalize-training';
-
 /** One Task state of the workflow and the worker function behind it. */
 export interface TrainingStep {
   /** State name in the definition. */
@@ -139,12 +136,4 @@ export function substitute(
     return value;
   });
   return out;
-}
-
-/** The definition as JSON with each step's Resource set to `functionArn(worker name)`; for the local runtime. */
-export function trainingDefinitionJson(functionArn: (worker: string) => string): string {
-  return substitute(
-    trainingDefinition(),
-    Object.fromEntries(TRAINING_STEP_LIST.map((step) => [step.placeholder, functionArn(step.worker)])),
-  );
 }
