@@ -336,16 +336,15 @@ export async function updateCampaign(
   const serving = current.attrs as unknown as ServingAttrs;
   const requested = input.solutionVersionArn ?? current.doc.solutionVersionArn!;
   const minProvisionedTPS = checkTps(input.minProvisionedTPS ?? current.doc.minProvisionedTPS);
-  const campaignConfig = normaliseCampaignConfig(
-    input.campaignConfig === undefined
-      ? current.doc.campaignConfig
-      : {
-          ...input.campaignConfig,
-          itemExplorationConfig:
-            input.campaignConfig.itemExplorationConfig ?? current.doc.campaignConfig?.itemExplorationConfig,
-        },
-    requested,
-  );
+  const merged: CampaignConfig = { ...current.doc.campaignConfig, ...input.campaignConfig };
+  // Following `$LATEST` only makes sense for the alias; moving to a concrete version ends it unless asked again.
+  if (
+    input.campaignConfig?.syncWithLatestSolutionVersion === undefined &&
+    latestAlias(requested) === undefined
+  ) {
+    delete merged.syncWithLatestSolutionVersion;
+  }
+  const campaignConfig = normaliseCampaignConfig(merged, requested);
   const target = await resolveVersion(ctx, requested);
   if (target.solutionArn !== serving.solutionArn) {
     throw invalidInput(

@@ -184,6 +184,34 @@ describe('updateCampaign', () => {
     expect(record.attrs.servingVersionArn).toBe(retrained);
   });
 
+  it('keeps configuration members the update leaves out and stops following $LATEST for a concrete version', async () => {
+    const { group, solution } = await deployable('cu-config');
+    const { campaignArn } = await createCampaign(env.ctx, {
+      name: 'cu-config',
+      solutionVersionArn: `${solution}/$LATEST`,
+      campaignConfig: {
+        enableMetadataWithRecommendations: true,
+        syncWithLatestSolutionVersion: true,
+        itemExplorationConfig: { explorationWeight: '0.2' },
+      },
+    });
+    await updateCampaign(env.ctx, {
+      campaignArn,
+      campaignConfig: { itemExplorationConfig: { explorationItemAgeCutOff: '3' } },
+    });
+    let record = await env.ctx.resources.require<Campaign>(campaignArn as string, CAMPAIGN);
+    expect(record.doc.campaignConfig).toEqual({
+      enableMetadataWithRecommendations: true,
+      syncWithLatestSolutionVersion: true,
+      itemExplorationConfig: { explorationWeight: '0.3', explorationItemAgeCutOff: '3' },
+    });
+    const pinned = await addVersion(env, solution, group, model);
+    await updateCampaign(env.ctx, { campaignArn, solutionVersionArn: pinned });
+    record = await env.ctx.resources.require<Campaign>(campaignArn as string, CAMPAIGN);
+    expect(record.doc.campaignConfig?.syncWithLatestSolutionVersion).toBeUndefined();
+    expect(record.attrs).toMatchObject({ servingVersionArn: pinned, syncWithLatest: false });
+  });
+
   it('refuses a version of another solution, a version that is not ACTIVE and a campaign being deleted', async () => {
     const { group, solution, version } = await deployable('cu-refuse');
     const { campaignArn } = await createCampaign(env.ctx, { name: 'cu-refuse', solutionVersionArn: version });

@@ -12,6 +12,7 @@ import {
   type ServingState,
 } from '../../../lambdas/services/recommendations';
 import { putItems } from '../../../lambdas/services/records';
+import { RecommendationStore } from '../../../lambdas/store/recommendations';
 import { type DataEnv, startDataEnv } from './data-env';
 import { addVersion, cycleModel, lastTrainingItem, newSolution, next, type Trained } from './serving-env';
 
@@ -322,5 +323,22 @@ describe('historyTails', () => {
         ['b', { itemIds: ['z', 'y'], lastTimestamp: 5 }],
       ]),
     );
+  });
+});
+
+describe('RecommendationStore', () => {
+  it('stores scores too small for a DynamoDB number as 0 and keeps missing scores', async () => {
+    const store = new RecommendationStore(env.ctx.ddb, env.ctx.eventsTable);
+    await store.put({
+      recommendationId: 'RID-tiny',
+      campaignArn: 'campaign',
+      datasetGroupArn: 'group',
+      solutionVersionArn: 'version',
+      userId: 'u',
+      itemIds: ['a', 'b', 'c'],
+      scores: [0.5, 1e-200, null],
+      createdAt: 1,
+    });
+    expect((await store.get('RID-tiny'))?.scores).toEqual([0.5, 0, null]);
   });
 });
