@@ -306,7 +306,8 @@ async function benchImport(args: ImportArgs, json: Record<string, unknown>): Pro
       print(`check       the dataset's bulk data holds ${imported.toLocaleString('en-US')} rows`);
     }
     print(
-      `cpu         ${cpuSeconds.toFixed(1)} s of process CPU (user + system) during the import = ${rate(args.rows, cpuSeconds)} rows per CPU-second`,
+      `cpu         ${cpuSeconds.toFixed(1)} s of process CPU (user + system) during the import = ${rate(args.rows, cpuSeconds)} rows per CPU-second` +
+        (target.inProcess ? '' : ' (this client process only)'),
     );
     print(
       `rss         during import: min ${Math.min(...rss).toFixed(0)} MiB, max ${Math.max(...rss).toFixed(0)} MiB` +
@@ -414,7 +415,10 @@ async function benchPutEvents(args: PutEventsArgs, json: Record<string, unknown>
     await runLoops(args.warmup, Math.max(...args.concurrency), (i) => send('warmup', i));
 
     print(
-      `put-events  ${calls.toLocaleString('en-US')} calls × ${args.batch} events per level, ${args.users} users, every call SigV4-signed by the SDK client`,
+      `put-events  ${calls.toLocaleString('en-US')} calls × ${args.batch} events per level, ${args.users} users, every call SigV4-signed by the SDK client` +
+        (target.inProcess
+          ? '; cpu ms/call is client and server together'
+          : '; cpu ms/call is this client alone (signing, HTTP)'),
       '',
       row(LEVEL_COLUMNS),
     );
