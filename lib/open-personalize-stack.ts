@@ -3,6 +3,7 @@ import { Aws, CfnOutput, type Duration, RemovalPolicy, Stack, type StackProps } 
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ApiCredentials } from './constructs/api-credentials';
+import { AutomaticUpdates } from './constructs/automatic-updates';
 import { DataStore } from './constructs/data-store';
 import { PersonalizeApi } from './constructs/personalize-api';
 import { TrainingWorkflow } from './constructs/training-workflow';
@@ -48,7 +49,8 @@ export interface OpenPersonalizeStackProps extends StackProps {
    */
   readonly logRetention?: RetentionDays;
   /**
-   * Memory of the training workers that hold a dataset or model (prepare, train, evaluate), in MB (128–10240).
+   * Memory of the workers that hold a dataset or model (training prepare, train, evaluate; automatic update), in
+   * MB (128–10240).
    * @default 4096
    */
   readonly trainingMemorySize?: number;
@@ -79,6 +81,7 @@ export class OpenPersonalizeStack extends Stack {
   readonly credentials: ApiCredentials;
   readonly api: PersonalizeApi;
   readonly training: TrainingWorkflow;
+  readonly updates: AutomaticUpdates;
 
   constructor(scope: Construct, id: string, props: OpenPersonalizeStackProps = {}) {
     super(scope, id, props);
@@ -105,6 +108,12 @@ export class OpenPersonalizeStack extends Stack {
     this.training = new TrainingWorkflow(this, 'Training', {
       api: this.api,
       trainingMemorySize: props.trainingMemorySize,
+      logRetention: props.logRetention,
+    });
+
+    this.updates = new AutomaticUpdates(this, 'AutomaticUpdates', {
+      api: this.api,
+      memorySize: props.trainingMemorySize,
       logRetention: props.logRetention,
     });
 

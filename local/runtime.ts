@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { ROUTES, WORKERS } from '../lambdas/api/routes';
 import { ENV, type EnvKey } from '../lambdas/env';
 import { DATA_BUCKET, TABLES } from '../lambdas/store/tables';
+import { UPDATE_INTERVAL_HOURS, updateDefinitionJson } from '../lambdas/workflows/update-definition';
 import { createApiServer } from './api-gateway';
 import { type Emulators, S3_CREDENTIALS, startEmulators } from './emulators';
 import { FunctionRegistry, type HandlerLoader, requireHandler } from './functions';
@@ -37,6 +38,13 @@ export const DEFAULT_API_CREDENTIALS: Credentials = {
 /** The data bucket inside the embedded S3 (users create their own buckets beside it for uploads). */
 export const LOCAL_DATA_BUCKET = 'open-personalize-data';
 export const DEFAULT_DATA_DIR = '.data';
+
+/** Name of the automatic-update state machine in the local Step Functions. */
+export const UPDATE_STATE_MACHINE_NAME = 'AutomaticUpdates';
+/** How often the local timer starts the automatic-update workflow, as the deployed EventBridge rule does. */
+export const DEFAULT_UPDATE_INTERVAL_MS = UPDATE_INTERVAL_HOURS * 3_600_000;
+/** Environment variable that sets the interval of `npm start` (a duration such as `2h`, `30m`, `90s`; 0 = off). */
+export const UPDATE_INTERVAL_ENV = 'OPEN_PERSONALIZE_UPDATE_INTERVAL';
 
 const HOST = '127.0.0.1';
 const IMPORT_WORKER_HANDLER = 'dataset-import-worker';
@@ -69,6 +77,20 @@ export interface RuntimeOptions {
   readonly stateMachines?: readonly StateMachineSpec[];
   /** Functions invoked at a fixed rate, as EventBridge schedules invoke them in AWS. @default none */
   readonly schedules?: readonly ScheduleSpec[];
+  /**
+   * Interval of the automatic-update timer in ms; 0 turns the timer off (the workflow can still be started with
+   * {@link Runtime.automaticUpdate} or through the local Step Functions API).
+   * @default `OPEN_PERSONALIZE_UPDATE_INTERVAL` or two hours
+   */
+  readonly updateIntervalMs?: number;
+}
+
+/** How one run of the automatic-update workflow ended. */
+export interface AutomaticUpdateRun {
+  readonly executionArn: string;
+  readonly status: string;
+  /** The workflow's output: `{"campaignArns": [...], "results": [<outcome per campaign>]}`. */
+  readonly output?: unknown;
 }
 
 export interface Runtime {
@@ -88,6 +110,10 @@ export interface Runtime {
     readonly lambda: string;
     readonly stepFunctions: string;
   };
+  /** ARN of the automatic-update state machine in the local Step Functions. */
+  readonly updateStateMachineArn: string;
+  /** Runs the automatic-update workflow now (as the timer does) and resolves when it has finished. */
+  automaticUpdate(): Promise<AutomaticUpdateRun>;
   /** Resolves when no asynchronous work (imports, training executions, scheduled runs) is running. */
   idle(): Promise<void>;
   /** Stops accepting requests, waits for in-flight work, then closes the servers and emulators. */
@@ -124,6 +150,84 @@ export function parsePort(raw: string, what: string): number {
   return port;
 }
 
+/** Parses `2h`, `30m`, `90s`, `500ms` or a plain number of milliseconds; 0 means off. */
+export function parseDuration(raw: string, what: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(raw);
+  if (m === null) throw new Error(`${what} must be a duration such as 2h, 30m, 90s or 500ms: ${raw}`);
+  const scale = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(m[1]) * scale);
+}
+
+function updateIntervalFromEnv(): number {
+  const raw = envValue(UPDATE_INTERVAL_ENV);
+  return raw === undefined ? DEFAULT_UPDATE_INTERVAL_MS : parseDuration(raw, UPDATE_INTERVAL_ENV);
+}
+
+/**
+ * The local stand-in for the EventBridge rule: starts the automatic-update workflow at a fixed rate, skipping a
+ * tick while the previous run is still going.
+ */
+class UpdateTimer implements Background {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<AutomaticUpdateRun> | undefined;
+
+  constructor(
+    private readonly stepFunctions: LocalStepFunctions,
+    private readonly stateMachineArn: string,
+    private readonly intervalMs: number,
+  ) {}
+
+  start(): void {
+    if (this.intervalMs <= 0) return;
+    this.timer ??= setInterval(() => {
+      this.run().then(
+        (r) => {
+          if (r.status !== 'SUCCEEDED') console.error(`[updates] ${r.executionArn} ended ${r.status}`);
+        },
+        (err: unknown) => console.error('[updates] could not start the automatic update:', err),
+      );
+    }, this.intervalMs);
+    // The servers keep the process alive; a pending tick must not.
+    this.timer.unref();
+  }
+
+  /** Starts a run unless one is going, and resolves with how it ended. */
+  run(): Promise<AutomaticUpdateRun> {
+    this.running ??= this.execute().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async execute(): Promise<AutomaticUpdateRun> {
+    const started = this.stepFunctions.startExecution(this.stateMachineArn, undefined, '{}');
+    let execution = started;
+    while (execution.status === 'RUNNING') {
+      await new Promise((r) => setTimeout(r, 25));
+      execution = this.stepFunctions.describeExecution(started.executionArn);
+    }
+    return {
+      executionArn: execution.executionArn,
+      status: execution.status,
+      ...(execution.output === undefined ? {} : { output: JSON.parse(execution.output) as unknown }),
+    };
+  }
+
+  busy(): boolean {
+    return this.running !== undefined;
+  }
+
+  async idle(): Promise<void> {
+    await this.running?.catch(() => undefined);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.idle();
+  }
+}
+
 export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const port = options.port ?? portFromEnv();
   const s3Port = options.s3Port ?? (port === 0 ? 0 : port + 1);
@@ -151,7 +255,13 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
 
   const registry = new FunctionRegistry(options.loadHandler ?? requireHandler);
   const lambdaArn = (fn: string) => `arn:aws:lambda:${region}:${accountId}:function:${fn}`;
-  const machineSpecs = options.stateMachines ?? DEFAULT_STATE_MACHINES;
+  const updateIntervalMs = options.updateIntervalMs ?? updateIntervalFromEnv();
+  if (!(updateIntervalMs >= 0)) throw new Error(`Update interval must be 0 or more ms: ${updateIntervalMs}`);
+  const updateMachine: StateMachineSpec = {
+    name: UPDATE_STATE_MACHINE_NAME,
+    definition: (arnOf) => updateDefinitionJson(arnOf),
+  };
+  const machineSpecs = [...(options.stateMachines ?? DEFAULT_STATE_MACHINES), updateMachine];
   const stepFunctions = new LocalStepFunctions(
     region,
     accountId,
@@ -161,8 +271,11 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   const statesServer = createStepFunctionsServer(stepFunctions);
   const apiServer = createApiServer(registry);
   const schedules = (options.schedules ?? []).map((spec) => new LocalSchedule(registry, spec));
+  const updateStateMachineArn = stepFunctions.stateMachineArn(UPDATE_STATE_MACHINE_NAME);
+  const updates = new UpdateTimer(stepFunctions, updateStateMachineArn, updateIntervalMs);
   const background: Background[] = [
     ...schedules,
+    updates,
     { busy: () => registry.pending > 0, idle: () => registry.idle(), stop: () => registry.idle() },
     stepFunctions,
   ];
@@ -174,6 +287,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     // Executions invoke functions and functions start executions: stop both from taking new work only once
     // neither has any left.
     for (const schedule of schedules) await schedule.stop();
+    await updates.stop();
     do {
       for (const b of background) await b.idle();
     } while (background.some((b) => b.busy()));
@@ -221,6 +335,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     process.env[ENV.OPERATION_FUNCTIONS] = JSON.stringify(Object.fromEntries(operations));
     process.env[ENV.IMPORT_FUNCTION] = importFunction;
     for (const schedule of schedules) schedule.start();
+    updates.start();
 
     let stopping: Promise<void> | undefined;
     return {
@@ -236,6 +351,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         lambda: lambdaEndpoint,
         stepFunctions: statesEndpoint,
       },
+      updateStateMachineArn,
+      automaticUpdate: () => updates.run(),
       idle: async () => {
         // One source's work can start another's (a workflow step invoking a function), so repeat until all rest.
         do {

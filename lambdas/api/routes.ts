@@ -182,6 +182,16 @@ export const WORKERS: readonly WorkerDef[] = [
   },
   { name: 'TrainingPublish', handler: 'training-publish', grants: { resources: 'write' } },
   { name: 'TrainingFail', handler: 'training-fail', grants: { resources: 'write' } },
+  // The automatic-update workflow's steps (`lambdas/workflows/update-definition.ts`), started by Step Functions
+  // only: the scan lists campaigns and versions; the apply step reads a group's data, writes a model generation and
+  // points the campaign at it.
+  { name: 'AutomaticUpdateScan', handler: 'automatic-update-scan', grants: { resources: 'read' } },
+  {
+    name: 'AutomaticUpdateApply',
+    handler: 'automatic-update-apply',
+    grants: { resources: 'write', events: 'read', records: 'read', bucket: 'write' },
+    largeMemory: true,
+  },
 ];
 
 export function findRoute(operation: string, service: ServiceName): Route | undefined {

@@ -30,7 +30,10 @@ interface TaskState {
 const sourceRoot = scratchSourceRoot();
 const view = new TemplateView(synthStack({ sourceRoot }).template);
 const [machineId, machine] = (() => {
-  const machines = view.ofType('AWS::StepFunctions::StateMachine');
+  // The stack also has the automatic-update workflow; the training one is the one that runs Prepare.
+  const machines = view
+    .ofType('AWS::StepFunctions::StateMachine')
+    .filter(([, m]) => 'PrepareFunctionArn' in (m.Properties.DefinitionSubstitutions as object));
   expect(machines).toHaveLength(1);
   return machines[0]!;
 })();

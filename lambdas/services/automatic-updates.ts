@@ -1,0 +1,315 @@
+/**
+ * Automatic updates (spec §7.5): every two hours the update workflow (`lambdas/workflows/update-definition.ts`)
+ * lists the campaigns that qualify ({@link scanCampaigns}) and refreshes each one ({@link applyUpdate}): new items
+ * are folded into the model its version trained and item statistics are recounted (`engine/update.ts`), the result
+ * is written as a new artifact generation, and the campaign is pointed at it. No solution version and no metrics
+ * are created; the serving cache sees the new artifact key on the next request and reloads.
+ *
+ * A campaign qualifies when it is ACTIVE, serves an ACTIVE version trained with `trainingMode` FULL that is the
+ * newest ACTIVE FULL version of its solution (UPDATE versions and superseded versions are not auto-updated), and
+ * its dataset group still has an Interactions dataset.
+ *
+ * Whether there is anything new is decided by a digest of the data the update reads (the solution's interactions
+ * and the Items data): unchanged since the campaign's last update, or identical in size, newest timestamp and items
+ * to the training data for a first update, means no new generation. The digest needs the data read once, which an
+ * update does anyway; a cheaper change marker would need a per-group write on every PutEvents.
+ *
+ * Every update starts from the version's own model, never from an earlier generation, so generations do not drift
+ * and a repeated update of the same data gives the same bytes.
+ */
+import { createHash } from 'node:crypto';
+import type { Campaign } from '@aws-sdk/client-personalize';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { Model } from '../engine/model';
+import type { Interaction, ItemMeta } from '../engine/types';
+import { updateModel } from '../engine/update';
+import type { ResourceRecord } from '../store/resources';
+import { CAMPAIGN, type ServingAttrs } from './campaigns';
+import type { ServiceContext } from './context';
+import { groupDatasetArn, groupInteractions, groupItems } from './dataset-data';
+import { ACTIVE } from './dataset-groups';
+import {
+  allVersions,
+  SOLUTION_VERSION,
+  trainingConfigOf,
+  VERSION_STATUS,
+  type VersionDoc,
+} from './solutions';
+import { artifactPrefix, loadModel } from './training';
+
+/** What a campaign's `attrs` remember of its automatic updates, beside {@link ServingAttrs}. */
+export interface UpdateAttrs {
+  /** The version the last update refreshed. */
+  readonly updateBaseVersionArn?: string;
+  /** Generation number of the last update (1, 2, …). */
+  readonly updateGeneration?: number;
+  /** The artifact the last update wrote; the campaign still serves it while `modelKey` equals it. */
+  readonly updateModelKey?: string;
+  /** The generation before it, kept for serving processes that are still loading it. */
+  readonly updatePreviousModelKey?: string;
+  /** Digest of the data the last update read. */
+  readonly updateFingerprint?: string;
+  /** When the last update switched the campaign (epoch ms). */
+  readonly updatedAt?: number;
+}
+
+/** The input and output of the scan step. */
+export interface ScanResult {
+  readonly campaignArns: string[];
+}
+
+export type UpdateStatus = 'UPDATED' | 'UNCHANGED' | 'SKIPPED';
+
+/** What the apply step reports per campaign (the update workflow's output collects these). */
+export interface UpdateOutcome {
+  readonly campaignArn: string;
+  readonly status: UpdateStatus;
+  readonly reason?: string;
+  readonly modelKey?: string;
+  readonly generation?: number;
+  readonly addedItems?: number;
+  readonly interactions?: number;
+}
+
+/**
+ * Refreshes per-item statistics that live beside the model (impressions and clicks for exploration) for a new
+ * artifact generation. The exploration statistics service plugs in here.
+ */
+export type StatsRefresher = (
+  ctx: ServiceContext,
+  update: {
+    readonly campaignArn: string;
+    readonly datasetGroupArn: string;
+    readonly model: Model;
+    readonly modelKey: string;
+  },
+) => Promise<void>;
+
+export interface UpdateOptions {
+  /** @default none */
+  readonly refreshStats?: StatsRefresher;
+  /** Largest catalog an update produces. @default MAX_UPDATE_ITEMS (750,000) */
+  readonly maxItems?: number;
+}
+
+/** The campaign was updated, deleted or deactivated while an automatic update ran. */
+class CampaignChangedError extends Error {
+  override readonly name = 'CampaignChangedError';
+  constructor(campaignArn: string) {
+    super(`Campaign ${campaignArn} changed during the automatic update`);
+  }
+}
+
+/** Key of an update generation: beside the version's model, never the key a campaign serves now. */
+export function generationKey(versionArn: string, generation: number, at: number): string {
+  return `${artifactPrefix(versionArn)}updates/${String(generation).padStart(6, '0')}-${at}.bin`;
+}
+
+/** Why a campaign does not qualify for an automatic update, or `undefined` when it does. */
+export async function ineligibility(
+  ctx: ServiceContext,
+  campaign: ResourceRecord,
+  versionsOf: (solutionArn: string) => Promise<ResourceRecord<VersionDoc>[]> = (arn) => allVersions(ctx, arn),
+): Promise<string | undefined> {
+  if (campaign.status !== ACTIVE) return `campaign is ${campaign.status ?? 'not ACTIVE'}`;
+  const serving = campaign.attrs as unknown as Partial<ServingAttrs>;
+  if (serving.servingVersionArn === undefined || serving.solutionArn === undefined)
+    return 'campaign serves nothing';
+  const versions = await versionsOf(serving.solutionArn);
+  const version = versions.find((v) => v.arn === serving.servingVersionArn);
+  if (version === undefined) return 'its solution version no longer exists';
+  if (version.status !== VERSION_STATUS.active)
+    return `its solution version is ${version.status ?? 'not ACTIVE'}`;
+  if (version.doc.trainingMode !== 'FULL')
+    return `its solution version was trained with ${version.doc.trainingMode}`;
+  const newest = versions
+    .filter((v) => v.status === VERSION_STATUS.active && v.doc.trainingMode === 'FULL')
+    .sort((a, b) => b.createdAt - a.createdAt || (a.arn < b.arn ? 1 : -1))[0];
+  if (newest !== undefined && newest.arn !== version.arn)
+    return `a newer FULL version exists (${newest.arn})`;
+  const groupArn = serving.datasetGroupArn;
+  if (groupArn === undefined) return 'campaign names no dataset group';
+  if ((await ctx.resources.get(groupDatasetArn(groupArn, 'Interactions'), 'dataset')) === undefined) {
+    return 'its dataset group has no Interactions dataset';
+  }
+  return undefined;
+}
+
+/** Every campaign that qualifies for an automatic update now (the workflow's first step). */
+export async function scanCampaigns(ctx: ServiceContext): Promise<ScanResult> {
+  const versions = new Map<string, Promise<ResourceRecord<VersionDoc>[]>>();
+  const versionsOf = (arn: string) => {
+    let pending = versions.get(arn);
+    if (pending === undefined) {
+      pending = allVersions(ctx, arn);
+      versions.set(arn, pending);
+    }
+    return pending;
+  };
+  const campaignArns: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await ctx.resources.list({ type: CAMPAIGN, limit: 100, nextToken, statusIn: [ACTIVE] });
+    for (const campaign of page.items) {
+      if ((await ineligibility(ctx, campaign, versionsOf)) === undefined) campaignArns.push(campaign.arn);
+    }
+    nextToken = page.nextToken;
+  } while (nextToken !== undefined);
+  return { campaignArns };
+}
+
+/** The data an update reads: the solution's interactions and the group's items, with their digest. */
+interface UpdateData {
+  readonly interactions: Interaction[];
+  readonly items: ItemMeta[];
+  readonly latest: number;
+  readonly fingerprint: string;
+}
+
+async function readData(
+  ctx: ServiceContext,
+  groupArn: string,
+  filter: { readonly eventType?: string; readonly eventValueThreshold?: number },
+): Promise<UpdateData> {
+  const hash = createHash('sha256');
+  const interactions: Interaction[] = [];
+  let latest = Number.NEGATIVE_INFINITY;
+  for await (const batch of groupInteractions(ctx, groupArn)) {
+    for (const x of batch) {
+      if (filter.eventType !== undefined && x.eventType !== filter.eventType) continue;
+      if (filter.eventValueThreshold !== undefined) {
+        if (x.eventValue === undefined || !(x.eventValue >= filter.eventValueThreshold)) continue;
+      }
+      interactions.push(x);
+      if (x.timestamp > latest) latest = x.timestamp;
+      hash.update(JSON.stringify([x.userId, x.itemId, x.timestamp, x.impression ?? null]));
+    }
+  }
+  hash.update('\u0000items');
+  const items: ItemMeta[] = [];
+  for await (const batch of groupItems(ctx, groupArn)) {
+    for (const item of batch) {
+      items.push(item);
+      hash.update(JSON.stringify(item));
+    }
+  }
+  return { interactions, items, latest, fingerprint: hash.digest('hex') };
+}
+
+/**
+ * Updates one campaign (the workflow's per-campaign step). Re-checks eligibility, since the campaign may have
+ * changed since the scan; a campaign that changes while the update runs keeps its new state and the unused
+ * generation is deleted.
+ */
+export async function applyUpdate(
+  ctx: ServiceContext,
+  campaignArn: string,
+  options: UpdateOptions = {},
+): Promise<UpdateOutcome> {
+  const campaign = await ctx.resources.get<Campaign>(campaignArn, CAMPAIGN);
+  if (campaign === undefined) return { campaignArn, status: 'SKIPPED', reason: 'campaign no longer exists' };
+  const reason = await ineligibility(ctx, campaign);
+  if (reason !== undefined) return { campaignArn, status: 'SKIPPED', reason };
+  const serving = campaign.attrs as unknown as ServingAttrs & UpdateAttrs;
+  const versionArn = serving.servingVersionArn;
+  const version = await ctx.resources.require<VersionDoc>(versionArn, SOLUTION_VERSION);
+  const config = trainingConfigOf(version.doc.solutionConfig, version.doc.eventType);
+  const data = await readData(ctx, serving.datasetGroupArn, config);
+
+  const stillServingLastUpdate =
+    serving.updateBaseVersionArn === versionArn && serving.modelKey === serving.updateModelKey;
+  if (stillServingLastUpdate && serving.updateFingerprint === data.fingerprint) {
+    return { campaignArn, status: 'UNCHANGED', reason: 'no new items or interactions since the last update' };
+  }
+  const base = await loadModel(ctx, versionArn);
+  const result = await updateModel(base, {
+    interactions: data.interactions,
+    items: data.items,
+    ...(options.maxItems === undefined ? {} : { maxItems: options.maxItems }),
+  });
+  const servesBase =
+    serving.modelKey !== serving.updateModelKey || serving.updateBaseVersionArn !== versionArn;
+  const trainedOnSameData =
+    result.addedItems.length === 0 &&
+    base.stats?.interactions === data.interactions.length &&
+    (data.interactions.length === 0 || base.latestInteractionTimestamp === data.latest);
+  if (servesBase && trainedOnSameData) {
+    return { campaignArn, status: 'UNCHANGED', reason: 'no new items or interactions since training' };
+  }
+
+  const generation = serving.updateBaseVersionArn === versionArn ? (serving.updateGeneration ?? 0) + 1 : 1;
+  const now = ctx.now().getTime();
+  const key = generationKey(versionArn, generation, now);
+  await ctx.s3.send(
+    new PutObjectCommand({ Bucket: ctx.dataBucket, Key: key, Body: result.model.serialize() }),
+  );
+  await options.refreshStats?.(ctx, {
+    campaignArn,
+    datasetGroupArn: serving.datasetGroupArn,
+    model: result.model,
+    modelKey: key,
+  });
+  const attrs: UpdateAttrs & Partial<ServingAttrs> = {
+    servingVersionArn: versionArn,
+    modelKey: key,
+    updateBaseVersionArn: versionArn,
+    updateGeneration: generation,
+    updateModelKey: key,
+    updatePreviousModelKey: stillServingLastUpdate ? serving.updateModelKey : undefined,
+    updateFingerprint: data.fingerprint,
+    updatedAt: now,
+  };
+  try {
+    // Only if the campaign still deploys what was read: an UpdateCampaign meanwhile wins.
+    await ctx.resources.update<Campaign>(
+      campaignArn,
+      { attrs: { ...attrs } },
+      { statusIn: [ACTIVE], docEquals: { solutionVersionArn: campaign.doc.solutionVersionArn ?? '' } },
+      () => new CampaignChangedError(campaignArn),
+    );
+  } catch (err) {
+    await deleteObject(ctx, key);
+    if (
+      err instanceof CampaignChangedError ||
+      (err instanceof Error && err.name === 'ResourceNotFoundException')
+    ) {
+      return { campaignArn, status: 'SKIPPED', reason: 'the campaign changed during the update' };
+    }
+    throw err;
+  }
+  // Two generations back: no process can still be switching to it.
+  if (stillServingLastUpdate && serving.updatePreviousModelKey !== undefined) {
+    await deleteObject(ctx, serving.updatePreviousModelKey);
+  }
+  console.log(
+    JSON.stringify({
+      message: 'automatic update',
+      campaignArn,
+      solutionVersionArn: versionArn,
+      generation,
+      modelKey: key,
+      addedItems: result.addedItems.length,
+      droppedItems: result.droppedItems,
+      interactions: result.interactions,
+    }),
+  );
+  return {
+    campaignArn,
+    status: 'UPDATED',
+    modelKey: key,
+    generation,
+    addedItems: result.addedItems.length,
+    interactions: result.interactions,
+  };
+}
+
+async function deleteObject(ctx: ServiceContext, key: string): Promise<void> {
+  await ctx.s3.send(new DeleteObjectCommand({ Bucket: ctx.dataBucket, Key: key })).catch(() => undefined);
+}
+
+/** The campaign ARN of an apply step's event; anything else is a wiring mistake. */
+export function applyArn(event: { readonly campaignArn?: unknown }): string {
+  if (typeof event.campaignArn !== 'string')
+    throw new Error('Expected an event of the form {"campaignArn": "..."}');
+  return event.campaignArn;
+}
