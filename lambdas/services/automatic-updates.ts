@@ -28,6 +28,7 @@ import { CAMPAIGN, type ServingAttrs } from './campaigns';
 import type { ServiceContext } from './context';
 import { groupDatasetArn, groupInteractions, groupItems } from './dataset-data';
 import { ACTIVE } from './dataset-groups';
+import { itemStatsFromInteractions, itemStatsKey, writeItemStats } from './item-stats';
 import {
   allVersions,
   SOLUTION_VERSION,
@@ -72,8 +73,8 @@ export interface UpdateOutcome {
 }
 
 /**
- * Refreshes per-item statistics that live beside the model (impressions and clicks for exploration) for a new
- * artifact generation. The exploration statistics service plugs in here.
+ * Writes the per-item statistics that live beside a model artifact (impressions and clicks, for exploration) for a
+ * new generation, from the interactions the update read.
  */
 export type StatsRefresher = (
   ctx: ServiceContext,
@@ -82,11 +83,16 @@ export type StatsRefresher = (
     readonly datasetGroupArn: string;
     readonly model: Model;
     readonly modelKey: string;
+    readonly interactions: readonly Interaction[];
   },
 ) => Promise<void>;
 
+/** Recounts impressions and clicks from all the interactions read, as training does for a new version. */
+export const recountItemStats: StatsRefresher = (ctx, update) =>
+  writeItemStats(ctx, update.modelKey, itemStatsFromInteractions(update.interactions));
+
 export interface UpdateOptions {
-  /** @default none */
+  /** @default recountItemStats */
   readonly refreshStats?: StatsRefresher;
   /** Largest catalog an update produces. @default MAX_UPDATE_ITEMS (750,000) */
   readonly maxItems?: number;
@@ -243,11 +249,12 @@ export async function applyUpdate(
   await ctx.s3.send(
     new PutObjectCommand({ Bucket: ctx.dataBucket, Key: key, Body: result.model.serialize() }),
   );
-  await options.refreshStats?.(ctx, {
+  await (options.refreshStats ?? recountItemStats)(ctx, {
     campaignArn,
     datasetGroupArn: serving.datasetGroupArn,
     model: result.model,
     modelKey: key,
+    interactions: data.interactions,
   });
   const attrs: UpdateAttrs & Partial<ServingAttrs> = {
     servingVersionArn: versionArn,
@@ -303,8 +310,11 @@ export async function applyUpdate(
   };
 }
 
+/** Deletes a generation and the statistics stored beside it; a failure only leaves garbage behind. */
 async function deleteObject(ctx: ServiceContext, key: string): Promise<void> {
-  await ctx.s3.send(new DeleteObjectCommand({ Bucket: ctx.dataBucket, Key: key })).catch(() => undefined);
+  for (const k of [key, itemStatsKey(key)]) {
+    await ctx.s3.send(new DeleteObjectCommand({ Bucket: ctx.dataBucket, Key: k })).catch(() => undefined);
+  }
 }
 
 /** The campaign ARN of an apply step's event; anything else is a wiring mistake. */

@@ -3,10 +3,10 @@
  * execution of the training state machine (see `lambdas/workflows/training-definition.ts` and `training.ts`);
  * StopSolutionVersionCreation stops it; GetSolutionMetrics returns what the evaluate step measured.
  *
- * `trainingMode` `UPDATE` needs an ACTIVE `FULL` version of the solution. The engine has no incremental training,
- * so an UPDATE version is trained exactly like a FULL one — from all current data with the solution's (immutable)
- * hyperparameters — which does fold in new items and interactions, at the cost of a full retrain. It is reported
- * with `trainingMode` `UPDATE`.
+ * `trainingMode` `UPDATE` needs an ACTIVE `FULL` version of the solution. An UPDATE version does what an automatic
+ * update does (spec §7.5): the newest ACTIVE FULL version's model takes in the items and item statistics of the
+ * current data, without retraining (`engine/update.ts`), and the metrics are that FULL version's. Automatic updates
+ * leave UPDATE versions alone.
  */
 import type {
   CreateSolutionVersionRequest,

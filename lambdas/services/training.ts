@@ -5,7 +5,8 @@
  *   solution's `eventType` / `eventValueThreshold`, enforces the minimum-data rule (spec §2.8) and writes a compact
  *   training snapshot to `models/<solution>/<version>/training-data.json.gz`.
  * - train: trains the served model on all of the snapshot and writes `model.bin` with its item engagement
- *   statistics (`item-stats.ts`); records the step's wall time.
+ *   statistics (`item-stats.ts`); records the step's wall time. An UPDATE version is not trained: its FULL
+ *   version's model takes in the snapshot's new items and statistics (`engine/update.ts`).
  * - evaluate: Personalize's offline metrics (spec §6): a second model trained on 90 % of the users, judged on the
  *   newest 10 % of each held-out user's interactions. The served model has seen every user, so judging it on them
  *   would measure memory, not prediction; the second training costs time but keeps the metrics honest.
@@ -31,6 +32,7 @@ import {
 import { evaluate } from '../engine/metrics';
 import { createWorkerPool, defaultWorkers } from '../engine/parallel';
 import { catalogSize, splitByUser } from '../engine/split';
+import { updateModel } from '../engine/update';
 import type { ResourceRecord } from '../store/resources';
 import { parseArn } from './arns';
 import type { ServiceContext } from './context';
@@ -261,10 +263,16 @@ export async function trainVersion(ctx: ServiceContext, arn: string): Promise<St
   const started = performance.now();
   const snapshot = await readSnapshot(ctx, arn);
   const interactions = interactionsOf(snapshot);
-  const model = await trainWithPool(
-    { interactions, items: snapshot.items, users: snapshot.users },
-    { hyperParameters: config.hyperParameters, seed: TRAIN_SEED },
-  );
+  const base = updateBaseOf(version);
+  // UPDATE (spec §7.5): the FULL version's model with new items and statistics folded in, the same work as an
+  // automatic update (`automatic-updates.ts`); no retraining.
+  const model =
+    base !== undefined
+      ? (await updateModel(await loadModel(ctx, base), { interactions, items: snapshot.items })).model
+      : await trainWithPool(
+          { interactions, items: snapshot.items, users: snapshot.users },
+          { hyperParameters: config.hyperParameters, seed: TRAIN_SEED },
+        );
   await putObject(ctx, modelKey(arn), model.serialize());
   await writeItemStats(ctx, modelKey(arn), itemStatsFromInteractions(interactions));
   const trainSeconds = (performance.now() - started) / 1000;
@@ -273,8 +281,26 @@ export async function trainVersion(ctx: ServiceContext, arn: string): Promise<St
   return { solutionVersionArn: arn };
 }
 
+/** The FULL version an UPDATE version refreshes; `undefined` for a version that trains. */
+function updateBaseOf(version: ResourceRecord<VersionDoc>): string | undefined {
+  return version.doc.trainingMode === 'UPDATE'
+    ? (version.attrs as VersionAttrs).baseSolutionVersionArn
+    : undefined;
+}
+
 export async function evaluateVersion(ctx: ServiceContext, arn: string): Promise<StepEvent> {
   const version = await requireInProgress(ctx, arn);
+  const base = updateBaseOf(version);
+  if (base !== undefined) {
+    // An update learns nothing about the items it knew: it reports the metrics of the FULL version it refreshes.
+    const full = await ctx.resources.get<VersionDoc>(base, SOLUTION_VERSION);
+    const metrics = (full?.attrs as VersionAttrs | undefined)?.metrics ?? {};
+    await requireInProgress(ctx, arn);
+    await ctx.resources.update<VersionDoc>(arn, {
+      attrs: { metrics: { ...metrics } } satisfies VersionAttrs,
+    });
+    return { solutionVersionArn: arn };
+  }
   const config = trainingConfigOf(version.doc.solutionConfig, version.doc.eventType);
   const snapshot = await readSnapshot(ctx, arn);
   const interactions = interactionsOf(snapshot);
