@@ -1,0 +1,235 @@
+/**
+ * Automatic updates and UPDATE-mode versions through the SDK clients, on the local runtime's update workflow:
+ * an item added with PutItems after training becomes recommendable without a FULL retrain, with no new solution
+ * version; nothing new means no new generation; an UPDATE version does the same work as a new version, reports its
+ * FULL version's metrics and is not auto-updated afterwards.
+ */
+import {
+  CreateCampaignCommand,
+  CreateDatasetCommand,
+  CreateDatasetGroupCommand,
+  CreateDatasetImportJobCommand,
+  CreateSchemaCommand,
+  CreateSolutionCommand,
+  CreateSolutionVersionCommand,
+  DescribeCampaignCommand,
+  DescribeDatasetImportJobCommand,
+  DescribeSolutionVersionCommand,
+  GetSolutionMetricsCommand,
+  ListSolutionVersionsCommand,
+  UpdateCampaignCommand,
+} from '@aws-sdk/client-personalize';
+import { PutItemsCommand } from '@aws-sdk/client-personalize-events';
+import {
+  GetPersonalizedRankingCommand,
+  GetRecommendationsCommand,
+} from '@aws-sdk/client-personalize-runtime';
+import type { UpdateOutcome } from '../../lambdas/services/automatic-updates';
+import { startTestRuntime, type TestRuntime } from './harness';
+
+let t: TestRuntime;
+const ROLE = 'arn:aws:iam::000000000000:role/PersonalizeS3';
+const RECIPE = 'arn:aws:personalize:::recipe/aws-user-personalization';
+const ITEMS = 150;
+
+beforeAll(async () => {
+  jest.resetModules();
+  t = await startTestRuntime({ updateIntervalMs: 0 });
+});
+afterAll(() => t?.stop());
+
+/** 120 users × 25 interactions; item k tends to follow item k−1. */
+function interactionsCsv(): string {
+  const lines = ['USER_ID,ITEM_ID,TIMESTAMP'];
+  let time = 1_700_000_000;
+  for (let u = 0; u < 120; u++)
+    for (let s = 0; s < 25; s++) lines.push(`u${u},i${(u * 13 + s) % ITEMS},${time++}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function itemsCsv(): string {
+  const lines = ['ITEM_ID,GENRES'];
+  for (let k = 0; k < ITEMS; k++) lines.push(`i${k},g${k % 3}`);
+  return `${lines.join('\n')}\n`;
+}
+
+async function dataset(group: string, type: 'Interactions' | 'Items', fields: object[], csv: string) {
+  const p = t.personalize;
+  const { schemaArn } = await p.send(
+    new CreateSchemaCommand({
+      name: `updates-${type.toLowerCase()}`,
+      schema: JSON.stringify({
+        type: 'record',
+        name: type,
+        namespace: 'com.amazonaws.personalize.schema',
+        fields,
+        version: '1.0',
+      }),
+    }),
+  );
+  const { datasetArn } = await p.send(
+    new CreateDatasetCommand({
+      name: `updates-${type}`,
+      datasetGroupArn: group,
+      datasetType: type,
+      schemaArn,
+    }),
+  );
+  const { datasetImportJobArn } = await p.send(
+    new CreateDatasetImportJobCommand({
+      jobName: `updates-${type}`,
+      datasetArn,
+      dataSource: { dataLocation: await t.upload(`updates/${type}.csv`, csv) },
+      roleArn: ROLE,
+    }),
+  );
+  await t.idle();
+  const { datasetImportJob } = await p.send(new DescribeDatasetImportJobCommand({ datasetImportJobArn }));
+  expect(datasetImportJob?.status).toBe('ACTIVE');
+  return datasetArn as string;
+}
+
+/** Runs the update workflow now and returns its outcome per campaign. */
+async function runUpdates(): Promise<{ campaignArns: string[]; results: UpdateOutcome[] }> {
+  const run = await t.runtime.automaticUpdate();
+  expect(run.status).toBe('SUCCEEDED');
+  return run.output as { campaignArns: string[]; results: UpdateOutcome[] };
+}
+
+/** The score GetPersonalizedRanking gives `itemId` (undefined: the model does not know the item). */
+async function rankingScore(campaignArn: string, itemId: string): Promise<number | undefined> {
+  const { personalizedRanking } = await t.personalizeRuntime.send(
+    new GetPersonalizedRankingCommand({ campaignArn, userId: 'u3', inputList: ['i1', 'i2', itemId] }),
+  );
+  return personalizedRanking?.find((x) => x.itemId === itemId)?.score;
+}
+
+async function recommended(campaignArn: string): Promise<string[]> {
+  const { itemList } = await t.personalizeRuntime.send(
+    new GetRecommendationsCommand({ campaignArn, userId: 'u3', numResults: 200 }),
+  );
+  return (itemList ?? []).map((x) => x.itemId as string);
+}
+
+let itemsDataset: string;
+let solutionArn: string;
+let fullVersion: string;
+let campaignArn: string;
+
+beforeAll(async () => {
+  const p = t.personalize;
+  const { datasetGroupArn } = await p.send(new CreateDatasetGroupCommand({ name: 'updates' }));
+  const group = datasetGroupArn as string;
+  await dataset(
+    group,
+    'Interactions',
+    [
+      { name: 'USER_ID', type: 'string' },
+      { name: 'ITEM_ID', type: 'string' },
+      { name: 'TIMESTAMP', type: 'long' },
+    ],
+    interactionsCsv(),
+  );
+  itemsDataset = await dataset(
+    group,
+    'Items',
+    [
+      { name: 'ITEM_ID', type: 'string' },
+      { name: 'GENRES', type: 'string', categorical: true },
+    ],
+    itemsCsv(),
+  );
+  ({ solutionArn } = (await p.send(
+    new CreateSolutionCommand({
+      name: 'updates',
+      datasetGroupArn: group,
+      recipeArn: RECIPE,
+      solutionConfig: { algorithmHyperParameters: { hidden_dimension: '32' } },
+    }),
+  )) as { solutionArn: string });
+  ({ solutionVersionArn: fullVersion } = (await p.send(
+    new CreateSolutionVersionCommand({ solutionArn }),
+  )) as {
+    solutionVersionArn: string;
+  });
+  await t.idle();
+  expect(
+    (await p.send(new DescribeSolutionVersionCommand({ solutionVersionArn: fullVersion }))).solutionVersion
+      ?.status,
+  ).toBe('ACTIVE');
+  ({ campaignArn } = (await p.send(
+    new CreateCampaignCommand({
+      name: 'updates',
+      solutionVersionArn: fullVersion,
+      // No exploration: a new item can only appear because the model knows it.
+      campaignConfig: { itemExplorationConfig: { explorationWeight: '0' } },
+    }),
+  )) as { campaignArn: string });
+});
+
+it('makes an item added after training recommendable, with no new solution version', async () => {
+  // Nothing new since training: no generation.
+  const idle = await runUpdates();
+  expect(idle.campaignArns).toEqual([campaignArn]);
+  expect(idle.results).toEqual([expect.objectContaining({ campaignArn, status: 'UNCHANGED' })]);
+
+  await t.events.send(
+    new PutItemsCommand({
+      datasetArn: itemsDataset,
+      items: [{ itemId: 'brand-new', properties: '{"genres":"g1"}' }],
+    }),
+  );
+  expect(await rankingScore(campaignArn, 'brand-new')).toBeUndefined();
+  expect(await recommended(campaignArn)).not.toContain('brand-new');
+
+  const updated = await runUpdates();
+  expect(updated.results).toEqual([
+    expect.objectContaining({ campaignArn, status: 'UPDATED', generation: 1, addedItems: 1 }),
+  ]);
+  expect(await rankingScore(campaignArn, 'brand-new')).toBeGreaterThan(0);
+  expect(await recommended(campaignArn)).toContain('brand-new');
+
+  const p = t.personalize;
+  const { campaign } = await p.send(new DescribeCampaignCommand({ campaignArn }));
+  expect(campaign).toMatchObject({ status: 'ACTIVE', solutionVersionArn: fullVersion });
+  const { solutionVersions } = await p.send(new ListSolutionVersionsCommand({ solutionArn }));
+  expect(solutionVersions?.map((v) => v.solutionVersionArn)).toEqual([fullVersion]);
+
+  // Again with nothing new: the campaign keeps its generation.
+  const again = await runUpdates();
+  expect(again.results).toEqual([expect.objectContaining({ campaignArn, status: 'UNCHANGED' })]);
+});
+
+it('trains an UPDATE version that folds in new items, keeps the FULL metrics and is not auto-updated', async () => {
+  const p = t.personalize;
+  await t.events.send(
+    new PutItemsCommand({
+      datasetArn: itemsDataset,
+      items: [{ itemId: 'newer', properties: '{"genres":"g2"}' }],
+    }),
+  );
+  const { solutionVersionArn } = await p.send(
+    new CreateSolutionVersionCommand({ solutionArn, trainingMode: 'UPDATE' }),
+  );
+  await t.idle();
+  const { solutionVersion } = await p.send(new DescribeSolutionVersionCommand({ solutionVersionArn }));
+  expect(solutionVersion).toMatchObject({ status: 'ACTIVE', trainingMode: 'UPDATE' });
+  const metrics = async (arn: string) =>
+    (await p.send(new GetSolutionMetricsCommand({ solutionVersionArn: arn }))).metrics;
+  expect(await metrics(solutionVersionArn as string)).toEqual(await metrics(fullVersion));
+
+  await p.send(new UpdateCampaignCommand({ campaignArn, solutionVersionArn }));
+  expect(await rankingScore(campaignArn, 'newer')).toBeGreaterThan(0);
+  expect(await rankingScore(campaignArn, 'brand-new')).toBeGreaterThan(0);
+
+  // Serving an UPDATE version, the campaign no longer qualifies.
+  await t.events.send(
+    new PutItemsCommand({
+      datasetArn: itemsDataset,
+      items: [{ itemId: 'newest', properties: '{"genres":"g0"}' }],
+    }),
+  );
+  const run = await runUpdates();
+  expect(run.campaignArns).toEqual([]);
+  expect(await rankingScore(campaignArn, 'newest')).toBeUndefined();
+});
