@@ -401,7 +401,8 @@ async function benchPutEvents(args: PutEventsArgs, json: Record<string, unknown>
     }
 
     const calls = Math.ceil(args.events / args.batch);
-    // Each level has its own users, so every level pays the same one-off session link per user.
+    // Each level (even a repeated one) has its own users and sessions, so every level pays the same one-off session
+    // link per user and none of its events repeats an earlier level's (which would be de-duplicated).
     const send = (level: string, call: number) =>
       events.send(
         new PutEventsCommand({
@@ -423,9 +424,9 @@ async function benchPutEvents(args: PutEventsArgs, json: Record<string, unknown>
       row(LEVEL_COLUMNS),
     );
     const levels: Record<string, unknown>[] = [];
-    for (const level of args.concurrency) {
+    for (const [position, level] of args.concurrency.entries()) {
       const cpuBefore = process.cpuUsage();
-      const result = await runLoops(calls, level, (i) => send(`c${level}`, i));
+      const result = await runLoops(calls, level, (i) => send(`run${position}-c${level}`, i));
       const cpuSeconds = cpuSecondsSince(cpuBefore);
       const memory = process.memoryUsage();
       print(
