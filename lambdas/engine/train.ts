@@ -64,6 +64,10 @@ export const HEAD_ITEMS = 4096;
 /** Extra columns and extra subspace iterations of the randomised eigensolver. */
 const OVERSAMPLING = 10;
 const POWER_ITERATIONS = 1;
+/** Ridge penalty of the tail output regression (on d-dimensional states, so much smaller than RIDGE). */
+const TAIL_RIDGE = 1;
+/** Alternations between tail output and input embeddings. */
+const TAIL_ROUNDS = 2;
 /** Positions sampled to calibrate the softmax temperature. */
 const CALIBRATION_POSITIONS = 512;
 
@@ -88,6 +92,11 @@ export interface TrainOptions {
    * @default 2, capped by the available parallelism; 1 where this module cannot start threads (ts-jest)
    */
   readonly workers?: number;
+  /**
+   * Most frequent items that enter the closed form (time O(h³), memory O(h²)); the rest are fitted as tail items.
+   * @default HEAD_ITEMS
+   */
+  readonly headItems?: number;
   /** A runner to use instead of starting `workers` threads (the caller owns its lifetime). */
   readonly parallel?: ParallelRunner;
   readonly onProgress?: (fraction: number, note: string) => void;
@@ -183,7 +192,7 @@ async function fitModel(
   const warm: number[] = [];
   for (let i = 0; i < n; i++) if ((seqs.itemCounts[i] as number) > 0) warm.push(i);
   warm.sort((a, b) => (seqs.itemCounts[b] as number) - (seqs.itemCounts[a] as number) || a - b);
-  const head = Int32Array.from(warm.slice(0, HEAD_ITEMS));
+  const head = Int32Array.from(warm.slice(0, Math.max(1, Math.floor(options.headItems ?? HEAD_ITEMS))));
   const h = head.length;
   const headPos = new Int32Array(n).fill(-1);
   head.forEach((item, pos) => {
@@ -434,52 +443,67 @@ function fitTail(
   const utu = matmulTransA(ltp, ltp, nx, r, r);
   const ptp = matmulTransA(pHead, pHead, nx, r, r);
   for (let i = 0; i < r * r; i++) utu[i] = (utu[i] as number) - RIDGE * (ptp[i] as number);
-  for (let i = 0; i < r; i++) utu[i * r + i] = (utu[i * r + i] as number) + RIDGE;
+  for (let i = 0; i < r; i++) utu[i * r + i] = (utu[i * r + i] as number) + TAIL_RIDGE;
   cholesky(utu, r);
 
+  const isTail = (i: number): boolean => (headPos[i] as number) < 0 && (seqs.itemCounts[i] as number) > 0;
   const sums = new Float64Array(n * r);
   const successor = new Float64Array(n * r);
   const successorCount = new Float64Array(n);
   const u = new Float64Array(d);
-  for (let user = 0; user < keep.length; user++) {
-    if (!keep[user]) continue;
-    const a = seqs.userOffsets[user] as number;
-    const b = seqs.userOffsets[user + 1] as number;
-    for (let t = a + 1; t < b; t++) {
-      const y = seqs.itemSeq[t] as number;
-      const prev = seqs.itemSeq[t - 1] as number;
-      if ((headPos[y] as number) >= 0) {
+  // Tail inputs and outputs depend on each other (a tail item's state may contain tail items), so two rounds.
+  for (let round = 0; round < TAIL_ROUNDS; round++) {
+    sums.fill(0);
+    for (let user = 0; user < keep.length; user++) {
+      if (!keep[user]) continue;
+      const a = seqs.userOffsets[user] as number;
+      const b = seqs.userOffsets[user + 1] as number;
+      for (let t = a + 1; t < b; t++) {
+        const y = seqs.itemSeq[t] as number;
+        if (!isTail(y)) continue;
+        stateAt(seqs, a, t, window, input, n, d, u);
+        for (let col = 0; col < r; col++)
+          sums[y * r + col] = (sums[y * r + col] as number) + (u[col] as number);
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      if (!isTail(i)) continue;
+      const rhs = sums.slice(i * r, (i + 1) * r);
+      solveLower(utu, r, rhs, 1);
+      solveUpperT(utu, r, rhs, 1);
+      for (let col = 0; col < r; col++) output[i * d + col] = rhs[col] as number;
+    }
+
+    successor.fill(0);
+    successorCount.fill(0);
+    for (let user = 0; user < keep.length; user++) {
+      if (!keep[user]) continue;
+      const a = seqs.userOffsets[user] as number;
+      const b = seqs.userOffsets[user + 1] as number;
+      for (let t = a + 1; t < b; t++) {
+        const y = seqs.itemSeq[t] as number;
+        const prev = seqs.itemSeq[t - 1] as number;
         for (let col = 0; col < r; col++) {
           successor[prev * r + col] = (successor[prev * r + col] as number) + (output[y * d + col] as number);
         }
         successorCount[prev] = (successorCount[prev] as number) + 1;
-        continue;
       }
-      stateAt(seqs, a, t, window, input, n, d, u);
-      for (let col = 0; col < r; col++)
-        sums[y * r + col] = (sums[y * r + col] as number) + (u[col] as number);
     }
-  }
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < n; i++) {
-    if ((headPos[i] as number) < 0 || !(successorCount[i] as number)) continue;
-    const inv = 1 / (successorCount[i] as number);
-    for (let col = 0; col < r; col++) {
-      const s = (successor[i * r + col] as number) * inv;
-      num += s * (input[i * d + col] as number);
-      den += s * s;
+    let num = 0;
+    let den = 0;
+    for (let i = 0; i < n; i++) {
+      if ((headPos[i] as number) < 0 || !(successorCount[i] as number)) continue;
+      const inv = 1 / (successorCount[i] as number);
+      for (let col = 0; col < r; col++) {
+        const s = (successor[i * r + col] as number) * inv;
+        num += s * (input[i * d + col] as number);
+        den += s * s;
+      }
     }
-  }
-  const scale = den > 0 ? num / den : 0;
-  for (let i = 0; i < n; i++) {
-    if ((headPos[i] as number) >= 0 || !(seqs.itemCounts[i] as number)) continue;
-    const rhs = sums.slice(i * r, (i + 1) * r);
-    solveLower(utu, r, rhs, 1);
-    solveUpperT(utu, r, rhs, 1);
-    for (let col = 0; col < r; col++) output[i * d + col] = rhs[col] as number;
-    const cnt = successorCount[i] as number;
-    if (cnt > 0) {
+    const scale = den > 0 ? num / den : 0;
+    for (let i = 0; i < n; i++) {
+      const cnt = successorCount[i] as number;
+      if (!isTail(i) || cnt === 0) continue;
       for (let col = 0; col < r; col++)
         input[i * d + col] = (scale * (successor[i * r + col] as number)) / cnt;
     }

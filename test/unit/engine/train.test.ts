@@ -94,6 +94,35 @@ describe('train + recommend', () => {
     expect(Buffer.from(two.serialize()).equals(Buffer.from(one.serialize()))).toBe(true);
   });
 
+  it('fits items outside the closed-form head from the states before them and the items after them', async () => {
+    // Users walk a chain of 30 frequent items h0 → h1 → …; after hX they sometimes take the rare tX, then go on
+    // with h(X+1). With a head of 30 items, every tX is fitted as a tail item.
+    const r = new Random(12);
+    const interactions: Interaction[] = [];
+    for (let u = 0; u < 300; u++) {
+      let cur = r.nextInt(30);
+      let t = 0;
+      for (let step = 0; step < 15; step++) {
+        interactions.push({ userId: `u${u}`, itemId: `h${cur}`, timestamp: t++ });
+        if (cur < 20 && r.next() < 0.3)
+          interactions.push({ userId: `u${u}`, itemId: `t${cur}`, timestamp: t++ });
+        cur = (cur + 1) % 30;
+      }
+    }
+    const model = await train({ interactions }, { hyperParameters: SMALL, headItems: 30 });
+    const top = (history: string[]) =>
+      model.recommend({ history, numResults: 3, excludeHistory: true }).map((x) => x.itemId);
+    let before = 0;
+    let after = 0;
+    for (let x = 1; x < 20; x++) {
+      if (top([`h${x - 1}`, `h${x}`]).includes(`t${x}`)) before++;
+      if (top([`h${x - 1}`, `h${x}`, `t${x}`])[0] === `h${x + 1}`) after++;
+    }
+    // Chance would put a given item in the top 3 of 47 candidates about once in 16 tries.
+    expect(before).toBeGreaterThanOrEqual(15);
+    expect(after).toBeGreaterThanOrEqual(15);
+  });
+
   it('bptt bounds the context: only a long window tells apart prefixes that differ 6 events back', async () => {
     // Start S1 … fixed run N1..N5 … then T1; start S2 … same run … then T2.
     const interactions: Interaction[] = [];
