@@ -59,6 +59,8 @@ const ROLE_ARN = 'arn:aws:iam::000000000000:role/PersonalizeS3Access';
 const UPLOAD_BUCKET = 'bench-uploads';
 const POLL_MS = 250;
 const RSS_SAMPLE_MS = 250;
+/** A job that has not settled by then is reported as stuck rather than waited for forever. */
+const IMPORT_TIMEOUT_MS = 60 * 60_000;
 
 interface Target {
   readonly personalize: PersonalizeClient;
@@ -272,6 +274,11 @@ async function benchImport(args: ImportArgs, json: Record<string, unknown>): Pro
         new DescribeDatasetImportJobCommand({ datasetImportJobArn }),
       ));
       if (job?.status === 'ACTIVE' || job?.status === 'CREATE FAILED') break;
+      if (performance.now() - started > IMPORT_TIMEOUT_MS) {
+        throw new Error(
+          `import still ${job?.status ?? 'unknown'} after ${IMPORT_TIMEOUT_MS / 60_000} minutes`,
+        );
+      }
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
     const seconds = (performance.now() - started) / 1000;
@@ -478,7 +485,10 @@ async function main(): Promise<void> {
   };
   if (args.command === 'import') await benchImport(args, json);
   else await benchPutEvents(args, json);
-  print(`load avg    ${formatLoad()} (1, 5, 15 min) at the end`);
+  print(
+    `load avg    ${formatLoad()} (1, 5, 15 min) at the end`,
+    `wall        ${(performance.now() / 1000).toFixed(1)} s for the whole run (process start to here)`,
+  );
   if (args.json) process.stdout.write(`${JSON.stringify(json)}\n`);
 }
 
