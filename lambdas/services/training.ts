@@ -167,7 +167,8 @@ export function checkMinimumData(interactions: number, users: number, usersWithT
 }
 
 export async function prepareTraining(ctx: ServiceContext, arn: string): Promise<StepEvent> {
-  await moveStatus(ctx, arn, [VERSION_STATUS.pending], VERSION_STATUS.inProgress);
+  // From IN_PROGRESS too: Step Functions retries a step whose Lambda call failed after the function had run.
+  await moveStatus(ctx, arn, [VERSION_STATUS.pending, VERSION_STATUS.inProgress], VERSION_STATUS.inProgress);
   const version = await requireVersion(ctx, arn);
   const config = trainingConfigOf(version.doc.solutionConfig, version.doc.eventType);
   const groupArn = version.doc.datasetGroupArn!;

@@ -289,6 +289,9 @@ describe('training a version through the workflow steps', () => {
   it('prepares, trains, evaluates and publishes: ACTIVE with trainingHours, metrics and a loadable model', async () => {
     await prepareTraining(env.ctx, versionArn);
     expect((await status(versionArn))?.status).toBe('CREATE IN_PROGRESS');
+    // A retried prepare (its first Lambda call failed after running) carries on.
+    await prepareTraining(env.ctx, versionArn);
+    expect((await status(versionArn))?.status).toBe('CREATE IN_PROGRESS');
     expect(await env.dataKeys(snapshotKey(versionArn))).toEqual([snapshotKey(versionArn)]);
     await trainVersion(env.ctx, versionArn);
     await evaluateVersion(env.ctx, versionArn);
