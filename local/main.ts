@@ -1,11 +1,20 @@
 /**
  * `npm start`: runs open-personalize on this machine in one Node process.
  *
- *   npm start -- [--port N] [--s3-port N] [--data-dir DIR | --in-memory]
+ *   npm start -- [--port N] [--s3-port N] [--data-dir DIR | --in-memory] [--update-interval DURATION]
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { DEFAULT_DATA_DIR, DEFAULT_PORT, parsePort, type Runtime, startRuntime } from './runtime';
+import {
+  type AutomaticUpdateRun,
+  DEFAULT_DATA_DIR,
+  DEFAULT_PORT,
+  parseDuration,
+  parsePort,
+  type Runtime,
+  startRuntime,
+  UPDATE_INTERVAL_ENV,
+} from './runtime';
 
 const USAGE = `Usage: npm start -- [options]
 
@@ -16,18 +25,26 @@ Options:
   --s3-port N       embedded S3 port for uploading import data (default: API port + 1)
   --data-dir DIR    where data is kept between runs (default: ${DEFAULT_DATA_DIR})
   --in-memory       keep nothing: data is gone when the process exits
+  --update-interval DURATION
+                    how often automatic updates run, e.g. 2h, 30m, 90s; 0 turns the timer off
+                    (default: $${UPDATE_INTERVAL_ENV} or 2h)
   -h, --help        show this help
 
 Environment:
   OPEN_PERSONALIZE_ACCESS_KEY_ID, OPEN_PERSONALIZE_SECRET_ACCESS_KEY   key pair API callers sign with
   OP_ACCOUNT_ID     account id in ARNs (default 000000000000)
   AWS_REGION        region in ARNs and the signing scope (default us-east-1)
+  ${UPDATE_INTERVAL_ENV}   interval of automatic updates (as --update-interval)
+
+Signals:
+  SIGUSR2           run the automatic updates now (kill -USR2 <pid>)
 `;
 
 interface Cli {
   readonly port?: number;
   readonly s3Port?: number;
   readonly dataDir?: string;
+  readonly updateIntervalMs?: number;
   readonly help: boolean;
 }
 
@@ -39,6 +56,7 @@ export function parseCli(argv: readonly string[]): Cli {
       's3-port': { type: 'string' },
       'data-dir': { type: 'string' },
       'in-memory': { type: 'boolean', default: false },
+      'update-interval': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -51,11 +69,27 @@ export function parseCli(argv: readonly string[]): Cli {
     port: values.port === undefined ? undefined : parsePort(values.port, '--port'),
     s3Port: values['s3-port'] === undefined ? undefined : parsePort(values['s3-port'], '--s3-port'),
     dataDir: values['in-memory'] ? undefined : (values['data-dir'] ?? DEFAULT_DATA_DIR),
+    updateIntervalMs:
+      values['update-interval'] === undefined
+        ? undefined
+        : parseDuration(values['update-interval'], '--update-interval'),
     help: values.help ?? false,
   };
 }
 
-function banner(runtime: Runtime, dataDir: string | undefined, readyMs: number): string {
+function every(ms: number): string {
+  if (ms <= 0) return 'off (run on demand only)';
+  if (ms % 3_600_000 === 0) return `every ${ms / 3_600_000} h`;
+  if (ms % 60_000 === 0) return `every ${ms / 60_000} min`;
+  return `every ${ms / 1000} s`;
+}
+
+function banner(
+  runtime: Runtime,
+  dataDir: string | undefined,
+  readyMs: number,
+  updateIntervalMs: number,
+): string {
   const api = runtime.apiCredentials;
   const s3 = runtime.s3Credentials;
   return [
@@ -66,6 +100,7 @@ function banner(runtime: Runtime, dataDir: string | undefined, readyMs: number):
     `  S3 endpoint       ${runtime.s3Endpoint}   (path-style; upload import CSVs to a bucket you create)`,
     `  S3 credentials    access key id ${s3.accessKeyId}   secret ${s3.secretAccessKey}`,
     `  Data              ${dataDir === undefined ? 'in memory (lost at exit)' : dataDir}`,
+    `  Automatic updates ${every(updateIntervalMs)}; run now: kill -USR2 ${process.pid}`,
     '',
     '  Try:',
     `    AWS_ACCESS_KEY_ID=${api.accessKeyId} AWS_SECRET_ACCESS_KEY=${api.secretAccessKey} \\`,
@@ -93,7 +128,12 @@ async function main(): Promise<void> {
 
   let runtime: Runtime;
   try {
-    runtime = await startRuntime({ port: cli.port, s3Port: cli.s3Port, dataDir: cli.dataDir });
+    runtime = await startRuntime({
+      port: cli.port,
+      s3Port: cli.s3Port,
+      dataDir: cli.dataDir,
+      updateIntervalMs: cli.updateIntervalMs,
+    });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       const port = (err as NodeJS.ErrnoException & { port?: number }).port;
@@ -104,7 +144,7 @@ async function main(): Promise<void> {
     throw err;
   }
   // performance.now() counts from process start, so this includes loading Node, tsx and the emulators.
-  console.log(banner(runtime, cli.dataDir, performance.now()));
+  console.log(banner(runtime, cli.dataDir, performance.now(), runtime.updateIntervalMs));
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -132,8 +172,28 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (reason) =>
     console.error('[runtime] unhandled promise rejection:', reason),
   );
+  process.on('SIGUSR2', () => {
+    if (stopping) return;
+    console.log('SIGUSR2: running the automatic updates now');
+    runtime.automaticUpdate().then(
+      (run) => console.log(describeRun(run)),
+      (err: unknown) => console.error('Automatic update failed to start:', err),
+    );
+  });
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/** One line per campaign: what the automatic update did to it. */
+export function describeRun(run: AutomaticUpdateRun): string {
+  const output = run.output as { results?: Array<Record<string, unknown>> } | undefined;
+  const lines = (output?.results ?? []).map(
+    (r) =>
+      `  ${String(r.campaignArn)}: ${String(r.status)}` +
+      (r.reason !== undefined ? ` (${String(r.reason)})` : '') +
+      (r.addedItems !== undefined ? `, ${String(r.addedItems)} new item(s)` : ''),
+  );
+  return [`Automatic update ${run.status}: ${lines.length} campaign(s)`, ...lines].join('\n');
 }
 
 if (require.main === module) {

@@ -112,6 +112,8 @@ export interface Runtime {
   };
   /** ARN of the automatic-update state machine in the local Step Functions. */
   readonly updateStateMachineArn: string;
+  /** Interval of the automatic-update timer in ms (0: off). */
+  readonly updateIntervalMs: number;
   /** Runs the automatic-update workflow now (as the timer does) and resolves when it has finished. */
   automaticUpdate(): Promise<AutomaticUpdateRun>;
   /** Resolves when no asynchronous work (imports, training executions, scheduled runs) is running. */
@@ -352,6 +354,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         stepFunctions: statesEndpoint,
       },
       updateStateMachineArn,
+      updateIntervalMs,
       automaticUpdate: () => updates.run(),
       idle: async () => {
         // One source's work can start another's (a workflow step invoking a function), so repeat until all rest.
