@@ -1,4 +1,7 @@
-/** Evaluate step: the offline metrics from a model trained on 90 % of the users. Invoked by the training state machine with `{"solutionVersionArn"}`. */
+/**
+ * Evaluate step: the offline metrics from a model trained on 90 % of the users. Invoked by the training state
+ * machine with `{"solutionVersionArn"}`.
+ */
 import { serviceContext } from '../services/context';
 import { evaluateVersion, type StepEvent, stepArn, timedStep } from '../services/training';
 

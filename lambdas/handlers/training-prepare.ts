@@ -1,4 +1,7 @@
-/** Prepare step: `CREATE IN_PROGRESS`, the group's data filtered and checked, a training snapshot in S3. Invoked by the training state machine with `{"solutionVersionArn"}`. */
+/**
+ * Prepare step: `CREATE IN_PROGRESS`, the group's data filtered and checked, a training snapshot in S3.
+ * Invoked by the training state machine with `{"solutionVersionArn"}`.
+ */
 import { serviceContext } from '../services/context';
 import { prepareTraining, type StepEvent, stepArn, timedStep } from '../services/training';
 

@@ -1,4 +1,7 @@
-/** Publish step: the version becomes `ACTIVE`. Invoked by the training state machine with `{"solutionVersionArn"}`. */
+/**
+ * Publish step: the version becomes `ACTIVE`. Invoked by the training state machine with
+ * `{"solutionVersionArn"}`.
+ */
 import { serviceContext } from '../services/context';
 import { publishVersion, type StepEvent, stepArn, timedStep } from '../services/training';
 

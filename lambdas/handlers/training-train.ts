@@ -1,4 +1,7 @@
-/** Train step: the served model from the snapshot, written to S3. Invoked by the training state machine with `{"solutionVersionArn"}`. */
+/**
+ * Train step: the served model from the snapshot, written to S3. Invoked by the training state machine with
+ * `{"solutionVersionArn"}`.
+ */
 import { serviceContext } from '../services/context';
 import { type StepEvent, stepArn, timedStep, trainVersion } from '../services/training';
 
