@@ -137,6 +137,22 @@ describe('getRecommendations', () => {
     expect((await top(s, `u${user}`)).itemList?.[0]?.itemId).toBe(next(45, 1));
   });
 
+  it('serves an anonymous session by its sessionId and the user it is later tied to with its events', async () => {
+    const s = await setup('rec-session');
+    const anonymous = (eventList: Event[], userId?: string) =>
+      putEvents(env.ctx, {
+        trackingId: s.trackingId,
+        sessionId: 'anon-1',
+        eventList,
+        ...(userId ? { userId } : {}),
+      });
+    const now = () => new Date(clock++ * 1000);
+    await anonymous(walk(25).map((itemId) => ({ eventType: 'click', itemId, sentAt: now() })));
+    expect((await top(s, 'anon-1')).itemList?.[0]?.itemId).toBe(next(25, 1));
+    await anonymous([{ eventType: 'click', itemId: next(25, 1), sentAt: now() }], 'henry');
+    expect((await top(s, 'henry')).itemList?.[0]?.itemId).toBe(next(26, 1));
+  });
+
   it('issues a unique recommendationId per response and stores what it showed', async () => {
     const s = await setup('rec-id');
     await view(s, 'carol', ...walk(7));
