@@ -14,7 +14,7 @@ import { gunzip } from 'node:zlib';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Model } from '../engine/model';
 import type { ServiceContext } from './context';
-import { snapshotKey } from './training';
+import { snapshotKey, type TrainingSnapshot } from './training';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -55,14 +55,7 @@ export const readObject: ObjectReader = async (ctx, key) => {
 };
 
 /** The columns of the training snapshot (written by the training workflow's prepare step) that serving reads. */
-interface SnapshotColumns {
-  readonly format: number;
-  readonly userIds: readonly string[];
-  readonly itemIds: readonly string[];
-  readonly user: readonly number[];
-  readonly item: readonly number[];
-  readonly time: readonly number[];
-}
+type SnapshotColumns = Pick<TrainingSnapshot, 'format' | 'userIds' | 'itemIds' | 'user' | 'item' | 'time'>;
 
 /** Each user's last `tail` interactions in time order (ties keep snapshot order). */
 export function historyTails(s: SnapshotColumns, tail = HISTORY_TAIL): Map<string, HistoryTail> {
