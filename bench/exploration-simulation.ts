@@ -12,7 +12,8 @@
  *
  * Reported per weight, as mean and 95 % t-interval over seeds: cumulative clicks, clicks on items younger than the
  * age cut-off, the share of new items shown at least once within a simulated day of arriving, and the last day's
- * click-through rate (clicks per list). Every run starts from the same initial data for a given seed.
+ * click-through rate (clicks per list); and the per-seed difference in clicks from the first weight given. For one
+ * seed every weight starts from the same data and sees the same users at the same times (paired comparison).
  *
  * Each run is a child process with its own runtime (the handlers' clients and environment are per process).
  *
@@ -286,7 +287,9 @@ async function run(options: Options, weight: number, seed: number): Promise<RunR
       }),
     );
 
-    const random = new Random(seed * 7919 + 1);
+    // Separate streams, so that for one seed every weight sees the same users arriving at the same times.
+    const activity = new Random(seed * 7919 + 1);
+    const random = new Random(seed * 7919 + 2);
     const byId = new Map(world.items.map((i) => [i.id, i]));
     const firstShown = new Map<string, number>();
     let clicks = 0;
@@ -320,8 +323,8 @@ async function run(options: Options, weight: number, seed: number): Promise<RunR
           updates++;
         }
         for (let u = 0; u < options.users; u++) {
-          if (random.next() >= ACTIVE_SHARE) continue;
-          const at = now + 1 + Math.floor(random.next() * (options.updateHours * HOUR - 2));
+          if (activity.next() >= ACTIVE_SHARE) continue;
+          const at = now + 1 + Math.floor(activity.next() * (options.updateHours * HOUR - 2));
           const out = await recommendations.send(
             new GetRecommendationsCommand({ campaignArn, userId: `u${u}`, numResults: LIST_SIZE }),
           );
@@ -435,6 +438,12 @@ async function main(): Promise<void> {
       youngClicks: interval(mine.map((r) => r.youngClicks)),
       newItemsShownWithinDay: shown.length === 0 ? null : interval(shown),
       lastDayCtr: interval(mine.map((r) => r.lastDayCtr)),
+      clicksMinusFirstWeight: interval(
+        mine.map((r) => {
+          const base = results.find((b) => b.seed === r.seed && b.weight === options.weights[0]);
+          return r.clicks - (base?.clicks ?? Number.NaN);
+        }),
+      ),
     };
   });
   if (options.json) {
@@ -447,10 +456,13 @@ async function main(): Promise<void> {
     `${options.days} days, ${options.users} users, ${options.items} items` +
       `${options.churn ? ` + ${options.newPerDay} new a day` : ', no churn'}, ${options.seeds} seeds (mean ± 95 % CI)`,
   );
-  console.log('weight | clicks | clicks on items ≤ cut-off | new items shown within a day | last-day CTR');
+  console.log(
+    `weight | clicks | clicks − clicks at ${options.weights[0]} | clicks on items ≤ cut-off | ` +
+      'new items shown within a day | last-day CTR',
+  );
   for (const s of summary) {
     console.log(
-      `${String(s.weight).padEnd(6)} | ${fmt(s.clicks)} | ${fmt(s.youngClicks)} | ${fmt(s.newItemsShownWithinDay, 3)} | ${fmt(s.lastDayCtr, 3)}`,
+      `${String(s.weight).padEnd(6)} | ${fmt(s.clicks)} | ${fmt(s.clicksMinusFirstWeight)} | ${fmt(s.youngClicks)} | ${fmt(s.newItemsShownWithinDay, 3)} | ${fmt(s.lastDayCtr, 3)}`,
     );
   }
 }
