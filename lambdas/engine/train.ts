@@ -44,14 +44,14 @@ import { Random } from './random';
 import type { Interaction, ItemMeta, UserMeta } from './types';
 
 /** Ridge penalty λ of the sequence regression. */
-export const RIDGE = 100;
+export const RIDGE = 40;
 /**
  * The regression target is y_t + μ x_t (the window itself, head items only): the model learns B + μI and scoring
  * takes μ x back off. Full-rank this changes nothing; at rank d it frees the capacity the fitted values would
  * otherwise spend on pushing recently seen items down (B has a negative diagonal — an identity-like, high-rank
  * pattern). μ = WINDOW_PENALTY_FACTOR × the mean of −B_ii over sampled head items, so it follows the data's scale.
  */
-export const WINDOW_PENALTY_FACTOR = 3;
+export const WINDOW_PENALTY_FACTOR = 4;
 /** Head items sampled to estimate the diagonal of B. */
 const DIAGONAL_SAMPLES = 64;
 /**
