@@ -13,6 +13,10 @@
  *   input embeddings P = G⁻¹ C V   ((items+1) × d, the last row is the context row),
  *   output embeddings Q = V        (items × d),
  * and a user's state is u = xᵀP, so scores are u·q_j — a softmax over them gives the catalog probabilities.
+ * Two refinements of the rank reduction (both leave the full-rank model unchanged): the target becomes
+ * y_t + μ x_t with the μ x part subtracted again at scoring (low rank plus a diagonal, see WINDOW_PENALTY_FACTOR),
+ * and target items are weighted by count^−α (TARGET_SCALING). The softmax temperature is fitted by maximum
+ * likelihood on sampled training positions.
  *
  * Catalogs larger than HEAD_ITEMS fit the closed form on the most frequent items; the others get output
  * embeddings by ridge regression from the user states that preceded them and input embeddings from the items
