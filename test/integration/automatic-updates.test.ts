@@ -233,3 +233,27 @@ it('trains an UPDATE version that folds in new items, keeps the FULL metrics and
   expect(run.campaignArns).toEqual([]);
   expect(await rankingScore(campaignArn, 'newest')).toBeUndefined();
 });
+
+it('leaves a version superseded by a newer FULL version alone, and updates the newer one', async () => {
+  const p = t.personalize;
+  const { solutionVersionArn: newer } = await p.send(new CreateSolutionVersionCommand({ solutionArn }));
+  await t.idle();
+  await p.send(new UpdateCampaignCommand({ campaignArn, solutionVersionArn: fullVersion }));
+  expect((await runUpdates()).campaignArns).toEqual([]);
+
+  await p.send(new UpdateCampaignCommand({ campaignArn, solutionVersionArn: newer }));
+  // Trained on the data as it is: nothing to fold in yet.
+  expect((await runUpdates()).results).toEqual([
+    expect.objectContaining({ campaignArn, status: 'UNCHANGED' }),
+  ]);
+  await t.events.send(
+    new PutItemsCommand({
+      datasetArn: itemsDataset,
+      items: [{ itemId: 'latest', properties: '{"genres":"g0"}' }],
+    }),
+  );
+  expect((await runUpdates()).results).toEqual([
+    expect.objectContaining({ campaignArn, status: 'UPDATED', generation: 1, addedItems: 1 }),
+  ]);
+  expect(await rankingScore(campaignArn, 'latest')).toBeGreaterThan(0);
+});
