@@ -24,6 +24,7 @@ import {
   GetPersonalizedRankingCommand,
   GetRecommendationsCommand,
 } from '@aws-sdk/client-personalize-runtime';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { UpdateOutcome } from '../../lambdas/services/automatic-updates';
 import { startTestRuntime, type TestRuntime } from './harness';
 
@@ -256,4 +257,35 @@ it('leaves a version superseded by a newer FULL version alone, and updates the n
     expect.objectContaining({ campaignArn, status: 'UPDATED', generation: 1, addedItems: 1 }),
   ]);
   expect(await rankingScore(campaignArn, 'latest')).toBeGreaterThan(0);
+});
+
+it('keeps an UpdateCampaign made while an update runs, and deletes the generation it did not publish', async () => {
+  const { applyUpdate } = await import('../../lambdas/services/automatic-updates');
+  const { serviceContext } = await import('../../lambdas/services/context');
+  const p = t.personalize;
+  await t.events.send(
+    new PutItemsCommand({
+      datasetArn: itemsDataset,
+      items: [{ itemId: 'raced', properties: '{"genres":"g2"}' }],
+    }),
+  );
+  const written: string[] = [];
+  const outcome = await applyUpdate(serviceContext(), campaignArn, {
+    // Runs after the generation is written and before the campaign is switched to it.
+    refreshStats: async (_, update) => {
+      written.push(update.modelKey);
+      await p.send(new UpdateCampaignCommand({ campaignArn, solutionVersionArn: `${solutionArn}/$LATEST` }));
+    },
+  });
+  expect(outcome).toMatchObject({ campaignArn, status: 'SKIPPED' });
+  const { campaign } = await p.send(new DescribeCampaignCommand({ campaignArn }));
+  expect(campaign?.solutionVersionArn).toBe(`${solutionArn}/$LATEST`);
+  expect(await rankingScore(campaignArn, 'raced')).toBeUndefined();
+  expect(written).toHaveLength(1);
+  await expect(
+    t.s3.send(new HeadObjectCommand({ Bucket: t.runtime.dataBucket, Key: written[0] })),
+  ).rejects.toMatchObject({ name: 'NotFound' });
+  // The next run publishes it.
+  expect((await runUpdates()).results).toEqual([expect.objectContaining({ campaignArn, status: 'UPDATED' })]);
+  expect(await rankingScore(campaignArn, 'raced')).toBeGreaterThan(0);
 });
