@@ -212,6 +212,7 @@ export async function applyUpdate(
   campaignArn: string,
   options: UpdateOptions = {},
 ): Promise<UpdateOutcome> {
+  const started = performance.now();
   const campaign = await ctx.resources.get<Campaign>(campaignArn, CAMPAIGN);
   if (campaign === undefined) return { campaignArn, status: 'SKIPPED', reason: 'campaign no longer exists' };
   const reason = await ineligibility(ctx, campaign);
@@ -284,10 +285,12 @@ export async function applyUpdate(
     }
     throw err;
   }
-  // Two generations back: no process can still be switching to it.
-  if (stillServingLastUpdate && serving.updatePreviousModelKey !== undefined) {
-    await deleteObject(ctx, serving.updatePreviousModelKey);
-  }
+  // Kept: the new generation and the one it replaces (a serving process may still be loading it). Older ones, and
+  // generations an UpdateCampaign has since replaced, are served by nothing.
+  const unused = stillServingLastUpdate
+    ? [serving.updatePreviousModelKey]
+    : [serving.updateModelKey, serving.updatePreviousModelKey];
+  for (const old of unused) if (old !== undefined && old !== serving.modelKey) await deleteObject(ctx, old);
   console.log(
     JSON.stringify({
       message: 'automatic update',
@@ -298,6 +301,7 @@ export async function applyUpdate(
       addedItems: result.addedItems.length,
       droppedItems: result.droppedItems,
       interactions: result.interactions,
+      seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
     }),
   );
   return {
