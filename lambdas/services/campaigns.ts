@@ -31,7 +31,7 @@ import { type ResourceRecord, resourceNotFound } from '../store/resources';
 import { campaignArn, parseArn } from './arns';
 import type { ServiceContext } from './context';
 import { ACTIVE, CREATE_FAILED, DELETABLE, DELETE_PENDING } from './dataset-groups';
-import { listPage, pick } from './pagination';
+import { listPage, nextTokenOf, pick } from './pagination';
 import { SOLUTION, SOLUTION_VERSION } from './solutions';
 import { tagsToMap } from './tags';
 import { modelKey } from './training';
@@ -312,7 +312,7 @@ export async function listCampaigns(
   );
   return {
     campaigns: page.items,
-    ...(page.nextToken !== undefined ? { nextToken: page.nextToken } : {}),
+    ...nextTokenOf(page),
   };
 }
 

@@ -17,7 +17,7 @@ import { inUse, invalidInput } from '../api/errors';
 import type { ResourceRecord } from '../store/resources';
 import { datasetGroupArn } from './arns';
 import type { ServiceContext } from './context';
-import { listPage, pick } from './pagination';
+import { listPage, nextTokenOf, pick } from './pagination';
 import { tagsToMap } from './tags';
 
 export const DATASET_GROUP = 'dataset-group';
@@ -101,7 +101,7 @@ export async function listDatasetGroups(
   );
   return {
     datasetGroups: page.items,
-    ...(page.nextToken !== undefined ? { nextToken: page.nextToken } : {}),
+    ...nextTokenOf(page),
   };
 }
 

@@ -35,7 +35,7 @@ import { datasetImportJobArn, parseArn } from './arns';
 import type { ServiceContext } from './context';
 import { CsvSyntaxError, parseCsv } from './csv';
 import { findDataset } from './dataset-data';
-import { listPage, pick } from './pagination';
+import { listPage, nextTokenOf, pick } from './pagination';
 import { ImportValidationError, LIMITS, layoutFor, validateCsvRow } from './row-validation';
 import { tagsToMap } from './tags';
 
@@ -247,7 +247,7 @@ export async function listDatasetImportJobs(
   );
   return {
     datasetImportJobs: page.items,
-    ...(page.nextToken === undefined ? {} : { nextToken: page.nextToken }),
+    ...nextTokenOf(page),
   };
 }
 

@@ -27,7 +27,7 @@ import {
   requireActiveGroup,
   stateBeforeDelete,
 } from './dataset-groups';
-import { listPage, pick } from './pagination';
+import { listPage, nextTokenOf, pick } from './pagination';
 import type { DatasetKind } from './row-validation';
 import { type DatasetSchemaInfo, resolveDatasetType, validateSchemaForType } from './schema-validation';
 import { requireSchema, SCHEMA_ACTIVE, SCHEMA_USES } from './schemas';
@@ -117,7 +117,7 @@ export async function listDatasets(
     (r: ResourceRecord<Dataset>) => pick(r.doc, SUMMARY_KEYS),
     input.datasetGroupArn,
   );
-  return { datasets: page.items, ...(page.nextToken !== undefined ? { nextToken: page.nextToken } : {}) };
+  return { datasets: page.items, ...nextTokenOf(page) };
 }
 
 /**

@@ -26,7 +26,7 @@ import {
   DELETE_PENDING,
   requireActiveGroup,
 } from './dataset-groups';
-import { listPage, pick } from './pagination';
+import { listPage, nextTokenOf, pick } from './pagination';
 import { tagsToMap } from './tags';
 
 export const EVENT_TRACKER = 'event-tracker';
@@ -155,7 +155,7 @@ export async function listEventTrackers(
   );
   return {
     eventTrackers: page.items,
-    ...(page.nextToken !== undefined ? { nextToken: page.nextToken } : {}),
+    ...nextTokenOf(page),
   };
 }
 

@@ -30,14 +30,16 @@ export async function listPage<D extends Doc, S>(
   const query: ListQuery = {
     type,
     limit: request.maxResults ?? DEFAULT_MAX_RESULTS,
-    ...(request.nextToken !== undefined ? { nextToken: request.nextToken } : {}),
+    ...nextTokenOf(request),
     ...(parentArn !== undefined ? { parentArn } : {}),
   };
   const page = await store.list<D>(query);
-  return {
-    items: page.items.map(toSummary),
-    ...(page.nextToken !== undefined ? { nextToken: page.nextToken } : {}),
-  };
+  return { items: page.items.map(toSummary), ...nextTokenOf(page) };
+}
+
+/** `{ nextToken }` when `page` has one, else `{}`: spread into a request or response that must omit an unset token. */
+export function nextTokenOf(page: { readonly nextToken?: string | undefined }): { nextToken?: string } {
+  return page.nextToken !== undefined ? { nextToken: page.nextToken } : {};
 }
 
 /** Copies exactly the listed members that are set, so summaries never leak members of the full document. */

@@ -18,7 +18,7 @@ import { inUse, invalidInput } from '../api/errors';
 import type { ResourceRecord } from '../store/resources';
 import { schemaArn } from './arns';
 import type { ServiceContext } from './context';
-import { listPage, pick } from './pagination';
+import { listPage, nextTokenOf, pick } from './pagination';
 import { parseDatasetSchema } from './schema-validation';
 
 export const SCHEMA = 'schema';
@@ -84,7 +84,7 @@ export async function listSchemas(
   const page = await listPage(ctx.resources, SCHEMA, input, (r: ResourceRecord<DatasetSchema>) =>
     pick(r.doc, SUMMARY_KEYS),
   );
-  return { schemas: page.items, ...(page.nextToken !== undefined ? { nextToken: page.nextToken } : {}) };
+  return { schemas: page.items, ...nextTokenOf(page) };
 }
 
 /** Deletes an unused schema; one still referenced by a dataset → `ResourceInUseException`. */

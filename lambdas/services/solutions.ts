@@ -37,7 +37,7 @@ import {
   DELETE_PENDING,
   requireActiveGroup,
 } from './dataset-groups';
-import { listPage, pick } from './pagination';
+import { listPage, nextTokenOf, pick } from './pagination';
 import { USER_PERSONALIZATION_RECIPE_ARN, USER_PERSONALIZATION_V2_RECIPE_ARN } from './recipes';
 import { tagsToMap } from './tags';
 
@@ -265,7 +265,7 @@ export async function listSolutions(
   );
   return {
     solutions: page.items,
-    ...(page.nextToken !== undefined ? { nextToken: page.nextToken } : {}),
+    ...nextTokenOf(page),
   };
 }
 
