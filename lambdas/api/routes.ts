@@ -18,6 +18,8 @@ export interface Grants {
   readonly startTraining?: boolean;
   /** Stops executions of the training state machine (`states:StopExecution`). */
   readonly stopTraining?: boolean;
+  /** Reads the state of training executions (`states:DescribeExecution`). */
+  readonly describeTraining?: boolean;
 }
 
 export interface Route {
@@ -88,11 +90,12 @@ export const ROUTES: readonly Route[] = [
     handler: 'create-solution-version',
     grants: { resources: 'write', startTraining: true },
   },
+  // Describe records a version whose execution ended without reaching the failure step as CREATE FAILED.
   {
     operation: 'DescribeSolutionVersion',
     service: 'control',
     handler: 'describe-solution-version',
-    grants: R,
+    grants: { resources: 'write', describeTraining: true },
   },
   { operation: 'ListSolutionVersions', service: 'control', handler: 'list-solution-versions', grants: R },
   {

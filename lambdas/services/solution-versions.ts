@@ -20,7 +20,7 @@ import type {
   StopSolutionVersionCreationRequest,
   TrainingMode,
 } from '@aws-sdk/client-personalize';
-import { StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { inUse, invalidInput, limitExceeded, PersonalizeError } from '../api/errors';
 import type { ResourceRecord } from '../store/resources';
 import { arnName, hexId, parseArn, solutionVersionArn } from './arns';
@@ -208,12 +208,61 @@ export async function createSolutionVersion(
   return { solutionVersionArn: arn };
 }
 
+/** Whether a training execution is still running: `true`, or how it ended. */
+export type TrainingExecutionState = (ctx: ServiceContext, executionArn: string) => Promise<true | string>;
+
+export const describeTrainingExecution: TrainingExecutionState = async (ctx, executionArn) => {
+  try {
+    const out = await ctx.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    return out.status === 'RUNNING' || out.status === 'PENDING_REDRIVE' ? true : (out.status ?? 'UNKNOWN');
+  } catch (err) {
+    // A local runtime that restarted has forgotten its executions.
+    if (err instanceof Error && err.name === 'ExecutionDoesNotExist') return 'DOES NOT EXIST';
+    throw err;
+  }
+};
+
+/**
+ * A version still `CREATE PENDING` / `CREATE IN_PROGRESS` whose execution has ended never reached the failure step
+ * (the execution was stopped from outside, or the local runtime was killed): record it as failed, so it does not
+ * hold a quota slot or block DeleteSolution forever. The write is conditional, so a step finishing meanwhile wins.
+ */
+async function reconcile(
+  ctx: ServiceContext,
+  record: ResourceRecord<VersionDoc>,
+  executionState: TrainingExecutionState,
+): Promise<ResourceRecord<VersionDoc>> {
+  const busy: readonly string[] = [VERSION_STATUS.pending, VERSION_STATUS.inProgress];
+  const executionArn = (record.attrs as VersionAttrs).executionArn;
+  if (!busy.includes(record.status ?? '') || executionArn === undefined) return record;
+  const state = await executionState(ctx, executionArn);
+  if (state === true) return record;
+  try {
+    return await ctx.resources.update<VersionDoc>(
+      record.arn,
+      {
+        status: VERSION_STATUS.failed,
+        doc: {
+          status: VERSION_STATUS.failed,
+          failureReason: `Create failed. The training workflow ended unexpectedly (execution ${state}).`,
+          lastUpdatedDateTime: ctx.now(),
+        },
+      },
+      { statusIn: busy },
+    );
+  } catch (err) {
+    if (!(err instanceof PersonalizeError)) throw err;
+    return ctx.resources.require<VersionDoc>(record.arn, SOLUTION_VERSION);
+  }
+}
+
 export async function describeSolutionVersion(
   ctx: ServiceContext,
   input: DescribeSolutionVersionRequest,
+  executionState: TrainingExecutionState = describeTrainingExecution,
 ): Promise<DescribeSolutionVersionResponse> {
   const record = await ctx.resources.require<VersionDoc>(input.solutionVersionArn!, SOLUTION_VERSION);
-  return { solutionVersion: record.doc };
+  return { solutionVersion: (await reconcile(ctx, record, executionState)).doc };
 }
 
 export async function listSolutionVersions(

@@ -193,6 +193,12 @@ export class PersonalizeFunction extends NodejsFunction {
     return this;
   }
 
+  /** Reading the state of a state machine's executions; the execution ARN comes with each request. */
+  bindDescribeExecution(stateMachine: IStateMachine): this {
+    stateMachine.grantExecution(this, 'states:DescribeExecution');
+    return this;
+  }
+
   /**
    * Assume the customer's role named in a dataset import job, as Personalize does. The resource is `*` because the
    * role ARN is only known per request; each customer role's trust policy decides whether this function may assume

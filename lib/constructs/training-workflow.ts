@@ -39,7 +39,7 @@ export interface TrainingWorkflowProps {
  * The training workflow: a Standard state machine built from the same ASL document the local runtime runs
  * (`lambdas/workflows/training-definition.ts`), whose Task states call the API's training workers. Operations whose
  * route grants `startTraining` get `states:StartExecution` on it and its ARN in `OP_TRAINING_STATE_MACHINE_ARN`;
- * `stopTraining` gets `states:StopExecution` on its executions.
+ * `stopTraining` gets `states:StopExecution` on its executions, `describeTraining` `states:DescribeExecution`.
  */
 export class TrainingWorkflow extends Construct {
   readonly stateMachine: StateMachine;
@@ -87,13 +87,15 @@ export class TrainingWorkflow extends Construct {
     for (const fn of stepFunctions) fn.grantInvoke(this.stateMachine);
 
     for (const route of props.routes ?? ROUTES) {
-      if (route.grants.startTraining !== true && route.grants.stopTraining !== true) continue;
+      const g = route.grants;
+      if (g.startTraining !== true && g.stopTraining !== true && g.describeTraining !== true) continue;
       const fn = props.api.functions[route.operation];
       if (fn === undefined) throw new Error(`${this.node.path}: no function for ${route.operation}`);
       if (route.grants.startTraining === true) {
         fn.bindStartExecution(this.stateMachine, ENV.TRAINING_STATE_MACHINE_ARN);
       }
       if (route.grants.stopTraining === true) fn.bindStopExecution(this.stateMachine);
+      if (route.grants.describeTraining === true) fn.bindDescribeExecution(this.stateMachine);
     }
   }
 }

@@ -144,7 +144,10 @@ describe('least privilege', () => {
     const invokes = [...view.actions(op)].filter((a) => a.startsWith('lambda:'));
     expect(invokes.length > 0).toBe(route.grants.invokeImport === true);
     expect([...view.actions(op)].some((a) => a.startsWith('sts:'))).toBe(false);
-    const training = route.grants.startTraining === true || route.grants.stopTraining === true;
+    const training =
+      route.grants.startTraining === true ||
+      route.grants.stopTraining === true ||
+      route.grants.describeTraining === true;
     expect([...view.actions(op)].some((a) => a.startsWith('states:'))).toBe(training);
   });
 

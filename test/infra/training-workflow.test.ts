@@ -113,10 +113,19 @@ describe('who starts and stops training', () => {
     expect(referencedIds(stops.map((s) => s.Resource)).has(machineId)).toBe(true);
   });
 
+  it('lets DescribeSolutionVersion read the state of executions of this state machine only', () => {
+    const reads = view
+      .statements('DescribeSolutionVersion')
+      .filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
+    expect(reads.flatMap((s) => actionsOf(s))).toEqual(['states:DescribeExecution']);
+    expect(referencedIds(reads.map((s) => s.Resource)).has(machineId)).toBe(true);
+  });
+
   it('gives no other function any Step Functions action', () => {
     const names = [...ROUTES.map((r) => r.operation), ...WORKERS.map((w) => w.name), 'Router'];
+    const allowed = ['CreateSolutionVersion', 'StopSolutionVersionCreation', 'DescribeSolutionVersion'];
     for (const name of names) {
-      if (name === 'CreateSolutionVersion' || name === 'StopSolutionVersionCreation') continue;
+      if (allowed.includes(name)) continue;
       expect([...view.actions(name)].filter((a) => a.startsWith('states:'))).toEqual([]);
       expect(view.env(name)[ENV.TRAINING_STATE_MACHINE_ARN]).toBeUndefined();
     }

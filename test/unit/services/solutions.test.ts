@@ -80,8 +80,9 @@ async function groupWithData(name: string, csv: string): Promise<string> {
   return g.group;
 }
 
+/** Describes a version as if its execution were still running (these tests start no real executions). */
 const status = async (arn: string) =>
-  (await describeSolutionVersion(env.ctx, { solutionVersionArn: arn })).solutionVersion;
+  (await describeSolutionVersion(env.ctx, { solutionVersionArn: arn }, async () => true)).solutionVersion;
 
 let trainedGroup: string;
 beforeAll(async () => {
@@ -479,6 +480,37 @@ describe('minimum data and failures', () => {
     expect((await status(arn))?.failureReason).toBe(
       'Create failed. Dataset has fewer than 25 users with at least 2 interactions each.',
     );
+  });
+});
+
+describe('an execution that ended without the failure step', () => {
+  it('fails a version still training on Describe; running executions and finished versions are left alone', async () => {
+    const { solutionArn } = await createSolution(env.ctx, {
+      name: 'orphaned',
+      datasetGroupArn: trainedGroup,
+      recipeArn: RECIPE,
+    });
+    const { start } = recorder();
+    const arn = (await createSolutionVersion(env.ctx, { solutionArn }, start)).solutionVersionArn as string;
+    const asked: string[] = [];
+    const running = async (_ctx: unknown, executionArn: string) => {
+      asked.push(executionArn);
+      return true as const;
+    };
+    expect(
+      (await describeSolutionVersion(env.ctx, { solutionVersionArn: arn }, running)).solutionVersion?.status,
+    ).toBe('CREATE PENDING');
+    expect(asked).toHaveLength(1);
+    const aborted = async () => 'ABORTED';
+    const { solutionVersion } = await describeSolutionVersion(env.ctx, { solutionVersionArn: arn }, aborted);
+    expect(solutionVersion).toMatchObject({
+      status: 'CREATE FAILED',
+      failureReason: 'Create failed. The training workflow ended unexpectedly (execution ABORTED).',
+    });
+    // Settled versions are not looked up again.
+    await describeSolutionVersion(env.ctx, { solutionVersionArn: arn }, running);
+    expect(asked).toHaveLength(1);
+    await deleteSolution(env.ctx, { solutionArn });
   });
 });
 
