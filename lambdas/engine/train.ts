@@ -55,7 +55,7 @@ export const RIDGE = 40;
  * otherwise spend on pushing recently seen items down (B has a negative diagonal — an identity-like, high-rank
  * pattern). μ = WINDOW_PENALTY_FACTOR × the mean of −B_ii over sampled head items, so it follows the data's scale.
  */
-export const WINDOW_PENALTY_FACTOR = 4;
+export const WINDOW_PENALTY_FACTOR = 6;
 /** Head items sampled to estimate the diagonal of B. */
 const DIAGONAL_SAMPLES = 64;
 /**
