@@ -30,7 +30,7 @@ import { alreadyExists, inUse, invalidInput, limitExceeded } from '../api/errors
 import { type ResourceRecord, resourceNotFound } from '../store/resources';
 import { campaignArn, parseArn } from './arns';
 import type { ServiceContext } from './context';
-import { ACTIVE, CREATE_FAILED, DELETABLE, DELETE_PENDING } from './dataset-groups';
+import { ACTIVE, CREATE_FAILED, markDeletePending } from './dataset-groups';
 import { listPage, nextTokenOf, pick } from './pagination';
 import { SOLUTION, SOLUTION_VERSION } from './solutions';
 import { tagsToMap } from './tags';
@@ -388,12 +388,7 @@ export async function updateCampaign(
 export async function deleteCampaign(ctx: ServiceContext, input: DeleteCampaignRequest): Promise<object> {
   const arn = input.campaignArn!;
   const campaign = await ctx.resources.require<Campaign>(arn, CAMPAIGN);
-  await ctx.resources.update<Campaign>(
-    arn,
-    { status: DELETE_PENDING, doc: { status: DELETE_PENDING } },
-    { statusIn: DELETABLE },
-    (current) => inUse(`Campaign ${arn} is ${current.status ?? 'busy'} and cannot be deleted now.`),
-  );
+  await markDeletePending(ctx, arn, 'Campaign');
   await ctx.resources.delete(arn);
   const serving = campaign.attrs as Partial<ServingAttrs>;
   if (serving.datasetGroupArn !== undefined && typeof serving.slot === 'number') {

@@ -30,6 +30,19 @@ export const DELETE_PENDING = 'DELETE PENDING';
  */
 export const DELETABLE: readonly string[] = [ACTIVE, CREATE_FAILED, DELETE_PENDING];
 
+/**
+ * First write of every delete: moves the resource to `DELETE PENDING` if it is in a {@link DELETABLE} state, so
+ * creators of children that re-check their parent see it going; otherwise `ResourceInUseException` naming `kind`.
+ */
+export async function markDeletePending(ctx: ServiceContext, arn: string, kind: string): Promise<void> {
+  await ctx.resources.update<{ status?: string }>(
+    arn,
+    { status: DELETE_PENDING, doc: { status: DELETE_PENDING } },
+    { statusIn: DELETABLE },
+    (current) => inUse(`${kind} ${arn} is ${current.status ?? 'busy'} and cannot be deleted now.`),
+  );
+}
+
 /** The state a refused delete puts a resource back into. */
 export function stateBeforeDelete(status: string | undefined): string {
   return status === CREATE_FAILED ? CREATE_FAILED : ACTIVE;
@@ -117,12 +130,7 @@ export async function deleteDatasetGroup(
   const arn = input.datasetGroupArn!;
   const group = await ctx.resources.require<DatasetGroup>(arn, DATASET_GROUP);
   const previous = stateBeforeDelete(group.status);
-  await ctx.resources.update<DatasetGroup>(
-    arn,
-    { status: DELETE_PENDING, doc: { status: DELETE_PENDING } },
-    { statusIn: DELETABLE },
-    (current) => inUse(`Dataset group ${arn} is ${current.status ?? 'busy'} and cannot be deleted now.`),
-  );
+  await markDeletePending(ctx, arn, 'Dataset group');
   const child = await ctx.resources.findChild(arn);
   if (child !== undefined) {
     await ctx.resources.update<DatasetGroup>(arn, { status: previous, doc: { status: previous } });

@@ -22,8 +22,7 @@ import type { ServiceContext } from './context';
 import {
   ACTIVE,
   confirmGroupStillActive,
-  DELETABLE,
-  DELETE_PENDING,
+  markDeletePending,
   requireActiveGroup,
   stateBeforeDelete,
 } from './dataset-groups';
@@ -180,12 +179,7 @@ export async function deleteDataset(ctx: ServiceContext, input: DeleteDatasetReq
   const arn = input.datasetArn!;
   const dataset = await requireDataset(ctx, arn);
   const previous = stateBeforeDelete(dataset.status);
-  await ctx.resources.update<Dataset>(
-    arn,
-    { status: DELETE_PENDING, doc: { status: DELETE_PENDING } },
-    { statusIn: DELETABLE },
-    (current) => inUse(`Dataset ${arn} is ${current.status ?? 'busy'} and cannot be deleted now.`),
-  );
+  await markDeletePending(ctx, arn, 'Dataset');
   const job = await ctx.resources.findChild(arn, DATASET_IMPORT_JOB, IMPORT_RUNNING_STATES);
   if (job !== undefined) {
     await ctx.resources.update<Dataset>(arn, { status: previous, doc: { status: previous } });

@@ -15,17 +15,11 @@ import type {
   ListEventTrackersRequest,
   ListEventTrackersResponse,
 } from '@aws-sdk/client-personalize';
-import { inUse, PersonalizeError } from '../api/errors';
+import { PersonalizeError } from '../api/errors';
 import type { ResourceRecord } from '../store/resources';
 import { eventTrackerArn } from './arns';
 import type { ServiceContext } from './context';
-import {
-  ACTIVE,
-  confirmGroupStillActive,
-  DELETABLE,
-  DELETE_PENDING,
-  requireActiveGroup,
-} from './dataset-groups';
+import { ACTIVE, confirmGroupStillActive, markDeletePending, requireActiveGroup } from './dataset-groups';
 import { listPage, nextTokenOf, pick } from './pagination';
 import { tagsToMap } from './tags';
 
@@ -170,12 +164,7 @@ export async function deleteEventTracker(
 ): Promise<object> {
   const arn = input.eventTrackerArn!;
   const tracker = await ctx.resources.require<EventTracker>(arn, EVENT_TRACKER);
-  await ctx.resources.update<EventTracker>(
-    arn,
-    { status: DELETE_PENDING, doc: { status: DELETE_PENDING } },
-    { statusIn: DELETABLE },
-    (current) => inUse(`Event tracker ${arn} is ${current.status ?? 'busy'} and cannot be deleted now.`),
-  );
+  await markDeletePending(ctx, arn, 'Event tracker');
   if (tracker.doc.trackingId !== undefined) await ctx.resources.deleteGuard(TRACKING, tracker.doc.trackingId);
   await ctx.resources.delete(arn);
   if (tracker.doc.datasetGroupArn !== undefined) {

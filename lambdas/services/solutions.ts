@@ -30,13 +30,7 @@ import { HyperParameterError, type HyperParameters, parseHyperParameters } from 
 import type { ResourceRecord } from '../store/resources';
 import { arnName, parseArn, solutionArn } from './arns';
 import type { ServiceContext } from './context';
-import {
-  ACTIVE,
-  confirmGroupStillActive,
-  DELETABLE,
-  DELETE_PENDING,
-  requireActiveGroup,
-} from './dataset-groups';
+import { ACTIVE, confirmGroupStillActive, markDeletePending, requireActiveGroup } from './dataset-groups';
 import { listPage, nextTokenOf, pick } from './pagination';
 import { USER_PERSONALIZATION_RECIPE_ARN, USER_PERSONALIZATION_V2_RECIPE_ARN } from './recipes';
 import { tagsToMap } from './tags';
@@ -369,13 +363,7 @@ export async function deleteSolution(ctx: ServiceContext, input: DeleteSolutionR
   const arn = input.solutionArn!;
   const solution = await ctx.resources.require<SolutionDoc>(arn, SOLUTION);
   const previous = solution.status ?? ACTIVE;
-  await ctx.resources.update<SolutionDoc>(
-    arn,
-    { status: DELETE_PENDING, doc: { status: DELETE_PENDING } },
-    // DELETE PENDING too: a delete that died midway (or a concurrent one) is finished rather than stuck forever.
-    { statusIn: [...DELETABLE, DELETE_PENDING] },
-    (current) => inUse(`Solution ${arn} is ${current.status ?? 'busy'} and cannot be deleted now.`),
-  );
+  await markDeletePending(ctx, arn, 'Solution');
   const blocker = await deletionBlocker(ctx, arn);
   if (blocker !== undefined) {
     await ctx.resources.update<SolutionDoc>(arn, { status: previous, doc: { status: previous } });
