@@ -1,9 +1,9 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import {
   UPDATE_INTERVAL_HOURS,
@@ -12,6 +12,7 @@ import {
   updateDefinition,
 } from '../../lambdas/workflows/update-definition';
 import type { PersonalizeApi } from './personalize-api';
+import { workflowStateMachine } from './workflow-state-machine';
 
 export interface AutomaticUpdatesProps {
   /** The API whose `AutomaticUpdateScan` and `AutomaticUpdateApply` workers run the steps. */
@@ -57,34 +58,14 @@ export class AutomaticUpdates extends Construct {
         `${this.node.path}: memorySize must be an integer from 128 to 10240 MB, got ${memorySize}`,
       );
     }
-    const substitutions: Record<string, string> = {};
-    const stepFunctions = UPDATE_STEP_LIST.map((step) => {
-      const fn = props.api.workers[step.worker];
-      if (fn === undefined) {
-        throw new Error(
-          `${this.node.path}: step ${step.state} needs a ${step.worker} worker, none is defined`,
-        );
-      }
-      substitutions[step.placeholder] = fn.functionArn;
-      return fn;
-    });
+    this.stateMachine = workflowStateMachine(this, {
+      definition: updateDefinition(),
+      steps: UPDATE_STEP_LIST,
+      workers: props.api.workers,
+      logRetention: props.logRetention,
+    }).stateMachine;
     const apply = props.api.workers[UPDATE_STEPS.apply.worker];
     if (apply !== undefined) (apply.node.defaultChild as CfnFunction).memorySize = memorySize;
-
-    this.stateMachine = new StateMachine(this, 'StateMachine', {
-      definitionBody: DefinitionBody.fromString(JSON.stringify(updateDefinition())),
-      definitionSubstitutions: substitutions,
-      stateMachineType: StateMachineType.STANDARD,
-      logs: {
-        destination: new LogGroup(this, 'Logs', {
-          retention: props.logRetention ?? RetentionDays.ONE_MONTH,
-          removalPolicy: RemovalPolicy.DESTROY,
-        }),
-        level: LogLevel.ERROR,
-      },
-    });
-    // The definition is a string, so CDK cannot see which functions it calls: grant them explicitly.
-    for (const fn of stepFunctions) fn.grantInvoke(this.stateMachine);
 
     this.rule = new Rule(this, 'Schedule', {
       description: 'Starts the open-personalize automatic-update workflow',

@@ -1,13 +1,12 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ROUTES, type Route, WORKERS, type WorkerDef } from '../../lambdas/api/routes';
 import { ENV } from '../../lambdas/env';
 import { TRAINING_STEP_LIST, trainingDefinition } from '../../lambdas/workflows/training-definition';
 import type { PersonalizeApi } from './personalize-api';
-import type { PersonalizeFunction } from './personalize-function';
+import { workflowStateMachine } from './workflow-state-machine';
 
 export interface TrainingWorkflowProps {
   /** The API whose workers run the steps and whose operations start and stop trainings. */
@@ -53,38 +52,19 @@ export class TrainingWorkflow extends Construct {
       );
     }
     const workerDefs = props.workers ?? WORKERS;
-    const substitutions: Record<string, string> = {};
-    const stepFunctions: PersonalizeFunction[] = [];
-    for (const step of TRAINING_STEP_LIST) {
-      const fn = props.api.workers[step.worker];
-      if (fn === undefined) {
-        throw new Error(
-          `${this.node.path}: step ${step.state} needs a ${step.worker} worker, none is defined`,
-        );
-      }
-      if (workerDefs.find((w) => w.name === step.worker)?.largeMemory === true) {
+    const { stateMachine, stepWorkers } = workflowStateMachine(this, {
+      definition: trainingDefinition(),
+      steps: TRAINING_STEP_LIST,
+      workers: props.api.workers,
+      logRetention: props.logRetention,
+    });
+    this.stateMachine = stateMachine;
+    for (const [worker, fn] of stepWorkers) {
+      if (workerDefs.find((w) => w.name === worker)?.largeMemory === true) {
         // The API construct sizes all workers alike; the model-fitting steps need more.
         (fn.node.defaultChild as CfnFunction).memorySize = memorySize;
       }
-      substitutions[step.placeholder] = fn.functionArn;
-      stepFunctions.push(fn);
     }
-
-    this.stateMachine = new StateMachine(this, 'StateMachine', {
-      definitionBody: DefinitionBody.fromString(JSON.stringify(trainingDefinition())),
-      definitionSubstitutions: substitutions,
-      stateMachineType: StateMachineType.STANDARD,
-      logs: {
-        // Bounded by its retention, like the functions' log groups; kept past the stack it would only be an orphan.
-        destination: new LogGroup(this, 'Logs', {
-          retention: props.logRetention ?? RetentionDays.ONE_MONTH,
-          removalPolicy: RemovalPolicy.DESTROY,
-        }),
-        level: LogLevel.ERROR,
-      },
-    });
-    // The definition is a string, so CDK cannot see which functions it calls: grant them explicitly.
-    for (const fn of stepFunctions) fn.grantInvoke(this.stateMachine);
 
     for (const route of props.routes ?? ROUTES) {
       const g = route.grants;
