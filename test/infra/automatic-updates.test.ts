@@ -34,27 +34,12 @@ interface State {
 }
 
 const view = new TemplateView(synthStack({ sourceRoot: scratchSourceRoot() }).template);
-const [machineId, machine] = (() => {
-  const found = view
-    .ofType('AWS::StepFunctions::StateMachine')
-    .filter(([, m]) => 'ApplyFunctionArn' in (m.Properties.DefinitionSubstitutions as object));
-  expect(found).toHaveLength(1);
-  return found[0]!;
-})();
+const [machineId, machine] = view.stateMachineWith('ApplyFunctionArn');
 const definition = JSON.parse(machine.Properties.DefinitionString as string) as {
   StartAt: string;
   QueryLanguage?: string;
   States: Record<string, State>;
 };
-
-function policyStatements(roleId: string | undefined) {
-  return view
-    .ofType('AWS::IAM::Policy')
-    .filter(([, p]) => ((p.Properties.Roles ?? []) as unknown[]).some((r) => refTarget(r) === roleId))
-    .flatMap(
-      ([, p]) => (p.Properties.PolicyDocument as { Statement: Parameters<typeof actionsOf>[0][] }).Statement,
-    );
-}
 
 describe('schedule', () => {
   const rules = view.ofType('AWS::Events::Rule');
@@ -73,7 +58,7 @@ describe('schedule', () => {
     const target = targets[0]!;
     expect(refTarget(target.Arn)).toBe(machineId);
     expect(JSON.parse(target.Input ?? '{}')).toEqual({});
-    const statements = policyStatements(refTarget(target.RoleArn));
+    const statements = view.roleStatements(refTarget(target.RoleArn));
     expect(statements.flatMap((s) => actionsOf(s))).toEqual(['states:StartExecution']);
     expect(referencedIds(statements.map((s) => s.Resource))).toEqual(new Set([machineId]));
   });
@@ -117,7 +102,8 @@ describe('state machine', () => {
     expect(scan?.Resource).toBe(`\${${UPDATE_STEPS.scan.placeholder}}`);
     expect(apply?.Resource).toBe(`\${${UPDATE_STEPS.apply.placeholder}}`);
     const invoked = new Set(
-      policyStatements(refTarget(machine.Properties.RoleArn))
+      view
+        .roleStatements(refTarget(machine.Properties.RoleArn))
         .filter((s) => actionsOf(s).includes('lambda:InvokeFunction'))
         .flatMap((s) => [...referencedIds(s.Resource)]),
     );

@@ -86,7 +86,11 @@ export class TemplateView {
    */
   statements(operation: string): Statement[] {
     const [, fn] = this.functionFor(operation);
-    const roleId = refTarget(fn.Properties.Role);
+    return this.roleStatements(refTarget(fn.Properties.Role));
+  }
+
+  /** Every IAM statement attached to the role with logical id `roleId`, inline or in managed policies. */
+  roleStatements(roleId: string | undefined): Statement[] {
     const out: Statement[] = [];
     const policies = [...this.ofType('AWS::IAM::Policy'), ...this.ofType('AWS::IAM::ManagedPolicy')];
     for (const [, policy] of policies) {
@@ -96,6 +100,19 @@ export class TemplateView {
       out.push(...doc.Statement);
     }
     return out;
+  }
+
+  /**
+   * Logical id and resource of the state machine whose definition has the ARN placeholder `placeholder` (each
+   * workflow has its own step placeholders); fails unless exactly one.
+   */
+  stateMachineWith(placeholder: string): [string, CfnResource] {
+    const found = this.ofType('AWS::StepFunctions::StateMachine').filter(
+      ([, m]) => placeholder in (m.Properties.DefinitionSubstitutions as object),
+    );
+    if (found.length !== 1)
+      throw new Error(`expected one state machine using ${placeholder}, found ${found.length}`);
+    return found[0]!;
   }
 
   actions(operation: string): Set<string> {

@@ -29,14 +29,8 @@ interface TaskState {
 
 const sourceRoot = scratchSourceRoot();
 const view = new TemplateView(synthStack({ sourceRoot }).template);
-const [machineId, machine] = (() => {
-  // The stack also has the automatic-update workflow; the training one is the one that runs Prepare.
-  const machines = view
-    .ofType('AWS::StepFunctions::StateMachine')
-    .filter(([, m]) => 'PrepareFunctionArn' in (m.Properties.DefinitionSubstitutions as object));
-  expect(machines).toHaveLength(1);
-  return machines[0]!;
-})();
+// The stack also has the automatic-update workflow; the training one is the one that runs Prepare.
+const [machineId, machine] = view.stateMachineWith('PrepareFunctionArn');
 const definition = JSON.parse(machine.Properties.DefinitionString as string) as {
   StartAt: string;
   QueryLanguage?: string;
@@ -82,12 +76,7 @@ describe('state machine', () => {
 
   it('may invoke exactly the step functions and logs errors', () => {
     const roleId = refTarget(machine.Properties.RoleArn);
-    const statements = [...view.ofType('AWS::IAM::Policy')]
-      .filter(([, p]) => ((p.Properties.Roles ?? []) as unknown[]).some((r) => refTarget(r) === roleId))
-      .flatMap(
-        ([, p]) =>
-          (p.Properties.PolicyDocument as { Statement: Parameters<typeof actionsOf>[0][] }).Statement,
-      );
+    const statements = view.roleStatements(roleId);
     const invoked = new Set(
       statements
         .filter((s) => actionsOf(s).includes('lambda:InvokeFunction'))
