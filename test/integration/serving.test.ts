@@ -11,17 +11,12 @@
  */
 import {
   CreateCampaignCommand,
-  CreateDatasetCommand,
-  CreateDatasetGroupCommand,
-  CreateDatasetImportJobCommand,
   CreateEventTrackerCommand,
-  CreateSchemaCommand,
   CreateSolutionCommand,
   CreateSolutionVersionCommand,
   DeleteCampaignCommand,
   DeleteSolutionCommand,
   DescribeCampaignCommand,
-  DescribeDatasetImportJobCommand,
   DescribeSolutionVersionCommand,
   GetSolutionMetricsCommand,
   ListCampaignsCommand,
@@ -36,10 +31,9 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-personalize-runtime';
 import { startTestRuntime, type TestRuntime } from './harness';
+import { groupWithInteractions, RECIPE, trainedVersion } from './workflow';
 
 let t: TestRuntime;
-const ROLE = 'arn:aws:iam::000000000000:role/PersonalizeS3';
-const RECIPE = 'arn:aws:personalize:::recipe/aws-user-personalization';
 const CATALOG = 40;
 
 beforeAll(async () => {
@@ -63,61 +57,11 @@ function cycleCsv(users: number, steps: number): string {
 }
 
 async function groupWithData(name: string, csv: string): Promise<{ group: string; trackingId: string }> {
-  const p = t.personalize;
-  const { datasetGroupArn } = await p.send(new CreateDatasetGroupCommand({ name }));
-  const { schemaArn } = await p.send(
-    new CreateSchemaCommand({
-      name: `${name}-interactions`,
-      schema: JSON.stringify({
-        type: 'record',
-        name: 'Interactions',
-        namespace: 'com.amazonaws.personalize.schema',
-        fields: [
-          { name: 'USER_ID', type: 'string' },
-          { name: 'ITEM_ID', type: 'string' },
-          { name: 'TIMESTAMP', type: 'long' },
-          { name: 'EVENT_TYPE', type: 'string' },
-        ],
-        version: '1.0',
-      }),
-    }),
+  const group = await groupWithInteractions(t, name, csv);
+  const { trackingId } = await t.personalize.send(
+    new CreateEventTrackerCommand({ name: `${name}-tracker`, datasetGroupArn: group }),
   );
-  const { datasetArn } = await p.send(
-    new CreateDatasetCommand({
-      name: `${name}-interactions`,
-      datasetGroupArn,
-      datasetType: 'Interactions',
-      schemaArn,
-    }),
-  );
-  const dataLocation = await t.upload(`${name}/interactions.csv`, csv);
-  const { datasetImportJobArn } = await p.send(
-    new CreateDatasetImportJobCommand({
-      jobName: `${name}-import`,
-      datasetArn,
-      dataSource: { dataLocation },
-      roleArn: ROLE,
-    }),
-  );
-  await t.idle();
-  const { datasetImportJob } = await p.send(new DescribeDatasetImportJobCommand({ datasetImportJobArn }));
-  expect(datasetImportJob?.status).toBe('ACTIVE');
-  const { trackingId } = await p.send(
-    new CreateEventTrackerCommand({ name: `${name}-tracker`, datasetGroupArn }),
-  );
-  return { group: datasetGroupArn as string, trackingId: trackingId as string };
-}
-
-async function trained(solutionArn: string, trainingMode: 'FULL' | 'UPDATE'): Promise<string> {
-  const { solutionVersionArn } = await t.personalize.send(
-    new CreateSolutionVersionCommand({ solutionArn, trainingMode }),
-  );
-  await t.idle();
-  const { solutionVersion } = await t.personalize.send(
-    new DescribeSolutionVersionCommand({ solutionVersionArn }),
-  );
-  expect(solutionVersion).toMatchObject({ status: 'ACTIVE', trainingMode });
-  return solutionVersionArn as string;
+  return { group, trackingId: trackingId as string };
 }
 
 let clock = 1_800_000_000;
@@ -155,7 +99,7 @@ describe('the seed workflow through the SDK', () => {
         solutionConfig: { algorithmHyperParameters: { hidden_dimension: '32' } },
       }),
     );
-    const full = await trained(solutionArn as string, 'FULL');
+    const full = await trainedVersion(t, solutionArn as string, 'FULL');
     const { metrics } = await p.send(new GetSolutionMetricsCommand({ solutionVersionArn: full }));
     expect(Object.keys(metrics ?? {})).toEqual(expect.arrayContaining(['coverage', 'precision_at_25']));
 
@@ -207,7 +151,7 @@ describe('the seed workflow through the SDK', () => {
     expect(ranked.personalizedRanking?.map((i) => i.itemId)).toEqual([item(31), item(5), 'unknown']);
     expect(ranked.personalizedRanking?.[2]?.score).toBeUndefined();
 
-    const update = await trained(solutionArn as string, 'UPDATE');
+    const update = await trainedVersion(t, solutionArn as string, 'UPDATE');
     await p.send(new UpdateCampaignCommand({ campaignArn, solutionVersionArn: update }));
     const updated = (await p.send(new DescribeCampaignCommand({ campaignArn }))).campaign;
     expect(updated).toMatchObject({

@@ -5,16 +5,11 @@
  * need another state are refused; hyperparameter strings are validated.
  */
 import {
-  CreateDatasetCommand,
-  CreateDatasetGroupCommand,
-  CreateDatasetImportJobCommand,
-  CreateSchemaCommand,
   CreateSolutionCommand,
   CreateSolutionVersionCommand,
   DeleteDatasetGroupCommand,
   DeleteSolutionCommand,
   DescribeAlgorithmCommand,
-  DescribeDatasetImportJobCommand,
   DescribeRecipeCommand,
   DescribeSolutionCommand,
   DescribeSolutionVersionCommand,
@@ -26,10 +21,9 @@ import {
   StopSolutionVersionCreationCommand,
 } from '@aws-sdk/client-personalize';
 import { startTestRuntime, type TestRuntime } from './harness';
+import { groupWithInteractions, RECIPE } from './workflow';
 
 let t: TestRuntime;
-const ROLE = 'arn:aws:iam::000000000000:role/PersonalizeS3';
-const RECIPE = 'arn:aws:personalize:::recipe/aws-user-personalization';
 
 beforeAll(async () => {
   jest.resetModules();
@@ -45,48 +39,6 @@ function interactionsCsv(users: number, each: number): string {
     for (let s = 0; s < each; s++) lines.push(`u${u},i${(u * 13 + s) % 150},${time++},click`);
   }
   return `${lines.join('\n')}\n`;
-}
-
-async function groupWithData(name: string, csv: string): Promise<string> {
-  const p = t.personalize;
-  const { datasetGroupArn } = await p.send(new CreateDatasetGroupCommand({ name }));
-  const { schemaArn } = await p.send(
-    new CreateSchemaCommand({
-      name: `${name}-interactions`,
-      schema: JSON.stringify({
-        type: 'record',
-        name: 'Interactions',
-        namespace: 'com.amazonaws.personalize.schema',
-        fields: [
-          { name: 'USER_ID', type: 'string' },
-          { name: 'ITEM_ID', type: 'string' },
-          { name: 'TIMESTAMP', type: 'long' },
-          { name: 'EVENT_TYPE', type: 'string' },
-        ],
-        version: '1.0',
-      }),
-    }),
-  );
-  const { datasetArn } = await p.send(
-    new CreateDatasetCommand({
-      name: `${name}-interactions`,
-      datasetGroupArn,
-      datasetType: 'Interactions',
-      schemaArn,
-    }),
-  );
-  const { datasetImportJobArn } = await p.send(
-    new CreateDatasetImportJobCommand({
-      jobName: `${name}-import`,
-      datasetArn,
-      dataSource: { dataLocation: await t.upload(`${name}/interactions.csv`, csv) },
-      roleArn: ROLE,
-    }),
-  );
-  await t.idle();
-  const { datasetImportJob } = await p.send(new DescribeDatasetImportJobCommand({ datasetImportJobArn }));
-  expect(datasetImportJob?.status).toBe('ACTIVE');
-  return datasetGroupArn as string;
 }
 
 async function solution(name: string, datasetGroupArn: string): Promise<string> {
@@ -107,7 +59,7 @@ const describe_ = async (solutionVersionArn: string) =>
 let group: string;
 beforeAll(async () => {
   // 120 users × 25 = 3,000 interactions.
-  group = await groupWithData('training', interactionsCsv(120, 25));
+  group = await groupWithInteractions(t, 'training', interactionsCsv(120, 25));
 });
 
 it('serves the recipe catalog', async () => {
@@ -182,7 +134,7 @@ it('stops a version: CREATE STOPPED, and stopping again is refused', async () =>
 
 it('fails a version on too little data with the documented reason', async () => {
   // 20 users × 60 = 1,200 interactions, but only 20 users with 2 or more.
-  const small = await groupWithData('too-few-users', interactionsCsv(20, 60));
+  const small = await groupWithInteractions(t, 'too-few-users', interactionsCsv(20, 60));
   const solutionArn = await solution('too-few-users', small);
   const { solutionVersionArn } = await t.personalize.send(new CreateSolutionVersionCommand({ solutionArn }));
   await t.idle();
