@@ -6,15 +6,10 @@
  */
 import {
   CreateCampaignCommand,
-  CreateDatasetCommand,
   CreateDatasetGroupCommand,
-  CreateDatasetImportJobCommand,
-  CreateSchemaCommand,
   CreateSolutionCommand,
   CreateSolutionVersionCommand,
   DescribeCampaignCommand,
-  DescribeDatasetImportJobCommand,
-  DescribeSolutionVersionCommand,
   GetSolutionMetricsCommand,
   ListSolutionVersionsCommand,
   UpdateCampaignCommand,
@@ -27,10 +22,9 @@ import {
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { UpdateOutcome } from '../../lambdas/services/automatic-updates';
 import { startTestRuntime, type TestRuntime } from './harness';
+import { createDataset, importAndWait, RECIPE, trainedVersion } from './workflow';
 
 let t: TestRuntime;
-const ROLE = 'arn:aws:iam::000000000000:role/PersonalizeS3';
-const RECIPE = 'arn:aws:personalize:::recipe/aws-user-personalization';
 const ITEMS = 150;
 
 beforeAll(async () => {
@@ -55,39 +49,21 @@ function itemsCsv(): string {
 }
 
 async function dataset(group: string, type: 'Interactions' | 'Items', fields: object[], csv: string) {
-  const p = t.personalize;
-  const { schemaArn } = await p.send(
-    new CreateSchemaCommand({
-      name: `updates-${type.toLowerCase()}`,
-      schema: JSON.stringify({
-        type: 'record',
-        name: type,
-        namespace: 'com.amazonaws.personalize.schema',
-        fields,
-        version: '1.0',
-      }),
-    }),
-  );
-  const { datasetArn } = await p.send(
-    new CreateDatasetCommand({
-      name: `updates-${type}`,
-      datasetGroupArn: group,
-      datasetType: type,
-      schemaArn,
-    }),
-  );
-  const { datasetImportJobArn } = await p.send(
-    new CreateDatasetImportJobCommand({
-      jobName: `updates-${type}`,
-      datasetArn,
-      dataSource: { dataLocation: await t.upload(`updates/${type}.csv`, csv) },
-      roleArn: ROLE,
-    }),
-  );
-  await t.idle();
-  const { datasetImportJob } = await p.send(new DescribeDatasetImportJobCommand({ datasetImportJobArn }));
-  expect(datasetImportJob?.status).toBe('ACTIVE');
-  return datasetArn as string;
+  const datasetArn = await createDataset(t, {
+    datasetGroupArn: group,
+    datasetType: type,
+    fields,
+    schemaName: `updates-${type.toLowerCase()}`,
+    datasetName: `updates-${type}`,
+  });
+  const job = await importAndWait(t, {
+    datasetArn,
+    jobName: `updates-${type}`,
+    key: `updates/${type}.csv`,
+    csv,
+  });
+  expect(job.status).toBe('ACTIVE');
+  return datasetArn;
 }
 
 /** Runs the update workflow now and returns its outcome per campaign. */
@@ -148,16 +124,7 @@ beforeAll(async () => {
       solutionConfig: { algorithmHyperParameters: { hidden_dimension: '32' } },
     }),
   )) as { solutionArn: string });
-  ({ solutionVersionArn: fullVersion } = (await p.send(
-    new CreateSolutionVersionCommand({ solutionArn }),
-  )) as {
-    solutionVersionArn: string;
-  });
-  await t.idle();
-  expect(
-    (await p.send(new DescribeSolutionVersionCommand({ solutionVersionArn: fullVersion }))).solutionVersion
-      ?.status,
-  ).toBe('ACTIVE');
+  fullVersion = await trainedVersion(t, solutionArn);
   ({ campaignArn } = (await p.send(
     new CreateCampaignCommand({
       name: 'updates',
@@ -209,15 +176,10 @@ it('trains an UPDATE version that folds in new items, keeps the FULL metrics and
       items: [{ itemId: 'newer', properties: '{"genres":"g2"}' }],
     }),
   );
-  const { solutionVersionArn } = await p.send(
-    new CreateSolutionVersionCommand({ solutionArn, trainingMode: 'UPDATE' }),
-  );
-  await t.idle();
-  const { solutionVersion } = await p.send(new DescribeSolutionVersionCommand({ solutionVersionArn }));
-  expect(solutionVersion).toMatchObject({ status: 'ACTIVE', trainingMode: 'UPDATE' });
+  const solutionVersionArn = await trainedVersion(t, solutionArn, 'UPDATE');
   const metrics = async (arn: string) =>
     (await p.send(new GetSolutionMetricsCommand({ solutionVersionArn: arn }))).metrics;
-  expect(await metrics(solutionVersionArn as string)).toEqual(await metrics(fullVersion));
+  expect(await metrics(solutionVersionArn)).toEqual(await metrics(fullVersion));
 
   await p.send(new UpdateCampaignCommand({ campaignArn, solutionVersionArn }));
   expect(await rankingScore(campaignArn, 'newer')).toBeGreaterThan(0);

@@ -12,14 +12,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateCampaignCommand,
-  CreateDatasetCommand,
   CreateDatasetGroupCommand,
-  CreateDatasetImportJobCommand,
   CreateEventTrackerCommand,
-  CreateSchemaCommand,
   CreateSolutionCommand,
-  CreateSolutionVersionCommand,
-  DescribeSolutionVersionCommand,
   UpdateCampaignCommand,
 } from '@aws-sdk/client-personalize';
 import { PutEventsCommand } from '@aws-sdk/client-personalize-events';
@@ -32,11 +27,10 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type RecommendationRecord, RecommendationStore } from '../../lambdas/store/recommendations';
 import { EVENTS_TABLE } from '../../lambdas/store/tables';
 import { startTestRuntime, type TestRuntime } from './harness';
+import { createDataset, INTERACTION_FIELDS, RECIPE, startImport, trainedVersion } from './workflow';
 
 let t: TestRuntime;
 let records: RecommendationStore;
-const ROLE = 'arn:aws:iam::000000000000:role/PersonalizeS3';
-const RECIPE = 'arn:aws:personalize:::recipe/aws-user-personalization';
 const CATALOG = 30;
 const DAY = 86_400;
 const START = 1_700_000_000;
@@ -79,52 +73,6 @@ function itemsCsv(latest: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function importCsv(name: string, datasetArn: string, csv: string): Promise<void> {
-  const dataLocation = await t.upload(`${name}.csv`, csv);
-  await t.personalize.send(
-    new CreateDatasetImportJobCommand({
-      jobName: name,
-      datasetArn,
-      dataSource: { dataLocation },
-      roleArn: ROLE,
-    }),
-  );
-}
-
-async function dataset(groupArn: string, type: 'Interactions' | 'Items', fields: object[]): Promise<string> {
-  const { schemaArn } = await t.personalize.send(
-    new CreateSchemaCommand({
-      name: `explore-${type}`,
-      schema: JSON.stringify({
-        type: 'record',
-        name: type,
-        namespace: 'com.amazonaws.personalize.schema',
-        fields,
-        version: '1.0',
-      }),
-    }),
-  );
-  const { datasetArn } = await t.personalize.send(
-    new CreateDatasetCommand({
-      name: `explore-${type}`,
-      datasetGroupArn: groupArn,
-      datasetType: type,
-      schemaArn,
-    }),
-  );
-  return datasetArn as string;
-}
-
-async function train(solutionArn: string): Promise<string> {
-  const { solutionVersionArn } = await t.personalize.send(new CreateSolutionVersionCommand({ solutionArn }));
-  await t.idle();
-  const { solutionVersion } = await t.personalize.send(
-    new DescribeSolutionVersionCommand({ solutionVersionArn }),
-  );
-  expect(solutionVersion?.status).toBe('ACTIVE');
-  return solutionVersionArn as string;
-}
-
 const ids = (r: GetRecommendationsResponse) => (r.itemList ?? []).map((i) => i.itemId as string);
 
 async function record(r: GetRecommendationsResponse): Promise<RecommendationRecord> {
@@ -138,18 +86,25 @@ describe('exploration and impressions through the SDK', () => {
     const p = t.personalize;
     const { datasetGroupArn } = await p.send(new CreateDatasetGroupCommand({ name: 'explore' }));
     const group = datasetGroupArn as string;
-    const interactions = await dataset(group, 'Interactions', [
-      { name: 'USER_ID', type: 'string' },
-      { name: 'ITEM_ID', type: 'string' },
-      { name: 'TIMESTAMP', type: 'long' },
-      { name: 'EVENT_TYPE', type: 'string' },
-    ]);
-    const items = await dataset(group, 'Items', [
-      { name: 'ITEM_ID', type: 'string' },
-      { name: 'GENRE', type: 'string', categorical: true },
-      { name: 'CREATION_TIMESTAMP', type: 'long' },
-    ]);
+    const interactions = await createDataset(t, {
+      datasetGroupArn: group,
+      datasetType: 'Interactions',
+      fields: INTERACTION_FIELDS,
+      schemaName: 'explore-Interactions',
+    });
+    const items = await createDataset(t, {
+      datasetGroupArn: group,
+      datasetType: 'Items',
+      fields: [
+        { name: 'ITEM_ID', type: 'string' },
+        { name: 'GENRE', type: 'string', categorical: true },
+        { name: 'CREATION_TIMESTAMP', type: 'long' },
+      ],
+      schemaName: 'explore-Items',
+    });
     const { csv, latest } = interactionsCsv();
+    const importCsv = (name: string, datasetArn: string, body: string) =>
+      startImport(t, { datasetArn, jobName: name, key: `${name}.csv`, csv: body });
     await importCsv('explore-interactions', interactions, csv);
     await importCsv('explore-items', items, itemsCsv(latest));
     await t.idle();
@@ -165,7 +120,7 @@ describe('exploration and impressions through the SDK', () => {
         solutionConfig: { algorithmHyperParameters: { hidden_dimension: '32' } },
       }),
     );
-    const first = await train(solutionArn as string);
+    const first = await trainedVersion(t, solutionArn as string);
     const { campaignArn } = await p.send(
       new CreateCampaignCommand({
         name: 'explore-campaign',
@@ -246,7 +201,7 @@ describe('exploration and impressions through the SDK', () => {
         }),
       );
     }
-    const second = await train(solutionArn as string);
+    const second = await trainedVersion(t, solutionArn as string);
     await p.send(new UpdateCampaignCommand({ campaignArn, solutionVersionArn: second }));
     const after = ids(await ask('cold-after', 5));
     expect(after[0]).toBe(picked);

@@ -12,7 +12,6 @@ import {
   CreateDatasetImportJobCommand,
   CreateEventTrackerCommand,
   CreateSchemaCommand,
-  type DatasetImportJob,
   DescribeDatasetImportJobCommand,
   ListDatasetImportJobsCommand,
 } from '@aws-sdk/client-personalize';
@@ -24,24 +23,15 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-personalize-events';
 import { startTestRuntime, type TestRuntime } from './harness';
+import { avroSchema, importAndWait, ROLE } from './workflow';
 
 let t: TestRuntime;
-const ROLE = 'arn:aws:iam::000000000000:role/PersonalizeS3';
 
 beforeAll(async () => {
   jest.resetModules();
   t = await startTestRuntime();
 });
 afterAll(() => t?.stop());
-
-const schema = (name: string, fields: object[]) =>
-  JSON.stringify({
-    type: 'record',
-    name,
-    namespace: 'com.amazonaws.personalize.schema',
-    fields,
-    version: '1.0',
-  });
 
 interface Group {
   readonly group: string;
@@ -56,7 +46,7 @@ async function setUp(name: string): Promise<Group> {
   const { datasetGroupArn } = await p.send(new CreateDatasetGroupCommand({ name }));
   const make = async (type: string, fields: object[]) => {
     const { schemaArn } = await p.send(
-      new CreateSchemaCommand({ name: `${name}-${type}`, schema: schema(type, fields) }),
+      new CreateSchemaCommand({ name: `${name}-${type}`, schema: avroSchema(type, fields) }),
     );
     const out = await p.send(
       new CreateDatasetCommand({ name: `${name}-${type}`, datasetGroupArn, datasetType: type, schemaArn }),
@@ -92,27 +82,15 @@ function csv(rows: number, bad?: { line: number; text: string }): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function importAndWait(
-  datasetArn: string,
-  jobName: string,
-  key: string,
-  body: string,
-): Promise<DatasetImportJob> {
-  const dataLocation = await t.upload(key, body);
-  const { datasetImportJobArn } = await t.personalize.send(
-    new CreateDatasetImportJobCommand({ jobName, datasetArn, dataSource: { dataLocation }, roleArn: ROLE }),
-  );
-  await t.idle();
-  const { datasetImportJob } = await t.personalize.send(
-    new DescribeDatasetImportJobCommand({ datasetImportJobArn }),
-  );
-  return datasetImportJob as DatasetImportJob;
-}
-
 describe('dataset import jobs through the SDK', () => {
   it('a good FULL import becomes ACTIVE; a later bad one fails with the line and column and lists both', async () => {
     const g = await setUp('imports');
-    const good = await importAndWait(g.interactions, 'good', 'imports/good.csv', csv(1100));
+    const good = await importAndWait(t, {
+      datasetArn: g.interactions,
+      jobName: 'good',
+      key: 'imports/good.csv',
+      csv: csv(1100),
+    });
     expect(good).toMatchObject({
       status: 'ACTIVE',
       importMode: 'FULL',
@@ -121,12 +99,12 @@ describe('dataset import jobs through the SDK', () => {
     });
     expect(good.creationDateTime).toBeInstanceOf(Date);
 
-    const bad = await importAndWait(
-      g.interactions,
-      'bad',
-      'imports/bad.csv',
-      csv(1100, { line: 777, text: 'i1,u1,1700000000,watch,extra' }),
-    );
+    const bad = await importAndWait(t, {
+      datasetArn: g.interactions,
+      jobName: 'bad',
+      key: 'imports/bad.csv',
+      csv: csv(1100, { line: 777, text: 'i1,u1,1700000000,watch,extra' }),
+    });
     expect(bad.status).toBe('CREATE FAILED');
     expect(bad.failureReason).toBe('Line 777: expected 4 columns, found 5.');
 
