@@ -46,6 +46,10 @@ function syntheticModel(items: number, d: number, random: Random): Model {
     decay: 0.8,
     temperature: 1,
     windowPenalty: 0.1,
+    successorOffsets: successorOffsets(items),
+    successorItems: new Int32Array(items * 20).map(() => random.nextInt(items)),
+    successorWeights: new Float32Array(items * 20).fill(0.01),
+    transitionWeight: 1,
     inputEmbeddings: gaussian((items + 1) * d),
     outputEmbeddings: gaussian(items * d),
     itemCounts: new Float32Array(items).fill(1),
@@ -53,6 +57,11 @@ function syntheticModel(items: number, d: number, random: Random): Model {
     latestInteractionTimestamp: 0,
     seed: 0,
   });
+}
+
+/** Twenty successors per item, as training keeps. */
+function successorOffsets(items: number): Int32Array {
+  return Int32Array.from({ length: items + 1 }, (_, i) => i * 20);
 }
 
 function quantile(sorted: Float64Array, q: number): number {

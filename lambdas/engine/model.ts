@@ -37,6 +37,17 @@ export interface ModelParts {
    * the items in the window. 0 disables it.
    */
   readonly windowPenalty: number;
+  /**
+   * Sparse successor table (CSR): for item i, successorItems[successorOffsets[i]..successorOffsets[i+1]) are its
+   * most frequent next items and successorWeights the smoothed P(j | previous = i). Scoring adds
+   * `transitionWeight` × P(j | last event) to the logits: item-specific transitions are high-rank, which the
+   * rank-d part cannot hold.
+   */
+  readonly successorOffsets: Int32Array;
+  readonly successorItems: Int32Array;
+  readonly successorWeights: Float32Array;
+  /** β of the successor term, in logit units (0 disables it). */
+  readonly transitionWeight: number;
   /** (items + 1) × d; the last row is the context (intercept) row every state starts from. */
   readonly inputEmbeddings: Float32Array;
   /** items × d. */
@@ -60,13 +71,21 @@ interface Header {
   decay: number;
   temperature: number;
   windowPenalty: number;
+  transitionWeight: number;
   latestInteractionTimestamp: number | null;
   seed: number;
   stats?: TrainingStats;
-  arrays: { name: ArrayName; type: 'float32' | 'float64'; offset: number; length: number }[];
+  arrays: { name: ArrayName; type: 'float32' | 'float64' | 'int32'; offset: number; length: number }[];
 }
 
-type ArrayName = 'inputEmbeddings' | 'outputEmbeddings' | 'itemCounts' | 'itemCreationTimestamps';
+type ArrayName =
+  | 'inputEmbeddings'
+  | 'outputEmbeddings'
+  | 'itemCounts'
+  | 'itemCreationTimestamps'
+  | 'successorOffsets'
+  | 'successorItems'
+  | 'successorWeights';
 
 export class Model implements Recommender {
   readonly itemIds: readonly string[];
@@ -75,6 +94,10 @@ export class Model implements Recommender {
   readonly decay: number;
   readonly temperature: number;
   readonly windowPenalty: number;
+  readonly successorOffsets: Int32Array;
+  readonly successorItems: Int32Array;
+  readonly successorWeights: Float32Array;
+  readonly transitionWeight: number;
   readonly inputEmbeddings: Float32Array;
   readonly outputEmbeddings: Float32Array;
   readonly itemCounts: Float32Array;
@@ -100,6 +123,12 @@ export class Model implements Recommender {
     this.decay = parts.decay;
     this.temperature = parts.temperature;
     this.windowPenalty = parts.windowPenalty;
+    if (parts.successorOffsets.length !== n + 1)
+      throw new Error('successorOffsets must have items + 1 entries');
+    this.successorOffsets = parts.successorOffsets;
+    this.successorItems = parts.successorItems;
+    this.successorWeights = parts.successorWeights;
+    this.transitionWeight = parts.transitionWeight;
     this.inputEmbeddings = parts.inputEmbeddings;
     this.outputEmbeddings = parts.outputEmbeddings;
     this.itemCounts = parts.itemCounts;
@@ -181,6 +210,20 @@ export class Model implements Recommender {
         taken++;
       }
     }
+    if (this.transitionWeight !== 0) {
+      for (let h = history.length - 1; h >= 0; h--) {
+        const i = this.index.get(history[h] as string);
+        if (i === undefined) continue;
+        const beta = this.transitionWeight;
+        for (let e = this.successorOffsets[i] as number; e < (this.successorOffsets[i + 1] as number); e++) {
+          const j = this.successorItems[e] as number;
+          const logit = (out[j] as number) + beta * (this.successorWeights[e] as number);
+          out[j] = logit;
+          if (logit > max) max = logit;
+        }
+        break;
+      }
+    }
     return max;
   }
 
@@ -232,18 +275,21 @@ export class Model implements Recommender {
   }
 
   serialize(): Uint8Array {
-    const arrays: [ArrayName, Float32Array | Float64Array][] = [
+    const arrays: [ArrayName, Float32Array | Float64Array | Int32Array][] = [
       ['inputEmbeddings', this.inputEmbeddings],
       ['outputEmbeddings', this.outputEmbeddings],
       ['itemCounts', this.itemCounts],
       ['itemCreationTimestamps', this.itemCreationTimestamps],
+      ['successorOffsets', this.successorOffsets],
+      ['successorItems', this.successorItems],
+      ['successorWeights', this.successorWeights],
     ];
     let offset = 0;
     const descriptors: Header['arrays'] = [];
     for (const [name, a] of arrays) {
       descriptors.push({
         name,
-        type: a instanceof Float32Array ? 'float32' : 'float64',
+        type: a instanceof Float32Array ? 'float32' : a instanceof Int32Array ? 'int32' : 'float64',
         offset,
         length: a.length,
       });
@@ -258,6 +304,7 @@ export class Model implements Recommender {
       decay: this.decay,
       temperature: this.temperature,
       windowPenalty: this.windowPenalty,
+      transitionWeight: this.transitionWeight,
       latestInteractionTimestamp: Number.isNaN(this.latestInteractionTimestamp)
         ? null
         : this.latestInteractionTimestamp,
@@ -289,15 +336,16 @@ export class Model implements Recommender {
       throw new Error(`unsupported model format ${header.format} v${header.version}`);
     }
     const dataStart = align8(8 + jsonLength);
-    const read = (name: ArrayName): Float32Array | Float64Array => {
+    const read = (name: ArrayName): Float32Array | Float64Array | Int32Array => {
       const desc = header.arrays.find((a) => a.name === name);
       if (!desc) throw new Error(`model artifact lacks ${name}`);
-      const width = desc.type === 'float32' ? 4 : 8;
+      const width = desc.type === 'float64' ? 8 : 4;
       const start = dataStart + desc.offset;
       const end = start + desc.length * width;
       if (end > bytes.length) throw new Error('model artifact is truncated');
       // Copy so the arrays are aligned and independent of the caller's buffer.
       const copy = bytes.slice(start, end).buffer;
+      if (desc.type === 'int32') return new Int32Array(copy);
       return desc.type === 'float32' ? new Float32Array(copy) : new Float64Array(copy);
     };
     return new Model({
@@ -307,6 +355,10 @@ export class Model implements Recommender {
       decay: header.decay,
       temperature: header.temperature,
       windowPenalty: header.windowPenalty,
+      successorOffsets: read('successorOffsets') as Int32Array,
+      successorItems: read('successorItems') as Int32Array,
+      successorWeights: read('successorWeights') as Float32Array,
+      transitionWeight: header.transitionWeight,
       inputEmbeddings: read('inputEmbeddings') as Float32Array,
       outputEmbeddings: read('outputEmbeddings') as Float32Array,
       itemCounts: read('itemCounts') as Float32Array,

@@ -72,7 +72,11 @@ const POWER_ITERATIONS = 1;
 const TAIL_RIDGE = 1;
 /** Alternations between tail output and input embeddings. */
 const TAIL_ROUNDS = 2;
-/** Positions sampled to calibrate the softmax temperature. */
+/** Most frequent next items kept per item in the successor table. */
+const SUCCESSORS = 20;
+/** Additive smoothing of P(j | i) = c_ij / (c_i + SUCCESSOR_SMOOTHING): rare items' tables are trusted less. */
+const SUCCESSOR_SMOOTHING = 5;
+/** Positions sampled to calibrate the softmax temperature and the successor weight. */
 const CALIBRATION_POSITIONS = 512;
 
 export interface TrainingData {
@@ -274,7 +278,19 @@ async function fitModel(
     fitMetadataMap(features, seqs.itemCounts, input, output, d);
   }
 
-  const temperature = calibrateTemperature(seqs, keep, window, input, output, n, d, windowPenalty, random);
+  const table = successorTable(seqs, keep, n);
+  const { temperature, transitionWeight } = calibrateScores(
+    seqs,
+    keep,
+    window,
+    input,
+    output,
+    n,
+    d,
+    windowPenalty,
+    table,
+    random,
+  );
   progress(0.95, 'calibrated');
 
   const itemCreationTimestamps = new Float64Array(n);
@@ -291,6 +307,10 @@ async function fitModel(
     decay,
     temperature,
     windowPenalty,
+    successorOffsets: table.offsets,
+    successorItems: table.items,
+    successorWeights: successorWeights(table),
+    transitionWeight,
     inputEmbeddings: input,
     outputEmbeddings: output,
     itemCounts: Float32Array.from(seqs.itemCounts),
@@ -514,12 +534,79 @@ function fitTail(
   }
 }
 
+/** Sparse successor counts: the SUCCESSORS most frequent next items per item (CSR), with raw counts. */
+interface SuccessorTable {
+  readonly offsets: Int32Array;
+  readonly items: Int32Array;
+  readonly counts: Float64Array;
+  /** Transitions out of each item. */
+  readonly totals: Float64Array;
+}
+
+function successorTable(seqs: Sequences, keep: Uint8Array, n: number): SuccessorTable {
+  let m = 0;
+  for (let user = 0; user < keep.length; user++) {
+    if (!keep[user]) continue;
+    m += Math.max(0, (seqs.userOffsets[user + 1] as number) - (seqs.userOffsets[user] as number) - 1);
+  }
+  // prev·n + next fits a double exactly for any catalog this engine can hold.
+  const keys = new Float64Array(m);
+  let p = 0;
+  for (let user = 0; user < keep.length; user++) {
+    if (!keep[user]) continue;
+    const a = seqs.userOffsets[user] as number;
+    const b = seqs.userOffsets[user + 1] as number;
+    for (let t = a + 1; t < b; t++)
+      keys[p++] = (seqs.itemSeq[t - 1] as number) * n + (seqs.itemSeq[t] as number);
+  }
+  keys.sort();
+  const totals = new Float64Array(n);
+  const perItem: { item: number; count: number }[][] = Array.from({ length: n }, () => []);
+  for (let i = 0; i < m; ) {
+    let j = i;
+    while (j < m && keys[j] === keys[i]) j++;
+    const key = keys[i] as number;
+    const prev = Math.floor(key / n);
+    (perItem[prev] as { item: number; count: number }[]).push({ item: key - prev * n, count: j - i });
+    totals[prev] = (totals[prev] as number) + (j - i);
+    i = j;
+  }
+  const offsets = new Int32Array(n + 1);
+  const items: number[] = [];
+  const counts: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const list = (perItem[i] as { item: number; count: number }[])
+      .sort((x, y) => y.count - x.count || x.item - y.item)
+      .slice(0, SUCCESSORS);
+    for (const e of list) {
+      items.push(e.item);
+      counts.push(e.count);
+    }
+    offsets[i + 1] = items.length;
+  }
+  return { offsets, items: Int32Array.from(items), counts: Float64Array.from(counts), totals };
+}
+
+/** P(j | i) = c_ij / (c_i + SUCCESSOR_SMOOTHING) for the kept edges. */
+function successorWeights(table: SuccessorTable): Float32Array {
+  const w = new Float32Array(table.items.length);
+  for (let i = 0; i + 1 < table.offsets.length; i++) {
+    const denom = (table.totals[i] as number) + SUCCESSOR_SMOOTHING;
+    for (let e = table.offsets[i] as number; e < (table.offsets[i + 1] as number); e++) {
+      w[e] = (table.counts[e] as number) / denom;
+    }
+  }
+  return w;
+}
+
 /**
- * Inverse temperature τ maximising the mean log-likelihood of the next item under softmax(τ u·q) on a seeded
- * sample of training positions. The objective is concave in τ (its second derivative is −Var_p(z)), so Newton
- * steps from τ = 1 converge.
+ * Inverse temperature τ and successor weight β maximising the mean log-likelihood of the next item under
+ *   softmax(τ (u·q − μ x) + β P(· | previous item))
+ * on a seeded sample of training positions. The successor probabilities leave the sampled transition itself out
+ * (otherwise β would learn to trust a table that has seen the answer). The objective is concave in (τ, β) — the
+ * logits are linear in them and its Hessian is −Cov_p(z, m) — so damped Newton steps from (1, 0) converge.
  */
-function calibrateTemperature(
+function calibrateScores(
   seqs: Sequences,
   keep: Uint8Array,
   window: Float64Array,
@@ -528,16 +615,18 @@ function calibrateTemperature(
   n: number,
   d: number,
   windowPenalty: number,
+  table: SuccessorTable,
   random: Random,
-): number {
+): { temperature: number; transitionWeight: number } {
   const budget = Math.max(16, Math.min(CALIBRATION_POSITIONS, Math.floor(5e7 / Math.max(1, n * d))));
   const candidates: number[] = [];
   for (let user = 0; user < keep.length; user++) if (keep[user]) candidates.push(user);
-  if (candidates.length === 0) return 1;
   const logits: Float32Array[] = [];
+  const markovItems: Int32Array[] = [];
+  const markovValues: Float64Array[] = [];
   const targets: number[] = [];
   const u = new Float64Array(d);
-  for (let s = 0; s < budget; s++) {
+  for (let s = 0; s < budget && candidates.length > 0; s++) {
     const user = candidates[random.nextInt(candidates.length)] as number;
     const a = seqs.userOffsets[user] as number;
     const b = seqs.userOffsets[user + 1] as number;
@@ -554,41 +643,100 @@ function calibrateTemperature(
       const item = seqs.itemSeq[t - kk] as number;
       z[item] = (z[item] as number) - windowPenalty * (window[kk - 1] as number);
     }
+    const prev = seqs.itemSeq[t - 1] as number;
+    const y = seqs.itemSeq[t] as number;
+    const e0 = table.offsets[prev] as number;
+    const e1 = table.offsets[prev + 1] as number;
+    const denom = (table.totals[prev] as number) - 1 + SUCCESSOR_SMOOTHING;
+    const mi = new Int32Array(e1 - e0);
+    const mv = new Float64Array(e1 - e0);
+    for (let e = e0; e < e1; e++) {
+      const j = table.items[e] as number;
+      mi[e - e0] = j;
+      mv[e - e0] = ((table.counts[e] as number) - (j === y ? 1 : 0)) / denom;
+    }
     logits.push(z);
-    targets.push(seqs.itemSeq[t] as number);
+    markovItems.push(mi);
+    markovValues.push(mv);
+    targets.push(y);
   }
-  if (logits.length === 0) return 1;
   let tau = 1;
-  for (let it = 0; it < 50; it++) {
-    let grad = 0;
-    let hess = 0;
+  let beta = 0;
+  if (logits.length === 0) return { temperature: tau, transitionWeight: beta };
+  const l = new Float64Array(n);
+  for (let it = 0; it < 60; it++) {
+    let gT = 0;
+    let gB = 0;
+    let hTT = 0;
+    let hTB = 0;
+    let hBB = 0;
     for (let s = 0; s < logits.length; s++) {
       const z = logits[s] as Float32Array;
-      let max = Number.NEGATIVE_INFINITY;
-      for (let j = 0; j < n; j++) if ((z[j] as number) > max) max = z[j] as number;
-      let sum = 0;
-      let mean = 0;
-      let second = 0;
-      for (let j = 0; j < n; j++) {
-        const zj = z[j] as number;
-        const e = Math.exp(tau * (zj - max));
-        sum += e;
-        mean += e * zj;
-        second += e * zj * zj;
+      const mi = markovItems[s] as Int32Array;
+      const mv = markovValues[s] as Float64Array;
+      const y = targets[s] as number;
+      for (let j = 0; j < n; j++) l[j] = tau * (z[j] as number);
+      let my = 0;
+      for (let e = 0; e < mi.length; e++) {
+        const j = mi[e] as number;
+        l[j] = (l[j] as number) + beta * (mv[e] as number);
+        if (j === y) my = mv[e] as number;
       }
-      mean /= sum;
-      const variance = second / sum - mean * mean;
-      grad += (z[targets[s] as number] as number) - mean;
-      hess += variance;
+      let max = Number.NEGATIVE_INFINITY;
+      for (let j = 0; j < n; j++) if ((l[j] as number) > max) max = l[j] as number;
+      let sum = 0;
+      let ez = 0;
+      let ezz = 0;
+      for (let j = 0; j < n; j++) {
+        const e = Math.exp((l[j] as number) - max);
+        l[j] = e;
+        sum += e;
+        const zj = z[j] as number;
+        ez += e * zj;
+        ezz += e * zj * zj;
+      }
+      let em = 0;
+      let emm = 0;
+      let ezm = 0;
+      for (let e = 0; e < mi.length; e++) {
+        const j = mi[e] as number;
+        const pj = l[j] as number;
+        const mj = mv[e] as number;
+        em += pj * mj;
+        emm += pj * mj * mj;
+        ezm += pj * mj * (z[j] as number);
+      }
+      ez /= sum;
+      ezz /= sum;
+      em /= sum;
+      emm /= sum;
+      ezm /= sum;
+      gT += (z[y] as number) - ez;
+      gB += my - em;
+      hTT += ezz - ez * ez;
+      hTB += ezm - ez * em;
+      hBB += emm - em * em;
     }
-    if (!(hess > 0)) break;
-    // Newton step, limited to a factor of 2 so that a far start cannot overshoot.
-    const next = Math.min(1e4, Math.max(1e-3, tau / 2, Math.min(tau * 2, tau + grad / hess)));
-    const done = Math.abs(next - tau) < 1e-6 * tau;
-    tau = next;
+    const det = hTT * hBB - hTB * hTB;
+    let dT: number;
+    let dB: number;
+    if (det > 1e-12 * Math.max(1e-300, hTT * hBB)) {
+      dT = (hBB * gT - hTB * gB) / det;
+      dB = (hTT * gB - hTB * gT) / det;
+    } else {
+      dT = hTT > 0 ? gT / hTT : 0;
+      dB = 0;
+    }
+    // Damped: τ moves by at most a factor of 2, β by at most max(1, β) per step; β stays ≥ 0.
+    const nextT = Math.min(1e4, Math.max(1e-3, tau / 2, Math.min(tau * 2, tau + dT)));
+    const stepB = Math.max(-Math.max(1, beta), Math.min(Math.max(1, beta), dB));
+    const nextB = Math.max(0, beta + stepB);
+    const done = Math.abs(nextT - tau) < 1e-6 * tau && Math.abs(nextB - beta) < 1e-6 * Math.max(1, beta);
+    tau = nextT;
+    beta = nextB;
     if (done) break;
   }
-  return tau;
+  return { temperature: tau, transitionWeight: beta };
 }
 
 export type { IdIndex };

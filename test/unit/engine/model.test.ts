@@ -1,7 +1,7 @@
 import { Model, topK } from '../../../lambdas/engine/model';
 
 /** Three items in d = 2 with hand-picked embeddings. */
-function handModel(windowPenalty = 0): Model {
+function handModel(windowPenalty = 0, transitionWeight = 0): Model {
   return new Model({
     itemIds: ['a', 'b', 'c'],
     hiddenDimension: 2,
@@ -9,6 +9,11 @@ function handModel(windowPenalty = 0): Model {
     decay: 0.5,
     temperature: 2,
     windowPenalty,
+    // b → c with P(c | b) = 0.5; a and c have no successors.
+    successorOffsets: Int32Array.from([0, 0, 1, 1]),
+    successorItems: Int32Array.from([2]),
+    successorWeights: Float32Array.from([0.5]),
+    transitionWeight,
     // rows: a, b, c, context
     inputEmbeddings: Float32Array.from([1, 0, 0, 1, 1, 1, 0.5, 0]),
     outputEmbeddings: Float32Array.from([1, 0, 0, 1, -1, 0]),
@@ -53,9 +58,26 @@ describe('Model', () => {
     expect(out[1]?.score).toBeCloseTo(1 / z, 6);
   });
 
+  it('adds β · P(j | last event) from the successor table to the logits', () => {
+    const m = handModel(0, 2);
+    // logits (2, 2, −2) + β·0.5 for c after b = (2, 2, −1).
+    const z = 2 * Math.exp(2) + Math.exp(-1);
+    const out = m.recommend({ history: ['a', 'b'], numResults: 3 });
+    expect(out[2]?.itemId).toBe('c');
+    expect(out[2]?.score).toBeCloseTo(Math.exp(-1) / z, 6);
+    // Only the last known event counts: after b then a (u = (1.5, 0.5), logits (3, 1, −3)) c gets nothing.
+    expect(m.scoreAll(['b', 'a'])[2]).toBeCloseTo(
+      Math.exp(-3) / (Math.exp(3) + Math.exp(1) + Math.exp(-3)),
+      6,
+    );
+  });
+
   it('round-trips every field through the binary artifact', () => {
-    const m = handModel(0.25);
+    const m = handModel(0.25, 1.5);
     const loaded = Model.load(m.serialize());
+    expect(loaded.transitionWeight).toBe(1.5);
+    expect(Array.from(loaded.successorOffsets)).toEqual([0, 0, 1, 1]);
+    expect(Array.from(loaded.successorItems)).toEqual([2]);
     expect(loaded.itemIds).toEqual(['a', 'b', 'c']);
     expect(loaded.windowPenalty).toBe(0.25);
     expect(loaded.temperature).toBe(2);
