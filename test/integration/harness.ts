@@ -3,15 +3,14 @@
  * Jest runs test files in parallel workers, so each file starts its own runtime (in `beforeAll`) and stops it
  * (in `afterAll`).
  */
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { PersonalizeClient } from '@aws-sdk/client-personalize';
 import { PersonalizeEventsClient } from '@aws-sdk/client-personalize-events';
 import { PersonalizeRuntimeClient } from '@aws-sdk/client-personalize-runtime';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { HttpRequest } from '@smithy/core/protocols';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { Checksum, SourceData } from '@smithy/types';
 import { type Credentials, type Runtime, type RuntimeOptions, startRuntime } from '../../local/runtime';
+import { NodeSha256 } from '../unit/api/signing';
 
 /** The bucket tests upload import CSVs to, as a user would to their own bucket. */
 export const UPLOAD_BUCKET = 'user-data';
@@ -85,28 +84,6 @@ export async function startTestRuntime(options: RuntimeOptions = {}): Promise<Te
       await runtime.stop();
     },
   };
-}
-
-/** The SDK's `ChecksumConstructor` contract over node:crypto: a hash, or an HMAC when given a secret. */
-class NodeSha256 implements Checksum {
-  private hash: Hash | Hmac;
-  constructor(private readonly secret?: SourceData) {
-    this.hash = this.fresh();
-  }
-  private fresh(): Hash | Hmac {
-    if (this.secret === undefined) return createHash('sha256');
-    const key = typeof this.secret === 'string' ? this.secret : Buffer.from(this.secret as Uint8Array);
-    return createHmac('sha256', key);
-  }
-  update(data: Uint8Array): void {
-    this.hash.update(data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {
-    this.hash = this.fresh();
-  }
 }
 
 export interface RawCall {

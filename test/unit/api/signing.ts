@@ -102,8 +102,11 @@ export async function capture(send: () => Promise<unknown>): Promise<WireRequest
   throw new Error('the client sent nothing');
 }
 
-/** The SDK's `ChecksumConstructor` contract over node:crypto: a hash, or an HMAC when given a secret. */
-class NodeSha256 implements Checksum {
+/**
+ * The SDK's `ChecksumConstructor` contract over node:crypto: a hash, or an HMAC when given a secret. Also signs the
+ * integration tests' raw requests.
+ */
+export class NodeSha256 implements Checksum {
   private hash: Hash | Hmac;
   constructor(private readonly secret?: SourceData) {
     this.hash = this.fresh();
