@@ -3,23 +3,14 @@
  * bucket, a service context over them, and a dataset group with Interactions, Items and Users datasets created
  * through the control-plane services.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createServiceContext, type ServiceContext } from '../../../lambdas/services/context';
 import { createDatasetGroup } from '../../../lambdas/services/dataset-groups';
 import { createDataset } from '../../../lambdas/services/datasets';
 import { createSchema } from '../../../lambdas/services/schemas';
 import { EVENTS_TABLE, RECORDS_TABLE, RESOURCES_TABLE } from '../../../lambdas/store/tables';
 import { startDynalite } from './dynalite-table';
-
-interface S3rverInstance {
-  run(): Promise<{ port: number }>;
-  close(): Promise<void>;
-}
-// s3rver ships no type declarations; the constructor and the two calls used are typed above.
-const S3rver = require('s3rver') as new (options: Record<string, unknown>) => S3rverInstance;
+import { startLocalS3 } from './local-s3';
 
 export const CUSTOMER_BUCKET = 'customer-data';
 export const DATA_BUCKET = 'op-data';
@@ -92,19 +83,7 @@ export async function startDataEnv(): Promise<DataEnv> {
     { def: EVENTS_TABLE, name: 'events' },
     { def: RECORDS_TABLE, name: 'records' },
   ]);
-  const dir = await mkdtemp(join(tmpdir(), 'data-env-'));
-  const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir });
-  const { port } = await server.run();
-  const s3 = new S3Client({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-  await s3.send(new CreateBucketCommand({ Bucket: DATA_BUCKET }));
-  await s3.send(new CreateBucketCommand({ Bucket: CUSTOMER_BUCKET }));
+  const { s3, close: closeS3 } = await startLocalS3([DATA_BUCKET, CUSTOMER_BUCKET], 'data-env-');
   let clock = 1_700_000_000_000;
   const ctx = createServiceContext({
     accountId: '000000000000',
@@ -159,10 +138,8 @@ export async function startDataEnv(): Promise<DataEnv> {
       };
     },
     close: async () => {
-      s3.destroy();
-      await server.close();
+      await closeS3();
       await dynamo.close();
-      await rm(dir, { recursive: true, force: true });
     },
   };
 }

@@ -1,7 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   BulkDataStore,
   type BulkValue,
@@ -11,44 +8,24 @@ import {
 } from '../../../lambdas/store/bulk-data';
 import { RESOURCES_TABLE } from '../../../lambdas/store/tables';
 import { type LocalDynamo, startDynalite } from '../services/dynalite-table';
-
-interface S3rverInstance {
-  run(): Promise<{ port: number }>;
-  close(): Promise<void>;
-}
-// s3rver ships no type declarations; the constructor and the two calls used are typed above.
-const S3rver = require('s3rver') as new (options: Record<string, unknown>) => S3rverInstance;
+import { type LocalS3, startLocalS3 } from '../services/local-s3';
 
 const BUCKET = 'data';
 const DATASET = 'arn:aws:personalize:us-east-1:000000000000:dataset/bulk-test/INTERACTIONS';
 let local: LocalDynamo;
-let s3server: S3rverInstance;
-let dir: string;
+let localS3: LocalS3;
 let s3: S3Client;
 let store: BulkDataStore;
 
 beforeAll(async () => {
   local = await startDynalite([{ def: RESOURCES_TABLE, name: 'resources' }]);
-  dir = await mkdtemp(join(tmpdir(), 'bulk-data-test-'));
-  s3server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir });
-  const { port } = await s3server.run();
-  s3 = new S3Client({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  await s3.send(new CreateBucketCommand({ Bucket: 'customer' }));
+  localS3 = await startLocalS3([BUCKET, 'customer'], 'bulk-data-test-');
+  s3 = localS3.s3;
   store = new BulkDataStore(local.ddb, 'resources', s3, BUCKET);
 });
 afterAll(async () => {
-  s3.destroy();
-  await s3server.close();
+  await localS3.close();
   await local.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 async function readAll(key: string): Promise<{ columns: readonly string[]; rows: BulkValue[][] }> {
