@@ -37,6 +37,25 @@ export async function listPage<D extends Doc, S>(
   return { items: page.items.map(toSummary), ...nextTokenOf(page) };
 }
 
+/**
+ * How many records match `query`, reading pages of 100 only until `enough` are counted: quota checks need to know
+ * whether a limit is reached, not the exact total.
+ */
+export async function countUpTo(
+  store: ResourceStore,
+  query: Omit<ListQuery, 'limit' | 'nextToken'>,
+  enough: number,
+): Promise<number> {
+  let count = 0;
+  let nextToken: string | undefined;
+  do {
+    const page = await store.list({ ...query, limit: 100, nextToken });
+    count += page.items.length;
+    nextToken = page.nextToken;
+  } while (nextToken !== undefined && count < enough);
+  return count;
+}
+
 /** `{ nextToken }` when `page` has one, else `{}`: spread into a request or response that must omit an unset token. */
 export function nextTokenOf(page: { readonly nextToken?: string | undefined }): { nextToken?: string } {
   return page.nextToken !== undefined ? { nextToken: page.nextToken } : {};

@@ -26,7 +26,7 @@ import type { ResourceRecord } from '../store/resources';
 import { arnName, hexId, parseArn, solutionVersionArn } from './arns';
 import type { ServiceContext } from './context';
 import { ACTIVE } from './dataset-groups';
-import { listPage, pick } from './pagination';
+import { countUpTo, listPage, pick } from './pagination';
 import {
   allVersions,
   SOLUTION,
@@ -86,22 +86,6 @@ export const stopTrainingExecution: StopTraining = async (ctx, executionArn) => 
   }
 };
 
-async function countTrainingVersions(ctx: ServiceContext): Promise<number> {
-  let count = 0;
-  let nextToken: string | undefined;
-  do {
-    const page = await ctx.resources.list({
-      type: SOLUTION_VERSION,
-      limit: 100,
-      nextToken,
-      statusIn: [VERSION_STATUS.pending, VERSION_STATUS.inProgress],
-    });
-    count += page.items.length;
-    nextToken = page.nextToken;
-  } while (nextToken !== undefined && count < MAX_TRAINING_VERSIONS);
-  return count;
-}
-
 /** UPDATE needs a FULL version that is ACTIVE; one still training is a state problem, none at all an input one. */
 async function requireFullVersion(ctx: ServiceContext, solutionArn: string): Promise<string> {
   const full = (await allVersions(ctx, solutionArn)).filter((v) => v.doc.trainingMode === 'FULL');
@@ -142,7 +126,12 @@ export async function createSolutionVersion(
     throw inUse(`Solution ${solutionArn} is ${solution.status ?? 'not ready'}; it must be ACTIVE.`);
   }
   const baseSolutionVersionArn = mode === 'UPDATE' ? await requireFullVersion(ctx, solutionArn) : undefined;
-  if ((await countTrainingVersions(ctx)) >= MAX_TRAINING_VERSIONS) {
+  const training = await countUpTo(
+    ctx.resources,
+    { type: SOLUTION_VERSION, statusIn: [VERSION_STATUS.pending, VERSION_STATUS.inProgress] },
+    MAX_TRAINING_VERSIONS,
+  );
+  if (training >= MAX_TRAINING_VERSIONS) {
     throw limitExceeded(
       `More than ${MAX_TRAINING_VERSIONS} resources with PENDING or IN_PROGRESS status. Wait for some to finish.`,
     );

@@ -31,7 +31,7 @@ import type { ResourceRecord } from '../store/resources';
 import { arnName, parseArn, solutionArn } from './arns';
 import type { ServiceContext } from './context';
 import { ACTIVE, confirmGroupStillActive, markDeletePending, requireActiveGroup } from './dataset-groups';
-import { listPage, nextTokenOf, pick } from './pagination';
+import { countUpTo, listPage, nextTokenOf, pick } from './pagination';
 import { USER_PERSONALIZATION_RECIPE_ARN, USER_PERSONALIZATION_V2_RECIPE_ARN } from './recipes';
 import { tagsToMap } from './tags';
 
@@ -146,23 +146,6 @@ function checkSolutionConfig(config: SolutionConfig | undefined): void {
   checkAutoTrainingConfig(config.autoTrainingConfig?.schedulingExpression);
 }
 
-async function countActiveSolutions(ctx: ServiceContext, groupArn: string): Promise<number> {
-  let count = 0;
-  let nextToken: string | undefined;
-  do {
-    const page = await ctx.resources.list({
-      type: SOLUTION,
-      parentArn: groupArn,
-      limit: 100,
-      nextToken,
-      statusIn: [ACTIVE],
-    });
-    count += page.items.length;
-    nextToken = page.nextToken;
-  } while (nextToken !== undefined && count < MAX_ACTIVE_SOLUTIONS_PER_GROUP);
-  return count;
-}
-
 export async function createSolution(
   ctx: ServiceContext,
   input: CreateSolutionRequest,
@@ -188,7 +171,12 @@ export async function createSolution(
   await requireActiveGroup(ctx, groupArn);
   const scope = parseArn(groupArn) ?? { region: ctx.region, accountId: ctx.accountId };
   const arn = solutionArn(scope, input.name!);
-  if ((await countActiveSolutions(ctx, groupArn)) >= MAX_ACTIVE_SOLUTIONS_PER_GROUP) {
+  const active = await countUpTo(
+    ctx.resources,
+    { type: SOLUTION, parentArn: groupArn, statusIn: [ACTIVE] },
+    MAX_ACTIVE_SOLUTIONS_PER_GROUP,
+  );
+  if (active >= MAX_ACTIVE_SOLUTIONS_PER_GROUP) {
     throw limitExceeded(
       `Cannot create a solution. More than ${MAX_ACTIVE_SOLUTIONS_PER_GROUP} resources in ACTIVE state. ` +
         'Please delete some and try again.',
