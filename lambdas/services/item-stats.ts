@@ -50,22 +50,25 @@ export function itemStatsKey(modelKey: string): string {
   return `${modelKey.replace(/\.bin$/, '')}.item-stats.json`;
 }
 
+/** The position of `id` in `stats` (`index` maps ids to positions), appending it with zero counts if absent. */
+function slotOf(stats: ItemStats, index: Map<string, number>, id: string): number {
+  let i = index.get(id);
+  if (i === undefined) {
+    i = stats.itemIds.length;
+    index.set(id, i);
+    stats.itemIds.push(id);
+    stats.impressions.push(0);
+    stats.clicks.push(0);
+  }
+  return i;
+}
+
 /** Counts impressions and clicks in interactions (any order). */
 export function itemStatsFromInteractions(interactions: Iterable<Interaction>): ItemStats {
   const sorted = [...interactions].sort((a, b) => a.timestamp - b.timestamp);
   const index = new Map<string, number>();
   const stats: ItemStats = emptyItemStats();
-  const slot = (id: string): number => {
-    let i = index.get(id);
-    if (i === undefined) {
-      i = stats.itemIds.length;
-      index.set(id, i);
-      stats.itemIds.push(id);
-      stats.impressions.push(0);
-      stats.clicks.push(0);
-    }
-    return i;
-  };
+  const slot = (id: string): number => slotOf(stats, index, id);
   /** user + list → the showing it belongs to: when it was last named, and the items already counted as chosen. */
   const showings = new Map<string, { last: number; chosen: Set<string> }>();
   let latest = Number.NEGATIVE_INFINITY;
@@ -103,14 +106,7 @@ export function mergeItemStats(base: ItemStats, more: ItemStats): ItemStats {
   };
   const index = new Map(out.itemIds.map((id, i) => [id, i]));
   more.itemIds.forEach((id, m) => {
-    let i = index.get(id);
-    if (i === undefined) {
-      i = out.itemIds.length;
-      index.set(id, i);
-      out.itemIds.push(id);
-      out.impressions.push(0);
-      out.clicks.push(0);
-    }
+    const i = slotOf(out, index, id);
     out.impressions[i] = (out.impressions[i] as number) + (more.impressions[m] as number);
     out.clicks[i] = (out.clicks[i] as number) + (more.clicks[m] as number);
   });
