@@ -196,7 +196,3 @@ export const WORKERS: readonly WorkerDef[] = [
     largeMemory: true,
   },
 ];
-
-export function findRoute(operation: string, service: ServiceName): Route | undefined {
-  return ROUTES.find((r) => r.operation === operation && r.service === service);
-}

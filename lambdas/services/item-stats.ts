@@ -19,7 +19,6 @@ import { type Engagement, type ExplorationCatalog, explorationCatalog } from '..
 import type { Model } from '../engine/model';
 import type { Interaction } from '../engine/types';
 import type { ServiceContext } from './context';
-import { groupInteractions } from './dataset-data';
 
 export const ITEM_STATS_FORMAT = 1;
 /** Events of one user naming the same list closer together than this count as one showing of it. */
@@ -139,32 +138,6 @@ export async function writeItemStats(ctx: ServiceContext, modelKey: string, stat
       ContentType: 'application/json',
     }),
   );
-}
-
-/**
- * Recounts the statistics for a new artifact generation and stores them beside it: the automatic update's
- * `refreshStats` hook. Counting starts from all interactions each time (like the update itself starts from the
- * version's model), so generations do not drift. Pass the interactions the update already read (filtered as the
- * version's training data was) to save a second read of the group; without them all of the group's interactions
- * are read.
- */
-export async function refreshItemStats(
-  ctx: ServiceContext,
-  update: {
-    readonly datasetGroupArn: string;
-    readonly modelKey: string;
-    readonly interactions?: Iterable<Interaction>;
-  },
-): Promise<void> {
-  let interactions = update.interactions;
-  if (interactions === undefined) {
-    const all: Interaction[] = [];
-    for await (const batch of groupInteractions(ctx, update.datasetGroupArn)) {
-      for (const x of batch) all.push(x);
-    }
-    interactions = all;
-  }
-  await writeItemStats(ctx, update.modelKey, itemStatsFromInteractions(interactions));
 }
 
 /** The statistics stored with a model artifact, or `undefined` if it has none. */
