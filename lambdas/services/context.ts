@@ -10,6 +10,10 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { documentClient, lambdaClient, s3Client, sfnClient } from '../clients';
 import { ENV, optionalEnv, requireEnv } from '../env';
+import { BulkDataStore } from '../store/bulk-data';
+import { EventStore } from '../store/events';
+import { RecommendationStore } from '../store/recommendations';
+import { RecordStore } from '../store/records';
 import { ResourceStore } from '../store/resources';
 
 export interface ServiceContext {
@@ -23,6 +27,14 @@ export interface ServiceContext {
   readonly recordsTable: string;
   /** The Resources table; see `store/resources.ts`. */
   readonly resources: ResourceStore;
+  /** Bulk-imported data: generations in the data bucket, their state in the Resources table. */
+  readonly bulk: BulkDataStore;
+  /** PutEvents events and session links in the Events table. */
+  readonly events: EventStore;
+  /** `recommendationId` records in the Events table. */
+  readonly recommendations: RecommendationStore;
+  /** PutItems / PutUsers records in the Records table. */
+  readonly records: RecordStore;
   readonly s3: S3Client;
   readonly dataBucket: string;
   /** The clock; injectable so tests can order resources deterministically. */
@@ -40,7 +52,9 @@ export interface ServiceContext {
 }
 
 /** Explicit values for {@link createServiceContext}; anything omitted falls back to the environment / default clients. */
-export type ServiceContextOverrides = Partial<Omit<ServiceContext, 'resources'>>;
+export type ServiceContextOverrides = Partial<
+  Omit<ServiceContext, 'resources' | 'bulk' | 'events' | 'recommendations' | 'records'>
+>;
 
 /**
  * Builds a context whose members resolve on first read: overrides first, else the environment and the process-wide
@@ -73,6 +87,18 @@ export function createServiceContext(overrides: ServiceContextOverrides = {}): S
     },
     get resources() {
       return lazy('resources', () => new ResourceStore(ctx.ddb, ctx.resourcesTable));
+    },
+    get bulk() {
+      return lazy('bulk', () => new BulkDataStore(ctx.ddb, ctx.resourcesTable, ctx.s3, ctx.dataBucket));
+    },
+    get events() {
+      return lazy('events', () => new EventStore(ctx.ddb, ctx.eventsTable));
+    },
+    get recommendations() {
+      return lazy('recommendations', () => new RecommendationStore(ctx.ddb, ctx.eventsTable));
+    },
+    get records() {
+      return lazy('records', () => new RecordStore(ctx.ddb, ctx.recordsTable));
     },
     get s3() {
       return lazy('s3', () => overrides.s3 ?? s3Client());

@@ -5,9 +5,7 @@
  * event and record services share.
  */
 import type { Interaction, ItemMeta, UserMeta } from '../engine/types';
-import { BulkDataStore, type BulkValue, type Generation } from '../store/bulk-data';
-import { EventStore } from '../store/events';
-import { RecordStore } from '../store/records';
+import type { BulkDataStore, BulkValue, Generation } from '../store/bulk-data';
 import type { ResourceRecord } from '../store/resources';
 import { arnName, datasetArn, parseArn } from './arns';
 import type { ServiceContext } from './context';
@@ -78,7 +76,7 @@ export function groupDatasetArn(datasetGroupArn: string, kind: DatasetKind): str
  * created belong to an earlier dataset with the same ARN and are left out. Read each with `BulkDataStore.read`.
  */
 export async function currentGenerations(ctx: ServiceContext, dataset: LoadedDataset): Promise<Generation[]> {
-  const state = await stores(ctx).bulk.state(dataset.record.arn);
+  const state = await ctx.bulk.state(dataset.record.arn);
   return state.generations.filter((g) => g.publishedAt >= dataset.record.createdAt);
 }
 
@@ -108,14 +106,6 @@ async function* bulkRows(
   }
 }
 
-function stores(ctx: ServiceContext) {
-  return {
-    bulk: new BulkDataStore(ctx.ddb, ctx.resourcesTable, ctx.s3, ctx.dataBucket),
-    events: new EventStore(ctx.ddb, ctx.eventsTable),
-    records: new RecordStore(ctx.ddb, ctx.recordsTable),
-  };
-}
-
 const splitMulti = (value: string): string[] => value.split('|').filter((v) => v !== '');
 
 /**
@@ -127,7 +117,7 @@ export async function* groupInteractions(
   ctx: ServiceContext,
   datasetGroupArn: string,
 ): AsyncGenerator<Interaction[]> {
-  const { bulk, events } = stores(ctx);
+  const { bulk, events } = ctx;
   const arn = groupDatasetArn(datasetGroupArn, 'Interactions');
   const dataset = await ctx.resources.get(arn, 'dataset');
   if (dataset === undefined) return;
@@ -225,7 +215,7 @@ async function mergedRecords(
   const merged = new Map<string, { meta: Meta; at: number }>();
   const dataset = await findDataset(ctx, arn);
   if (dataset === undefined) return new Map();
-  const { bulk, records } = stores(ctx);
+  const { bulk, records } = ctx;
   const since = dataset.record.createdAt;
   for await (const { rows, index, at } of bulkRows(bulk, arn, since)) {
     const id = index.get(idField) ?? -1;

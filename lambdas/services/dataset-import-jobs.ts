@@ -23,13 +23,7 @@ import type {
   ListDatasetImportJobsResponse,
 } from '@aws-sdk/client-personalize';
 import { alreadyExists, inUse, invalidInput, limitExceeded, notFound, PersonalizeError } from '../api/errors';
-import {
-  BulkDataStore,
-  type GenerationWriter,
-  generationKey,
-  type ImportMode,
-  ImportSource,
-} from '../store/bulk-data';
+import { type GenerationWriter, generationKey, type ImportMode, ImportSource } from '../store/bulk-data';
 import { type ResourceRecord, resourceNotFound } from '../store/resources';
 import { datasetImportJobArn, parseArn } from './arns';
 import type { ServiceContext } from './context';
@@ -180,7 +174,7 @@ export async function createDatasetImportJob(
     );
   }
   if (mode === 'INCREMENTAL') {
-    const state = await bulkStore(ctx).state(datasetArn);
+    const state = await ctx.bulk.state(datasetArn);
     if (!state.generations.some((g) => g.publishedAt >= dataset.record.createdAt)) {
       throw invalidInput(
         `Dataset ${datasetArn} has no bulk data yet: the first import must use importMode FULL.`,
@@ -251,10 +245,6 @@ export async function listDatasetImportJobs(
   };
 }
 
-function bulkStore(ctx: ServiceContext): BulkDataStore {
-  return new BulkDataStore(ctx.ddb, ctx.resourcesTable, ctx.s3, ctx.dataBucket);
-}
-
 async function finishJob(
   ctx: ServiceContext,
   arn: string,
@@ -305,7 +295,7 @@ export async function runDatasetImportJob(
     throw err;
   }
 
-  const bulk = bulkStore(ctx);
+  const bulk = ctx.bulk;
   let writer: GenerationWriter | undefined;
   let lastBeat = Date.now();
   // Throws ResourceInUseException when the job was reaped as stale meanwhile: the import then stops.

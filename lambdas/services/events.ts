@@ -16,8 +16,7 @@
 import { createHash } from 'node:crypto';
 import type { Event, PutEventsRequest } from '@aws-sdk/client-personalize-events';
 import { invalidInput } from '../api/errors';
-import { EventStore, type StoredEvent } from '../store/events';
-import { RecommendationStore } from '../store/recommendations';
+import type { StoredEvent } from '../store/events';
 import type { ServiceContext } from './context';
 import { findDataset, groupDatasetArn } from './dataset-data';
 import { resolveTrackingId } from './event-trackers';
@@ -50,10 +49,6 @@ const MEMBER_COLUMNS: ReadonlySet<string> = new Set([
   'RECOMMENDATION_ID',
   'EVENT_ATTRIBUTION_SOURCE',
 ]);
-
-function eventStore(ctx: ServiceContext): EventStore {
-  return new EventStore(ctx.ddb, ctx.eventsTable);
-}
 
 /**
  * An event id for an event that has none: a digest of everything the event says, so a retried call and two
@@ -126,7 +121,7 @@ export async function putEvents(
     throw invalidInput(`The event tracker of trackingId ${trackingId} is ${tracker.status}, not ACTIVE.`);
   }
   const group = tracker.datasetGroupArn;
-  const store = eventStore(ctx);
+  const store = ctx.events;
   // The session's link is read alongside the dataset (it is judged against the dataset's age below).
   const [dataset, link] = await Promise.all([
     findDataset(ctx, groupDatasetArn(group, 'Interactions')),
@@ -212,7 +207,7 @@ export async function putEvents(
  */
 async function withImplicitImpression(ctx: ServiceContext, event: StoredEvent): Promise<StoredEvent> {
   if (event.recommendationId === undefined || event.impression !== undefined) return event;
-  const record = await new RecommendationStore(ctx.ddb, ctx.eventsTable).get(event.recommendationId);
+  const record = await ctx.recommendations.get(event.recommendationId);
   if (
     record === undefined ||
     record.datasetGroupArn !== event.datasetGroupArn ||
@@ -243,7 +238,7 @@ export async function recentEvents(
   limit: number,
   since?: number,
 ): Promise<RecentEvent[]> {
-  const store = eventStore(ctx);
+  const store = ctx.events;
   let events: StoredEvent[];
   if (since !== undefined) {
     events = await store.recent(datasetGroupArn, userId, limit, since);

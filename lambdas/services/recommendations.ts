@@ -35,9 +35,7 @@ import { invalidInput, notFound } from '../api/errors';
 import { type ExplorationSettings, explore, isPlainRanking } from '../engine/exploration';
 import type { Model } from '../engine/model';
 import { Random } from '../engine/random';
-import { BulkDataStore, type BulkValue } from '../store/bulk-data';
-import { RecommendationStore } from '../store/recommendations';
-import { RecordStore } from '../store/records';
+import type { BulkValue } from '../store/bulk-data';
 import { type ResourceRecord, resourceNotFound } from '../store/resources';
 import {
   CAMPAIGN,
@@ -267,7 +265,7 @@ async function remember(
   items: readonly PredictedItem[],
   propensities?: Propensities,
 ): Promise<void> {
-  await new RecommendationStore(ctx.ddb, ctx.eventsTable).put({
+  await ctx.recommendations.put({
     recommendationId: id,
     campaignArn,
     datasetGroupArn: served.serving.datasetGroupArn,
@@ -407,7 +405,7 @@ export async function expandRecommendationId(
 ): Promise<
   { readonly userId: string; readonly campaignArn: string; readonly itemIds: readonly string[] } | undefined
 > {
-  const record = await new RecommendationStore(ctx.ddb, ctx.eventsTable).get(id);
+  const record = await ctx.recommendations.get(id);
   if (record === undefined) return undefined;
   return { userId: record.userId, campaignArn: record.campaignArn, itemIds: record.itemIds };
 }
@@ -457,7 +455,7 @@ async function loadMetadata(ctx: ServiceContext, groupArn: string): Promise<Meta
     }
     return values;
   };
-  const bulk = new BulkDataStore(ctx.ddb, ctx.resourcesTable, ctx.s3, ctx.dataBucket);
+  const bulk = ctx.bulk;
   for (const generation of (await bulk.state(arn)).generations) {
     for await (const batch of bulk.read(generation.key)) {
       const index = new Map(batch.columns.map((c, i) => [c, i]));
@@ -470,7 +468,7 @@ async function loadMetadata(ctx: ServiceContext, groupArn: string): Promise<Meta
       }
     }
   }
-  for await (const page of new RecordStore(ctx.ddb, ctx.recordsTable).list(arn)) {
+  for await (const page of ctx.records.list(arn)) {
     for (const record of page) {
       const existing = rows.get(record.id);
       if (existing !== undefined && existing.at > record.updatedAt) continue;

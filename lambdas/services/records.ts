@@ -5,7 +5,7 @@
  */
 import type { PutItemsRequest, PutUsersRequest } from '@aws-sdk/client-personalize-events';
 import { inUse, invalidInput } from '../api/errors';
-import { RecordStore, type StoredRecord } from '../store/records';
+import type { StoredRecord } from '../store/records';
 import { resourceNotFound } from '../store/resources';
 import type { ServiceContext } from './context';
 import { findDataset } from './dataset-data';
@@ -55,7 +55,7 @@ async function putRecords(
     }
     return { id: record.id, values: Object.fromEntries(values), updatedAt };
   });
-  await new RecordStore(ctx.ddb, ctx.recordsTable).put(datasetArn, records);
+  await ctx.records.put(datasetArn, records);
   return {};
 }
 
