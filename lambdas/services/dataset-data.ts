@@ -242,11 +242,11 @@ async function mergedRecords(
 
 const BATCH = 1000;
 
-/** Every item of a group, in batches. */
-export async function* groupItems(ctx: ServiceContext, datasetGroupArn: string): AsyncGenerator<ItemMeta[]> {
-  let batch: ItemMeta[] = [];
-  for (const [itemId, meta] of await mergedRecords(ctx, datasetGroupArn, 'Items')) {
-    batch.push({ itemId, ...meta });
+/** `entries` mapped by `toValue`, in arrays of {@link BATCH} (the last one shorter). */
+function* batched<E, V>(entries: Iterable<E>, toValue: (entry: E) => V): Generator<V[]> {
+  let batch: V[] = [];
+  for (const entry of entries) {
+    batch.push(toValue(entry));
     if (batch.length >= BATCH) {
       yield batch;
       batch = [];
@@ -255,19 +255,22 @@ export async function* groupItems(ctx: ServiceContext, datasetGroupArn: string):
   if (batch.length > 0) yield batch;
 }
 
+/** Every item of a group, in batches. */
+export async function* groupItems(ctx: ServiceContext, datasetGroupArn: string): AsyncGenerator<ItemMeta[]> {
+  yield* batched(await mergedRecords(ctx, datasetGroupArn, 'Items'), ([itemId, meta]) => ({
+    itemId,
+    ...meta,
+  }));
+}
+
 /** Every user of a group, in batches. */
 export async function* groupUsers(ctx: ServiceContext, datasetGroupArn: string): AsyncGenerator<UserMeta[]> {
-  let batch: UserMeta[] = [];
-  for (const [userId, meta] of await mergedRecords(ctx, datasetGroupArn, 'Users')) {
-    batch.push({
+  yield* batched(
+    await mergedRecords(ctx, datasetGroupArn, 'Users'),
+    ([userId, meta]): UserMeta => ({
       userId,
       ...(meta.categorical === undefined ? {} : { categorical: meta.categorical }),
       ...(meta.numeric === undefined ? {} : { numeric: meta.numeric }),
-    });
-    if (batch.length >= BATCH) {
-      yield batch;
-      batch = [];
-    }
-  }
-  if (batch.length > 0) yield batch;
+    }),
+  );
 }
