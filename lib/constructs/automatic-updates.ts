@@ -12,6 +12,7 @@ import {
   updateDefinition,
 } from '../../lambdas/workflows/update-definition';
 import type { PersonalizeApi } from './personalize-api';
+import { validateMemorySize } from './personalize-function';
 import { workflowStateMachine } from './workflow-state-machine';
 
 export interface AutomaticUpdatesProps {
@@ -53,11 +54,7 @@ export class AutomaticUpdates extends Construct {
       );
     }
     const memorySize = props.memorySize ?? 4096;
-    if (!Number.isInteger(memorySize) || memorySize < 128 || memorySize > 10240) {
-      throw new Error(
-        `${this.node.path}: memorySize must be an integer from 128 to 10240 MB, got ${memorySize}`,
-      );
-    }
+    validateMemorySize(this.node.path, 'memorySize', memorySize);
     this.stateMachine = workflowStateMachine(this, {
       definition: updateDefinition(),
       steps: UPDATE_STEP_LIST,

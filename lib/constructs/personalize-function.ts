@@ -43,6 +43,13 @@ export function handlerEntry(sourceRoot: string, handler: string): string {
   return path.join(sourceRoot, 'lambdas', 'handlers', `${handler}.ts`);
 }
 
+/** Throws at synth unless `value` is a memory size Lambda accepts: an integer number of MB from 128 to 10240. */
+export function validateMemorySize(owner: string, prop: string, value: number): void {
+  if (!Number.isInteger(value) || value < 128 || value > 10240) {
+    throw new Error(`${owner}: ${prop} must be an integer from 128 to 10240 MB, got ${value}`);
+  }
+}
+
 export interface PersonalizeFunctionProps {
   /** Kebab-case handler file name without extension, exporting `handler`. */
   readonly handler: string;
@@ -83,11 +90,7 @@ export class PersonalizeFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: PersonalizeFunctionProps) {
     const memorySize = props.memorySize ?? 512;
     const timeout = props.timeout ?? Duration.seconds(15);
-    if (!Number.isInteger(memorySize) || memorySize < 128 || memorySize > 10240) {
-      throw new Error(
-        `${props.operation}: memorySize must be an integer from 128 to 10240 MB, got ${memorySize}`,
-      );
-    }
+    validateMemorySize(props.operation, 'memorySize', memorySize);
     if (props.functionName !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(props.functionName)) {
       throw new Error(
         `function name ${props.functionName} is not a valid Lambda name (letters, digits, - and _, at most 64)`,

@@ -6,6 +6,7 @@ import { ROUTES, type Route, WORKERS, type WorkerDef } from '../../lambdas/api/r
 import { ENV } from '../../lambdas/env';
 import { TRAINING_STEP_LIST, trainingDefinition } from '../../lambdas/workflows/training-definition';
 import type { PersonalizeApi } from './personalize-api';
+import { validateMemorySize } from './personalize-function';
 import { workflowStateMachine } from './workflow-state-machine';
 
 export interface TrainingWorkflowProps {
@@ -46,11 +47,7 @@ export class TrainingWorkflow extends Construct {
   constructor(scope: Construct, id: string, props: TrainingWorkflowProps) {
     super(scope, id);
     const memorySize = props.trainingMemorySize ?? 4096;
-    if (!Number.isInteger(memorySize) || memorySize < 128 || memorySize > 10240) {
-      throw new Error(
-        `${this.node.path}: trainingMemorySize must be an integer from 128 to 10240 MB, got ${memorySize}`,
-      );
-    }
+    validateMemorySize(this.node.path, 'trainingMemorySize', memorySize);
     const workerDefs = props.workers ?? WORKERS;
     const { stateMachine, stepWorkers } = workflowStateMachine(this, {
       definition: trainingDefinition(),
