@@ -57,7 +57,7 @@ export const RIDGE = 40;
  */
 export const WINDOW_PENALTY_FACTOR = 6;
 /** Head items sampled to estimate the diagonal of B. */
-const DIAGONAL_SAMPLES = 64;
+const DIAGONAL_SAMPLES = 256;
 /**
  * α: the rank reduction weighs target items by count^−α so that the kept subspace is not only the most popular
  * items' (the item's output embedding is scaled back by count^α, so full-rank scores are unchanged).
@@ -74,10 +74,18 @@ const TAIL_RIDGE = 1;
 const TAIL_ROUNDS = 2;
 /** Most frequent next items kept per item in the successor table. */
 const SUCCESSORS = 20;
+/**
+ * ρ/μ: the successor probability P(j | last item) is added to the sequence model's score u·q_j − μ x_j with weight
+ * ρ = SUCCESSOR_FACTOR × μ, μ being the mean magnitude of B's diagonal (WINDOW_PENALTY_FACTOR's estimate), so the
+ * term follows each data set's coefficient scale. 1.75 is the ratio a joint maximum-likelihood fit of the two
+ * weights found on ML-1M; that fit itself is unstable because the sequence scores are in-sample and the successor
+ * probabilities leave-one-out.
+ */
+const SUCCESSOR_FACTOR = 1.75;
 /** Additive smoothing of P(j | i) = c_ij / (c_i + SUCCESSOR_SMOOTHING): rare items' tables are trusted less. */
 const SUCCESSOR_SMOOTHING = 5;
 /** Positions sampled to calibrate the softmax temperature and the successor weight. */
-const CALIBRATION_POSITIONS = 512;
+const CALIBRATION_POSITIONS = 2048;
 
 export interface TrainingData {
   readonly interactions: AsyncIterable<Interaction> | Iterable<Interaction>;
@@ -600,11 +608,11 @@ function successorWeights(table: SuccessorTable): Float32Array {
 }
 
 /**
- * Inverse temperature τ and successor weight β maximising the mean log-likelihood of the next item under
- *   softmax(τ (u·q − μ x) + β P(· | previous item))
- * on a seeded sample of training positions. The successor probabilities leave the sampled transition itself out
- * (otherwise β would learn to trust a table that has seen the answer). The objective is concave in (τ, β) — the
- * logits are linear in them and its Hessian is −Cov_p(z, m) — so damped Newton steps from (1, 0) converge.
+ * Inverse temperature τ maximising the mean log-likelihood of the next item under
+ *   softmax(τ (u·q − μ x + ρ P(· | previous item)))
+ * on a seeded sample of training positions (the successor probabilities leave the sampled transition out). The
+ * objective is concave in τ (its second derivative is −Var_p(z)), so damped Newton steps from τ = 1 converge.
+ * Returns τ and β = τ ρ.
  */
 function calibrateScores(
   seqs: Sequences,
@@ -660,83 +668,46 @@ function calibrateScores(
     markovValues.push(mv);
     targets.push(y);
   }
+  // The successor term enters on the scale of the sequence model's own coefficients: β = τ ρ, ρ = factor × μ.
+  const rho = SUCCESSOR_FACTOR * windowPenalty;
   let tau = 1;
-  let beta = 0;
-  if (logits.length === 0) return { temperature: tau, transitionWeight: beta };
-  const l = new Float64Array(n);
+  if (logits.length === 0) return { temperature: tau, transitionWeight: tau * rho };
+  for (let s = 0; s < logits.length; s++) {
+    const z = logits[s] as Float32Array;
+    const mi = markovItems[s] as Int32Array;
+    const mv = markovValues[s] as Float64Array;
+    for (let e = 0; e < mi.length; e++)
+      z[mi[e] as number] = (z[mi[e] as number] as number) + rho * (mv[e] as number);
+  }
   for (let it = 0; it < 60; it++) {
-    let gT = 0;
-    let gB = 0;
-    let hTT = 0;
-    let hTB = 0;
-    let hBB = 0;
+    let grad = 0;
+    let hess = 0;
     for (let s = 0; s < logits.length; s++) {
       const z = logits[s] as Float32Array;
-      const mi = markovItems[s] as Int32Array;
-      const mv = markovValues[s] as Float64Array;
-      const y = targets[s] as number;
-      for (let j = 0; j < n; j++) l[j] = tau * (z[j] as number);
-      let my = 0;
-      for (let e = 0; e < mi.length; e++) {
-        const j = mi[e] as number;
-        l[j] = (l[j] as number) + beta * (mv[e] as number);
-        if (j === y) my = mv[e] as number;
-      }
       let max = Number.NEGATIVE_INFINITY;
-      for (let j = 0; j < n; j++) if ((l[j] as number) > max) max = l[j] as number;
+      for (let j = 0; j < n; j++) if ((z[j] as number) > max) max = z[j] as number;
       let sum = 0;
-      let ez = 0;
-      let ezz = 0;
+      let mean = 0;
+      let second = 0;
       for (let j = 0; j < n; j++) {
-        const e = Math.exp((l[j] as number) - max);
-        l[j] = e;
-        sum += e;
         const zj = z[j] as number;
-        ez += e * zj;
-        ezz += e * zj * zj;
+        const e = Math.exp(tau * (zj - max));
+        sum += e;
+        mean += e * zj;
+        second += e * zj * zj;
       }
-      let em = 0;
-      let emm = 0;
-      let ezm = 0;
-      for (let e = 0; e < mi.length; e++) {
-        const j = mi[e] as number;
-        const pj = l[j] as number;
-        const mj = mv[e] as number;
-        em += pj * mj;
-        emm += pj * mj * mj;
-        ezm += pj * mj * (z[j] as number);
-      }
-      ez /= sum;
-      ezz /= sum;
-      em /= sum;
-      emm /= sum;
-      ezm /= sum;
-      gT += (z[y] as number) - ez;
-      gB += my - em;
-      hTT += ezz - ez * ez;
-      hTB += ezm - ez * em;
-      hBB += emm - em * em;
+      mean /= sum;
+      grad += (z[targets[s] as number] as number) - mean;
+      hess += second / sum - mean * mean;
     }
-    const det = hTT * hBB - hTB * hTB;
-    let dT: number;
-    let dB: number;
-    if (det > 1e-12 * Math.max(1e-300, hTT * hBB)) {
-      dT = (hBB * gT - hTB * gB) / det;
-      dB = (hTT * gB - hTB * gT) / det;
-    } else {
-      dT = hTT > 0 ? gT / hTT : 0;
-      dB = 0;
-    }
-    // Damped: τ moves by at most a factor of 2, β by at most max(1, β) per step; β stays ≥ 0.
-    const nextT = Math.min(1e4, Math.max(1e-3, tau / 2, Math.min(tau * 2, tau + dT)));
-    const stepB = Math.max(-Math.max(1, beta), Math.min(Math.max(1, beta), dB));
-    const nextB = Math.max(0, beta + stepB);
-    const done = Math.abs(nextT - tau) < 1e-6 * tau && Math.abs(nextB - beta) < 1e-6 * Math.max(1, beta);
-    tau = nextT;
-    beta = nextB;
+    if (!(hess > 0)) break;
+    // Newton step, limited to a factor of 2 so that a far start cannot overshoot.
+    const next = Math.min(1e4, Math.max(1e-3, tau / 2, Math.min(tau * 2, tau + grad / hess)));
+    const done = Math.abs(next - tau) < 1e-6 * tau;
+    tau = next;
     if (done) break;
   }
-  return { temperature: tau, transitionWeight: beta };
+  return { temperature: tau, transitionWeight: tau * rho };
 }
 
 export type { IdIndex };
