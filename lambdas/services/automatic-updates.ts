@@ -31,6 +31,7 @@ import { ACTIVE } from './dataset-groups';
 import { itemStatsFromInteractions, itemStatsKey, writeItemStats } from './item-stats';
 import {
   allVersions,
+  isTrainingInteraction,
   SOLUTION_VERSION,
   trainingConfigOf,
   VERSION_STATUS,
@@ -182,10 +183,7 @@ async function readData(
   let latest = Number.NEGATIVE_INFINITY;
   for await (const batch of groupInteractions(ctx, groupArn)) {
     for (const x of batch) {
-      if (filter.eventType !== undefined && x.eventType !== filter.eventType) continue;
-      if (filter.eventValueThreshold !== undefined) {
-        if (x.eventValue === undefined || !(x.eventValue >= filter.eventValueThreshold)) continue;
-      }
+      if (!isTrainingInteraction(x, filter)) continue;
       interactions.push(x);
       if (x.timestamp > latest) latest = x.timestamp;
       hash.update(JSON.stringify([x.userId, x.itemId, x.timestamp, x.impression ?? null]));

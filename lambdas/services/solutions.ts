@@ -27,6 +27,7 @@ import type {
 import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { inUse, invalidInput, limitExceeded, PersonalizeError } from '../api/errors';
 import { HyperParameterError, type HyperParameters, parseHyperParameters } from '../engine';
+import type { Interaction } from '../engine/types';
 import type { ResourceRecord } from '../store/resources';
 import { arnName, parseArn, solutionArn } from './arns';
 import type { ServiceContext } from './context';
@@ -89,6 +90,16 @@ export interface TrainingConfig {
   readonly hyperParameters: HyperParameters;
   readonly eventType?: string;
   readonly eventValueThreshold?: number;
+}
+
+/** Whether an interaction is training data under a solution's `eventType` and `eventValueThreshold`. */
+export function isTrainingInteraction(
+  x: Interaction,
+  config: Pick<TrainingConfig, 'eventType' | 'eventValueThreshold'>,
+): boolean {
+  if (config.eventType !== undefined && x.eventType !== config.eventType) return false;
+  if (config.eventValueThreshold === undefined) return true;
+  return x.eventValue !== undefined && x.eventValue >= config.eventValueThreshold;
 }
 
 /**

@@ -39,7 +39,13 @@ import type { ServiceContext } from './context';
 import { groupInteractions, groupItems, groupUsers } from './dataset-data';
 import { itemStatsFromInteractions, writeItemStats } from './item-stats';
 import type { VersionAttrs } from './solution-versions';
-import { SOLUTION_VERSION, trainingConfigOf, VERSION_STATUS, type VersionDoc } from './solutions';
+import {
+  isTrainingInteraction,
+  SOLUTION_VERSION,
+  trainingConfigOf,
+  VERSION_STATUS,
+  type VersionDoc,
+} from './solutions';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
@@ -198,10 +204,7 @@ export async function prepareTraining(ctx: ServiceContext, arn: string): Promise
   let hasImpressions = false;
   for await (const batch of groupInteractions(ctx, groupArn)) {
     for (const x of batch) {
-      if (config.eventType !== undefined && x.eventType !== config.eventType) continue;
-      if (config.eventValueThreshold !== undefined) {
-        if (x.eventValue === undefined || !(x.eventValue >= config.eventValueThreshold)) continue;
-      }
+      if (!isTrainingInteraction(x, config)) continue;
       if (x.impression !== undefined && x.impression.length > 0) {
         impressions[snapshot.user.length] = x.impression.map((id) => intern(itemIndex, snapshot.itemIds, id));
         hasImpressions = true;
