@@ -18,7 +18,7 @@ import { close, listen } from './http-util';
 import { createLambdaServer } from './lambda-api';
 import { DEFAULT_STATE_MACHINES } from './state-machines';
 import { createStepFunctionsServer, LocalStepFunctions } from './step-functions';
-import { LocalSchedule, type ScheduleSpec } from './timer';
+import { FixedRate, LocalSchedule, type ScheduleSpec } from './timer';
 
 export interface Credentials {
   readonly accessKeyId: string;
@@ -166,68 +166,40 @@ function updateIntervalFromEnv(): number {
 }
 
 /**
- * The local stand-in for the EventBridge rule: starts the automatic-update workflow at a fixed rate, skipping a
- * tick while the previous run is still going.
+ * The local stand-in for the EventBridge rule: starts the automatic-update workflow at a fixed rate (see
+ * {@link FixedRate}) and reports how each timer-started run ended.
  */
-class UpdateTimer implements Background {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<AutomaticUpdateRun> | undefined;
-
-  constructor(
-    private readonly stepFunctions: LocalStepFunctions,
-    private readonly stateMachineArn: string,
-    private readonly intervalMs: number,
-  ) {}
-
-  start(): void {
-    if (this.intervalMs <= 0) return;
-    this.timer ??= setInterval(() => {
-      this.run().then(
-        (r) => {
-          if (r.status !== 'SUCCEEDED') console.error(`[updates] ${r.executionArn} ended ${r.status}`);
-        },
-        (err: unknown) => console.error('[updates] could not start the automatic update:', err),
-      );
-    }, this.intervalMs);
-    // The servers keep the process alive; a pending tick must not.
-    this.timer.unref();
+class UpdateTimer extends FixedRate<AutomaticUpdateRun> implements Background {
+  constructor(stepFunctions: LocalStepFunctions, stateMachineArn: string, intervalMs: number) {
+    super(
+      intervalMs,
+      () => runWorkflow(stepFunctions, stateMachineArn),
+      (run) =>
+        run.then(
+          (r) => {
+            if (r.status !== 'SUCCEEDED') console.error(`[updates] ${r.executionArn} ended ${r.status}`);
+          },
+          (err: unknown) => console.error('[updates] could not start the automatic update:', err),
+        ),
+    );
   }
+}
 
-  /** Starts a run unless one is going, and resolves with how it ended. */
-  run(): Promise<AutomaticUpdateRun> {
-    this.running ??= this.execute().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
+async function runWorkflow(
+  stepFunctions: LocalStepFunctions,
+  stateMachineArn: string,
+): Promise<AutomaticUpdateRun> {
+  const started = stepFunctions.startExecution(stateMachineArn, undefined, '{}');
+  let execution = started;
+  while (execution.status === 'RUNNING') {
+    await new Promise((r) => setTimeout(r, 25));
+    execution = stepFunctions.describeExecution(started.executionArn);
   }
-
-  private async execute(): Promise<AutomaticUpdateRun> {
-    const started = this.stepFunctions.startExecution(this.stateMachineArn, undefined, '{}');
-    let execution = started;
-    while (execution.status === 'RUNNING') {
-      await new Promise((r) => setTimeout(r, 25));
-      execution = this.stepFunctions.describeExecution(started.executionArn);
-    }
-    return {
-      executionArn: execution.executionArn,
-      status: execution.status,
-      ...(execution.output === undefined ? {} : { output: JSON.parse(execution.output) as unknown }),
-    };
-  }
-
-  busy(): boolean {
-    return this.running !== undefined;
-  }
-
-  async idle(): Promise<void> {
-    await this.running?.catch(() => undefined);
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.idle();
-  }
+  return {
+    executionArn: execution.executionArn,
+    status: execution.status,
+    ...(execution.output === undefined ? {} : { output: JSON.parse(execution.output) as unknown }),
+  };
 }
 
 export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
