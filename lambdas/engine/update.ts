@@ -141,10 +141,16 @@ export async function updateModel(base: Model, input: UpdateInput): Promise<Upda
           : createdAt(id);
   }
 
+  // New items are appended, so known items keep their indices and successor lists; new items have none yet.
+  const successorOffsets = new Int32Array(n + 1);
+  successorOffsets.set(base.successorOffsets);
+  successorOffsets.fill(base.successorOffsets[known] as number, known + 1);
+
   const parts: ModelParts = {
     // Carries every scoring parameter of the base model (window, decay, temperature, …) unchanged.
     ...base,
     itemIds,
+    successorOffsets,
     inputEmbeddings: input_,
     outputEmbeddings: output,
     itemCounts,
