@@ -26,13 +26,13 @@ import {
 import { PersonalizeEventsClient, PutEventsCommand } from '@aws-sdk/client-personalize-events';
 import { GetRecommendationsCommand, PersonalizeRuntimeClient } from '@aws-sdk/client-personalize-runtime';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { Model } from '../lambdas/engine/model';
 import { Random } from '../lambdas/engine/random';
 import { arnName, hexId, solutionVersionArn } from '../lambdas/services/arns';
 import { createServiceContext } from '../lambdas/services/context';
 import { SOLUTION_VERSION } from '../lambdas/services/solutions';
 import { modelKey } from '../lambdas/services/training';
 import { startRuntime } from '../local/runtime';
+import { randomModel } from './lib/random-model';
 
 interface AutocannonResult {
   readonly latency: { readonly p50: number; readonly p99: number; readonly average: number };
@@ -70,30 +70,6 @@ function parse(argv: readonly string[]): Args {
     else throw new Error(`unknown flag ${flag}`);
   }
   return args;
-}
-
-function gaussianModel(items: number, d: number): Model {
-  const random = new Random(1);
-  const scale = 1 / Math.sqrt(d);
-  const gaussian = (length: number): Float32Array => {
-    const a = new Float32Array(length);
-    for (let i = 0; i < length; i++) a[i] = random.nextNormal() * scale;
-    return a;
-  };
-  return new Model({
-    itemIds: Array.from({ length: items }, (_, i) => `item-${i}`),
-    hiddenDimension: d,
-    bptt: 32,
-    decay: 0.8,
-    temperature: 1,
-    windowPenalty: 0,
-    inputEmbeddings: gaussian((items + 1) * d),
-    outputEmbeddings: gaussian(items * d),
-    itemCounts: new Float32Array(items).fill(1),
-    itemCreationTimestamps: new Float64Array(items),
-    latestInteractionTimestamp: 0,
-    seed: 1,
-  });
 }
 
 /** Signs the request exactly as the runtime client sends it, and returns its headers and body unsent. */
@@ -183,7 +159,7 @@ async function main(): Promise<void> {
     // The version as the training workflow leaves it, written through the same stores the handlers use.
     const ctx = createServiceContext();
     const versionArn = solutionVersionArn(ctx, arnName(solutionArn as string) as string, hexId());
-    const model = gaussianModel(args.items, args.dimension);
+    const model = randomModel(args.items, args.dimension, new Random(1));
     await ctx.s3.send(
       new PutObjectCommand({ Bucket: ctx.dataBucket, Key: modelKey(versionArn), Body: model.serialize() }),
     );

@@ -10,6 +10,7 @@
 import { cpus, loadavg } from 'node:os';
 import { Model } from '../lambdas/engine/model';
 import { Random } from '../lambdas/engine/random';
+import { randomModel } from './lib/random-model';
 
 interface Args {
   sizes: number[];
@@ -31,39 +32,6 @@ function parse(argv: readonly string[]): Args {
   return args;
 }
 
-function syntheticModel(items: number, d: number, random: Random): Model {
-  const itemIds = Array.from({ length: items }, (_, i) => `item-${i}`);
-  const scale = 1 / Math.sqrt(d);
-  const gaussian = (length: number): Float32Array => {
-    const a = new Float32Array(length);
-    for (let i = 0; i < length; i++) a[i] = random.nextNormal() * scale;
-    return a;
-  };
-  return new Model({
-    itemIds,
-    hiddenDimension: d,
-    bptt: 32,
-    decay: 0.8,
-    temperature: 1,
-    windowPenalty: 0.1,
-    successorOffsets: successorOffsets(items),
-    successorItems: new Int32Array(items * 20).map(() => random.nextInt(items)),
-    successorWeights: new Float32Array(items * 20).fill(0.01),
-    transitionWeight: 1,
-    inputEmbeddings: gaussian((items + 1) * d),
-    outputEmbeddings: gaussian(items * d),
-    itemCounts: new Float32Array(items).fill(1),
-    itemCreationTimestamps: new Float64Array(items),
-    latestInteractionTimestamp: 0,
-    seed: 0,
-  });
-}
-
-/** Twenty successors per item, as training keeps. */
-function successorOffsets(items: number): Int32Array {
-  return Int32Array.from({ length: items + 1 }, (_, i) => i * 20);
-}
-
 function quantile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
 }
@@ -78,7 +46,7 @@ function main(): void {
   const random = new Random(42);
   for (const items of args.sizes) {
     const buildStart = performance.now();
-    const model = syntheticModel(items, args.dimension, random);
+    const model = randomModel(items, args.dimension, random);
     const serializeStart = performance.now();
     const bytes = model.serialize();
     const loadStart = performance.now();

@@ -1,0 +1,37 @@
+/**
+ * A model built through the `Model` constructor from seeded Gaussian factors, for latency benchmarks: scoring time
+ * does not depend on the factors' values, and training a 750,000-item model is not what those benchmarks measure.
+ * It has the shape training produces: d-dimensional input (plus the context row) and output embeddings, and twenty
+ * successors per item.
+ */
+import { Model } from '../../lambdas/engine/model';
+import type { Random } from '../../lambdas/engine/random';
+
+const SUCCESSORS = 20;
+
+export function randomModel(items: number, d: number, random: Random): Model {
+  const scale = 1 / Math.sqrt(d);
+  const gaussian = (length: number): Float32Array => {
+    const a = new Float32Array(length);
+    for (let i = 0; i < length; i++) a[i] = random.nextNormal() * scale;
+    return a;
+  };
+  return new Model({
+    itemIds: Array.from({ length: items }, (_, i) => `item-${i}`),
+    hiddenDimension: d,
+    bptt: 32,
+    decay: 0.8,
+    temperature: 1,
+    windowPenalty: 0.1,
+    successorOffsets: Int32Array.from({ length: items + 1 }, (_, i) => i * SUCCESSORS),
+    successorItems: new Int32Array(items * SUCCESSORS).map(() => random.nextInt(items)),
+    successorWeights: new Float32Array(items * SUCCESSORS).fill(0.01),
+    transitionWeight: 1,
+    inputEmbeddings: gaussian((items + 1) * d),
+    outputEmbeddings: gaussian(items * d),
+    itemCounts: new Float32Array(items).fill(1),
+    itemCreationTimestamps: new Float64Array(items),
+    latestInteractionTimestamp: 0,
+    seed: 0,
+  });
+}
