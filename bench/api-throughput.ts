@@ -20,11 +20,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  CreateDatasetCommand,
-  CreateDatasetGroupCommand,
   CreateDatasetImportJobCommand,
   CreateEventTrackerCommand,
-  CreateSchemaCommand,
   type DatasetImportJob,
   DescribeDatasetImportJobCommand,
   DescribeEventTrackerCommand,
@@ -38,6 +35,7 @@ import { BulkDataStore } from '../lambdas/store/bulk-data';
 import { RESOURCES_TABLE } from '../lambdas/store/tables';
 import { S3_CREDENTIALS } from '../local/emulators';
 import { type Credentials, DEFAULT_API_CREDENTIALS, DEFAULT_REGION, startRuntime } from '../local/runtime';
+import { createInteractionsDataset } from './lib/setup';
 import {
   environmentLines,
   formatLoad,
@@ -156,36 +154,6 @@ async function openTarget(args: ThroughputArgs): Promise<Target> {
       await runtime.stop();
     },
   };
-}
-
-const schemaJson = (fields: object[]): string =>
-  JSON.stringify({
-    type: 'record',
-    name: 'Interactions',
-    namespace: 'com.amazonaws.personalize.schema',
-    fields,
-    version: '1.0',
-  });
-
-/** Group → schema → Interactions dataset, under names unique to this run so a persisted store can be reused. */
-async function createInteractionsDataset(
-  personalize: PersonalizeClient,
-  prefix: string,
-  fields: object[],
-): Promise<{ datasetGroupArn: string; datasetArn: string }> {
-  const { datasetGroupArn } = await personalize.send(new CreateDatasetGroupCommand({ name: prefix }));
-  const { schemaArn } = await personalize.send(
-    new CreateSchemaCommand({ name: `${prefix}-interactions`, schema: schemaJson(fields) }),
-  );
-  const { datasetArn } = await personalize.send(
-    new CreateDatasetCommand({
-      name: `${prefix}-interactions`,
-      datasetGroupArn,
-      datasetType: 'Interactions',
-      schemaArn,
-    }),
-  );
-  return { datasetGroupArn: datasetGroupArn as string, datasetArn: datasetArn as string };
 }
 
 function runPrefix(kind: string): string {

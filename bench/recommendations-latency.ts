@@ -16,10 +16,7 @@
 import { cpus, loadavg } from 'node:os';
 import {
   CreateCampaignCommand,
-  CreateDatasetCommand,
-  CreateDatasetGroupCommand,
   CreateEventTrackerCommand,
-  CreateSchemaCommand,
   CreateSolutionCommand,
   PersonalizeClient,
 } from '@aws-sdk/client-personalize';
@@ -33,6 +30,7 @@ import { SOLUTION_VERSION } from '../lambdas/services/solutions';
 import { modelKey } from '../lambdas/services/training';
 import { startRuntime } from '../local/runtime';
 import { randomModel } from './lib/random-model';
+import { createInteractionsDataset } from './lib/setup';
 
 interface AutocannonResult {
   readonly latency: { readonly p50: number; readonly p99: number; readonly average: number };
@@ -120,32 +118,7 @@ async function main(): Promise<void> {
     const events = new PersonalizeEventsClient(common);
     const rt = new PersonalizeRuntimeClient(common);
 
-    const { datasetGroupArn } = await p.send(new CreateDatasetGroupCommand({ name: 'latency' }));
-    const { schemaArn } = await p.send(
-      new CreateSchemaCommand({
-        name: 'latency-interactions',
-        schema: JSON.stringify({
-          type: 'record',
-          name: 'Interactions',
-          namespace: 'com.amazonaws.personalize.schema',
-          fields: [
-            { name: 'USER_ID', type: 'string' },
-            { name: 'ITEM_ID', type: 'string' },
-            { name: 'TIMESTAMP', type: 'long' },
-            { name: 'EVENT_TYPE', type: 'string' },
-          ],
-          version: '1.0',
-        }),
-      }),
-    );
-    await p.send(
-      new CreateDatasetCommand({
-        name: 'latency-interactions',
-        datasetGroupArn,
-        datasetType: 'Interactions',
-        schemaArn,
-      }),
-    );
+    const { datasetGroupArn } = await createInteractionsDataset(p, 'latency');
     const { trackingId } = await p.send(new CreateEventTrackerCommand({ name: 'latency', datasetGroupArn }));
     const { solutionArn } = await p.send(
       new CreateSolutionCommand({

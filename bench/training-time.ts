@@ -10,10 +10,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import {
-  CreateDatasetCommand,
-  CreateDatasetGroupCommand,
   CreateDatasetImportJobCommand,
-  CreateSchemaCommand,
   CreateSolutionCommand,
   CreateSolutionVersionCommand,
   DescribeDatasetImportJobCommand,
@@ -23,6 +20,7 @@ import {
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { generateSynthetic } from '../lambdas/engine/synthetic';
 import { startRuntime } from '../local/runtime';
+import { createInteractionsDataset } from './lib/setup';
 
 const RECIPE = 'arn:aws:personalize:::recipe/aws-user-personalization';
 const ROLE = 'arn:aws:iam::000000000000:role/PersonalizeS3';
@@ -91,32 +89,7 @@ async function main(): Promise<void> {
   try {
     await s3.send(new CreateBucketCommand({ Bucket: UPLOAD_BUCKET }));
     await s3.send(new PutObjectCommand({ Bucket: UPLOAD_BUCKET, Key: 'interactions.csv', Body: data.csv }));
-    const { datasetGroupArn } = await p.send(new CreateDatasetGroupCommand({ name: 'bench' }));
-    const { schemaArn } = await p.send(
-      new CreateSchemaCommand({
-        name: 'bench-interactions',
-        schema: JSON.stringify({
-          type: 'record',
-          name: 'Interactions',
-          namespace: 'com.amazonaws.personalize.schema',
-          fields: [
-            { name: 'USER_ID', type: 'string' },
-            { name: 'ITEM_ID', type: 'string' },
-            { name: 'TIMESTAMP', type: 'long' },
-            { name: 'EVENT_TYPE', type: 'string' },
-          ],
-          version: '1.0',
-        }),
-      }),
-    );
-    const { datasetArn } = await p.send(
-      new CreateDatasetCommand({
-        name: 'bench-interactions',
-        datasetGroupArn,
-        datasetType: 'Interactions',
-        schemaArn,
-      }),
-    );
+    const { datasetGroupArn, datasetArn } = await createInteractionsDataset(p, 'bench');
     const { datasetImportJobArn } = await p.send(
       new CreateDatasetImportJobCommand({
         jobName: 'bench-import',
