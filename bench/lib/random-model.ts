@@ -6,6 +6,7 @@
  */
 import { Model } from '../../lambdas/engine/model';
 import type { Random } from '../../lambdas/engine/random';
+import { FREQUENCY_BOUNDS, RECENCY_BOUNDS } from '../../lambdas/engine/repeat';
 
 const SUCCESSORS = 20;
 
@@ -19,14 +20,13 @@ export function randomModel(items: number, d: number, random: Random): Model {
   return new Model({
     itemIds: Array.from({ length: items }, (_, i) => `item-${i}`),
     hiddenDimension: d,
-    bptt: 32,
-    decay: 0.8,
+    historyWeights: Float64Array.from({ length: 32 }, (_, k) => 0.8 ** k),
     temperature: 1,
-    windowPenalty: 0.1,
     successorOffsets: Int32Array.from({ length: items + 1 }, (_, i) => i * SUCCESSORS),
     successorItems: new Int32Array(items * SUCCESSORS).map(() => random.nextInt(items)),
     successorWeights: new Float32Array(items * SUCCESSORS).fill(0.01),
     transitionWeight: 1,
+    repeat: { eventTypes: [], probabilities: new Float64Array(RECENCY_BOUNDS.length * FREQUENCY_BOUNDS.length) },
     inputEmbeddings: gaussian((items + 1) * d),
     outputEmbeddings: gaussian(items * d),
     itemCounts: new Float32Array(items).fill(1),

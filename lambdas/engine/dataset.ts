@@ -64,6 +64,10 @@ export interface Sequences {
   /** userOffsets[u]..userOffsets[u+1] indexes `itemSeq` for user u. */
   readonly userOffsets: Int32Array;
   readonly itemSeq: Int32Array;
+  /** Event type names in order of first appearance. */
+  readonly eventTypes: IdIndex;
+  /** Per event, aligned with `itemSeq`: 1 + index into `eventTypes`, or 0 for an event without a type. */
+  readonly typeSeq: Int32Array;
   /** Interactions per item (after filtering). */
   readonly itemCounts: Float64Array;
   /** Oldest interaction per item, epoch seconds. */
@@ -81,6 +85,8 @@ export async function ingestInteractions(
   const userCol = new Column(new Int32Array(1024), (s) => new Int32Array(s));
   const itemCol = new Column(new Int32Array(1024), (s) => new Int32Array(s));
   const timeCol = new Column(new Float64Array(1024), (s) => new Float64Array(s));
+  const typeCol = new Column(new Int32Array(1024), (s) => new Int32Array(s));
+  const eventTypes = new IdIndex();
   for await (const r of source) {
     if (filter.eventType !== undefined && r.eventType !== filter.eventType) continue;
     if (filter.eventValueThreshold !== undefined) {
@@ -89,7 +95,9 @@ export async function ingestInteractions(
     userCol.push(users.intern(r.userId));
     itemCol.push(items.intern(r.itemId));
     timeCol.push(r.timestamp);
+    typeCol.push(r.eventType === undefined || r.eventType === '' ? 0 : eventTypes.intern(r.eventType) + 1);
   }
+  const typeOf = typeCol.trimmed();
   const userOf = userCol.trimmed();
   const itemOf = itemCol.trimmed();
   const timeOf = timeCol.trimmed();
@@ -112,6 +120,7 @@ export async function ingestInteractions(
     cursor[user] = (cursor[user] as number) + 1;
   }
   const itemSeq = new Int32Array(m);
+  const typeSeq = new Int32Array(m);
   const scratch: number[] = [];
   for (let user = 0; user < u; user++) {
     const a = userOffsets[user] as number;
@@ -119,7 +128,11 @@ export async function ingestInteractions(
     scratch.length = 0;
     for (let p = a; p < b; p++) scratch.push(order[p] as number);
     scratch.sort((x, y) => (timeOf[x] as number) - (timeOf[y] as number) || x - y);
-    for (let p = a; p < b; p++) itemSeq[p] = itemOf[scratch[p - a] as number] as number;
+    for (let p = a; p < b; p++) {
+      const row = scratch[p - a] as number;
+      itemSeq[p] = itemOf[row] as number;
+      typeSeq[p] = typeOf[row] as number;
+    }
   }
 
   const n = items.size;
@@ -134,7 +147,17 @@ export async function ingestInteractions(
     if (Number.isNaN(f) || t < f) itemFirstSeen[it] = t;
     if (Number.isNaN(latestTimestamp) || t > latestTimestamp) latestTimestamp = t;
   }
-  return { users, items, userOffsets, itemSeq, itemCounts, itemFirstSeen, latestTimestamp };
+  return {
+    users,
+    items,
+    userOffsets,
+    itemSeq,
+    eventTypes,
+    typeSeq,
+    itemCounts,
+    itemFirstSeen,
+    latestTimestamp,
+  };
 }
 
 /**

@@ -2,16 +2,20 @@
  * A trained User-Personalization model: what scoring needs and nothing else, in typed arrays, with a versioned
  * data-only binary format.
  *
- * Scoring (spec §7.6): a user's state is the recency-weighted sum of the input embeddings of their last `bptt`
- * events plus the context row,
- *   u = p_ctx + Σ_{k=1..min(bptt,|h|)} γ^(k−1) p_{h_{|h|−k+1}}
- * and each item's score is its softmax probability over the whole catalog,
- *   P(j | h) = exp(τ u·q_j) / Σ_i exp(τ u·q_i).
+ * Scoring (spec §7.6): a user's state is the recency-weighted sum of the input embeddings of their history (the
+ * two-timescale curve of `history-weights.ts`) plus the context row,
+ *   u = p_ctx + Σ_{k=1..min(K,|h|)} w_k p_{h_{|h|−k+1}},
+ * each item's logit is z_j = τ u·q_j + β P(j | newest event) (the successor term), and the probability of the next
+ * item mixes repeating a history item with the learned repeat rates φ (`repeat.ts`) and a softmax over the rest:
+ *   P(j | h) = φ_j                                   for j in the history,
+ *   P(j | h) = (1 − Σ_{i∈h} φ_i) exp(z_j) / Σ_{i∉h} exp(z_i)   otherwise.
  */
+import { MAX_HISTORY } from './history-weights';
+import { HistoryCells, type RepeatTable, repeatProbabilities } from './repeat';
 import type { Recommender, RecommendRequest, ScoredItem } from './types';
 
 export const MODEL_FORMAT = 'open-personalize/user-personalization';
-export const MODEL_FORMAT_VERSION = 1;
+export const MODEL_FORMAT_VERSION = 2;
 const MAGIC = 0x4d50504f; // "OPPM" little-endian
 
 /** Facts about a training run, kept in the artifact header. */
@@ -26,17 +30,10 @@ export interface TrainingStats {
 export interface ModelParts {
   readonly itemIds: readonly string[];
   readonly hiddenDimension: number;
-  readonly bptt: number;
-  /** γ: weight ratio between consecutive events in the window (1 = no recency mask). */
-  readonly decay: number;
+  /** w_1 … w_K: weight of the k-th newest event in a user's state (`history-weights.ts`). */
+  readonly historyWeights: Float64Array;
   /** Softmax inverse temperature τ. */
   readonly temperature: number;
-  /**
-   * μ of the diagonal term: the sequence model was fitted to B + μI (so that its rank-d part need not spend
-   * capacity on "an item does not follow itself"), and μ times each window weight is taken back off the logits of
-   * the items in the window. 0 disables it.
-   */
-  readonly windowPenalty: number;
   /**
    * Sparse successor table (CSR): for item i, successorItems[successorOffsets[i]..successorOffsets[i+1]) are its
    * most frequent next items and successorWeights the smoothed P(j | previous = i). Scoring adds
@@ -48,6 +45,8 @@ export interface ModelParts {
   readonly successorWeights: Float32Array;
   /** β of the successor term, in logit units (0 disables it). */
   readonly transitionWeight: number;
+  /** Learned repeat rates (`repeat.ts`). */
+  readonly repeat: RepeatTable;
   /** (items + 1) × d; the last row is the context (intercept) row every state starts from. */
   readonly inputEmbeddings: Float32Array;
   /** items × d. */
@@ -60,6 +59,8 @@ export interface ModelParts {
   readonly latestInteractionTimestamp: number;
   readonly seed: number;
   readonly stats?: TrainingStats;
+  /** The values self-tuning chose, as Personalize's `tunedHPOParams.algorithmHyperParameters` strings. */
+  readonly tuned?: Readonly<Record<string, string>>;
 }
 
 interface Header {
@@ -67,18 +68,19 @@ interface Header {
   version: number;
   itemIds: string[];
   hiddenDimension: number;
-  bptt: number;
-  decay: number;
   temperature: number;
-  windowPenalty: number;
   transitionWeight: number;
+  repeatEventTypes: string[];
   latestInteractionTimestamp: number | null;
   seed: number;
   stats?: TrainingStats;
+  tuned?: Record<string, string>;
   arrays: { name: ArrayName; type: 'float32' | 'float64' | 'int32'; offset: number; length: number }[];
 }
 
 type ArrayName =
+  | 'historyWeights'
+  | 'repeatProbabilities'
   | 'inputEmbeddings'
   | 'outputEmbeddings'
   | 'itemCounts'
@@ -90,14 +92,13 @@ type ArrayName =
 export class Model implements Recommender {
   readonly itemIds: readonly string[];
   readonly hiddenDimension: number;
-  readonly bptt: number;
-  readonly decay: number;
+  readonly historyWeights: Float64Array;
   readonly temperature: number;
-  readonly windowPenalty: number;
   readonly successorOffsets: Int32Array;
   readonly successorItems: Int32Array;
   readonly successorWeights: Float32Array;
   readonly transitionWeight: number;
+  readonly repeat: RepeatTable;
   readonly inputEmbeddings: Float32Array;
   readonly outputEmbeddings: Float32Array;
   readonly itemCounts: Float32Array;
@@ -105,8 +106,12 @@ export class Model implements Recommender {
   readonly latestInteractionTimestamp: number;
   readonly seed: number;
   readonly stats: TrainingStats | undefined;
+  readonly tuned: Readonly<Record<string, string>> | undefined;
   private readonly index = new Map<string, number>();
+  private readonly typeIndex = new Map<string, number>();
   private logits: Float32Array;
+  private cells: HistoryCells | undefined;
+  private readonly repeatBuffer: Float64Array;
 
   constructor(parts: ModelParts) {
     const n = parts.itemIds.length;
@@ -117,18 +122,18 @@ export class Model implements Recommender {
     if (parts.itemCounts.length !== n || parts.itemCreationTimestamps.length !== n) {
       throw new Error('per-item arrays must have one entry per item');
     }
+    if (parts.historyWeights.length < 1) throw new Error('historyWeights must not be empty');
     this.itemIds = parts.itemIds;
     this.hiddenDimension = d;
-    this.bptt = parts.bptt;
-    this.decay = parts.decay;
+    this.historyWeights = parts.historyWeights;
     this.temperature = parts.temperature;
-    this.windowPenalty = parts.windowPenalty;
     if (parts.successorOffsets.length !== n + 1)
       throw new Error('successorOffsets must have items + 1 entries');
     this.successorOffsets = parts.successorOffsets;
     this.successorItems = parts.successorItems;
     this.successorWeights = parts.successorWeights;
     this.transitionWeight = parts.transitionWeight;
+    this.repeat = parts.repeat;
     this.inputEmbeddings = parts.inputEmbeddings;
     this.outputEmbeddings = parts.outputEmbeddings;
     this.itemCounts = parts.itemCounts;
@@ -136,14 +141,24 @@ export class Model implements Recommender {
     this.latestInteractionTimestamp = parts.latestInteractionTimestamp;
     this.seed = parts.seed;
     this.stats = parts.stats;
+    this.tuned = parts.tuned;
     parts.itemIds.forEach((id, i) => {
       this.index.set(id, i);
     });
+    parts.repeat.eventTypes.forEach((type, i) => {
+      this.typeIndex.set(type, i + 1);
+    });
     this.logits = new Float32Array(n);
+    this.repeatBuffer = new Float64Array(MAX_HISTORY);
   }
 
   get itemCount(): number {
     return this.itemIds.length;
+  }
+
+  /** How many of a user's newest events scoring reads (the state's and the repeat rates' horizon). */
+  get historyLength(): number {
+    return MAX_HISTORY;
   }
 
   /** Index of an item id in the catalog arrays, or undefined for items the model does not know. */
@@ -155,32 +170,35 @@ export class Model implements Recommender {
   userState(history: readonly string[]): Float32Array {
     const d = this.hiddenDimension;
     const p = this.inputEmbeddings;
+    const w = this.historyWeights;
     const u = p.slice(this.itemIds.length * d, (this.itemIds.length + 1) * d);
-    let w = 1;
     let taken = 0;
-    for (let h = history.length - 1; h >= 0 && taken < this.bptt; h--) {
+    for (let h = history.length - 1; h >= 0 && taken < w.length; h--) {
       const i = this.index.get(history[h] as string);
       if (i === undefined) continue;
       const row = i * d;
-      for (let c = 0; c < d; c++) u[c] = (u[c] as number) + w * (p[row + c] as number);
-      w *= this.decay;
+      const wk = w[taken] as number;
+      for (let c = 0; c < d; c++) u[c] = (u[c] as number) + wk * (p[row + c] as number);
       taken++;
     }
     return u;
   }
 
   /**
-   * τ u·q_j for every catalog item into the reused buffer; returns the largest logit. The dot product is
-   * unrolled by four because it is the whole cost of a request (items × d multiply-adds).
+   * The logit of every catalog item into the reused buffer, history items set to log-scores that give them their
+   * repeat probability; returns log Z of the "new item" softmax and the mass 1 − Σφ left to new items.
    */
-  private computeLogits(history: readonly string[]): number {
+  private computeScores(
+    history: readonly string[],
+    eventTypes: readonly (string | undefined)[] | undefined,
+  ): { logZ: number; newMass: number } {
     const u = this.userState(history);
     const d = this.hiddenDimension;
     const n = this.itemIds.length;
     const q = this.outputEmbeddings;
     const out = this.logits;
     const tau = this.temperature;
-    let max = Number.NEGATIVE_INFINITY;
+    // The dot product is unrolled by four because it is the whole cost of a request (items × d multiply-adds).
     for (let j = 0, row = 0; j < n; j++, row += d) {
       let s0 = 0;
       let s1 = 0;
@@ -194,21 +212,7 @@ export class Model implements Recommender {
         s3 += (u[c + 3] as number) * (q[row + c + 3] as number);
       }
       for (; c < d; c++) s0 += (u[c] as number) * (q[row + c] as number);
-      const logit = tau * (s0 + s1 + s2 + s3);
-      out[j] = logit;
-      if (logit > max) max = logit;
-    }
-    if (this.windowPenalty !== 0) {
-      // Lowering logits leaves `max` an upper bound, which is all the softmax shift needs.
-      let w = tau * this.windowPenalty;
-      let taken = 0;
-      for (let h = history.length - 1; h >= 0 && taken < this.bptt; h--) {
-        const i = this.index.get(history[h] as string);
-        if (i === undefined) continue;
-        out[i] = (out[i] as number) - w;
-        w *= this.decay;
-        taken++;
-      }
+      out[j] = tau * (s0 + s1 + s2 + s3);
     }
     if (this.transitionWeight !== 0) {
       for (let h = history.length - 1; h >= 0; h--) {
@@ -217,43 +221,55 @@ export class Model implements Recommender {
         const beta = this.transitionWeight;
         for (let e = this.successorOffsets[i] as number; e < (this.successorOffsets[i + 1] as number); e++) {
           const j = this.successorItems[e] as number;
-          const logit = (out[j] as number) + beta * (this.successorWeights[e] as number);
-          out[j] = logit;
-          if (logit > max) max = logit;
+          out[j] = (out[j] as number) + beta * (this.successorWeights[e] as number);
         }
         break;
       }
     }
-    return max;
-  }
-
-  /** log Σ_j exp(logit_j), shifted by `max` for stability. */
-  private logPartition(max: number): number {
-    const out = this.logits;
+    this.cells ??= new HistoryCells(n);
+    const cells = this.cells;
+    const last = history.length - 1;
+    const types = this.repeat.eventTypes.length + 1;
+    cells.read(
+      history.length,
+      (k) => this.index.get(history[last - k] as string) ?? -1,
+      (k) => this.typeIndex.get(eventTypes?.[last - k] ?? '') ?? 0,
+      types,
+    );
+    const phi = this.repeatBuffer;
+    const newMass = 1 - repeatProbabilities(this.repeat, cells, phi);
+    for (let r = 0; r < cells.size; r++) out[cells.items[r] as number] = Number.NEGATIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
+    for (let j = 0; j < n; j++) if ((out[j] as number) > max) max = out[j] as number;
     let z = 0;
-    for (let j = 0; j < out.length; j++) z += Math.exp((out[j] as number) - max);
-    return max + Math.log(z);
+    if (max > Number.NEGATIVE_INFINITY) for (let j = 0; j < n; j++) z += Math.exp((out[j] as number) - max);
+    const logZ = z > 0 ? max + Math.log(z) : 0;
+    // exp(out_j − logZ) · newMass = φ_j  ⇔  out_j = logZ + log(φ_j / newMass).
+    for (let r = 0; r < cells.size; r++) {
+      out[cells.items[r] as number] = logZ + Math.log((phi[r] as number) / newMass);
+    }
+    return { logZ, newMass };
   }
 
   /**
-   * Softmax probability of every catalog item for this history (index-aligned with `itemIds`). The returned
-   * array is reused by the next call.
+   * Probability of every catalog item being the next event for this history (index-aligned with `itemIds`). The
+   * returned array is reused by the next call.
    */
-  scoreAll(history: readonly string[]): Float32Array {
+  scoreAll(history: readonly string[], eventTypes?: readonly (string | undefined)[]): Float32Array {
     const out = this.logits;
-    const logZ = this.logPartition(this.computeLogits(history));
-    for (let j = 0; j < out.length; j++) out[j] = Math.exp((out[j] as number) - logZ);
+    const { logZ, newMass } = this.computeScores(history, eventTypes);
+    for (let j = 0; j < out.length; j++) out[j] = newMass * Math.exp((out[j] as number) - logZ);
     return out;
   }
 
   /**
-   * The top `numResults` (1–500) items for the history, best first, with their softmax probability over the
-   * whole catalog (excluded items still count in the normalisation, as they are part of the catalog).
+   * The top `numResults` (1–500) items for the history, best first, with their probability of being the next
+   * event (excluded items still count in the normalisation, as they are part of the catalog).
    */
   recommend(req: RecommendRequest): ScoredItem[] {
     const k = Math.max(0, Math.min(500, Math.floor(req.numResults)));
     if (k === 0 || this.itemIds.length === 0) return [];
-    const logZ = this.logPartition(this.computeLogits(req.history));
+    const { logZ, newMass } = this.computeScores(req.history, req.historyEventTypes);
     const excluded = new Set<number>();
     if (req.exclude) {
       for (const id of req.exclude) {
@@ -270,12 +286,14 @@ export class Model implements Recommender {
     const top = topK(this.logits, k, excluded);
     return top.map((i) => ({
       itemId: this.itemIds[i] as string,
-      score: Math.exp((this.logits[i] as number) - logZ),
+      score: newMass * Math.exp((this.logits[i] as number) - logZ),
     }));
   }
 
   serialize(): Uint8Array {
     const arrays: [ArrayName, Float32Array | Float64Array | Int32Array][] = [
+      ['historyWeights', this.historyWeights],
+      ['repeatProbabilities', this.repeat.probabilities],
       ['inputEmbeddings', this.inputEmbeddings],
       ['outputEmbeddings', this.outputEmbeddings],
       ['itemCounts', this.itemCounts],
@@ -300,16 +318,15 @@ export class Model implements Recommender {
       version: MODEL_FORMAT_VERSION,
       itemIds: [...this.itemIds],
       hiddenDimension: this.hiddenDimension,
-      bptt: this.bptt,
-      decay: this.decay,
       temperature: this.temperature,
-      windowPenalty: this.windowPenalty,
       transitionWeight: this.transitionWeight,
+      repeatEventTypes: [...this.repeat.eventTypes],
       latestInteractionTimestamp: Number.isNaN(this.latestInteractionTimestamp)
         ? null
         : this.latestInteractionTimestamp,
       seed: this.seed,
       ...(this.stats ? { stats: this.stats } : {}),
+      ...(this.tuned ? { tuned: { ...this.tuned } } : {}),
       arrays: descriptors,
     };
     const json = new TextEncoder().encode(JSON.stringify(header));
@@ -351,14 +368,16 @@ export class Model implements Recommender {
     return new Model({
       itemIds: header.itemIds,
       hiddenDimension: header.hiddenDimension,
-      bptt: header.bptt,
-      decay: header.decay,
+      historyWeights: read('historyWeights') as Float64Array,
       temperature: header.temperature,
-      windowPenalty: header.windowPenalty,
       successorOffsets: read('successorOffsets') as Int32Array,
       successorItems: read('successorItems') as Int32Array,
       successorWeights: read('successorWeights') as Float32Array,
       transitionWeight: header.transitionWeight,
+      repeat: {
+        eventTypes: header.repeatEventTypes,
+        probabilities: read('repeatProbabilities') as Float64Array,
+      },
       inputEmbeddings: read('inputEmbeddings') as Float32Array,
       outputEmbeddings: read('outputEmbeddings') as Float32Array,
       itemCounts: read('itemCounts') as Float32Array,
@@ -366,6 +385,7 @@ export class Model implements Recommender {
       latestInteractionTimestamp: header.latestInteractionTimestamp ?? Number.NaN,
       seed: header.seed,
       ...(header.stats ? { stats: header.stats } : {}),
+      ...(header.tuned ? { tuned: header.tuned } : {}),
     });
   }
 }

@@ -37,6 +37,8 @@ export interface ScoredItem {
 export interface RecommendRequest {
   /** The user's item ids, oldest first; may include events newer than the model and unknown items. */
   readonly history: readonly string[];
+  /** The event type of each history entry (aligned with `history`), where known; repeat rates depend on it. */
+  readonly historyEventTypes?: readonly (string | undefined)[];
   /** 1–500. */
   readonly numResults: number;
   /** Item ids never to return. */

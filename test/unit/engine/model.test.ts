@@ -1,19 +1,32 @@
 import { Model, topK } from '../../../lambdas/engine/model';
+import { FREQUENCY_BOUNDS, RECENCY_BOUNDS, type RepeatTable } from '../../../lambdas/engine/repeat';
+
+const TYPES = ['click', 'watch'];
+
+/** A repeat table with φ = 0 everywhere except the given (recency bucket, frequency bucket, type) cells. */
+function repeatTable(cells: [number, number, string | undefined, number][] = []): RepeatTable {
+  const types = TYPES.length + 1;
+  const probabilities = new Float64Array(RECENCY_BOUNDS.length * FREQUENCY_BOUNDS.length * types);
+  for (const [rec, freq, type, p] of cells) {
+    const t = type === undefined ? 0 : TYPES.indexOf(type) + 1;
+    probabilities[(rec * FREQUENCY_BOUNDS.length + freq) * types + t] = p;
+  }
+  return { eventTypes: TYPES, probabilities };
+}
 
 /** Three items in d = 2 with hand-picked embeddings. */
-function handModel(windowPenalty = 0, transitionWeight = 0): Model {
+function handModel(transitionWeight = 0, repeat = repeatTable()): Model {
   return new Model({
     itemIds: ['a', 'b', 'c'],
     hiddenDimension: 2,
-    bptt: 2,
-    decay: 0.5,
+    historyWeights: Float64Array.from([1, 0.5]),
     temperature: 2,
-    windowPenalty,
     // b → c with P(c | b) = 0.5; a and c have no successors.
     successorOffsets: Int32Array.from([0, 0, 1, 1]),
     successorItems: Int32Array.from([2]),
     successorWeights: Float32Array.from([0.5]),
     transitionWeight,
+    repeat,
     // rows: a, b, c, context
     inputEmbeddings: Float32Array.from([1, 0, 0, 1, 1, 1, 0.5, 0]),
     outputEmbeddings: Float32Array.from([1, 0, 0, 1, -1, 0]),
@@ -25,68 +38,77 @@ function handModel(windowPenalty = 0, transitionWeight = 0): Model {
 }
 
 describe('Model', () => {
-  it('builds the state from the context row and the decayed window, skipping unknown items', () => {
+  it('builds the state from the context row and the weighted history, skipping unknown items', () => {
     const m = handModel();
-    // u = ctx + 1·p_b + 0.5·p_a = (0.5, 0) + (0, 1) + (0.5, 0) = (1, 1); c is beyond bptt = 2.
+    // u = ctx + 1·p_b + 0.5·p_a = (0.5, 0) + (0, 1) + (0.5, 0) = (1, 1); c is beyond the two weights.
     expect(Array.from(m.userState(['c', 'a', 'zzz', 'b']))).toEqual([1, 1]);
     expect(Array.from(m.userState([]))).toEqual([0.5, 0]);
   });
 
-  it('scores with the softmax of τ u·q over the whole catalog', () => {
+  it('scores new items with the softmax of τ u·q over the items outside the history', () => {
     const m = handModel();
-    // u = (1, 1): logits τ·(1, 1, −1) = (2, 2, −2).
-    const z = Math.exp(2) * 2 + Math.exp(-2);
-    const out = m.recommend({ history: ['a', 'b'], numResults: 3 });
+    // No history: u = ctx = (0.5, 0), logits τ·(0.5, 0, −0.5) = (1, 0, −1).
+    const z0 = Math.exp(1) + 1 + Math.exp(-1);
+    const cold = m.recommend({ history: [], numResults: 3 });
+    expect(cold.map((x) => x.itemId)).toEqual(['a', 'b', 'c']);
+    expect(cold[0]?.score).toBeCloseTo(Math.exp(1) / z0, 6);
+    // History [c]: u = (1.5, 1), logits (3, 2, −3); c was seen and φ = 0, so a and b share all the mass.
+    const z = Math.exp(3) + Math.exp(2);
+    const out = m.recommend({ history: ['c'], numResults: 3 });
     expect(out.map((x) => x.itemId)).toEqual(['a', 'b', 'c']);
-    expect(out[0]?.score).toBeCloseTo(Math.exp(2) / z, 6);
-    expect(out[2]?.score).toBeCloseTo(Math.exp(-2) / z, 6);
-    const all = m.scoreAll(['a', 'b']);
+    expect(out[0]?.score).toBeCloseTo(Math.exp(3) / z, 6);
+    expect(out[2]?.score).toBe(0);
+    const all = m.scoreAll(['c']);
     expect(all[1]).toBeCloseTo(Math.exp(2) / z, 6);
     // Exclusions remove items from the list but not from the normaliser.
-    const rest = m.recommend({ history: ['a', 'b'], numResults: 3, exclude: new Set(['a']) });
+    const rest = m.recommend({ history: ['c'], numResults: 3, exclude: new Set(['a']) });
     expect(rest.map((x) => x.itemId)).toEqual(['b', 'c']);
     expect(rest[0]?.score).toBeCloseTo(Math.exp(2) / z, 6);
   });
 
-  it('takes μ times the window weight off the logits of items in the window', () => {
-    const m = handModel(1);
-    // logits (2, 2, −2) minus τ·μ·(0.5 for a, 1 for b) = (1, 0, −2).
-    const out = m.recommend({ history: ['a', 'b'], numResults: 3 });
-    const z = Math.exp(1) + Math.exp(0) + Math.exp(-2);
-    expect(out.map((x) => x.itemId)).toEqual(['a', 'b', 'c']);
-    expect(out[0]?.score).toBeCloseTo(Math.exp(1) / z, 6);
-    expect(out[1]?.score).toBeCloseTo(1 / z, 6);
+  it('gives history items their learned repeat probability and the rest 1 − Σφ, by recency and event type', () => {
+    // The newest distinct item, seen once, repeats with 0.6 after a click and 0.1 after a watch.
+    const m = handModel(0, repeatTable([[0, 0, 'click', 0.6], [0, 0, 'watch', 0.1]]));
+    const clicked = m.recommend({ history: ['c'], historyEventTypes: ['click'], numResults: 3 });
+    const z = Math.exp(3) + Math.exp(2);
+    expect(clicked.map((x) => x.itemId)).toEqual(['c', 'a', 'b']);
+    expect(clicked[0]?.score).toBeCloseTo(0.6, 6);
+    expect(clicked[1]?.score).toBeCloseTo((0.4 * Math.exp(3)) / z, 6);
+    const watched = m.recommend({ history: ['c'], historyEventTypes: ['watch'], numResults: 3 });
+    expect(watched.map((x) => x.itemId)).toEqual(['a', 'b', 'c']);
+    expect(watched[2]?.score).toBeCloseTo(0.1, 6);
+    const total = m.scoreAll(['c'], ['watch']).reduce((x, y) => x + y, 0);
+    expect(total).toBeCloseTo(1, 6);
+    // Without a type, the cell of "no type" (φ = 0) applies.
+    expect(m.recommend({ history: ['c'], numResults: 3 })[2]?.itemId).toBe('c');
   });
 
   it('adds β · P(j | last event) from the successor table to the logits', () => {
-    const m = handModel(0, 2);
-    // logits (2, 2, −2) + β·0.5 for c after b = (2, 2, −1).
-    const z = 2 * Math.exp(2) + Math.exp(-1);
-    const out = m.recommend({ history: ['a', 'b'], numResults: 3 });
-    expect(out[2]?.itemId).toBe('c');
-    expect(out[2]?.score).toBeCloseTo(Math.exp(-1) / z, 6);
+    const m = handModel(2);
+    // History [b]: u = (0.5, 1), logits τ·(0.5, 1, −0.5) = (1, 2, −1), + β·0.5 for c after b = (1, 2, 0); b is seen.
+    const z = Math.exp(1) + Math.exp(0);
+    expect(m.scoreAll(['b'])[2]).toBeCloseTo(1 / z, 6);
     // Only the last known event counts: after b then a (u = (1.5, 0.5), logits (3, 1, −3)) c gets nothing.
-    expect(m.scoreAll(['b', 'a'])[2]).toBeCloseTo(
-      Math.exp(-3) / (Math.exp(3) + Math.exp(1) + Math.exp(-3)),
-      6,
-    );
+    expect(m.scoreAll(['b', 'a'])[2]).toBeCloseTo(1, 6);
   });
 
   it('round-trips every field through the binary artifact', () => {
-    const m = handModel(0.25, 1.5);
+    const m = new Model({ ...handModel(1.5, repeatTable([[1, 0, 'watch', 0.2]])), tuned: { bptt: '2' } });
     const loaded = Model.load(m.serialize());
     expect(loaded.transitionWeight).toBe(1.5);
     expect(Array.from(loaded.successorOffsets)).toEqual([0, 0, 1, 1]);
     expect(Array.from(loaded.successorItems)).toEqual([2]);
+    expect(Array.from(loaded.historyWeights)).toEqual([1, 0.5]);
+    expect(loaded.repeat.eventTypes).toEqual(TYPES);
+    expect(Array.from(loaded.repeat.probabilities)).toEqual(Array.from(m.repeat.probabilities));
+    expect(loaded.tuned).toEqual({ bptt: '2' });
     expect(loaded.itemIds).toEqual(['a', 'b', 'c']);
-    expect(loaded.windowPenalty).toBe(0.25);
     expect(loaded.temperature).toBe(2);
     expect(Array.from(loaded.itemCounts)).toEqual([3, 2, 1]);
     expect(loaded.itemCreationTimestamps[2]).toBeNaN();
     expect(loaded.latestInteractionTimestamp).toBe(10);
-    expect(loaded.recommend({ history: ['c'], numResults: 2 })).toEqual(
-      m.recommend({ history: ['c'], numResults: 2 }),
-    );
+    const req = { history: ['c', 'a'], historyEventTypes: ['watch', 'click'], numResults: 3 };
+    expect(loaded.recommend(req)).toEqual(m.recommend(req));
     const corrupt = m.serialize();
     corrupt[0] = 0;
     expect(() => Model.load(corrupt)).toThrow(/not a model artifact/);

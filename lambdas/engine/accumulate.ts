@@ -1,0 +1,97 @@
+/**
+ * The sufficient statistics of the sequence regression: for every position t ≥ 1 of every training user, the input
+ * is the recency-weighted history before t plus a constant context feature and the target is the event at t,
+ *   x_t = e_ctx + Σ_{k=1..min(t,K)} w_k e_{s_{t−k}},   y_t = e_{s_t},
+ * and we need G = Σ_t x_t x_tᵀ ((h+1) × (h+1)) and C = Σ_t x_t y_tᵀ ((h+1) × h) over head items (the context is row
+ * and column h). Items outside the head contribute nothing to x, and positions whose target is outside the head
+ * contribute to G only. G is accumulated pair by pair (`pairTable`), C position by position; both cost O(L·K) per
+ * user.
+ */
+import type { Sequences } from './dataset';
+import { pairTable, prefixWeights } from './history-weights';
+
+export interface Statistics {
+  readonly g: Float64Array;
+  readonly c: Float64Array;
+  /** Training positions (t ≥ 1) seen. */
+  readonly positions: number;
+}
+
+export function accumulate(
+  seqs: Sequences,
+  keep: Uint8Array,
+  headPos: Int32Array,
+  h: number,
+  w: Float64Array,
+  alloc: (length: number) => Float64Array = (length) => new Float64Array(length),
+): Statistics {
+  const nx = h + 1;
+  const g = alloc(nx * nx);
+  const c = alloc(nx * h);
+  const k = w.length;
+  const table = pairTable(w);
+  const prefix = prefixWeights(w);
+  const ctx = h;
+  let positions = 0;
+  for (let u = 0; u < keep.length; u++) {
+    if (!keep[u]) continue;
+    const a = seqs.userOffsets[u] as number;
+    const len = (seqs.userOffsets[u + 1] as number) - a;
+    if (len < 2) continue;
+    positions += len - 1;
+    g[ctx * nx + ctx] = (g[ctx * nx + ctx] as number) + (len - 1);
+    for (let q = 0; q < len; q++) {
+      const j = headPos[seqs.itemSeq[a + q] as number] as number;
+      // C: the target at q against the events before it.
+      if (j >= 0 && q >= 1) {
+        c[ctx * h + j] = (c[ctx * h + j] as number) + 1;
+        for (let kk = 1; kk <= k && q - kk >= 0; kk++) {
+          const i = headPos[seqs.itemSeq[a + q - kk] as number] as number;
+          if (i >= 0) c[i * h + j] = (c[i * h + j] as number) + (w[kk - 1] as number);
+        }
+      }
+      if (j < 0) continue;
+      const after = len - 1 - q;
+      if (after === 0) continue;
+      // G: the context column, then q paired with itself and with the events before it.
+      const own = prefix[Math.min(after, k)] as number;
+      g[ctx * nx + j] = (g[ctx * nx + j] as number) + own;
+      g[j * nx + ctx] = (g[j * nx + ctx] as number) + own;
+      for (let d = 0; d < k && q - d >= 0; d++) {
+        const m = Math.min(after, k - d);
+        const coef = table[d * (k + 1) + m] as number;
+        if (coef === 0) continue;
+        if (d === 0) {
+          g[j * nx + j] = (g[j * nx + j] as number) + coef;
+          continue;
+        }
+        const i = headPos[seqs.itemSeq[a + q - d] as number] as number;
+        if (i < 0) continue;
+        g[i * nx + j] = (g[i * nx + j] as number) + coef;
+        g[j * nx + i] = (g[j * nx + i] as number) + coef;
+      }
+    }
+  }
+  return { g, c, positions };
+}
+
+/**
+ * The state input x (dense over the h head items plus the context, length h + 1) of the history that ends just
+ * before `end` (exclusive) in the user's slice starting at `start`.
+ */
+export function stateInput(
+  seqs: Sequences,
+  start: number,
+  end: number,
+  headPos: Int32Array,
+  h: number,
+  w: Float64Array,
+  out: Float64Array,
+): void {
+  out.fill(0, 0, h + 1);
+  out[h] = 1;
+  for (let kk = 1; kk <= w.length && end - kk >= start; kk++) {
+    const i = headPos[seqs.itemSeq[end - kk] as number] as number;
+    if (i >= 0) out[i] = (out[i] as number) + (w[kk - 1] as number);
+  }
+}

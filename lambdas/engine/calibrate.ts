@@ -1,0 +1,119 @@
+/**
+ * The softmax inverse temperature τ of the "new item" part of the model: the value maximising the mean
+ * log-likelihood of the next item under
+ *   softmax_{j ∉ H}(τ (u·q_j + ρ P(j | previous item)))
+ * on a seeded sample of training positions whose next item is not in the history H (the repeat part of the model
+ * scores the others). The successor probabilities leave the sampled transition out. The objective is concave in τ
+ * (its second derivative is −Var_p(z)), so damped Newton steps from τ = 1 converge. Returns τ and β = τ ρ.
+ */
+import type { Sequences } from './dataset';
+import type { Random } from './random';
+import { HistoryCells } from './repeat';
+import { SUCCESSOR_SMOOTHING, type SuccessorTable } from './successors';
+import { stateAt } from './tail';
+
+/** Positions sampled at most. */
+const CALIBRATION_POSITIONS = 2048;
+/** Multiply-adds the sample may cost (positions × items × d). */
+const CALIBRATION_BUDGET = 1e8;
+
+export function calibrateScores(
+  seqs: Sequences,
+  keep: Uint8Array,
+  w: Float64Array,
+  input: Float32Array,
+  output: Float32Array,
+  d: number,
+  rho: number,
+  table: SuccessorTable,
+  random: Random,
+): { temperature: number; transitionWeight: number } {
+  const n = seqs.items.size;
+  const budget = Math.max(
+    32,
+    Math.min(CALIBRATION_POSITIONS, Math.floor(CALIBRATION_BUDGET / Math.max(1, n * d))),
+  );
+  const candidates: number[] = [];
+  for (let user = 0; user < keep.length; user++) {
+    if (keep[user] && (seqs.userOffsets[user + 1] as number) - (seqs.userOffsets[user] as number) >= 2)
+      candidates.push(user);
+  }
+  const history = new HistoryCells(n);
+  const logits: Float32Array[] = [];
+  const targets: number[] = [];
+  const u = new Float64Array(d);
+  const attempts = budget * 4;
+  for (let s = 0; s < attempts && logits.length < budget && candidates.length > 0; s++) {
+    const user = candidates[random.nextInt(candidates.length)] as number;
+    const a = seqs.userOffsets[user] as number;
+    const b = seqs.userOffsets[user + 1] as number;
+    const t = a + 1 + random.nextInt(b - a - 1);
+    const y = seqs.itemSeq[t] as number;
+    history.read(
+      t - a,
+      (k) => seqs.itemSeq[t - 1 - k] as number,
+      () => 0,
+      1,
+    );
+    let repeat = false;
+    for (let r = 0; r < history.size; r++) if (history.items[r] === y) repeat = true;
+    if (repeat) continue;
+    stateAt(seqs, a, t, w, input, n, d, u);
+    const z = new Float32Array(n);
+    for (let j = 0; j < n; j++) {
+      let acc = 0;
+      for (let col = 0; col < d; col++) acc += (u[col] as number) * (output[j * d + col] as number);
+      z[j] = acc;
+    }
+    const prev = seqs.itemSeq[t - 1] as number;
+    const e0 = table.offsets[prev] as number;
+    const e1 = table.offsets[prev + 1] as number;
+    const denom = (table.totals[prev] as number) - 1 + SUCCESSOR_SMOOTHING;
+    for (let e = e0; e < e1; e++) {
+      const j = table.items[e] as number;
+      z[j] = (z[j] as number) + (rho * ((table.counts[e] as number) - (j === y ? 1 : 0))) / denom;
+    }
+    for (let r = 0; r < history.size; r++) z[history.items[r] as number] = Number.NEGATIVE_INFINITY;
+    logits.push(z);
+    targets.push(y);
+  }
+  const tau = fitTemperature(logits, targets);
+  return { temperature: tau, transitionWeight: tau * rho };
+}
+
+/** argmax_τ Σ_s log softmax(τ z_s)[target_s] by damped Newton steps; −∞ logits are excluded items. */
+export function fitTemperature(logits: readonly Float32Array[], targets: readonly number[]): number {
+  let tau = 1;
+  if (logits.length === 0) return tau;
+  for (let it = 0; it < 60; it++) {
+    let grad = 0;
+    let hess = 0;
+    for (let s = 0; s < logits.length; s++) {
+      const z = logits[s] as Float32Array;
+      const n = z.length;
+      let max = Number.NEGATIVE_INFINITY;
+      for (let j = 0; j < n; j++) if ((z[j] as number) > max) max = z[j] as number;
+      let sum = 0;
+      let mean = 0;
+      let second = 0;
+      for (let j = 0; j < n; j++) {
+        const zj = z[j] as number;
+        if (zj === Number.NEGATIVE_INFINITY) continue;
+        const e = Math.exp(tau * (zj - max));
+        sum += e;
+        mean += e * zj;
+        second += e * zj * zj;
+      }
+      mean /= sum;
+      grad += (z[targets[s] as number] as number) - mean;
+      hess += second / sum - mean * mean;
+    }
+    if (!(hess > 0)) break;
+    // Newton step, limited to a factor of 2 so that a far start cannot overshoot.
+    const next = Math.min(1e4, Math.max(1e-3, tau / 2, Math.min(tau * 2, tau + grad / hess)));
+    const done = Math.abs(next - tau) < 1e-6 * tau;
+    tau = next;
+    if (done) break;
+  }
+  return tau;
+}

@@ -1,0 +1,293 @@
+/**
+ * The User-Personalization model's fit: a linear sequence model fitted in closed form and reduced to rank
+ * `hiddenDimension`.
+ *
+ * For every training position t of a user's sequence s (t ≥ 1) the input is the recency-weighted window of the
+ * preceding events plus a constant context feature, and the target is the next item:
+ *   x_t = e_ctx + Σ_{k=1..min(bptt,t)} γ^(k−1) e_{s_{t−k}},   y_t = e_{s_t}.
+ * Ridge regression from x to y (a session-linear model in the spirit of SLIST, Choi et al., WWW 2021) gives
+ *   B = (XᵀX + λI)⁻¹ XᵀY = G⁻¹ C.
+ * Its best rank-d approximation in the fitted space (reduced-rank ridge regression; Mukherjee & Zhu, 2011) keeps
+ * the top-d eigenvectors V of the fitted values' Gram matrix F ᵀF ≈ Cᵀ G⁻¹ C, found by randomised subspace
+ * iteration (Halko, Martinsson & Tropp, 2011). Then
+ *   input embeddings P = G⁻¹ C V   ((items+1) × d, the last row is the context row),
+ *   output embeddings Q = V        (items × d),
+ * and a user's state is u = xᵀP, so scores are u·q_j — a softmax over them gives the catalog probabilities.
+ * Two refinements of the rank reduction (both leave the full-rank model unchanged): the target becomes
+ * y_t + μ x_t with the μ x part subtracted again at scoring (low rank plus a diagonal, see WINDOW_PENALTY_FACTOR),
+ * and target items are weighted by count^−α (TARGET_SCALING). The softmax temperature is fitted by maximum
+ * likelihood on sampled training positions.
+ *
+ * Catalogs larger than HEAD_ITEMS fit the closed form on the most frequent items; the others get output
+ * embeddings by ridge regression from the user states that preceded them and input embeddings from the items
+ * that followed them. Items without interactions get both from their metadata by a ridge map fitted on warm
+ * items. Users metadata is not used yet.
+ */
+
+import { accumulate } from './accumulate';
+import { calibrateScores } from './calibrate';
+import type { Sequences } from './dataset';
+import { type HistoryCurve, historyWeights } from './history-weights';
+import { type HyperParameters, RECENCY_DECAY } from './hyperparameters';
+import { choleskyAsync, matmul, matmulTransA, orthonormalizeColumns, symmetricEigen } from './linalg';
+import { buildItemFeatures, fitMetadataMap, type ItemCatalog } from './metadata';
+import { Model } from './model';
+import type { Random } from './random';
+import { fitRepeatTable } from './repeat';
+import { successorTable, successorWeights } from './successors';
+import { fitTail } from './tail';
+import type { ParallelRunner } from './train';
+
+/** Most frequent items that enter the closed form; bounds its O(n³) time and O(n²) memory. */
+export const HEAD_ITEMS = 4096;
+/**
+ * The regression target is y_t + μ x_t (the window itself, head items only): the model learns B + μI and scoring
+ * takes μ x back off. Full-rank this changes nothing; at rank d it frees the capacity the fitted values would
+ * otherwise spend on pushing recently seen items down (B has a negative diagonal — an identity-like, high-rank
+ * pattern). μ = WINDOW_PENALTY_FACTOR × the mean of −B_ii over sampled head items, so it follows the data's scale.
+ */
+export const WINDOW_PENALTY_FACTOR = 6;
+/** Head items sampled to estimate the diagonal of B. */
+const DIAGONAL_SAMPLES = 256;
+/**
+ * α: the rank reduction weighs target items by count^−α so that the kept subspace is not only the most popular
+ * items' (the item's output embedding is scaled back by count^α, so full-rank scores are unchanged).
+ */
+export const TARGET_SCALING = 0.25;
+/** Extra columns and extra subspace iterations of the randomised eigensolver. */
+const OVERSAMPLING = 10;
+const POWER_ITERATIONS = 1;
+/**
+ * ρ/μ: the successor probability P(j | last item) is added to the sequence model's score u·q_j − μ x_j with weight
+ * ρ = SUCCESSOR_FACTOR × μ, μ being the mean magnitude of B's diagonal (WINDOW_PENALTY_FACTOR's estimate), so the
+ * term follows each data set's coefficient scale. 1.75 is the ratio a joint maximum-likelihood fit of the two
+ * weights found on ML-1M; that fit itself is unstable because the sequence scores are in-sample and the successor
+ * probabilities leave-one-out.
+ */
+const SUCCESSOR_FACTOR = 1.75;
+
+/** The choices self-tuning makes (`tuning.ts`); everything else is fixed or estimated from the data. */
+export interface ModelChoices {
+  /** λ = ridgeScale × the mean diagonal of XᵀX over head items, so the penalty follows the data's scale. */
+  readonly ridgeScale: number;
+  /** Weight c and decay η of the long-term part of the history curve. */
+  readonly longWeight: number;
+  readonly longDecay: number;
+}
+
+export const DEFAULT_CHOICES: ModelChoices = Object.freeze({
+  ridgeScale: 0.1,
+  longWeight: 0.1,
+  longDecay: 0.98,
+});
+
+/** Everything a fit needs besides the choices. */
+export interface FitContext {
+  readonly seqs: Sequences;
+  readonly catalog: ItemCatalog;
+  /** Users that train (1) or not (0). */
+  readonly keep: Uint8Array;
+  readonly hp: HyperParameters;
+  readonly headItems: number;
+  readonly parallel: ParallelRunner;
+  readonly seed: number;
+  readonly progress: (fraction: number, note: string) => void;
+}
+
+/** Fits the model on `ctx.keep`'s users with these choices. Deterministic for a given context and choices. */
+export async function fitSequences(ctx: FitContext, choices: ModelChoices, random: Random): Promise<Model> {
+  const { seqs, catalog, keep, hp, parallel, seed, progress } = ctx;
+  const w = historyWeights(curveOf(hp, choices));
+  const n = seqs.items.size;
+  const d = hp.hiddenDimension;
+
+  // Head: the most frequent items, by count then first appearance.
+  const warm: number[] = [];
+  for (let i = 0; i < n; i++) if ((seqs.itemCounts[i] as number) > 0) warm.push(i);
+  warm.sort((a, b) => (seqs.itemCounts[b] as number) - (seqs.itemCounts[a] as number) || a - b);
+  const head = Int32Array.from(warm.slice(0, Math.max(1, Math.floor(ctx.headItems))));
+  const h = head.length;
+  const headPos = new Int32Array(n).fill(-1);
+  head.forEach((item, pos) => {
+    headPos[item] = pos;
+  });
+  const nx = h + 1; // inputs: head items + context
+
+  const { g, c, positions } = accumulate(seqs, keep, headPos, h, w, parallel.alloc);
+  progress(0.2, 'accumulated');
+  const gram = Float64Array.from(g);
+  const ridge = ridgeOf(g, h, choices.ridgeScale);
+  for (let i = 0; i < nx; i++) g[i * nx + i] = (g[i * nx + i] as number) + ridge;
+  await choleskyAsync(g, nx, (a, size, j0, j1) => parallel.trailingUpdate(a, size, j0, j1));
+  progress(0.4, 'factorised');
+
+  const windowPenalty = WINDOW_PENALTY_FACTOR * (await meanNegativeDiagonal(g, c, nx, h, parallel, random));
+  // C += μ XᵀX restricted to head targets (the context column of XᵀX is not a target).
+  for (let i = 0; i < nx; i++) {
+    for (let pos = 0; pos < h; pos++) {
+      c[i * h + pos] = (c[i * h + pos] as number) + windowPenalty * (gram[i * nx + pos] as number);
+    }
+  }
+
+  // Target columns weighted by count^−α before the rank reduction, and scaled back in Q.
+  const targetScale = new Float64Array(h);
+  for (let pos = 0; pos < h; pos++)
+    targetScale[pos] = (seqs.itemCounts[head[pos] as number] as number) ** TARGET_SCALING;
+  for (let i = 0; i < nx; i++) {
+    for (let pos = 0; pos < h; pos++)
+      c[i * h + pos] = (c[i * h + pos] as number) / (targetScale[pos] as number);
+  }
+  progress(0.45, 'diagonal');
+
+  // Randomised subspace iteration on A = Cᵀ G⁻¹ C (h × h).
+  const k = Math.min(d + OVERSAMPLING, h);
+  const applyA = async (y: Float64Array, cols: number): Promise<Float64Array> => {
+    const t = await parallel.matmulRows(c, y, nx, h, cols);
+    await parallel.solveColumns(g, nx, t, cols);
+    return matmulTransA(c, t, nx, h, cols);
+  };
+  let basis: Float64Array = new Float64Array(h * k);
+  for (let i = 0; i < basis.length; i++) basis[i] = random.nextNormal();
+  for (let it = 0; it <= POWER_ITERATIONS; it++) {
+    basis = await applyA(basis, k);
+    orthonormalizeColumns(basis, h, k);
+    progress(0.4 + (0.3 * (it + 1)) / (POWER_ITERATIONS + 2), 'subspace iteration');
+  }
+  const projected = await applyA(basis, k);
+  const small = matmulTransA(basis, projected, h, k, k);
+  const { vectors } = symmetricEigen(small, k);
+  const r = Math.min(d, k);
+  const top = new Float64Array(k * r);
+  for (let row = 0; row < k; row++)
+    for (let col = 0; col < r; col++) top[row * r + col] = vectors[row * k + col] as number;
+  const v = matmul(basis, top, h, k, r);
+  const pHead = await parallel.matmulRows(c, v, nx, h, r);
+  await parallel.solveColumns(g, nx, pHead, r);
+  progress(0.75, 'embeddings');
+
+  const input = new Float32Array((n + 1) * d);
+  const output = new Float32Array(n * d);
+  for (let pos = 0; pos < h; pos++) {
+    const item = head[pos] as number;
+    for (let col = 0; col < r; col++) {
+      input[item * d + col] = pHead[pos * r + col] as number;
+      output[item * d + col] = (v[pos * r + col] as number) * (targetScale[pos] as number);
+    }
+  }
+  for (let col = 0; col < r; col++) input[n * d + col] = pHead[h * r + col] as number;
+
+  if (warm.length > h) fitTail(seqs, keep, headPos, w, input, output, d, g, nx, pHead, r, ridge);
+  progress(0.85, 'tail items');
+
+  if (warm.length < n) {
+    const features = buildItemFeatures(catalog, n);
+    fitMetadataMap(features, seqs.itemCounts, input, output, d);
+  }
+
+  const table = successorTable(seqs, keep, n);
+  const repeat = fitRepeatTable(seqs, keep, random);
+  const { temperature, transitionWeight } = calibrateScores(
+    seqs,
+    keep,
+    w,
+    input,
+    output,
+    d,
+    SUCCESSOR_FACTOR * windowPenalty,
+    table,
+    random,
+  );
+  progress(0.95, 'calibrated');
+
+  const itemCreationTimestamps = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const created = catalog.creation.get(i);
+    itemCreationTimestamps[i] = created ?? (seqs.itemFirstSeen[i] as number);
+  }
+  let trainingUsers = 0;
+  for (let u = 0; u < keep.length; u++) trainingUsers += keep[u] as number;
+  const model = new Model({
+    itemIds: seqs.items.ids,
+    hiddenDimension: d,
+    historyWeights: w,
+    temperature,
+    successorOffsets: table.offsets,
+    successorItems: table.items,
+    successorWeights: successorWeights(table),
+    transitionWeight,
+    repeat,
+    inputEmbeddings: input,
+    outputEmbeddings: output,
+    itemCounts: Float32Array.from(seqs.itemCounts),
+    itemCreationTimestamps,
+    latestInteractionTimestamp: seqs.latestTimestamp,
+    seed,
+    stats: {
+      interactions: seqs.itemSeq.length,
+      users: seqs.users.size,
+      trainingUsers,
+      items: n,
+      positions,
+    },
+    tuned: tunedParams(hp, choices),
+  });
+  progress(1, 'done');
+  return model;
+}
+
+/** The history curve of these hyperparameters and choices. */
+export function curveOf(hp: HyperParameters, choices: ModelChoices): HistoryCurve {
+  return {
+    shortDecay: hp.recencyMask ? RECENCY_DECAY : 1,
+    window: hp.bptt,
+    longWeight: choices.longWeight,
+    // Without the recency mask no event counts more for being recent, in either part.
+    longDecay: hp.recencyMask ? choices.longDecay : 1,
+  };
+}
+
+/** λ = scale × mean_i G_ii over head items (1 if G is empty). */
+export function ridgeOf(g: Float64Array, h: number, scale: number): number {
+  const nx = h + 1;
+  let sum = 0;
+  for (let i = 0; i < h; i++) sum += g[i * nx + i] as number;
+  return scale * (h > 0 && sum > 0 ? sum / h : 1);
+}
+
+/** What DescribeSolutionVersion reports as `tunedHPOParams.algorithmHyperParameters`. */
+function tunedParams(hp: HyperParameters, choices: ModelChoices): Record<string, string> {
+  return {
+    hidden_dimension: String(hp.hiddenDimension),
+    bptt: String(hp.bptt),
+    recency_mask: String(hp.recencyMask),
+    ridge_scale: String(choices.ridgeScale),
+    long_term_weight: String(choices.longWeight),
+    long_term_decay: String(choices.longDecay),
+  };
+}
+
+/**
+ * Mean of −B_ii over a seeded sample of head items, B = G⁻¹C: column i of B is one solve with the factor of G,
+ *   B_ii = (L⁻ᵀ L⁻¹ C e_i)_i.
+ */
+async function meanNegativeDiagonal(
+  l: Float64Array,
+  c: Float64Array,
+  nx: number,
+  h: number,
+  parallel: ParallelRunner,
+  random: Random,
+): Promise<number> {
+  const samples = Math.min(DIAGONAL_SAMPLES, h);
+  const picked = random.shuffle(Array.from({ length: h }, (_, i) => i)).slice(0, samples);
+  const rhs = parallel.alloc(nx * samples);
+  picked.forEach((col, q) => {
+    for (let i = 0; i < nx; i++) rhs[i * samples + q] = c[i * h + col] as number;
+  });
+  await parallel.solveColumns(l, nx, rhs, samples);
+  let sum = 0;
+  picked.forEach((col, q) => {
+    sum -= rhs[col * samples + q] as number;
+  });
+  return Math.max(0, sum / samples);
+}
