@@ -26,7 +26,10 @@ export function randomModel(items: number, d: number, random: Random): Model {
     successorItems: new Int32Array(items * SUCCESSORS).map(() => random.nextInt(items)),
     successorWeights: new Float32Array(items * SUCCESSORS).fill(0.01),
     transitionWeight: 1,
-    repeat: { eventTypes: [], probabilities: new Float64Array(RECENCY_BOUNDS.length * FREQUENCY_BOUNDS.length) },
+    repeat: {
+      eventTypes: [],
+      probabilities: new Float64Array(RECENCY_BOUNDS.length * FREQUENCY_BOUNDS.length),
+    },
     inputEmbeddings: gaussian((items + 1) * d),
     outputEmbeddings: gaussian(items * d),
     itemCounts: new Float32Array(items).fill(1),

@@ -68,7 +68,13 @@ describe('Model', () => {
 
   it('gives history items their learned repeat probability and the rest 1 − Σφ, by recency and event type', () => {
     // The newest distinct item, seen once, repeats with 0.6 after a click and 0.1 after a watch.
-    const m = handModel(0, repeatTable([[0, 0, 'click', 0.6], [0, 0, 'watch', 0.1]]));
+    const m = handModel(
+      0,
+      repeatTable([
+        [0, 0, 'click', 0.6],
+        [0, 0, 'watch', 0.1],
+      ]),
+    );
     const clicked = m.recommend({ history: ['c'], historyEventTypes: ['click'], numResults: 3 });
     const z = Math.exp(3) + Math.exp(2);
     expect(clicked.map((x) => x.itemId)).toEqual(['c', 'a', 'b']);

@@ -135,8 +135,14 @@ describe('train + recommend', () => {
       });
     }
     const windowOnly = { ridgeScale: 0.1, longWeight: 0, longDecay: 0.98 };
-    const long = await train({ interactions }, { hyperParameters: { ...SMALL, bptt: 32 }, choices: windowOnly });
-    const short = await train({ interactions }, { hyperParameters: { ...SMALL, bptt: 2 }, choices: windowOnly });
+    const long = await train(
+      { interactions },
+      { hyperParameters: { ...SMALL, bptt: 32 }, choices: windowOnly },
+    );
+    const short = await train(
+      { interactions },
+      { hyperParameters: { ...SMALL, bptt: 2 }, choices: windowOnly },
+    );
     const remembering = await train(
       { interactions },
       { hyperParameters: { ...SMALL, bptt: 2 }, choices: { ...windowOnly, longWeight: 0.3 } },
