@@ -6,7 +6,7 @@
  *   - the event type of its newest occurrence,
  * estimated by counting over training positions: φ(cell) = hits / opportunities, where each distinct item of the
  * history before a position is an opportunity and a hit when it is the event at that position. Sparse cells are
- * shrunk towards their recency bucket and the buckets towards the overall rate (add-κ smoothing).
+ * shrunk towards their recency bucket, and each bucket towards the next newer one (add-κ smoothing).
  *
  * At scoring, the next item is a mixture of "repeat an item of the history" and "something new" (in the spirit of
  * RepeatNet, Ren et al., AAAI 2019, with counts in place of a learned switch):
@@ -127,7 +127,7 @@ export function fitRepeatTable(seqs: Sequences, keep: Uint8Array, random: Random
   return { eventTypes: [...eventTypes], probabilities: smooth(hits, opportunities, types) };
 }
 
-/** φ = (hits + κ φ_parent) / (opportunities + κ), cells → recency buckets → overall. */
+/** φ = (hits + κ φ_parent) / (opportunities + κ): cells → their recency bucket → the next newer bucket → overall. */
 function smooth(hits: Float64Array, opportunities: Float64Array, types: number): Float64Array {
   const f = FREQUENCY_BOUNDS.length;
   let allHits = 0;
@@ -138,6 +138,9 @@ function smooth(hits: Float64Array, opportunities: Float64Array, types: number):
   }
   const overall = allOpp > 0 ? allHits / allOpp : 0;
   const out = new Float64Array(hits.length);
+  // A recency bucket shrinks towards the next newer one (the first towards the overall rate), so an empty old
+  // bucket inherits a recent rate rather than the average.
+  let previous = overall;
   for (let rec = 0; rec < RECENCY_BOUNDS.length; rec++) {
     let bh = 0;
     let bo = 0;
@@ -145,7 +148,8 @@ function smooth(hits: Float64Array, opportunities: Float64Array, types: number):
       bh += hits[i] as number;
       bo += opportunities[i] as number;
     }
-    const parent = (bh + SHRINKAGE * overall) / (bo + SHRINKAGE);
+    const parent = (bh + SHRINKAGE * previous) / (bo + SHRINKAGE);
+    previous = parent;
     for (let i = rec * f * types; i < (rec + 1) * f * types; i++) {
       out[i] = ((hits[i] as number) + SHRINKAGE * parent) / ((opportunities[i] as number) + SHRINKAGE);
     }

@@ -44,6 +44,11 @@ export interface TrainOptions {
   readonly onProgress?: (fraction: number, note: string) => void;
   /** Fixed model choices instead of self-tuning them on a validation split. */
   readonly choices?: ModelChoices;
+  /**
+   * Users that self-tuning must neither fit on nor validate on (the test users of the version's metrics), so that
+   * the reported metrics are measured on users the choices never saw.
+   */
+  readonly excludeFromTuning?: ReadonlySet<string>;
 }
 
 /**
@@ -137,6 +142,13 @@ async function fitModel(
     seed,
     progress: (fraction, note) => progress(0.3 + 0.7 * fraction, note),
   };
+  const tuningKeep = Uint8Array.from(keep);
+  if (options.excludeFromTuning) {
+    for (const userId of options.excludeFromTuning) {
+      const u = seqs.users.get(userId);
+      if (u !== undefined) tuningKeep[u] = 0;
+    }
+  }
   const choices =
     options.choices ??
     (await tuneChoices(

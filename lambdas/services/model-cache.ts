@@ -12,18 +12,20 @@
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { MAX_HISTORY } from '../engine/history-weights';
 import { Model } from '../engine/model';
 import type { ServiceContext } from './context';
 import { snapshotKey, type TrainingSnapshot } from './training';
 
 const gunzipAsync = promisify(gunzip);
 
-/** The largest `bptt` (spec §7.2): no model reads more of a history than this. */
-export const HISTORY_TAIL = 32;
+/** No model reads more of a history than this (its state and its repeat rates, `engine/history-weights.ts`). */
+export const HISTORY_TAIL = MAX_HISTORY;
 
-/** A training user's most recent items (oldest first) and the time of the newest. */
+/** A training user's most recent items (oldest first), their event types and the time of the newest. */
 export interface HistoryTail {
   readonly itemIds: readonly string[];
+  readonly eventTypes: readonly (string | undefined)[];
   /** Epoch seconds. */
   readonly lastTimestamp: number;
 }
@@ -55,7 +57,10 @@ export const readObject: ObjectReader = async (ctx, key) => {
 };
 
 /** The columns of the training snapshot (written by the training workflow's prepare step) that serving reads. */
-type SnapshotColumns = Pick<TrainingSnapshot, 'format' | 'userIds' | 'itemIds' | 'user' | 'item' | 'time'>;
+type SnapshotColumns = Pick<
+  TrainingSnapshot,
+  'format' | 'userIds' | 'itemIds' | 'user' | 'item' | 'time' | 'eventTypes' | 'type'
+>;
 
 /** Each user's last `tail` interactions in time order (ties keep snapshot order). */
 export function historyTails(s: SnapshotColumns, tail = HISTORY_TAIL): Map<string, HistoryTail> {
@@ -68,6 +73,7 @@ export function historyTails(s: SnapshotColumns, tail = HISTORY_TAIL): Map<strin
     const kept = rows.slice(-tail);
     out.set(s.userIds[u] as string, {
       itemIds: kept.map((i) => s.itemIds[s.item[i] as number] as string),
+      eventTypes: kept.map((i) => s.eventTypes?.[s.type?.[i] ?? -1]),
       lastTimestamp: s.time[kept[kept.length - 1] as number] as number,
     });
   });

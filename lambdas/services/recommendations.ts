@@ -106,6 +106,7 @@ interface Served {
   readonly serving: ServingAttrs;
   readonly model: Model;
   readonly history: string[];
+  readonly historyEventTypes: (string | undefined)[];
   readonly enableMetadata: boolean;
   readonly exploration: ExplorationSettings;
 }
@@ -160,12 +161,18 @@ async function serve(
   // were part of the training data already (PutEvents events are training data too).
   const trained = histories.get(userId);
   const history: string[] = trained === undefined ? [] : [...trained.itemIds];
+  const historyEventTypes: (string | undefined)[] = trained === undefined ? [] : [...trained.eventTypes];
   const after = trained?.lastTimestamp ?? Number.NEGATIVE_INFINITY;
-  for (const e of events) if (e.itemId !== undefined && e.timestamp > after) history.push(e.itemId);
+  for (const e of events) {
+    if (e.itemId === undefined || !(e.timestamp > after)) continue;
+    history.push(e.itemId);
+    historyEventTypes.push(e.eventType);
+  }
   return {
     serving,
     model,
     history,
+    historyEventTypes,
     enableMetadata: record.doc.campaignConfig?.enableMetadataWithRecommendations === true,
     exploration: explorationSettings(record.doc.campaignConfig?.itemExplorationConfig),
   };
@@ -339,12 +346,12 @@ export async function getRecommendations(
   let shown: readonly { readonly explored: boolean; readonly probability: number }[];
   if (isPlainRanking(catalog, served.exploration)) {
     ranked = served.model
-      .recommend({ history: served.history, numResults })
+      .recommend({ history: served.history, historyEventTypes: served.historyEventTypes, numResults })
       .map(({ itemId, score }) => ({ itemId, score }));
     shown = ranked.map(() => ({ explored: false, probability: 1 }));
   } else {
     const explored = explore(catalog, {
-      scores: served.model.scoreAll(served.history),
+      scores: served.model.scoreAll(served.history, served.historyEventTypes),
       numResults,
       settings: served.exploration,
       ...(served.exploration.weight > 0 ? { random: new Random(seedOf(id)) } : {}),
@@ -376,7 +383,7 @@ export async function getPersonalizedRanking(
 
   const served = await serve(ctx, state, campaignArn, userId);
   const columns = requestedColumns(input.metadataColumns, served.enableMetadata, campaignArn);
-  const scores = served.model.scoreAll(served.history);
+  const scores = served.model.scoreAll(served.history, served.historyEventTypes);
   const known: { itemId: string; score: number; at: number }[] = [];
   const unknown: string[] = [];
   const seen = new Set<string>();

@@ -21,6 +21,7 @@ import { gunzip, gzip } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { PersonalizeError } from '../api/errors';
 import {
+  choicesFromTuned,
   type Interaction,
   type ItemMeta,
   Model,
@@ -105,6 +106,9 @@ export interface TrainingSnapshot {
   readonly user: number[];
   readonly item: number[];
   readonly time: number[];
+  /** Event type names, and each interaction's index into them (−1: none); absent in snapshots without types. */
+  readonly eventTypes?: string[];
+  readonly type?: number[];
   /** Impression lists as item indices, by interaction index; absent when no interaction has one. */
   readonly impressions?: Record<string, number[]>;
   readonly items: ItemMeta[];
@@ -197,9 +201,12 @@ export async function prepareTraining(ctx: ServiceContext, arn: string): Promise
     user: [],
     item: [],
     time: [],
+    eventTypes: [],
+    type: [],
     items: [],
     users: [],
   };
+  const typeIndex = new Map<string, number>();
   const impressions: Record<string, number[]> = {};
   let hasImpressions = false;
   for await (const batch of groupInteractions(ctx, groupArn)) {
@@ -212,6 +219,9 @@ export async function prepareTraining(ctx: ServiceContext, arn: string): Promise
       snapshot.user.push(intern(userIndex, snapshot.userIds, x.userId));
       snapshot.item.push(intern(itemIndex, snapshot.itemIds, x.itemId));
       snapshot.time.push(x.timestamp);
+      snapshot.type?.push(
+        x.eventType === undefined ? -1 : intern(typeIndex, snapshot.eventTypes as string[], x.eventType),
+      );
     }
   }
   const perUser = new Uint32Array(snapshot.userIds.length);
@@ -239,10 +249,12 @@ function interactionsOf(s: TrainingSnapshot): Interaction[] {
   const out: Interaction[] = new Array(s.user.length);
   for (let i = 0; i < s.user.length; i++) {
     const shown = s.impressions?.[i];
+    const type = s.type?.[i] ?? -1;
     out[i] = {
       userId: s.userIds[s.user[i] as number] as string,
       itemId: s.itemIds[s.item[i] as number] as string,
       timestamp: s.time[i] as number,
+      ...(type >= 0 ? { eventType: s.eventTypes?.[type] as string } : {}),
       ...(shown !== undefined ? { impression: shown.map((j) => s.itemIds[j] as string) } : {}),
     };
   }
@@ -270,18 +282,25 @@ export async function trainVersion(ctx: ServiceContext, arn: string): Promise<St
   const base = updateBaseOf(version);
   // UPDATE (spec §7.5): the FULL version's model with new items and statistics folded in, the same work as an
   // automatic update (`automatic-updates.ts`); no retraining.
+  // Self-tuning never sees the users the evaluate step holds out for the metrics.
+  const metricsTestUsers = new Set(splitByUser(interactions, { seed: SPLIT_SEED }).test.map((t) => t.userId));
   const model =
     base !== undefined
       ? (await updateModel(await loadModel(ctx, base), { interactions, items: snapshot.items })).model
       : await trainWithPool(
           { interactions, items: snapshot.items, users: snapshot.users },
-          { hyperParameters: config.hyperParameters, seed: TRAIN_SEED },
+          { hyperParameters: config.hyperParameters, seed: TRAIN_SEED, excludeFromTuning: metricsTestUsers },
         );
   await putObject(ctx, modelKey(arn), model.serialize());
   await writeItemStats(ctx, modelKey(arn), itemStatsFromInteractions(interactions));
   const trainSeconds = (performance.now() - started) / 1000;
   await requireInProgress(ctx, arn);
-  await ctx.resources.update<VersionDoc>(arn, { attrs: { trainSeconds } satisfies VersionAttrs });
+  await ctx.resources.update<VersionDoc>(arn, {
+    attrs: { trainSeconds } satisfies VersionAttrs,
+    ...(model.tuned !== undefined
+      ? { doc: { tunedHPOParams: { algorithmHyperParameters: { ...model.tuned } } } }
+      : {}),
+  });
   return { solutionVersionArn: arn };
 }
 
@@ -309,9 +328,11 @@ export async function evaluateVersion(ctx: ServiceContext, arn: string): Promise
   const snapshot = await readSnapshot(ctx, arn);
   const interactions = interactionsOf(snapshot);
   const split = splitByUser(interactions, { seed: SPLIT_SEED });
+  // The choices the train step tuned without the test users; a version trained before they were recorded tunes.
+  const choices = choicesFromTuned(version.doc.tunedHPOParams?.algorithmHyperParameters);
   const model = await trainWithPool(
     { interactions: split.train, items: snapshot.items, users: snapshot.users },
-    { hyperParameters: config.hyperParameters, seed: TRAIN_SEED },
+    { hyperParameters: config.hyperParameters, seed: TRAIN_SEED, ...(choices ? { choices } : {}) },
   );
   const metrics = evaluate(model, split.test, {
     catalogSize: catalogSize(

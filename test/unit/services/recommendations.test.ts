@@ -330,13 +330,15 @@ describe('historyTails', () => {
         user: [0, 1, 0, 0, 0, 1],
         item: [0, 1, 1, 2, 0, 2],
         time: [30, 5, 10, 30, 20, 4],
+        eventTypes: ['click', 'watch'],
+        type: [0, -1, 1, 0, 1, 0],
       },
       3,
     );
     expect(tails).toEqual(
       new Map([
-        ['a', { itemIds: ['x', 'x', 'z'], lastTimestamp: 30 }],
-        ['b', { itemIds: ['z', 'y'], lastTimestamp: 5 }],
+        ['a', { itemIds: ['x', 'x', 'z'], eventTypes: ['watch', 'click', 'click'], lastTimestamp: 30 }],
+        ['b', { itemIds: ['z', 'y'], eventTypes: ['click', undefined], lastTimestamp: 5 }],
       ]),
     );
   });

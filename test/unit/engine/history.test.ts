@@ -1,0 +1,115 @@
+import { accumulate } from '../../../lambdas/engine/accumulate';
+import { ingestInteractions } from '../../../lambdas/engine/dataset';
+import { historyWeights, MAX_HISTORY, pairTable } from '../../../lambdas/engine/history-weights';
+import { Random } from '../../../lambdas/engine/random';
+import { FREQUENCY_BOUNDS, fitRepeatTable } from '../../../lambdas/engine/repeat';
+import type { Interaction } from '../../../lambdas/engine/types';
+
+describe('historyWeights', () => {
+  it('adds a slowly decaying long-term part to the short window and cuts the curve at 1 % of its start', () => {
+    const w = historyWeights({ shortDecay: 0.5, window: 3, longWeight: 0.2, longDecay: 0.9 });
+    expect(w[0]).toBeCloseTo(1.2, 12);
+    expect(w[2]).toBeCloseTo(0.25 + 0.2 * 0.81, 12);
+    expect(w[3]).toBeCloseTo(0.2 * 0.729, 12);
+    // 0.2 · 0.9^(K−1) ≥ 0.012 > 0.2 · 0.9^K.
+    expect(0.2 * 0.9 ** (w.length - 1)).toBeGreaterThanOrEqual(0.012);
+    expect(0.2 * 0.9 ** w.length).toBeLessThan(0.012);
+    expect(historyWeights({ shortDecay: 0.8, window: 32, longWeight: 0, longDecay: 0.9 })).toHaveLength(32);
+    expect(historyWeights({ shortDecay: 1, window: 2, longWeight: 1, longDecay: 1 })).toHaveLength(
+      MAX_HISTORY,
+    );
+  });
+
+  it('pairTable sums w_{m+d} w_m over m = 1..M', () => {
+    const w = Float64Array.from([3, 2, 1]);
+    const t = pairTable(w);
+    const at = (d: number, m: number) => t[d * 4 + m];
+    expect(at(0, 3)).toBe(9 + 4 + 1);
+    expect(at(1, 2)).toBe(2 * 3 + 1 * 2);
+    expect(at(2, 1)).toBe(1 * 3);
+    expect(at(2, 3)).toBe(3);
+  });
+});
+
+describe('accumulate', () => {
+  it('equals the Gram and cross sums built position by position', async () => {
+    const r = new Random(5);
+    const interactions: Interaction[] = [];
+    for (let u = 0; u < 12; u++) {
+      const length = 1 + r.nextInt(14);
+      for (let t = 0; t < length; t++)
+        interactions.push({ userId: `u${u}`, itemId: `i${r.nextInt(7)}`, timestamp: t });
+    }
+    const seqs = await ingestInteractions(interactions, {});
+    const n = seqs.items.size;
+    // Head: every item but the last one, which plays a tail item.
+    const h = n - 1;
+    const headPos = Int32Array.from({ length: n }, (_, i) => (i < h ? i : -1));
+    const w = historyWeights({ shortDecay: 0.7, window: 3, longWeight: 0.3, longDecay: 0.8 });
+    const keep = new Uint8Array(seqs.users.size).fill(1);
+    keep[2] = 0;
+    const { g, c, positions } = accumulate(seqs, keep, headPos, h, w);
+
+    const nx = h + 1;
+    const gRef = new Float64Array(nx * nx);
+    const cRef = new Float64Array(nx * h);
+    let positionsRef = 0;
+    for (let u = 0; u < seqs.users.size; u++) {
+      if (!keep[u]) continue;
+      const a = seqs.userOffsets[u] as number;
+      const b = seqs.userOffsets[u + 1] as number;
+      for (let t = a + 1; t < b; t++) {
+        positionsRef++;
+        const x = new Float64Array(nx);
+        x[h] = 1;
+        for (let k = 1; k <= w.length && t - k >= a; k++) {
+          const i = headPos[seqs.itemSeq[t - k] as number] as number;
+          if (i >= 0) x[i] = (x[i] as number) + (w[k - 1] as number);
+        }
+        for (let i = 0; i < nx; i++) for (let j = 0; j < nx; j++) gRef[i * nx + j]! += x[i]! * x[j]!;
+        const y = headPos[seqs.itemSeq[t] as number] as number;
+        if (y >= 0) for (let i = 0; i < nx; i++) cRef[i * h + y]! += x[i]!;
+      }
+    }
+    expect(positions).toBe(positionsRef);
+    gRef.forEach((v, i) => expect(g[i]).toBeCloseTo(v, 9));
+    cRef.forEach((v, i) => expect(c[i]).toBeCloseTo(v, 9));
+  });
+});
+
+describe('fitRepeatTable', () => {
+  const cell = (rec: number, freq: number, type: number, types: number) =>
+    (rec * FREQUENCY_BOUNDS.length + freq) * types + type;
+
+  it('learns that a click is followed by a watch of the same item, and that watched items are not repeated', async () => {
+    const interactions: Interaction[] = [];
+    for (let u = 0; u < 200; u++) {
+      let t = 0;
+      for (let k = 0; k < 5; k++) {
+        const item = `i${(u * 7 + k * 13) % 300}`;
+        interactions.push({ userId: `u${u}`, itemId: item, timestamp: t++, eventType: 'click' });
+        interactions.push({ userId: `u${u}`, itemId: item, timestamp: t++, eventType: 'watch' });
+      }
+    }
+    const seqs = await ingestInteractions(interactions, {});
+    const keep = new Uint8Array(seqs.users.size).fill(1);
+    const table = fitRepeatTable(seqs, keep, new Random(1));
+    const types = table.eventTypes.length + 1;
+    const click = table.eventTypes.indexOf('click') + 1;
+    const watch = table.eventTypes.indexOf('watch') + 1;
+    // Every click is followed by a watch of the same item: 800 hits in 800 opportunities, shrunk a little.
+    expect(table.probabilities[cell(0, 0, click, types)]).toBeGreaterThan(0.95);
+    // A watched item never comes back.
+    expect(table.probabilities[cell(0, 1, watch, types)]).toBeLessThan(0.05);
+    expect(table.probabilities[cell(1, 1, watch, types)]).toBeLessThan(0.05);
+  });
+
+  it('gives a data set without repeats repeat rates of zero', async () => {
+    const interactions: Interaction[] = [];
+    for (let u = 0; u < 50; u++)
+      for (let t = 0; t < 8; t++) interactions.push({ userId: `u${u}`, itemId: `i${u}-${t}`, timestamp: t });
+    const seqs = await ingestInteractions(interactions, {});
+    const table = fitRepeatTable(seqs, new Uint8Array(50).fill(1), new Random(1));
+    expect(Math.max(...table.probabilities)).toBe(0);
+  });
+});
