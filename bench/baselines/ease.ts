@@ -25,13 +25,13 @@ import {
 export interface EaseOptions {
   /** L2 penalty λ. @default 100 */
   readonly lambda: number;
-  /** Most frequent items the closed form covers (time O(n³), memory O(n²)). @default 2500 */
+  /** Most frequent items the closed form covers (time O(n³), memory O(n²)). @default 1500 */
   readonly maxItems: number;
   /** Per-event decay of a history item's input weight. @default 1 */
   readonly decay: number;
 }
 
-export const DEFAULT_EASE_OPTIONS: EaseOptions = { lambda: 100, maxItems: 2500, decay: 1 };
+export const DEFAULT_EASE_OPTIONS: EaseOptions = { lambda: 100, maxItems: 1500, decay: 1 };
 
 export class EaseBaseline implements Baseline {
   readonly name = 'ease';
@@ -132,7 +132,9 @@ export class EaseBaseline implements Baseline {
  *
  *   W[i][j] = (δ_ij − Σ_{k=j..i−1} L[i][k] W[k][j]) / L[i][i],   (WᵀW)[a][b] = Σ_{k ≥ max(a,b)} W[k][a] W[k][b]
  *
- * Both loops run along rows (contiguous memory) and touch only the triangles: n³/6 multiply-adds each.
+ * Both loops run along rows (contiguous memory), touch only the triangles (n³/6 multiply-adds each) and take four
+ * rows of W per sweep, so the n² matrix they update streams through memory a quarter as often. W's zero upper
+ * triangle lets the four rows share one inner loop.
  */
 export function inverseFromCholesky(a: Float64Array, n: number): Float64Array {
   cholesky(a, n);
@@ -140,9 +142,26 @@ export function inverseFromCholesky(a: Float64Array, n: number): Float64Array {
   for (let i = 0; i < n; i++) {
     const ri = i * n;
     // Row i of L W = e_i:  L[i][i] W[i][·] = e_i − Σ_{k<i} L[i][k] W[k][·]  (W[k][·] is zero beyond k).
-    for (let k = 0; k < i; k++) {
+    let k = 0;
+    for (; k + 3 < i; k += 4) {
+      const r0 = k * n;
+      const r1 = r0 + n;
+      const r2 = r1 + n;
+      const r3 = r2 + n;
+      const l0 = a[ri + k] as number;
+      const l1 = a[ri + k + 1] as number;
+      const l2 = a[ri + k + 2] as number;
+      const l3 = a[ri + k + 3] as number;
+      for (let j = 0; j <= k + 3; j++) {
+        w[ri + j]! -=
+          l0 * (w[r0 + j] as number) +
+          l1 * (w[r1 + j] as number) +
+          l2 * (w[r2 + j] as number) +
+          l3 * (w[r3 + j] as number);
+      }
+    }
+    for (; k < i; k++) {
       const lik = a[ri + k] as number;
-      if (lik === 0) continue;
       const rk = k * n;
       for (let j = 0; j <= k; j++) w[ri + j]! -= lik * (w[rk + j] as number);
     }
@@ -152,11 +171,31 @@ export function inverseFromCholesky(a: Float64Array, n: number): Float64Array {
   }
   const p = a;
   p.fill(0);
-  for (let k = 0; k < n; k++) {
+  let k = 0;
+  for (; k + 3 < n; k += 4) {
+    const r0 = k * n;
+    const r1 = r0 + n;
+    const r2 = r1 + n;
+    const r3 = r2 + n;
+    for (let i = 0; i <= k + 3; i++) {
+      const c0 = w[r0 + i] as number;
+      const c1 = w[r1 + i] as number;
+      const c2 = w[r2 + i] as number;
+      const c3 = w[r3 + i] as number;
+      const ri = i * n;
+      for (let j = 0; j <= i; j++) {
+        p[ri + j]! +=
+          c0 * (w[r0 + j] as number) +
+          c1 * (w[r1 + j] as number) +
+          c2 * (w[r2 + j] as number) +
+          c3 * (w[r3 + j] as number);
+      }
+    }
+  }
+  for (; k < n; k++) {
     const rk = k * n;
     for (let i = 0; i <= k; i++) {
       const wki = w[rk + i] as number;
-      if (wki === 0) continue;
       const ri = i * n;
       for (let j = 0; j <= i; j++) p[ri + j]! += wki * (w[rk + j] as number);
     }
