@@ -8,8 +8,9 @@
  *   statistics (`item-stats.ts`); records the step's wall time. An UPDATE version is not trained: its FULL
  *   version's model takes in the snapshot's new items and statistics (`engine/update.ts`).
  * - evaluate: Personalize's offline metrics (spec §6): a second model trained on 90 % of the users, judged on the
- *   newest 10 % of each held-out user's interactions. The served model has seen every user, so judging it on them
- *   would measure memory, not prediction; the second training costs time but keeps the metrics honest.
+ *   newest 10 % of each held-out user's interactions (a seeded sample of at most `MAX_EVALUATED_USERS` of them).
+ *   The served model has seen every user, so judging it on them would measure memory, not prediction; the second
+ *   training costs time but keeps the metrics honest.
  * - publish: `CREATE IN_PROGRESS` → `ACTIVE` with `trainingHours`.
  * - fail (the Catch target of every step): `CREATE FAILED` with a readable `failureReason`.
  *
@@ -30,7 +31,7 @@ import {
   train,
   type UserMeta,
 } from '../engine';
-import { evaluate } from '../engine/metrics';
+import { evaluate, MAX_EVALUATED_USERS } from '../engine/metrics';
 import { createWorkerPool, defaultWorkers } from '../engine/parallel';
 import { catalogSize, splitByUser } from '../engine/split';
 import { updateModel } from '../engine/update';
@@ -339,6 +340,8 @@ export async function evaluateVersion(ctx: ServiceContext, arn: string): Promise
       interactions,
       snapshot.items.map((i) => i.itemId),
     ),
+    maxUsers: MAX_EVALUATED_USERS,
+    sampleSeed: SPLIT_SEED,
   });
   await requireInProgress(ctx, arn);
   await ctx.resources.update<VersionDoc>(arn, {

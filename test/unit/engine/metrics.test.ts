@@ -5,10 +5,12 @@ import {
   evaluateNextItem,
   hitAtK,
   leaveLastOut,
+  MAX_EVALUATED_USERS,
   ndcgAtK,
   nextItemNdcgAtK,
   precisionAtK,
   reciprocalRankAtK,
+  sampleTestCases,
 } from '../../../lambdas/engine/metrics';
 import type { Recommender, RecommendRequest, ScoredItem } from '../../../lambdas/engine/types';
 
@@ -42,15 +44,18 @@ describe('Personalize metrics (spec §6.2 worked examples)', () => {
     expect(ndcgAtK(ranked, relevant, 5)).toBeCloseTo(0.6241, 4);
   });
 
-  it('NDCG ideal packs min(#relevant, K) at the top', () => {
-    // 3 relevant, K = 2, the two top slots are hits → perfect.
+  it('NDCG ideal is the same top K re-sorted by relevance, not min(#relevant, K)', () => {
+    // One hit at rank 1 is perfect however many items the truth holds.
+    expect(ndcgAtK(['a', 'x', 'y'], new Set(['a', 'b', 'c']), 5)).toBe(1);
+    // Two of three relevant in the top 2 → perfect; the third, unrecommended, does not lower the ideal.
     const { ranked } = ranking(5, [1, 2]);
     expect(ndcgAtK(ranked, new Set(['r1', 'r2', 'other']), 2)).toBeCloseTo(1, 12);
-    // One relevant at rank 1 out of 3 relevant, K = 5: 1 / (1 + 1/log2(3) + 1/log2(4)).
-    expect(ndcgAtK(['a', 'x', 'y'], new Set(['a', 'b', 'c']), 5)).toBeCloseTo(
-      1 / (1 + 1 / Math.log2(3) + 1 / Math.log2(4)),
-      12,
-    );
+    // One hit at rank 3 of 5 relevant: (1/log 4) / (1/log 2) = 0.5, the textbook form would give less.
+    expect(ndcgAtK(['x', 'y', 'a'], new Set(['a', 'b', 'c', 'd', 'e']), 5)).toBeCloseTo(0.5, 12);
+    // Hits beyond K neither add to the DCG nor to the ideal: rank 3 alone counts at K = 5.
+    expect(ndcgAtK(['x', 'y', 'a', 'z', 'w', 'b'], new Set(['a', 'b']), 5)).toBeCloseTo(0.5, 12);
+    // A duplicated hit counts once, in the DCG and in h.
+    expect(ndcgAtK(['x', 'a', 'a'], new Set(['a']), 5)).toBeCloseTo(Math.log(2) / Math.log(3), 12);
     expect(ndcgAtK(['x'], new Set<string>(), 5)).toBe(0);
     expect(ndcgAtK(['x', 'y'], new Set(['z']), 5)).toBe(0);
   });
@@ -104,11 +109,51 @@ describe('Personalize metrics (spec §6.2 worked examples)', () => {
       (1 + (1 / Math.log2(3) + 1 / Math.log2(6)) / (1 + 1 / Math.log2(3))) / 2,
       12,
     );
+    expect(metrics.normalized_discounted_cumulative_gain_at_5).toBeCloseTo((1 + 0.6241) / 2, 4);
     expect(metrics.precision_at_5).toBeCloseTo((1 / 5 + 2 / 5) / 2, 12);
     expect(metrics.precision_at_25).toBeCloseTo((1 / 25 + 2 / 25) / 2, 12);
     // 9 distinct items recommended out of 18.
     expect(metrics.coverage).toBeCloseTo(0.5, 12);
     expect(model.requests.every((r) => r.numResults === 25 && r.excludeHistory === false)).toBe(true);
+  });
+
+  it('evaluates at most maxUsers test users, a seeded sample that is the same for the same seed', () => {
+    const lists: Record<string, string[]> = {};
+    const cases = Array.from({ length: 50 }, (_, i) => {
+      lists[`h${i}`] = [`a${i}`];
+      return { userId: `u${i}`, history: [`h${i}`], truth: [i < 25 ? `a${i}` : 'miss'] };
+    });
+    const run = (maxUsers: number, sampleSeed: number) => {
+      const model = new FixedRecommender(lists);
+      const metrics = evaluate(model, cases, { catalogSize: 50, maxUsers, sampleSeed });
+      return { metrics, users: model.requests.map((r) => r.history[0]) };
+    };
+    const a = run(10, 3);
+    expect(a.users).toHaveLength(10);
+    expect(new Set(a.users).size).toBe(10);
+    expect(run(10, 3).users).toEqual(a.users);
+    expect(run(10, 4).users).not.toEqual(a.users);
+    // Precision@5 is 1/5 for each sampled user with a hit: the metric is the sample's, not the population's.
+    const hits = a.users.filter((h) => Number((h as string).slice(1)) < 25).length;
+    expect(a.metrics.precision_at_5).toBeCloseTo(hits / 10 / 5, 12);
+    expect(a.metrics.coverage).toBeCloseTo(10 / 50, 12);
+    // No more users than the cap: every one, in input order.
+    expect(run(50, 3).users).toEqual(cases.map((c) => c.history[0]));
+    expect(MAX_EVALUATED_USERS).toBe(20_000);
+  });
+
+  it('sampleTestCases draws uniformly without replacement and keeps input order', () => {
+    const cases = Array.from({ length: 1000 }, (_, i) => i);
+    const sample = sampleTestCases(cases, 100, 9);
+    expect(sample).toHaveLength(100);
+    expect(new Set(sample).size).toBe(100);
+    expect([...sample].sort((x, y) => x - y)).toEqual(sample);
+    expect(sampleTestCases(cases, 100, 9)).toEqual(sample);
+    // Roughly uniform: each half of the input holds about half of the sample.
+    const low = sample.filter((i) => i < 500).length;
+    expect(low).toBeGreaterThan(30);
+    expect(low).toBeLessThan(70);
+    expect(sampleTestCases([1, 2], 5, 1)).toEqual([1, 2]);
   });
 
   it('averageMetrics averages key by key', () => {
