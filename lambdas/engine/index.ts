@@ -11,6 +11,7 @@ export {
 } from './hyperparameters';
 export { MODEL_FORMAT, MODEL_FORMAT_VERSION, Model, type ModelParts, type TrainingStats } from './model';
 export { inThread, type ParallelRunner, type TrainingData, type TrainOptions, train } from './train';
+export type { HpoSearch } from './tuning';
 export type {
   Interaction,
   ItemMeta,

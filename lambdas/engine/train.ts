@@ -10,7 +10,7 @@ import { type ItemCatalog, ingestItems } from './metadata';
 import type { Model } from './model';
 import { createWorkerPool, defaultWorkers, type WorkerPool } from './parallel';
 import { Random } from './random';
-import { tuneChoices } from './tuning';
+import { type HpoSearch, tune } from './tuning';
 import type { Interaction, ItemMeta, UserMeta } from './types';
 
 export interface TrainingData {
@@ -49,6 +49,8 @@ export interface TrainOptions {
    * the reported metrics are measured on users the choices never saw.
    */
   readonly excludeFromTuning?: ReadonlySet<string>;
+  /** `performHPO`: also search these hyperparameter ranges on the validation split. */
+  readonly hpo?: HpoSearch;
 }
 
 /**
@@ -149,13 +151,13 @@ async function fitModel(
       if (u !== undefined) tuningKeep[u] = 0;
     }
   }
-  const choices =
-    options.choices ??
-    (await tuneChoices(
-      { ...ctx, progress: (fraction, note) => progress(0.05 + 0.25 * fraction, note) },
-      random.fork(),
-    ));
-  return fitSequences(ctx, choices, random);
+  if (options.choices !== undefined) return fitSequences(ctx, options.choices, random);
+  const tuned = await tune(
+    { ...ctx, keep: tuningKeep, progress: (fraction, note) => progress(0.05 + 0.25 * fraction, note) },
+    random.fork(),
+    options.hpo,
+  );
+  return fitSequences({ ...ctx, hp: tuned.hp }, tuned.choices, random);
 }
 
 export type { IdIndex };

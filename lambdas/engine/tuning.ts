@@ -8,7 +8,10 @@
  * |RIDGE_SCALES| + |LONG_WEIGHTS| + |LONG_DECAYS| − 2 fits at most. Tuning fits use a smaller head of the closed
  * form ({@link TUNING_HEAD}), which keeps them cheap on large catalogs.
  */
+import type { Sequences } from './dataset';
 import { type FitContext, fitSequences, type ModelChoices } from './fit';
+import type { HyperParameters } from './hyperparameters';
+import type { Model } from './model';
 import type { Random } from './random';
 
 /** Candidates for λ / mean diag(XᵀX). */
@@ -29,6 +32,7 @@ const CUTOFF = 10;
 
 /** One evaluated candidate. */
 export interface TuningTrial {
+  readonly hp: HyperParameters;
   readonly choices: ModelChoices;
   readonly ndcg: number;
 }
@@ -41,15 +45,21 @@ interface ValidationCase {
 }
 
 /**
- * The chosen values (or the defaults when there are too few users to validate on), and every trial in the order
- * tried.
+ * `performHPO`: ranges of the recipe's tunable hyperparameters searched after the model choices, by seeded random
+ * draws (Personalize's HPO, FILTERS.md §4). Ranges are inclusive; absent ones keep the solution's value.
  */
-export async function tuneChoices(
-  ctx: FitContext,
-  random: Random,
-  start: ModelChoices = DEFAULT_START,
-): Promise<ModelChoices> {
-  return (await tune(ctx, random, start)).choices;
+export interface HpoSearch {
+  readonly hiddenDimension?: readonly [number, number];
+  readonly bptt?: readonly [number, number];
+  readonly recencyMask?: readonly boolean[];
+  /** Fits of the whole search at most (`maxNumberOfTrainingJobs`), the choices' coordinate search included. */
+  readonly maxTrials: number;
+}
+
+export interface TuningResult {
+  readonly hp: HyperParameters;
+  readonly choices: ModelChoices;
+  readonly trials: readonly TuningTrial[];
 }
 
 const DEFAULT_START: ModelChoices = Object.freeze({
@@ -58,11 +68,11 @@ const DEFAULT_START: ModelChoices = Object.freeze({
   longDecay: LONG_DECAYS[1] as number,
 });
 
-export async function tune(
-  ctx: FitContext,
-  random: Random,
-  start: ModelChoices = DEFAULT_START,
-): Promise<{ choices: ModelChoices; trials: TuningTrial[] }> {
+/**
+ * The chosen values (the solution's hyperparameters and the default choices when there are too few users to
+ * validate on) and every trial in the order tried.
+ */
+export async function tune(ctx: FitContext, random: Random, hpo?: HpoSearch): Promise<TuningResult> {
   const { seqs, keep } = ctx;
   const eligible: number[] = [];
   for (let u = 0; u < keep.length; u++) {
@@ -70,7 +80,7 @@ export async function tune(
       eligible.push(u);
   }
   const count = Math.min(MAX_VALIDATION_USERS, Math.round(VALIDATION_SHARE * eligible.length));
-  if (count < MIN_VALIDATION_USERS) return { choices: start, trials: [] };
+  if (count < MIN_VALIDATION_USERS) return { hp: ctx.hp, choices: DEFAULT_START, trials: [] };
   random.shuffle(eligible);
   const validation = eligible.slice(0, count).sort((a, b) => a - b);
   const tuningKeep = Uint8Array.from(keep);
@@ -86,53 +96,81 @@ export async function tune(
     keep: tuningKeep,
     headItems: Math.min(ctx.headItems, TUNING_HEAD),
   };
+  const budget = hpo?.maxTrials ?? Number.POSITIVE_INFINITY;
   const trials: TuningTrial[] = [];
   const tried = new Map<string, number>();
-  const score = async (choices: ModelChoices): Promise<number> => {
-    const key = JSON.stringify(choices);
+  const score = async (hp: HyperParameters, choices: ModelChoices): Promise<number> => {
+    const key = JSON.stringify([hp, choices]);
     const known = tried.get(key);
     if (known !== undefined) return known;
-    const model = await fitSequences(tuningCtx, choices, random.fork());
-    const ids = seqs.items.ids;
-    const types = seqs.eventTypes.ids;
-    let total = 0;
-    for (const c of cases) {
-      const history: string[] = [];
-      const eventTypes: (string | undefined)[] = [];
-      for (let p = c.start; p < c.cut; p++) {
-        history.push(ids[seqs.itemSeq[p] as number] as string);
-        const t = seqs.typeSeq[p] as number;
-        eventTypes.push(t === 0 ? undefined : types[t - 1]);
-      }
-      const truth = new Set<string>();
-      for (let p = c.cut; p < c.end; p++) truth.add(ids[seqs.itemSeq[p] as number] as string);
-      const ranked = model
-        .recommend({ history, historyEventTypes: eventTypes, numResults: CUTOFF })
-        .map((x) => x.itemId);
-      total += ndcgAtCutoff(ranked, truth, CUTOFF);
-    }
-    const ndcg = total / cases.length;
+    const model = await fitSequences({ ...tuningCtx, hp }, choices, random.fork());
+    const ndcg = validationNdcg(model, seqs, cases);
     tried.set(key, ndcg);
-    trials.push({ choices, ndcg });
-    ctx.progress(Math.min(1, trials.length / 6), `tuning ${key}: NDCG@${CUTOFF} ${ndcg.toFixed(4)}`);
+    trials.push({ hp, choices, ndcg });
+    ctx.progress(
+      Math.min(1, trials.length / Math.min(budget, 8)),
+      `tuning trial ${trials.length}: NDCG@${CUTOFF} ${ndcg.toFixed(4)}`,
+    );
     return ndcg;
   };
-  let best = start;
-  let bestScore = await score(start);
-  const sweep = async (candidates: ModelChoices[]): Promise<void> => {
-    for (const c of candidates) {
-      const s = await score(c);
-      // Strictly better only: ties keep the earlier (default-side) choice.
-      if (s > bestScore) {
-        best = c;
-        bestScore = s;
-      }
+  let best = { hp: ctx.hp, choices: DEFAULT_START };
+  let bestScore = await score(best.hp, best.choices);
+  const consider = async (hp: HyperParameters, choices: ModelChoices): Promise<void> => {
+    if (trials.length >= budget) return;
+    const s = await score(hp, choices);
+    // Strictly better only: ties keep the earlier (default-side) candidate.
+    if (s > bestScore) {
+      best = { hp, choices };
+      bestScore = s;
     }
   };
-  await sweep(RIDGE_SCALES.map((ridgeScale) => ({ ...best, ridgeScale })));
-  await sweep(LONG_WEIGHTS.map((longWeight) => ({ ...best, longWeight })));
-  if (best.longWeight > 0) await sweep(LONG_DECAYS.map((longDecay) => ({ ...best, longDecay })));
-  return { choices: best, trials };
+  for (const ridgeScale of RIDGE_SCALES) await consider(best.hp, { ...best.choices, ridgeScale });
+  for (const longWeight of LONG_WEIGHTS) await consider(best.hp, { ...best.choices, longWeight });
+  if (best.choices.longWeight > 0) {
+    for (const longDecay of LONG_DECAYS) await consider(best.hp, { ...best.choices, longDecay });
+  }
+  if (hpo !== undefined) {
+    const draw = (range: readonly [number, number] | undefined, value: number): number =>
+      range === undefined ? value : range[0] + random.nextInt(range[1] - range[0] + 1);
+    // Draws that repeat an earlier candidate cost nothing; bound them so a one-point space ends.
+    for (let attempt = 0; trials.length < budget && attempt < 4 * budget; attempt++) {
+      const masks = hpo.recencyMask;
+      const hp: HyperParameters = {
+        ...best.hp,
+        hiddenDimension: draw(hpo.hiddenDimension, best.hp.hiddenDimension),
+        bptt: draw(hpo.bptt, best.hp.bptt),
+        recencyMask:
+          masks === undefined || masks.length === 0
+            ? best.hp.recencyMask
+            : (masks[random.nextInt(masks.length)] as boolean),
+      };
+      await consider(hp, best.choices);
+    }
+  }
+  return { ...best, trials };
+}
+
+/** Mean NDCG@10 of the validation users' truth under the model's top 10 for their input. */
+function validationNdcg(model: Model, seqs: Sequences, cases: readonly ValidationCase[]): number {
+  const ids = seqs.items.ids;
+  const types = seqs.eventTypes.ids;
+  let total = 0;
+  for (const c of cases) {
+    const history: string[] = [];
+    const eventTypes: (string | undefined)[] = [];
+    for (let p = c.start; p < c.cut; p++) {
+      history.push(ids[seqs.itemSeq[p] as number] as string);
+      const t = seqs.typeSeq[p] as number;
+      eventTypes.push(t === 0 ? undefined : types[t - 1]);
+    }
+    const truth = new Set<string>();
+    for (let p = c.cut; p < c.end; p++) truth.add(ids[seqs.itemSeq[p] as number] as string);
+    const ranked = model
+      .recommend({ history, historyEventTypes: eventTypes, numResults: CUTOFF })
+      .map((x) => x.itemId);
+    total += ndcgAtCutoff(ranked, truth, CUTOFF);
+  }
+  return total / cases.length;
 }
 
 /**

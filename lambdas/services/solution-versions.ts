@@ -144,7 +144,7 @@ export async function createSolutionVersion(
     ...(input.name !== undefined ? { name: input.name } : {}),
     solutionVersionArn: arn,
     solutionArn,
-    performHPO: false,
+    performHPO: s.performHPO === true,
     performAutoML: false,
     performIncrementalUpdate: false,
     recipeArn: s.recipeArn,

@@ -32,6 +32,7 @@ import type { ResourceRecord } from '../store/resources';
 import { arnName, parseArn, solutionArn } from './arns';
 import type { ServiceContext } from './context';
 import { ACTIVE, confirmGroupStillActive, markDeletePending, requireActiveGroup } from './dataset-groups';
+import { hpoSearchOf } from './hpo-config';
 import { countUpTo, listPage, nextTokenOf, pick } from './pagination';
 import { USER_PERSONALIZATION_RECIPE_ARN, USER_PERSONALIZATION_V2_RECIPE_ARN } from './recipes';
 import { tagsToMap } from './tags';
@@ -149,7 +150,6 @@ function unsupported(what: string): never {
 
 function checkSolutionConfig(config: SolutionConfig | undefined): void {
   if (config === undefined) return;
-  if (config.hpoConfig !== undefined) unsupported('solutionConfig.hpoConfig (hyperparameter optimization)');
   if (config.autoMLConfig !== undefined) unsupported('solutionConfig.autoMLConfig (AutoML)');
   if (config.eventsConfig !== undefined) unsupported('solutionConfig.eventsConfig');
   if (config.optimizationObjective !== undefined) unsupported('solutionConfig.optimizationObjective');
@@ -162,7 +162,6 @@ export async function createSolution(
   input: CreateSolutionRequest,
 ): Promise<CreateSolutionResponse> {
   if (input.performAutoML === true) unsupported('performAutoML');
-  if (input.performHPO === true) unsupported('performHPO');
   if (input.performIncrementalUpdate === true) {
     throw invalidInput('performIncrementalUpdate applies to the Semantic-Similarity recipe only.');
   }
@@ -176,6 +175,7 @@ export async function createSolution(
   }
   checkSolutionConfig(input.solutionConfig);
   trainingConfigOf(input.solutionConfig, input.eventType);
+  hpoSearchOf(input.performHPO, input.solutionConfig?.hpoConfig);
   const tags = tagsToMap(input.tags);
 
   const groupArn = input.datasetGroupArn!;
@@ -197,7 +197,7 @@ export async function createSolution(
   const doc: SolutionDoc = {
     name: input.name!,
     solutionArn: arn,
-    performHPO: false,
+    performHPO: input.performHPO === true,
     performAutoML: false,
     // Personalize's documented default; the flag is stored and reported, but no scheduler acts on it yet.
     performAutoTraining: input.performAutoTraining ?? true,

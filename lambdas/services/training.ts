@@ -23,9 +23,12 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { PersonalizeError } from '../api/errors';
 import {
   choicesFromTuned,
+  type HpoSearch,
+  type HyperParameters,
   type Interaction,
   type ItemMeta,
   Model,
+  parseHyperParameters,
   type TrainingData,
   type TrainOptions,
   train,
@@ -39,6 +42,7 @@ import type { ResourceRecord } from '../store/resources';
 import { parseArn } from './arns';
 import type { ServiceContext } from './context';
 import { groupInteractions, groupItems, groupUsers } from './dataset-data';
+import { hpoSearchOf } from './hpo-config';
 import { itemStatsFromInteractions, writeItemStats } from './item-stats';
 import type { VersionAttrs } from './solution-versions';
 import {
@@ -290,7 +294,12 @@ export async function trainVersion(ctx: ServiceContext, arn: string): Promise<St
       ? (await updateModel(await loadModel(ctx, base), { interactions, items: snapshot.items })).model
       : await trainWithPool(
           { interactions, items: snapshot.items, users: snapshot.users },
-          { hyperParameters: config.hyperParameters, seed: TRAIN_SEED, excludeFromTuning: metricsTestUsers },
+          {
+            hyperParameters: config.hyperParameters,
+            seed: TRAIN_SEED,
+            excludeFromTuning: metricsTestUsers,
+            ...hpoOption(version.doc),
+          },
         );
   await putObject(ctx, modelKey(arn), model.serialize());
   await writeItemStats(ctx, modelKey(arn), itemStatsFromInteractions(interactions));
@@ -303,6 +312,31 @@ export async function trainVersion(ctx: ServiceContext, arn: string): Promise<St
       : {}),
   });
   return { solutionVersionArn: arn };
+}
+
+/** The HPO search of a version whose solution asked for one. */
+function hpoOption(doc: VersionDoc): { hpo?: HpoSearch } {
+  const hpo = hpoSearchOf(doc.performHPO, doc.solutionConfig?.hpoConfig);
+  return hpo === undefined ? {} : { hpo };
+}
+
+/** The solution's hyperparameters with those self-tuning or HPO chose in their place. */
+function hyperParametersOf(
+  base: HyperParameters,
+  tuned: Record<string, string> | undefined,
+): HyperParameters {
+  if (tuned === undefined) return base;
+  return parseHyperParameters(
+    {
+      hidden_dimension: tuned.hidden_dimension ?? String(base.hiddenDimension),
+      bptt: tuned.bptt ?? String(base.bptt),
+      recency_mask: tuned.recency_mask ?? String(base.recencyMask),
+    },
+    {
+      min_user_history_length_percentile: String(base.minUserHistoryLengthPercentile),
+      max_user_history_length_percentile: String(base.maxUserHistoryLengthPercentile),
+    },
+  );
 }
 
 /** The FULL version an UPDATE version refreshes; `undefined` for a version that trains. */
@@ -330,10 +364,13 @@ export async function evaluateVersion(ctx: ServiceContext, arn: string): Promise
   const interactions = interactionsOf(snapshot);
   const split = splitByUser(interactions, { seed: SPLIT_SEED });
   // The choices the train step tuned without the test users; a version trained before they were recorded tunes.
-  const choices = choicesFromTuned(version.doc.tunedHPOParams?.algorithmHyperParameters);
+  const tuned = version.doc.tunedHPOParams?.algorithmHyperParameters;
+  const choices = choicesFromTuned(tuned);
   const model = await trainWithPool(
     { interactions: split.train, items: snapshot.items, users: snapshot.users },
-    { hyperParameters: config.hyperParameters, seed: TRAIN_SEED, ...(choices ? { choices } : {}) },
+    choices === undefined
+      ? { hyperParameters: config.hyperParameters, seed: TRAIN_SEED, ...hpoOption(version.doc) }
+      : { hyperParameters: hyperParametersOf(config.hyperParameters, tuned), seed: TRAIN_SEED, choices },
   );
   const metrics = evaluate(model, split.test, {
     catalogSize: catalogSize(

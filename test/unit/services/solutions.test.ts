@@ -147,7 +147,50 @@ describe('CreateSolution', () => {
   it.each([
     [{ recipeArn: 'arn:aws:personalize:::recipe/aws-similar-items' }, /not supported/],
     [{ recipeArn: 'arn:aws:personalize:::recipe/aws-user-personalization-v2' }, /not supported/],
-    [{ recipeArn: RECIPE, performHPO: true }, /performHPO is not supported/],
+    [
+      {
+        recipeArn: RECIPE,
+        performHPO: true,
+        solutionConfig: { hpoConfig: { hpoResourceConfig: { maxNumberOfTrainingJobs: '41' } } },
+      },
+      /maxNumberOfTrainingJobs must be an integer from 1 to 40/,
+    ],
+    [
+      {
+        recipeArn: RECIPE,
+        performHPO: true,
+        solutionConfig: {
+          hpoConfig: {
+            algorithmHyperParameterRanges: {
+              integerHyperParameterRanges: [{ name: 'bptt', minValue: 1, maxValue: 8 }],
+            },
+          },
+        },
+      },
+      /range of bptt must lie within \[2, 32\]/,
+    ],
+    [
+      {
+        recipeArn: RECIPE,
+        performHPO: true,
+        solutionConfig: {
+          hpoConfig: {
+            algorithmHyperParameterRanges: {
+              categoricalHyperParameterRanges: [{ name: 'learning_rate', values: ['0.1'] }],
+            },
+          },
+        },
+      },
+      /learning_rate is not a categorical hyperparameter/,
+    ],
+    [
+      {
+        recipeArn: RECIPE,
+        performHPO: true,
+        solutionConfig: { hpoConfig: { hpoObjective: { type: 'Maximize' } } },
+      },
+      /hpoObjective is not supported/,
+    ],
     [{ performAutoML: true }, /performAutoML is not supported/],
     [{ recipeArn: RECIPE, solutionConfig: { algorithmHyperParameters: { bptt: '64' } } }, /bptt.*\[2, 32\]/],
     [
@@ -178,7 +221,7 @@ describe('CreateSolution', () => {
         recipeArn: RECIPE,
         solutionConfig: { hpoConfig: { hpoResourceConfig: { maxNumberOfTrainingJobs: '4' } } },
       },
-      /hpoConfig/,
+      /hpoConfig requires performHPO/,
     ],
   ])('refuses %j', async (input, message) => {
     await expectError(

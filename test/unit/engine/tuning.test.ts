@@ -1,0 +1,87 @@
+import { train } from '../../../lambdas/engine';
+import { ingestInteractions } from '../../../lambdas/engine/dataset';
+import { type FitContext, HEAD_ITEMS } from '../../../lambdas/engine/fit';
+import { DEFAULT_HYPERPARAMETERS } from '../../../lambdas/engine/hyperparameters';
+import { ingestItems } from '../../../lambdas/engine/metadata';
+import { Random } from '../../../lambdas/engine/random';
+import { inThread } from '../../../lambdas/engine/train';
+import { LONG_WEIGHTS, RIDGE_SCALES, tune } from '../../../lambdas/engine/tuning';
+import type { Interaction } from '../../../lambdas/engine/types';
+
+/** Start S_k, a fixed run of five items, then T_k: only an event six steps back tells which T comes. */
+function rememberingWorld(users: number): Interaction[] {
+  const run = ['N1', 'N2', 'N3', 'N4', 'N5'];
+  const out: Interaction[] = [];
+  for (let u = 0; u < users; u++) {
+    const k = u % 3;
+    [`S${k}`, ...run, `T${k}`].forEach((itemId, t) => {
+      out.push({ userId: `u${u}`, itemId, timestamp: t });
+    });
+  }
+  return out;
+}
+
+async function context(interactions: Interaction[], bptt: number): Promise<FitContext> {
+  const catalog = ingestItems.empty();
+  const seqs = await ingestInteractions(interactions, {}, catalog.items);
+  return {
+    seqs,
+    catalog,
+    keep: new Uint8Array(seqs.users.size).fill(1),
+    hp: { ...DEFAULT_HYPERPARAMETERS, hiddenDimension: 32, bptt },
+    headItems: HEAD_ITEMS,
+    parallel: inThread,
+    seed: 0,
+    progress: () => undefined,
+  };
+}
+
+describe('self-tuning', () => {
+  it('turns the long-term part on when only an event beyond bptt predicts the next item', async () => {
+    const result = await tune(await context(rememberingWorld(450), 2), new Random(1));
+    expect(result.choices.longWeight).toBeGreaterThan(0);
+    expect(RIDGE_SCALES).toContain(result.choices.ridgeScale);
+    expect(LONG_WEIGHTS).toContain(result.choices.longWeight);
+    const off = result.trials.find((t) => t.choices.longWeight === 0);
+    const chosen = result.trials.find((t) => t.choices === result.choices);
+    expect(off).toBeDefined();
+    expect(chosen?.ndcg).toBeGreaterThan((off?.ndcg as number) + 0.05);
+  });
+
+  it('keeps the defaults when there are too few users to validate on', async () => {
+    const result = await tune(await context(rememberingWorld(60), 2), new Random(1));
+    expect(result.trials).toHaveLength(0);
+  });
+
+  it('HPO draws hyperparameters inside the ranges and stops at maxNumberOfTrainingJobs', async () => {
+    const result = await tune(await context(rememberingWorld(450), 2), new Random(2), {
+      bptt: [2, 8],
+      hiddenDimension: [32, 40],
+      recencyMask: [true],
+      maxTrials: 9,
+    });
+    expect(result.trials.length).toBeLessThanOrEqual(9);
+    for (const t of result.trials) {
+      expect(t.hp.bptt).toBeGreaterThanOrEqual(2);
+      expect(t.hp.bptt).toBeLessThanOrEqual(8);
+      expect(t.hp.hiddenDimension).toBeGreaterThanOrEqual(32);
+      expect(t.hp.hiddenDimension).toBeLessThanOrEqual(40);
+    }
+    expect(result.trials.some((t) => t.hp.bptt !== 2 || t.hp.hiddenDimension !== 32)).toBe(true);
+  });
+
+  it('train reports the chosen values as tunedHPOParams and never tunes on the excluded users', async () => {
+    const data = rememberingWorld(450);
+    const model = await train({ interactions: data }, { hyperParameters: { hiddenDimension: 32, bptt: 2 } });
+    expect(Number(model.tuned?.long_term_weight)).toBeGreaterThan(0);
+    expect(model.tuned?.bptt).toBe('2');
+    // With every user excluded there is nobody to validate on: the defaults are used and reported.
+    const all = new Set(data.map((x) => x.userId));
+    const untuned = await train(
+      { interactions: data },
+      { hyperParameters: { hiddenDimension: 32, bptt: 2 }, excludeFromTuning: all },
+    );
+    expect(untuned.tuned?.ridge_scale).toBe(String(RIDGE_SCALES[1]));
+    expect(untuned.tuned?.long_term_weight).toBe(String(LONG_WEIGHTS[1]));
+  });
+});
