@@ -1,0 +1,99 @@
+/**
+ * The engine's WebAssembly SIMD kernels (source: `assembly/kernels.ts`, bytes: `kernels.generated.ts`). Each thread
+ * that imports this module compiles and instantiates its own copy on first use. The kernels work on matrices
+ * copied into the instance's growable memory; {@link scratch} lays out that space for one call.
+ */
+import { KERNELS_WASM_BASE64 } from './kernels.generated';
+
+// The project's `lib` has no WebAssembly typings (they ship with the DOM ones); this is the part used here.
+declare namespace WebAssembly {
+  class Module {
+    constructor(bytes: Uint8Array);
+  }
+  class Instance {
+    constructor(module: Module, imports: object);
+    readonly exports: object;
+  }
+  interface Memory {
+    readonly buffer: ArrayBuffer;
+    grow(pages: number): number;
+  }
+}
+
+/** The module's exports; pointers are byte addresses in `memory`, sizes count f64 elements. */
+export interface KernelExports {
+  readonly memory: WebAssembly.Memory;
+  heapBase(): number;
+  transpose(src: number, lds: number, rows: number, cols: number, dst: number, ldd: number): void;
+  packStrips(src: number, lds: number, rows: number, cols: number, dst: number): void;
+  packStripsT(src: number, lds: number, rows: number, cols: number, dst: number): void;
+  unpackStrips(src: number, rows: number, cols: number, dst: number, ldd: number): void;
+  gemm(
+    a: number,
+    lda: number,
+    b: number,
+    k: number,
+    cols: number,
+    out: number,
+    ldo: number,
+    rows: number,
+    tri: number,
+    mode: number,
+  ): void;
+  solveLower(l: number, ldl: number, i0: number, i1: number, z: number, n: number, strips: number): void;
+  solveUpperT(u: number, ldu: number, k0: number, k1: number, z: number, n: number, strips: number): void;
+  factorPanel(p: number, bw: number, rows: number): number;
+}
+
+/** Columns per strip of a packed right-hand operand. */
+export const STRIP = 8;
+/** `gemm` modes: out = s, out −= s, out += s. */
+export const STORE = 0;
+export const SUBTRACT = 1;
+export const ADD = 2;
+/** Size of one row block copied in at a time, so the scratch memory stays small next to the matrices. */
+export const CHUNK_BYTES = 8 * 2 ** 20;
+
+const PAGE = 65536;
+let compiled: WebAssembly.Module | undefined;
+let instance: KernelExports | undefined;
+
+function exports(): KernelExports {
+  if (!instance) {
+    compiled ??= new WebAssembly.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
+    instance = new WebAssembly.Instance(compiled, {}).exports as unknown as KernelExports;
+  }
+  return instance;
+}
+
+/** A call's view of the kernels: byte offsets of its matrices and a Float64Array over the memory. */
+export interface Scratch {
+  readonly k: KernelExports;
+  readonly heap: Float64Array;
+  /** Byte addresses, one per requested size, 64-byte aligned. */
+  readonly at: number[];
+}
+
+/** Reserves consecutive regions of the given sizes (f64 elements), growing the memory if needed. */
+export function scratch(...sizes: number[]): Scratch {
+  const k = exports();
+  const at: number[] = [];
+  let top = Math.ceil(k.heapBase() / 64) * 64;
+  for (const size of sizes) {
+    at.push(top);
+    top += Math.ceil((size * 8) / 64) * 64;
+  }
+  const have = k.memory.buffer.byteLength;
+  if (top > have) k.memory.grow(Math.ceil((top - have) / PAGE));
+  return { k, heap: new Float64Array(k.memory.buffer), at };
+}
+
+/** Number of strips that hold `cols` columns. */
+export function strips(cols: number): number {
+  return Math.ceil(cols / STRIP);
+}
+
+/** Rows per block so that `rows × width` f64 fit in CHUNK_BYTES (at least 2). */
+export function chunkRows(width: number): number {
+  return Math.max(2, Math.floor(CHUNK_BYTES / 8 / Math.max(1, width)));
+}
