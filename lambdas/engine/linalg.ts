@@ -5,7 +5,7 @@
  * deterministic: every element has one fixed summation order, whatever the blocking or the split across threads.
  * `linalg-reference.ts` holds the scalar JavaScript reference with the same order.
  */
-import { chunkRows, STORE, STRIP, SUBTRACT, scratch, strips } from './wasm/kernels';
+import { CONTINUE, chunkRows, K_BLOCK, STORE, STRIP, SUBTRACT, scratch, strips } from './wasm/kernels';
 
 /** Block width of the Cholesky factorisation. */
 const CHOLESKY_BLOCK = 64;
@@ -88,7 +88,7 @@ export function updateTrailing(
     const i1 = Math.min(r1, i0 + block);
     const w = i1 - j1;
     for (let i = i0; i < i1; i++) heap.set(a.subarray(i * n + j1, i * n + i + 1), target / 8 + (i - i0) * w);
-    k.gemm(panel + (i0 - j1) * bw * 8, bw, packed, bw, w, target, w, i1 - i0, i0 - j1, SUBTRACT);
+    k.gemm(panel + (i0 - j1) * bw * 8, bw, packed, bw, bw, w, target, w, i1 - i0, i0 - j1, SUBTRACT);
     for (let i = i0; i < i1; i++) {
       const t = target / 8 + (i - i0) * w;
       a.set(heap.subarray(t, t + i - j1 + 1), i * n + j1);
@@ -195,6 +195,39 @@ function loadRight(b: Float64Array, k: number, m: number, extra: number[]) {
 }
 
 /**
+ * result = A B for `rows` rows of A (row stride k) and B in strips (k × cols), blocked over the inner dimension;
+ * each block continues the previous block's sums, so the order is that of one loop over p = 0 … k−1.
+ */
+function product(
+  kernels: ReturnType<typeof scratch>['k'],
+  a: number,
+  packed: number,
+  k: number,
+  cols: number,
+  result: number,
+  rows: number,
+  tri = -1,
+): void {
+  if (k === 0) kernels.gemm(a, k, packed, k, 0, cols, result, cols, rows, tri, STORE);
+  for (let p0 = 0; p0 < k; p0 += K_BLOCK) {
+    const p1 = Math.min(k, p0 + K_BLOCK);
+    kernels.gemm(
+      a + p0 * 8,
+      k,
+      packed + p0 * STRIP * 8,
+      k,
+      p1 - p0,
+      cols,
+      result,
+      cols,
+      rows,
+      tri,
+      p0 === 0 ? STORE : CONTINUE,
+    );
+  }
+}
+
+/**
  * C = A B with A r×k, B k×m (row-major); rows [r0, r1) only, so workers can split by rows:
  *   C[i][c] = Σ_{p=0}^{k−1} A[i][p] B[p][c]  (summed in order of p)
  */
@@ -215,7 +248,7 @@ export function matmul(
   for (let i0 = r0; i0 < r1; i0 += block) {
     const i1 = Math.min(r1, i0 + block);
     s.heap.set(a.subarray(i0 * k, i1 * k), rows / 8);
-    s.k.gemm(rows, k, s.packed, k, m, result, m, i1 - i0, -1, STORE);
+    product(s.k, rows, s.packed, k, m, result, i1 - i0);
     out.set(s.heap.subarray(result / 8, result / 8 + (i1 - i0) * m), i0 * m);
   }
   return out;
@@ -242,7 +275,7 @@ export function matmulTransA(
     const w = i1 - i0;
     for (let p = 0; p < k; p++) s.heap.set(a.subarray(p * r + i0, p * r + i1), raw / 8 + p * w);
     s.k.transpose(raw, w, k, w, rows, k);
-    s.k.gemm(rows, k, s.packed, k, m, result, m, w, -1, STORE);
+    product(s.k, rows, s.packed, k, m, result, w);
     out.set(s.heap.subarray(result / 8, result / 8 + w * m), i0 * m);
   }
   return out;
@@ -274,7 +307,7 @@ export function gramAccumulate(
     const w = i1 - i0;
     for (let t = 0; t < rows; t++) s.heap.set(x.subarray(t * cols + i0, t * cols + i1), rawT / 8 + t * w);
     s.k.transpose(rawT, w, rows, w, rowsT, rows);
-    s.k.gemm(rowsT, rows, packed, rows, i1, result, i1, w, i0, STORE);
+    product(s.k, rowsT, packed, rows, i1, result, w, i0);
     const heap = s.heap;
     for (let i = i0; i < i1; i++) {
       const ri = result / 8 + (i - i0) * i1;

@@ -78,7 +78,7 @@ export function unpackStrips(src: usize, rows: i32, cols: i32, dst: usize, ldd: 
 // @ts-ignore: decorator
 @inline
 function put1(p: usize, v: f64, mode: i32): void {
-  if (mode == 0) store<f64>(p, v);
+  if (mode == 0 || mode == 3) store<f64>(p, v);
   else if (mode == 1) store<f64>(p, load<f64>(p) - v);
   else store<f64>(p, load<f64>(p) + v);
 }
@@ -86,7 +86,7 @@ function put1(p: usize, v: f64, mode: i32): void {
 // @ts-ignore: decorator
 @inline
 function put2(p: usize, v: v128, mode: i32): void {
-  if (mode == 0) v128.store(p, v);
+  if (mode == 0 || mode == 3) v128.store(p, v);
   else if (mode == 1) v128.store(p, f64x2.sub(v128.load(p), v));
   else v128.store(p, f64x2.add(v128.load(p), v));
 }
@@ -117,15 +117,28 @@ function rowCount(i: i32, cols: i32, tri: i32): i32 {
   return tri < 0 ? cols : min(cols, tri + i + 1);
 }
 
+/** First strip row of an output block: zero, or (mode 3) the partial sums already in `out`. */
+// @ts-ignore: decorator
+@inline
+function start(p: usize, n: i32, lane: i32, mode: i32): v128 {
+  if (mode != 3) return f64x2.splat(0);
+  if (n >= lane + 2) return v128.load(p + (<usize>lane << 3));
+  if (n == lane + 1) return f64x2.replace_lane(f64x2.splat(0), 0, load<f64>(p + (<usize>lane << 3)));
+  return f64x2.splat(0);
+}
+
 /**
- * out ∘= A B for a rows × k matrix A (row stride lda) and B packed in strips (k × cols):
+ * out ∘= A B for a rows × k matrix A (row stride lda) and B packed in strips of ldb rows (its rows [0, k) are used):
  *   s = 0;  s += A[i][p] · B[p][c] for p = 0 … k−1;  then out[i][c] = s (mode 0), −= s (mode 1) or += s (mode 2).
+ * Mode 3 continues a sum over a longer inner dimension split into blocks: s starts from out[i][c] (exactly the
+ * partial sum the previous block stored, so the order is that of one long loop) and out[i][c] = s.
  * With tri ≥ 0 only the columns c ≤ tri + i of row i are written (a lower triangle).
  */
 export function gemm(
   a: usize,
   lda: i32,
   b: usize,
+  ldb: i32,
   k: i32,
   cols: i32,
   out: usize,
@@ -134,7 +147,7 @@ export function gemm(
   tri: i32,
   mode: i32,
 ): void {
-  const stripBytes = (<usize>k * W) << 3;
+  const stripBytes = (<usize>ldb * W) << 3;
   let i = 0;
   for (; i + 1 < rows; i += 2) {
     const n0 = rowCount(i, cols, tri);
@@ -145,14 +158,16 @@ export function gemm(
     const o1 = o0 + (<usize>ldo << 3);
     for (let c = 0; c < n1; c += W) {
       let bp = b + <usize>(c >> 3) * stripBytes;
-      let x0 = f64x2.splat(0);
-      let x1 = x0;
-      let x2 = x0;
-      let x3 = x0;
-      let y0 = x0;
-      let y1 = x0;
-      let y2 = x0;
-      let y3 = x0;
+      const p0 = o0 + (<usize>c << 3);
+      const p1 = o1 + (<usize>c << 3);
+      let x0 = start(p0, n0 - c, 0, mode);
+      let x1 = start(p0, n0 - c, 2, mode);
+      let x2 = start(p0, n0 - c, 4, mode);
+      let x3 = start(p0, n0 - c, 6, mode);
+      let y0 = start(p1, n1 - c, 0, mode);
+      let y1 = start(p1, n1 - c, 2, mode);
+      let y2 = start(p1, n1 - c, 4, mode);
+      let y3 = start(p1, n1 - c, 6, mode);
       for (let p = 0; p < k; p++) {
         const u = v128.load64_splat(a0 + (<usize>p << 3));
         const v = v128.load64_splat(a1 + (<usize>p << 3));
@@ -170,8 +185,8 @@ export function gemm(
         y3 = f64x2.add(y3, f64x2.mul(v, b3));
         bp += W << 3;
       }
-      putRow(o0 + (<usize>c << 3), n0 - c, x0, x1, x2, x3, mode);
-      putRow(o1 + (<usize>c << 3), n1 - c, y0, y1, y2, y3, mode);
+      putRow(p0, n0 - c, x0, x1, x2, x3, mode);
+      putRow(p1, n1 - c, y0, y1, y2, y3, mode);
     }
   }
   if (i < rows) {
@@ -180,10 +195,11 @@ export function gemm(
     const o0 = out + ((<usize>i * ldo) << 3);
     for (let c = 0; c < n0; c += W) {
       let bp = b + <usize>(c >> 3) * stripBytes;
-      let x0 = f64x2.splat(0);
-      let x1 = x0;
-      let x2 = x0;
-      let x3 = x0;
+      const p0 = o0 + (<usize>c << 3);
+      let x0 = start(p0, n0 - c, 0, mode);
+      let x1 = start(p0, n0 - c, 2, mode);
+      let x2 = start(p0, n0 - c, 4, mode);
+      let x3 = start(p0, n0 - c, 6, mode);
       for (let p = 0; p < k; p++) {
         const u = v128.load64_splat(a0 + (<usize>p << 3));
         x0 = f64x2.add(x0, f64x2.mul(u, v128.load(bp)));
@@ -192,7 +208,7 @@ export function gemm(
         x3 = f64x2.add(x3, f64x2.mul(u, v128.load(bp, 48)));
         bp += W << 3;
       }
-      putRow(o0 + (<usize>c << 3), n0 - c, x0, x1, x2, x3, mode);
+      putRow(p0, n0 - c, x0, x1, x2, x3, mode);
     }
   }
 }
