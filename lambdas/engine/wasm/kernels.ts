@@ -6,23 +6,19 @@
 import { KERNELS_WASM_BASE64 } from './kernels.generated';
 
 // The project's `lib` has no WebAssembly typings (they ship with the DOM ones); this is the part used here.
-declare namespace WebAssembly {
-  class Module {
-    constructor(bytes: Uint8Array);
-  }
-  class Instance {
-    constructor(module: Module, imports: object);
-    readonly exports: object;
-  }
-  interface Memory {
-    readonly buffer: ArrayBuffer;
-    grow(pages: number): number;
-  }
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
 }
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: object };
+}
+const WASM = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 /** The module's exports; pointers are byte addresses in `memory`, sizes count f64 elements. */
 export interface KernelExports {
-  readonly memory: WebAssembly.Memory;
+  readonly memory: WasmMemory;
   heapBase(): number;
   transpose(src: number, lds: number, rows: number, cols: number, dst: number, ldd: number): void;
   packStrips(src: number, lds: number, rows: number, cols: number, dst: number): void;
@@ -65,13 +61,13 @@ export const K_BLOCK = 256;
 
 const PAGE = 65536;
 const WARM_UP_CALLS = 8;
-let compiled: WebAssembly.Module | undefined;
+let compiled: object | undefined;
 let instance: KernelExports | undefined;
 
-function exports(): KernelExports {
+function kernels(): KernelExports {
   if (!instance) {
-    compiled ??= new WebAssembly.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
-    instance = new WebAssembly.Instance(compiled, {}).exports as unknown as KernelExports;
+    compiled ??= new WASM.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
+    instance = new WASM.Instance(compiled, {}).exports as unknown as KernelExports;
     warmUp(instance);
   }
   return instance;
@@ -115,7 +111,7 @@ export interface Scratch {
 
 /** Reserves consecutive regions of the given sizes (f64 elements), growing the memory if needed. */
 export function scratch(...sizes: number[]): Scratch {
-  const k = exports();
+  const k = kernels();
   const at: number[] = [];
   let top = Math.ceil(k.heapBase() / 64) * 64;
   for (const size of sizes) {
