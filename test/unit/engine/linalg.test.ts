@@ -224,8 +224,7 @@ describe('linalg', () => {
       const g = Float64Array.from(g0);
       gramAccumulate(x, rows, cols, g);
       expect(bits(g)).toBe(bits(want));
-      for (let i = 0; i < cols; i++)
-        for (let j = 0; j < i; j++) expect(g[i * cols + j]).toBe(g[j * cols + i]);
+      expect(bits(g)).toBe(bits(transpose(g, cols, cols)));
       const parts = Float64Array.from(g0);
       gramAccumulate(x, rows, cols, parts, 40, cols);
       gramAccumulate(x, rows, cols, parts, 0, 40);
