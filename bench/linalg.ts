@@ -83,7 +83,11 @@ function main(): void {
     const fast = measure(wasm, a, b, n, m);
     const slow = withReference ? measure(reference, a, b, n, m) : undefined;
     for (const op of ['cholesky', 'solve', 'gemm'] as const) {
-      const label = { cholesky: `Cholesky ${n}×${n}`, solve: `solve ${n}×${n}, ${m} rhs`, gemm: `GEMM ${n}×${n} · ${n}×${m}` }[op];
+      const label = {
+        cholesky: `Cholesky ${n}×${n}`,
+        solve: `solve ${n}×${n}, ${m} rhs`,
+        gemm: `GEMM ${n}×${n} · ${n}×${m}`,
+      }[op];
       const mine = fast.times[op];
       const theirs = slow?.times[op];
       const diff = slow

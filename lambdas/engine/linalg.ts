@@ -324,23 +324,18 @@ export function gramAccumulate(
 
 /**
  * Orthonormalises the columns of the n×k matrix Y in place (modified Gram–Schmidt, twice for stability).
- * A column that collapses to zero is left at zero.
+ * A column that collapses to zero is left at zero. The columns are transposed into rows in the kernels' memory so
+ * each dot product and update runs over contiguous memory.
  */
 export function orthonormalizeColumns(y: Float64Array, n: number, k: number): void {
-  for (let pass = 0; pass < 2; pass++) {
-    for (let j = 0; j < k; j++) {
-      for (let p = 0; p < j; p++) {
-        let dot = 0;
-        for (let i = 0; i < n; i++) dot += (y[i * k + j] as number) * (y[i * k + p] as number);
-        for (let i = 0; i < n; i++) y[i * k + j] = (y[i * k + j] as number) - dot * (y[i * k + p] as number);
-      }
-      let norm = 0;
-      for (let i = 0; i < n; i++) norm += (y[i * k + j] as number) ** 2;
-      norm = Math.sqrt(norm);
-      const inv = norm > 1e-12 ? 1 / norm : 0;
-      for (let i = 0; i < n; i++) y[i * k + j] = (y[i * k + j] as number) * inv;
-    }
-  }
+  if (n === 0 || k === 0) return;
+  const { k: kernels, heap, at } = scratch(n * k, n * k);
+  const [raw, rows] = at as [number, number];
+  heap.set(y.subarray(0, n * k), raw / 8);
+  kernels.transpose(raw, k, n, k, rows, n);
+  for (let pass = 0; pass < 2; pass++) for (let j = 0; j < k; j++) kernels.orthonormalizeRow(rows, n, j);
+  kernels.transpose(rows, n, k, n, raw, k);
+  y.set(heap.subarray(raw / 8, raw / 8 + n * k));
 }
 
 /**

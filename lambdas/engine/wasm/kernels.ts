@@ -40,6 +40,7 @@ export interface KernelExports {
   solveLower(l: number, ldl: number, i0: number, i1: number, z: number, n: number, strips: number): void;
   solveUpperT(u: number, ldu: number, k0: number, k1: number, z: number, n: number, strips: number): void;
   factorPanel(p: number, bw: number, rows: number): number;
+  orthonormalizeRow(y: number, n: number, j: number): void;
 }
 
 /** Columns per strip of a packed right-hand operand. */
@@ -97,6 +98,7 @@ function warmUp(k: KernelExports): void {
     k.solveUpperT(a, n, 0, n, b, n, n / STRIP);
     heap.set(heap.subarray(a / 8, a / 8 + n * n), d / 8);
     k.factorPanel(d, n, n);
+    for (let j = 0; j < 4; j++) k.orthonormalizeRow(c, n, j);
   }
   heap.fill(0, base / 8, (base + bytes) / 8);
 }

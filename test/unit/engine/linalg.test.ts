@@ -234,6 +234,23 @@ describe('linalg', () => {
       expect(bits(slow)).toBe(bits(g));
     });
 
+    it('orthonormalise columns: QᵀQ = I, the span is kept, and a dependent column becomes zero', () => {
+      const r = new Random(16);
+      const n = 301;
+      const k = 17;
+      const y = normal(r, n * k);
+      for (let i = 0; i < n; i++) y[i * k + 9] = 2 * (y[i * k + 3] as number) - (y[i * k + 5] as number);
+      const q = Float64Array.from(y);
+      orthonormalizeColumns(q, n, k);
+      const qtq = matmulTransA(q, q, n, k, k);
+      const identity = new Float64Array(k * k);
+      for (let i = 0; i < k; i++) identity[i * k + i] = i === 9 ? 0 : 1;
+      expect(distance(qtq, identity)).toBeLessThan(1e-12);
+      // Y − Q (Qᵀ Y) = 0: every original column lies in the span of Q.
+      const back = matmul(q, matmulTransA(q, y, n, k, k), n, k, k);
+      expect(distance(back, y) / distance(y, new Float64Array(n * k))).toBeLessThan(1e-12);
+    });
+
     it('reports a matrix that is not positive definite at the failing row', () => {
       const n = 70;
       const a = new Float64Array(n * n);

@@ -402,3 +402,51 @@ export function factorPanel(p: usize, bw: i32, rows: i32): i32 {
   }
   return -1;
 }
+
+/** Σ_i x[i] y[i] over n elements: even and odd i summed in two lanes, then added. */
+// @ts-ignore: decorator
+@inline
+function dot(x: usize, y: usize, n: i32): f64 {
+  let acc = f64x2.splat(0);
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const o = <usize>i << 3;
+    acc = f64x2.add(acc, f64x2.mul(v128.load(x + o), v128.load(y + o)));
+  }
+  let s = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+  if (i < n) s += load<f64>(x + (<usize>i << 3)) * load<f64>(y + (<usize>i << 3));
+  return s;
+}
+
+/**
+ * One step of modified Gram–Schmidt on the rows of y (k × n, row stride n): row j is made orthogonal to the rows
+ * p < j (already orthonormal) and normalised; a row whose norm falls to 1e−12 or below becomes zero.
+ *   y_j −= (y_j · y_p) y_p  for p = 0 … j−1;   y_j /= ‖y_j‖
+ */
+export function orthonormalizeRow(y: usize, n: i32, j: i32): void {
+  const yj = y + ((<usize>j * n) << 3);
+  for (let p = 0; p < j; p++) {
+    const yp = y + ((<usize>p * n) << 3);
+    const d = f64x2.splat(dot(yj, yp, n));
+    let i = 0;
+    for (; i + 1 < n; i += 2) {
+      const o = <usize>i << 3;
+      v128.store(yj + o, f64x2.sub(v128.load(yj + o), f64x2.mul(d, v128.load(yp + o))));
+    }
+    if (i < n) {
+      const o = <usize>i << 3;
+      store<f64>(yj + o, load<f64>(yj + o) - f64x2.extract_lane(d, 0) * load<f64>(yp + o));
+    }
+  }
+  const norm = Math.sqrt(dot(yj, yj, n));
+  const inv = f64x2.splat(norm > 1e-12 ? 1.0 / norm : 0.0);
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const o = <usize>i << 3;
+    v128.store(yj + o, f64x2.mul(v128.load(yj + o), inv));
+  }
+  if (i < n) {
+    const o = <usize>i << 3;
+    store<f64>(yj + o, load<f64>(yj + o) * f64x2.extract_lane(inv, 0));
+  }
+}
