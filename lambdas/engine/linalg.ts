@@ -255,8 +255,9 @@ export function matmul(
 }
 
 /**
- * C = Aᵀ B with A k×r, B k×m: C is r×m, C[i][c] = Σ_{p=0}^{k−1} A[p][i] B[p][c] (in order of p). Blocks of A's
- * columns are transposed in the kernels' memory, so no transpose is materialised here.
+ * C = Aᵀ B with A k×r, B k×m: C is r×m, C[i][c] = Σ_{p=0}^{k−1} A[p][i] B[p][c] (in order of p). Rows [r0, r1) of
+ * C only, so workers can split by rows. Blocks of A's columns are transposed in the kernels' memory, so no
+ * transpose is materialised here.
  */
 export function matmulTransA(
   a: Float64Array,
@@ -264,14 +265,16 @@ export function matmulTransA(
   k: number,
   r: number,
   m: number,
+  out: Float64Array = new Float64Array(r * m),
+  r0 = 0,
+  r1 = r,
 ): Float64Array {
-  const out = new Float64Array(r * m);
-  if (r === 0 || m === 0) return out;
+  if (r1 <= r0 || m === 0) return out;
   const block = chunkRows(2 * k + m);
   const s = loadRight(b, k, m, [block * k, block * k, block * m]);
   const [raw, rows, result] = s.more as [number, number, number];
-  for (let i0 = 0; i0 < r; i0 += block) {
-    const i1 = Math.min(r, i0 + block);
+  for (let i0 = r0; i0 < r1; i0 += block) {
+    const i1 = Math.min(r1, i0 + block);
     const w = i1 - i0;
     for (let p = 0; p < k; p++) s.heap.set(a.subarray(p * r + i0, p * r + i1), raw / 8 + p * w);
     s.k.transpose(raw, w, k, w, rows, k);

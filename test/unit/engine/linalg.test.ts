@@ -154,6 +154,10 @@ describe('linalg', () => {
         matmul(a, b, rows, k, m, split, half, rows);
         matmul(a, b, rows, k, m, split, 0, half);
         expect(bits(split)).toBe(bits(want));
+        const splitT = new Float64Array(rows * m);
+        matmulTransA(transpose(a, rows, k), b, k, rows, m, splitT, half, rows);
+        matmulTransA(transpose(a, rows, k), b, k, rows, m, splitT, 0, half);
+        expect(bits(splitT)).toBe(bits(want));
       }
     });
 
