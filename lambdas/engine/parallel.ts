@@ -1,13 +1,13 @@
 /**
  * The engine's only thread plumbing: a pool of worker threads that run the block-parallel linear-algebra kernels
- * on SharedArrayBuffer-backed matrices. The worker entry is this module itself (spawned with a `workerData`
+ * on SharedArrayBuffer-backed matrices (each thread with its own instance of the WebAssembly kernels). The worker entry is this module itself (spawned with a `workerData`
  * marker), so it works under tsx, in the esbuild bundle of a handler and in plain Node alike. Every kernel writes a
  * disjoint block with the same operation order as the single-threaded path, so results are bit-identical for any
  * number of workers.
  */
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { matmul, solveLower, solveUpperT, updateTrailing } from './linalg';
+import { matmul, solveCholesky, updateTrailing } from './linalg';
 import type { ParallelRunner } from './train';
 
 const MARKER = 'open-personalize-engine-worker';
@@ -30,8 +30,7 @@ type Task =
 function run(task: Task): void {
   switch (task.op) {
     case 'solve':
-      solveLower(task.l, task.n, task.b, task.m, task.c0, task.c1);
-      solveUpperT(task.l, task.n, task.b, task.m, task.c0, task.c1);
+      solveCholesky(task.l, task.n, task.b, task.m, task.c0, task.c1);
       return;
     case 'matmul':
       matmul(task.a, task.b, task.r, task.k, task.m, task.out, task.r0, task.r1);
