@@ -68,6 +68,8 @@ export function fitTail(
   cholesky(utu, r);
 
   const isTail = (i: number): boolean => (headPos[i] as number) < 0 && (seqs.itemCounts[i] as number) > 0;
+  const tail: number[] = [];
+  for (let i = 0; i < n; i++) if (isTail(i)) tail.push(i);
   const sums = new Float64Array(n * r);
   const successor = new Float64Array(n * r);
   const successorCount = new Float64Array(n);
@@ -87,13 +89,16 @@ export function fitTail(
           sums[y * r + col] = (sums[y * r + col] as number) + (u[col] as number);
       }
     }
-    for (let i = 0; i < n; i++) {
-      if (!isTail(i)) continue;
-      const rhs = sums.slice(i * r, (i + 1) * r);
-      solveLower(utu, r, rhs, 1);
-      solveUpperT(utu, r, rhs, 1);
-      for (let col = 0; col < r; col++) output[i * d + col] = rhs[col] as number;
-    }
+    // All tail items in one solve: column q of the r × |tail| right-hand side is tail item q's sum.
+    const rhs = new Float64Array(r * tail.length);
+    tail.forEach((i, q) => {
+      for (let col = 0; col < r; col++) rhs[col * tail.length + q] = sums[i * r + col] as number;
+    });
+    solveLower(utu, r, rhs, tail.length);
+    solveUpperT(utu, r, rhs, tail.length);
+    tail.forEach((i, q) => {
+      for (let col = 0; col < r; col++) output[i * d + col] = rhs[col * tail.length + q] as number;
+    });
 
     successor.fill(0);
     successorCount.fill(0);

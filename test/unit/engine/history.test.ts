@@ -72,8 +72,8 @@ describe('accumulate', () => {
       }
     }
     expect(positions).toBe(positionsRef);
-    gRef.forEach((v, i) => expect(g[i]).toBeCloseTo(v, 9));
-    cRef.forEach((v, i) => expect(c[i]).toBeCloseTo(v, 9));
+    for (let i = 0; i < gRef.length; i++) expect(g[i]).toBeCloseTo(gRef[i] as number, 9);
+    for (let i = 0; i < cRef.length; i++) expect(c[i]).toBeCloseTo(cRef[i] as number, 9);
   });
 });
 
