@@ -1,7 +1,8 @@
 /**
  * The sufficient statistics of the sequence regression: for every position t ≥ 1 of every training user, the input
- * is the recency-weighted history before t plus a constant context feature and the target is the event at t,
- *   x_t = e_ctx + Σ_{k=1..min(t,K)} w_k e_{s_{t−k}},   y_t = e_{s_t},
+ * is the recency-weighted history before t plus a constant context feature and the target is the event at t and,
+ * with a target horizon v, the events after it,
+ *   x_t = e_ctx + Σ_{k=1..min(t,K)} w_k e_{s_{t−k}},   y_t = Σ_{r=0..|v|−1} v_r e_{s_{t+r}},
  * and we need G = Σ_t x_t x_tᵀ ((h+1) × (h+1)) and C = Σ_t x_t y_tᵀ ((h+1) × h) over head items (the context is row
  * and column h). Items outside the head contribute nothing to x, and positions whose target is outside the head
  * contribute to G only. G is accumulated pair by pair (`pairTable`), C position by position; both cost O(L·K) per
@@ -9,6 +10,24 @@
  */
 import type { Sequences } from './dataset';
 import { pairTable, prefixWeights } from './history-weights';
+
+/** Target weights of the next item only. */
+export const NEXT_ITEM = Float64Array.of(1);
+
+/**
+ * F[d] = Σ_m w_m v_{d−m} over 1 ≤ m ≤ K, 0 ≤ d − m < |v|: the weight with which an event d steps before another
+ * enters the positions that have the later event among their targets (d = 1 … K + |v| − 1; F[0] unused).
+ */
+export function crossTable(w: Float64Array, targets: Float64Array): Float64Array {
+  const k = w.length;
+  const out = new Float64Array(k + targets.length);
+  for (let m = 1; m <= k; m++) {
+    for (let r = 0; r < targets.length; r++) {
+      out[m + r] = (out[m + r] as number) + (w[m - 1] as number) * (targets[r] as number);
+    }
+  }
+  return out;
+}
 
 export interface Statistics {
   readonly g: Float64Array;
@@ -23,6 +42,7 @@ export function accumulate(
   headPos: Int32Array,
   h: number,
   w: Float64Array,
+  targets: Float64Array = NEXT_ITEM,
   alloc: (length: number) => Float64Array = (length) => new Float64Array(length),
 ): Statistics {
   const nx = h + 1;
@@ -31,6 +51,10 @@ export function accumulate(
   const k = w.length;
   const table = pairTable(w);
   const prefix = prefixWeights(w);
+  const horizon = targets.length;
+  const targetPrefix = prefixWeights(targets);
+  const cross = crossTable(w, targets);
+  const reach = cross.length - 1;
   const ctx = h;
   let positions = 0;
   for (let u = 0; u < keep.length; u++) {
@@ -42,12 +66,12 @@ export function accumulate(
     g[ctx * nx + ctx] = (g[ctx * nx + ctx] as number) + (len - 1);
     for (let q = 0; q < len; q++) {
       const j = headPos[seqs.itemSeq[a + q] as number] as number;
-      // C: the target at q against the events before it.
+      // C: the event at q as a target of the positions q − r … q, against the events before each of them.
       if (j >= 0 && q >= 1) {
-        c[ctx * h + j] = (c[ctx * h + j] as number) + 1;
-        for (let kk = 1; kk <= k && q - kk >= 0; kk++) {
-          const i = headPos[seqs.itemSeq[a + q - kk] as number] as number;
-          if (i >= 0) c[i * h + j] = (c[i * h + j] as number) + (w[kk - 1] as number);
+        c[ctx * h + j] = (c[ctx * h + j] as number) + (targetPrefix[Math.min(q, horizon)] as number);
+        for (let dd = 1; dd <= reach && q - dd >= 0; dd++) {
+          const i = headPos[seqs.itemSeq[a + q - dd] as number] as number;
+          if (i >= 0) c[i * h + j] = (c[i * h + j] as number) + (cross[dd] as number);
         }
       }
       if (j < 0) continue;

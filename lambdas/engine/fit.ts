@@ -73,12 +73,30 @@ export interface ModelChoices {
   /** Weight c and decay η of the long-term part of the history curve. */
   readonly longWeight: number;
   readonly longDecay: number;
+  /**
+   * ρ: the regression target is the next event plus the following ones weighted ρ^r, so the model learns what comes
+   * soon rather than only next (0 = the next event only).
+   */
+  readonly targetDecay: number;
+}
+
+/** Longest target horizon, and where ρ^r is cut. */
+const MAX_TARGET_HORIZON = 16;
+const TARGET_FLOOR = 0.01;
+
+/** v_r = ρ^r for r = 0 … until ρ^r < TARGET_FLOOR (at most MAX_TARGET_HORIZON terms). */
+export function targetWeights(decay: number): Float64Array {
+  const out = [1];
+  while (decay > 0 && out.length < MAX_TARGET_HORIZON && decay ** out.length >= TARGET_FLOOR)
+    out.push(decay ** out.length);
+  return Float64Array.from(out);
 }
 
 export const DEFAULT_CHOICES: ModelChoices = Object.freeze({
   ridgeScale: 0.1,
   longWeight: 0.1,
   longDecay: 0.98,
+  targetDecay: 0,
 });
 
 /** Everything a fit needs besides the choices. */
@@ -113,7 +131,15 @@ export async function fitSequences(ctx: FitContext, choices: ModelChoices, rando
   });
   const nx = h + 1; // inputs: head items + context
 
-  const { g, c, positions } = accumulate(seqs, keep, headPos, h, w, parallel.alloc);
+  const { g, c, positions } = accumulate(
+    seqs,
+    keep,
+    headPos,
+    h,
+    w,
+    targetWeights(choices.targetDecay),
+    parallel.alloc,
+  );
   progress(0.2, 'accumulated');
   const gram = Float64Array.from(g);
   const ridge = ridgeOf(g, h, choices.ridgeScale);
@@ -262,8 +288,9 @@ export function choicesFromTuned(
   const ridgeScale = Number(tuned.ridge_scale);
   const longWeight = Number(tuned.long_term_weight);
   const longDecay = Number(tuned.long_term_decay);
-  if (![ridgeScale, longWeight, longDecay].every(Number.isFinite)) return undefined;
-  return { ridgeScale, longWeight, longDecay };
+  const targetDecay = Number(tuned.target_decay);
+  if (![ridgeScale, longWeight, longDecay, targetDecay].every(Number.isFinite)) return undefined;
+  return { ridgeScale, longWeight, longDecay, targetDecay };
 }
 
 /** What DescribeSolutionVersion reports as `tunedHPOParams.algorithmHyperParameters`. */
@@ -275,6 +302,7 @@ function tunedParams(hp: HyperParameters, choices: ModelChoices): Record<string,
     ridge_scale: String(choices.ridgeScale),
     long_term_weight: String(choices.longWeight),
     long_term_decay: String(choices.longDecay),
+    target_decay: String(choices.targetDecay),
   };
 }
 

@@ -4,8 +4,9 @@
  * truth), the model is fitted on the other users for each candidate of a small grid, and the candidate with the
  * best mean NDCG@10 on the validation users wins. The caller then refits on every user with it.
  *
- * The search is coordinate-wise (ridge first, then the long-term weight, then its decay), so it costs
- * |RIDGE_SCALES| + |LONG_WEIGHTS| + |LONG_DECAYS| − 2 fits at most. Tuning fits use a smaller head of the closed
+ * The search is coordinate-wise (ridge first, then the long-term weight, its decay, then the target horizon), so it
+ * costs 1 + (|RIDGE_SCALES| − 1) + (|LONG_WEIGHTS| − 1) + (|LONG_DECAYS| − 1) + (|TARGET_DECAYS| − 1) = 8 fits at
+ * most. Tuning fits use a smaller head of the closed
  * form ({@link TUNING_HEAD}), which keeps them cheap on large catalogs.
  */
 import type { Sequences } from './dataset';
@@ -20,6 +21,8 @@ export const RIDGE_SCALES: readonly number[] = [0.03, 0.1, 0.3];
 export const LONG_WEIGHTS: readonly number[] = [0, 0.1, 0.3];
 /** Candidates for its per-event decay. */
 export const LONG_DECAYS: readonly number[] = [0.9, 0.98];
+/** Candidates for the decay of the target horizon (0: the next event only). */
+export const TARGET_DECAYS: readonly number[] = [0, 0.5, 0.8];
 /** Share of the training users that validate, and bounds on their number. */
 const VALIDATION_SHARE = 0.1;
 const MIN_VALIDATION_USERS = 30;
@@ -66,6 +69,7 @@ const DEFAULT_START: ModelChoices = Object.freeze({
   ridgeScale: RIDGE_SCALES[1] as number,
   longWeight: LONG_WEIGHTS[1] as number,
   longDecay: LONG_DECAYS[1] as number,
+  targetDecay: TARGET_DECAYS[0] as number,
 });
 
 /**
@@ -129,6 +133,7 @@ export async function tune(ctx: FitContext, random: Random, hpo?: HpoSearch): Pr
   if (best.choices.longWeight > 0) {
     for (const longDecay of LONG_DECAYS) await consider(best.hp, { ...best.choices, longDecay });
   }
+  for (const targetDecay of TARGET_DECAYS) await consider(best.hp, { ...best.choices, targetDecay });
   if (hpo !== undefined) {
     const draw = (range: readonly [number, number] | undefined, value: number): number =>
       range === undefined ? value : range[0] + random.nextInt(range[1] - range[0] + 1);

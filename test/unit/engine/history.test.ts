@@ -32,7 +32,7 @@ describe('historyWeights', () => {
 });
 
 describe('accumulate', () => {
-  it('equals the Gram and cross sums built position by position', async () => {
+  it('equals the Gram and cross sums built position by position, with a target horizon', async () => {
     const r = new Random(5);
     const interactions: Interaction[] = [];
     for (let u = 0; u < 12; u++) {
@@ -48,7 +48,8 @@ describe('accumulate', () => {
     const w = historyWeights({ shortDecay: 0.7, window: 3, longWeight: 0.3, longDecay: 0.8 });
     const keep = new Uint8Array(seqs.users.size).fill(1);
     keep[2] = 0;
-    const { g, c, positions } = accumulate(seqs, keep, headPos, h, w);
+    const targets = Float64Array.from([1, 0.5, 0.25]);
+    const { g, c, positions } = accumulate(seqs, keep, headPos, h, w, targets);
 
     const nx = h + 1;
     const gRef = new Float64Array(nx * nx);
@@ -67,8 +68,10 @@ describe('accumulate', () => {
           if (i >= 0) x[i] = (x[i] as number) + (w[k - 1] as number);
         }
         for (let i = 0; i < nx; i++) for (let j = 0; j < nx; j++) gRef[i * nx + j]! += x[i]! * x[j]!;
-        const y = headPos[seqs.itemSeq[t] as number] as number;
-        if (y >= 0) for (let i = 0; i < nx; i++) cRef[i * h + y]! += x[i]!;
+        for (let r = 0; r < targets.length && t + r < b; r++) {
+          const y = headPos[seqs.itemSeq[t + r] as number] as number;
+          if (y >= 0) for (let i = 0; i < nx; i++) cRef[i * h + y]! += targets[r]! * x[i]!;
+        }
       }
     }
     expect(positions).toBe(positionsRef);

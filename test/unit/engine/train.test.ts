@@ -134,7 +134,7 @@ describe('train + recommend', () => {
         interactions.push({ userId: `u${u}`, itemId, timestamp: t });
       });
     }
-    const windowOnly = { ridgeScale: 0.1, longWeight: 0, longDecay: 0.98 };
+    const windowOnly = { ridgeScale: 0.1, longWeight: 0, longDecay: 0.98, targetDecay: 0 };
     const long = await train(
       { interactions },
       { hyperParameters: { ...SMALL, bptt: 32 }, choices: windowOnly },
