@@ -21,6 +21,8 @@ export interface PersonalizeMetrics {
 export interface TestCase {
   readonly userId: string;
   readonly history: readonly string[];
+  /** The event type of each history entry, where known. */
+  readonly historyEventTypes?: readonly (string | undefined)[];
   readonly truth: readonly string[];
 }
 
@@ -146,6 +148,7 @@ export function evaluate(
     const ranked = recommender
       .recommend({
         history: testCase.history,
+        ...(testCase.historyEventTypes ? { historyEventTypes: testCase.historyEventTypes } : {}),
         numResults: METRIC_DEPTH,
         excludeHistory: options.excludeHistory ?? false,
       })

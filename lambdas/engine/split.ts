@@ -59,6 +59,7 @@ export function splitByUser(interactions: readonly Interaction[], options: Split
       userId,
       input,
       history: input.map((x) => x.itemId),
+      historyEventTypes: input.map((x) => x.eventType),
       truth: events.slice(n - truthCount).map((x) => x.itemId),
     });
   }
