@@ -110,6 +110,10 @@ export const ROUTES: readonly Route[] = [
   { operation: 'ListCampaigns', service: 'control', handler: 'list-campaigns', grants: R },
   { operation: 'UpdateCampaign', service: 'control', handler: 'update-campaign', grants: W },
   { operation: 'DeleteCampaign', service: 'control', handler: 'delete-campaign', grants: W },
+  { operation: 'CreateFilter', service: 'control', handler: 'create-filter', grants: W },
+  { operation: 'DescribeFilter', service: 'control', handler: 'describe-filter', grants: R },
+  { operation: 'ListFilters', service: 'control', handler: 'list-filters', grants: R },
+  { operation: 'DeleteFilter', service: 'control', handler: 'delete-filter', grants: W },
   {
     operation: 'PutEvents',
     service: 'events',
@@ -132,7 +136,8 @@ export const ROUTES: readonly Route[] = [
     grants: { resources: 'read', records: 'write' },
   },
   // Serving: the campaign (and, for `$LATEST` sync, its attributes), the user's events and the recommendationId
-  // record in the Events table, the model artifact and, for metadataColumns, the Items data.
+  // record in the Events table, the model artifact and, for metadataColumns and filters, the Items and Users data
+  // (bulk generations in the bucket, PutItems / PutUsers records).
   {
     operation: 'GetRecommendations',
     service: 'runtime',
