@@ -14,7 +14,8 @@ import type {
 } from '@aws-sdk/client-personalize-runtime';
 import { invalidInput } from '../api/errors';
 import type { ServiceContext } from './context';
-import { filterMask } from './filters/apply';
+import { filterMask, startFilter } from './filters/apply';
+import { RECENT_EVENTS_READ } from './filters/data';
 import { requestedColumns, withMetadata } from './item-metadata';
 import { defaultState, recommendationId, remember, type ServingState, serve } from './serving';
 
@@ -34,21 +35,28 @@ export async function getPersonalizedRanking(
     throw invalidInput(`inputList can hold at most ${limit} items; got ${inputList.length}.`);
   }
 
-  const served = await serve(ctx, state, campaignArn, userId);
+  const pending =
+    input.filterArn === undefined ? undefined : startFilter(ctx, input.filterArn, input.filterValues);
+  const served = await serve(
+    ctx,
+    state,
+    campaignArn,
+    userId,
+    pending === undefined ? undefined : RECENT_EVENTS_READ,
+  );
   const columns = requestedColumns(input.metadataColumns, served.enableMetadata, campaignArn);
   const groupArn = served.serving.datasetGroupArn;
   const ids = [...new Set(inputList)];
   const positions = new Map(ids.map((itemId, i) => [itemId, i]));
   const mask =
-    input.filterArn === undefined
+    pending === undefined
       ? undefined
       : await filterMask(
           ctx,
           state.filters,
-          groupArn,
-          userId,
+          { groupArn, userId, events: served.events },
           { ids, indexOf: (itemId) => positions.get(itemId) },
-          { filterArn: input.filterArn, filterValues: input.filterValues },
+          pending,
         );
   const scores = served.model.scoreAll(served.history);
   const known: { itemId: string; score: number; at: number }[] = [];

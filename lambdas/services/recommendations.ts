@@ -24,7 +24,8 @@ import { topK } from '../engine/model';
 import { Random } from '../engine/random';
 import type { PromotionRecord } from '../store/recommendations';
 import type { ServiceContext } from './context';
-import { filterMask } from './filters/apply';
+import { filterMask, startFilter } from './filters/apply';
+import { RECENT_EVENTS_READ } from './filters/data';
 import type { FilterCatalog } from './filters/evaluate';
 import { CatalogMask } from './filters/mask';
 import { requestedColumns, withMetadata } from './item-metadata';
@@ -111,23 +112,23 @@ export async function getRecommendations(
     throw invalidInput('A promotion needs a filterArn.');
   }
 
-  const served = await serve(ctx, state, campaignArn, userId);
+  const requestFilter =
+    input.filterArn === undefined ? undefined : startFilter(ctx, input.filterArn, input.filterValues);
+  const promotionFilter =
+    promotion === undefined
+      ? undefined
+      : startFilter(ctx, promotion.filterArn as string, promotion.filterValues);
+  const filtered = requestFilter !== undefined || promotionFilter !== undefined;
+  const served = await serve(ctx, state, campaignArn, userId, filtered ? RECENT_EVENTS_READ : undefined);
   const columns = requestedColumns(input.metadataColumns, served.enableMetadata, campaignArn);
   const groupArn = served.serving.datasetGroupArn;
   const catalog = modelCatalog(served);
+  const scope = { groupArn, userId, events: served.events };
   const [requestMask, promotionMask] = await Promise.all([
-    input.filterArn === undefined
+    requestFilter === undefined ? undefined : filterMask(ctx, state.filters, scope, catalog, requestFilter),
+    promotionFilter === undefined
       ? undefined
-      : filterMask(ctx, state.filters, groupArn, userId, catalog, {
-          filterArn: input.filterArn,
-          filterValues: input.filterValues,
-        }),
-    promotion === undefined
-      ? undefined
-      : filterMask(ctx, state.filters, groupArn, userId, catalog, {
-          filterArn: promotion.filterArn as string,
-          filterValues: promotion.filterValues,
-        }),
+      : filterMask(ctx, state.filters, scope, catalog, promotionFilter),
   ]);
   const id = recommendationId();
   let all: Float32Array | undefined;

@@ -84,6 +84,8 @@ export interface Served {
   readonly history: string[];
   readonly enableMetadata: boolean;
   readonly exploration: ExplorationSettings;
+  /** The user's most recent recorded events, oldest first (as many as the caller asked {@link serve} for). */
+  readonly events: readonly RecentEvent[];
 }
 
 interface CampaignDoc {
@@ -101,17 +103,21 @@ function explorationSettings(config: Record<string, string> | undefined): Explor
   };
 }
 
-/** The campaign (must exist and be ACTIVE), its model and the user's history, read in parallel where possible. */
+/**
+ * The campaign (must exist and be ACTIVE), its model and the user's history, read in parallel where possible.
+ * `eventLimit` recorded events are read (more than the model needs when a filter looks at recent interactions).
+ */
 export async function serve(
   ctx: ServiceContext,
   state: ServingState,
   campaignArn: string,
   userId: string,
+  eventLimit: number = HISTORY_TAIL,
 ): Promise<Served> {
   const knownGroup = state.groups.get(campaignArn);
   const [record, early] = await Promise.all([
     ctx.resources.get<CampaignDoc>(campaignArn, CAMPAIGN),
-    knownGroup === undefined ? undefined : userEvents(ctx, state, knownGroup, userId),
+    knownGroup === undefined ? undefined : userEvents(ctx, state, knownGroup, userId, eventLimit),
   ]);
   if (record === undefined) {
     state.groups.delete(campaignArn);
@@ -126,7 +132,7 @@ export async function serve(
   // A campaign deleted and re-created under the same name may belong to another group.
   if (events === undefined || knownGroup !== serving.datasetGroupArn) {
     state.groups.set(campaignArn, serving.datasetGroupArn);
-    events = await userEvents(ctx, state, serving.datasetGroupArn, userId);
+    events = await userEvents(ctx, state, serving.datasetGroupArn, userId, eventLimit);
   }
   const { model, histories } = await state.models.model(ctx, campaignArn, {
     versionArn: serving.servingVersionArn,
@@ -144,6 +150,7 @@ export async function serve(
     history,
     enableMetadata: record.doc.campaignConfig?.enableMetadataWithRecommendations === true,
     exploration: explorationSettings(record.doc.campaignConfig?.itemExplorationConfig),
+    events,
   };
 }
 
@@ -153,6 +160,7 @@ async function userEvents(
   state: ServingState,
   groupArn: string,
   userId: string,
+  limit: number,
 ): Promise<RecentEvent[]> {
   let dataset = state.datasets.get(groupArn);
   if (dataset === undefined || Date.now() - dataset.readAt > DATASET_TTL_MS) {
@@ -161,7 +169,7 @@ async function userEvents(
     state.datasets.set(groupArn, dataset);
   }
   if (dataset.createdAt === null) return [];
-  return recentEvents(ctx, groupArn, userId, HISTORY_TAIL, dataset.createdAt);
+  return recentEvents(ctx, groupArn, userId, limit, dataset.createdAt);
 }
 
 async function syncedServing(

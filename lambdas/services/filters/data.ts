@@ -3,17 +3,17 @@
  * PutItems, PutUsers, PutEvents and finished imports at once (Personalize takes up to 20 minutes).
  *
  * - Items and Users: bulk generations (oldest first) then PutItems / PutUsers records, the later write of an id
- *   winning. A table is current while its dataset's creation time, its bulk version and its records version (see
- *   `RecordStore.version`) are unchanged: three reads per request, in parallel. A new import reloads everything;
- *   new records reload only the records.
+ *   winning. A table is current while its bulk version and its records version (see `RecordStore.version`) are
+ *   unchanged: two reads per request, in parallel. A new import reloads everything; new records reload only the
+ *   records. The dataset's record (schema, creation time) is re-read every {@link DATASET_RECHECK_MS}.
  * - Interactions: per user and lower-case event type, the {@link RECENT_PER_EVENT_TYPE} most recent item ids from
- *   the bulk imports (indexed once per bulk version) merged with the user's last {@link RECENT_EVENTS_READ}
- *   PutEvents events (one Query per request).
+ *   the bulk imports (indexed once per bulk version: one read per request) merged with the user's last
+ *   {@link RECENT_EVENTS_READ} PutEvents events, which the serving path reads anyway.
  */
 import type { BulkValue } from '../../store/bulk-data';
 import type { ServiceContext } from '../context';
 import { findDataset, groupDatasetArn, type LoadedDataset } from '../dataset-data';
-import { recentEvents } from '../events';
+import type { RecentEvent } from '../events';
 import type { FieldDef } from '../row-validation';
 import type { AttributeRow, FilterCatalog, ItemColumns } from './evaluate';
 
@@ -21,6 +21,8 @@ import type { AttributeRow, FilterCatalog, ItemColumns } from './evaluate';
 export const RECENT_PER_EVENT_TYPE = 100;
 /** Recorded (PutEvents) events read per request for interaction filters. */
 export const RECENT_EVENTS_READ = 1000;
+/** How long a dataset's record is reused: a dataset deleted and re-created is noticed within this time. */
+export const DATASET_RECHECK_MS = 5_000;
 
 interface RowAt {
   readonly row: AttributeRow;
@@ -123,6 +125,20 @@ async function loadRecords(ctx: ServiceContext, dataset: LoadedDataset): Promise
 export class FilterDataCache {
   private readonly tables = new Map<string, Promise<AttributeTable | undefined>>();
   private readonly interactionIndexes = new Map<string, Promise<InteractionIndex>>();
+  private readonly datasets = new Map<
+    string,
+    { dataset: Promise<LoadedDataset | undefined>; readAt: number }
+  >();
+
+  /** The dataset's record and schema, re-read after {@link DATASET_RECHECK_MS}. */
+  private dataset(ctx: ServiceContext, arn: string): Promise<LoadedDataset | undefined> {
+    const cached = this.datasets.get(arn);
+    if (cached !== undefined && Date.now() - cached.readAt < DATASET_RECHECK_MS) return cached.dataset;
+    const dataset = findDataset(ctx, arn);
+    this.datasets.set(arn, { dataset, readAt: Date.now() });
+    dataset.catch(() => this.datasets.delete(arn));
+    return dataset;
+  }
 
   /** The group's Items or Users table, current as of this call; `undefined` without such a dataset. */
   async table(
@@ -132,7 +148,7 @@ export class FilterDataCache {
   ): Promise<AttributeTable | undefined> {
     const arn = groupDatasetArn(groupArn, kind);
     const [dataset, state, recordsVersion] = await Promise.all([
-      findDataset(ctx, arn),
+      this.dataset(ctx, arn),
       ctx.bulk.state(arn),
       ctx.records.version(arn),
     ]);
@@ -162,21 +178,19 @@ export class FilterDataCache {
 
   /**
    * The user's recent interactions per lower-case event type: the newest {@link RECENT_PER_EVENT_TYPE} of the
-   * bulk-imported ones and the recorded events together.
+   * bulk-imported ones and of `events` (the user's recorded events, read by the caller) together.
    */
   async interactions(
     ctx: ServiceContext,
     groupArn: string,
     userId: string,
+    events: readonly RecentEvent[],
   ): Promise<ReadonlyMap<string, readonly string[]>> {
     const arn = groupDatasetArn(groupArn, 'Interactions');
-    const [dataset, state] = await Promise.all([ctx.resources.get(arn, 'dataset'), ctx.bulk.state(arn)]);
+    const [dataset, state] = await Promise.all([this.dataset(ctx, arn), ctx.bulk.state(arn)]);
     if (dataset === undefined) return new Map();
-    const version = `${dataset.createdAt}|${state.version}`;
-    const [index, events] = await Promise.all([
-      this.interactionIndex(ctx, arn, dataset.createdAt, version),
-      recentEvents(ctx, groupArn, userId, RECENT_EVENTS_READ, dataset.createdAt),
-    ]);
+    const version = `${dataset.record.createdAt}|${state.version}`;
+    const index = await this.interactionIndex(ctx, arn, dataset.record.createdAt, version);
     const byType = new Map<string, { item: string; at: number }[]>();
     for (const [type, list] of index.users.get(userId) ?? []) byType.set(type, [...list]);
     for (const e of events) {

@@ -180,21 +180,13 @@ const trees = new Map<string, FilterTree>();
 const TREE_CACHE_SIZE = 1000;
 
 /**
- * The filter a request names, parsed: unknown → `ResourceNotFoundException`; not `ACTIVE` or in another dataset
- * group than the campaign's → `InvalidInputException`.
+ * The filter a request names, parsed: unknown → `ResourceNotFoundException`; not `ACTIVE` →
+ * `InvalidInputException`. Callers start it alongside their other reads and check the group with
+ * {@link requireGroup}.
  */
-export async function requireFilter(
-  ctx: ServiceContext,
-  arn: string,
-  groupArn: string,
-): Promise<ActiveFilter> {
+export async function loadFilter(ctx: ServiceContext, arn: string): Promise<ActiveFilter> {
   const record = await ctx.resources.require<Filter>(arn, FILTER);
   if (record.status !== ACTIVE) throw invalidInput(`Filter ${arn} is ${record.status}; it must be ACTIVE.`);
-  if (record.doc.datasetGroupArn !== groupArn) {
-    throw invalidInput(
-      `Filter ${arn} belongs to dataset group ${record.doc.datasetGroupArn}, not ${groupArn}.`,
-    );
-  }
   const key = `${arn}|${record.createdAt}`;
   let tree = trees.get(key);
   if (tree === undefined) {
@@ -202,5 +194,15 @@ export async function requireFilter(
     if (trees.size >= TREE_CACHE_SIZE) trees.clear();
     trees.set(key, tree);
   }
-  return { arn, datasetGroupArn: groupArn, tree };
+  return { arn, datasetGroupArn: record.doc.datasetGroupArn as string, tree };
+}
+
+/** A filter of another dataset group than the campaign's → `InvalidInputException`. */
+export function requireGroup(filter: ActiveFilter, groupArn: string): ActiveFilter {
+  if (filter.datasetGroupArn !== groupArn) {
+    throw invalidInput(
+      `Filter ${filter.arn} belongs to dataset group ${filter.datasetGroupArn}, not ${groupArn}.`,
+    );
+  }
+  return filter;
 }
