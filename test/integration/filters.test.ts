@@ -25,6 +25,8 @@ import {
   type GetRecommendationsCommandInput,
   type PredictedItem,
 } from '@aws-sdk/client-personalize-runtime';
+import { promotionPositions } from '../../lambdas/services/promotions';
+import { seedOf } from '../../lambdas/services/serving';
 import { startTestRuntime, type TestRuntime } from './harness';
 import { createDataset, groupWithInteractions, importAndWait, RECIPE, trainedVersion } from './workflow';
 
@@ -398,23 +400,33 @@ describe('promotions', () => {
     // Promoted items keep their relevance order.
     const scores = promoted.map((i) => i.score as number);
     expect([...scores].sort((a, b) => b - a)).toEqual(scores);
-    // Positions vary between responses (they are drawn per recommendationId).
+    // Positions vary between responses and follow from the recommendationId alone.
     const positions = new Set<string>();
     for (let i = 0; i < 8; i++) {
-      const again = await recommend({
-        userId: 'u5',
-        numResults: 10,
-        filterArn: noHorror,
-        promotions: [{ name: 'spooky', percentPromotedItems: 30, filterArn: horror }],
-      });
-      positions.add(
-        again
-          .map((x, j) => (x.promotionName ? j : -1))
-          .filter((j) => j >= 0)
-          .join(),
+      const again = await t.personalizeRuntime.send(
+        new GetRecommendationsCommand({
+          campaignArn: s.plain,
+          userId: 'u5',
+          numResults: 10,
+          filterArn: noHorror,
+          promotions: [{ name: 'spooky', percentPromotedItems: 30, filterArn: horror }],
+        }),
       );
+      const at = (again.itemList ?? []).map((x, j) => (x.promotionName ? j : -1)).filter((j) => j >= 0);
+      expect(at).toEqual(promotionPositions(seedOf(again.recommendationId as string), 10, 3));
+      positions.add(at.join());
     }
     expect(positions.size).toBeGreaterThan(1);
+    // Too few matching items: as many as match are promoted, and the rest of the list is filled.
+    const one = await filter('promo-one', 'INCLUDE ItemID WHERE Items.PRICE = 2');
+    const few = await recommend({
+      userId: 'u5',
+      numResults: 10,
+      promotions: [{ name: 'only', percentPromotedItems: 50, filterArn: one }],
+    });
+    expect(few).toHaveLength(10);
+    expect(few.filter((i) => i.promotionName === 'only').map((i) => i.itemId)).toEqual([item(2)]);
+    expect(new Set(ids(few)).size).toBe(10);
     await expect(
       recommend({ userId: 'u5', promotions: [{ name: 'x', percentPromotedItems: 10 }] }),
     ).rejects.toMatchObject({ name: 'InvalidInputException' });
