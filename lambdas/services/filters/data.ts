@@ -77,7 +77,7 @@ export class AttributeTable {
   }
 }
 
-interface InteractionIndex {
+export interface InteractionIndex {
   readonly version: string;
   /** user → lower-case event type → (item, timestamp), newest first, at most RECENT_PER_EVENT_TYPE. */
   readonly users: ReadonlyMap<string, ReadonlyMap<string, readonly { item: string; at: number }[]>>;
@@ -186,32 +186,16 @@ export class FilterDataCache {
     userId: string,
     events: readonly RecentEvent[],
   ): Promise<ReadonlyMap<string, readonly string[]>> {
+    return userInteractions(await this.interactionIndexOf(ctx, groupArn), userId, events);
+  }
+
+  /** The group's bulk-imported interactions indexed by user, current as of this call (one read when cached). */
+  async interactionIndexOf(ctx: ServiceContext, groupArn: string): Promise<InteractionIndex | undefined> {
     const arn = groupDatasetArn(groupArn, 'Interactions');
     const [dataset, state] = await Promise.all([this.dataset(ctx, arn), ctx.bulk.state(arn)]);
-    if (dataset === undefined) return new Map();
+    if (dataset === undefined) return undefined;
     const version = `${dataset.record.createdAt}|${state.version}`;
-    const index = await this.interactionIndex(ctx, arn, dataset.record.createdAt, version);
-    const byType = new Map<string, { item: string; at: number }[]>();
-    for (const [type, list] of index.users.get(userId) ?? []) byType.set(type, [...list]);
-    for (const e of events) {
-      if (e.itemId === undefined) continue;
-      const type = e.eventType.toLowerCase();
-      let list = byType.get(type);
-      if (list === undefined) {
-        list = [];
-        byType.set(type, list);
-      }
-      list.push({ item: e.itemId, at: e.timestamp });
-    }
-    const out = new Map<string, string[]>();
-    for (const [type, list] of byType) {
-      list.sort((a, b) => b.at - a.at);
-      out.set(
-        type,
-        list.slice(0, RECENT_PER_EVENT_TYPE).map((x) => x.item),
-      );
-    }
-    return out;
+    return this.interactionIndex(ctx, arn, dataset.record.createdAt, version);
   }
 
   private async interactionIndex(
@@ -257,6 +241,35 @@ export class FilterDataCache {
     loading.catch(() => this.interactionIndexes.delete(arn));
     return loading;
   }
+}
+
+/** {@link FilterDataCache.interactions} for an index already at hand. */
+export function userInteractions(
+  index: InteractionIndex | undefined,
+  userId: string,
+  events: readonly RecentEvent[],
+): ReadonlyMap<string, readonly string[]> {
+  const byType = new Map<string, { item: string; at: number }[]>();
+  for (const [type, list] of index?.users.get(userId) ?? []) byType.set(type, [...list]);
+  for (const e of events) {
+    if (e.itemId === undefined) continue;
+    const type = e.eventType.toLowerCase();
+    let list = byType.get(type);
+    if (list === undefined) {
+      list = [];
+      byType.set(type, list);
+    }
+    list.push({ item: e.itemId, at: e.timestamp });
+  }
+  const out = new Map<string, string[]>();
+  for (const [type, list] of byType) {
+    list.sort((a, b) => b.at - a.at);
+    out.set(
+      type,
+      list.slice(0, RECENT_PER_EVENT_TYPE).map((x) => x.item),
+    );
+  }
+  return out;
 }
 
 function keepNewest(list: { item: string; at: number }[]): void {
