@@ -28,25 +28,25 @@ export const BATCH_STEPS = {
   prepare: {
     state: 'Prepare',
     worker: 'BatchInferencePrepare',
-    placeholder: 'PrepareFunctionArn',
+    placeholder: 'BatchPrepareFunctionArn',
     timeoutSeconds: LAMBDA_MAX_SECONDS,
   },
   chunk: {
     state: 'InferChunk',
     worker: 'BatchInferenceChunk',
-    placeholder: 'ChunkFunctionArn',
+    placeholder: 'BatchChunkFunctionArn',
     timeoutSeconds: LAMBDA_MAX_SECONDS,
   },
   finish: {
     state: 'Finish',
     worker: 'BatchInferenceFinish',
-    placeholder: 'FinishFunctionArn',
+    placeholder: 'BatchFinishFunctionArn',
     timeoutSeconds: LAMBDA_MAX_SECONDS,
   },
   fail: {
     state: 'RecordFailure',
     worker: 'BatchInferenceFail',
-    placeholder: 'FailFunctionArn',
+    placeholder: 'BatchFailFunctionArn',
     timeoutSeconds: SHORT_STEP_SECONDS,
   },
 } as const satisfies Record<string, BatchStep>;
