@@ -141,7 +141,8 @@ async function main(): Promise<void> {
           .join(' ')}`,
     );
     console.log(
-      `CreateBatchInferenceJob → ACTIVE: ${seconds.toFixed(1)} s (${(args.users / seconds).toFixed(0)} users/s)`,
+      `CreateBatchInferenceJob → ACTIVE: ${seconds.toFixed(1)} s wall (${(args.users / seconds).toFixed(0)} users/s), ` +
+        `${cpuSeconds.toFixed(1)} s CPU in this process (runtime, emulators and client)`,
     );
   } finally {
     await runtime.stop();
