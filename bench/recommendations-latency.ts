@@ -11,17 +11,32 @@
  * The load tool sends one request signed once by the official runtime client (the server accepts a signature for
  * 15 minutes, and an identical body keeps it valid), at 1 and then 16 concurrent connections.
  *
+ * With `--filters 1` it also gives the catalog an Items dataset (a GENRE of 20 values, imported) and measures the
+ * same request with an "exclude what the user saw" filter (`EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN
+ * ("*")`), with a genre-parameter filter (`INCLUDE ItemID WHERE Items.GENRE IN ($GENRE)`, one genre: 500 of the
+ * 10,000 items pass) and with a filter that does both.
+ *
  * Usage: node --import tsx bench/recommendations-latency.ts [--items 10000] [--seconds 10] [--dimension 149]
+ *        [--filters 1]
  */
 import { cpus, loadavg } from 'node:os';
 import {
   CreateCampaignCommand,
+  CreateDatasetCommand,
+  CreateDatasetImportJobCommand,
   CreateEventTrackerCommand,
+  CreateFilterCommand,
+  CreateSchemaCommand,
   CreateSolutionCommand,
+  DescribeDatasetImportJobCommand,
   PersonalizeClient,
 } from '@aws-sdk/client-personalize';
 import { PersonalizeEventsClient, PutEventsCommand } from '@aws-sdk/client-personalize-events';
-import { GetRecommendationsCommand, PersonalizeRuntimeClient } from '@aws-sdk/client-personalize-runtime';
+import {
+  GetRecommendationsCommand,
+  type GetRecommendationsCommandInput,
+  PersonalizeRuntimeClient,
+} from '@aws-sdk/client-personalize-runtime';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Random } from '../lambdas/engine/random';
 import { arnName, hexId, solutionVersionArn } from '../lambdas/services/arns';
@@ -54,10 +69,13 @@ interface Args {
   items: number;
   seconds: number;
   dimension: number;
+  filters: boolean;
 }
 
+const GENRES = 20;
+
 function parse(argv: readonly string[]): Args {
-  const args: Args = { items: 10_000, seconds: 10, dimension: 149 };
+  const args: Args = { items: 10_000, seconds: 10, dimension: 149, filters: false };
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i];
     const value = Number(argv[i + 1]);
@@ -65,6 +83,7 @@ function parse(argv: readonly string[]): Args {
     if (flag === '--items') args.items = value;
     else if (flag === '--seconds') args.seconds = value;
     else if (flag === '--dimension') args.dimension = value;
+    else if (flag === '--filters') args.filters = value !== 0;
     else throw new Error(`unknown flag ${flag}`);
   }
   return args;
@@ -73,7 +92,7 @@ function parse(argv: readonly string[]): Args {
 /** Signs the request exactly as the runtime client sends it, and returns its headers and body unsent. */
 async function presign(
   client: PersonalizeRuntimeClient,
-  input: { campaignArn: string; userId: string; numResults: number },
+  input: GetRecommendationsCommandInput,
 ): Promise<{ headers: Record<string, string>; body: string; path: string }> {
   class Captured extends Error {
     constructor(readonly request: { headers: Record<string, string>; body: string; path: string }) {
@@ -174,34 +193,65 @@ async function main(): Promise<void> {
     const input = { campaignArn: campaignArn as string, userId: 'bench-user', numResults: 25 };
     const warm = await rt.send(new GetRecommendationsCommand(input));
     if (warm.itemList?.length !== 25) throw new Error('warm-up request returned no recommendations');
+    const variants: { name: string; input: GetRecommendationsCommandInput }[] = [
+      { name: 'no filter', input },
+    ];
+    if (args.filters) {
+      const filterArn = async (name: string, filterExpression: string) =>
+        (await p.send(new CreateFilterCommand({ name, datasetGroupArn, filterExpression })))
+          .filterArn as string;
+      await importGenres(p, ctx, datasetGroupArn, args.items);
+      const seen = 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("*")';
+      const genre = 'INCLUDE ItemID WHERE Items.GENRE IN ($GENRE)';
+      const filterValues = { GENRE: '"g7"' };
+      variants.push(
+        { name: 'exclude seen', input: { ...input, filterArn: await filterArn('seen', seen) } },
+        {
+          name: 'genre parameter',
+          input: { ...input, filterArn: await filterArn('genre', genre), filterValues },
+        },
+        {
+          name: 'both',
+          input: { ...input, filterArn: await filterArn('both', `${genre} | ${seen}`), filterValues },
+        },
+      );
+      for (const v of variants) {
+        const out = await rt.send(new GetRecommendationsCommand(v.input));
+        if (out.itemList?.length !== 25)
+          throw new Error(`${v.name}: the warm-up returned ${out.itemList?.length}`);
+      }
+    }
 
-    const signed = await presign(rt, input);
-    const url = `${runtime.endpoint}${signed.path}`;
-    // autocannon writes its own Content-Length for the body; a second one makes the request malformed.
-    const { 'content-length': _length, ...headers } = signed.headers;
     const rows: string[] = [];
-    for (const connections of [1, 16]) {
-      const cpuBefore = process.cpuUsage();
-      const result = await autocannon({
-        url,
-        method: 'POST',
-        headers,
-        body: signed.body,
-        connections,
-        duration: args.seconds,
-      });
-      if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0 || result.requests.total === 0) {
-        throw new Error(
-          `${result.requests.total} requests with ${result.non2xx} non-2xx responses, ${result.errors} errors ` +
-            `and ${result.timeouts} timeouts at concurrency ${connections}`,
+    for (const variant of variants) {
+      const signed = await presign(rt, variant.input);
+      const url = `${runtime.endpoint}${signed.path}`;
+      // autocannon writes its own Content-Length for the body; a second one makes the request malformed.
+      const { 'content-length': _length, ...headers } = signed.headers;
+      for (const connections of [1, 16]) {
+        const cpuBefore = process.cpuUsage();
+        const result = await autocannon({
+          url,
+          method: 'POST',
+          headers,
+          body: signed.body,
+          connections,
+          duration: args.seconds,
+        });
+        if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0 || result.requests.total === 0) {
+          throw new Error(
+            `${result.requests.total} requests with ${result.non2xx} non-2xx responses, ${result.errors} errors ` +
+              `and ${result.timeouts} timeouts at concurrency ${connections}`,
+          );
+        }
+        const cpu = process.cpuUsage(cpuBefore);
+        const cpuMsPerRequest = (cpu.user + cpu.system) / 1000 / result.requests.total;
+        rows.push(
+          `| ${variant.name} | ${connections} | ${result.latency.p50} | ${result.latency.p99} | ` +
+            `${result.latency.average.toFixed(2)} | ${result.requests.average.toFixed(0)} | ${result.requests.total} | ` +
+            `${cpuMsPerRequest.toFixed(2)} |`,
         );
       }
-      const cpu = process.cpuUsage(cpuBefore);
-      const cpuMsPerRequest = (cpu.user + cpu.system) / 1000 / result.requests.total;
-      rows.push(
-        `| ${connections} | ${result.latency.p50} | ${result.latency.p99} | ${result.latency.average.toFixed(2)} | ` +
-          `${result.requests.average.toFixed(0)} | ${result.requests.total} | ${cpuMsPerRequest.toFixed(2)} |`,
-      );
     }
     // autocannon stops at the deadline without waiting for the responses still in flight.
     await runtime.idle();
@@ -221,12 +271,60 @@ async function main(): Promise<void> {
           .join(' ')}`,
     );
     console.log(
-      '| connections | p50 ms | p99 ms | mean ms | requests/s | requests | CPU ms per request (server and load tool) |',
+      '| filter | connections | p50 ms | p99 ms | mean ms | requests/s | requests | CPU ms per request (server and load tool) |',
     );
-    console.log('|---|---|---|---|---|---|---|');
+    console.log('|---|---|---|---|---|---|---|---|');
     for (const row of rows) console.log(row);
   } finally {
     await runtime.stop();
+  }
+}
+
+/** An Items dataset whose GENRE is g0…g19 by item number, imported from a CSV in the data bucket. */
+async function importGenres(
+  p: PersonalizeClient,
+  ctx: ReturnType<typeof createServiceContext>,
+  datasetGroupArn: string,
+  items: number,
+): Promise<void> {
+  const { schemaArn } = await p.send(
+    new CreateSchemaCommand({
+      name: 'latency-items',
+      schema: JSON.stringify({
+        type: 'record',
+        name: 'Items',
+        namespace: 'com.amazonaws.personalize.schema',
+        fields: [
+          { name: 'ITEM_ID', type: 'string' },
+          { name: 'GENRE', type: 'string', categorical: true },
+        ],
+        version: '1.0',
+      }),
+    }),
+  );
+  const { datasetArn } = await p.send(
+    new CreateDatasetCommand({ name: 'latency-items', datasetGroupArn, datasetType: 'Items', schemaArn }),
+  );
+  const lines = ['ITEM_ID,GENRE'];
+  for (let i = 0; i < items; i++) lines.push(`item-${i},g${i % GENRES}`);
+  const key = 'bench-input/items.csv';
+  await ctx.s3.send(
+    new PutObjectCommand({ Bucket: ctx.dataBucket, Key: key, Body: `${lines.join('\n')}\n` }),
+  );
+  const { datasetImportJobArn } = await p.send(
+    new CreateDatasetImportJobCommand({
+      jobName: 'latency-items',
+      datasetArn,
+      dataSource: { dataLocation: `s3://${ctx.dataBucket}/${key}` },
+      roleArn: 'arn:aws:iam::000000000000:role/bench',
+    }),
+  );
+  for (;;) {
+    const { datasetImportJob } = await p.send(new DescribeDatasetImportJobCommand({ datasetImportJobArn }));
+    if (datasetImportJob?.status === 'ACTIVE') return;
+    if (datasetImportJob?.status === 'CREATE FAILED')
+      throw new Error(`items import: ${datasetImportJob.failureReason}`);
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 

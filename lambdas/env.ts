@@ -32,6 +32,8 @@ export const ENV = {
   IMPORT_ASSUME_ROLE: 'OP_IMPORT_ASSUME_ROLE',
   /** ARN of the training state machine that CreateSolutionVersion starts (see `lambdas/workflows/`). */
   TRAINING_STATE_MACHINE_ARN: 'OP_TRAINING_STATE_MACHINE_ARN',
+  /** ARN of the batch inference state machine that CreateBatchInferenceJob starts. */
+  BATCH_INFERENCE_STATE_MACHINE_ARN: 'OP_BATCH_INFERENCE_STATE_MACHINE_ARN',
 } as const;
 
 export type EnvKey = (typeof ENV)[keyof typeof ENV];

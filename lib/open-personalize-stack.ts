@@ -4,6 +4,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ApiCredentials } from './constructs/api-credentials';
 import { AutomaticUpdates } from './constructs/automatic-updates';
+import { BatchInferenceWorkflow } from './constructs/batch-inference-workflow';
 import { DataStore } from './constructs/data-store';
 import { PersonalizeApi } from './constructs/personalize-api';
 import { TrainingWorkflow } from './constructs/training-workflow';
@@ -82,6 +83,7 @@ export class OpenPersonalizeStack extends Stack {
   readonly api: PersonalizeApi;
   readonly training: TrainingWorkflow;
   readonly updates: AutomaticUpdates;
+  readonly batchInference: BatchInferenceWorkflow;
 
   constructor(scope: Construct, id: string, props: OpenPersonalizeStackProps = {}) {
     super(scope, id, props);
@@ -112,6 +114,11 @@ export class OpenPersonalizeStack extends Stack {
     });
 
     this.updates = new AutomaticUpdates(this, 'AutomaticUpdates', {
+      api: this.api,
+      memorySize: props.trainingMemorySize,
+      logRetention: props.logRetention,
+    });
+    this.batchInference = new BatchInferenceWorkflow(this, 'BatchInference', {
       api: this.api,
       memorySize: props.trainingMemorySize,
       logRetention: props.logRetention,

@@ -1,5 +1,6 @@
 /** The state machines the local runtime hosts by default: the same definitions CDK deploys. */
 import { ENV } from '../lambdas/env';
+import { BATCH_STEP_LIST, batchInferenceDefinition } from '../lambdas/workflows/batch-inference-definition';
 import { substitute, TRAINING_STEP_LIST, trainingDefinition } from '../lambdas/workflows/training-definition';
 import type { StateMachineSpec } from './runtime';
 
@@ -14,4 +15,18 @@ export const TRAINING_STATE_MACHINE: StateMachineSpec = {
     ),
 };
 
-export const DEFAULT_STATE_MACHINES: readonly StateMachineSpec[] = [TRAINING_STATE_MACHINE];
+/** The batch inference workflow; CreateBatchInferenceJob finds it through `OP_BATCH_INFERENCE_STATE_MACHINE_ARN`. */
+export const BATCH_INFERENCE_STATE_MACHINE: StateMachineSpec = {
+  name: 'BatchInference',
+  envKey: ENV.BATCH_INFERENCE_STATE_MACHINE_ARN,
+  definition: (lambdaArn) =>
+    substitute(
+      batchInferenceDefinition(),
+      Object.fromEntries(BATCH_STEP_LIST.map((step) => [step.placeholder, lambdaArn(step.worker)])),
+    ),
+};
+
+export const DEFAULT_STATE_MACHINES: readonly StateMachineSpec[] = [
+  TRAINING_STATE_MACHINE,
+  BATCH_INFERENCE_STATE_MACHINE,
+];

@@ -20,6 +20,8 @@ export interface Grants {
   readonly stopTraining?: boolean;
   /** Reads the state of training executions (`states:DescribeExecution`). */
   readonly describeTraining?: boolean;
+  /** Starts executions of the batch inference state machine (`states:StartExecution`, its ARN in the env). */
+  readonly startBatchInference?: boolean;
 }
 
 export interface Route {
@@ -111,6 +113,28 @@ export const ROUTES: readonly Route[] = [
   { operation: 'UpdateCampaign', service: 'control', handler: 'update-campaign', grants: W },
   { operation: 'DeleteCampaign', service: 'control', handler: 'delete-campaign', grants: W },
   {
+    operation: 'CreateBatchInferenceJob',
+    service: 'control',
+    handler: 'create-batch-inference-job',
+    grants: { resources: 'write', startBatchInference: true },
+  },
+  {
+    operation: 'DescribeBatchInferenceJob',
+    service: 'control',
+    handler: 'describe-batch-inference-job',
+    grants: R,
+  },
+  {
+    operation: 'ListBatchInferenceJobs',
+    service: 'control',
+    handler: 'list-batch-inference-jobs',
+    grants: R,
+  },
+  { operation: 'CreateFilter', service: 'control', handler: 'create-filter', grants: W },
+  { operation: 'DescribeFilter', service: 'control', handler: 'describe-filter', grants: R },
+  { operation: 'ListFilters', service: 'control', handler: 'list-filters', grants: R },
+  { operation: 'DeleteFilter', service: 'control', handler: 'delete-filter', grants: W },
+  {
     operation: 'PutEvents',
     service: 'events',
     handler: 'put-events',
@@ -132,7 +156,8 @@ export const ROUTES: readonly Route[] = [
     grants: { resources: 'read', records: 'write' },
   },
   // Serving: the campaign (and, for `$LATEST` sync, its attributes), the user's events and the recommendationId
-  // record in the Events table, the model artifact and, for metadataColumns, the Items data.
+  // record in the Events table, the model artifact and, for metadataColumns and filters, the Items and Users data
+  // (bulk generations in the bucket, PutItems / PutUsers records).
   {
     operation: 'GetRecommendations',
     service: 'runtime',
@@ -156,6 +181,8 @@ export interface WorkerDef {
   readonly grants: Grants;
   /** Holds a whole dataset or model in memory: gets the training memory size instead of the worker default. */
   readonly largeMemory?: boolean;
+  /** Reads or writes the customer's buckets with the job's `roleArn` assumed (`sts:AssumeRole`). */
+  readonly assumesCustomerRole?: boolean;
 }
 
 export const WORKERS: readonly WorkerDef[] = [
@@ -163,6 +190,7 @@ export const WORKERS: readonly WorkerDef[] = [
     name: 'DatasetImport',
     handler: 'dataset-import-worker',
     grants: { resources: 'write', bucket: 'write' },
+    assumesCustomerRole: true,
   },
   // The training workflow's steps (`lambdas/workflows/training-definition.ts`), started by Step Functions only.
   {
@@ -194,5 +222,32 @@ export const WORKERS: readonly WorkerDef[] = [
     handler: 'automatic-update-apply',
     grants: { resources: 'write', events: 'read', records: 'read', bucket: 'write' },
     largeMemory: true,
+  },
+  // The batch inference workflow's steps (`lambdas/workflows/batch-inference-definition.ts`), started by Step
+  // Functions only. They read the job's input and write its output in the customer's buckets with its role; chunk
+  // results go through the data bucket; the chunk step reads the model, the filter's data and recorded events.
+  {
+    name: 'BatchInferencePrepare',
+    handler: 'batch-inference-prepare',
+    grants: { resources: 'write' },
+    assumesCustomerRole: true,
+  },
+  {
+    name: 'BatchInferenceChunk',
+    handler: 'batch-inference-chunk',
+    grants: { resources: 'write', events: 'read', records: 'read', bucket: 'write' },
+    largeMemory: true,
+    assumesCustomerRole: true,
+  },
+  {
+    name: 'BatchInferenceFinish',
+    handler: 'batch-inference-finish',
+    grants: { resources: 'write', bucket: 'write' },
+    assumesCustomerRole: true,
+  },
+  {
+    name: 'BatchInferenceFail',
+    handler: 'batch-inference-fail',
+    grants: { resources: 'write', bucket: 'write' },
   },
 ];

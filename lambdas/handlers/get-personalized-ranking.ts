@@ -1,7 +1,7 @@
 import type { GetPersonalizedRankingRequest } from '@aws-sdk/client-personalize-runtime';
 import { apiHandler } from '../api/http';
 import { serviceContext } from '../services/context';
-import { getPersonalizedRanking } from '../services/recommendations';
+import { getPersonalizedRanking } from '../services/personalized-ranking';
 
 export const handler = apiHandler(
   'runtime',

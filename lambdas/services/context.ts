@@ -49,6 +49,8 @@ export interface ServiceContext {
   readonly sfn: SFNClient;
   /** ARN of the training state machine. */
   readonly trainingStateMachineArn: string;
+  /** ARN of the batch inference state machine. */
+  readonly batchInferenceStateMachineArn: string;
 }
 
 /** Explicit values for {@link createServiceContext}; anything omitted falls back to the environment / default clients. */
@@ -126,6 +128,12 @@ export function createServiceContext(overrides: ServiceContextOverrides = {}): S
       return lazy(
         'trainingStateMachineArn',
         () => overrides.trainingStateMachineArn ?? requireEnv(ENV.TRAINING_STATE_MACHINE_ARN),
+      );
+    },
+    get batchInferenceStateMachineArn() {
+      return lazy(
+        'batchInferenceStateMachineArn',
+        () => overrides.batchInferenceStateMachineArn ?? requireEnv(ENV.BATCH_INFERENCE_STATE_MACHINE_ARN),
       );
     },
   };

@@ -9,6 +9,14 @@
  */
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 
+/** The promotion a GetRecommendations response applied (spec FILTERS.md §2). */
+export interface PromotionRecord {
+  readonly name: string;
+  readonly filterArn: string;
+  /** 0-based positions in `itemIds` that hold promoted items, ascending. */
+  readonly positions: readonly number[];
+}
+
 export interface RecommendationRecord {
   readonly recommendationId: string;
   readonly campaignArn: string;
@@ -32,6 +40,9 @@ export interface RecommendationRecord {
   /** The campaign's exploration settings the list was made with. */
   readonly explorationWeight?: number;
   readonly explorationItemAgeCutOff?: number;
+  /** The request's filter, if any. */
+  readonly filterArn?: string;
+  readonly promotion?: PromotionRecord;
 }
 
 const SK = 'R';
@@ -76,6 +87,16 @@ export class RecommendationStore {
           ...(record.explorationItemAgeCutOff === undefined
             ? {}
             : { explorationItemAgeCutOff: record.explorationItemAgeCutOff }),
+          ...(record.filterArn === undefined ? {} : { filterArn: record.filterArn }),
+          ...(record.promotion === undefined
+            ? {}
+            : {
+                promotion: {
+                  name: record.promotion.name,
+                  filterArn: record.promotion.filterArn,
+                  positions: [...record.promotion.positions],
+                },
+              }),
         },
       }),
     );
@@ -105,6 +126,8 @@ export class RecommendationStore {
       ...(item.explorationItemAgeCutOff === undefined
         ? {}
         : { explorationItemAgeCutOff: item.explorationItemAgeCutOff as number }),
+      ...(item.filterArn === undefined ? {} : { filterArn: item.filterArn as string }),
+      ...(item.promotion === undefined ? {} : { promotion: item.promotion as PromotionRecord }),
     };
   }
 }

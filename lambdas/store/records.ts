@@ -2,8 +2,13 @@
  * The Records table (see `RECORDS_TABLE` in `tables.ts`): items and users written with PutItems / PutUsers, one
  * item per record id: `pk` = dataset ARN, `sk` = item or user id, `values` = the schema columns, `updatedAt` =
  * epoch milliseconds of the write (readers use it to decide between a record and a later bulk import).
+ *
+ * Each dataset also has a version item, `pk` = "version#<dataset ARN>", `sk` = "V", whose `version` every
+ * {@link RecordStore.put} increments after writing: readers that cache a dataset's records (filters) compare it to
+ * know, with one read, whether anything was written since. Its partition differs from the dataset's, so
+ * {@link RecordStore.list} never sees it.
  */
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { batchWrite } from './events';
 
 export type RecordValue = string | number | boolean | null;
@@ -15,6 +20,8 @@ export interface StoredRecord {
 }
 
 const BATCH = 25;
+const VERSION_SK = 'V';
+const versionPk = (datasetArn: string) => `version#${datasetArn}`;
 
 export class RecordStore {
   constructor(
@@ -37,6 +44,28 @@ export class RecordStore {
         this.sleep,
       );
     }
+    if (all.length === 0) return;
+    await this.ddb.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: versionPk(datasetArn), sk: VERSION_SK },
+        UpdateExpression: 'ADD #v :one',
+        ExpressionAttributeNames: { '#v': 'version' },
+        ExpressionAttributeValues: { ':one': 1 },
+      }),
+    );
+  }
+
+  /** How many {@link put} calls have written to the dataset (0 before the first). */
+  async version(datasetArn: string): Promise<number> {
+    const out = await this.ddb.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: versionPk(datasetArn), sk: VERSION_SK },
+        ConsistentRead: true,
+      }),
+    );
+    return (out.Item?.version as number | undefined) ?? 0;
   }
 
   /** Every record of a dataset, one page at a time, ordered by id. */

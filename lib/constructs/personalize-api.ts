@@ -130,7 +130,7 @@ export class PersonalizeApi extends Construct {
         timeout: props.workerTimeout ?? Duration.minutes(15),
       }).bindAccountId();
       props.data.bindGrants(fn, def.grants);
-      if (def.name === IMPORT_WORKER) fn.bindAssumeRole();
+      if (def.assumesCustomerRole === true) fn.bindAssumeRole();
       this.bindInvokes(fn, def.grants, workers);
       workers[def.name] = fn;
     }

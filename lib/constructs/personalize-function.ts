@@ -203,7 +203,7 @@ export class PersonalizeFunction extends NodejsFunction {
   }
 
   /**
-   * Assume the customer's role named in a dataset import job, as Personalize does. The resource is `*` because the
+   * Assume the customer's role named in a dataset import or batch inference job, as Personalize does. The resource is `*` because the
    * role ARN is only known per request; each customer role's trust policy decides whether this function may assume
    * it, which is where Personalize puts that decision too.
    */

@@ -144,11 +144,12 @@ describe('least privilege', () => {
     const invokes = [...view.actions(op)].filter((a) => a.startsWith('lambda:'));
     expect(invokes.length > 0).toBe(route.grants.invokeImport === true);
     expect([...view.actions(op)].some((a) => a.startsWith('sts:'))).toBe(false);
-    const training =
+    const workflows =
       route.grants.startTraining === true ||
       route.grants.stopTraining === true ||
-      route.grants.describeTraining === true;
-    expect([...view.actions(op)].some((a) => a.startsWith('states:'))).toBe(training);
+      route.grants.describeTraining === true ||
+      route.grants.startBatchInference === true;
+    expect([...view.actions(op)].some((a) => a.startsWith('states:'))).toBe(workflows);
   });
 
   it('gives read-only operations no write action anywhere', () => {

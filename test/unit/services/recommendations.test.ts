@@ -3,15 +3,14 @@ import { createCampaign, updateCampaign } from '../../../lambdas/services/campai
 import { createEventTracker } from '../../../lambdas/services/event-trackers';
 import { putEvents } from '../../../lambdas/services/events';
 import { historyTails, ModelCache, readObject } from '../../../lambdas/services/model-cache';
+import { getPersonalizedRanking } from '../../../lambdas/services/personalized-ranking';
+import { DEFAULT_NUM_RESULTS, getRecommendations } from '../../../lambdas/services/recommendations';
+import { putItems } from '../../../lambdas/services/records';
 import {
   createServingState,
-  DEFAULT_NUM_RESULTS,
   expandRecommendationId,
-  getPersonalizedRanking,
-  getRecommendations,
   type ServingState,
-} from '../../../lambdas/services/recommendations';
-import { putItems } from '../../../lambdas/services/records';
+} from '../../../lambdas/services/serving';
 import { RecommendationStore } from '../../../lambdas/store/recommendations';
 import { type DataEnv, startDataEnv } from './data-env';
 import { addVersion, cycleModel, lastTrainingItem, newSolution, next, type Trained } from './serving-env';
