@@ -118,16 +118,15 @@ function storeColumns(
   c0: number,
 ): void {
   s.k.unpackStrips(s.z, n, s.w, s.raw, s.w);
-  const heap = new Float64Array(s.k.memory.buffer);
   for (let i = 0; i < n; i++)
-    b.set(heap.subarray(s.raw / 8 + i * s.w, s.raw / 8 + (i + 1) * s.w), i * m + c0);
+    b.set(s.heap.subarray(s.raw / 8 + i * s.w, s.raw / 8 + (i + 1) * s.w), i * m + c0);
 }
 
 /** Forward substitution on strips already in the kernels' memory, L copied in by row blocks. */
 function forward(l: Float64Array, n: number, z: number, w: number, buffer: number, block: number): void {
+  const { k, heap } = scratch(); // the regions were reserved by the caller
   for (let i0 = 0; i0 < n; i0 += block) {
     const i1 = Math.min(n, i0 + block);
-    const { k, heap } = scratch();
     for (let i = i0; i < i1; i++) heap.set(l.subarray(i * n, i * n + i + 1), buffer / 8 + (i - i0) * i1);
     k.solveLower(buffer, i1, i0, i1, z, n, strips(w));
   }
@@ -135,10 +134,10 @@ function forward(l: Float64Array, n: number, z: number, w: number, buffer: numbe
 
 /** Back substitution on strips, Lᵀ built by column blocks of L (transposed in the kernels' memory). */
 function backward(l: Float64Array, n: number, z: number, w: number, buffer: number, block: number): void {
+  const { k, heap } = scratch(); // the regions were reserved by the caller
   for (let k1 = n; k1 > 0; k1 -= block) {
     const k0 = Math.max(0, k1 - block);
     const bw = k1 - k0;
-    const { k, heap } = scratch();
     const raw = buffer;
     const u = buffer + Math.ceil(((n - k0) * bw * 8) / 64) * 64;
     for (let i = k0; i < n; i++) heap.set(l.subarray(i * n + k0, i * n + k1), raw / 8 + (i - k0) * bw);
