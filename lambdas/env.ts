@@ -32,6 +32,8 @@ export const ENV = {
   IMPORT_ASSUME_ROLE: 'OP_IMPORT_ASSUME_ROLE',
   /** ARN of the training state machine that CreateSolutionVersion starts (see `lambdas/workflows/`). */
   TRAINING_STATE_MACHINE_ARN: 'OP_TRAINING_STATE_MACHINE_ARN',
+  /** Console function only: directory of the built console (default: `console/` beside the handler bundle). */
+  CONSOLE_ASSETS_DIR: 'OP_CONSOLE_ASSETS_DIR',
 } as const;
 
 export type EnvKey = (typeof ENV)[keyof typeof ENV];

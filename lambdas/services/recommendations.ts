@@ -349,7 +349,12 @@ export async function getRecommendations(
       settings: served.exploration,
       ...(served.exploration.weight > 0 ? { random: new Random(seedOf(id)) } : {}),
     });
-    ranked = explored.map((s) => ({ itemId: served.model.itemIds[s.index] as string, score: s.score }));
+    // Personalize's documented `reason` for a slot filled by exploration, so callers can tell them apart.
+    ranked = explored.map((s) => ({
+      itemId: served.model.itemIds[s.index] as string,
+      score: s.score,
+      ...(s.explored ? { reason: ['Exploration'] } : {}),
+    }));
     shown = explored;
   }
   const itemList = await withMetadata(ctx, state, served.serving.datasetGroupArn, columns, ranked);

@@ -1,0 +1,122 @@
+/** The console's shell: the credentials gate, the navigation, and one page at a time chosen by the URL hash. */
+import './styles.css';
+import type { App, Page } from './app';
+import { describeError, makeClients } from './clients';
+import { h, replace } from './dom';
+import { campaignsPage } from './pages/campaigns';
+import { datasetGroupsPage } from './pages/dataset-groups';
+import { datasetsPage } from './pages/datasets';
+import { filtersPage } from './pages/filters';
+import { settingsPage } from './pages/settings';
+import { solutionVersionsPage } from './pages/solution-versions';
+import { solutionsPage } from './pages/solutions';
+import { testCampaignPage } from './pages/test-campaign';
+import { loadGroup, loadSettings, saveGroup } from './session';
+
+interface Route {
+  readonly path: string;
+  readonly title: string;
+  readonly page: Page;
+  /** Needs a dataset group to be chosen first. */
+  readonly inGroup: boolean;
+}
+
+const ROUTES: readonly Route[] = [
+  { path: 'groups', title: 'Dataset groups', page: datasetGroupsPage, inGroup: false },
+  { path: 'datasets', title: 'Datasets', page: datasetsPage, inGroup: true },
+  { path: 'solutions', title: 'Solutions', page: solutionsPage, inGroup: true },
+  { path: 'versions', title: 'Solution versions', page: solutionVersionsPage, inGroup: true },
+  { path: 'campaigns', title: 'Campaigns', page: campaignsPage, inGroup: true },
+  { path: 'test', title: 'Test campaign', page: testCampaignPage, inGroup: true },
+  { path: 'filters', title: 'Filters', page: filtersPage, inGroup: true },
+  { path: 'settings', title: 'Credentials', page: settingsPage, inGroup: false },
+];
+
+const nav = document.getElementById('nav') as HTMLElement;
+const main = document.getElementById('main') as HTMLElement;
+const status = document.getElementById('status') as HTMLElement;
+let leaving: (() => void)[] = [];
+
+function notify(message: string, kind: 'info' | 'error' = 'info'): void {
+  status.className = `status ${kind}`;
+  status.textContent = message;
+}
+
+function current(): string {
+  return location.hash.replace(/^#\/?/, '') || 'groups';
+}
+
+async function render(): Promise<void> {
+  for (const fn of leaving) fn();
+  leaving = [];
+  const settings = loadSettings();
+  const wanted = current();
+  const route =
+    settings === undefined
+      ? ROUTES.find((r) => r.path === 'settings')!
+      : (ROUTES.find((r) => r.path === wanted) ?? ROUTES[0]!);
+  const group = loadGroup();
+  replace(
+    nav,
+    h(
+      'ul',
+      {},
+      ...ROUTES.map((r) =>
+        h(
+          'li',
+          {},
+          h(
+            'a',
+            {
+              href: `#/${r.path}`,
+              'aria-current': r === route ? 'page' : undefined,
+              class: r.inGroup && group === undefined ? 'muted' : undefined,
+            },
+            r.title,
+          ),
+        ),
+      ),
+    ),
+  );
+  document.title = `${route.title} · open-personalize console`;
+  if (settings === undefined) {
+    replace(main, await settingsPage());
+    return;
+  }
+  const app: App = {
+    clients: makeClients(settings),
+    settings,
+    group,
+    setGroup(arn) {
+      saveGroup(arn);
+    },
+    notify,
+    navigate(to) {
+      if (current() === to) void render();
+      else location.hash = `#/${to}`;
+    },
+    onLeave(fn) {
+      leaving.push(fn);
+    },
+  };
+  if (route.inGroup && group === undefined) {
+    replace(
+      main,
+      h('h2', {}, route.title),
+      h('p', {}, 'Choose a dataset group first. ', h('a', { href: '#/groups' }, 'Dataset groups')),
+    );
+    return;
+  }
+  replace(main, h('p', { class: 'loading' }, 'Loading…'));
+  try {
+    const page = await route.page(app);
+    replace(main, page);
+  } catch (err) {
+    replace(main, h('h2', {}, route.title), h('p', { class: 'error', role: 'alert' }, describeError(err)));
+  }
+  main.focus({ preventScroll: true });
+}
+
+window.addEventListener('hashchange', () => void render());
+document.addEventListener('console:signed-in', () => void render());
+void render();
