@@ -144,3 +144,16 @@ export function histogramBins(lengths: Int32Array, maxBins = 60): Bin[] {
   }
   return users.map((n, b) => ({ from: b * width + 1, to: (b + 1) * width, users: n }));
 }
+
+/**
+ * Where a cut falls on the bar chart's category axis, in bins (bin b spans b − 0.5 to b + 0.5): just before
+ * history length `length` for a min cut (≥), just after it for a max cut (≤), interpolated inside wide bins.
+ */
+export function edgePosition(bins: readonly Bin[], length: number, edge: 'before' | 'after'): number {
+  const b = bins.findIndex((x) => length >= x.from && length <= x.to);
+  if (b < 0) return edge === 'before' ? -0.5 : bins.length - 0.5;
+  const bin = bins[b] as Bin;
+  const width = bin.to - bin.from + 1;
+  const offset = edge === 'before' ? length - bin.from : length - bin.from + 1;
+  return b - 0.5 + offset / width;
+}

@@ -37,9 +37,13 @@ const main = document.getElementById('main') as HTMLElement;
 const status = document.getElementById('status') as HTMLElement;
 let leaving: (() => void)[] = [];
 
+let clearStatus: ReturnType<typeof setTimeout> | undefined;
+/** Info messages fade after a few seconds; errors stay until the next message. */
 function notify(message: string, kind: 'info' | 'error' = 'info'): void {
   status.className = `status ${kind}`;
   status.textContent = message;
+  if (clearStatus !== undefined) clearTimeout(clearStatus);
+  clearStatus = kind === 'info' ? setTimeout(() => (status.textContent = ''), 6000) : undefined;
 }
 
 function current(): string {

@@ -189,9 +189,9 @@ describeWithChromium('web console (Chromium)', (executablePath) => {
       'broken-import',
       `s3://${t.uploadBucket}/broken/interactions.csv`,
     );
-    const failure = page.locator('.failure', { hasText: 'Line 4' });
+    const failure = page.getByTestId('failing-location');
     await failure.waitFor({ timeout: 30_000 });
-    expect(await failure.textContent()).toMatch(/Line 4, column TIMESTAMP/);
+    expect(await failure.textContent()).toBe('Fails at line 4, column TIMESTAMP');
 
     await start(
       'Interactions · interactions',

@@ -62,7 +62,7 @@ const TEMPLATES: Record<Kind, object> = {
 
 /** `Line 12: column PRICE: ...` → line 12, column PRICE; import failures are phrased that way. */
 export function failingLocation(reason: string | undefined): { line?: number; column?: string } {
-  const m = /Line (\d+)(?::\s*column ([^:,.\s]+))?/i.exec(reason ?? '');
+  const m = /Line (\d+)(?:[:,]\s*column ([^:,.\s]+))?/i.exec(reason ?? '');
   if (m === null) return {};
   return { line: Number(m[1]), ...(m[2] !== undefined ? { column: m[2] } : {}) };
 }
@@ -87,9 +87,13 @@ function jobProgress(job: DatasetImportJob): Child[] {
           'div',
           { class: 'failure' },
           where.line !== undefined
-            ? h('strong', {}, `Line ${where.line}${where.column ? `, column ${where.column}` : ''}: `)
+            ? h(
+                'strong',
+                { 'data-testid': 'failing-location' },
+                `Fails at line ${where.line}${where.column ? `, column ${where.column}` : ''}`,
+              )
             : null,
-          job.failureReason,
+          h('div', {}, job.failureReason),
         )
       : null,
   ];

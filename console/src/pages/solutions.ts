@@ -16,7 +16,7 @@ import type { App } from '../app';
 import { barChart, chartBox } from '../charts';
 import { describeError } from '../clients';
 import { field, h, input, replace, select, shortArn, table, when } from '../dom';
-import { histogramBins, historyLengths, percentileCuts, rowsFromCsv } from '../history';
+import { edgePosition, histogramBins, historyLengths, percentileCuts, rowsFromCsv } from '../history';
 
 const DEFAULT_RECIPE = 'arn:aws:personalize:::recipe/aws-user-personalization';
 
@@ -174,17 +174,16 @@ export async function solutionsPage(app: App): Promise<HTMLElement> {
     const bins = histogramBins(lengths);
     const inside = (b: { from: number; to: number }) =>
       cuts.minLength !== undefined && b.to >= cuts.minLength && b.from <= (cuts.maxLength ?? 0);
-    const binOf = (len: number) => bins.findIndex((b) => len >= b.from && len <= b.to);
     const markers = [];
     if (cuts.minLength !== undefined && min > 0)
       markers.push({
-        index: binOf(cuts.minLength),
+        index: edgePosition(bins, cuts.minLength, 'before'),
         label: `min p${min}: ≥ ${cuts.minLength}`,
         color: '#b91c1c',
       });
     if (cuts.maxLength !== undefined && max < 1)
       markers.push({
-        index: binOf(cuts.maxLength),
+        index: edgePosition(bins, cuts.maxLength, 'after'),
         label: `max p${max}: ≤ ${cuts.maxLength}`,
         color: '#7c3aed',
       });
