@@ -8,7 +8,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 
 const SOURCE = __dirname;
 
@@ -29,6 +29,27 @@ export interface BuildOptions {
   readonly sourceMap?: boolean;
 }
 
+/** Pages one of which is always the first screen: the sign-in form, or the dataset groups once signed in. */
+const FIRST_SCREENS = ['pages/settings.ts', 'pages/dataset-groups.ts'];
+
+/**
+ * The chunks of the first screens and everything they import, so the page can fetch them alongside the entry
+ * script instead of after it has run.
+ */
+function firstScreenChunks(metafile: Metafile): string[] {
+  const outputs = metafile.outputs;
+  const wanted = new Set<string>();
+  const visit = (path: string) => {
+    if (wanted.has(path)) return;
+    wanted.add(path);
+    for (const i of outputs[path]?.imports ?? []) if (i.kind === 'import-statement') visit(i.path);
+  };
+  for (const [path, out] of Object.entries(outputs)) {
+    if (FIRST_SCREENS.some((p) => out.entryPoint?.endsWith(p))) visit(path);
+  }
+  return [...wanted].map((p) => basename(p)).sort();
+}
+
 /** Builds the console into `outdir` (emptied first) and reports each file's raw and gzipped size. */
 export async function buildConsole(outdir: string, options: BuildOptions = {}): Promise<ConsoleBuild> {
   const started = performance.now();
@@ -42,6 +63,9 @@ export async function buildConsole(outdir: string, options: BuildOptions = {}): 
     platform: 'browser',
     target: ['chrome120', 'firefox120', 'safari17'],
     entryNames: '[name]-[hash]',
+    chunkNames: 'chunk-[hash]',
+    // Pages are imported on first visit; the first screen loads only the shell and the control-plane client.
+    splitting: true,
     outdir,
     sourcemap: options.sourceMap ? 'linked' : false,
     metafile: true,
@@ -49,13 +73,19 @@ export async function buildConsole(outdir: string, options: BuildOptions = {}): 
     logLevel: 'silent',
   });
   const outputs = Object.keys(result.metafile.outputs).map((p) => basename(p));
-  const script = outputs.find((n) => n.endsWith('.js'));
-  const style = outputs.find((n) => n.endsWith('.css'));
+  const script = outputs.find((n) => n.startsWith('app-') && n.endsWith('.js'));
+  const style = outputs.find((n) => n.startsWith('app-') && n.endsWith('.css'));
   if (script === undefined || style === undefined)
     throw new Error('console build produced no script or style');
   const template = await readFile(join(SOURCE, 'index.html'), 'utf8');
+  const preload = firstScreenChunks(result.metafile)
+    .map((name) => `<link rel="modulepreload" href="console/${name}" />`)
+    .join('\n    ');
   // Relative URLs: the page lives at `<stage>/console`, so `console/<file>` resolves under any stage prefix.
-  const html = template.replace('%SCRIPT%', `console/${script}`).replace('%STYLE%', `console/${style}`);
+  const html = template
+    .replace('%SCRIPT%', `console/${script}`)
+    .replace('%STYLE%', `console/${style}`)
+    .replace('%PRELOAD%', preload);
   await writeFile(join(outdir, 'index.html'), html);
   const files: BuiltFile[] = [];
   for (const name of ['index.html', ...outputs].sort()) {

@@ -3,33 +3,66 @@ import './styles.css';
 import type { App, Page } from './app';
 import { describeError, makeClients } from './clients';
 import { h, replace } from './dom';
-import { campaignsPage } from './pages/campaigns';
-import { datasetGroupsPage } from './pages/dataset-groups';
-import { datasetsPage } from './pages/datasets';
-import { filtersPage } from './pages/filters';
-import { settingsPage } from './pages/settings';
-import { solutionVersionsPage } from './pages/solution-versions';
-import { solutionsPage } from './pages/solutions';
-import { testCampaignPage } from './pages/test-campaign';
 import { loadGroup, loadSettings, saveGroup } from './session';
 
 interface Route {
   readonly path: string;
   readonly title: string;
-  readonly page: Page;
+  /** Pages load on first visit, so the first screen does not wait for charts or clients it does not use. */
+  readonly page: () => Promise<Page>;
   /** Needs a dataset group to be chosen first. */
   readonly inGroup: boolean;
 }
 
 const ROUTES: readonly Route[] = [
-  { path: 'groups', title: 'Dataset groups', page: datasetGroupsPage, inGroup: false },
-  { path: 'datasets', title: 'Datasets', page: datasetsPage, inGroup: true },
-  { path: 'solutions', title: 'Solutions', page: solutionsPage, inGroup: true },
-  { path: 'versions', title: 'Solution versions', page: solutionVersionsPage, inGroup: true },
-  { path: 'campaigns', title: 'Campaigns', page: campaignsPage, inGroup: true },
-  { path: 'test', title: 'Test campaign', page: testCampaignPage, inGroup: true },
-  { path: 'filters', title: 'Filters', page: filtersPage, inGroup: true },
-  { path: 'settings', title: 'Credentials', page: settingsPage, inGroup: false },
+  {
+    path: 'groups',
+    title: 'Dataset groups',
+    page: async () => (await import('./pages/dataset-groups')).datasetGroupsPage,
+    inGroup: false,
+  },
+  {
+    path: 'datasets',
+    title: 'Datasets',
+    page: async () => (await import('./pages/datasets')).datasetsPage,
+    inGroup: true,
+  },
+  {
+    path: 'solutions',
+    title: 'Solutions',
+    page: async () => (await import('./pages/solutions')).solutionsPage,
+    inGroup: true,
+  },
+  {
+    path: 'versions',
+    title: 'Solution versions',
+    page: async () => (await import('./pages/solution-versions')).solutionVersionsPage,
+    inGroup: true,
+  },
+  {
+    path: 'campaigns',
+    title: 'Campaigns',
+    page: async () => (await import('./pages/campaigns')).campaignsPage,
+    inGroup: true,
+  },
+  {
+    path: 'test',
+    title: 'Test campaign',
+    page: async () => (await import('./pages/test-campaign')).testCampaignPage,
+    inGroup: true,
+  },
+  {
+    path: 'filters',
+    title: 'Filters',
+    page: async () => (await import('./pages/filters')).filtersPage,
+    inGroup: true,
+  },
+  {
+    path: 'settings',
+    title: 'Credentials',
+    page: async () => (await import('./pages/settings')).settingsPage,
+    inGroup: false,
+  },
 ];
 
 const nav = document.getElementById('nav') as HTMLElement;
@@ -44,6 +77,11 @@ function notify(message: string, kind: 'info' | 'error' = 'info'): void {
   status.textContent = message;
   if (clearStatus !== undefined) clearTimeout(clearStatus);
   clearStatus = kind === 'info' ? setTimeout(() => (status.textContent = ''), 6000) : undefined;
+}
+
+/** Marks when a page is on screen, for load-time measurements (`npm run bench:console`). */
+function shown(path: string): void {
+  performance.mark('console:page-shown', { detail: path });
 }
 
 function current(): string {
@@ -84,7 +122,9 @@ async function render(): Promise<void> {
   );
   document.title = `${route.title} · open-personalize console`;
   if (settings === undefined) {
+    const { settingsPage } = await import('./pages/settings');
     replace(main, await settingsPage());
+    shown(route.path);
     return;
   }
   const app: App = {
@@ -113,8 +153,9 @@ async function render(): Promise<void> {
   }
   replace(main, h('p', { class: 'loading' }, 'Loading…'));
   try {
-    const page = await route.page(app);
+    const page = await (await route.page())(app);
     replace(main, page);
+    shown(route.path);
   } catch (err) {
     replace(main, h('h2', {}, route.title), h('p', { class: 'error', role: 'alert' }, describeError(err)));
   }

@@ -204,7 +204,7 @@ describeWithChromium('web console (Chromium)', (executablePath) => {
       .getByText('ACTIVE')
       .waitFor({ timeout: 60_000 });
     await page.locator('tr', { hasText: 'items-import' }).getByText('ACTIVE').waitFor({ timeout: 60_000 });
-  });
+  }, 180_000);
 
   it('creates an event tracker and shows its tracking id', async () => {
     await page.getByLabel('Tracker name').fill('web');
@@ -276,7 +276,7 @@ describeWithChromium('web console (Chromium)', (executablePath) => {
         .count(),
     ).toBe(1);
     await shot('07-versions-metrics');
-  });
+  }, 180_000);
 
   it('deploys a campaign with an exploration weight and an item age cut-off, then updates it', async () => {
     await go('Campaigns');
@@ -304,7 +304,7 @@ describeWithChromium('web console (Chromium)', (executablePath) => {
       .filter({ hasText: /^ACTIVE$/ })
       .waitFor({ timeout: 60_000 });
     await shot('08-campaigns');
-  });
+  }, 180_000);
 
   it('shows recommendations with scores, metadata and explored slots, and a click changes the next list', async () => {
     await go('Test campaign');
