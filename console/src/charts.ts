@@ -33,7 +33,7 @@ const markerPlugin: Plugin<'bar', { markers?: readonly Marker[] }> = {
     const area = chart.chartArea;
     if (x === undefined) return;
     const ctx = chart.ctx;
-    for (const m of options.markers ?? []) {
+    for (const [row, m] of (options.markers ?? []).entries()) {
       const px = x.getPixelForValue(m.index);
       ctx.save();
       ctx.strokeStyle = m.color;
@@ -46,7 +46,7 @@ const markerPlugin: Plugin<'bar', { markers?: readonly Marker[] }> = {
       ctx.fillStyle = m.color;
       ctx.font = '12px system-ui, sans-serif';
       ctx.textAlign = px > (area.left + area.right) / 2 ? 'right' : 'left';
-      ctx.fillText(m.label, px + (ctx.textAlign === 'right' ? -4 : 4), area.top + 12);
+      ctx.fillText(m.label, px + (ctx.textAlign === 'right' ? -4 : 4), area.top + 12 + 16 * row);
       ctx.restore();
     }
   },
