@@ -221,5 +221,5 @@ describe('exploration and impressions through the SDK', () => {
     );
     const score = (id: string) => personalizedRanking?.find((x) => x.itemId === id)?.score as number;
     expect(score(ignored)).toBeGreaterThanOrEqual(score(after[1] as string));
-  }, 180_000); // two trainings: well under a minute alone, longer beside the browser test on two cores
+  }, 60_000);
 });
