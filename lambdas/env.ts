@@ -34,6 +34,8 @@ export const ENV = {
   TRAINING_STATE_MACHINE_ARN: 'OP_TRAINING_STATE_MACHINE_ARN',
   /** ARN of the batch inference state machine that CreateBatchInferenceJob starts. */
   BATCH_INFERENCE_STATE_MACHINE_ARN: 'OP_BATCH_INFERENCE_STATE_MACHINE_ARN',
+  /** Console function only: directory of the built console (default: `console/` beside the handler bundle). */
+  CONSOLE_ASSETS_DIR: 'OP_CONSOLE_ASSETS_DIR',
 } as const;
 
 export type EnvKey = (typeof ENV)[keyof typeof ENV];

@@ -8,6 +8,7 @@ import { BatchInferenceWorkflow } from './constructs/batch-inference-workflow';
 import { DataStore } from './constructs/data-store';
 import { PersonalizeApi } from './constructs/personalize-api';
 import { TrainingWorkflow } from './constructs/training-workflow';
+import { WebConsole } from './constructs/web-console';
 
 /** The repository root: it holds `package-lock.json` and `lambdas/handlers/`. */
 export const REPOSITORY_ROOT = path.resolve(__dirname, '..');
@@ -84,6 +85,7 @@ export class OpenPersonalizeStack extends Stack {
   readonly training: TrainingWorkflow;
   readonly updates: AutomaticUpdates;
   readonly batchInference: BatchInferenceWorkflow;
+  readonly console: WebConsole;
 
   constructor(scope: Construct, id: string, props: OpenPersonalizeStackProps = {}) {
     super(scope, id, props);
@@ -124,10 +126,20 @@ export class OpenPersonalizeStack extends Stack {
       logRetention: props.logRetention,
     });
 
+    this.console = new WebConsole(this, 'Console', {
+      restApi: this.api.restApi,
+      sourceRoot: props.sourceRoot ?? REPOSITORY_ROOT,
+      logRetention: props.logRetention,
+    });
+
     const secretArn = this.credentials.secret.secretArn;
     new CfnOutput(this, 'ApiEndpoint', {
       description: 'Endpoint for the Personalize, Personalize Runtime and Personalize Events clients',
       value: this.api.restApi.url,
+    });
+    new CfnOutput(this, 'ConsoleUrl', {
+      description: 'The web console; sign in with the key pair in CredentialsSecretArn',
+      value: this.api.restApi.urlForPath('/console'),
     });
     new CfnOutput(this, 'CredentialsSecretArn', {
       description: 'Secrets Manager secret holding {"accessKeyId","secretAccessKey"} accepted by the API',

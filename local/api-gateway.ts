@@ -15,6 +15,8 @@ import { BodyTooLargeError, readBody, sendJson } from './http-util';
 /** Handler file of the control-plane router. */
 export const ROUTER_HANDLER = 'router';
 export const STAGE = 'local';
+/** Handler file that serves the web console's static files (`GET /console`, `GET /console/{file+}`). */
+export const CONSOLE_HANDLER = 'console-assets';
 
 /** `METHOD path` → handler file. */
 export function routeTable(): ReadonlyMap<string, string> {
@@ -22,7 +24,13 @@ export function routeTable(): ReadonlyMap<string, string> {
   for (const route of ROUTES) {
     if (route.path !== undefined) table.set(`POST ${route.path}`, route.handler);
   }
+  table.set('GET /console', CONSOLE_HANDLER);
   return table;
+}
+
+/** `GET /console/<file>` → the `{file+}` proxy resource, as the deployed API routes it. */
+function consoleFile(method: string, path: string): string | undefined {
+  return method === 'GET' && path.startsWith('/console/') ? path.slice('/console/'.length) : undefined;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -160,7 +168,8 @@ async function handle(
   const requestId = randomUUID();
   const method = req.method ?? 'GET';
   const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-  const file = routes.get(`${method} ${path}`);
+  const proxyFile = consoleFile(method, path);
+  const file = proxyFile !== undefined ? CONSOLE_HANDLER : routes.get(`${method} ${path}`);
   if (file === undefined) {
     // Drain the unread body so the keep-alive connection stays usable for the client's next request.
     req.resume();
@@ -188,9 +197,10 @@ async function handle(
       sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
       body,
     },
-    path,
+    proxyFile === undefined ? path : '/console/{file+}',
     requestId,
   );
+  if (proxyFile !== undefined && proxyFile !== '') event.pathParameters = { file: proxyFile };
   let result: unknown;
   try {
     result = await registry.handlerFor(file)(event);

@@ -3,8 +3,12 @@
  *
  *   npm start -- [--port N] [--s3-port N] [--data-dir DIR | --in-memory] [--update-interval DURATION]
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { buildConsole } from '../console/build';
 import {
   type AutomaticUpdateRun,
   DEFAULT_DATA_DIR,
@@ -97,6 +101,7 @@ function banner(
     '',
     `  API endpoint      ${runtime.endpoint}   (region ${runtime.region}, account ${runtime.accountId})`,
     `  API credentials   access key id ${api.accessKeyId}   secret ${api.secretAccessKey}`,
+    `  Web console       ${runtime.endpoint}/console   (sign in with the API credentials below)`,
     `  S3 endpoint       ${runtime.s3Endpoint}   (path-style; upload import CSVs to a bucket you create)`,
     `  S3 credentials    access key id ${s3.accessKeyId}   secret ${s3.secretAccessKey}`,
     `  Data              ${dataDir === undefined ? 'in memory (lost at exit)' : dataDir}`,
@@ -126,6 +131,10 @@ async function main(): Promise<void> {
     return;
   }
 
+  // The console is built from source at every start (about a second), so no built bundle is ever committed.
+  const consoleDir = await mkdtemp(join(tmpdir(), 'open-personalize-console-'));
+  await buildConsole(consoleDir);
+  const removeConsole = () => rm(consoleDir, { recursive: true, force: true });
   let runtime: Runtime;
   try {
     runtime = await startRuntime({
@@ -133,8 +142,10 @@ async function main(): Promise<void> {
       s3Port: cli.s3Port,
       dataDir: cli.dataDir,
       updateIntervalMs: cli.updateIntervalMs,
+      consoleAssetsDir: consoleDir,
     });
   } catch (err) {
+    await removeConsole();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       const port = (err as NodeJS.ErrnoException & { port?: number }).port;
       console.error(`Port ${port ?? ''} is already in use: choose others with --port and --s3-port.`);
@@ -157,16 +168,19 @@ async function main(): Promise<void> {
       `\n${signal}: finishing in-flight requests, imports and trainings, then closing the emulators ` +
         '(press Ctrl-C again to exit at once).',
     );
-    runtime.stop().then(
-      () => {
-        console.log('Stopped.');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        console.error('Shutdown failed:', err);
-        process.exit(1);
-      },
-    );
+    runtime
+      .stop()
+      .then(removeConsole)
+      .then(
+        () => {
+          console.log('Stopped.');
+          process.exit(0);
+        },
+        (err: unknown) => {
+          console.error('Shutdown failed:', err);
+          process.exit(1);
+        },
+      );
   };
   // In AWS a stray rejection ends one function's sandbox; here it must not take every other function down with it.
   process.on('unhandledRejection', (reason) =>

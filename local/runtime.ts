@@ -83,6 +83,11 @@ export interface RuntimeOptions {
    * @default `OPEN_PERSONALIZE_UPDATE_INTERVAL` or two hours
    */
   readonly updateIntervalMs?: number;
+  /**
+   * Directory holding a built web console (`console/build.ts`), served at `GET /console`.
+   * @default none: `/console` answers 404 until a console is built
+   */
+  readonly consoleAssetsDir?: string;
 }
 
 /** How one run of the automatic-update workflow ended. */
@@ -308,6 +313,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const operations = ROUTES.filter((r) => r.service === 'control').map((r) => [r.operation, r.operation]);
     process.env[ENV.OPERATION_FUNCTIONS] = JSON.stringify(Object.fromEntries(operations));
     process.env[ENV.IMPORT_FUNCTION] = importFunction;
+    if (options.consoleAssetsDir !== undefined)
+      process.env[ENV.CONSOLE_ASSETS_DIR] = options.consoleAssetsDir;
+    else delete process.env[ENV.CONSOLE_ASSETS_DIR];
     for (const schedule of schedules) schedule.start();
     updates.start();
 

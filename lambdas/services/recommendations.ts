@@ -168,10 +168,12 @@ export async function getRecommendations(
     slots = interleave(promotedSlotsList, others, positions);
     promotionRecord = { name: promotion.name as string, filterArn: promotion.filterArn as string, positions };
   }
+  // Personalize's documented `reason` for a slot filled by exploration, so callers can tell them apart.
   const list: PredictedItem[] = slots.map((s) => ({
     itemId: served.model.itemIds[s.index] as string,
     score: s.score,
     ...(promotedSet.has(s) ? { promotionName: promotion?.name as string } : {}),
+    ...(s.explored ? { reason: ['Exploration'] } : {}),
   }));
   const itemList = await withMetadata(ctx, state.metadata, groupArn, columns, list);
   await remember(

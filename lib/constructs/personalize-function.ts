@@ -77,6 +77,12 @@ export interface PersonalizeFunctionProps {
    * @default RetentionDays.ONE_MONTH
    */
   readonly logRetention?: RetentionDays;
+  /**
+   * Shell commands run after esbuild, given the project root and the package directory, to add files the bundle
+   * reads at run time (e.g. the built web console).
+   * @default none
+   */
+  readonly afterBundling?: (inputDir: string, outputDir: string) => string[];
 }
 
 /**
@@ -125,6 +131,15 @@ export class PersonalizeFunction extends NodejsFunction {
         // The SDK is bundled rather than taken from the runtime so the deployed client versions are the ones in
         // package-lock.json (clients.ts relies on checksum options that older runtime SDKs lack).
         externalModules: [],
+        ...(props.afterBundling === undefined
+          ? {}
+          : {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: props.afterBundling,
+              },
+            }),
       },
     });
     this.operation = props.operation;

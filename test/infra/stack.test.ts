@@ -57,12 +57,13 @@ function hasWrite(actions: Set<string>): boolean {
 }
 
 describe('functions', () => {
-  it('has one function per route, per worker, and the router, each tagged with its handler file', () => {
+  it('has one function per route, per worker, the router and the web console, each tagged with its handler file', () => {
     const fns = view.ofType('AWS::Lambda::Function');
     const expected = [
       ...ROUTES.map((r) => [r.operation, r.handler]),
       ...WORKERS.map((w) => [w.name, w.handler]),
       ['Router', 'router'],
+      ['WebConsole', 'console-assets'],
     ];
     expect(fns).toHaveLength(expected.length);
     for (const [operation, handler] of expected) {
@@ -321,13 +322,16 @@ describe('REST API', () => {
   );
 
   it('has no other methods and lets API Gateway invoke only the functions behind them', () => {
-    expect(methods).toHaveLength(1 + REST_ROUTES.length);
+    // The web console's two GET methods (`/console`, `/console/{file+}`) are asserted in web-console.test.ts.
+    expect(methods).toHaveLength(1 + REST_ROUTES.length + 2);
     const invoked = view
       .ofType('AWS::Lambda::Permission')
       .map(([, p]) => refTarget(p.Properties.FunctionName))
       .sort();
     expect(invoked).toEqual(
-      ['Router', ...REST_ROUTES.map((r) => r.operation)].map((op) => view.functionFor(op)[0]).sort(),
+      ['Router', ...REST_ROUTES.map((r) => r.operation), 'WebConsole', 'WebConsole']
+        .map((op) => view.functionFor(op)[0])
+        .sort(),
     );
   });
 
@@ -370,9 +374,11 @@ describe('credentials and outputs', () => {
       `aws secretsmanager get-secret-value --secret-id ${secretId} --region AWS::Region ` +
         '--query SecretString --output text',
     );
-    // One endpoint output, not a second one under a generated name.
+    // One endpoint output, not a second one under a generated name (ConsoleUrl is the endpoint's /console).
     expect(
-      Object.values(outputs).filter((o) => JSON.stringify(o.Value).includes('execute-api')),
+      Object.entries(outputs).filter(
+        ([name, o]) => name !== 'ConsoleUrl' && JSON.stringify(o.Value).includes('execute-api'),
+      ),
     ).toHaveLength(1);
   });
 });

@@ -38,7 +38,7 @@ export function scratchSourceRoot(handlers: readonly string[] = allHandlers()): 
 }
 
 export function allHandlers(): string[] {
-  return [...ROUTES.map((r) => r.handler), ...WORKERS.map((w) => w.handler), 'router'];
+  return [...ROUTES.map((r) => r.handler), ...WORKERS.map((w) => w.handler), 'router', 'console-assets'];
 }
 
 /** An app that skips esbuild, so synthesis takes milliseconds. */

@@ -157,6 +157,10 @@ describe('exploration and impressions through the SDK', () => {
         const rec = await record(out);
         expect(rec.itemIds).toEqual(ids(out));
         expect(rec.explorationItemAgeCutOff).toBe(Number(cutOff));
+        // Explored slots say so in Personalize's words; the others carry no reason.
+        expect((out.itemList ?? []).map((i) => i.reason)).toEqual(
+          (rec.explored ?? []).map((e) => (e ? ['Exploration'] : undefined)),
+        );
         rec.itemIds.forEach((id, slot) => {
           const probability = rec.probabilities?.[slot] as number;
           expect(probability).toBeGreaterThan(0);
