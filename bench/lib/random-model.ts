@@ -29,6 +29,7 @@ export function randomModel(items: number, d: number, random: Random): Model {
     repeat: {
       eventTypes: [],
       probabilities: new Float64Array(RECENCY_BOUNDS.length * FREQUENCY_BOUNDS.length),
+      itemFactors: new Float32Array(items).fill(1),
     },
     inputEmbeddings: gaussian((items + 1) * d),
     outputEmbeddings: gaussian(items * d),

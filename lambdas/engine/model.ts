@@ -81,6 +81,7 @@ interface Header {
 type ArrayName =
   | 'historyWeights'
   | 'repeatProbabilities'
+  | 'repeatItemFactors'
   | 'inputEmbeddings'
   | 'outputEmbeddings'
   | 'itemCounts'
@@ -123,6 +124,8 @@ export class Model implements Recommender {
       throw new Error('per-item arrays must have one entry per item');
     }
     if (parts.historyWeights.length < 1) throw new Error('historyWeights must not be empty');
+    if (parts.repeat.itemFactors.length !== n)
+      throw new Error('repeat.itemFactors must have one entry per item');
     this.itemIds = parts.itemIds;
     this.hiddenDimension = d;
     this.historyWeights = parts.historyWeights;
@@ -294,6 +297,7 @@ export class Model implements Recommender {
     const arrays: [ArrayName, Float32Array | Float64Array | Int32Array][] = [
       ['historyWeights', this.historyWeights],
       ['repeatProbabilities', this.repeat.probabilities],
+      ['repeatItemFactors', this.repeat.itemFactors],
       ['inputEmbeddings', this.inputEmbeddings],
       ['outputEmbeddings', this.outputEmbeddings],
       ['itemCounts', this.itemCounts],
@@ -377,6 +381,7 @@ export class Model implements Recommender {
       repeat: {
         eventTypes: header.repeatEventTypes,
         probabilities: read('repeatProbabilities') as Float64Array,
+        itemFactors: read('repeatItemFactors') as Float32Array,
       },
       inputEmbeddings: read('inputEmbeddings') as Float32Array,
       outputEmbeddings: read('outputEmbeddings') as Float32Array,

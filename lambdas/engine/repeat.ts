@@ -6,7 +6,8 @@
  *   - the event type of its newest occurrence,
  * estimated by counting over training positions: φ(cell) = hits / opportunities, where each distinct item of the
  * history before a position is an opportunity and a hit when it is the event at that position. Sparse cells are
- * shrunk towards their recency bucket, and each bucket towards the next newer one (add-κ smoothing).
+ * shrunk towards their recency bucket, and each bucket towards the next newer one (add-κ smoothing). Each item then
+ * gets a factor: its repeats over those its cells predict, shrunk towards 1.
  *
  * At scoring, the next item is a mixture of "repeat an item of the history" and "something new" (in the spirit of
  * RepeatNet, Ren et al., AAAI 2019, with counts in place of a learned switch):
@@ -25,6 +26,8 @@ export const RECENCY_BOUNDS: readonly number[] = [1, 2, 3, 4, 6, 9, 14, 24, 49, 
 export const FREQUENCY_BOUNDS: readonly number[] = [1, 2, 4, MAX_HISTORY];
 /** κ of the add-κ shrinkage of a cell towards its recency bucket, and of a bucket towards the overall rate. */
 const SHRINKAGE = 10;
+/** Pseudo-count (in expected repeats) that shrinks an item's repeat factor towards 1. */
+const ITEM_SHRINKAGE = 5;
 /** Training positions counted at most (a seeded sample beyond that). */
 const REPEAT_POSITIONS = 400_000;
 /** The repeat mass of one history is capped so that new items keep some probability. */
@@ -35,6 +38,8 @@ export interface RepeatTable {
   readonly eventTypes: readonly string[];
   /** φ per cell, indexed [(recency · |FREQUENCY_BOUNDS| + frequency) · (types + 1) + type]. */
   readonly probabilities: Float64Array;
+  /** Per catalog item, how much more (> 1) or less it is repeated than its cells say; 1 for items never seen. */
+  readonly itemFactors: Float32Array;
 }
 
 function bucket(bounds: readonly number[], value: number): number {
@@ -103,13 +108,19 @@ export function fitRepeatTable(seqs: Sequences, keep: Uint8Array, random: Random
       total += Math.max(0, (seqs.userOffsets[u + 1] as number) - (seqs.userOffsets[u] as number) - 1);
   }
   const rate = Math.min(1, REPEAT_POSITIONS / Math.max(1, total));
-  const history = new HistoryCells(seqs.items.size);
+  const sampled: number[] = [];
   for (let u = 0; u < keep.length; u++) {
     if (!keep[u]) continue;
     const a = seqs.userOffsets[u] as number;
     const b = seqs.userOffsets[u + 1] as number;
-    for (let t = a + 1; t < b; t++) {
-      if (rate < 1 && random.next() >= rate) continue;
+    for (let t = a + 1; t < b; t++) if (rate >= 1 || random.next() < rate) sampled.push(u, t);
+  }
+  const history = new HistoryCells(seqs.items.size);
+  // Visits the distinct history items before each sampled position with their cell and whether they come next.
+  const visit = (each: (item: number, cell: number, hit: boolean) => void): void => {
+    for (let s = 0; s < sampled.length; s += 2) {
+      const a = seqs.userOffsets[sampled[s] as number] as number;
+      const t = sampled[s + 1] as number;
       history.read(
         t - a,
         (k) => seqs.itemSeq[t - 1 - k] as number,
@@ -118,13 +129,29 @@ export function fitRepeatTable(seqs: Sequences, keep: Uint8Array, random: Random
       );
       const target = seqs.itemSeq[t] as number;
       for (let r = 0; r < history.size; r++) {
-        const cell = history.cells[r] as number;
-        opportunities[cell] = (opportunities[cell] as number) + 1;
-        if (history.items[r] === target) hits[cell] = (hits[cell] as number) + 1;
+        const item = history.items[r] as number;
+        each(item, history.cells[r] as number, item === target);
       }
     }
+  };
+  visit((_, cell, hit) => {
+    opportunities[cell] = (opportunities[cell] as number) + 1;
+    if (hit) hits[cell] = (hits[cell] as number) + 1;
+  });
+  const probabilities = smooth(hits, opportunities, types);
+  // Per item: its repeats against those the cells expect, shrunk towards 1 (some items are revisited far more).
+  const n = seqs.items.size;
+  const itemHits = new Float64Array(n);
+  const expected = new Float64Array(n);
+  visit((item, cell, hit) => {
+    expected[item] = (expected[item] as number) + (probabilities[cell] as number);
+    if (hit) itemHits[item] = (itemHits[item] as number) + 1;
+  });
+  const itemFactors = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    itemFactors[i] = ((itemHits[i] as number) + ITEM_SHRINKAGE) / ((expected[i] as number) + ITEM_SHRINKAGE);
   }
-  return { eventTypes: [...eventTypes], probabilities: smooth(hits, opportunities, types) };
+  return { eventTypes: [...eventTypes], probabilities, itemFactors };
 }
 
 /** φ = (hits + κ φ_parent) / (opportunities + κ): cells → their recency bucket → the next newer bucket → overall. */
@@ -164,7 +191,11 @@ function smooth(hits: Float64Array, opportunities: Float64Array, types: number):
 export function repeatProbabilities(table: RepeatTable, history: HistoryCells, out: Float64Array): number {
   let mass = 0;
   for (let r = 0; r < history.size; r++) {
-    const p = table.probabilities[history.cells[r] as number] as number;
+    const item = history.items[r] as number;
+    const p = Math.min(
+      1,
+      (table.probabilities[history.cells[r] as number] as number) * (table.itemFactors[item] ?? 1),
+    );
     out[r] = p;
     mass += p;
   }

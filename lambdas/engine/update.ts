@@ -146,9 +146,14 @@ export async function updateModel(base: Model, input: UpdateInput): Promise<Upda
   successorOffsets.set(base.successorOffsets);
   successorOffsets.fill(base.successorOffsets[known] as number, known + 1);
 
+  // New items have no repeat history of their own yet: factor 1.
+  const itemFactors = new Float32Array(n).fill(1);
+  itemFactors.set(base.repeat.itemFactors);
+
   const parts: ModelParts = {
-    // Carries every scoring parameter of the base model (window, decay, temperature, …) unchanged.
+    // Carries every scoring parameter of the base model (history curve, temperature, repeat rates, …) unchanged.
     ...base,
+    repeat: { ...base.repeat, itemFactors },
     itemIds,
     successorOffsets,
     inputEmbeddings: input_,

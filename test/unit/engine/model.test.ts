@@ -11,7 +11,7 @@ function repeatTable(cells: [number, number, string | undefined, number][] = [])
     const t = type === undefined ? 0 : TYPES.indexOf(type) + 1;
     probabilities[(rec * FREQUENCY_BOUNDS.length + freq) * types + t] = p;
   }
-  return { eventTypes: TYPES, probabilities };
+  return { eventTypes: TYPES, probabilities, itemFactors: new Float32Array(3).fill(1) };
 }
 
 /** Three items in d = 2 with hand-picked embeddings. */

@@ -59,7 +59,8 @@ describe('updateModel', () => {
     );
     expect(model.temperature).toBe(base.temperature);
     expect(model.historyWeights).toEqual(base.historyWeights);
-    expect(model.repeat).toEqual(base.repeat);
+    expect(model.repeat.probabilities).toEqual(base.repeat.probabilities);
+    expect(Array.from(model.repeat.itemFactors)).toEqual([...base.repeat.itemFactors, 1, 1]);
   });
 
   it('gives a new item the embeddings training gives a cold item with the same metadata', async () => {
