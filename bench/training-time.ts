@@ -2,12 +2,18 @@
  * Training time in the local runtime: from CreateSolutionVersion to ACTIVE on a synthetic interactions data set,
  * through the SDK, the local Step Functions runner and the same step handlers as on AWS. Default hyperparameters.
  *
- *   node --import tsx bench/training-time.ts [--interactions 100000] [--seed 1] [--runs 1]
+ *   node --import tsx bench/training-time.ts [--interactions 100000] [--items N] [--seed 1] [--runs 1]
+ *   node --import tsx bench/training-time.ts --csv <interactions.csv>
+ *
+ * `--csv` trains on a Personalize interactions file (USER_ID,ITEM_ID,TIMESTAMP[,EVENT_TYPE]) instead. The reference
+ * measured in the same run is the EASE baseline (`bench/baselines/ease.ts`, its default λ and input decay) fitted
+ * in this process on the same interactions.
  *
  * Prints the command, the data set, the machine's load average before the run, and per run the wall time to
  * ACTIVE, the train step's own time (`trainingHours`) and the CPU time this process (every thread: API, emulators,
  * steps, the engine's workers) spent meanwhile — on a busy machine the CPU time says more than the wall time.
  */
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import {
   CreateDatasetImportJobCommand,
@@ -19,7 +25,9 @@ import {
 } from '@aws-sdk/client-personalize';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { generateSynthetic } from '../lambdas/engine/synthetic';
+import type { Interaction } from '../lambdas/engine/types';
 import { startRuntime } from '../local/runtime';
+import { EaseBaseline } from './baselines/ease';
 import { createInteractionsDataset } from './lib/setup';
 
 const RECIPE = 'arn:aws:personalize:::recipe/aws-user-personalization';
@@ -36,12 +44,44 @@ function option(argv: readonly string[], name: string, fallback: number): number
   return value;
 }
 
-function csvOf(target: number, seed: number): { csv: string; users: number; items: number } {
+interface BenchData {
+  readonly csv: string;
+  readonly interactions: Interaction[];
+  readonly users: number;
+  readonly items: number;
+  readonly description: string;
+}
+
+function fromFile(path: string): BenchData {
+  const csv = readFileSync(path, 'utf8');
+  const [header = '', ...lines] = csv.split('\n').filter((l) => l.trim() !== '');
+  const cols = header.split(',').map((c) => c.trim().toUpperCase());
+  const at = (name: string): number => cols.indexOf(name);
+  const interactions: Interaction[] = lines.map((line) => {
+    const f = line.split(',');
+    const type = at('EVENT_TYPE') >= 0 ? f[at('EVENT_TYPE')] : undefined;
+    return {
+      userId: f[at('USER_ID')] as string,
+      itemId: f[at('ITEM_ID')] as string,
+      timestamp: Number(f[at('TIMESTAMP')]),
+      ...(type ? { eventType: type } : {}),
+    };
+  });
+  return {
+    csv,
+    interactions,
+    users: new Set(interactions.map((x) => x.userId)).size,
+    items: new Set(interactions.map((x) => x.itemId)).size,
+    description: `${path}`,
+  };
+}
+
+function csvOf(target: number, seed: number, itemCount: number | undefined): BenchData {
   // Log-normal user lengths: generate comfortably more, then keep the first `target` interactions in time order.
   const users = Math.ceil((target / EVENTS_PER_USER) * 1.3);
   const data = generateSynthetic({
     users,
-    items: Math.ceil(users * 0.75),
+    items: itemCount ?? Math.ceil(users * 0.75),
     meanEventsPerUser: EVENTS_PER_USER,
     seed,
   });
@@ -53,8 +93,10 @@ function csvOf(target: number, seed: number): { csv: string; users: number; item
     lines.push(`${x.userId},${x.itemId},${Math.floor(x.timestamp)},${x.eventType ?? 'click'}`);
   return {
     csv: `${lines.join('\n')}\n`,
+    interactions: rows,
     users: new Set(rows.map((x) => x.userId)).size,
     items: new Set(rows.map((x) => x.itemId)).size,
+    description: `synthetic, seed ${seed}`,
   };
 }
 
@@ -62,7 +104,8 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv.includes('--help')) {
     process.stdout.write(
-      'usage: node --import tsx bench/training-time.ts [--interactions N (100000)] [--seed N (1)] [--runs N (1)]\n',
+      'usage: node --import tsx bench/training-time.ts [--interactions N (100000)] [--items N] [--seed N (1)] ' +
+        '[--runs N (1)] | --csv <interactions.csv>\n',
     );
     return;
   }
@@ -72,9 +115,14 @@ async function main(): Promise<void> {
   process.stdout.write(
     `command: node --import tsx bench/training-time.ts ${argv.join(' ')}`.trimEnd() + '\n',
   );
-  const data = csvOf(target, seed);
+  const csvAt = argv.indexOf('--csv');
+  const itemsAt = argv.indexOf('--items');
+  const data =
+    csvAt >= 0
+      ? fromFile(argv[csvAt + 1] as string)
+      : csvOf(target, seed, itemsAt >= 0 ? option(argv, 'items', 1) : undefined);
   process.stdout.write(
-    `data: ${target} interactions, ${data.users} users, ${data.items} items (synthetic, seed ${seed})\n`,
+    `data: ${data.interactions.length} interactions, ${data.users} users, ${data.items} items (${data.description})\n`,
   );
 
   const runtime = await startRuntime({ port: 0, s3Port: 0 });
@@ -130,9 +178,19 @@ async function main(): Promise<void> {
       if (status !== 'ACTIVE') throw new Error(`version ended ${status}: ${failureReason}`);
       process.stdout.write(
         `run ${run}: CreateSolutionVersion -> ACTIVE in ${seconds.toFixed(1)} s ` +
-          `(train step ${((trainingHours ?? 0) * 3600).toFixed(1)} s; process CPU time ${cpuSeconds.toFixed(1)} s)\n`,
+          `(train step ${((trainingHours ?? 0) * 3600).toFixed(1)} s; process CPU time ${cpuSeconds.toFixed(1)} s; ` +
+          `peak RSS so far ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB)\n`,
+      );
+      const { solutionVersion } = await p.send(new DescribeSolutionVersionCommand({ solutionVersionArn }));
+      process.stdout.write(
+        `  tunedHPOParams: ${JSON.stringify(solutionVersion?.tunedHPOParams?.algorithmHyperParameters ?? {})}\n`,
       );
     }
+    const easeStarted = performance.now();
+    new EaseBaseline().fit({ interactions: data.interactions });
+    process.stdout.write(
+      `reference: EASE baseline fit on the same interactions in ${((performance.now() - easeStarted) / 1000).toFixed(1)} s\n`,
+    );
   } finally {
     p.destroy();
     s3.destroy();
