@@ -115,7 +115,8 @@ export interface FitContext {
 /** Fits the model on `ctx.keep`'s users with these choices. Deterministic for a given context and choices. */
 export async function fitSequences(ctx: FitContext, choices: ModelChoices, random: Random): Promise<Model> {
   const { seqs, catalog, keep, hp, parallel, seed, progress } = ctx;
-  const w = historyWeights(curveOf(hp, choices));
+  const curve = curveOf(hp, choices);
+  const w = historyWeights(curve);
   const n = seqs.items.size;
   const d = hp.hiddenDimension;
 
@@ -202,7 +203,7 @@ export async function fitSequences(ctx: FitContext, choices: ModelChoices, rando
   }
   for (let col = 0; col < r; col++) input[n * d + col] = pHead[h * r + col] as number;
 
-  if (warm.length > h) fitTail(seqs, keep, headPos, w, input, output, d, g, nx, pHead, r, ridge);
+  if (warm.length > h) fitTail(seqs, keep, headPos, curve, w, input, output, d, g, nx, pHead, r, ridge);
   progress(0.85, 'tail items');
 
   if (warm.length < n) {

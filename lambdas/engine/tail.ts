@@ -3,6 +3,7 @@
  * of a training position that both this and calibration need.
  */
 import type { Sequences } from './dataset';
+import type { HistoryCurve } from './history-weights';
 import { cholesky, matmulTransA, solveLower, solveUpperT } from './linalg';
 
 /** Ridge penalty of the tail output regression (on d-dimensional states, so much smaller than the head's). */
@@ -30,6 +31,52 @@ export function stateAt(
 }
 
 /**
+ * Calls `visit(t, u)` for every position t ≥ 1 of the user's slice [a, b) with the state u of the history before
+ * t, updated recursively instead of summed anew: with the curve w_k = γ^(k−1)[k ≤ W] + c η^(k−1)[k ≤ K],
+ *   S_{t+1} = γ S_t + p_{s_t} − γ^W p_{s_{t−W}},   L_{t+1} = η L_t + c p_{s_t} − c η^K p_{s_{t−K}},
+ * u_t = p_ctx + S_t + L_t, so a position costs O(d) rather than O(K·d). `u` is reused between calls.
+ */
+export function forEachState(
+  seqs: Sequences,
+  a: number,
+  b: number,
+  curve: HistoryCurve,
+  length: number,
+  input: Float32Array,
+  n: number,
+  d: number,
+  scratch: { short: Float64Array; long: Float64Array; u: Float64Array },
+  visit: (t: number, u: Float64Array) => void,
+): void {
+  const { short, long, u } = scratch;
+  short.fill(0);
+  long.fill(0);
+  const { shortDecay: gamma, window, longWeight: c, longDecay: eta } = curve;
+  const shortOut = gamma ** window;
+  const longOut = c * eta ** length;
+  const ctx = n * d;
+  for (let t = a + 1; t < b; t++) {
+    const inRow = (seqs.itemSeq[t - 1] as number) * d;
+    const shortRow = t - 1 - window >= a ? (seqs.itemSeq[t - 1 - window] as number) * d : -1;
+    const longRow = c > 0 && t - 1 - length >= a ? (seqs.itemSeq[t - 1 - length] as number) * d : -1;
+    for (let col = 0; col < d; col++) {
+      const p = input[inRow + col] as number;
+      let sv = gamma * (short[col] as number) + p;
+      if (shortRow >= 0) sv -= shortOut * (input[shortRow + col] as number);
+      short[col] = sv;
+      let lv = 0;
+      if (c > 0) {
+        lv = eta * (long[col] as number) + c * p;
+        if (longRow >= 0) lv -= longOut * (input[longRow + col] as number);
+        long[col] = lv;
+      }
+      u[col] = (input[ctx + col] as number) + sv + lv;
+    }
+    visit(t, u);
+  }
+}
+
+/**
  * Items outside the head. Output: ridge regression of the item's indicator on the states that preceded it,
  *   q_j = (UᵀU + λI)⁻¹ Σ_{t: y_t = j} u_t,  with UᵀU = PᵀXᵀXP = (LᵀP)ᵀ(LᵀP) − λPᵀP over head positions.
  * Input: the mean output embedding of the items that followed it, scaled by the least-squares factor that maps
@@ -39,6 +86,7 @@ export function fitTail(
   seqs: Sequences,
   keep: Uint8Array,
   headPos: Int32Array,
+  curve: HistoryCurve,
   window: Float64Array,
   input: Float32Array,
   output: Float32Array,
@@ -50,17 +98,9 @@ export function fitTail(
   ridge: number,
 ): void {
   const n = headPos.length;
-  // LᵀP (nx × r): row i = Σ_{k ≥ i} L[k][i] P[k].
-  const ltp = new Float64Array(nx * r);
-  for (let kRow = 0; kRow < nx; kRow++) {
-    for (let i = 0; i <= kRow; i++) {
-      const lki = l[kRow * nx + i] as number;
-      if (lki === 0) continue;
-      for (let col = 0; col < r; col++) {
-        ltp[i * r + col] = (ltp[i * r + col] as number) + lki * (pHead[kRow * r + col] as number);
-      }
-    }
-  }
+  // LᵀP (nx × r) = Σ_{k ≥ i} L[k][i] P[k]: the factor's upper triangle is cleared (nothing reads it after this).
+  for (let i = 0; i < nx; i++) l.fill(0, i * nx + i + 1, (i + 1) * nx);
+  const ltp = matmulTransA(l, pHead, nx, nx, r);
   const utu = matmulTransA(ltp, ltp, nx, r, r);
   const ptp = matmulTransA(pHead, pHead, nx, r, r);
   for (let i = 0; i < r * r; i++) utu[i] = (utu[i] as number) - ridge * (ptp[i] as number);
@@ -73,7 +113,7 @@ export function fitTail(
   const sums = new Float64Array(n * r);
   const successor = new Float64Array(n * r);
   const successorCount = new Float64Array(n);
-  const u = new Float64Array(d);
+  const scratch = { short: new Float64Array(d), long: new Float64Array(d), u: new Float64Array(d) };
   // Tail inputs and outputs depend on each other (a tail item's state may contain tail items), so two rounds.
   for (let round = 0; round < TAIL_ROUNDS; round++) {
     sums.fill(0);
@@ -81,13 +121,12 @@ export function fitTail(
       if (!keep[user]) continue;
       const a = seqs.userOffsets[user] as number;
       const b = seqs.userOffsets[user + 1] as number;
-      for (let t = a + 1; t < b; t++) {
+      forEachState(seqs, a, b, curve, window.length, input, n, d, scratch, (t, u) => {
         const y = seqs.itemSeq[t] as number;
-        if (!isTail(y)) continue;
-        stateAt(seqs, a, t, window, input, n, d, u);
+        if (!isTail(y)) return;
         for (let col = 0; col < r; col++)
           sums[y * r + col] = (sums[y * r + col] as number) + (u[col] as number);
-      }
+      });
     }
     // All tail items in one solve: column q of the r × |tail| right-hand side is tail item q's sum.
     const rhs = new Float64Array(r * tail.length);

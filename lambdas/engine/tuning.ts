@@ -5,7 +5,7 @@
  * best mean NDCG@10 on the validation users wins. The caller then refits on every user with it.
  *
  * The search is coordinate-wise (ridge first, then the long-term weight, its decay, then the target horizon), so it
- * costs 1 + (|RIDGE_SCALES| − 1) + (|LONG_WEIGHTS| − 1) + (|LONG_DECAYS| − 1) + (|TARGET_DECAYS| − 1) = 8 fits at
+ * costs 1 + (|RIDGE_SCALES| − 1) + (|LONG_WEIGHTS| − 1) + (|LONG_DECAYS| − 1) + (|TARGET_DECAYS| − 1) = 7 fits at
  * most. Tuning fits use a smaller head of the closed
  * form ({@link TUNING_HEAD}), which keeps them cheap on large catalogs.
  */
@@ -22,11 +22,11 @@ export const LONG_WEIGHTS: readonly number[] = [0, 0.1, 0.3];
 /** Candidates for its per-event decay. */
 export const LONG_DECAYS: readonly number[] = [0.9, 0.98];
 /** Candidates for the decay of the target horizon (0: the next event only). */
-export const TARGET_DECAYS: readonly number[] = [0, 0.5, 0.8];
+export const TARGET_DECAYS: readonly number[] = [0, 0.6];
 /** Share of the training users that validate, and bounds on their number. */
 const VALIDATION_SHARE = 0.1;
 const MIN_VALIDATION_USERS = 30;
-const MAX_VALIDATION_USERS = 1000;
+const MAX_VALIDATION_USERS = 500;
 /** Head of the closed form during tuning fits. */
 export const TUNING_HEAD = 1024;
 /** Share of each validation user's newest events that are the truth. */

@@ -3,6 +3,7 @@ import { ingestInteractions } from '../../../lambdas/engine/dataset';
 import { historyWeights, MAX_HISTORY, pairTable } from '../../../lambdas/engine/history-weights';
 import { Random } from '../../../lambdas/engine/random';
 import { FREQUENCY_BOUNDS, fitRepeatTable } from '../../../lambdas/engine/repeat';
+import { forEachState, stateAt } from '../../../lambdas/engine/tail';
 import type { Interaction } from '../../../lambdas/engine/types';
 
 describe('historyWeights', () => {
@@ -114,5 +115,32 @@ describe('fitRepeatTable', () => {
     const seqs = await ingestInteractions(interactions, {});
     const table = fitRepeatTable(seqs, new Uint8Array(50).fill(1), new Random(1));
     expect(Math.max(...table.probabilities)).toBe(0);
+  });
+});
+
+describe('forEachState', () => {
+  it('gives every position the state that summing the history curve anew gives', async () => {
+    const r = new Random(9);
+    const interactions: Interaction[] = [];
+    for (let t = 0; t < 60; t++) interactions.push({ userId: 'u', itemId: `i${r.nextInt(9)}`, timestamp: t });
+    const seqs = await ingestInteractions(interactions, {});
+    const n = seqs.items.size;
+    const d = 3;
+    const input = Float32Array.from({ length: (n + 1) * d }, () => r.nextNormal());
+    for (const curve of [
+      { shortDecay: 0.8, window: 4, longWeight: 0.3, longDecay: 0.9 },
+      { shortDecay: 0.5, window: 6, longWeight: 0, longDecay: 0.9 },
+    ]) {
+      const w = historyWeights(curve);
+      const scratch = { short: new Float64Array(d), long: new Float64Array(d), u: new Float64Array(d) };
+      const expected = new Float64Array(d);
+      let visited = 0;
+      forEachState(seqs, 0, 60, curve, w.length, input, n, d, scratch, (t, u) => {
+        stateAt(seqs, 0, t, w, input, n, d, expected);
+        for (let c = 0; c < d; c++) expect(u[c]).toBeCloseTo(expected[c] as number, 9);
+        visited++;
+      });
+      expect(visited).toBe(59);
+    }
   });
 });
