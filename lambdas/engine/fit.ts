@@ -92,6 +92,7 @@ export function targetWeights(decay: number): Float64Array {
   return Float64Array.from(out);
 }
 
+/** Where self-tuning starts, and what a training with too few users to validate on uses. */
 export const DEFAULT_CHOICES: ModelChoices = Object.freeze({
   ridgeScale: 0.1,
   longWeight: 0.1,

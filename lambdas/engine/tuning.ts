@@ -9,8 +9,7 @@
  * most. Tuning fits use a smaller head of the closed
  * form ({@link TUNING_HEAD}), which keeps them cheap on large catalogs.
  */
-import type { Sequences } from './dataset';
-import { type FitContext, fitSequences, type ModelChoices } from './fit';
+import { DEFAULT_CHOICES, type FitContext, fitSequences, type ModelChoices } from './fit';
 import type { HyperParameters } from './hyperparameters';
 import type { Model } from './model';
 import type { Random } from './random';
@@ -40,11 +39,11 @@ export interface TuningTrial {
   readonly ndcg: number;
 }
 
-/** The validation users' cases: the input part (as sequence offsets) and the truth as item indices. */
+/** A validation user: the input part as the model receives it, and the truth. */
 interface ValidationCase {
-  readonly start: number;
-  readonly cut: number;
-  readonly end: number;
+  readonly history: readonly string[];
+  readonly eventTypes: readonly (string | undefined)[];
+  readonly truth: ReadonlySet<string>;
 }
 
 /**
@@ -65,13 +64,6 @@ export interface TuningResult {
   readonly trials: readonly TuningTrial[];
 }
 
-const DEFAULT_START: ModelChoices = Object.freeze({
-  ridgeScale: RIDGE_SCALES[1] as number,
-  longWeight: LONG_WEIGHTS[1] as number,
-  longDecay: LONG_DECAYS[1] as number,
-  targetDecay: TARGET_DECAYS[0] as number,
-});
-
 /**
  * The chosen values (the solution's hyperparameters and the default choices when there are too few users to
  * validate on) and every trial in the order tried.
@@ -84,16 +76,27 @@ export async function tune(ctx: FitContext, random: Random, hpo?: HpoSearch): Pr
       eligible.push(u);
   }
   const count = Math.min(MAX_VALIDATION_USERS, Math.round(VALIDATION_SHARE * eligible.length));
-  if (count < MIN_VALIDATION_USERS) return { hp: ctx.hp, choices: DEFAULT_START, trials: [] };
+  if (count < MIN_VALIDATION_USERS) return { hp: ctx.hp, choices: DEFAULT_CHOICES, trials: [] };
   random.shuffle(eligible);
   const validation = eligible.slice(0, count).sort((a, b) => a - b);
   const tuningKeep = Uint8Array.from(keep);
+  const ids = seqs.items.ids;
+  const types = seqs.eventTypes.ids;
   const cases: ValidationCase[] = validation.map((u) => {
     tuningKeep[u] = 0;
-    const s = seqs.userOffsets[u] as number;
-    const e = seqs.userOffsets[u + 1] as number;
-    const truth = Math.min(e - s - 1, Math.max(1, Math.round(TRUTH_SHARE * (e - s))));
-    return { start: s, cut: e - truth, end: e };
+    const start = seqs.userOffsets[u] as number;
+    const end = seqs.userOffsets[u + 1] as number;
+    const cut = end - Math.min(end - start - 1, Math.max(1, Math.round(TRUTH_SHARE * (end - start))));
+    const history: string[] = [];
+    const eventTypes: (string | undefined)[] = [];
+    for (let p = start; p < cut; p++) {
+      history.push(ids[seqs.itemSeq[p] as number] as string);
+      const t = seqs.typeSeq[p] as number;
+      eventTypes.push(t === 0 ? undefined : types[t - 1]);
+    }
+    const truth = new Set<string>();
+    for (let p = cut; p < end; p++) truth.add(ids[seqs.itemSeq[p] as number] as string);
+    return { history, eventTypes, truth };
   });
   const tuningCtx: FitContext = {
     ...ctx,
@@ -108,7 +111,7 @@ export async function tune(ctx: FitContext, random: Random, hpo?: HpoSearch): Pr
     const known = tried.get(key);
     if (known !== undefined) return known;
     const model = await fitSequences({ ...tuningCtx, hp }, choices, random.fork());
-    const ndcg = validationNdcg(model, seqs, cases);
+    const ndcg = validationNdcg(model, cases);
     tried.set(key, ndcg);
     trials.push({ hp, choices, ndcg });
     ctx.progress(
@@ -117,7 +120,7 @@ export async function tune(ctx: FitContext, random: Random, hpo?: HpoSearch): Pr
     );
     return ndcg;
   };
-  let best = { hp: ctx.hp, choices: DEFAULT_START };
+  let best = { hp: ctx.hp, choices: DEFAULT_CHOICES };
   let bestScore = await score(best.hp, best.choices);
   const consider = async (hp: HyperParameters, choices: ModelChoices): Promise<void> => {
     if (trials.length >= budget) return;
@@ -156,24 +159,13 @@ export async function tune(ctx: FitContext, random: Random, hpo?: HpoSearch): Pr
 }
 
 /** Mean NDCG@10 of the validation users' truth under the model's top 10 for their input. */
-function validationNdcg(model: Model, seqs: Sequences, cases: readonly ValidationCase[]): number {
-  const ids = seqs.items.ids;
-  const types = seqs.eventTypes.ids;
+function validationNdcg(model: Model, cases: readonly ValidationCase[]): number {
   let total = 0;
   for (const c of cases) {
-    const history: string[] = [];
-    const eventTypes: (string | undefined)[] = [];
-    for (let p = c.start; p < c.cut; p++) {
-      history.push(ids[seqs.itemSeq[p] as number] as string);
-      const t = seqs.typeSeq[p] as number;
-      eventTypes.push(t === 0 ? undefined : types[t - 1]);
-    }
-    const truth = new Set<string>();
-    for (let p = c.cut; p < c.end; p++) truth.add(ids[seqs.itemSeq[p] as number] as string);
     const ranked = model
-      .recommend({ history, historyEventTypes: eventTypes, numResults: CUTOFF })
+      .recommend({ history: c.history, historyEventTypes: c.eventTypes, numResults: CUTOFF })
       .map((x) => x.itemId);
-    total += ndcgAtCutoff(ranked, truth, CUTOFF);
+    total += ndcgAtCutoff(ranked, c.truth, CUTOFF);
   }
   return total / cases.length;
 }
