@@ -417,8 +417,17 @@ export async function followLatest(ctx: ServiceContext, campaign: ResourceRecord
   const latest = await ctx.resources.findChild(serving.solutionArn, SOLUTION_VERSION, [ACTIVE]);
   if (latest === undefined || latest.arn === serving.servingVersionArn) return serving;
   const next: ServingAttrs = { ...serving, servingVersionArn: latest.arn, modelKey: modelKeyOf(latest) };
-  await ctx.resources.update(campaign.arn, {
-    attrs: { servingVersionArn: next.servingVersionArn, modelKey: next.modelKey },
-  });
+  try {
+    // Only over the model that was read, so a concurrent switch (another request, an automatic update) is not lost.
+    await ctx.resources.update(
+      campaign.arn,
+      { attrs: { servingVersionArn: next.servingVersionArn, modelKey: next.modelKey } },
+      { attrsEquals: { servingVersionArn: serving.servingVersionArn, modelKey: serving.modelKey } },
+    );
+  } catch (err) {
+    if (!(err instanceof Error && err.name === 'ResourceInUseException')) throw err;
+    const current = await ctx.resources.get(campaign.arn, CAMPAIGN);
+    return (current?.attrs ?? serving) as unknown as ServingAttrs;
+  }
   return next;
 }
