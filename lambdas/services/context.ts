@@ -104,7 +104,10 @@ export function createServiceContext(overrides: ServiceContextOverrides = {}): S
       return lazy('events', () => new EventStore(ctx.ddb, ctx.eventsTable));
     },
     get recommendations() {
-      return lazy('recommendations', () => new RecommendationStore(ctx.ddb, ctx.eventsTable));
+      return lazy(
+        'recommendations',
+        () => new RecommendationStore(ctx.ddb, ctx.eventsTable, () => ctx.now().getTime()),
+      );
     },
     get records() {
       return lazy('records', () => new RecordStore(ctx.ddb, ctx.recordsTable));

@@ -68,7 +68,10 @@ async function createTable(client: DynamoDBClient, def: TableDef, name: string):
           : def.indexes.map((index) => ({
               IndexName: index.indexName,
               KeySchema: keySchema(index.partitionKey, index.sortKey),
-              Projection: { ProjectionType: 'ALL' as const },
+              Projection:
+                index.include === undefined
+                  ? { ProjectionType: 'ALL' as const }
+                  : { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...index.include] },
             })),
     }),
   );
