@@ -12,12 +12,10 @@
  */
 import { Readable } from 'node:stream';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { HttpHandlerOptions, HttpRequest, HttpResponse, RequestHandler } from '@smithy/types';
+import type { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { HttpResponse } from '@smithy/types';
 
-type HttpHandler = RequestHandler<HttpRequest, HttpResponse, HttpHandlerOptions> & {
-  updateHttpClientConfig(key: never, value: never): void;
-  httpHandlerConfigs(): unknown;
-};
+type HttpHandler = NodeHttpHandler;
 
 export interface CommandCall {
   /** The command class name, e.g. `QueryCommand`. */
@@ -126,10 +124,14 @@ export function throttlingHandler(
   const handler = {
     stats,
     metadata: inner.metadata,
-    updateHttpClientConfig: (key: never, value: never) => inner.updateHttpClientConfig(key, value),
+    updateHttpClientConfig: (...args: Parameters<HttpHandler['updateHttpClientConfig']>) =>
+      inner.updateHttpClientConfig(...args),
     httpHandlerConfigs: () => inner.httpHandlerConfigs(),
-    destroy: () => inner.destroy?.(),
-    handle: async (request: HttpRequest, opts?: Parameters<HttpHandler['handle']>[1]) => {
+    destroy: () => inner.destroy(),
+    handle: async (
+      request: Parameters<HttpHandler['handle']>[0],
+      opts?: Parameters<HttpHandler['handle']>[1],
+    ) => {
       const id = String(request.headers['amz-sdk-invocation-id'] ?? Math.random());
       const count = seen.get(id) ?? 0;
       if (count < options.timesPerRequest) {
