@@ -505,3 +505,39 @@ function failureReasonOf(err: unknown): string | undefined {
   if (err instanceof PersonalizeError) return err.message;
   return undefined;
 }
+
+const RESTART_REASON =
+  'The import stopped without finishing because the service restarted while it ran. Create a new import job.';
+
+/**
+ * After a restart of a single-process runtime, where no worker survives: every job created before `startedAt` that
+ * is still pending or running is failed (one that was publishing becomes `ACTIVE` if its data made it into the
+ * dataset, else failed). Returns the jobs it settled.
+ */
+export async function settleInterruptedImports(ctx: ServiceContext, startedAt: number): Promise<string[]> {
+  const settled: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await ctx.resources.list<JobDoc>({
+      type: IMPORT_JOB_TYPE,
+      limit: 100,
+      nextToken,
+      statusIn: [PENDING, IN_PROGRESS, PUBLISHING],
+    });
+    for (const job of page.items) {
+      if (job.createdAt >= startedAt) continue;
+      try {
+        if (job.status === PUBLISHING) {
+          await settlePublishing(ctx, job);
+        } else {
+          await finishJob(ctx, job.arn, FAILED, RESTART_REASON);
+        }
+        settled.push(job.arn);
+      } catch (err) {
+        if (!(err instanceof PersonalizeError && err.errorName === 'ResourceInUseException')) throw err;
+      }
+    }
+    nextToken = page.nextToken;
+  } while (nextToken !== undefined);
+  return settled;
+}

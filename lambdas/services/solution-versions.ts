@@ -335,3 +335,47 @@ export async function getSolutionMetrics(
   }
   return { solutionVersionArn: arn, metrics: (record.attrs as VersionAttrs).metrics ?? {} };
 }
+
+/**
+ * After a restart of a single-process runtime, whose training executions do not survive: every version created
+ * before `startedAt` that is still training is failed (`CREATE STOPPING` ones end `CREATE STOPPED`). Returns them.
+ */
+export async function settleInterruptedTraining(ctx: ServiceContext, startedAt: number): Promise<string[]> {
+  const settled: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await ctx.resources.list<VersionDoc>({
+      type: SOLUTION_VERSION,
+      limit: 100,
+      nextToken,
+      statusIn: [VERSION_STATUS.pending, VERSION_STATUS.inProgress, VERSION_STATUS.stopping],
+    });
+    for (const version of page.items) {
+      if (version.createdAt >= startedAt) continue;
+      const stopping = version.status === VERSION_STATUS.stopping;
+      const to = stopping ? VERSION_STATUS.stopped : VERSION_STATUS.failed;
+      try {
+        await ctx.resources.update<VersionDoc>(
+          version.arn,
+          {
+            status: to,
+            doc: {
+              status: to,
+              lastUpdatedDateTime: ctx.now(),
+              ...(stopping
+                ? {}
+                : { failureReason: 'Create failed. The service restarted while the version was training.' }),
+            },
+          },
+          { statusIn: [version.status ?? ''] },
+        );
+        settled.push(version.arn);
+      } catch (err) {
+        if (!(err instanceof PersonalizeError)) throw err;
+      }
+      if (version.parentArn !== undefined) await leaveTraining(ctx, version.parentArn, version.arn);
+    }
+    nextToken = page.nextToken;
+  } while (nextToken !== undefined);
+  return settled;
+}
