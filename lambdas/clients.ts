@@ -9,6 +9,31 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
+/**
+ * Retries of every SDK client: throttling (`ProvisionedThroughputExceededException`, `ThrottlingException`,
+ * `SlowDown`) and transient errors are retried with exponential back-off and jitter up to this many attempts, so a
+ * burst of throttling slows a request down instead of failing it. (The SDK default of 3 attempts gives up within
+ * about a second.) What still fails after that is answered as Personalize's `ThrottlingException` (HTTP 400).
+ */
+export const RETRY_CONFIG = { maxAttempts: 8, retryMode: 'standard' } as const;
+
+/** The DynamoDB client configuration every process uses (tests add an endpoint and a request handler). */
+export function dynamoDbClientConfig(): ConstructorParameters<typeof DynamoDBClient>[0] & object {
+  return { ...RETRY_CONFIG };
+}
+
+/** The S3 client configuration every process uses. */
+export function s3ClientConfig(): ConstructorParameters<typeof S3Client>[0] & object {
+  // A custom S3 endpoint (LocalStack, the embedded emulator) needs path-style addressing; checksums are only
+  // computed when an operation requires them, which the emulators accept.
+  return {
+    ...RETRY_CONFIG,
+    forcePathStyle: process.env.AWS_ENDPOINT_URL_S3 !== undefined,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  };
+}
+
 let ddb: DynamoDBDocumentClient | undefined;
 let s3: S3Client | undefined;
 let lambda: LambdaClient | undefined;
@@ -16,20 +41,14 @@ let secretsManager: SecretsManagerClient | undefined;
 let sfn: SFNClient | undefined;
 
 export function documentClient(): DynamoDBDocumentClient {
-  ddb ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  ddb ??= DynamoDBDocumentClient.from(new DynamoDBClient(dynamoDbClientConfig()), {
     marshallOptions: { removeUndefinedValues: true },
   });
   return ddb;
 }
 
 export function s3Client(): S3Client {
-  // A custom S3 endpoint (LocalStack, the embedded emulator) needs path-style addressing; checksums are only
-  // computed when an operation requires them, which the emulators accept.
-  s3 ??= new S3Client({
-    forcePathStyle: process.env.AWS_ENDPOINT_URL_S3 !== undefined,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  s3 ??= new S3Client(s3ClientConfig());
   return s3;
 }
 

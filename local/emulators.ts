@@ -16,7 +16,7 @@ import {
   ResourceInUseException,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
-import type { TableDef } from '../lambdas/store/tables';
+import type { IndexDef, TableDef } from '../lambdas/store/tables';
 import { close, listen } from './http-util';
 
 /** s3rver accepts only this fixed key pair; the handlers and users uploading CSVs sign with it. */
@@ -87,7 +87,7 @@ export function ensureDesCipher(): void {
   desShimInstalled = true;
 }
 
-/** The DynamoDB `CreateTable` input for one table definition: string keys, on-demand billing, full projections. */
+/** The DynamoDB `CreateTable` input for one table definition: string keys, on-demand billing, the index projections. */
 export function createTableInput(def: TableDef, tableName: string) {
   const attributes = new Map<string, AttributeDefinition>();
   const keyAttrs = [def, ...def.indexes].flatMap((k) =>
@@ -108,11 +108,18 @@ export function createTableInput(def: TableDef, tableName: string) {
           GlobalSecondaryIndexes: def.indexes.map((ix) => ({
             IndexName: ix.indexName,
             KeySchema: keySchema(ix),
-            Projection: { ProjectionType: 'ALL' as const },
+            Projection: projectionOf(ix),
           })),
         }
       : {}),
   };
+}
+
+/** The DynamoDB projection of an index definition. */
+export function projectionOf(index: IndexDef) {
+  return index.include === undefined
+    ? { ProjectionType: 'ALL' as const }
+    : { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...index.include] };
 }
 
 export interface EmulatorOptions {

@@ -7,8 +7,14 @@
  * keep the endpoints they saw first: start one runtime per process (or per jest module registry) at a time.
  */
 import { resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ROUTES, WORKERS } from '../lambdas/api/routes';
+import { dynamoDbClientConfig, s3ClientConfig } from '../lambdas/clients';
 import { ENV, type EnvKey } from '../lambdas/env';
+import { createServiceContext, type ServiceContext } from '../lambdas/services/context';
+import { recoverAfterRestart } from '../lambdas/services/recovery';
 import { DATA_BUCKET, TABLES } from '../lambdas/store/tables';
 import { UPDATE_INTERVAL_HOURS, updateDefinitionJson } from '../lambdas/workflows/update-definition';
 import { createApiServer } from './api-gateway';
@@ -207,7 +213,33 @@ async function runWorkflow(
   };
 }
 
+/** How often the local runtime deletes expired recommendation records (DynamoDB's TTL does it on AWS). */
+const RECORD_SWEEP_MS = 60 * 60_000;
+
+/** A service context over this runtime's emulators, for the runtime's own housekeeping. */
+function housekeepingContext(emulators: Emulators, region: string, accountId: string): ServiceContext {
+  const credentials = { ...S3_CREDENTIALS };
+  const ddb = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      ...dynamoDbClientConfig(),
+      endpoint: emulators.dynamodbEndpoint,
+      region,
+      credentials,
+    }),
+    { marshallOptions: { removeUndefinedValues: true } },
+  );
+  const s3 = new S3Client({
+    ...s3ClientConfig(),
+    forcePathStyle: true,
+    endpoint: emulators.s3Endpoint,
+    region,
+    credentials,
+  });
+  return createServiceContext({ ddb, s3, region, accountId, dataBucket: LOCAL_DATA_BUCKET });
+}
+
 export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  const startedAt = Date.now();
   const port = options.port ?? portFromEnv();
   const s3Port = options.s3Port ?? (port === 0 ? 0 : port + 1);
   const region = options.region ?? envValue(ENV.REGION) ?? DEFAULT_REGION;
@@ -252,9 +284,16 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   const schedules = (options.schedules ?? []).map((spec) => new LocalSchedule(registry, spec));
   const updateStateMachineArn = stepFunctions.stateMachineArn(UPDATE_STATE_MACHINE_NAME);
   const updates = new UpdateTimer(stepFunctions, updateStateMachineArn, updateIntervalMs);
+  const housekeeping = housekeepingContext(emulators, region, accountId);
+  const recordSweep = new FixedRate(
+    RECORD_SWEEP_MS,
+    () => housekeeping.recommendations.sweepExpired(),
+    (run) => run.catch((err: unknown) => console.error('[records] sweep failed:', err)),
+  );
   const background: Background[] = [
     ...schedules,
     updates,
+    recordSweep,
     { busy: () => registry.pending > 0, idle: () => registry.idle(), stop: () => registry.idle() },
     stepFunctions,
   ];
@@ -267,12 +306,15 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     // neither has any left.
     for (const schedule of schedules) await schedule.stop();
     await updates.stop();
+    await recordSweep.stop();
     do {
       for (const b of background) await b.idle();
     } while (background.some((b) => b.busy()));
     for (const b of background) await b.stop();
     await close(statesServer);
     await close(lambdaServer);
+    housekeeping.ddb.destroy();
+    housekeeping.s3.destroy();
     await emulators.stop();
   };
 
@@ -316,8 +358,17 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     if (options.consoleAssetsDir !== undefined)
       process.env[ENV.CONSOLE_ASSETS_DIR] = options.consoleAssetsDir;
     else delete process.env[ENV.CONSOLE_ASSETS_DIR];
+    // Whatever a killed previous process left running is settled before timers start new work.
+    const recovered = await recoverAfterRestart(housekeeping, startedAt);
+    if (recovered.imports.length + recovered.versions.length > 0) {
+      console.log(
+        `[recovery] settled ${recovered.imports.length} import job(s) and ${recovered.versions.length} solution ` +
+          'version(s) left running by the previous run',
+      );
+    }
     for (const schedule of schedules) schedule.start();
     updates.start();
+    recordSweep.start();
 
     let stopping: Promise<void> | undefined;
     return {

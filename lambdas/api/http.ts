@@ -120,6 +120,9 @@ export function errorResponse(service: ServiceName, err: unknown, requestId: str
   let error: PersonalizeError;
   if (err instanceof PersonalizeError) {
     error = err;
+  } else if (isThrottling(err)) {
+    // A backing service still throttled after the SDK's retries: the caller should slow down, not see a fault.
+    error = new PersonalizeError('ThrottlingException', 'Rate exceeded. Slow down and retry the request.');
   } else {
     console.error(JSON.stringify({ requestId, message: 'Unhandled error' }), err);
     error = new PersonalizeError(
@@ -132,6 +135,18 @@ export function errorResponse(service: ServiceName, err: unknown, requestId: str
     headers: { ...headers(service, requestId), 'x-amzn-ErrorType': error.errorName },
     body: JSON.stringify({ __type: error.errorName, message: error.message }),
   };
+}
+
+const THROTTLING_ERRORS = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'SlowDown',
+  'TooManyRequestsException',
+]);
+
+function isThrottling(err: unknown): boolean {
+  return err instanceof Error && THROTTLING_ERRORS.has(err.name);
 }
 
 /** One API operation as a Lambda handler (API Gateway REST v1 proxy events): verifies SigV4, parses the JSON body,

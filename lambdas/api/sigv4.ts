@@ -63,13 +63,20 @@ export function canonicalPath(path: string): string {
 }
 
 export function canonicalQuery(query: Readonly<Record<string, readonly string[]>>): string {
-  const parts: string[] = [];
+  const pairs: [string, string][] = [];
   for (const [key, values] of Object.entries(query)) {
     if (key.toLowerCase() === 'x-amz-signature') continue;
     const k = escapeUri(key);
-    for (const v of values) parts.push(`${k}=${escapeUri(v)}`);
+    for (const v of values) pairs.push([k, escapeUri(v)]);
   }
-  return parts.sort().join('&');
+  // SigV4 sorts by encoded key, then by encoded value; sorting whole `k=v` strings differs when one key is a
+  // prefix of another (`a-b=…` sorts before `a=…` because '-' < '=').
+  pairs.sort(([ka, va], [kb, vb]) => compareCodeUnits(ka, kb) || compareCodeUnits(va, vb));
+  return pairs.map(([k, v]) => `${k}=${v}`).join('&');
+}
+
+function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function lowerHeaders(headers: Readonly<Record<string, readonly string[]>>): Map<string, string[]> {

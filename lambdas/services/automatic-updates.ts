@@ -17,13 +17,14 @@
  * Every update starts from the version's own model, never from an earlier generation, so generations do not drift
  * and a repeated update of the same data gives the same bytes.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Campaign } from '@aws-sdk/client-personalize';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Model } from '../engine/model';
 import type { Interaction, ItemMeta } from '../engine/types';
 import { updateModel } from '../engine/update';
 import type { ResourceRecord } from '../store/resources';
+import { UpdateRunLease } from '../store/update-lease';
 import { CAMPAIGN, type ServingAttrs } from './campaigns';
 import type { ServiceContext } from './context';
 import { groupDatasetArn, groupInteractions, groupItems } from './dataset-data';
@@ -162,7 +163,15 @@ export async function scanCampaigns(ctx: ServiceContext): Promise<ScanResult> {
     }
     nextToken = page.nextToken;
   } while (nextToken !== undefined);
-  return { campaignArns };
+  if (campaignArns.length === 0) return { campaignArns };
+  // One run at a time: while another run still updates campaigns, this one leaves them to it.
+  const claimed = await updateLease(ctx).claim(randomUUID(), campaignArns, ctx.now().getTime());
+  return { campaignArns: claimed ? campaignArns : [] };
+}
+
+/** The guard that keeps update runs from overlapping (`store/update-lease.ts`). */
+export function updateLease(ctx: ServiceContext): UpdateRunLease {
+  return new UpdateRunLease(ctx.ddb, ctx.resourcesTable);
 }
 
 /** The data an update reads: the solution's interactions and the group's items, with their digest. */
@@ -209,6 +218,22 @@ export async function applyUpdate(
   ctx: ServiceContext,
   campaignArn: string,
   options: UpdateOptions = {},
+): Promise<UpdateOutcome> {
+  const lease = updateLease(ctx);
+  if (!(await lease.enter(campaignArn, ctx.now().getTime()))) {
+    return { campaignArn, status: 'SKIPPED', reason: 'another update run is in progress' };
+  }
+  try {
+    return await updateCampaignModel(ctx, campaignArn, options);
+  } finally {
+    await lease.leave(campaignArn);
+  }
+}
+
+async function updateCampaignModel(
+  ctx: ServiceContext,
+  campaignArn: string,
+  options: UpdateOptions,
 ): Promise<UpdateOutcome> {
   const started = performance.now();
   const campaign = await ctx.resources.get<Campaign>(campaignArn, CAMPAIGN);
@@ -266,11 +291,16 @@ export async function applyUpdate(
     updatedAt: now,
   };
   try {
-    // Only if the campaign still deploys what was read: an UpdateCampaign meanwhile wins.
+    // Only if the campaign still serves the model that was read: an UpdateCampaign, or a `$LATEST` campaign
+    // moving to a newer version meanwhile (its `solutionVersionArn` stays the alias), wins.
     await ctx.resources.update<Campaign>(
       campaignArn,
       { attrs: { ...attrs } },
-      { statusIn: [ACTIVE], docEquals: { solutionVersionArn: campaign.doc.solutionVersionArn ?? '' } },
+      {
+        statusIn: [ACTIVE],
+        docEquals: { solutionVersionArn: campaign.doc.solutionVersionArn ?? '' },
+        attrsEquals: { servingVersionArn: versionArn, modelKey: serving.modelKey },
+      },
       () => new CampaignChangedError(campaignArn),
     );
   } catch (err) {

@@ -30,9 +30,9 @@ import { alreadyExists, inUse, invalidInput, limitExceeded } from '../api/errors
 import { type ResourceRecord, resourceNotFound } from '../store/resources';
 import { campaignArn, parseArn } from './arns';
 import type { ServiceContext } from './context';
-import { ACTIVE, CREATE_FAILED, markDeletePending } from './dataset-groups';
+import { ACTIVE, CREATE_FAILED, joinParent, leaveParent, markDeletePending } from './dataset-groups';
 import { listPage, nextTokenOf, pick } from './pagination';
-import { SOLUTION, SOLUTION_VERSION } from './solutions';
+import { SOLUTION, SOLUTION_CAMPAIGNS, SOLUTION_VERSION } from './solutions';
 import { tagsToMap } from './tags';
 import { modelKey } from './training';
 
@@ -224,6 +224,13 @@ export async function createCampaign(
   }
   const now = ctx.now();
   const slot = await claimSlot(ctx, target.datasetGroupArn, arn, now.getTime());
+  try {
+    // Only while the solution is ACTIVE, so DeleteSolution (which reads this set) never misses the campaign.
+    await joinParent(ctx, target.solutionArn, SOLUTION_CAMPAIGNS, arn, { statusIn: [ACTIVE] });
+  } catch (err) {
+    await releaseSlot(ctx, target.datasetGroupArn, slot, arn);
+    throw err;
+  }
   const doc: Campaign = {
     name: input.name!,
     campaignArn: arn,
@@ -254,6 +261,8 @@ export async function createCampaign(
       createdAt: now.getTime(),
     });
   } catch (err) {
+    if (!(err instanceof Error && err.name === 'ResourceAlreadyExistsException'))
+      await leaveParent(ctx, target.solutionArn, SOLUTION_CAMPAIGNS, arn);
     await releaseSlot(ctx, target.datasetGroupArn, slot, arn);
     throw err;
   }
@@ -394,6 +403,7 @@ export async function deleteCampaign(ctx: ServiceContext, input: DeleteCampaignR
   if (serving.datasetGroupArn !== undefined && typeof serving.slot === 'number') {
     await releaseSlot(ctx, serving.datasetGroupArn, serving.slot, arn);
   }
+  if (serving.solutionArn !== undefined) await leaveParent(ctx, serving.solutionArn, SOLUTION_CAMPAIGNS, arn);
   return {};
 }
 
@@ -407,8 +417,17 @@ export async function followLatest(ctx: ServiceContext, campaign: ResourceRecord
   const latest = await ctx.resources.findChild(serving.solutionArn, SOLUTION_VERSION, [ACTIVE]);
   if (latest === undefined || latest.arn === serving.servingVersionArn) return serving;
   const next: ServingAttrs = { ...serving, servingVersionArn: latest.arn, modelKey: modelKeyOf(latest) };
-  await ctx.resources.update(campaign.arn, {
-    attrs: { servingVersionArn: next.servingVersionArn, modelKey: next.modelKey },
-  });
+  try {
+    // Only over the model that was read, so a concurrent switch (another request, an automatic update) is not lost.
+    await ctx.resources.update(
+      campaign.arn,
+      { attrs: { servingVersionArn: next.servingVersionArn, modelKey: next.modelKey } },
+      { attrsEquals: { servingVersionArn: serving.servingVersionArn, modelKey: serving.modelKey } },
+    );
+  } catch (err) {
+    if (!(err instanceof Error && err.name === 'ResourceInUseException')) throw err;
+    const current = await ctx.resources.get(campaign.arn, CAMPAIGN);
+    return (current?.attrs ?? serving) as unknown as ServingAttrs;
+  }
   return next;
 }

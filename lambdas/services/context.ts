@@ -12,6 +12,7 @@ import { documentClient, lambdaClient, s3Client, sfnClient } from '../clients';
 import { ENV, optionalEnv, requireEnv } from '../env';
 import { BulkDataStore } from '../store/bulk-data';
 import { EventStore } from '../store/events';
+import { MembershipStore } from '../store/members';
 import { RecommendationStore } from '../store/recommendations';
 import { RecordStore } from '../store/records';
 import { ResourceStore } from '../store/resources';
@@ -27,6 +28,8 @@ export interface ServiceContext {
   readonly recordsTable: string;
   /** The Resources table; see `store/resources.ts`. */
   readonly resources: ResourceStore;
+  /** Membership sets on parents and quota items; see `store/members.ts`. */
+  readonly members: MembershipStore;
   /** Bulk-imported data: generations in the data bucket, their state in the Resources table. */
   readonly bulk: BulkDataStore;
   /** PutEvents events and session links in the Events table. */
@@ -55,7 +58,7 @@ export interface ServiceContext {
 
 /** Explicit values for {@link createServiceContext}; anything omitted falls back to the environment / default clients. */
 export type ServiceContextOverrides = Partial<
-  Omit<ServiceContext, 'resources' | 'bulk' | 'events' | 'recommendations' | 'records'>
+  Omit<ServiceContext, 'resources' | 'members' | 'bulk' | 'events' | 'recommendations' | 'records'>
 >;
 
 /**
@@ -90,6 +93,12 @@ export function createServiceContext(overrides: ServiceContextOverrides = {}): S
     get resources() {
       return lazy('resources', () => new ResourceStore(ctx.ddb, ctx.resourcesTable));
     },
+    get members() {
+      return lazy(
+        'members',
+        () => new MembershipStore(ctx.ddb, ctx.resourcesTable, () => ctx.now().getTime()),
+      );
+    },
     get bulk() {
       return lazy('bulk', () => new BulkDataStore(ctx.ddb, ctx.resourcesTable, ctx.s3, ctx.dataBucket));
     },
@@ -97,7 +106,10 @@ export function createServiceContext(overrides: ServiceContextOverrides = {}): S
       return lazy('events', () => new EventStore(ctx.ddb, ctx.eventsTable));
     },
     get recommendations() {
-      return lazy('recommendations', () => new RecommendationStore(ctx.ddb, ctx.eventsTable));
+      return lazy(
+        'recommendations',
+        () => new RecommendationStore(ctx.ddb, ctx.eventsTable, () => ctx.now().getTime()),
+      );
     },
     get records() {
       return lazy('records', () => new RecordStore(ctx.ddb, ctx.recordsTable));

@@ -13,8 +13,9 @@ import type {
   ListDatasetGroupsRequest,
   ListDatasetGroupsResponse,
 } from '@aws-sdk/client-personalize';
-import { inUse, invalidInput } from '../api/errors';
-import type { ResourceRecord } from '../store/resources';
+import { inUse, invalidInput, limitExceeded } from '../api/errors';
+import { type AddOptions, resourceKey } from '../store/members';
+import { type ResourceRecord, resourceNotFound } from '../store/resources';
 import { datasetGroupArn } from './arns';
 import type { ServiceContext } from './context';
 import { listPage, nextTokenOf, pick } from './pagination';
@@ -118,10 +119,58 @@ export async function listDatasetGroups(
   };
 }
 
+/** Membership sets of a group item (see `store/members.ts`): its datasets and event tracker, and its solutions. */
+export const GROUP_CHILDREN = 'children';
+export const GROUP_SOLUTIONS = 'solutions';
+/**
+ * A member whose resource does not exist is a create still under way for this long (it adds the member, then
+ * writes the resource); after that it is a create that died midway, and healing removes it.
+ */
+export const MEMBER_GRACE_MS = 60_000;
+
+/**
+ * Adds `child` to a membership set of a parent, conditioned on the parent's status (and the set's size, for a
+ * quota). The refusals become Personalize's errors: absent parent → `ResourceNotFoundException`, parent not in
+ * `statusIn` → `ResourceInUseException`, set full → `LimitExceededException` with `limitMessage`, after members
+ * left by dead creators or finished jobs are healed away by `isLive`.
+ */
+export async function joinParent(
+  ctx: ServiceContext,
+  parentArn: string,
+  set: string,
+  child: string,
+  options: AddOptions & {
+    readonly limitMessage?: string;
+    readonly isLive?: (member: string, addedAt: number) => Promise<boolean>;
+  },
+): Promise<void> {
+  const key = resourceKey(parentArn);
+  let refusal = await ctx.members.add(key, set, child, options);
+  if (refusal === 'full') {
+    await ctx.members.heal(key, set, options.isLive ?? ((member, at) => existsOrYoung(ctx, member, at)));
+    refusal = await ctx.members.add(key, set, child, options);
+  }
+  if (refusal === 'absent') throw resourceNotFound(parentArn);
+  if (refusal === 'status') throw inUse(`${parentArn} is not ACTIVE; it cannot take new resources now.`);
+  if (refusal === 'full') throw limitExceeded(options.limitMessage ?? `${parentArn} has too many resources.`);
+}
+
+/** Removes `child` from a parent's membership set (idempotent). */
+export async function leaveParent(ctx: ServiceContext, parentArn: string, set: string, child: string) {
+  await ctx.members.remove(resourceKey(parentArn), set, child);
+}
+
+/** Liveness of a plain child: its resource exists, or its create may still be writing it. */
+export async function existsOrYoung(ctx: ServiceContext, arn: string, addedAt: number): Promise<boolean> {
+  if ((await ctx.resources.get(arn)) !== undefined) return true;
+  return ctx.now().getTime() - addedAt < MEMBER_GRACE_MS;
+}
+
 /**
  * Deletes a group that has no children. Without transactions the check and the delete cannot be one write, so the
- * group is first moved to `DELETE PENDING` (creators of children re-check that the group is still `ACTIVE` after
- * writing the child), then checked for children, then deleted — or put back if a child exists.
+ * group is first moved to `DELETE PENDING` — from then on no child can join its membership sets, which are
+ * conditioned on an `ACTIVE` group — then its sets are read (one strongly consistent item, never a lagging index),
+ * then it is deleted, or put back if a child exists.
  */
 export async function deleteDatasetGroup(
   ctx: ServiceContext,
@@ -131,15 +180,23 @@ export async function deleteDatasetGroup(
   const group = await ctx.resources.require<DatasetGroup>(arn, DATASET_GROUP);
   const previous = stateBeforeDelete(group.status);
   await markDeletePending(ctx, arn, 'Dataset group');
-  const child = await ctx.resources.findChild(arn);
+  const live = (member: string, at: number) => existsOrYoung(ctx, member, at);
+  const members = [
+    ...(await ctx.members.heal(resourceKey(arn), GROUP_CHILDREN, live)),
+    ...(await ctx.members.heal(resourceKey(arn), GROUP_SOLUTIONS, live)),
+  ];
+  // Kinds of children that do not join a membership set are still found through the index.
+  const child = members[0] ?? (await ctx.resources.findChild(arn))?.arn;
   if (child !== undefined) {
     await ctx.resources.update<DatasetGroup>(arn, { status: previous, doc: { status: previous } });
     throw inUse(
-      `Dataset group ${arn} still contains ${child.type} ${child.arn}; delete its event tracker, solutions and ` +
-        'datasets first.',
+      `Dataset group ${arn} still contains ${child}; delete its event tracker, solutions and datasets first.`,
     );
   }
-  await ctx.resources.delete(arn);
+  await ctx.resources.delete(arn, {
+    statusIn: [DELETE_PENDING],
+    membersEmpty: [GROUP_CHILDREN, GROUP_SOLUTIONS],
+  });
   return {};
 }
 

@@ -24,11 +24,14 @@ import type {
 } from '@aws-sdk/client-personalize';
 import { alreadyExists, inUse, invalidInput, limitExceeded, notFound, PersonalizeError } from '../api/errors';
 import { type GenerationWriter, generationKey, type ImportMode, ImportSource } from '../store/bulk-data';
+import { quotaKey } from '../store/members';
 import { type ResourceRecord, resourceNotFound } from '../store/resources';
 import { datasetImportJobArn, parseArn } from './arns';
 import type { ServiceContext } from './context';
 import { CsvSyntaxError, parseCsv } from './csv';
 import { findDataset } from './dataset-data';
+import { joinParent, leaveParent, MEMBER_GRACE_MS } from './dataset-groups';
+import { DATASET_IMPORTS } from './datasets';
 import { listPage, nextTokenOf, pick } from './pagination';
 import { ImportValidationError, LIMITS, layoutFor, validateCsvRow } from './row-validation';
 import { tagsToMap } from './tags';
@@ -39,6 +42,14 @@ const PENDING = 'CREATE PENDING';
 const IN_PROGRESS = 'CREATE IN_PROGRESS';
 const ACTIVE = 'ACTIVE';
 const FAILED = 'CREATE FAILED';
+/**
+ * Internal state of a job whose worker has claimed the right to publish (the wire status stays
+ * `CREATE IN_PROGRESS`). Claimed with a write conditioned on `CREATE IN_PROGRESS`, so a job reaped as stale can
+ * never publish, and a publishing job is never reaped under its worker's feet.
+ */
+const PUBLISHING = 'PUBLISHING';
+/** A publishing worker gives up on publishing this long after its claim; a reaper waits {@link STALE_JOB_MS}. */
+const PUBLISH_DEADLINE_MS = 60_000;
 /** Region-wide quota of jobs waiting or running (spec §5). */
 const MAX_RUNNING_JOBS = 5;
 /** A running worker records that it is alive this often (epoch ms in the job's `attrs.heartbeatAt`). */
@@ -95,9 +106,30 @@ export const invokeImportWorker: StartImport = async (ctx, jobArn) => {
 };
 
 function isStale(ctx: ServiceContext, job: ResourceRecord<JobDoc>): boolean {
-  if (job.status !== IN_PROGRESS) return false;
+  return job.status === IN_PROGRESS && isPastHeartbeat(ctx, job);
+}
+
+function isPastHeartbeat(ctx: ServiceContext, job: ResourceRecord<JobDoc>): boolean {
   const heartbeat = typeof job.attrs.heartbeatAt === 'number' ? job.attrs.heartbeatAt : job.createdAt;
   return ctx.now().getTime() - heartbeat >= STALE_JOB_MS;
+}
+
+/**
+ * A job whose worker died while publishing (its deadline is long past, so it can no longer publish): `ACTIVE` if
+ * its generation made it into the dataset's list, else `CREATE FAILED`.
+ */
+async function settlePublishing(
+  ctx: ServiceContext,
+  job: ResourceRecord<JobDoc>,
+): Promise<ResourceRecord<JobDoc>> {
+  const datasetArn = job.doc.datasetArn as string;
+  const published = (await ctx.bulk.state(datasetArn)).generations.some((g) => g.jobArn === job.arn);
+  try {
+    await finishJob(ctx, job.arn, published ? ACTIVE : FAILED, published ? undefined : STALE_REASON);
+  } catch (err) {
+    if (!(err instanceof PersonalizeError && err.errorName === 'ResourceInUseException')) throw err;
+  }
+  return ctx.resources.require<JobDoc>(job.arn, IMPORT_JOB_TYPE);
 }
 
 /**
@@ -113,9 +145,10 @@ async function reapIfStale(
   ctx: ServiceContext,
   job: ResourceRecord<JobDoc>,
 ): Promise<ResourceRecord<JobDoc>> {
+  if (job.status === PUBLISHING && isPastHeartbeat(ctx, job)) return settlePublishing(ctx, job);
   if (!isStale(ctx, job)) return job;
   try {
-    return await ctx.resources.update<JobDoc>(
+    const reaped = await ctx.resources.update<JobDoc>(
       job.arn,
       {
         status: FAILED,
@@ -123,6 +156,8 @@ async function reapIfStale(
       },
       { statusIn: [IN_PROGRESS] },
     );
+    await leaveRunning(ctx, job.doc.datasetArn as string, job.arn);
+    return reaped;
   } catch (err) {
     // The worker finished (or another reader reaped the job) in the meantime.
     if (err instanceof PersonalizeError && err.errorName === 'ResourceInUseException') {
@@ -132,23 +167,40 @@ async function reapIfStale(
   }
 }
 
-async function countRunningJobs(ctx: ServiceContext): Promise<number> {
-  let count = 0;
-  let nextToken: string | undefined;
-  do {
-    const page = await ctx.resources.list<JobDoc>({
-      type: IMPORT_JOB_TYPE,
-      limit: 100,
-      nextToken,
-      statusIn: [PENDING, IN_PROGRESS],
-    });
-    for (const job of page.items) {
-      const current = await reapIfStale(ctx, job);
-      if (current.status === PENDING || current.status === IN_PROGRESS) count++;
-    }
-    nextToken = page.nextToken;
-  } while (nextToken !== undefined && count <= MAX_RUNNING_JOBS);
-  return count;
+/** The region-wide quota of pending and running jobs: a membership set on one quota item (`store/members.ts`). */
+const RUNNING_QUOTA = quotaKey('import-jobs');
+const QUOTA_SET = 'running';
+
+/** Liveness of a running-job member: the job still runs (a stale one is reaped), or its create is under way. */
+async function jobStillRunning(ctx: ServiceContext, arn: string, addedAt: number): Promise<boolean> {
+  const job = await ctx.resources.get<JobDoc>(arn, IMPORT_JOB_TYPE);
+  if (job === undefined) return ctx.now().getTime() - addedAt < MEMBER_GRACE_MS;
+  const current = await reapIfStale(ctx, job);
+  return current.status === PENDING || current.status === IN_PROGRESS;
+}
+
+/**
+ * Registers a job about to be created: in the region-wide quota (`LimitExceededException` when 5 are pending or
+ * running) and in its dataset's `imports` set, which DeleteDataset reads (only while the dataset is `ACTIVE`).
+ */
+async function joinRunning(ctx: ServiceContext, datasetArn: string, arn: string): Promise<void> {
+  const live = (member: string, at: number) => jobStillRunning(ctx, member, at);
+  // At most five members to check, and it reaps jobs whose worker died, so it runs on every create.
+  await ctx.members.heal(RUNNING_QUOTA, QUOTA_SET, live);
+  const refusal = await ctx.members.add(RUNNING_QUOTA, QUOTA_SET, arn, { max: MAX_RUNNING_JOBS });
+  if (refusal !== undefined) throw limitExceeded('More than 5 resources with PENDING or IN_PROGRESS status.');
+  try {
+    await joinParent(ctx, datasetArn, DATASET_IMPORTS, arn, { statusIn: [ACTIVE], isLive: live });
+  } catch (err) {
+    await ctx.members.remove(RUNNING_QUOTA, QUOTA_SET, arn);
+    throw err;
+  }
+}
+
+/** Unregisters a job that ended (idempotent). */
+async function leaveRunning(ctx: ServiceContext, datasetArn: string, arn: string): Promise<void> {
+  await ctx.members.remove(RUNNING_QUOTA, QUOTA_SET, arn);
+  await leaveParent(ctx, datasetArn, DATASET_IMPORTS, arn);
 }
 
 export async function createDatasetImportJob(
@@ -185,9 +237,7 @@ export async function createDatasetImportJob(
   const arn = datasetImportJobArn(scope, jobName);
   // A taken name is reported before the quota, as it is the caller's mistake whatever else is running.
   if ((await ctx.resources.get(arn)) !== undefined) throw alreadyExists(arn);
-  if ((await countRunningJobs(ctx)) >= MAX_RUNNING_JOBS) {
-    throw limitExceeded('More than 5 resources with PENDING or IN_PROGRESS status.');
-  }
+  await joinRunning(ctx, datasetArn, arn);
   const now = ctx.now();
   const doc: JobDoc = {
     jobName,
@@ -201,15 +251,21 @@ export async function createDatasetImportJob(
     importMode: mode,
     publishAttributionMetricsToS3: input.publishAttributionMetricsToS3,
   };
-  await ctx.resources.create({
-    arn,
-    type: IMPORT_JOB_TYPE,
-    parentArn: datasetArn,
-    status: PENDING,
-    doc,
-    tags: tagsToMap(input.tags),
-    createdAt: now.getTime(),
-  });
+  try {
+    await ctx.resources.create({
+      arn,
+      type: IMPORT_JOB_TYPE,
+      parentArn: datasetArn,
+      status: PENDING,
+      doc,
+      tags: tagsToMap(input.tags),
+      createdAt: now.getTime(),
+    });
+  } catch (err) {
+    if (!(err instanceof PersonalizeError && err.errorName === 'ResourceAlreadyExistsException'))
+      await leaveRunning(ctx, datasetArn, arn);
+    throw err;
+  }
   try {
     await start(ctx, arn);
   } catch (err) {
@@ -251,11 +307,12 @@ async function finishJob(
   status: string,
   failureReason?: string,
 ): Promise<void> {
-  await ctx.resources.update<JobDoc>(
+  const job = await ctx.resources.update<JobDoc>(
     arn,
     { status, doc: { status, lastUpdatedDateTime: ctx.now(), failureReason } },
-    { statusIn: [PENDING, IN_PROGRESS] },
+    { statusIn: [PENDING, IN_PROGRESS, PUBLISHING] },
   );
+  await leaveRunning(ctx, job.doc.datasetArn as string, arn);
 }
 
 /** Gives the worker a reader of the job's source bucket: on AWS with the job's role assumed, locally as itself. */
@@ -340,6 +397,18 @@ export async function runDatasetImportJob(
     await writer.finish();
     const rows = writer.rows;
     writer = undefined;
+    const claimedAt = Date.now();
+    try {
+      await ctx.resources.update<JobDoc>(
+        jobArn,
+        { status: PUBLISHING, attrs: { heartbeatAt: ctx.now().getTime() } },
+        { statusIn: [IN_PROGRESS] },
+      );
+    } catch (err) {
+      // Reaped as stale meanwhile: the job has already failed, so its data must not appear.
+      await bulk.delete(stagedKey).catch(() => undefined);
+      throw err;
+    }
     const replaced = await bulk.publish(
       datasetArn,
       {
@@ -350,12 +419,16 @@ export async function runDatasetImportJob(
         publishedAt: ctx.now().getTime(),
       },
       dataset.record.createdAt,
+      () => Date.now() - claimedAt < PUBLISH_DEADLINE_MS,
     );
-    // Readers take the generation list first and then read objects, so a replaced object may still be in use
-    // for a moment; deleting it is best effort and never fails the job.
-    await Promise.all(
-      replaced.filter((g) => g.key !== stagedKey).map((g) => bulk.delete(g.key).catch(() => undefined)),
-    );
+    if (replaced === undefined) {
+      await bulk.delete(stagedKey).catch(() => undefined);
+      throw new ImportValidationError(
+        'The import took too long to publish its data. Create a new import job.',
+      );
+    }
+    // Replaced generations were retired, not deleted: a training run may still be reading them.
+    await bulk.sweepRetired(datasetArn).catch(() => undefined);
     await finishJob(ctx, jobArn, ACTIVE);
     return { status: ACTIVE, rows };
   } catch (err) {
@@ -431,4 +504,40 @@ function failureReasonOf(err: unknown): string | undefined {
   if (err instanceof CsvSyntaxError) return err.message;
   if (err instanceof PersonalizeError) return err.message;
   return undefined;
+}
+
+const RESTART_REASON =
+  'The import stopped without finishing because the service restarted while it ran. Create a new import job.';
+
+/**
+ * After a restart of a single-process runtime, where no worker survives: every job created before `startedAt` that
+ * is still pending or running is failed (one that was publishing becomes `ACTIVE` if its data made it into the
+ * dataset, else failed). Returns the jobs it settled.
+ */
+export async function settleInterruptedImports(ctx: ServiceContext, startedAt: number): Promise<string[]> {
+  const settled: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await ctx.resources.list<JobDoc>({
+      type: IMPORT_JOB_TYPE,
+      limit: 100,
+      nextToken,
+      statusIn: [PENDING, IN_PROGRESS, PUBLISHING],
+    });
+    for (const job of page.items) {
+      if (job.createdAt >= startedAt) continue;
+      try {
+        if (job.status === PUBLISHING) {
+          await settlePublishing(ctx, job);
+        } else {
+          await finishJob(ctx, job.arn, FAILED, RESTART_REASON);
+        }
+        settled.push(job.arn);
+      } catch (err) {
+        if (!(err instanceof PersonalizeError && err.errorName === 'ResourceInUseException')) throw err;
+      }
+    }
+    nextToken = page.nextToken;
+  } while (nextToken !== undefined);
+  return settled;
 }

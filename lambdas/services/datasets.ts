@@ -16,12 +16,18 @@ import type {
   UpdateDatasetResponse,
 } from '@aws-sdk/client-personalize';
 import { inUse } from '../api/errors';
+import { resourceKey } from '../store/members';
 import type { ResourceRecord } from '../store/resources';
 import { datasetArn } from './arns';
 import type { ServiceContext } from './context';
 import {
   ACTIVE,
   confirmGroupStillActive,
+  DELETE_PENDING,
+  GROUP_CHILDREN,
+  joinParent,
+  leaveParent,
+  MEMBER_GRACE_MS,
   markDeletePending,
   requireActiveGroup,
   stateBeforeDelete,
@@ -36,6 +42,8 @@ export const DATASET = 'dataset';
 /** Resource type and states of import jobs that block DeleteDataset (spec §3.2). */
 export const DATASET_IMPORT_JOB = 'dataset-import-job';
 export const IMPORT_RUNNING_STATES: readonly string[] = ['CREATE PENDING', 'CREATE IN_PROGRESS'];
+/** Membership set of a dataset item: its import jobs that are pending or running (see `store/members.ts`). */
+export const DATASET_IMPORTS = 'imports';
 
 const SUMMARY_KEYS = [
   'name',
@@ -63,6 +71,12 @@ export async function createDataset(
   const arn = datasetArn(ctx, group.doc.name ?? '', kind);
 
   await pinSchema(ctx, schema.arn);
+  try {
+    await joinParent(ctx, groupArn, GROUP_CHILDREN, arn, { statusIn: [ACTIVE] });
+  } catch (err) {
+    await unpinSchema(ctx, schema.arn);
+    throw err;
+  }
   const now = ctx.now();
   const doc: Dataset = {
     name: input.name!,
@@ -85,11 +99,15 @@ export async function createDataset(
       createdAt: now.getTime(),
     });
   } catch (err) {
+    // A dataset of this type already exists: its membership is its own, so only a fresh one is withdrawn.
+    if (!(err instanceof Error && err.name === 'ResourceAlreadyExistsException'))
+      await leaveParent(ctx, groupArn, GROUP_CHILDREN, arn);
     await unpinSchema(ctx, schema.arn);
     throw err;
   }
   await confirmGroupStillActive(ctx, groupArn, async () => {
     await ctx.resources.delete(arn);
+    await leaveParent(ctx, groupArn, GROUP_CHILDREN, arn);
     await unpinSchema(ctx, schema.arn);
   });
   return { datasetArn: arn };
@@ -172,20 +190,27 @@ export async function updateDataset(
 
 /**
  * Deletes a dataset unless an import job into it is pending or running. Like DeleteDatasetGroup, it moves to
- * `DELETE PENDING` first so that an import job created concurrently (which requires an `ACTIVE` dataset) either
- * sees the deletion or is seen by it.
+ * `DELETE PENDING` first: import jobs join the dataset's `imports` set only while it is `ACTIVE`, so after the move
+ * the set (read from the dataset item itself, never from a lagging index) names every job that can still write.
  */
 export async function deleteDataset(ctx: ServiceContext, input: DeleteDatasetRequest): Promise<object> {
   const arn = input.datasetArn!;
   const dataset = await requireDataset(ctx, arn);
   const previous = stateBeforeDelete(dataset.status);
   await markDeletePending(ctx, arn, 'Dataset');
-  const job = await ctx.resources.findChild(arn, DATASET_IMPORT_JOB, IMPORT_RUNNING_STATES);
+  const running = await ctx.members.heal(resourceKey(arn), DATASET_IMPORTS, async (job, addedAt) => {
+    const record = await ctx.resources.get(job, DATASET_IMPORT_JOB);
+    if (record === undefined) return ctx.now().getTime() - addedAt < MEMBER_GRACE_MS;
+    return IMPORT_RUNNING_STATES.includes(record.status ?? '');
+  });
+  const job =
+    running[0] ?? (await ctx.resources.findChild(arn, DATASET_IMPORT_JOB, IMPORT_RUNNING_STATES))?.arn;
   if (job !== undefined) {
     await ctx.resources.update<Dataset>(arn, { status: previous, doc: { status: previous } });
-    throw inUse(`Dataset ${arn} has import job ${job.arn} in state ${job.status}; wait until it finishes.`);
+    throw inUse(`Dataset ${arn} has import job ${job} pending or running; wait until it finishes.`);
   }
-  await ctx.resources.delete(arn);
+  await ctx.resources.delete(arn, { statusIn: [DELETE_PENDING], membersEmpty: [DATASET_IMPORTS] });
+  await leaveParent(ctx, dataset.doc.datasetGroupArn ?? '', GROUP_CHILDREN, arn);
   if (dataset.doc.schemaArn !== undefined) await unpinSchema(ctx, dataset.doc.schemaArn);
   return {};
 }

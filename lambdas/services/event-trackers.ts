@@ -19,7 +19,15 @@ import { PersonalizeError } from '../api/errors';
 import type { ResourceRecord } from '../store/resources';
 import { eventTrackerArn } from './arns';
 import type { ServiceContext } from './context';
-import { ACTIVE, confirmGroupStillActive, markDeletePending, requireActiveGroup } from './dataset-groups';
+import {
+  ACTIVE,
+  confirmGroupStillActive,
+  GROUP_CHILDREN,
+  joinParent,
+  leaveParent,
+  markDeletePending,
+  requireActiveGroup,
+} from './dataset-groups';
 import { listPage, nextTokenOf, pick } from './pagination';
 import { tagsToMap } from './tags';
 
@@ -69,9 +77,11 @@ export async function createEventTracker(
   await claimGroup(ctx, groupArn, arn, now.getTime());
   const undo = async () => {
     await ctx.resources.deleteGuard(TRACKING, trackingId);
+    await leaveParent(ctx, groupArn, GROUP_CHILDREN, arn);
     await ctx.resources.deleteGuard(TRACKER_OF_GROUP, groupArn);
   };
   try {
+    await joinParent(ctx, groupArn, GROUP_CHILDREN, arn, { statusIn: [ACTIVE] });
     const target: TrackingTarget = { eventTrackerArn: arn, datasetGroupArn: groupArn };
     if (!(await ctx.resources.putGuard(TRACKING, trackingId, target))) {
       throw new Error(`Tracking id ${trackingId} collided with an existing one`);
@@ -168,6 +178,7 @@ export async function deleteEventTracker(
   if (tracker.doc.trackingId !== undefined) await ctx.resources.deleteGuard(TRACKING, tracker.doc.trackingId);
   await ctx.resources.delete(arn);
   if (tracker.doc.datasetGroupArn !== undefined) {
+    await leaveParent(ctx, tracker.doc.datasetGroupArn, GROUP_CHILDREN, arn);
     const guard = await ctx.resources.getGuard<GroupGuard>(TRACKER_OF_GROUP, tracker.doc.datasetGroupArn);
     if (guard?.eventTrackerArn === arn)
       await ctx.resources.deleteGuard(TRACKER_OF_GROUP, tracker.doc.datasetGroupArn);

@@ -21,14 +21,16 @@ import type {
   TrainingMode,
 } from '@aws-sdk/client-personalize';
 import { DescribeExecutionCommand, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { inUse, invalidInput, limitExceeded, PersonalizeError } from '../api/errors';
+import { inUse, invalidInput, PersonalizeError } from '../api/errors';
 import type { ResourceRecord } from '../store/resources';
 import { arnName, hexId, parseArn, solutionVersionArn } from './arns';
 import type { ServiceContext } from './context';
 import { ACTIVE } from './dataset-groups';
-import { countUpTo, listPage, pick } from './pagination';
+import { listPage, pick } from './pagination';
 import {
   allVersions,
+  joinTraining,
+  leaveTraining,
   SOLUTION,
   SOLUTION_VERSION,
   type SolutionDoc,
@@ -126,18 +128,9 @@ export async function createSolutionVersion(
     throw inUse(`Solution ${solutionArn} is ${solution.status ?? 'not ready'}; it must be ACTIVE.`);
   }
   const baseSolutionVersionArn = mode === 'UPDATE' ? await requireFullVersion(ctx, solutionArn) : undefined;
-  const training = await countUpTo(
-    ctx.resources,
-    { type: SOLUTION_VERSION, statusIn: [VERSION_STATUS.pending, VERSION_STATUS.inProgress] },
-    MAX_TRAINING_VERSIONS,
-  );
-  if (training >= MAX_TRAINING_VERSIONS) {
-    throw limitExceeded(
-      `More than ${MAX_TRAINING_VERSIONS} resources with PENDING or IN_PROGRESS status. Wait for some to finish.`,
-    );
-  }
   const scope = parseArn(solutionArn) ?? { region: ctx.region, accountId: ctx.accountId };
   const arn = solutionVersionArn(scope, arnName(solutionArn)!, hexId());
+  await joinTraining(ctx, solutionArn, arn, MAX_TRAINING_VERSIONS);
   const now = ctx.now();
   const s = solution.doc;
   const doc: VersionDoc = {
@@ -157,7 +150,7 @@ export async function createSolutionVersion(
     creationDateTime: now,
     lastUpdatedDateTime: now,
   };
-  await ctx.resources.create({
+  const created = ctx.resources.create({
     arn,
     type: SOLUTION_VERSION,
     parentArn: solutionArn,
@@ -167,10 +160,15 @@ export async function createSolutionVersion(
     tags,
     createdAt: now.getTime(),
   });
+  await created.catch(async (err: unknown) => {
+    await leaveTraining(ctx, solutionArn, arn);
+    throw err;
+  });
   // A DeleteSolution that started meanwhile has moved the solution out of ACTIVE: withdraw this version.
   const after = await ctx.resources.get<SolutionDoc>(solutionArn, SOLUTION);
   if (after?.status !== ACTIVE) {
     await ctx.resources.delete(arn).catch(() => undefined);
+    await leaveTraining(ctx, solutionArn, arn);
     throw inUse(`Solution ${solutionArn} is being deleted.`);
   }
   let executionArn: string;
@@ -191,6 +189,7 @@ export async function createSolutionVersion(
         { statusIn: [VERSION_STATUS.pending] },
       )
       .catch(() => undefined);
+    await leaveTraining(ctx, solutionArn, arn);
     throw err;
   }
   await ctx.resources.update<VersionDoc>(arn, { attrs: { executionArn } });
@@ -226,6 +225,7 @@ async function reconcile(
   if (!busy.includes(record.status ?? '') || executionArn === undefined) return record;
   const state = await executionState(ctx, executionArn);
   if (state === true) return record;
+  if (record.parentArn !== undefined) await leaveTraining(ctx, record.parentArn, record.arn);
   try {
     return await ctx.resources.update<VersionDoc>(
       record.arn,
@@ -318,6 +318,7 @@ export async function stopSolutionVersionCreation(
   const executionArn = (version.attrs as VersionAttrs).executionArn;
   if (executionArn !== undefined) await stop(ctx, executionArn);
   if (stopping) await move(VERSION_STATUS.stopping, VERSION_STATUS.stopped);
+  if (version.parentArn !== undefined) await leaveTraining(ctx, version.parentArn, arn);
   return {};
 }
 
@@ -333,4 +334,48 @@ export async function getSolutionMetrics(
     );
   }
   return { solutionVersionArn: arn, metrics: (record.attrs as VersionAttrs).metrics ?? {} };
+}
+
+/**
+ * After a restart of a single-process runtime, whose training executions do not survive: every version created
+ * before `startedAt` that is still training is failed (`CREATE STOPPING` ones end `CREATE STOPPED`). Returns them.
+ */
+export async function settleInterruptedTraining(ctx: ServiceContext, startedAt: number): Promise<string[]> {
+  const settled: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await ctx.resources.list<VersionDoc>({
+      type: SOLUTION_VERSION,
+      limit: 100,
+      nextToken,
+      statusIn: [VERSION_STATUS.pending, VERSION_STATUS.inProgress, VERSION_STATUS.stopping],
+    });
+    for (const version of page.items) {
+      if (version.createdAt >= startedAt) continue;
+      const stopping = version.status === VERSION_STATUS.stopping;
+      const to = stopping ? VERSION_STATUS.stopped : VERSION_STATUS.failed;
+      try {
+        await ctx.resources.update<VersionDoc>(
+          version.arn,
+          {
+            status: to,
+            doc: {
+              status: to,
+              lastUpdatedDateTime: ctx.now(),
+              ...(stopping
+                ? {}
+                : { failureReason: 'Create failed. The service restarted while the version was training.' }),
+            },
+          },
+          { statusIn: [version.status ?? ''] },
+        );
+        settled.push(version.arn);
+      } catch (err) {
+        if (!(err instanceof PersonalizeError)) throw err;
+      }
+      if (version.parentArn !== undefined) await leaveTraining(ctx, version.parentArn, version.arn);
+    }
+    nextToken = page.nextToken;
+  } while (nextToken !== undefined);
+  return settled;
 }

@@ -28,12 +28,23 @@ import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { inUse, invalidInput, limitExceeded, PersonalizeError } from '../api/errors';
 import { HyperParameterError, type HyperParameters, parseHyperParameters } from '../engine';
 import type { Interaction } from '../engine/types';
+import { quotaKey, resourceKey } from '../store/members';
 import type { ResourceRecord } from '../store/resources';
 import { arnName, parseArn, solutionArn } from './arns';
 import type { ServiceContext } from './context';
-import { ACTIVE, confirmGroupStillActive, markDeletePending, requireActiveGroup } from './dataset-groups';
+import {
+  ACTIVE,
+  confirmGroupStillActive,
+  existsOrYoung,
+  GROUP_SOLUTIONS,
+  joinParent,
+  leaveParent,
+  MEMBER_GRACE_MS,
+  markDeletePending,
+  requireActiveGroup,
+} from './dataset-groups';
 import { hpoSearchOf } from './hpo-config';
-import { countUpTo, listPage, nextTokenOf, pick } from './pagination';
+import { listPage, nextTokenOf, pick } from './pagination';
 import { USER_PERSONALIZATION_RECIPE_ARN, USER_PERSONALIZATION_V2_RECIPE_ARN } from './recipes';
 import { tagsToMap } from './tags';
 
@@ -61,6 +72,64 @@ export const VERSION_BUSY: readonly string[] = [
 
 /** Active solutions per dataset group (spec §5). */
 export const MAX_ACTIVE_SOLUTIONS_PER_GROUP = 10;
+
+/** Membership sets of a solution item (see `store/members.ts`): versions still training, and its campaigns. */
+export const SOLUTION_TRAINING = 'training';
+export const SOLUTION_CAMPAIGNS = 'campaigns';
+/** The region-wide quota of versions in training: a membership set on one quota item. */
+const TRAINING_QUOTA = quotaKey('training-versions');
+const QUOTA_SET = 'running';
+
+/** Liveness of a training member: its version is still busy, or its create may still be writing it. */
+export async function versionStillTraining(
+  ctx: ServiceContext,
+  arn: string,
+  addedAt: number,
+): Promise<boolean> {
+  const version = await ctx.resources.get(arn, SOLUTION_VERSION);
+  if (version === undefined) return ctx.now().getTime() - addedAt < MEMBER_GRACE_MS;
+  return VERSION_BUSY.includes(version.status ?? '');
+}
+
+/**
+ * Registers a version about to train: in its solution's `training` set (only while the solution is `ACTIVE`, so
+ * DeleteSolution never misses it) and in the region-wide quota (fewer than `max` in training, else
+ * `LimitExceededException`).
+ */
+export async function joinTraining(
+  ctx: ServiceContext,
+  solutionArn: string,
+  versionArn: string,
+  max: number,
+): Promise<void> {
+  const live = (member: string, at: number) => versionStillTraining(ctx, member, at);
+  let refusal = await ctx.members.add(TRAINING_QUOTA, QUOTA_SET, versionArn, { max });
+  if (refusal === 'full') {
+    await ctx.members.heal(TRAINING_QUOTA, QUOTA_SET, live);
+    refusal = await ctx.members.add(TRAINING_QUOTA, QUOTA_SET, versionArn, { max });
+  }
+  if (refusal !== undefined) {
+    throw limitExceeded(
+      `More than ${max} resources with PENDING or IN_PROGRESS status. Wait for some to finish.`,
+    );
+  }
+  try {
+    await joinParent(ctx, solutionArn, SOLUTION_TRAINING, versionArn, { statusIn: [ACTIVE] });
+  } catch (err) {
+    await ctx.members.remove(TRAINING_QUOTA, QUOTA_SET, versionArn);
+    throw err;
+  }
+}
+
+/** Unregisters a version that stopped training (idempotent). */
+export async function leaveTraining(
+  ctx: ServiceContext,
+  solutionArn: string,
+  versionArn: string,
+): Promise<void> {
+  await ctx.members.remove(TRAINING_QUOTA, QUOTA_SET, versionArn);
+  await leaveParent(ctx, solutionArn, SOLUTION_TRAINING, versionArn);
+}
 
 export type SolutionDoc = Solution & Record<string, unknown>;
 export type VersionDoc = SolutionVersion & Record<string, unknown>;
@@ -182,17 +251,13 @@ export async function createSolution(
   await requireActiveGroup(ctx, groupArn);
   const scope = parseArn(groupArn) ?? { region: ctx.region, accountId: ctx.accountId };
   const arn = solutionArn(scope, input.name!);
-  const active = await countUpTo(
-    ctx.resources,
-    { type: SOLUTION, parentArn: groupArn, statusIn: [ACTIVE] },
-    MAX_ACTIVE_SOLUTIONS_PER_GROUP,
-  );
-  if (active >= MAX_ACTIVE_SOLUTIONS_PER_GROUP) {
-    throw limitExceeded(
+  await joinParent(ctx, groupArn, GROUP_SOLUTIONS, arn, {
+    statusIn: [ACTIVE],
+    max: MAX_ACTIVE_SOLUTIONS_PER_GROUP,
+    limitMessage:
       `Cannot create a solution. More than ${MAX_ACTIVE_SOLUTIONS_PER_GROUP} resources in ACTIVE state. ` +
-        'Please delete some and try again.',
-    );
-  }
+      'Please delete some and try again.',
+  });
   const now = ctx.now();
   const doc: SolutionDoc = {
     name: input.name!,
@@ -210,16 +275,26 @@ export async function createSolution(
     creationDateTime: now,
     lastUpdatedDateTime: now,
   };
-  await ctx.resources.create({
-    arn,
-    type: SOLUTION,
-    parentArn: groupArn,
-    status: ACTIVE,
-    doc,
-    tags,
-    createdAt: now.getTime(),
+  try {
+    await ctx.resources.create({
+      arn,
+      type: SOLUTION,
+      parentArn: groupArn,
+      status: ACTIVE,
+      doc,
+      tags,
+      createdAt: now.getTime(),
+    });
+  } catch (err) {
+    // A solution of this name exists: the membership is its own.
+    if (!(err instanceof Error && err.name === 'ResourceAlreadyExistsException'))
+      await leaveParent(ctx, groupArn, GROUP_SOLUTIONS, arn);
+    throw err;
+  }
+  await confirmGroupStillActive(ctx, groupArn, async () => {
+    await ctx.resources.delete(arn);
+    await leaveParent(ctx, groupArn, GROUP_SOLUTIONS, arn);
   });
-  await confirmGroupStillActive(ctx, groupArn, () => ctx.resources.delete(arn));
   return { solutionArn: arn };
 }
 
@@ -316,8 +391,22 @@ export async function allVersions(ctx: ServiceContext, arn: string): Promise<Res
   return out;
 }
 
-/** What keeps a solution from being deleted, or `undefined`. */
+/**
+ * What keeps a solution from being deleted, or `undefined`. Read from the solution's own membership sets (strongly
+ * consistent; nothing joins them once the solution is `DELETE PENDING`), then through the index for versions and
+ * campaigns stored before the sets existed.
+ */
 async function deletionBlocker(ctx: ServiceContext, arn: string): Promise<string | undefined> {
+  const key = resourceKey(arn);
+  const training = await ctx.members.heal(key, SOLUTION_TRAINING, (m, at) =>
+    versionStillTraining(ctx, m, at),
+  );
+  if (training[0] !== undefined) {
+    const status = (await ctx.resources.get(training[0]))?.status ?? VERSION_STATUS.pending;
+    return `its solution version ${training[0]} is ${status}`;
+  }
+  const campaigns = await ctx.members.heal(key, SOLUTION_CAMPAIGNS, (m, at) => existsOrYoung(ctx, m, at));
+  if (campaigns[0] !== undefined) return `campaign ${campaigns[0]} uses one of its versions`;
   const busy = await ctx.resources.findChild(arn, SOLUTION_VERSION, VERSION_BUSY);
   if (busy !== undefined) return `its solution version ${busy.arn} is ${busy.status ?? 'training'}`;
   const campaign = await ctx.resources.findChild(arn, CAMPAIGN);
@@ -371,5 +460,7 @@ export async function deleteSolution(ctx: ServiceContext, input: DeleteSolutionR
   for (const version of await allVersions(ctx, arn)) await ignoreNotFound(ctx.resources.delete(version.arn));
   await deleteModelObjects(ctx, solutionModelPrefix(arn));
   await ignoreNotFound(ctx.resources.delete(arn));
+  if (solution.doc.datasetGroupArn !== undefined)
+    await leaveParent(ctx, solution.doc.datasetGroupArn, GROUP_SOLUTIONS, arn);
   return {};
 }

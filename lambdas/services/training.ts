@@ -47,8 +47,10 @@ import { itemStatsFromInteractions, writeItemStats } from './item-stats';
 import type { VersionAttrs } from './solution-versions';
 import {
   isTrainingInteraction,
+  leaveTraining,
   SOLUTION_VERSION,
   trainingConfigOf,
+  VERSION_BUSY,
   VERSION_STATUS,
   type VersionDoc,
 } from './solutions';
@@ -143,12 +145,14 @@ async function moveStatus(
   doc: Partial<VersionDoc> = {},
   attrs?: Record<string, unknown>,
 ): Promise<void> {
-  await ctx.resources.update<VersionDoc>(
+  const moved = await ctx.resources.update<VersionDoc>(
     arn,
     { status: to, doc: { ...doc, status: to, lastUpdatedDateTime: ctx.now() }, ...(attrs ? { attrs } : {}) },
     { statusIn: from },
     (current) => new TrainingStoppedError(`Solution version ${arn} is ${current.status ?? 'unknown'}.`),
   );
+  if (!VERSION_BUSY.includes(to) && moved.parentArn !== undefined)
+    await leaveTraining(ctx, moved.parentArn, arn);
 }
 
 async function putObject(ctx: ServiceContext, key: string, body: Uint8Array): Promise<void> {

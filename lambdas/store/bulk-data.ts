@@ -5,9 +5,16 @@
  * in the data bucket whose first line is `{"v":1,"columns":[...]}` and every further line a JSON array of one row's
  * normalised values in that column order (strings, numbers, booleans, null).
  *
- * Which generations make up a dataset's bulk data is one item in the Resources table, `pk` = "bulk#<datasetArn>",
- * `sk` = "BULK", with a `version` that every publish checks and bumps. A publish is therefore a single conditional
- * write (dynalite has no transactions): readers see either the old list or the new one, never a mix.
+ * Which generations make up a dataset's bulk data is recorded under `pk` = "bulk#<datasetArn>" in the Resources
+ * table. The head item (`sk` = "BULK") has a `version` that every publish checks and bumps, the newest generations
+ * inline, and references to immutable chunk items (`sk` = "CHUNK#<n>") holding older ones, so a dataset can take
+ * any number of INCREMENTAL imports without the head nearing DynamoDB's 400 KB item limit. A chunk is written
+ * before the head that references it, with contents fixed by the head version it was cut from, so a publish is
+ * still a single conditional write (dynalite has no transactions): readers see the old list or the new one.
+ *
+ * Generations that leave the list are not deleted at once: a training step may be streaming them. They are
+ * *retired* (`sk` = "RETIRED#<epoch ms>#<key>") and {@link BulkDataStore.sweepRetired} deletes them once they have
+ * been retired longer than the grace period.
  */
 import { once } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
@@ -18,7 +25,13 @@ import {
   ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { Upload } from '@aws-sdk/lib-storage';
 
 export type BulkValue = string | number | boolean | null;
@@ -51,7 +64,29 @@ const MAX_PUBLISH_ATTEMPTS = 20;
 /** Lines are handed to the upload stream in blocks of about this many characters. */
 const FLUSH_CHARS = 256 * 1024;
 
+/** Generations kept in the head item before the oldest are moved to a chunk item. */
+export const INLINE_GENERATIONS = 64;
+/**
+ * How long a replaced generation stays readable: longer than any reader (a training Prepare step runs at most 15
+ * minutes) can take between reading the list and reading the object.
+ */
+export const RETIRE_GRACE_MS = 60 * 60_000;
+const CHUNK_PREFIX = 'CHUNK#';
+const RETIRED_PREFIX = 'RETIRED#';
+
 const pointerPk = (datasetArn: string) => `bulk#${datasetArn}`;
+const chunkSk = (id: number) => `${CHUNK_PREFIX}${String(id).padStart(12, '0')}`;
+
+interface ChunkRef {
+  readonly id: number;
+  readonly count: number;
+}
+
+interface Head {
+  readonly version: number;
+  readonly chunks: readonly ChunkRef[];
+  readonly generations: readonly Generation[];
+}
 
 /** `arn:aws:personalize:r:a:dataset/G/INTERACTIONS` → `datasets/G/INTERACTIONS/imports/<job>.jsonl`. */
 export function generationKey(datasetArn: string, jobName: string): string {
@@ -72,51 +107,156 @@ export class BulkDataStore {
   ) {}
 
   async state(datasetArn: string): Promise<BulkState> {
-    const out = await this.ddb.send(
-      new GetCommand({
-        TableName: this.resourcesTable,
-        Key: { pk: pointerPk(datasetArn), sk: POINTER_SK },
-        ConsistentRead: true,
-      }),
-    );
-    if (out.Item === undefined) return { version: 0, generations: [] };
-    return { version: out.Item.version as number, generations: out.Item.generations as Generation[] };
+    for (let attempt = 0; attempt < MAX_PUBLISH_ATTEMPTS; attempt++) {
+      const head = await this.head(datasetArn);
+      const older: Generation[] = [];
+      let complete = true;
+      for (const ref of head.chunks) {
+        const chunk = await this.item(datasetArn, chunkSk(ref.id));
+        // A FULL publish deletes the chunks it replaced: this head is already outdated, read it again.
+        if (chunk === undefined) {
+          complete = false;
+          break;
+        }
+        older.push(...(chunk.generations as Generation[]));
+      }
+      if (complete) return { version: head.version, generations: [...older, ...head.generations] };
+    }
+    throw new Error(`Bulk data of ${datasetArn} kept changing while it was read; giving up`);
   }
 
   /**
    * Makes a staged generation part of the dataset: FULL replaces the list, INCREMENTAL appends. Generations
    * published before `since` (the dataset's creation: they belong to an earlier dataset with the same ARN) are
-   * dropped either way. Retries when another job published in between. Returns the generations that left the
-   * list, for the caller to delete.
+   * dropped from the inline list either way (readers skip them too). `stillMayPublish` is asked right before each
+   * conditional write; when it says no, nothing is published and `undefined` is returned. Retries when another job
+   * published in between. Returns the generations that left the list; they are retired, not deleted
+   * (see {@link sweepRetired}).
    */
-  async publish(datasetArn: string, generation: Generation, since = 0): Promise<Generation[]> {
+  async publish(
+    datasetArn: string,
+    generation: Generation,
+    since = 0,
+    stillMayPublish: () => boolean = () => true,
+  ): Promise<Generation[] | undefined> {
     for (let attempt = 0; attempt < MAX_PUBLISH_ATTEMPTS; attempt++) {
-      const current = await this.state(datasetArn);
-      const kept =
-        generation.mode === 'FULL' ? [] : current.generations.filter((g) => g.publishedAt >= since);
-      const replaced = current.generations.filter((g) => !kept.includes(g));
-      const generations = [...kept, generation];
+      const head = await this.head(datasetArn);
+      const full = generation.mode === 'FULL';
+      const inline = full ? [] : head.generations.filter((g) => g.publishedAt >= since);
+      let chunks = full ? [] : [...head.chunks];
+      const dropped = full ? head.generations : head.generations.filter((g) => g.publishedAt < since);
+      let generations = [...inline, generation];
+      const next = head.version + 1;
+      if (generations.length > INLINE_GENERATIONS) {
+        // The chunk's content is fixed by the head version it is cut from, so a concurrent publisher of the same
+        // version writes the same bytes; only the one whose head write succeeds references it.
+        await this.ddb.send(
+          new PutCommand({
+            TableName: this.resourcesTable,
+            Item: { pk: pointerPk(datasetArn), sk: chunkSk(next), generations: inline },
+          }),
+        );
+        chunks = [...chunks, { id: next, count: inline.length }];
+        generations = [generation];
+      }
+      if (!stillMayPublish()) return undefined;
       try {
         await this.ddb.send(
           new PutCommand({
             TableName: this.resourcesTable,
-            Item: {
-              pk: pointerPk(datasetArn),
-              sk: POINTER_SK,
-              version: current.version + 1,
-              generations,
-            },
+            Item: { pk: pointerPk(datasetArn), sk: POINTER_SK, version: next, chunks, generations },
             ConditionExpression: 'attribute_not_exists(pk) OR #v = :v',
             ExpressionAttributeNames: { '#v': 'version' },
-            ExpressionAttributeValues: { ':v': current.version },
+            ExpressionAttributeValues: { ':v': head.version },
           }),
         );
-        return replaced;
       } catch (err) {
         if (!isConditionFailure(err)) throw err;
+        continue;
       }
+      const replaced = [...dropped];
+      if (full) {
+        for (const ref of head.chunks) {
+          const chunk = await this.item(datasetArn, chunkSk(ref.id));
+          replaced.unshift(...((chunk?.generations as Generation[] | undefined) ?? []));
+        }
+      }
+      await this.retire(datasetArn, replaced);
+      if (full) {
+        for (const ref of head.chunks) await this.deleteItem(datasetArn, chunkSk(ref.id));
+      }
+      return replaced;
     }
     throw new Error(`Bulk data of ${datasetArn} kept changing concurrently; giving up`);
+  }
+
+  /** Records generations that left the list, for {@link sweepRetired} to delete after the grace period. */
+  async retire(datasetArn: string, generations: readonly Generation[], at = Date.now()): Promise<void> {
+    for (const g of generations) {
+      await this.ddb.send(
+        new PutCommand({
+          TableName: this.resourcesTable,
+          Item: {
+            pk: pointerPk(datasetArn),
+            sk: `${RETIRED_PREFIX}${String(at).padStart(15, '0')}#${g.key}`,
+            key: g.key,
+            retiredAt: at,
+          },
+        }),
+      );
+    }
+  }
+
+  /** Deletes the objects of generations retired more than `graceMs` ago; returns their keys. */
+  async sweepRetired(datasetArn: string, graceMs = RETIRE_GRACE_MS, now = Date.now()): Promise<string[]> {
+    const upTo = `${RETIRED_PREFIX}${String(now - graceMs).padStart(15, '0')}#\uffff`;
+    const swept: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.ddb.send(
+        new QueryCommand({
+          TableName: this.resourcesTable,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':pk': pointerPk(datasetArn), ':from': RETIRED_PREFIX, ':to': upTo },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        await this.delete(item.key as string);
+        await this.deleteItem(datasetArn, item.sk as string);
+        swept.push(item.key as string);
+      }
+      startKey = out.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return swept;
+  }
+
+  private async head(datasetArn: string): Promise<Head> {
+    const item = await this.item(datasetArn, POINTER_SK);
+    if (item === undefined) return { version: 0, chunks: [], generations: [] };
+    return {
+      version: item.version as number,
+      chunks: (item.chunks ?? []) as ChunkRef[],
+      generations: item.generations as Generation[],
+    };
+  }
+
+  private async item(datasetArn: string, sk: string): Promise<Record<string, unknown> | undefined> {
+    const out = await this.ddb.send(
+      new GetCommand({
+        TableName: this.resourcesTable,
+        Key: { pk: pointerPk(datasetArn), sk },
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item;
+  }
+
+  private async deleteItem(datasetArn: string, sk: string): Promise<void> {
+    await this.ddb.send(
+      new DeleteCommand({ TableName: this.resourcesTable, Key: { pk: pointerPk(datasetArn), sk } }),
+    );
   }
 
   /** Starts writing a generation to the data bucket; nothing is visible to readers until {@link publish}. */

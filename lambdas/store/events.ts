@@ -3,8 +3,11 @@
  *
  * - Event: `pk` = "<datasetGroupArn>|<actor>" where the actor is the `userId`, or the `sessionId` of an anonymous
  *   event; `sk` = "<epoch ms, 15 digits>#<eventId>", so a user's most recent N events are one reverse Query and the
- *   same event written twice lands on the same key. `gpk` = group ARN and `gsk` = `sk` put it in index `byGroup`,
- *   which training reads.
+ *   same event written twice lands on the same key. `gpk` = "<group ARN>#<shard>" and `gsk` = `sk` put it in index
+ *   `byGroup`, which training reads. The shard (0–15, a hash of the event's key) spreads one group's writes over
+ *   sixteen index partitions, so PutEvents for a busy group is not capped by one partition's write rate; training
+ *   merges the shards back into time order. Events written before sharding (`gpk` = the bare group ARN) are read
+ *   too. The index projects only what training reads.
  * - Copy: when a session is tied to a user, its anonymous events are copied into the user's partition so reads of
  *   the user see them. Copies carry no `gpk`, so training (which resolves sessions through links) counts each once.
  * - Link: `pk` = "link|<group>|<sessionId>", `gpk` = "links|<group>": the session's user, written once.
@@ -50,6 +53,10 @@ export interface StoredEvent {
 export type ClaimResult = 'new' | 'same' | 'taken';
 
 const BY_GROUP = 'byGroup';
+/** Index partitions per dataset group. */
+export const GROUP_SHARDS = 16;
+/** Events per merged page {@link EventStore.groupEvents} yields. */
+const MERGED_PAGE = 1000;
 const TIME_WIDTH = 15;
 /** BatchWriteItem accepts at most 25 requests. */
 const BATCH = 25;
@@ -62,6 +69,19 @@ export function eventPk(datasetGroupArn: string, actorId: string): string {
 export function eventSk(timestamp: number, eventId: string): string {
   return `${String(Math.round(timestamp * 1000)).padStart(TIME_WIDTH, '0')}#${eventId}`;
 }
+
+/** FNV-1a of the event's table key, so an event rewritten lands in the same shard. */
+export function groupShard(pk: string, sk: string): number {
+  let h = 0x811c9dc5;
+  const text = `${pk}\u0000${sk}`;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % GROUP_SHARDS;
+}
+
+const shardGpk = (group: string, shard: number) => `${group}#${shard}`;
 
 const linkPk = (group: string, sessionId: string) => `link|${group}|${sessionId}`;
 const linksGpk = (group: string) => `links|${group}`;
@@ -222,15 +242,36 @@ export class EventStore {
 
   /** Every event recorded for a group at or after `since` (copies excluded), a page at a time, in time order. */
   async *groupEvents(datasetGroupArn: string, since: number): AsyncGenerator<StoredEvent[]> {
-    for await (const page of this.pages({
+    const query = (gpk: string): QueryCommandInput => ({
       TableName: this.tableName,
       IndexName: BY_GROUP,
       KeyConditionExpression: 'gpk = :g',
       FilterExpression: 'writtenAt >= :since',
-      ExpressionAttributeValues: { ':g': datasetGroupArn, ':since': since },
-    })) {
-      yield page.map(fromItem);
+      ExpressionAttributeValues: { ':g': gpk, ':since': since },
+    });
+    const sources = [
+      datasetGroupArn,
+      ...Array.from({ length: GROUP_SHARDS }, (_, shard) => shardGpk(datasetGroupArn, shard)),
+    ].map((gpk) => new PagedCursor(this.pages(query(gpk))));
+    for (const source of sources) await source.fill();
+    // A k-way merge of the shards on `gsk` (time, then event id).
+    let page: StoredEvent[] = [];
+    for (;;) {
+      let best: PagedCursor | undefined;
+      for (const source of sources) {
+        const head = source.head();
+        if (head !== undefined && (best === undefined || (head.gsk as string) < (best.head()?.gsk as string)))
+          best = source;
+      }
+      if (best === undefined) break;
+      page.push(fromItem(best.take()));
+      await best.fill();
+      if (page.length >= MERGED_PAGE) {
+        yield page;
+        page = [];
+      }
     }
+    if (page.length > 0) yield page;
   }
 
   private async *pages(input: QueryCommandInput): AsyncGenerator<Record<string, unknown>[]> {
@@ -254,6 +295,31 @@ export class EventStore {
         this.sleep,
       );
     }
+  }
+}
+
+/** One index partition's pages, read one item at a time. */
+class PagedCursor {
+  private items: Record<string, unknown>[] = [];
+  private done = false;
+
+  constructor(private readonly source: AsyncGenerator<Record<string, unknown>[]>) {}
+
+  /** Reads pages until an item is buffered or the partition is exhausted. */
+  async fill(): Promise<void> {
+    while (this.items.length === 0 && !this.done) {
+      const next = await this.source.next();
+      if (next.done === true) this.done = true;
+      else this.items = next.value;
+    }
+  }
+
+  head(): Record<string, unknown> | undefined {
+    return this.items[0];
+  }
+
+  take(): Record<string, unknown> {
+    return this.items.shift() as Record<string, unknown>;
   }
 }
 
@@ -297,7 +363,7 @@ function toItem(e: StoredEvent, indexed: boolean): Record<string, unknown> {
     writtenAt: e.writtenAt,
   };
   if (indexed) {
-    item.gpk = e.datasetGroupArn;
+    item.gpk = shardGpk(e.datasetGroupArn, groupShard(item.pk as string, sk));
     item.gsk = sk;
   }
   for (const key of Object.keys(item)) if (item[key] === undefined) delete item[key];

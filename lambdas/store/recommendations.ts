@@ -7,7 +7,13 @@
  * `byGroup` (training reads events there); event partitions start with `arn:`, so the prefix never collides. Writing
  * is one PutItem and looking up is one GetItem.
  */
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  ScanCommand,
+} from '@aws-sdk/lib-dynamodb';
 
 /** The promotion a GetRecommendations response applied (spec FILTERS.md §2). */
 export interface PromotionRecord {
@@ -46,6 +52,9 @@ export interface RecommendationRecord {
 }
 
 const SK = 'R';
+/** How long a recommendationId can be attributed by a later PutEvents. */
+export const RECORD_TTL_DAYS = 30;
+const TTL_SECONDS = RECORD_TTL_DAYS * 86_400;
 /**
  * DynamoDB numbers cannot be smaller in magnitude than 1e-130, but a softmax probability over a large catalog can
  * be (exp of a very negative logit). Such scores are stored as 0, which they are for every practical purpose.
@@ -64,7 +73,38 @@ export class RecommendationStore {
   constructor(
     private readonly ddb: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly now: () => number = Date.now,
   ) {}
+
+  /** Deletes expired records (what DynamoDB's TTL does on AWS); returns how many. A full scan: local use only. */
+  async sweepExpired(): Promise<number> {
+    let deleted = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.ddb.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: 'begins_with(pk, :rec) AND expiresAt <= :now',
+          ExpressionAttributeValues: { ':rec': recommendationPk(''), ':now': Math.floor(this.now() / 1000) },
+          ProjectionExpression: 'pk, sk',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      const keys = out.Items ?? [];
+      for (let i = 0; i < keys.length; i += 25) {
+        let pending: unknown[] = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
+        while (pending.length > 0) {
+          const res = await this.ddb.send(
+            new BatchWriteCommand({ RequestItems: { [this.tableName]: pending as never[] } }),
+          );
+          pending = res.UnprocessedItems?.[this.tableName] ?? [];
+        }
+      }
+      deleted += keys.length;
+      startKey = out.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return deleted;
+  }
 
   async put(record: RecommendationRecord): Promise<void> {
     await this.ddb.send(
@@ -81,6 +121,7 @@ export class RecommendationStore {
           itemIds: [...record.itemIds],
           scores: record.scores.map(storable),
           createdAt: record.createdAt,
+          expiresAt: Math.floor(record.createdAt / 1000) + TTL_SECONDS,
           ...(record.explored === undefined ? {} : { explored: [...record.explored] }),
           ...(record.probabilities === undefined ? {} : { probabilities: [...record.probabilities] }),
           ...(record.explorationWeight === undefined ? {} : { explorationWeight: record.explorationWeight }),
@@ -109,6 +150,7 @@ export class RecommendationStore {
     );
     const item = out.Item;
     if (item === undefined) return undefined;
+    if (typeof item.expiresAt === 'number' && item.expiresAt * 1000 <= this.now()) return undefined;
     return {
       recommendationId: item.recommendationId as string,
       campaignArn: item.campaignArn as string,

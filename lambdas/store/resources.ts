@@ -27,6 +27,10 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { alreadyExists, invalidNextToken, notFound, PersonalizeError } from '../api/errors';
+import { decode, encode, isPlainObject } from './codec';
+import { type Condition, conditionParts, errorName, isConditionFailure } from './conditions';
+
+export type { Condition } from './conditions';
 
 /**
  * Resource type names: the ARN resource-type segment ("dataset-group", "schema", "dataset", "event-tracker",
@@ -70,15 +74,6 @@ export interface UpdateChanges<D extends Doc = Doc> {
   readonly attrs?: Record<string, unknown>;
 }
 
-export interface Condition {
-  /** The item's `status` must be one of these. */
-  readonly statusIn?: readonly string[];
-  /** These counters must be absent or zero. */
-  readonly countersZero?: readonly string[];
-  /** These top-level `doc` members must currently have these (scalar) values: optimistic concurrency. */
-  readonly docEquals?: Readonly<Record<string, string | number | boolean>>;
-}
-
 export interface ListQuery {
   readonly type: ResourceType;
   /** Restrict to children of this ARN (index `byParent`). */
@@ -101,8 +96,6 @@ const BY_TYPE = 'byType';
 const BY_PARENT = 'byParent';
 /** Wide enough for any epoch-millisecond value until the year 33658, so string order is time order. */
 const TIME_WIDTH = 15;
-/** `{ "$date": ms }` marks a stored `Date`; `$` cannot begin a wire member name, so it never collides. */
-const DATE_TAG = '$date';
 
 export class ResourceStore {
   constructor(
@@ -473,39 +466,6 @@ function guardPk(kind: string, key: string): string {
   return `${kind}#${key}`;
 }
 
-function conditionParts(
-  condition: Condition,
-  names: Record<string, string>,
-  values: Record<string, unknown>,
-) {
-  const parts: string[] = [];
-  if (condition.statusIn !== undefined) {
-    names['#cstatus'] = 'status';
-    const refs = condition.statusIn.map((s, i) => {
-      values[`:cs${i}`] = s;
-      return `:cs${i}`;
-    });
-    parts.push(refs.length === 0 ? 'attribute_not_exists(#cstatus)' : `#cstatus IN (${refs.join(', ')})`);
-  }
-  if (condition.countersZero !== undefined && condition.countersZero.length > 0) {
-    names['#ccounters'] = 'counters';
-    values[':czero'] = 0;
-    condition.countersZero.forEach((c, i) => {
-      names[`#cc${i}`] = c;
-      parts.push(`(attribute_not_exists(#ccounters.#cc${i}) OR #ccounters.#cc${i} = :czero)`);
-    });
-  }
-  if (condition.docEquals !== undefined) {
-    names['#cdoc'] = 'doc';
-    Object.entries(condition.docEquals).forEach(([key, value], i) => {
-      names[`#cd${i}`] = key;
-      values[`:cd${i}`] = value;
-      parts.push(`#cdoc.#cd${i} = :cd${i}`);
-    });
-  }
-  return parts;
-}
-
 function toRecord<D extends Doc>(item: Record<string, unknown>): ResourceRecord<D> {
   const record: ResourceRecord<D> = {
     arn: item.pk as string,
@@ -519,40 +479,6 @@ function toRecord<D extends Doc>(item: Record<string, unknown>): ResourceRecord<
     ...(typeof item.status === 'string' ? { status: item.status } : {}),
   };
   return record;
-}
-
-/** Dates → `{ $date: ms }`, `undefined` members dropped; arrays and plain objects recursively. */
-function encode(value: unknown): unknown {
-  if (value instanceof Date) return { [DATE_TAG]: value.getTime() };
-  if (Array.isArray(value)) return value.map(encode);
-  if (isPlainObject(value)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      if (v !== undefined) out[k] = encode(v);
-    }
-    return out;
-  }
-  return value;
-}
-
-function decode(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(decode);
-  if (isPlainObject(value)) {
-    const keys = Object.keys(value);
-    if (keys.length === 1 && keys[0] === DATE_TAG && typeof value[DATE_TAG] === 'number') {
-      return new Date(value[DATE_TAG]);
-    }
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = decode(v);
-    return out;
-  }
-  return value;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }
 
 function encodeToken(key: Record<string, unknown>): string {
@@ -582,12 +508,4 @@ function decodeToken(token: string, query: ListQuery): Record<string, unknown> {
     throw invalidNextToken();
   }
   return key;
-}
-
-function errorName(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'name' in err ? String(err.name) : undefined;
-}
-
-function isConditionFailure(err: unknown): boolean {
-  return errorName(err) === 'ConditionalCheckFailedException';
 }

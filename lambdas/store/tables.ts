@@ -11,6 +11,8 @@ export interface KeyDef {
 
 export interface IndexDef extends KeyDef {
   readonly indexName: string;
+  /** Non-key attributes the index carries (projection INCLUDE); omitted = every attribute (ALL). */
+  readonly include?: readonly string[];
 }
 
 export interface TableDef extends KeyDef {
@@ -18,6 +20,8 @@ export interface TableDef extends KeyDef {
   readonly id: string;
   readonly envKey: EnvKey;
   readonly indexes: readonly IndexDef[];
+  /** Attribute holding an item's expiry (epoch seconds); DynamoDB deletes expired items, the local runtime sweeps. */
+  readonly timeToLiveAttribute?: string;
 }
 
 /**
@@ -38,14 +42,37 @@ export const RESOURCES_TABLE: TableDef = {
 
 /**
  * Events: `pk` = "<datasetGroupArn>|<userId or session>", `sk` = time-ordered event key, so a user's most recent N
- * events are one Query in reverse. `byGroup` (`gpk` = dataset group ARN) lets training read a group's events.
+ * events are one Query in reverse. `byGroup` (`gpk` = "<dataset group ARN>#<shard 0–15>") lets training read a
+ * group's events; it projects only the attributes training and session links read. Recommendation records carry
+ * `expiresAt` (epoch seconds), the table's TTL attribute.
  */
 export const EVENTS_TABLE: TableDef = {
   id: 'Events',
   envKey: ENV.EVENTS_TABLE,
   partitionKey: 'pk',
   sortKey: 'sk',
-  indexes: [{ indexName: 'byGroup', partitionKey: 'gpk', sortKey: 'gsk' }],
+  indexes: [
+    {
+      indexName: 'byGroup',
+      partitionKey: 'gpk',
+      sortKey: 'gsk',
+      include: [
+        'datasetGroupArn',
+        'actorId',
+        'sessionId',
+        'eventId',
+        'eventType',
+        'timestamp',
+        'writtenAt',
+        'userId',
+        'itemId',
+        'eventValue',
+        'impression',
+        'linkedAt',
+      ],
+    },
+  ],
+  timeToLiveAttribute: 'expiresAt',
 };
 
 /** Records: items and users from PutItems / PutUsers; `pk` = dataset ARN, `sk` = item or user id. */

@@ -64,6 +64,7 @@ export class DataStore extends Construct {
         billingMode: BillingMode.PAY_PER_REQUEST,
         encryption: TableEncryption.AWS_MANAGED,
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        timeToLiveAttribute: def.timeToLiveAttribute,
         removalPolicy,
       });
       for (const index of def.indexes) {
@@ -72,7 +73,9 @@ export class DataStore extends Construct {
           partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
           sortKey:
             index.sortKey === undefined ? undefined : { name: index.sortKey, type: AttributeType.STRING },
-          projectionType: ProjectionType.ALL,
+          ...(index.include === undefined
+            ? { projectionType: ProjectionType.ALL }
+            : { projectionType: ProjectionType.INCLUDE, nonKeyAttributes: [...index.include] }),
         });
       }
       tables[def.id] = table;

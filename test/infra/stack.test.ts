@@ -235,9 +235,18 @@ describe('storage', () => {
         def.indexes.map((i) => ({
           IndexName: i.indexName,
           KeySchema: key(i.partitionKey, i.sortKey),
-          Projection: { ProjectionType: 'ALL' },
+          Projection:
+            i.include === undefined
+              ? { ProjectionType: 'ALL' }
+              : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...i.include] },
         })),
       );
+      if (def.timeToLiveAttribute !== undefined) {
+        expect(table.Properties.TimeToLiveSpecification).toEqual({
+          AttributeName: def.timeToLiveAttribute,
+          Enabled: true,
+        });
+      }
       expect(table.Properties).toMatchObject({
         BillingMode: 'PAY_PER_REQUEST',
         SSESpecification: { SSEEnabled: true },

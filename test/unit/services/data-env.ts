@@ -4,6 +4,7 @@
  * through the control-plane services.
  */
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createServiceContext, type ServiceContext } from '../../../lambdas/services/context';
 import { createDatasetGroup } from '../../../lambdas/services/dataset-groups';
 import { createDataset } from '../../../lambdas/services/datasets';
@@ -23,6 +24,8 @@ export interface DataEnv {
   upload(key: string, body: string): Promise<string>;
   /** Keys in the data bucket under a prefix. */
   dataKeys(prefix: string): Promise<string[]>;
+  /** Moves the context's clock forward. */
+  advance(ms: number): void;
   /** Creates a dataset group with the three datasets; returns their ARNs. */
   group(name: string): Promise<GroupArns>;
   close(): Promise<void>;
@@ -77,7 +80,13 @@ const USERS_SCHEMA = {
   version: '1.0',
 };
 
-export async function startDataEnv(): Promise<DataEnv> {
+export interface DataEnvOptions {
+  /** Wraps the clients the services use (fault injection); the helper's own uploads use the plain S3 client. */
+  readonly wrapDdb?: (ddb: DynamoDBDocumentClient) => DynamoDBDocumentClient;
+  readonly wrapS3?: (s3: S3Client) => S3Client;
+}
+
+export async function startDataEnv(options: DataEnvOptions = {}): Promise<DataEnv> {
   const dynamo = await startDynalite([
     { def: RESOURCES_TABLE, name: 'resources' },
     { def: EVENTS_TABLE, name: 'events' },
@@ -88,11 +97,11 @@ export async function startDataEnv(): Promise<DataEnv> {
   const ctx = createServiceContext({
     accountId: '000000000000',
     region: 'us-east-1',
-    ddb: dynamo.ddb,
+    ddb: options.wrapDdb?.(dynamo.ddb) ?? dynamo.ddb,
     resourcesTable: 'resources',
     eventsTable: 'events',
     recordsTable: 'records',
-    s3,
+    s3: options.wrapS3?.(s3) ?? s3,
     dataBucket: DATA_BUCKET,
     // Strictly increasing, so "later write wins" never depends on two writes sharing a millisecond.
     now: () => new Date(clock++),
@@ -110,6 +119,9 @@ export async function startDataEnv(): Promise<DataEnv> {
   return {
     ctx,
     s3,
+    advance: (ms) => {
+      clock += ms;
+    },
     upload: async (key, body) => {
       await s3.send(new PutObjectCommand({ Bucket: CUSTOMER_BUCKET, Key: key, Body: body }));
       return `s3://${CUSTOMER_BUCKET}/${key}`;

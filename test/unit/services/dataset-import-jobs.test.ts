@@ -116,6 +116,9 @@ describe('dataset import jobs', () => {
     expect((await interactionsOf(g.group)).length).toBe(2000);
     expect((await importNow(g.interactions, 'third', csv, 'FULL'))?.status).toBe('ACTIVE');
     expect((await interactionsOf(g.group)).length).toBe(1000);
+    // Replaced data stays readable for a grace period (a training run may be reading it), then goes.
+    expect(await env.dataKeys('datasets/modes/')).toHaveLength(3);
+    await env.ctx.bulk.sweepRetired(g.interactions, 0, Date.now() + 1);
     expect(await env.dataKeys('datasets/modes/')).toEqual([
       'datasets/modes/INTERACTIONS/imports/third.jsonl',
     ]);

@@ -19,6 +19,8 @@ const dynalite = require('dynalite') as DynaliteFactory;
 
 export interface LocalDynamo {
   readonly ddb: DynamoDBDocumentClient;
+  /** The server's URL, for tests that build their own clients. */
+  readonly endpoint: string;
   close(): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ export async function startDynalite(
   const ddb = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   return {
     ddb,
+    endpoint: `http://127.0.0.1:${address.port}`,
     close: async () => {
       client.destroy();
       await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
@@ -68,7 +71,10 @@ async function createTable(client: DynamoDBClient, def: TableDef, name: string):
           : def.indexes.map((index) => ({
               IndexName: index.indexName,
               KeySchema: keySchema(index.partitionKey, index.sortKey),
-              Projection: { ProjectionType: 'ALL' as const },
+              Projection:
+                index.include === undefined
+                  ? { ProjectionType: 'ALL' as const }
+                  : { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...index.include] },
             })),
     }),
   );

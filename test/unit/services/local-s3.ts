@@ -16,6 +16,8 @@ const S3rver = require('s3rver') as new (options: Record<string, unknown>) => S3
 
 export interface LocalS3 {
   readonly s3: S3Client;
+  /** The server's URL, for tests that build their own clients. */
+  readonly endpoint: string;
   /** Destroys the client, stops the server and deletes its directory. */
   close(): Promise<void>;
 }
@@ -35,6 +37,7 @@ export async function startLocalS3(buckets: readonly string[], dirPrefix = 'loca
   for (const bucket of buckets) await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   return {
     s3,
+    endpoint: `http://127.0.0.1:${port}`,
     close: async () => {
       s3.destroy();
       await server.close();

@@ -98,7 +98,7 @@ describe('BulkDataStore', () => {
     expect(await store.publish(ds, generation('g2', 'INCREMENTAL', 2))).toEqual([]);
     expect((await store.state(ds)).generations.map((g) => g.key)).toEqual(['g1', 'g2']);
     const replaced = await store.publish(ds, generation('g3', 'FULL', 3));
-    expect(replaced.map((g) => g.key)).toEqual(['g1', 'g2']);
+    expect(replaced?.map((g) => g.key)).toEqual(['g1', 'g2']);
     expect(await store.state(ds)).toEqual({ version: 3, generations: [generation('g3', 'FULL', 3)] });
   });
 
@@ -106,7 +106,7 @@ describe('BulkDataStore', () => {
     const ds = `${DATASET}-since`;
     await store.publish(ds, { ...generation('old', 'FULL', 1), publishedAt: 10 });
     const replaced = await store.publish(ds, { ...generation('new', 'INCREMENTAL', 1), publishedAt: 30 }, 20);
-    expect(replaced.map((g) => g.key)).toEqual(['old']);
+    expect(replaced?.map((g) => g.key)).toEqual(['old']);
     expect((await store.state(ds)).generations.map((g) => g.key)).toEqual(['new']);
   });
 
