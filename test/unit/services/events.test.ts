@@ -85,7 +85,7 @@ describe('putEvents', () => {
       solutionVersionArn: 'arn:aws:personalize:us-east-1:000000000000:solution/s/1',
       userId: 'u',
       scores: [0.5, 0.4, 0.1],
-      createdAt: 1,
+      createdAt: Date.now(),
     };
     await recommendations.put({
       ...shown,

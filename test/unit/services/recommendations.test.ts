@@ -354,7 +354,7 @@ describe('RecommendationStore', () => {
       userId: 'u',
       itemIds: ['a', 'b', 'c'],
       scores: [0.5, 1e-200, null],
-      createdAt: 1,
+      createdAt: Date.now(),
     });
     expect((await store.get('RID-tiny'))?.scores).toEqual([0.5, 0, null]);
   });
