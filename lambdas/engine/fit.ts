@@ -57,14 +57,6 @@ export const TARGET_SCALING = 0.25;
 /** Extra columns and extra subspace iterations of the randomised eigensolver. */
 const OVERSAMPLING = 10;
 const POWER_ITERATIONS = 1;
-/**
- * ρ/μ: the successor probability P(j | last item) is added to the sequence model's score u·q_j − μ x_j with weight
- * ρ = SUCCESSOR_FACTOR × μ, μ being the mean magnitude of B's diagonal (WINDOW_PENALTY_FACTOR's estimate), so the
- * term follows each data set's coefficient scale. 1.75 is the ratio a joint maximum-likelihood fit of the two
- * weights found on ML-1M; that fit itself is unstable because the sequence scores are in-sample and the successor
- * probabilities leave-one-out.
- */
-const SUCCESSOR_FACTOR = 1.75;
 
 /** The choices self-tuning makes (`tuning.ts`); everything else is fixed or estimated from the data. */
 export interface ModelChoices {
@@ -78,6 +70,12 @@ export interface ModelChoices {
    * soon rather than only next (0 = the next event only).
    */
   readonly targetDecay: number;
+  /**
+   * ρ/μ: the successor probability P(j | last item) enters the logits with weight ρ = successorFactor × μ, μ being
+   * the mean magnitude of B's diagonal (WINDOW_PENALTY_FACTOR's estimate), so the term follows each data set's
+   * coefficient scale; the softmax temperature is then fitted on the sum.
+   */
+  readonly successorFactor: number;
 }
 
 /** Longest target horizon, and where ρ^r is cut. */
@@ -98,6 +96,7 @@ export const DEFAULT_CHOICES: ModelChoices = Object.freeze({
   longWeight: 0.1,
   longDecay: 0.98,
   targetDecay: 0,
+  successorFactor: 1.75,
 });
 
 /** Everything a fit needs besides the choices. */
@@ -221,7 +220,7 @@ export async function fitSequences(ctx: FitContext, choices: ModelChoices, rando
     input,
     output,
     d,
-    SUCCESSOR_FACTOR * windowPenalty,
+    choices.successorFactor * windowPenalty,
     table,
     random,
   );
@@ -291,8 +290,10 @@ export function choicesFromTuned(
   const longWeight = Number(tuned.long_term_weight);
   const longDecay = Number(tuned.long_term_decay);
   const targetDecay = Number(tuned.target_decay);
-  if (![ridgeScale, longWeight, longDecay, targetDecay].every(Number.isFinite)) return undefined;
-  return { ridgeScale, longWeight, longDecay, targetDecay };
+  const successorFactor = Number(tuned.successor_factor);
+  if (![ridgeScale, longWeight, longDecay, targetDecay, successorFactor].every(Number.isFinite))
+    return undefined;
+  return { ridgeScale, longWeight, longDecay, targetDecay, successorFactor };
 }
 
 /** What DescribeSolutionVersion reports as `tunedHPOParams.algorithmHyperParameters`. */
@@ -305,6 +306,7 @@ function tunedParams(hp: HyperParameters, choices: ModelChoices): Record<string,
     long_term_weight: String(choices.longWeight),
     long_term_decay: String(choices.longDecay),
     target_decay: String(choices.targetDecay),
+    successor_factor: String(choices.successorFactor),
   };
 }
 

@@ -4,9 +4,8 @@
  * truth), the model is fitted on the other users for each candidate of a small grid, and the candidate with the
  * best mean NDCG@10 on the validation users wins. The caller then refits on every user with it.
  *
- * The search is coordinate-wise (ridge first, then the long-term weight, its decay, then the target horizon), so it
- * costs 1 + (|RIDGE_SCALES| − 1) + (|LONG_WEIGHTS| − 1) + (|LONG_DECAYS| − 1) + (|TARGET_DECAYS| − 1) = 7 fits at
- * most. Tuning fits use a smaller head of the closed
+ * The search is coordinate-wise (ridge first, then the long-term weight, its decay, the target horizon and the
+ * successor weight), so it costs 1 + 2 + 2 + 1 + 1 + 1 = 8 fits at most. Tuning fits use a smaller head of the closed
  * form ({@link TUNING_HEAD}), which keeps them cheap on large catalogs.
  */
 import { DEFAULT_CHOICES, type FitContext, fitSequences, type ModelChoices } from './fit';
@@ -22,6 +21,8 @@ export const LONG_WEIGHTS: readonly number[] = [0, 0.1, 0.3];
 export const LONG_DECAYS: readonly number[] = [0.9, 0.98];
 /** Candidates for the decay of the target horizon (0: the next event only). */
 export const TARGET_DECAYS: readonly number[] = [0, 0.6];
+/** Candidates for the weight of the successor term relative to the sequence model's scale. */
+export const SUCCESSOR_FACTORS: readonly number[] = [1.75, 6];
 /** Share of the training users that validate, and bounds on their number. */
 const VALIDATION_SHARE = 0.1;
 const MIN_VALIDATION_USERS = 30;
@@ -137,6 +138,8 @@ export async function tune(ctx: FitContext, random: Random, hpo?: HpoSearch): Pr
     for (const longDecay of LONG_DECAYS) await consider(best.hp, { ...best.choices, longDecay });
   }
   for (const targetDecay of TARGET_DECAYS) await consider(best.hp, { ...best.choices, targetDecay });
+  for (const successorFactor of SUCCESSOR_FACTORS)
+    await consider(best.hp, { ...best.choices, successorFactor });
   if (hpo !== undefined) {
     const draw = (range: readonly [number, number] | undefined, value: number): number =>
       range === undefined ? value : range[0] + random.nextInt(range[1] - range[0] + 1);

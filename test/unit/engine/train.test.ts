@@ -1,4 +1,5 @@
 import { DEFAULT_HYPERPARAMETERS, type Interaction, Model, train } from '../../../lambdas/engine';
+import { DEFAULT_CHOICES } from '../../../lambdas/engine/fit';
 import { Random } from '../../../lambdas/engine/random';
 
 const CYCLE = ['A', 'B', 'C', 'D', 'E', 'F'];
@@ -134,7 +135,7 @@ describe('train + recommend', () => {
         interactions.push({ userId: `u${u}`, itemId, timestamp: t });
       });
     }
-    const windowOnly = { ridgeScale: 0.1, longWeight: 0, longDecay: 0.98, targetDecay: 0 };
+    const windowOnly = { ...DEFAULT_CHOICES, longWeight: 0 };
     const long = await train(
       { interactions },
       { hyperParameters: { ...SMALL, bptt: 32 }, choices: windowOnly },
