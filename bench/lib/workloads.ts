@@ -86,9 +86,12 @@ export async function loadDataset(request: DatasetRequest): Promise<SuiteDataset
   } else {
     throw new Error(`unknown data set ${dataset}`);
   }
+  let sampled = false;
   if (request.maxUsers !== undefined) {
     const keep = sampleUsers(interactions, request.maxUsers);
+    const before = interactions.length;
     interactions = interactions.filter((x) => keep.has(x.userId));
+    sampled = interactions.length < before;
     if (nextItem !== undefined) nextItem = { train: interactions, cases: nextItem.cases };
   }
   const catalog = catalogSize(interactions, items?.map((i) => i.itemId) ?? []);
@@ -98,7 +101,7 @@ export async function loadDataset(request: DatasetRequest): Promise<SuiteDataset
     name: dataset,
     description:
       `${source}: ${userCount} users, ${catalog} items, ${interactions.length} interactions, ` +
-      `repeat fraction ${repeats.toFixed(3)}${request.maxUsers !== undefined ? ` (users sampled to ≤ ${request.maxUsers})` : ''}`,
+      `repeat fraction ${repeats.toFixed(3)}${sampled ? ` (a sample of ${request.maxUsers} users)` : ''}`,
     interactions,
     ...(items ? { items } : {}),
     ...(users ? { users } : {}),
