@@ -24,7 +24,14 @@ import type { ResourceRecord } from '../../store/resources';
 import { filterArn } from '../arns';
 import type { ServiceContext } from '../context';
 import { findDataset, groupDatasetArn } from '../dataset-data';
-import { ACTIVE, DATASET_GROUP, markDeletePending } from '../dataset-groups';
+import {
+  ACTIVE,
+  DATASET_GROUP,
+  GROUP_CHILDREN,
+  joinParent,
+  leaveParent,
+  markDeletePending,
+} from '../dataset-groups';
 import { listPage, nextTokenOf, pick } from '../pagination';
 import { tagsToMap } from '../tags';
 import { checkFilter, LimitError, type SchemaFields } from './compile';
@@ -103,6 +110,8 @@ export async function createFilter(
   };
   const attrs: FilterAttrs = { canonical: formatFilter(tree) };
   try {
+    // A member of the group's set, so a DeleteDatasetGroup racing this create sees it (indexes may lag).
+    await joinParent(ctx, groupArn, GROUP_CHILDREN, arn, { statusIn: [ACTIVE] });
     await ctx.resources.create({
       arn,
       type: FILTER,
@@ -114,6 +123,8 @@ export async function createFilter(
       createdAt: now.getTime(),
     });
   } catch (err) {
+    // A filter of the same name that already exists keeps its membership.
+    if ((await ctx.resources.get(arn)) === undefined) await leaveParent(ctx, groupArn, GROUP_CHILDREN, arn);
     await release();
     throw err;
   }
@@ -164,6 +175,7 @@ export async function deleteFilter(
   await markDeletePending(ctx, arn, 'Filter');
   await ctx.resources.delete(arn);
   if (record.parentArn !== undefined) {
+    await leaveParent(ctx, record.parentArn, GROUP_CHILDREN, arn);
     await ctx.resources.addCounter(record.parentArn, FILTER_COUNT, -1).catch(() => undefined);
   }
   return {};

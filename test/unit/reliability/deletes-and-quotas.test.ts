@@ -7,6 +7,7 @@ import { PersonalizeError } from '../../../lambdas/api/errors';
 import { deleteDatasetGroup } from '../../../lambdas/services/dataset-groups';
 import { createDatasetImportJob } from '../../../lambdas/services/dataset-import-jobs';
 import { deleteDataset } from '../../../lambdas/services/datasets';
+import { createFilter, deleteFilter } from '../../../lambdas/services/filters/filters';
 import { createSolutionVersion } from '../../../lambdas/services/solution-versions';
 import {
   createSolution,
@@ -45,6 +46,23 @@ describe('with a stale index', () => {
     expect(await env.ctx.resources.get(g.group)).toMatchObject({ status: 'ACTIVE' });
     // Once the children are gone, the group goes too.
     for (const arn of [g.interactions, g.items, g.users]) await deleteDataset(env.ctx, { datasetArn: arn });
+    await deleteDatasetGroup(env.ctx, { datasetGroupArn: g.group });
+    expect(await env.ctx.resources.get(g.group)).toBeUndefined();
+  });
+
+  it('DeleteDatasetGroup is refused while a filter created a moment ago exists', async () => {
+    const g = await env.group('stale-filter');
+    const { filterArn } = await createFilter(env.ctx, {
+      name: 'stale-filter',
+      datasetGroupArn: g.group,
+      filterExpression: 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("click")',
+    });
+    // The filter is the group's last child.
+    for (const arn of [g.interactions, g.items, g.users]) await deleteDataset(env.ctx, { datasetArn: arn });
+    expect(await errorOf(deleteDatasetGroup(env.ctx, { datasetGroupArn: g.group }))).toBe(
+      'ResourceInUseException',
+    );
+    await deleteFilter(env.ctx, { filterArn: filterArn as string });
     await deleteDatasetGroup(env.ctx, { datasetGroupArn: g.group });
     expect(await env.ctx.resources.get(g.group)).toBeUndefined();
   });
