@@ -281,21 +281,6 @@ export function ridgeOf(g: Float64Array, h: number, scale: number): number {
   return scale * (h > 0 && sum > 0 ? sum / h : 1);
 }
 
-/** The choices recorded by {@link tunedParams}; undefined when any is missing or malformed. */
-export function choicesFromTuned(
-  tuned: Readonly<Record<string, string>> | undefined,
-): ModelChoices | undefined {
-  if (tuned === undefined) return undefined;
-  const ridgeScale = Number(tuned.ridge_scale);
-  const longWeight = Number(tuned.long_term_weight);
-  const longDecay = Number(tuned.long_term_decay);
-  const targetDecay = Number(tuned.target_decay);
-  const successorFactor = Number(tuned.successor_factor);
-  if (![ridgeScale, longWeight, longDecay, targetDecay, successorFactor].every(Number.isFinite))
-    return undefined;
-  return { ridgeScale, longWeight, longDecay, targetDecay, successorFactor };
-}
-
 /** What DescribeSolutionVersion reports as `tunedHPOParams.algorithmHyperParameters`. */
 function tunedParams(hp: HyperParameters, choices: ModelChoices): Record<string, string> {
   return {

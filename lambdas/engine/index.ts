@@ -1,6 +1,6 @@
 /** The recommendation engine's public surface: hyperparameters, training, the model and its artifact. */
 
-export { choicesFromTuned, type ModelChoices } from './fit';
+export type { ModelChoices } from './fit';
 export {
   DEFAULT_HYPERPARAMETERS,
   HyperParameterError,

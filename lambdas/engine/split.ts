@@ -2,7 +2,7 @@
  * Personalize's evaluation split (spec §6.1): whole users go 90 % to training and 10 % to testing; each test user's
  * interactions, in time order, are cut into the oldest 90 % (the model's input) and the newest 10 % (the truth).
  */
-import type { TestCase } from './metrics';
+import { sampleTestCases, type TestCase } from './metrics';
 import { Random } from './random';
 import type { Interaction } from './types';
 
@@ -63,6 +63,25 @@ export function splitByUser(interactions: readonly Interaction[], options: Split
       truth: events.slice(n - truthCount).map((x) => x.itemId),
     });
   }
+  return { train, test };
+}
+
+/**
+ * The metrics' split of a served model (spec §6.1) that trains on all but the truth: Personalize's user split,
+ * then at most `maxUsers` seeded test users (`sampleTestCases`) whose newest events are held out. `train` is every
+ * interaction except those truths (the test users' inputs included, in input order), so the served model can be
+ * judged on the test users without a second training, and loses only the held-out newest events.
+ */
+export function holdOutTruths(
+  interactions: readonly Interaction[],
+  options: SplitOptions & { readonly maxUsers: number; readonly sampleSeed: number },
+): Split {
+  const test = sampleTestCases(splitByUser(interactions, options).test, options.maxUsers, options.sampleSeed);
+  const kept = new Map(test.map((t) => [t.userId, new Set(t.input)]));
+  const train = interactions.filter((x) => {
+    const input = kept.get(x.userId);
+    return input === undefined || input.has(x);
+  });
   return { train, test };
 }
 

@@ -44,11 +44,6 @@ export interface TrainOptions {
   readonly onProgress?: (fraction: number, note: string) => void;
   /** Fixed model choices instead of self-tuning them on a validation split. */
   readonly choices?: ModelChoices;
-  /**
-   * Users that self-tuning must neither fit on nor validate on (the test users of the version's metrics), so that
-   * the reported metrics are measured on users the choices never saw.
-   */
-  readonly excludeFromTuning?: ReadonlySet<string>;
   /** `performHPO`: also search these hyperparameter ranges on the validation split. */
   readonly hpo?: HpoSearch;
 }
@@ -144,16 +139,9 @@ async function fitModel(
     seed,
     progress: (fraction, note) => progress(0.3 + 0.7 * fraction, note),
   };
-  const tuningKeep = Uint8Array.from(keep);
-  if (options.excludeFromTuning) {
-    for (const userId of options.excludeFromTuning) {
-      const u = seqs.users.get(userId);
-      if (u !== undefined) tuningKeep[u] = 0;
-    }
-  }
   if (options.choices !== undefined) return fitSequences(ctx, options.choices, random);
   const tuned = await tune(
-    { ...ctx, keep: tuningKeep, progress: (fraction, note) => progress(0.05 + 0.25 * fraction, note) },
+    { ...ctx, progress: (fraction, note) => progress(0.05 + 0.25 * fraction, note) },
     random.fork(),
     options.hpo,
   );

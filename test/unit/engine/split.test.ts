@@ -1,4 +1,4 @@
-import { catalogSize, splitByUser } from '../../../lambdas/engine/split';
+import { catalogSize, holdOutTruths, splitByUser } from '../../../lambdas/engine/split';
 import type { Interaction } from '../../../lambdas/engine/types';
 
 /** `users` users, user u has u + 1 interactions (u0 has one), timestamps written newest first to test sorting. */
@@ -49,6 +49,33 @@ describe('splitByUser', () => {
     expect(u19?.input.map((x) => x.timestamp)).toEqual(Array.from({ length: 18 }, (_, k) => 1000 + k));
     // u39: 40 events → 36 / 4.
     expect(byId.get('u39')?.truth).toHaveLength(4);
+  });
+
+  it("holdOutTruths trains on everything but the sampled test users' truths", () => {
+    const all = splitByUser(interactions, { seed: 5, testUserFraction: 0.5 });
+    const { train, test } = holdOutTruths(interactions, {
+      seed: 5,
+      testUserFraction: 0.5,
+      maxUsers: 3,
+      sampleSeed: 7,
+    });
+    expect(all.test).toHaveLength(20);
+    expect(test).toHaveLength(3);
+    for (const t of test) expect(all.test.map((x) => x.userId)).toContain(t.userId);
+    const truths = new Set(test.flatMap((t) => t.truth));
+    // The truths of these 3 users and nothing else are left out, in input order (item ids are unique here).
+    const heldOut = test.reduce((s, t) => s + t.truth.length, 0);
+    expect(train).toHaveLength(interactions.length - heldOut);
+    expect(train.some((x) => truths.has(x.itemId))).toBe(false);
+    expect(train).toEqual(interactions.filter((x) => !truths.has(x.itemId)));
+    for (const t of test) {
+      expect(
+        train
+          .filter((x) => x.userId === t.userId)
+          .map((x) => x.itemId)
+          .sort(),
+      ).toEqual([...t.history].sort());
+    }
   });
 
   it('counts catalog items from interactions and the items dataset together', () => {

@@ -70,16 +70,15 @@ describe('self-tuning', () => {
     expect(result.trials.some((t) => t.hp.bptt !== 2 || t.hp.hiddenDimension !== 32)).toBe(true);
   });
 
-  it('train reports the chosen values as tunedHPOParams and never tunes on the excluded users', async () => {
+  it('train reports the chosen values as tunedHPOParams, and the defaults with too few users to validate on', async () => {
     const data = rememberingWorld(450);
     const model = await train({ interactions: data }, { hyperParameters: { hiddenDimension: 32, bptt: 2 } });
     expect(Number(model.tuned?.long_term_weight)).toBeGreaterThan(0);
     expect(model.tuned?.bptt).toBe('2');
-    // With every user excluded there is nobody to validate on: the defaults are used and reported.
-    const all = new Set(data.map((x) => x.userId));
+    // 10 % of 200 users is fewer than the 30 validation users tuning needs.
     const untuned = await train(
-      { interactions: data },
-      { hyperParameters: { hiddenDimension: 32, bptt: 2 }, excludeFromTuning: all },
+      { interactions: rememberingWorld(200) },
+      { hyperParameters: { hiddenDimension: 32, bptt: 2 } },
     );
     expect(untuned.tuned?.ridge_scale).toBe(String(RIDGE_SCALES[1]));
     expect(untuned.tuned?.long_term_weight).toBe(String(LONG_WEIGHTS[1]));
