@@ -24,7 +24,7 @@
  * items. Users metadata is not used yet.
  */
 
-import { accumulate } from './accumulate';
+import { accumulate, type Statistics } from './accumulate';
 import { calibrateScores } from './calibrate';
 import type { Sequences } from './dataset';
 import { type HistoryCurve, historyWeights } from './history-weights';
@@ -33,8 +33,8 @@ import { choleskyAsync, matmul, matmulTransA, orthonormalizeColumns, symmetricEi
 import { buildItemFeatures, fitMetadataMap, type ItemCatalog } from './metadata';
 import { Model } from './model';
 import type { Random } from './random';
-import { fitRepeatTable } from './repeat';
-import { successorTable, successorWeights } from './successors';
+import { fitRepeatTable, type RepeatTable } from './repeat';
+import { type SuccessorTable, successorTable, successorWeights } from './successors';
 import { fitTail } from './tail';
 import type { ParallelRunner } from './train';
 
@@ -110,11 +110,63 @@ export interface FitContext {
   readonly parallel: ParallelRunner;
   readonly seed: number;
   readonly progress: (fraction: number, note: string) => void;
+  /** Sums that fits on the same users share (self-tuning's trials); absent, each fit computes its own. */
+  readonly shared?: SharedSums;
+}
+
+/**
+ * What several fits on the same users and head size can share: the successor and repeat tables do not depend on
+ * the choices at all, and the Gram and cross sums depend only on the history curve and the target horizon (the
+ * ridge and the successor weight do not change them). The latest sums are kept, which is what the coordinate
+ * search reuses (its ridge candidates follow the fit they vary).
+ */
+export class SharedSums {
+  private tables?: { successors: SuccessorTable; repeat: RepeatTable };
+  private latest?: { key: string; stats: Statistics };
+
+  tablesOf(
+    seqs: Sequences,
+    keep: Uint8Array,
+    random: Random,
+  ): { successors: SuccessorTable; repeat: RepeatTable } {
+    this.tables ??= {
+      successors: successorTable(seqs, keep, seqs.items.size),
+      repeat: fitRepeatTable(seqs, keep, random),
+    };
+    return this.tables;
+  }
+
+  /** The sums for this key, computed by `compute` unless they are the latest; the caller gets its own copies. */
+  statistics(key: string, compute: () => Statistics): Statistics {
+    if (this.latest?.key !== key) this.latest = { key, stats: compute() };
+    const { g, c, positions } = this.latest.stats;
+    return { g: Float64Array.from(g), c: Float64Array.from(c), positions };
+  }
 }
 
 /** Fits the model on `ctx.keep`'s users with these choices. Deterministic for a given context and choices. */
 export async function fitSequences(ctx: FitContext, choices: ModelChoices, random: Random): Promise<Model> {
-  const { seqs, catalog, keep, hp, parallel, seed, progress } = ctx;
+  const embeddings = await fitEmbeddings(ctx, choices, random.fork());
+  return completeModel(ctx, choices, embeddings, random.fork());
+}
+
+/** The item embeddings of a fit and what completing it into a model needs; they do not depend on the successor weight. */
+export interface FittedEmbeddings {
+  readonly input: Float32Array;
+  readonly output: Float32Array;
+  readonly historyWeights: Float64Array;
+  /** μ, the scale of the successor term. */
+  readonly windowPenalty: number;
+  readonly positions: number;
+}
+
+/** The embeddings of the closed form on the head, then of the tail and cold items. */
+export async function fitEmbeddings(
+  ctx: FitContext,
+  choices: ModelChoices,
+  random: Random,
+): Promise<FittedEmbeddings> {
+  const { seqs, catalog, keep, hp, parallel, progress } = ctx;
   const curve = curveOf(hp, choices);
   const w = historyWeights(curve);
   const n = seqs.items.size;
@@ -132,15 +184,10 @@ export async function fitSequences(ctx: FitContext, choices: ModelChoices, rando
   });
   const nx = h + 1; // inputs: head items + context
 
-  const { g, c, positions } = accumulate(
-    seqs,
-    keep,
-    headPos,
-    h,
-    w,
-    targetWeights(choices.targetDecay),
-    parallel.alloc,
-  );
+  const sums = (): Statistics =>
+    accumulate(seqs, keep, headPos, h, w, targetWeights(choices.targetDecay), parallel.alloc);
+  const { g, c, positions } =
+    ctx.shared?.statistics(JSON.stringify([curve, choices.targetDecay, h]), sums) ?? sums();
   progress(0.2, 'accumulated');
   const gram = Float64Array.from(g);
   const ridge = ridgeOf(g, h, choices.ridgeScale);
@@ -210,9 +257,22 @@ export async function fitSequences(ctx: FitContext, choices: ModelChoices, rando
     const features = buildItemFeatures(catalog, n);
     fitMetadataMap(features, seqs.itemCounts, input, output, d);
   }
+  return { input, output, historyWeights: w, windowPenalty, positions };
+}
 
-  const table = successorTable(seqs, keep, n);
-  const repeat = fitRepeatTable(seqs, keep, random);
+/** The model of these embeddings: successor and repeat tables, and the softmax temperature fitted on their sum. */
+export function completeModel(
+  ctx: FitContext,
+  choices: ModelChoices,
+  embeddings: FittedEmbeddings,
+  random: Random,
+): Model {
+  const { seqs, catalog, keep, hp, seed, progress } = ctx;
+  const { input, output, historyWeights: w, windowPenalty, positions } = embeddings;
+  const n = seqs.items.size;
+  const d = hp.hiddenDimension;
+  const { successors: table, repeat } =
+    ctx.shared?.tablesOf(seqs, keep, random.fork()) ?? new SharedSums().tablesOf(seqs, keep, random.fork());
   const { temperature, transitionWeight } = calibrateScores(
     seqs,
     keep,

@@ -5,10 +5,19 @@
  * best mean NDCG@10 on the validation users wins. The caller then refits on every user with it.
  *
  * The search is coordinate-wise (ridge first, then the long-term weight, its decay, the target horizon and the
- * successor weight), so it costs 1 + 2 + 2 + 1 + 1 + 1 = 8 fits at most. Tuning fits use a smaller head of the closed
- * form ({@link TUNING_HEAD}), which keeps them cheap on large catalogs.
+ * successor weight), so it costs 1 + 2 + 2 + 1 + 1 = 7 fits at most; the successor weight's candidate reuses the
+ * best fit's embeddings, and candidates share the sums they can (`SharedSums`). Tuning fits use a smaller head of
+ * the closed form ({@link TUNING_HEAD}), which keeps them cheap on large catalogs.
  */
-import { DEFAULT_CHOICES, type FitContext, fitSequences, type ModelChoices } from './fit';
+import {
+  completeModel,
+  DEFAULT_CHOICES,
+  type FitContext,
+  type FittedEmbeddings,
+  fitEmbeddings,
+  type ModelChoices,
+  SharedSums,
+} from './fit';
 import type { HyperParameters } from './hyperparameters';
 import type { Model } from './model';
 import type { Random } from './random';
@@ -103,15 +112,29 @@ export async function tune(ctx: FitContext, random: Random, hpo?: HpoSearch): Pr
     ...ctx,
     keep: tuningKeep,
     headItems: Math.min(ctx.headItems, TUNING_HEAD),
+    shared: new SharedSums(),
   };
   const budget = hpo?.maxTrials ?? Number.POSITIVE_INFINITY;
   const trials: TuningTrial[] = [];
   const tried = new Map<string, number>();
+  // The embeddings of the latest fit and of the best one: a candidate that changes only the successor weight
+  // reuses them and only completes the model anew.
+  const fitted: { key: string; embeddings: FittedEmbeddings }[] = [];
   const score = async (hp: HyperParameters, choices: ModelChoices): Promise<number> => {
     const key = JSON.stringify([hp, choices]);
     const known = tried.get(key);
     if (known !== undefined) return known;
-    const model = await fitSequences({ ...tuningCtx, hp }, choices, random.fork());
+    const fitCtx = { ...tuningCtx, hp };
+    const embeddingKey = embeddingKeyOf(hp, choices);
+    let embeddings = fitted.find((f) => f.key === embeddingKey)?.embeddings;
+    if (embeddings === undefined) {
+      embeddings = await fitEmbeddings(fitCtx, choices, random.fork());
+      fitted.splice(0, fitted.length, ...fitted.filter((f) => f.key === bestEmbeddingKey), {
+        key: embeddingKey,
+        embeddings,
+      });
+    }
+    const model = completeModel(fitCtx, choices, embeddings, random.fork());
     const ndcg = validationNdcg(model, cases);
     tried.set(key, ndcg);
     trials.push({ hp, choices, ndcg });
@@ -122,6 +145,7 @@ export async function tune(ctx: FitContext, random: Random, hpo?: HpoSearch): Pr
     return ndcg;
   };
   let best = { hp: ctx.hp, choices: DEFAULT_CHOICES };
+  let bestEmbeddingKey = embeddingKeyOf(best.hp, best.choices);
   let bestScore = await score(best.hp, best.choices);
   const consider = async (hp: HyperParameters, choices: ModelChoices): Promise<void> => {
     if (trials.length >= budget) return;
@@ -129,6 +153,7 @@ export async function tune(ctx: FitContext, random: Random, hpo?: HpoSearch): Pr
     // Strictly better only: ties keep the earlier (default-side) candidate.
     if (s > bestScore) {
       best = { hp, choices };
+      bestEmbeddingKey = embeddingKeyOf(hp, choices);
       bestScore = s;
     }
   };
@@ -159,6 +184,11 @@ export async function tune(ctx: FitContext, random: Random, hpo?: HpoSearch): Pr
     }
   }
   return { ...best, trials };
+}
+
+/** Candidates with the same key have the same embeddings: they differ at most in the successor weight. */
+function embeddingKeyOf(hp: HyperParameters, choices: ModelChoices): string {
+  return JSON.stringify([hp, { ...choices, successorFactor: 0 }]);
 }
 
 /** Mean NDCG@10 of the validation users' truth under the model's top 10 for their input. */

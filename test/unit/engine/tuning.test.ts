@@ -1,6 +1,13 @@
 import { train } from '../../../lambdas/engine';
 import { ingestInteractions } from '../../../lambdas/engine/dataset';
-import { type FitContext, HEAD_ITEMS } from '../../../lambdas/engine/fit';
+import {
+  completeModel,
+  DEFAULT_CHOICES,
+  type FitContext,
+  fitEmbeddings,
+  HEAD_ITEMS,
+  SharedSums,
+} from '../../../lambdas/engine/fit';
 import { DEFAULT_HYPERPARAMETERS } from '../../../lambdas/engine/hyperparameters';
 import { ingestItems } from '../../../lambdas/engine/metadata';
 import { Random } from '../../../lambdas/engine/random';
@@ -82,5 +89,26 @@ describe('self-tuning', () => {
     );
     expect(untuned.tuned?.ridge_scale).toBe(String(RIDGE_SCALES[1]));
     expect(untuned.tuned?.long_term_weight).toBe(String(LONG_WEIGHTS[1]));
+  });
+
+  it('fits that share sums give the same embeddings as fits that compute their own', async () => {
+    const ctx = await context(rememberingWorld(90), 2);
+    const shared = { ...ctx, shared: new SharedSums() };
+    const choices = { ...DEFAULT_CHOICES, ridgeScale: 0.3 };
+    const alone = await fitEmbeddings(ctx, choices, new Random(3));
+    // The first shared fit computes the sums, the second (another ridge) reuses them, the third its own copy again.
+    await fitEmbeddings(shared, DEFAULT_CHOICES, new Random(3));
+    const reused = await fitEmbeddings(shared, choices, new Random(3));
+    expect(reused.input).toEqual(alone.input);
+    expect(reused.output).toEqual(alone.output);
+    expect(reused.windowPenalty).toBe(alone.windowPenalty);
+    const again = await fitEmbeddings(shared, choices, new Random(3));
+    expect(again.input).toEqual(alone.input);
+    // The tables do not depend on the choices: both completions see the same ones.
+    const a = completeModel(shared, choices, reused, new Random(4));
+    const b = completeModel(ctx, choices, alone, new Random(4));
+    expect(a.recommend({ history: ['S1', 'N1'], numResults: 5 })).toEqual(
+      b.recommend({ history: ['S1', 'N1'], numResults: 5 }),
+    );
   });
 });
