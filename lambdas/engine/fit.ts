@@ -136,11 +136,19 @@ export class SharedSums {
     return this.tables;
   }
 
-  /** The sums for this key, computed by `compute` unless they are the latest; the caller gets its own copies. */
-  statistics(key: string, compute: () => Statistics): Statistics {
+  /**
+   * The sums for this key, computed by `compute` unless they are the latest; the caller gets its own copies, in
+   * memory from `alloc` (the kernels' threads share it).
+   */
+  statistics(key: string, compute: () => Statistics, alloc: (length: number) => Float64Array): Statistics {
     if (this.latest?.key !== key) this.latest = { key, stats: compute() };
     const { g, c, positions } = this.latest.stats;
-    return { g: Float64Array.from(g), c: Float64Array.from(c), positions };
+    const copy = (a: Float64Array): Float64Array => {
+      const out = alloc(a.length);
+      out.set(a);
+      return out;
+    };
+    return { g: copy(g), c: copy(c), positions };
   }
 }
 
@@ -187,7 +195,7 @@ export async function fitEmbeddings(
   const sums = (): Statistics =>
     accumulate(seqs, keep, headPos, h, w, targetWeights(choices.targetDecay), parallel.alloc);
   const { g, c, positions } =
-    ctx.shared?.statistics(JSON.stringify([curve, choices.targetDecay, h]), sums) ?? sums();
+    ctx.shared?.statistics(JSON.stringify([curve, choices.targetDecay, h]), sums, parallel.alloc) ?? sums();
   progress(0.2, 'accumulated');
   const gram = Float64Array.from(g);
   const ridge = ridgeOf(g, h, choices.ridgeScale);

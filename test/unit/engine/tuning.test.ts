@@ -11,7 +11,7 @@ import {
 import { DEFAULT_HYPERPARAMETERS } from '../../../lambdas/engine/hyperparameters';
 import { ingestItems } from '../../../lambdas/engine/metadata';
 import { Random } from '../../../lambdas/engine/random';
-import { inThread } from '../../../lambdas/engine/train';
+import { inThread, type ParallelRunner } from '../../../lambdas/engine/train';
 import { LONG_WEIGHTS, RIDGE_SCALES, tune } from '../../../lambdas/engine/tuning';
 import type { Interaction } from '../../../lambdas/engine/types';
 
@@ -92,7 +92,21 @@ describe('self-tuning', () => {
   });
 
   it('fits that share sums give the same embeddings as fits that compute their own', async () => {
-    const ctx = await context(rememberingWorld(90), 2);
+    // Worker threads only see the factorisation's updates in memory of the runner's `alloc`.
+    const allocated = new WeakSet<Float64Array>();
+    const parallel: ParallelRunner = {
+      ...inThread,
+      alloc: (length) => {
+        const a = new Float64Array(length);
+        allocated.add(a);
+        return a;
+      },
+      trailingUpdate: async (a, n, j0, j1) => {
+        if (!allocated.has(a)) throw new Error('factorising memory the threads do not share');
+        await inThread.trailingUpdate(a, n, j0, j1);
+      },
+    };
+    const ctx = { ...(await context(rememberingWorld(90), 2)), parallel };
     const shared = { ...ctx, shared: new SharedSums() };
     const choices = { ...DEFAULT_CHOICES, ridgeScale: 0.3 };
     const alone = await fitEmbeddings(ctx, choices, new Random(3));
