@@ -101,9 +101,9 @@ describe('self-tuning', () => {
         allocated.add(a);
         return a;
       },
-      trailingUpdate: async (a, n, j0, j1) => {
-        if (!allocated.has(a)) throw new Error('factorising memory the threads do not share');
-        await inThread.trailingUpdate(a, n, j0, j1);
+      solveColumns: async (l, n, b, m) => {
+        if (!allocated.has(l)) throw new Error('solving with memory the threads do not share');
+        await inThread.solveColumns(l, n, b, m);
       },
     };
     const ctx = { ...(await context(rememberingWorld(90), 2)), parallel };
