@@ -57,20 +57,25 @@ export function accumulate(
   const reach = cross.length - 1;
   const ctx = h;
   let positions = 0;
+  // Head positions of the user's events (−1 outside the head), and G summed into its upper triangle only (each pair
+  // written once), mirrored at the end.
+  let pos = new Int32Array(256);
   for (let u = 0; u < keep.length; u++) {
     if (!keep[u]) continue;
     const a = seqs.userOffsets[u] as number;
     const len = (seqs.userOffsets[u + 1] as number) - a;
     if (len < 2) continue;
+    if (pos.length < len) pos = new Int32Array(2 * len);
+    for (let q = 0; q < len; q++) pos[q] = headPos[seqs.itemSeq[a + q] as number] as number;
     positions += len - 1;
     g[ctx * nx + ctx] = (g[ctx * nx + ctx] as number) + (len - 1);
     for (let q = 0; q < len; q++) {
-      const j = headPos[seqs.itemSeq[a + q] as number] as number;
+      const j = pos[q] as number;
       // C: the event at q as a target of the positions q − r … q, against the events before each of them.
       if (j >= 0 && q >= 1) {
         c[ctx * h + j] = (c[ctx * h + j] as number) + (targetPrefix[Math.min(q, horizon)] as number);
         for (let dd = 1; dd <= reach && q - dd >= 0; dd++) {
-          const i = headPos[seqs.itemSeq[a + q - dd] as number] as number;
+          const i = pos[q - dd] as number;
           if (i >= 0) c[i * h + j] = (c[i * h + j] as number) + (cross[dd] as number);
         }
       }
@@ -78,24 +83,24 @@ export function accumulate(
       const after = len - 1 - q;
       if (after === 0) continue;
       // G: the context column, then q paired with itself and with the events before it.
-      const own = prefix[Math.min(after, k)] as number;
-      g[ctx * nx + j] = (g[ctx * nx + j] as number) + own;
-      g[j * nx + ctx] = (g[j * nx + ctx] as number) + own;
+      g[j * nx + ctx] = (g[j * nx + ctx] as number) + (prefix[Math.min(after, k)] as number);
       for (let d = 0; d < k && q - d >= 0; d++) {
-        const m = Math.min(after, k - d);
-        const coef = table[d * (k + 1) + m] as number;
+        const coef = table[d * (k + 1) + Math.min(after, k - d)] as number;
         if (coef === 0) continue;
         if (d === 0) {
           g[j * nx + j] = (g[j * nx + j] as number) + coef;
           continue;
         }
-        const i = headPos[seqs.itemSeq[a + q - d] as number] as number;
+        const i = pos[q - d] as number;
         if (i < 0) continue;
-        g[i * nx + j] = (g[i * nx + j] as number) + coef;
-        g[j * nx + i] = (g[j * nx + i] as number) + coef;
+        // The pair enters G at (i, j) and (j, i): twice on the diagonal when both events are the same item.
+        if (i < j) g[i * nx + j] = (g[i * nx + j] as number) + coef;
+        else if (i > j) g[j * nx + i] = (g[j * nx + i] as number) + coef;
+        else g[j * nx + j] = (g[j * nx + j] as number) + 2 * coef;
       }
     }
   }
+  for (let i = 0; i < nx; i++) for (let j = i + 1; j < nx; j++) g[j * nx + i] = g[i * nx + j] as number;
   return { g, c, positions };
 }
 
