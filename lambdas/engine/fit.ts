@@ -226,7 +226,7 @@ export async function fitEmbeddings(
   const applyA = async (y: Float64Array, cols: number): Promise<Float64Array> => {
     const t = await parallel.matmulRows(c, y, nx, h, cols);
     await parallel.solveColumns(g, nx, t, cols);
-    return matmulTransA(c, t, nx, h, cols);
+    return parallel.matmulTransARows(c, t, nx, h, cols);
   };
   let basis: Float64Array = new Float64Array(h * k);
   for (let i = 0; i < basis.length; i++) basis[i] = random.nextNormal();
@@ -258,7 +258,8 @@ export async function fitEmbeddings(
   }
   for (let col = 0; col < r; col++) input[n * d + col] = pHead[h * r + col] as number;
 
-  if (warm.length > h) fitTail(seqs, keep, headPos, curve, w, input, output, d, g, nx, pHead, r, ridge);
+  if (warm.length > h)
+    await fitTail(seqs, keep, headPos, curve, w, input, output, d, g, nx, pHead, r, ridge, parallel);
   progress(0.85, 'tail items');
 
   if (warm.length < n) {

@@ -7,7 +7,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { matmul, solveCholesky, updateTrailing } from './linalg';
+import { matmul, matmulTransA, solveCholesky, updateTrailing } from './linalg';
 import type { ParallelRunner } from './train';
 
 const MARKER = 'open-personalize-engine-worker';
@@ -25,6 +25,17 @@ type Task =
       r0: number;
       r1: number;
     }
+  | {
+      op: 'matmulT';
+      a: Float64Array;
+      b: Float64Array;
+      out: Float64Array;
+      k: number;
+      r: number;
+      m: number;
+      r0: number;
+      r1: number;
+    }
   | { op: 'trailing'; a: Float64Array; n: number; j0: number; j1: number; r0: number; r1: number };
 
 function run(task: Task): void {
@@ -34,6 +45,9 @@ function run(task: Task): void {
       return;
     case 'matmul':
       matmul(task.a, task.b, task.r, task.k, task.m, task.out, task.r0, task.r1);
+      return;
+    case 'matmulT':
+      matmulTransA(task.a, task.b, task.k, task.r, task.m, task.out, task.r0, task.r1);
       return;
     case 'trailing':
       updateTrailing(task.a, task.n, task.j0, task.j1, task.r0, task.r1);
@@ -124,6 +138,11 @@ export function createWorkerPool(workers: number, entry: string = __filename): W
     async matmulRows(a, b, r, k, m) {
       const out = new Float64Array(new SharedArrayBuffer(r * m * 8));
       await fanOut(ranges(r, parts).map(([r0, r1]) => ({ op: 'matmul', a, b, out, r, k, m, r0, r1 })));
+      return out;
+    },
+    async matmulTransARows(a, b, k, r, m) {
+      const out = new Float64Array(new SharedArrayBuffer(r * m * 8));
+      await fanOut(ranges(r, parts).map(([r0, r1]) => ({ op: 'matmulT', a, b, out, k, r, m, r0, r1 })));
       return out;
     },
     async trailingUpdate(a, n, j0, j1) {

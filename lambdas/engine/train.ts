@@ -5,7 +5,7 @@
 import { type IdIndex, ingestInteractions, selectUsersByHistoryLength } from './dataset';
 import { type FitContext, fitSequences, HEAD_ITEMS, type ModelChoices } from './fit';
 import { DEFAULT_HYPERPARAMETERS, type HyperParameters, validateHyperParameters } from './hyperparameters';
-import { matmul, solveLower, solveUpperT, updateTrailing } from './linalg';
+import { matmul, matmulTransA, solveLower, solveUpperT, updateTrailing } from './linalg';
 import { type ItemCatalog, ingestItems } from './metadata';
 import type { Model } from './model';
 import { createWorkerPool, defaultWorkers, type WorkerPool } from './parallel';
@@ -60,6 +60,8 @@ export interface ParallelRunner {
   solveColumns(l: Float64Array, n: number, b: Float64Array, m: number): Promise<void>;
   /** A B (r × k times k × m), split by rows. */
   matmulRows(a: Float64Array, b: Float64Array, r: number, k: number, m: number): Promise<Float64Array>;
+  /** Aᵀ B (A k × r, B k × m), split by rows of the r × m result. */
+  matmulTransARows(a: Float64Array, b: Float64Array, k: number, r: number, m: number): Promise<Float64Array>;
   /** The Cholesky trailing update after block column [j0, j1), split by rows. */
   trailingUpdate(a: Float64Array, n: number, j0: number, j1: number): Promise<void>;
 }
@@ -73,6 +75,9 @@ export const inThread: ParallelRunner = {
   },
   async matmulRows(a, b, r, k, m) {
     return matmul(a, b, r, k, m);
+  },
+  async matmulTransARows(a, b, k, r, m) {
+    return matmulTransA(a, b, k, r, m);
   },
   async trailingUpdate(a, n, j0, j1) {
     updateTrailing(a, n, j0, j1, j1, n);
