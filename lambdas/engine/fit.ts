@@ -270,19 +270,19 @@ export async function fitEmbeddings(
 }
 
 /** The model of these embeddings: successor and repeat tables, and the softmax temperature fitted on their sum. */
-export function completeModel(
+export async function completeModel(
   ctx: FitContext,
   choices: ModelChoices,
   embeddings: FittedEmbeddings,
   random: Random,
-): Model {
-  const { seqs, catalog, keep, hp, seed, progress } = ctx;
+): Promise<Model> {
+  const { seqs, catalog, keep, hp, seed, parallel, progress } = ctx;
   const { input, output, historyWeights: w, windowPenalty, positions } = embeddings;
   const n = seqs.items.size;
   const d = hp.hiddenDimension;
   const { successors: table, repeat } =
     ctx.shared?.tablesOf(seqs, keep, random.fork()) ?? new SharedSums().tablesOf(seqs, keep, random.fork());
-  const { temperature, transitionWeight } = calibrateScores(
+  const { temperature, transitionWeight } = await calibrateScores(
     seqs,
     keep,
     w,
@@ -292,6 +292,7 @@ export function completeModel(
     choices.successorFactor * windowPenalty,
     table,
     random,
+    parallel,
   );
   progress(0.95, 'calibrated');
 
