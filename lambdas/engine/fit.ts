@@ -140,8 +140,12 @@ export class SharedSums {
    * The sums for this key, computed by `compute` unless they are the latest; the caller gets its own copies, in
    * memory from `alloc` (the kernels' threads share it).
    */
-  statistics(key: string, compute: () => Statistics, alloc: (length: number) => Float64Array): Statistics {
-    if (this.latest?.key !== key) this.latest = { key, stats: compute() };
+  async statistics(
+    key: string,
+    compute: () => Promise<Statistics>,
+    alloc: (length: number) => Float64Array,
+  ): Promise<Statistics> {
+    if (this.latest?.key !== key) this.latest = { key, stats: await compute() };
     const { g, c, positions } = this.latest.stats;
     const copy = (a: Float64Array): Float64Array => {
       const out = alloc(a.length);
@@ -192,10 +196,21 @@ export async function fitEmbeddings(
   });
   const nx = h + 1; // inputs: head items + context
 
-  const sums = (): Statistics =>
-    accumulate(seqs, keep, headPos, h, w, targetWeights(choices.targetDecay), parallel.alloc);
+  const sums = (): Promise<Statistics> =>
+    accumulate(
+      seqs,
+      keep,
+      headPos,
+      h,
+      w,
+      targetWeights(choices.targetDecay),
+      parallel.alloc,
+      parallel.sums,
+      parallel.workers,
+    );
   const { g, c, positions } =
-    ctx.shared?.statistics(JSON.stringify([curve, choices.targetDecay, h]), sums, parallel.alloc) ?? sums();
+    (await ctx.shared?.statistics(JSON.stringify([curve, choices.targetDecay, h]), sums, parallel.alloc)) ??
+    (await sums());
   progress(0.2, 'accumulated');
   const gram = Float64Array.from(g);
   const ridge = ridgeOf(g, h, choices.ridgeScale);

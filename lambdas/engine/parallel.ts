@@ -7,6 +7,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { accumulateRows, type SumsInput } from './accumulate';
 import { matmul, matmulTransA, solveCholesky, updateTrailing } from './linalg';
 import type { ParallelRunner } from './train';
 
@@ -36,7 +37,8 @@ type Task =
       r0: number;
       r1: number;
     }
-  | { op: 'trailing'; a: Float64Array; n: number; j0: number; j1: number; r0: number; r1: number };
+  | { op: 'trailing'; a: Float64Array; n: number; j0: number; j1: number; r0: number; r1: number }
+  | { op: 'sums'; input: SumsInput; j0: number; j1: number; g: Float64Array; c: Float64Array };
 
 function run(task: Task): void {
   switch (task.op) {
@@ -51,6 +53,9 @@ function run(task: Task): void {
       return;
     case 'trailing':
       updateTrailing(task.a, task.n, task.j0, task.j1, task.r0, task.r1);
+      return;
+    case 'sums':
+      accumulateRows(task.input, task.j0, task.j1, task.g, task.c);
       return;
   }
 }
@@ -156,6 +161,9 @@ export function createWorkerPool(workers: number, entry: string = __filename): W
         if (r1 > r0) tasks.push({ op: 'trailing', a, n, j0, j1, r0, r1 });
       }
       await fanOut(tasks);
+    },
+    async sums(input, ranges, g, c) {
+      await fanOut(ranges.map(([j0, j1]) => ({ op: 'sums', input, j0, j1, g, c })));
     },
     async close() {
       await Promise.all(threads.map((t) => t.terminate()));

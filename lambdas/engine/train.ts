@@ -2,6 +2,7 @@
  * Training of the User-Personalization model: ingest the data, choose the model's regularisation and history curve
  * on a validation split of the users (`tuning.ts`), then fit on every user (`fit.ts`).
  */
+import { accumulateRows, type SumsRunner } from './accumulate';
 import { type IdIndex, ingestInteractions, selectUsersByHistoryLength } from './dataset';
 import { type FitContext, fitSequences, HEAD_ITEMS, type ModelChoices } from './fit';
 import { DEFAULT_HYPERPARAMETERS, type HyperParameters, validateHyperParameters } from './hyperparameters';
@@ -64,6 +65,8 @@ export interface ParallelRunner {
   matmulTransARows(a: Float64Array, b: Float64Array, k: number, r: number, m: number): Promise<Float64Array>;
   /** The Cholesky trailing update after block column [j0, j1), split by rows. */
   trailingUpdate(a: Float64Array, n: number, j0: number, j1: number): Promise<void>;
+  /** The regression's sums (`accumulate.ts`), split by ranges of head items. */
+  sums: SumsRunner;
 }
 
 export const inThread: ParallelRunner = {
@@ -81,6 +84,9 @@ export const inThread: ParallelRunner = {
   },
   async trailingUpdate(a, n, j0, j1) {
     updateTrailing(a, n, j0, j1, j1, n);
+  },
+  async sums(input, ranges, g, c) {
+    for (const [j0, j1] of ranges) accumulateRows(input, j0, j1, g, c);
   },
 };
 
