@@ -20,7 +20,6 @@
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { PersonalizeError } from '../api/errors';
 import {
   type HpoSearch,
   type Interaction,
@@ -35,6 +34,7 @@ import { evaluate, MAX_EVALUATED_USERS } from '../engine/metrics';
 import { createWorkerPool, defaultWorkers } from '../engine/parallel';
 import { catalogSize, holdOutTruths, type Split } from '../engine/split';
 import { updateModel } from '../engine/update';
+import { PersonalizeError } from '../errors';
 import type { ResourceRecord } from '../store/resources';
 import { parseArn } from './arns';
 import type { ServiceContext } from './context';
