@@ -23,6 +23,7 @@ import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Model } from '../engine/model';
 import type { Interaction, ItemMeta } from '../engine/types';
 import { updateModel } from '../engine/update';
+import { logger } from '../observability';
 import type { ResourceRecord } from '../store/resources';
 import { UpdateRunLease } from '../store/update-lease';
 import { CAMPAIGN, type ServingAttrs } from './campaigns';
@@ -319,19 +320,16 @@ async function updateCampaignModel(
     ? [serving.updatePreviousModelKey]
     : [serving.updateModelKey, serving.updatePreviousModelKey];
   for (const old of unused) if (old !== undefined && old !== serving.modelKey) await deleteObject(ctx, old);
-  console.log(
-    JSON.stringify({
-      message: 'automatic update',
-      campaignArn,
-      solutionVersionArn: versionArn,
-      generation,
-      modelKey: key,
-      addedItems: result.addedItems.length,
-      droppedItems: result.droppedItems,
-      interactions: result.interactions,
-      seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
-    }),
-  );
+  logger.info('automatic update', {
+    campaignArn,
+    solutionVersionArn: versionArn,
+    generation,
+    modelKey: key,
+    addedItems: result.addedItems.length,
+    droppedItems: result.droppedItems,
+    interactions: result.interactions,
+    seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
+  });
   return {
     campaignArn,
     status: 'UPDATED',

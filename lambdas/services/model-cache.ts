@@ -14,6 +14,7 @@ import { gunzip } from 'node:zlib';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { MAX_HISTORY } from '../engine/history-weights';
 import { Model } from '../engine/model';
+import { logger } from '../observability';
 import type { ServiceContext } from './context';
 import { snapshotKey, type TrainingSnapshot } from './training';
 
@@ -93,7 +94,7 @@ async function loadServingModel(
   const model = Model.load(artifact);
   if (snapshot === undefined) {
     // Without the snapshot only events recorded after training can personalise; worth a log line, not a failure.
-    console.warn(JSON.stringify({ message: 'No training snapshot; training histories unavailable', ...ref }));
+    logger.warn('No training snapshot; training histories unavailable', { ...ref });
     return { model, histories: new Map() };
   }
   const columns = JSON.parse((await gunzipAsync(snapshot)).toString('utf8')) as SnapshotColumns;

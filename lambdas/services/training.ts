@@ -35,6 +35,7 @@ import { createWorkerPool, defaultWorkers } from '../engine/parallel';
 import { catalogSize, holdOutTruths, type Split } from '../engine/split';
 import { updateModel } from '../engine/update';
 import { PersonalizeError } from '../errors';
+import { logger } from '../observability';
 import type { ResourceRecord } from '../store/resources';
 import { parseArn } from './arns';
 import type { ServiceContext } from './context';
@@ -437,6 +438,6 @@ export async function timedStep(
     return out;
   } finally {
     const seconds = Number(((performance.now() - started) / 1000).toFixed(3));
-    console.log(JSON.stringify({ message: 'training step', step, ok, seconds, solutionVersionArn: arn }));
+    logger.info('training step', { step, ok, seconds, solutionVersionArn: arn });
   }
 }

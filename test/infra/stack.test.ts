@@ -78,9 +78,13 @@ describe('functions', () => {
     }
   });
 
-  it('runs every function on Node 22, ARM64, with the handler export and its own log group with retention', () => {
+  it('runs every function on Node 22, ARM64, traced, with the handler export and its own log group with retention', () => {
     for (const [, fn] of view.ofType('AWS::Lambda::Function')) {
-      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+      });
       expect(fn.Properties.Handler).toBe('index.handler');
       expect(
         (fn.Properties.Environment as { Variables: Record<string, string> }).Variables.NODE_OPTIONS,
