@@ -19,6 +19,7 @@ import type {
   ListSolutionVersionsResponse,
   StopSolutionVersionCreationRequest,
   TrainingMode,
+  TrainingType,
 } from '@aws-sdk/client-personalize';
 import { DescribeExecutionCommand, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { inUse, invalidInput, PersonalizeError } from '../errors';
@@ -53,6 +54,8 @@ export interface VersionAttrs extends Record<string, unknown> {
   readonly trainSeconds?: number;
   /** GetSolutionMetrics' map, written by the evaluate step. */
   readonly metrics?: Record<string, number>;
+  /** Digest of the data the prepare step read (`data-fingerprint.ts`); automatic training compares it. */
+  readonly dataFingerprint?: string;
 }
 
 /** Starts the training workflow for a version and returns the execution ARN; the default uses Step Functions. */
@@ -112,10 +115,15 @@ export function executionNameOf(versionArn: string): string {
   return parsed.resourceId.replace('/', '-');
 }
 
+/**
+ * Creates a version and starts its training. `trainingType` is `MANUAL` for CreateSolutionVersion and `AUTOMATIC`
+ * for the versions automatic training creates (`automatic-training.ts`).
+ */
 export async function createSolutionVersion(
   ctx: ServiceContext,
   input: CreateSolutionVersionRequest,
   start: StartTraining = startTrainingExecution,
+  trainingType: TrainingType = 'MANUAL',
 ): Promise<CreateSolutionVersionResponse> {
   const solutionArn = input.solutionArn!;
   const mode: TrainingMode = input.trainingMode ?? 'FULL';
@@ -145,7 +153,7 @@ export async function createSolutionVersion(
     datasetGroupArn: s.datasetGroupArn,
     solutionConfig: s.solutionConfig ?? {},
     trainingMode: mode,
-    trainingType: 'MANUAL',
+    trainingType,
     status: VERSION_STATUS.pending,
     creationDateTime: now,
     lastUpdatedDateTime: now,
