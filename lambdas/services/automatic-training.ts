@@ -198,11 +198,13 @@ async function checkSolution(
     await recordRun(ctx, solutionArn, run);
     return { solutionArn, status: 'CREATED', solutionVersionArn: solutionVersionArn! };
   } catch (err) {
-    // Refused (the region's training quota is full, the solution is being deleted): due again at the next check.
+    // Refused (the region's training quota is full, the solution is being deleted) or the training could not be
+    // started: due again at the next check, and the other solutions still get theirs.
+    if (!(err instanceof PersonalizeError))
+      console.error(`Automatic training of ${solutionArn} failed:`, err);
     const why = err instanceof PersonalizeError ? `${err.errorName}: ${err.message}` : String(err);
     const failed = `the version could not be created (${why}); retrying at the next check`;
     await release(ctx, solutionArn, claimed, dueAt(solution), { at: now, status: 'SKIPPED', reason: failed });
-    if (!(err instanceof PersonalizeError)) throw err;
     return skipped(failed);
   }
 }
