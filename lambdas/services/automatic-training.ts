@@ -6,8 +6,8 @@
  * - **Due.** A solution's `attrs.autoTrainingDueAt` (set by CreateSolution and by an UpdateSolution that switches
  *   automatic training on or changes its rate) says when; each decision moves it on by the solution's
  *   `rate(N days)`, keeping its phase.
- * - **New data.** The data a FULL training would read now is fingerprinted (`data-fingerprint.ts`, the digest
- *   automatic updates use, plus the Users data) and compared with the fingerprint the prepare step recorded on the
+ * - **New data.** The data a FULL training learns from now is fingerprinted (`data-fingerprint.ts`, the digest
+ *   automatic updates use) and compared with the fingerprint the prepare step recorded on the
  *   solution's newest FULL version that ended `ACTIVE` or `CREATE FAILED`. Training is deterministic, so the same
  *   data would give the same model (or the same failure). Versions from before fingerprints were recorded count as
  *   trained on unknown data.

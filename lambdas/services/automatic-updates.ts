@@ -199,12 +199,12 @@ async function readData(
       fingerprint.interaction(x);
     }
   }
-  fingerprint.section('items');
+  fingerprint.startItems();
   const items: ItemMeta[] = [];
   for await (const batch of groupItems(ctx, groupArn)) {
     for (const item of batch) {
       items.push(item);
-      fingerprint.record(item);
+      fingerprint.item(item);
     }
   }
   return { interactions, items, latest, fingerprint: fingerprint.digest() };

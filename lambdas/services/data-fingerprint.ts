@@ -3,31 +3,32 @@
  * last generation read, automatic training with the data the solution's last FULL version was prepared from.
  *
  * The digest covers, in reading order, the interactions a solution trains on (after its `eventType` and
- * `eventValueThreshold`), then the Items data, then (for training) the Users data. Reading order is stable for
- * unchanged data, so equal data gives equal digests; any added, removed or replaced record changes it.
+ * `eventValueThreshold`), then the Items data: what the engine learns from (Users data is not a training input).
+ * Reading order is stable for unchanged data, so equal data gives equal digests; any added, removed or replaced
+ * record changes it.
  */
 import { createHash, type Hash } from 'node:crypto';
-import type { Interaction, ItemMeta, UserMeta } from '../engine/types';
+import type { Interaction, ItemMeta } from '../engine/types';
 import type { ServiceContext } from './context';
-import { groupInteractions, groupItems, groupUsers } from './dataset-data';
+import { groupInteractions, groupItems } from './dataset-data';
 import { isTrainingInteraction, type TrainingConfig } from './solutions';
 
 /** Incremental digest of the data, fed record by record while it is read for other work. */
 export class DataFingerprint {
   private readonly hash: Hash = createHash('sha256');
 
-  /** One interaction the solution trains on; all of them come before the first {@link section}. */
+  /** One interaction the solution trains on; all of them come before {@link startItems}. */
   interaction(x: Interaction): void {
     this.hash.update(JSON.stringify([x.userId, x.itemId, x.timestamp, x.impression ?? null]));
   }
 
-  /** Marks the start of the Items (then Users) records, so records cannot shift between sections unnoticed. */
-  section(name: 'items' | 'users'): void {
-    this.hash.update(`\u0000${name}`);
+  /** Marks the start of the Items records, so records cannot shift between the two parts unnoticed. */
+  startItems(): void {
+    this.hash.update('\u0000items');
   }
 
-  record(record: ItemMeta | UserMeta): void {
-    this.hash.update(JSON.stringify(record));
+  item(item: ItemMeta): void {
+    this.hash.update(JSON.stringify(item));
   }
 
   /** The hex digest; the fingerprint takes no more data afterwards. */
@@ -43,7 +44,7 @@ export interface TrainingDataState {
 }
 
 /**
- * The fingerprint of everything a FULL training of a solution with `filter` would read now: the same digest the
+ * The fingerprint of the data a FULL training of a solution with `filter` would learn from now: the same digest the
  * training prepare step records on each version (`training.ts`).
  */
 export async function trainingDataFingerprint(
@@ -60,11 +61,8 @@ export async function trainingDataFingerprint(
       interactions++;
     }
   }
-  fingerprint.section('items');
+  fingerprint.startItems();
   for await (const batch of groupItems(ctx, datasetGroupArn))
-    for (const item of batch) fingerprint.record(item);
-  fingerprint.section('users');
-  for await (const batch of groupUsers(ctx, datasetGroupArn))
-    for (const user of batch) fingerprint.record(user);
+    for (const item of batch) fingerprint.item(item);
   return { fingerprint: fingerprint.digest(), interactions };
 }

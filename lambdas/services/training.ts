@@ -234,16 +234,12 @@ export async function prepareTraining(ctx: ServiceContext, arn: string): Promise
       );
     }
   }
-  fingerprint.section('items');
+  fingerprint.startItems();
   for await (const batch of groupItems(ctx, groupArn)) {
-    for (const item of batch) fingerprint.record(item);
+    for (const item of batch) fingerprint.item(item);
     snapshot.items.push(...batch);
   }
-  fingerprint.section('users');
-  for await (const batch of groupUsers(ctx, groupArn)) {
-    for (const user of batch) fingerprint.record(user);
-    snapshot.users.push(...batch);
-  }
+  for await (const batch of groupUsers(ctx, groupArn)) snapshot.users.push(...batch);
   // Recorded before the minimum-data check, so automatic training does not retry data that already failed it.
   await ctx.resources.update<VersionDoc>(arn, {
     attrs: { dataFingerprint: fingerprint.digest() } satisfies VersionAttrs,

@@ -4,12 +4,14 @@
  * training switched off, a deleted solution, a start that fails). Trainings are not run: the prepare step records
  * the data's fingerprint and the version is published without a model, which is all the check reads.
  */
+import { createHash } from 'node:crypto';
 import type { SolutionConfig } from '@aws-sdk/client-personalize';
 import {
   type AutoTrainingOutcome,
   nextDueAt,
   runAutomaticTraining,
 } from '../../../lambdas/services/automatic-training';
+import { DataFingerprint } from '../../../lambdas/services/data-fingerprint';
 import { createDatasetImportJob, runDatasetImportJob } from '../../../lambdas/services/dataset-import-jobs';
 import {
   createSolutionVersion,
@@ -98,6 +100,23 @@ async function solution(
   });
   return solutionArn as string;
 }
+
+describe('DataFingerprint', () => {
+  it('digests the interactions, a separator, then the items, as automatic updates always have', () => {
+    const f = new DataFingerprint();
+    f.interaction({ userId: 'u1', itemId: 'i1', timestamp: 5, eventType: 'click' });
+    f.interaction({ userId: 'u2', itemId: 'i2', timestamp: 6, impression: ['i2', 'i3'] });
+    f.startItems();
+    f.item({ itemId: 'i1', categorical: { GENRES: ['a'] } });
+    const expected = createHash('sha256')
+      .update('["u1","i1",5,null]')
+      .update('["u2","i2",6,["i2","i3"]]')
+      .update('\u0000items')
+      .update('{"itemId":"i1","categorical":{"GENRES":["a"]}}')
+      .digest('hex');
+    expect(f.digest()).toBe(expected);
+  });
+});
 
 describe('nextDueAt', () => {
   it('keeps the phase of the schedule and lands after now', () => {
