@@ -122,12 +122,14 @@ export async function runAutomaticTraining(
       deferred.push(solution.arn);
       continue;
     }
-    const outcome = await checkSolution(
-      ctx,
-      solution,
-      fingerprintOf,
-      options.start ?? startTrainingExecution,
-    );
+    let outcome: AutoTrainingOutcome;
+    try {
+      outcome = await checkSolution(ctx, solution, fingerprintOf, options.start ?? startTrainingExecution);
+    } catch (err) {
+      // The schedule was not claimed, so the solution stays due; the other solutions still get their check.
+      console.error(`Automatic-training check of ${solution.arn} failed:`, err);
+      outcome = { solutionArn: solution.arn, status: 'SKIPPED', reason: `the check failed (${String(err)})` };
+    }
     console.log(JSON.stringify({ message: 'automatic training', ...outcome }));
     outcomes.push(outcome);
   }
@@ -162,21 +164,23 @@ async function checkSolution(
   const solutionArn = solution.arn;
   const skipped = (reason: string): AutoTrainingOutcome => ({ solutionArn, status: 'SKIPPED', reason });
 
-  const training = await versionInTraining(ctx, solutionArn);
-  if (training !== undefined) {
-    // The schedule stays due: the next check tries again.
-    const reason = `solution version ${training}; retrying at the next check`;
+  // The schedule stays due: the next check tries again.
+  const retryLater = async (why: string) => {
+    const reason = `${why}; retrying at the next check`;
     await recordRun(ctx, solutionArn, { at: ctx.now().getTime(), status: 'SKIPPED', reason });
     return skipped(reason);
-  }
+  };
+  const training = await versionInTraining(ctx, solutionArn);
+  if (training !== undefined) return retryLater(`solution version ${training}`);
 
   const groupArn = solution.doc.datasetGroupArn!;
   const config = trainingConfigOf(solution.doc.solutionConfig, solution.doc.eventType);
   const data = await fingerprintOf(groupArn, config);
+  // Data is usually imported after the solution is created: train within the hour of its arrival.
+  if (data.interactions === 0) return retryLater('the dataset group has no interactions to train on yet');
   const last = await lastTraining(ctx, solutionArn);
-  let reason: string | undefined;
-  if (data.interactions === 0) reason = 'the dataset group has no interactions to train on';
-  else if (last?.fingerprint === data.fingerprint) reason = `no new data since ${last.arn} was trained`;
+  const reason =
+    last?.fingerprint === data.fingerprint ? `no new data since ${last.arn} was trained` : undefined;
 
   const now = ctx.now().getTime();
   const claimed = await claim(ctx, solution, {

@@ -227,6 +227,31 @@ describe('what keeps a version from being created', () => {
     });
   });
 
+  it('waits for interactions: a group without any stays due', async () => {
+    const empty = await env.group('auto-empty');
+    const { solutionArn } = await createSolution(env.ctx, {
+      name: 'auto-no-data',
+      datasetGroupArn: empty.group,
+      recipeArn: RECIPE,
+    });
+    const due = (await schedule(solutionArn as string)).autoTrainingDueAt;
+    expect(await check(solutionArn as string)).toMatchObject({
+      status: 'SKIPPED',
+      reason: 'the dataset group has no interactions to train on yet; retrying at the next check',
+    });
+    expect((await schedule(solutionArn as string)).autoTrainingDueAt).toBe(due);
+    await deleteSolution(env.ctx, { solutionArn });
+  });
+
+  it('leaves due solutions to the next check once the deadline has passed', async () => {
+    const solutionArn = await solution('auto-deadline');
+    const report = await runAutomaticTraining(env.ctx, { start, deadline: env.ctx.now().getTime() });
+    expect(report.deferred).toContain(solutionArn);
+    expect(report.outcomes).toEqual([]);
+    expect((await listSolutionVersions(env.ctx, { solutionArn })).solutionVersions).toEqual([]);
+    await deleteSolution(env.ctx, { solutionArn });
+  });
+
   it('a start that fails leaves the solution due for the next check', async () => {
     const solutionArn = await solution('auto-start-fails');
     const due = (await schedule(solutionArn)).autoTrainingDueAt;
