@@ -18,7 +18,7 @@
  * claimed with a conditional write on `autoTrainingDueAt`, so two checks running at once (or an UpdateSolution
  * meanwhile) never create two versions for one due date.
  */
-import { PersonalizeError } from '../api/errors';
+import { PersonalizeError } from '../errors';
 import type { ResourceRecord } from '../store/resources';
 import type { ServiceContext } from './context';
 import { trainingDataFingerprint } from './data-fingerprint';
