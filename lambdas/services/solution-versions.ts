@@ -138,7 +138,8 @@ export async function createSolutionVersion(
   const baseSolutionVersionArn = mode === 'UPDATE' ? await requireFullVersion(ctx, solutionArn) : undefined;
   const scope = parseArn(solutionArn) ?? { region: ctx.region, accountId: ctx.accountId };
   const arn = solutionVersionArn(scope, arnName(solutionArn)!, hexId());
-  await joinTraining(ctx, solutionArn, arn, MAX_TRAINING_VERSIONS);
+  // An automatic version never trains beside another version of its solution (spec §2.7).
+  await joinTraining(ctx, solutionArn, arn, MAX_TRAINING_VERSIONS, trainingType === 'AUTOMATIC');
   const now = ctx.now();
   const s = solution.doc;
   const doc: VersionDoc = {

@@ -97,14 +97,15 @@ export async function versionStillTraining(
 
 /**
  * Registers a version about to train: in its solution's `training` set (only while the solution is `ACTIVE`, so
- * DeleteSolution never misses it) and in the region-wide quota (fewer than `max` in training, else
- * `LimitExceededException`).
+ * DeleteSolution never misses it; with `alone`, only while no other version of the solution trains) and in the
+ * region-wide quota (fewer than `max` in training, else `LimitExceededException`).
  */
 export async function joinTraining(
   ctx: ServiceContext,
   solutionArn: string,
   versionArn: string,
   max: number,
+  alone = false,
 ): Promise<void> {
   const live = (member: string, at: number) => versionStillTraining(ctx, member, at);
   let refusal = await ctx.members.add(TRAINING_QUOTA, QUOTA_SET, versionArn, { max });
@@ -118,7 +119,12 @@ export async function joinTraining(
     );
   }
   try {
-    await joinParent(ctx, solutionArn, SOLUTION_TRAINING, versionArn, { statusIn: [ACTIVE] });
+    await joinParent(ctx, solutionArn, SOLUTION_TRAINING, versionArn, {
+      statusIn: [ACTIVE],
+      ...(alone
+        ? { max: 1, isLive: live, limitMessage: `Another version of ${solutionArn} is training.` }
+        : {}),
+    });
   } catch (err) {
     await ctx.members.remove(TRAINING_QUOTA, QUOTA_SET, versionArn);
     throw err;

@@ -227,6 +227,20 @@ describe('what keeps a version from being created', () => {
     });
   });
 
+  it('an automatic version is refused while another version of the solution trains', async () => {
+    const solutionArn = await solution('auto-alone', { performAutoTraining: false });
+    const { solutionVersionArn } = await createSolutionVersion(env.ctx, { solutionArn }, start);
+    await expect(createSolutionVersion(env.ctx, { solutionArn }, start, 'AUTOMATIC')).rejects.toMatchObject({
+      name: 'LimitExceededException',
+      message: /Another version of .* is training/,
+    });
+    // Manual versions are not held back by it.
+    const second = await createSolutionVersion(env.ctx, { solutionArn }, start);
+    await finishTraining(solutionVersionArn as string);
+    await finishTraining(second.solutionVersionArn as string);
+    expect((await listSolutionVersions(env.ctx, { solutionArn })).solutionVersions).toHaveLength(2);
+  });
+
   it('waits for interactions: a group without any stays due', async () => {
     const empty = await env.group('auto-empty');
     const { solutionArn } = await createSolution(env.ctx, {
