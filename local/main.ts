@@ -2,6 +2,7 @@
  * `npm start`: runs open-personalize on this machine in one Node process.
  *
  *   npm start -- [--port N] [--s3-port N] [--data-dir DIR | --in-memory] [--update-interval DURATION]
+ *                [--auto-training-interval DURATION]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { buildConsole } from '../console/build';
 import {
+  AUTO_TRAINING_INTERVAL_ENV,
   type AutomaticUpdateRun,
   DEFAULT_DATA_DIR,
   DEFAULT_PORT,
@@ -32,6 +34,9 @@ Options:
   --update-interval DURATION
                     how often automatic updates run, e.g. 2h, 30m, 90s; 0 turns the timer off
                     (default: $${UPDATE_INTERVAL_ENV} or 2h)
+  --auto-training-interval DURATION
+                    how often solutions with performAutoTraining are checked for a due training;
+                    0 turns the check off (default: $${AUTO_TRAINING_INTERVAL_ENV} or 1h)
   -h, --help        show this help
 
 Environment:
@@ -39,6 +44,7 @@ Environment:
   OP_ACCOUNT_ID     account id in ARNs (default 000000000000)
   AWS_REGION        region in ARNs and the signing scope (default us-east-1)
   ${UPDATE_INTERVAL_ENV}   interval of automatic updates (as --update-interval)
+  ${AUTO_TRAINING_INTERVAL_ENV}   interval of the automatic-training check
 
 Signals:
   SIGUSR2           run the automatic updates now (kill -USR2 <pid>)
@@ -49,6 +55,7 @@ interface Cli {
   readonly s3Port?: number;
   readonly dataDir?: string;
   readonly updateIntervalMs?: number;
+  readonly autoTrainingIntervalMs?: number;
   readonly help: boolean;
 }
 
@@ -61,6 +68,7 @@ export function parseCli(argv: readonly string[]): Cli {
       'data-dir': { type: 'string' },
       'in-memory': { type: 'boolean', default: false },
       'update-interval': { type: 'string' },
+      'auto-training-interval': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -77,6 +85,10 @@ export function parseCli(argv: readonly string[]): Cli {
       values['update-interval'] === undefined
         ? undefined
         : parseDuration(values['update-interval'], '--update-interval'),
+    autoTrainingIntervalMs:
+      values['auto-training-interval'] === undefined
+        ? undefined
+        : parseDuration(values['auto-training-interval'], '--auto-training-interval'),
     help: values.help ?? false,
   };
 }
@@ -88,12 +100,7 @@ function every(ms: number): string {
   return `every ${ms / 1000} s`;
 }
 
-function banner(
-  runtime: Runtime,
-  dataDir: string | undefined,
-  readyMs: number,
-  updateIntervalMs: number,
-): string {
+function banner(runtime: Runtime, dataDir: string | undefined, readyMs: number): string {
   const api = runtime.apiCredentials;
   const s3 = runtime.s3Credentials;
   return [
@@ -105,7 +112,8 @@ function banner(
     `  S3 endpoint       ${runtime.s3Endpoint}   (path-style; upload import CSVs to a bucket you create)`,
     `  S3 credentials    access key id ${s3.accessKeyId}   secret ${s3.secretAccessKey}`,
     `  Data              ${dataDir === undefined ? 'in memory (lost at exit)' : dataDir}`,
-    `  Automatic updates ${every(updateIntervalMs)}; run now: kill -USR2 ${process.pid}`,
+    `  Automatic updates ${every(runtime.updateIntervalMs)}; run now: kill -USR2 ${process.pid}`,
+    `  Auto training     ${runtime.autoTrainingIntervalMs > 0 ? 'checked ' : ''}${every(runtime.autoTrainingIntervalMs)}`,
     '',
     '  Try:',
     `    AWS_ACCESS_KEY_ID=${api.accessKeyId} AWS_SECRET_ACCESS_KEY=${api.secretAccessKey} \\`,
@@ -142,6 +150,7 @@ async function main(): Promise<void> {
       s3Port: cli.s3Port,
       dataDir: cli.dataDir,
       updateIntervalMs: cli.updateIntervalMs,
+      autoTrainingIntervalMs: cli.autoTrainingIntervalMs,
       consoleAssetsDir: consoleDir,
     });
   } catch (err) {
@@ -155,7 +164,7 @@ async function main(): Promise<void> {
     throw err;
   }
   // performance.now() counts from process start, so this includes loading Node, tsx and the emulators.
-  console.log(banner(runtime, cli.dataDir, performance.now(), runtime.updateIntervalMs));
+  console.log(banner(runtime, cli.dataDir, performance.now()));
 
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -10,9 +10,10 @@ import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ROUTES, WORKERS } from '../lambdas/api/routes';
+import { AUTO_TRAINING_CHECK_HOURS, AUTO_TRAINING_WORKER, ROUTES, WORKERS } from '../lambdas/api/routes';
 import { dynamoDbClientConfig, s3ClientConfig } from '../lambdas/clients';
 import { ENV, type EnvKey } from '../lambdas/env';
+import type { AutoTrainingReport } from '../lambdas/services/automatic-training';
 import { createServiceContext, type ServiceContext } from '../lambdas/services/context';
 import { recoverAfterRestart } from '../lambdas/services/recovery';
 import { DATA_BUCKET, TABLES } from '../lambdas/store/tables';
@@ -51,6 +52,10 @@ export const UPDATE_STATE_MACHINE_NAME = 'AutomaticUpdates';
 export const DEFAULT_UPDATE_INTERVAL_MS = UPDATE_INTERVAL_HOURS * 3_600_000;
 /** Environment variable that sets the interval of `npm start` (a duration such as `2h`, `30m`, `90s`; 0 = off). */
 export const UPDATE_INTERVAL_ENV = 'OPEN_PERSONALIZE_UPDATE_INTERVAL';
+/** How often the local timer runs the automatic-training check, as the deployed EventBridge rule does. */
+export const DEFAULT_AUTO_TRAINING_INTERVAL_MS = AUTO_TRAINING_CHECK_HOURS * 3_600_000;
+/** Environment variable that sets the automatic-training check's interval of `npm start` (0 = off). */
+export const AUTO_TRAINING_INTERVAL_ENV = 'OPEN_PERSONALIZE_AUTO_TRAINING_INTERVAL';
 
 const HOST = '127.0.0.1';
 const IMPORT_WORKER_HANDLER = 'dataset-import-worker';
@@ -90,6 +95,12 @@ export interface RuntimeOptions {
    */
   readonly updateIntervalMs?: number;
   /**
+   * Interval of the automatic-training check in ms; 0 turns the timer off (the check can still be run with
+   * {@link Runtime.automaticTraining}).
+   * @default `OPEN_PERSONALIZE_AUTO_TRAINING_INTERVAL` or one hour
+   */
+  readonly autoTrainingIntervalMs?: number;
+  /**
    * Directory holding a built web console (`console/build.ts`), served at `GET /console`.
    * @default none: `/console` answers 404 until a console is built
    */
@@ -127,6 +138,13 @@ export interface Runtime {
   readonly updateIntervalMs: number;
   /** Runs the automatic-update workflow now (as the timer does) and resolves when it has finished. */
   automaticUpdate(): Promise<AutomaticUpdateRun>;
+  /** Interval of the automatic-training check in ms (0: off). */
+  readonly autoTrainingIntervalMs: number;
+  /**
+   * Runs the automatic-training check now (as the timer does; a check already running is shared) and resolves with
+   * its decisions. The trainings it starts run on; {@link idle} waits for them.
+   */
+  automaticTraining(): Promise<AutoTrainingReport>;
   /** Resolves when no asynchronous work (imports, training executions, scheduled runs) is running. */
   idle(): Promise<void>;
   /** Stops accepting requests, waits for in-flight work, then closes the servers and emulators. */
@@ -171,9 +189,16 @@ export function parseDuration(raw: string, what: string): number {
   return Math.round(Number(m[1]) * scale);
 }
 
-function updateIntervalFromEnv(): number {
-  const raw = envValue(UPDATE_INTERVAL_ENV);
-  return raw === undefined ? DEFAULT_UPDATE_INTERVAL_MS : parseDuration(raw, UPDATE_INTERVAL_ENV);
+function intervalFromEnv(key: string, fallback: number): number {
+  const raw = envValue(key);
+  return raw === undefined ? fallback : parseDuration(raw, key);
+}
+
+/** Runs the automatic-training worker as the deployed rule invokes it; a failed run surfaces as an error. */
+async function runAutoTrainingCheck(registry: FunctionRegistry): Promise<AutoTrainingReport> {
+  const outcome = await registry.invoke(AUTO_TRAINING_WORKER, {});
+  if (!outcome.ok) throw new Error(`${outcome.error.errorType}: ${outcome.error.errorMessage}`);
+  return outcome.result as AutoTrainingReport;
 }
 
 /**
@@ -266,8 +291,14 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
 
   const registry = new FunctionRegistry(options.loadHandler ?? requireHandler);
   const lambdaArn = (fn: string) => `arn:aws:lambda:${region}:${accountId}:function:${fn}`;
-  const updateIntervalMs = options.updateIntervalMs ?? updateIntervalFromEnv();
+  const updateIntervalMs =
+    options.updateIntervalMs ?? intervalFromEnv(UPDATE_INTERVAL_ENV, DEFAULT_UPDATE_INTERVAL_MS);
   if (!(updateIntervalMs >= 0)) throw new Error(`Update interval must be 0 or more ms: ${updateIntervalMs}`);
+  const autoTrainingIntervalMs =
+    options.autoTrainingIntervalMs ??
+    intervalFromEnv(AUTO_TRAINING_INTERVAL_ENV, DEFAULT_AUTO_TRAINING_INTERVAL_MS);
+  if (!(autoTrainingIntervalMs >= 0))
+    throw new Error(`Automatic-training interval must be 0 or more ms: ${autoTrainingIntervalMs}`);
   const updateMachine: StateMachineSpec = {
     name: UPDATE_STATE_MACHINE_NAME,
     definition: (arnOf) => updateDefinitionJson(arnOf),
@@ -284,6 +315,11 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   const schedules = (options.schedules ?? []).map((spec) => new LocalSchedule(registry, spec));
   const updateStateMachineArn = stepFunctions.stateMachineArn(UPDATE_STATE_MACHINE_NAME);
   const updates = new UpdateTimer(stepFunctions, updateStateMachineArn, updateIntervalMs);
+  const autoTraining = new FixedRate(
+    autoTrainingIntervalMs,
+    () => runAutoTrainingCheck(registry),
+    (run) => run.catch((err: unknown) => console.error('[training] automatic-training check failed:', err)),
+  );
   const housekeeping = housekeepingContext(emulators, region, accountId);
   const recordSweep = new FixedRate(
     RECORD_SWEEP_MS,
@@ -293,6 +329,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   const background: Background[] = [
     ...schedules,
     updates,
+    autoTraining,
     recordSweep,
     { busy: () => registry.pending > 0, idle: () => registry.idle(), stop: () => registry.idle() },
     stepFunctions,
@@ -306,6 +343,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     // neither has any left.
     for (const schedule of schedules) await schedule.stop();
     await updates.stop();
+    await autoTraining.stop();
     await recordSweep.stop();
     do {
       for (const b of background) await b.idle();
@@ -368,6 +406,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     }
     for (const schedule of schedules) schedule.start();
     updates.start();
+    autoTraining.start();
     recordSweep.start();
 
     let stopping: Promise<void> | undefined;
@@ -387,6 +426,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       updateStateMachineArn,
       updateIntervalMs,
       automaticUpdate: () => updates.run(),
+      autoTrainingIntervalMs,
+      automaticTraining: () => autoTraining.run(),
       idle: async () => {
         // One source's work can start another's (a workflow step invoking a function), so repeat until all rest.
         do {

@@ -17,7 +17,7 @@
  * Every update starts from the version's own model, never from an earlier generation, so generations do not drift
  * and a repeated update of the same data gives the same bytes.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Campaign } from '@aws-sdk/client-personalize';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Model } from '../engine/model';
@@ -28,6 +28,7 @@ import type { ResourceRecord } from '../store/resources';
 import { UpdateRunLease } from '../store/update-lease';
 import { CAMPAIGN, type ServingAttrs } from './campaigns';
 import type { ServiceContext } from './context';
+import { DataFingerprint } from './data-fingerprint';
 import { groupDatasetArn, groupInteractions, groupItems } from './dataset-data';
 import { ACTIVE } from './dataset-groups';
 import { itemStatsFromInteractions, itemStatsKey, writeItemStats } from './item-stats';
@@ -188,7 +189,7 @@ async function readData(
   groupArn: string,
   filter: { readonly eventType?: string; readonly eventValueThreshold?: number },
 ): Promise<UpdateData> {
-  const hash = createHash('sha256');
+  const fingerprint = new DataFingerprint();
   const interactions: Interaction[] = [];
   let latest = Number.NEGATIVE_INFINITY;
   for await (const batch of groupInteractions(ctx, groupArn)) {
@@ -196,18 +197,18 @@ async function readData(
       if (!isTrainingInteraction(x, filter)) continue;
       interactions.push(x);
       if (x.timestamp > latest) latest = x.timestamp;
-      hash.update(JSON.stringify([x.userId, x.itemId, x.timestamp, x.impression ?? null]));
+      fingerprint.interaction(x);
     }
   }
-  hash.update('\u0000items');
+  fingerprint.startItems();
   const items: ItemMeta[] = [];
   for await (const batch of groupItems(ctx, groupArn)) {
     for (const item of batch) {
       items.push(item);
-      hash.update(JSON.stringify(item));
+      fingerprint.item(item);
     }
   }
-  return { interactions, items, latest, fingerprint: hash.digest('hex') };
+  return { interactions, items, latest, fingerprint: fingerprint.digest() };
 }
 
 /**

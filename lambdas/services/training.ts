@@ -2,8 +2,9 @@
  * The steps of the training workflow (`lambdas/workflows/training-definition.ts`), one function each:
  *
  * - prepare: `CREATE PENDING` → `CREATE IN_PROGRESS`; reads the group's interactions, items and users, applies the
- *   solution's `eventType` / `eventValueThreshold`, enforces the minimum-data rule (spec §2.8) and writes a compact
- *   training snapshot to `models/<solution>/<version>/training-data.json.gz`.
+ *   solution's `eventType` / `eventValueThreshold`, records the data's fingerprint (`data-fingerprint.ts`, which
+ *   automatic training compares), enforces the minimum-data rule (spec §2.8) and writes a compact training snapshot
+ *   to `models/<solution>/<version>/training-data.json.gz`.
  * - train: trains the served model on the snapshot less the metrics' held-out truths and writes `model.bin` with its item engagement
  *   statistics (`item-stats.ts`); records the step's wall time. An UPDATE version is not trained: its FULL
  *   version's model takes in the snapshot's new items and statistics (`engine/update.ts`).
@@ -39,6 +40,7 @@ import { logger } from '../observability';
 import type { ResourceRecord } from '../store/resources';
 import { parseArn } from './arns';
 import type { ServiceContext } from './context';
+import { DataFingerprint } from './data-fingerprint';
 import { groupInteractions, groupItems, groupUsers } from './dataset-data';
 import { hpoSearchOf } from './hpo-config';
 import { itemStatsFromInteractions, writeItemStats } from './item-stats';
@@ -216,9 +218,11 @@ export async function prepareTraining(ctx: ServiceContext, arn: string): Promise
   const typeIndex = new Map<string, number>();
   const impressions: Record<string, number[]> = {};
   let hasImpressions = false;
+  const fingerprint = new DataFingerprint();
   for await (const batch of groupInteractions(ctx, groupArn)) {
     for (const x of batch) {
       if (!isTrainingInteraction(x, config)) continue;
+      fingerprint.interaction(x);
       if (x.impression !== undefined && x.impression.length > 0) {
         impressions[snapshot.user.length] = x.impression.map((id) => intern(itemIndex, snapshot.itemIds, id));
         hasImpressions = true;
@@ -231,13 +235,22 @@ export async function prepareTraining(ctx: ServiceContext, arn: string): Promise
       );
     }
   }
+  fingerprint.startItems();
+  for await (const batch of groupItems(ctx, groupArn)) {
+    for (const item of batch) fingerprint.item(item);
+    snapshot.items.push(...batch);
+  }
+  for await (const batch of groupUsers(ctx, groupArn)) snapshot.users.push(...batch);
+  // Recorded before the minimum-data check, so automatic training does not retry data that already failed it.
+  await ctx.resources.update<VersionDoc>(arn, {
+    attrs: { dataFingerprint: fingerprint.digest() } satisfies VersionAttrs,
+  });
+
   const perUser = new Uint32Array(snapshot.userIds.length);
   for (const u of snapshot.user) perUser[u] = (perUser[u] as number) + 1;
   const usersWithTwo = perUser.reduce((n, c) => (c >= 2 ? n + 1 : n), 0);
   checkMinimumData(snapshot.user.length, snapshot.userIds.length, usersWithTwo);
 
-  for await (const batch of groupItems(ctx, groupArn)) snapshot.items.push(...batch);
-  for await (const batch of groupUsers(ctx, groupArn)) snapshot.users.push(...batch);
   const body = await gzipAsync(
     Buffer.from(JSON.stringify(hasImpressions ? { ...snapshot, impressions } : snapshot)),
   );
