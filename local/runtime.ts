@@ -14,6 +14,7 @@ import { ROUTES, WORKERS } from '../lambdas/api/routes';
 import { dynamoDbClientConfig, s3ClientConfig } from '../lambdas/clients';
 import { ENV, type EnvKey } from '../lambdas/env';
 import { createServiceContext, type ServiceContext } from '../lambdas/services/context';
+import { deferredWrites } from '../lambdas/services/deferred-writes';
 import { recoverAfterRestart } from '../lambdas/services/recovery';
 import { DATA_BUCKET, TABLES } from '../lambdas/store/tables';
 import { UPDATE_INTERVAL_HOURS, updateDefinitionJson } from '../lambdas/workflows/update-definition';
@@ -302,6 +303,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     // Order matters: no new requests, then drain the work they started (which still needs Lambda and the
     // emulators), then the internal servers, then the emulators, which flush their data.
     await close(apiServer);
+    await deferredWrites.settled();
     // Executions invoke functions and functions start executions: stop both from taking new work only once
     // neither has any left.
     for (const schedule of schedules) await schedule.stop();
@@ -351,6 +353,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     delete process.env[ENV.CREDENTIALS_SECRET_ARN];
     // The import worker reads users' uploads in the embedded S3 with its own credentials; there is no STS here.
     delete process.env[ENV.IMPORT_ASSUME_ROLE];
+    // This process outlives each request, so GetRecommendations need not wait for its record write.
+    process.env[ENV.DEFER_RESPONSE_WRITES] = 'true';
     // Only control-plane operations: a worker must never be reachable through an `X-Amz-Target`.
     const operations = ROUTES.filter((r) => r.service === 'control').map((r) => [r.operation, r.operation]);
     process.env[ENV.OPERATION_FUNCTIONS] = JSON.stringify(Object.fromEntries(operations));

@@ -19,6 +19,7 @@ import { invalidInput } from '../api/errors';
 import type { StoredEvent } from '../store/events';
 import type { ServiceContext } from './context';
 import { cachedDataset, groupDatasetArn } from './dataset-data';
+import { deferredWrites } from './deferred-writes';
 import { cachedTrackingId } from './event-trackers';
 import { type FieldDef, ImportValidationError, parseProperties, type Value } from './row-validation';
 import { TtlCache } from './ttl-cache';
@@ -261,7 +262,8 @@ async function withImplicitImpressions(
             id,
             await shownItems.get(
               id,
-              () => ctx.recommendations.get(id),
+              // A record this process is still writing is waited for.
+              () => deferredWrites.settle(id).then(() => ctx.recommendations.get(id)),
               (r) => r !== undefined,
             ),
           ] as const,
