@@ -2,9 +2,10 @@
  * `npm start`: runs open-personalize on this machine in one Node process.
  *
  *   npm start -- [--port N] [--s3-port N] [--data-dir DIR | --in-memory] [--update-interval DURATION]
+ *                [--workers N]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -32,6 +33,9 @@ Options:
   --update-interval DURATION
                     how often automatic updates run, e.g. 2h, 30m, 90s; 0 turns the timer off
                     (default: $${UPDATE_INTERVAL_ENV} or 2h)
+  --workers N       processes serving the API (node:cluster workers sharing the port, against the one set of
+                    emulators in the main process); 0 serves it from the main process
+                    (default: the number of cores, ${availableParallelism()} here)
   -h, --help        show this help
 
 Environment:
@@ -49,6 +53,7 @@ interface Cli {
   readonly s3Port?: number;
   readonly dataDir?: string;
   readonly updateIntervalMs?: number;
+  readonly workers: number;
   readonly help: boolean;
 }
 
@@ -61,6 +66,7 @@ export function parseCli(argv: readonly string[]): Cli {
       'data-dir': { type: 'string' },
       'in-memory': { type: 'boolean', default: false },
       'update-interval': { type: 'string' },
+      workers: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -77,8 +83,16 @@ export function parseCli(argv: readonly string[]): Cli {
       values['update-interval'] === undefined
         ? undefined
         : parseDuration(values['update-interval'], '--update-interval'),
+    workers: values.workers === undefined ? availableParallelism() : parseWorkers(values.workers),
     help: values.help ?? false,
   };
+}
+
+function parseWorkers(raw: string): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n > 256)
+    throw new Error(`--workers must be a whole number from 0 to 256: ${raw}`);
+  return n;
 }
 
 function every(ms: number): string {
@@ -105,6 +119,7 @@ function banner(
     `  S3 endpoint       ${runtime.s3Endpoint}   (path-style; upload import CSVs to a bucket you create)`,
     `  S3 credentials    access key id ${s3.accessKeyId}   secret ${s3.secretAccessKey}`,
     `  Data              ${dataDir === undefined ? 'in memory (lost at exit)' : dataDir}`,
+    `  API processes     ${runtime.workerPids().length === 0 ? 'this one' : `${runtime.workerPids().length} workers (pids ${runtime.workerPids().join(', ')})`}`,
     `  Automatic updates ${every(updateIntervalMs)}; run now: kill -USR2 ${process.pid}`,
     '',
     '  Try:',
@@ -143,6 +158,7 @@ async function main(): Promise<void> {
       dataDir: cli.dataDir,
       updateIntervalMs: cli.updateIntervalMs,
       consoleAssetsDir: consoleDir,
+      workers: cli.workers,
     });
   } catch (err) {
     await removeConsole();

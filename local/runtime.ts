@@ -26,6 +26,7 @@ import { createLambdaServer } from './lambda-api';
 import { DEFAULT_STATE_MACHINES } from './state-machines';
 import { createStepFunctionsServer, LocalStepFunctions } from './step-functions';
 import { FixedRate, LocalSchedule, type ScheduleSpec } from './timer';
+import { ApiWorkers } from './workers';
 
 export interface Credentials {
   readonly accessKeyId: string;
@@ -91,6 +92,12 @@ export interface RuntimeOptions {
    */
   readonly updateIntervalMs?: number;
   /**
+   * API workers: with N > 0 the API is served by N node:cluster worker processes sharing the port, against the
+   * emulators, Lambda and Step Functions of this process; 0 serves it from this process.
+   * @default 0
+   */
+  readonly workers?: number;
+  /**
    * Directory holding a built web console (`console/build.ts`), served at `GET /console`.
    * @default none: `/console` answers 404 until a console is built
    */
@@ -126,6 +133,8 @@ export interface Runtime {
   readonly updateStateMachineArn: string;
   /** Interval of the automatic-update timer in ms (0: off). */
   readonly updateIntervalMs: number;
+  /** Process ids of the API workers (empty when this process serves the API itself). */
+  readonly workerPids: () => number[];
   /** Runs the automatic-update workflow now (as the timer does) and resolves when it has finished. */
   automaticUpdate(): Promise<AutomaticUpdateRun>;
   /** Resolves when no asynchronous work (imports, training executions, scheduled runs) is running. */
@@ -303,6 +312,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     // Order matters: no new requests, then drain the work they started (which still needs Lambda and the
     // emulators), then the internal servers, then the emulators, which flush their data.
     await close(apiServer);
+    await apiWorkers?.stop();
     await deferredWrites.settled();
     // Executions invoke functions and functions start executions: stop both from taking new work only once
     // neither has any left.
@@ -320,10 +330,16 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     await emulators.stop();
   };
 
+  const workerCount = options.workers ?? 0;
+  if (!Number.isInteger(workerCount) || workerCount < 0)
+    throw new Error(`Workers must be 0 or more: ${workerCount}`);
+  let apiWorkers: ApiWorkers | undefined;
+
   try {
     const lambdaPort = await listen(lambdaServer, 0, HOST);
     const statesPort = await listen(statesServer, 0, HOST);
-    const apiPort = await listen(apiServer, port, HOST);
+    // With workers the API port is theirs; they are forked once the environment below is set.
+    const ownApiPort = workerCount > 0 ? undefined : await listen(apiServer, port, HOST);
 
     // Set only once every port is bound, so a failed start leaves a running runtime's environment alone; no
     // request can reach a handler before this synchronous block ends. The handlers' environment is exactly what
@@ -362,6 +378,12 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     if (options.consoleAssetsDir !== undefined)
       process.env[ENV.CONSOLE_ASSETS_DIR] = options.consoleAssetsDir;
     else delete process.env[ENV.CONSOLE_ASSETS_DIR];
+    let apiPort = ownApiPort;
+    if (apiPort === undefined) {
+      const started = await ApiWorkers.start(workerCount, port, HOST);
+      apiWorkers = started.workers;
+      apiPort = started.port;
+    }
     // Whatever a killed previous process left running is settled before timers start new work.
     const recovered = await recoverAfterRestart(housekeeping, startedAt);
     if (recovered.imports.length + recovered.versions.length > 0) {
@@ -390,6 +412,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       },
       updateStateMachineArn,
       updateIntervalMs,
+      workerPids: () => apiWorkers?.pids ?? [],
       automaticUpdate: () => updates.run(),
       idle: async () => {
         // One source's work can start another's (a workflow step invoking a function), so repeat until all rest.
