@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { PersonalizeError, type ServiceName } from '../errors';
 import { secretFor } from './credentials';
-import { PersonalizeError, type ServiceName } from './errors';
 import { type SecretLookup, type SignedRequest, type VerifiedIdentity, verifySignature } from './sigv4';
 import { hasOperation, validateInput } from './validation';
 

@@ -6,7 +6,7 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ENV, requireEnv } from '../env';
-import { PersonalizeError } from './errors';
+import { PersonalizeError } from '../errors';
 import { authenticate, errorResponse, requestIdOf } from './http';
 import type { SecretLookup } from './sigv4';
 

@@ -3,7 +3,7 @@
  * (`lambdas/handlers/<handler>.ts`) and the data it may touch. CDK builds one function per entry with exactly these
  * grants; the local runtime loads the same handler files. Plain data: no imports of handlers.
  */
-import type { ServiceName } from './errors';
+import type { ServiceName } from '../errors';
 
 export type Access = 'read' | 'write';
 

@@ -2,7 +2,7 @@
 // Do not edit. Regenerate with: node --import tsx scripts/gen-shapes.ts <dir with the *.service-2.json models>
 // Only input shapes and the constraints request validation needs are kept.
 import type { ServiceModel } from './validation';
-import type { ServiceName } from './errors';
+import type { ServiceName } from '../errors';
 
 export const SERVICE_MODELS: Record<ServiceName, ServiceModel> = {
  "control": {

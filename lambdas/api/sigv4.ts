@@ -6,7 +6,7 @@
  * Pure: node:crypto only.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { PersonalizeError } from './errors';
+import { PersonalizeError } from '../errors';
 
 /** The parts of an HTTP request that SigV4 covers. Header names may be in any case. */
 export interface SignedRequest {

@@ -4,7 +4,7 @@
  * Messages follow AWS's wording and name the member path, e.g.
  * `1 validation error detected: Value 'x' at 'name' failed to satisfy constraint: Member must satisfy ...`.
  */
-import { type ErrorName, PersonalizeError, type ServiceName } from './errors';
+import { type ErrorName, PersonalizeError, type ServiceName } from '../errors';
 import { SERVICE_MODELS } from './shapes.generated';
 
 interface Bounds {

@@ -11,9 +11,6 @@
 import type { Sequences } from './dataset';
 import { pairTable, prefixWeights } from './history-weights';
 
-/** Target weights of the next item only. */
-export const NEXT_ITEM = Float64Array.of(1);
-
 /**
  * F[d] = Σ_m w_m v_{d−m} over 1 ≤ m ≤ K, 0 ≤ d − m < |v|: the weight with which an event d steps before another
  * enters the positions that have the later event among their targets (d = 1 … K + |v| − 1; F[0] unused).
@@ -36,18 +33,106 @@ export interface Statistics {
   readonly positions: number;
 }
 
-export function accumulate(
+/** What the sums read: plain typed arrays, so that a worker thread can take them. */
+export interface SumsInput {
+  readonly itemSeq: Int32Array;
+  readonly userOffsets: Int32Array;
+  readonly keep: Uint8Array;
+  /** Head position of every item, −1 outside the head. */
+  readonly headPos: Int32Array;
+  readonly h: number;
+  /** History weights w_1 … w_K. */
+  readonly w: Float64Array;
+  /** Target weights v_0 … v_{|v|−1}. */
+  readonly targets: Float64Array;
+}
+
+/**
+ * Runs `accumulateRows` for each range of head positions into the shared `g` and `c`, on threads where there are
+ * (the ranges write disjoint elements).
+ */
+export type SumsRunner = (
+  input: SumsInput,
+  ranges: readonly (readonly [number, number])[],
+  g: Float64Array,
+  c: Float64Array,
+) => Promise<void>;
+
+/**
+ * G and C. Every pair is added where its later event's item is the row of G (and the column of C), so threads
+ * that own disjoint ranges of head items write disjoint elements, and each element sums its terms in the same
+ * order whatever the ranges: the sums are bit-identical for any number of threads. G is symmetrised at the end.
+ */
+export async function accumulate(
   seqs: Sequences,
   keep: Uint8Array,
   headPos: Int32Array,
   h: number,
   w: Float64Array,
-  targets: Float64Array = NEXT_ITEM,
-  alloc: (length: number) => Float64Array = (length) => new Float64Array(length),
-): Statistics {
+  targets: Float64Array,
+  alloc: (length: number) => Float64Array,
+  run: SumsRunner,
+  threads: number,
+): Promise<Statistics> {
   const nx = h + 1;
   const g = alloc(nx * nx);
   const c = alloc(nx * h);
+  let positions = 0;
+  for (let u = 0; u < keep.length; u++) {
+    const len = (seqs.userOffsets[u + 1] as number) - (seqs.userOffsets[u] as number);
+    if (keep[u] && len >= 2) positions += len - 1;
+  }
+  // Ranges of head positions with about equal interactions (a head item's work grows with its count).
+  const load = new Float64Array(h);
+  for (let i = 0; i < headPos.length; i++) {
+    const p = headPos[i] as number;
+    if (p >= 0) load[p] = seqs.itemCounts[i] as number;
+  }
+  let total = 0;
+  for (let p = 0; p < h; p++) total += load[p] as number;
+  const ranges: [number, number][] = [];
+  for (let p = 0, from = 0, seen = 0; p < h; p++) {
+    seen += load[p] as number;
+    if (p === h - 1 || seen >= (total * (ranges.length + 1)) / threads) {
+      ranges.push([from, p + 1]);
+      from = p + 1;
+    }
+  }
+  const input: SumsInput = {
+    itemSeq: seqs.itemSeq,
+    userOffsets: seqs.userOffsets,
+    keep,
+    headPos,
+    h,
+    w,
+    targets,
+  };
+  await run(input, ranges, g, c);
+  g[h * nx + h] = positions;
+  // G = R + Rᵀ off the diagonal, R being the row-wise sums (the context row of R is empty).
+  for (let i = 0; i < nx; i++) {
+    for (let j = i + 1; j < nx; j++) {
+      const v = (g[i * nx + j] as number) + (g[j * nx + i] as number);
+      g[i * nx + j] = v;
+      g[j * nx + i] = v;
+    }
+  }
+  return { g, c, positions };
+}
+
+/**
+ * Adds to `g` and `c` the terms of every position whose event's head position j is in [j0, j1): row j of G (the
+ * pairs with the events before it, the context column and the diagonal), and column j of C.
+ */
+export function accumulateRows(
+  input: SumsInput,
+  j0: number,
+  j1: number,
+  g: Float64Array,
+  c: Float64Array,
+): void {
+  const { itemSeq, userOffsets, keep, headPos, h, w, targets } = input;
+  const nx = h + 1;
   const k = w.length;
   const table = pairTable(w);
   const prefix = prefixWeights(w);
@@ -56,30 +141,26 @@ export function accumulate(
   const cross = crossTable(w, targets);
   const reach = cross.length - 1;
   const ctx = h;
-  let positions = 0;
-  // Head positions of the user's events (−1 outside the head), and G summed into its upper triangle only (each pair
-  // written once), mirrored at the end.
+  // Head positions of the user's events (−1 outside the head).
   let pos = new Int32Array(256);
   for (let u = 0; u < keep.length; u++) {
     if (!keep[u]) continue;
-    const a = seqs.userOffsets[u] as number;
-    const len = (seqs.userOffsets[u + 1] as number) - a;
+    const a = userOffsets[u] as number;
+    const len = (userOffsets[u + 1] as number) - a;
     if (len < 2) continue;
     if (pos.length < len) pos = new Int32Array(2 * len);
-    for (let q = 0; q < len; q++) pos[q] = headPos[seqs.itemSeq[a + q] as number] as number;
-    positions += len - 1;
-    g[ctx * nx + ctx] = (g[ctx * nx + ctx] as number) + (len - 1);
+    for (let q = 0; q < len; q++) pos[q] = headPos[itemSeq[a + q] as number] as number;
     for (let q = 0; q < len; q++) {
       const j = pos[q] as number;
+      if (j < j0 || j >= j1) continue;
       // C: the event at q as a target of the positions q − r … q, against the events before each of them.
-      if (j >= 0 && q >= 1) {
+      if (q >= 1) {
         c[ctx * h + j] = (c[ctx * h + j] as number) + (targetPrefix[Math.min(q, horizon)] as number);
         for (let dd = 1; dd <= reach && q - dd >= 0; dd++) {
           const i = pos[q - dd] as number;
           if (i >= 0) c[i * h + j] = (c[i * h + j] as number) + (cross[dd] as number);
         }
       }
-      if (j < 0) continue;
       const after = len - 1 - q;
       if (after === 0) continue;
       // G: the context column, then q paired with itself and with the events before it.
@@ -93,15 +174,12 @@ export function accumulate(
         }
         const i = pos[q - d] as number;
         if (i < 0) continue;
-        // The pair enters G at (i, j) and (j, i): twice on the diagonal when both events are the same item.
-        if (i < j) g[i * nx + j] = (g[i * nx + j] as number) + coef;
-        else if (i > j) g[j * nx + i] = (g[j * nx + i] as number) + coef;
-        else g[j * nx + j] = (g[j * nx + j] as number) + 2 * coef;
+        // The pair enters G at (i, j) and (j, i), here as R[j][i]: twice on the diagonal for the same item.
+        if (i === j) g[j * nx + j] = (g[j * nx + j] as number) + 2 * coef;
+        else g[j * nx + i] = (g[j * nx + i] as number) + coef;
       }
     }
   }
-  for (let i = 0; i < nx; i++) for (let j = i + 1; j < nx; j++) g[j * nx + i] = g[i * nx + j] as number;
-  return { g, c, positions };
 }
 
 /**

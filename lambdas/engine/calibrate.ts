@@ -11,13 +11,16 @@ import type { Random } from './random';
 import { HistoryCells } from './repeat';
 import { SUCCESSOR_SMOOTHING, type SuccessorTable } from './successors';
 import { stateAt } from './tail';
+import type { ParallelRunner } from './train';
 
 /** Positions sampled at most. */
 const CALIBRATION_POSITIONS = 2048;
 /** Multiply-adds the sample may cost (positions × items × d). */
 const CALIBRATION_BUDGET = 1e8;
+/** Items whose output embeddings are multiplied with the sampled states at a time (bounds the f64 copy). */
+const ITEM_BLOCK = 8192;
 
-export function calibrateScores(
+export async function calibrateScores(
   seqs: Sequences,
   keep: Uint8Array,
   w: Float64Array,
@@ -27,7 +30,8 @@ export function calibrateScores(
   rho: number,
   table: SuccessorTable,
   random: Random,
-): { temperature: number; transitionWeight: number } {
+  parallel: ParallelRunner,
+): Promise<{ temperature: number; transitionWeight: number }> {
   const n = seqs.items.size;
   const budget = Math.max(
     32,
@@ -39,11 +43,12 @@ export function calibrateScores(
       candidates.push(user);
   }
   const history = new HistoryCells(n);
-  const logits: Float32Array[] = [];
-  const targets: number[] = [];
+  /** Per sampled position: its next item, the item before it and the items of its history. */
+  const samples: { y: number; prev: number; seen: Int32Array }[] = [];
+  const states: number[] = [];
   const u = new Float64Array(d);
   const attempts = budget * 4;
-  for (let s = 0; s < attempts && logits.length < budget && candidates.length > 0; s++) {
+  for (let s = 0; s < attempts && samples.length < budget && candidates.length > 0; s++) {
     const user = candidates[random.nextInt(candidates.length)] as number;
     const a = seqs.userOffsets[user] as number;
     const b = seqs.userOffsets[user + 1] as number;
@@ -55,17 +60,28 @@ export function calibrateScores(
       () => 0,
       1,
     );
-    let repeat = false;
-    for (let r = 0; r < history.size; r++) if (history.items[r] === y) repeat = true;
-    if (repeat) continue;
+    const seen = history.items.slice(0, history.size);
+    if (seen.includes(y)) continue;
     stateAt(seqs, a, t, w, input, n, d, u);
-    const z = new Float32Array(n);
-    for (let j = 0; j < n; j++) {
-      let acc = 0;
-      for (let col = 0; col < d; col++) acc += (u[col] as number) * (output[j * d + col] as number);
-      z[j] = acc;
-    }
-    const prev = seqs.itemSeq[t - 1] as number;
+    for (let col = 0; col < d; col++) states.push(u[col] as number);
+    samples.push({ y, prev: seqs.itemSeq[t - 1] as number, seen });
+  }
+  // z_s = Q u_s for every sample at once: Q's rows (items) by blocks times Uᵀ (d × samples).
+  const m = samples.length;
+  const ut = parallel.alloc(d * m);
+  for (let s = 0; s < m; s++)
+    for (let col = 0; col < d; col++) ut[col * m + s] = states[s * d + col] as number;
+  const logits = samples.map(() => new Float32Array(n));
+  for (let j0 = 0; j0 < n && m > 0; j0 += ITEM_BLOCK) {
+    const j1 = Math.min(n, j0 + ITEM_BLOCK);
+    const q = parallel.alloc((j1 - j0) * d);
+    for (let e = 0; e < q.length; e++) q[e] = output[j0 * d + e] as number;
+    const block = await parallel.matmulRows(q, ut, j1 - j0, d, m);
+    for (let j = j0; j < j1; j++)
+      for (let s = 0; s < m; s++) (logits[s] as Float32Array)[j] = block[(j - j0) * m + s] as number;
+  }
+  samples.forEach(({ y, prev, seen }, s) => {
+    const z = logits[s] as Float32Array;
     const e0 = table.offsets[prev] as number;
     const e1 = table.offsets[prev + 1] as number;
     const denom = (table.totals[prev] as number) - 1 + SUCCESSOR_SMOOTHING;
@@ -73,10 +89,9 @@ export function calibrateScores(
       const j = table.items[e] as number;
       z[j] = (z[j] as number) + (rho * ((table.counts[e] as number) - (j === y ? 1 : 0))) / denom;
     }
-    for (let r = 0; r < history.size; r++) z[history.items[r] as number] = Number.NEGATIVE_INFINITY;
-    logits.push(z);
-    targets.push(y);
-  }
+    for (const j of seen) z[j] = Number.NEGATIVE_INFINITY;
+  });
+  const targets = samples.map((x) => x.y);
   const tau = fitTemperature(logits, targets);
   return { temperature: tau, transitionWeight: tau * rho };
 }

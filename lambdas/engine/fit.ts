@@ -140,8 +140,12 @@ export class SharedSums {
    * The sums for this key, computed by `compute` unless they are the latest; the caller gets its own copies, in
    * memory from `alloc` (the kernels' threads share it).
    */
-  statistics(key: string, compute: () => Statistics, alloc: (length: number) => Float64Array): Statistics {
-    if (this.latest?.key !== key) this.latest = { key, stats: compute() };
+  async statistics(
+    key: string,
+    compute: () => Promise<Statistics>,
+    alloc: (length: number) => Float64Array,
+  ): Promise<Statistics> {
+    if (this.latest?.key !== key) this.latest = { key, stats: await compute() };
     const { g, c, positions } = this.latest.stats;
     const copy = (a: Float64Array): Float64Array => {
       const out = alloc(a.length);
@@ -192,10 +196,21 @@ export async function fitEmbeddings(
   });
   const nx = h + 1; // inputs: head items + context
 
-  const sums = (): Statistics =>
-    accumulate(seqs, keep, headPos, h, w, targetWeights(choices.targetDecay), parallel.alloc);
+  const sums = (): Promise<Statistics> =>
+    accumulate(
+      seqs,
+      keep,
+      headPos,
+      h,
+      w,
+      targetWeights(choices.targetDecay),
+      parallel.alloc,
+      parallel.sums,
+      parallel.workers,
+    );
   const { g, c, positions } =
-    ctx.shared?.statistics(JSON.stringify([curve, choices.targetDecay, h]), sums, parallel.alloc) ?? sums();
+    (await ctx.shared?.statistics(JSON.stringify([curve, choices.targetDecay, h]), sums, parallel.alloc)) ??
+    (await sums());
   progress(0.2, 'accumulated');
   const gram = Float64Array.from(g);
   const ridge = ridgeOf(g, h, choices.ridgeScale);
@@ -226,7 +241,7 @@ export async function fitEmbeddings(
   const applyA = async (y: Float64Array, cols: number): Promise<Float64Array> => {
     const t = await parallel.matmulRows(c, y, nx, h, cols);
     await parallel.solveColumns(g, nx, t, cols);
-    return matmulTransA(c, t, nx, h, cols);
+    return parallel.matmulTransARows(c, t, nx, h, cols);
   };
   let basis: Float64Array = new Float64Array(h * k);
   for (let i = 0; i < basis.length; i++) basis[i] = random.nextNormal();
@@ -258,7 +273,8 @@ export async function fitEmbeddings(
   }
   for (let col = 0; col < r; col++) input[n * d + col] = pHead[h * r + col] as number;
 
-  if (warm.length > h) fitTail(seqs, keep, headPos, curve, w, input, output, d, g, nx, pHead, r, ridge);
+  if (warm.length > h)
+    await fitTail(seqs, keep, headPos, curve, w, input, output, d, g, nx, pHead, r, ridge, parallel);
   progress(0.85, 'tail items');
 
   if (warm.length < n) {
@@ -269,19 +285,19 @@ export async function fitEmbeddings(
 }
 
 /** The model of these embeddings: successor and repeat tables, and the softmax temperature fitted on their sum. */
-export function completeModel(
+export async function completeModel(
   ctx: FitContext,
   choices: ModelChoices,
   embeddings: FittedEmbeddings,
   random: Random,
-): Model {
-  const { seqs, catalog, keep, hp, seed, progress } = ctx;
+): Promise<Model> {
+  const { seqs, catalog, keep, hp, seed, parallel, progress } = ctx;
   const { input, output, historyWeights: w, windowPenalty, positions } = embeddings;
   const n = seqs.items.size;
   const d = hp.hiddenDimension;
   const { successors: table, repeat } =
     ctx.shared?.tablesOf(seqs, keep, random.fork()) ?? new SharedSums().tablesOf(seqs, keep, random.fork());
-  const { temperature, transitionWeight } = calibrateScores(
+  const { temperature, transitionWeight } = await calibrateScores(
     seqs,
     keep,
     w,
@@ -291,6 +307,7 @@ export function completeModel(
     choices.successorFactor * windowPenalty,
     table,
     random,
+    parallel,
   );
   progress(0.95, 'calibrated');
 

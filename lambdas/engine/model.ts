@@ -20,6 +20,7 @@ const MAGIC = 0x4d50504f; // "OPPM" little-endian
 
 /** Facts about a training run, kept in the artifact header. */
 export interface TrainingStats {
+  /** Interactions the item statistics count: the training data, or all the data an update folded in. */
   readonly interactions: number;
   readonly users: number;
   readonly trainingUsers: number;

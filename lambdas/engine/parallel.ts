@@ -7,7 +7,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { matmul, solveCholesky, updateTrailing } from './linalg';
+import { accumulateRows, type SumsInput } from './accumulate';
+import { matmul, matmulTransA, solveCholesky, updateTrailing } from './linalg';
 import type { ParallelRunner } from './train';
 
 const MARKER = 'open-personalize-engine-worker';
@@ -25,7 +26,19 @@ type Task =
       r0: number;
       r1: number;
     }
-  | { op: 'trailing'; a: Float64Array; n: number; j0: number; j1: number; r0: number; r1: number };
+  | {
+      op: 'matmulT';
+      a: Float64Array;
+      b: Float64Array;
+      out: Float64Array;
+      k: number;
+      r: number;
+      m: number;
+      r0: number;
+      r1: number;
+    }
+  | { op: 'trailing'; a: Float64Array; n: number; j0: number; j1: number; r0: number; r1: number }
+  | { op: 'sums'; input: SumsInput; j0: number; j1: number; g: Float64Array; c: Float64Array };
 
 function run(task: Task): void {
   switch (task.op) {
@@ -35,8 +48,14 @@ function run(task: Task): void {
     case 'matmul':
       matmul(task.a, task.b, task.r, task.k, task.m, task.out, task.r0, task.r1);
       return;
+    case 'matmulT':
+      matmulTransA(task.a, task.b, task.k, task.r, task.m, task.out, task.r0, task.r1);
+      return;
     case 'trailing':
       updateTrailing(task.a, task.n, task.j0, task.j1, task.r0, task.r1);
+      return;
+    case 'sums':
+      accumulateRows(task.input, task.j0, task.j1, task.g, task.c);
       return;
   }
 }
@@ -126,6 +145,11 @@ export function createWorkerPool(workers: number, entry: string = __filename): W
       await fanOut(ranges(r, parts).map(([r0, r1]) => ({ op: 'matmul', a, b, out, r, k, m, r0, r1 })));
       return out;
     },
+    async matmulTransARows(a, b, k, r, m) {
+      const out = new Float64Array(new SharedArrayBuffer(r * m * 8));
+      await fanOut(ranges(r, parts).map(([r0, r1]) => ({ op: 'matmulT', a, b, out, k, r, m, r0, r1 })));
+      return out;
+    },
     async trailingUpdate(a, n, j0, j1) {
       // Row i costs i − j1 dot products, so split the triangle into equal areas.
       const rows = n - j1;
@@ -137,6 +161,9 @@ export function createWorkerPool(workers: number, entry: string = __filename): W
         if (r1 > r0) tasks.push({ op: 'trailing', a, n, j0, j1, r0, r1 });
       }
       await fanOut(tasks);
+    },
+    async sums(input, ranges, g, c) {
+      await fanOut(ranges.map(([j0, j1]) => ({ op: 'sums', input, j0, j1, g, c })));
     },
     async close() {
       await Promise.all(threads.map((t) => t.terminate()));

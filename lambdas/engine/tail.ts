@@ -5,6 +5,7 @@
 import type { Sequences } from './dataset';
 import type { HistoryCurve } from './history-weights';
 import { cholesky, matmulTransA, solveLower, solveUpperT } from './linalg';
+import type { ParallelRunner } from './train';
 
 /** Ridge penalty of the tail output regression (on d-dimensional states, so much smaller than the head's). */
 const TAIL_RIDGE = 1;
@@ -82,7 +83,7 @@ export function forEachState(
  * Input: the mean output embedding of the items that followed it, scaled by the least-squares factor that maps
  * the same statistic onto P for head items.
  */
-export function fitTail(
+export async function fitTail(
   seqs: Sequences,
   keep: Uint8Array,
   headPos: Int32Array,
@@ -96,11 +97,12 @@ export function fitTail(
   pHead: Float64Array,
   r: number,
   ridge: number,
-): void {
+  parallel: ParallelRunner,
+): Promise<void> {
   const n = headPos.length;
   // LᵀP (nx × r) = Σ_{k ≥ i} L[k][i] P[k]: the factor's upper triangle is cleared (nothing reads it after this).
   for (let i = 0; i < nx; i++) l.fill(0, i * nx + i + 1, (i + 1) * nx);
-  const ltp = matmulTransA(l, pHead, nx, nx, r);
+  const ltp = await parallel.matmulTransARows(l, pHead, nx, nx, r);
   const utu = matmulTransA(ltp, ltp, nx, r, r);
   const ptp = matmulTransA(pHead, pHead, nx, r, r);
   for (let i = 0; i < r * r; i++) utu[i] = (utu[i] as number) - ridge * (ptp[i] as number);

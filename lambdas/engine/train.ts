@@ -2,10 +2,11 @@
  * Training of the User-Personalization model: ingest the data, choose the model's regularisation and history curve
  * on a validation split of the users (`tuning.ts`), then fit on every user (`fit.ts`).
  */
+import { accumulateRows, type SumsRunner } from './accumulate';
 import { type IdIndex, ingestInteractions, selectUsersByHistoryLength } from './dataset';
 import { type FitContext, fitSequences, HEAD_ITEMS, type ModelChoices } from './fit';
 import { DEFAULT_HYPERPARAMETERS, type HyperParameters, validateHyperParameters } from './hyperparameters';
-import { matmul, solveLower, solveUpperT, updateTrailing } from './linalg';
+import { matmul, matmulTransA, solveLower, solveUpperT, updateTrailing } from './linalg';
 import { type ItemCatalog, ingestItems } from './metadata';
 import type { Model } from './model';
 import { createWorkerPool, defaultWorkers, type WorkerPool } from './parallel';
@@ -60,8 +61,12 @@ export interface ParallelRunner {
   solveColumns(l: Float64Array, n: number, b: Float64Array, m: number): Promise<void>;
   /** A B (r × k times k × m), split by rows. */
   matmulRows(a: Float64Array, b: Float64Array, r: number, k: number, m: number): Promise<Float64Array>;
+  /** Aᵀ B (A k × r, B k × m), split by rows of the r × m result. */
+  matmulTransARows(a: Float64Array, b: Float64Array, k: number, r: number, m: number): Promise<Float64Array>;
   /** The Cholesky trailing update after block column [j0, j1), split by rows. */
   trailingUpdate(a: Float64Array, n: number, j0: number, j1: number): Promise<void>;
+  /** The regression's sums (`accumulate.ts`), split by ranges of head items. */
+  sums: SumsRunner;
 }
 
 export const inThread: ParallelRunner = {
@@ -74,8 +79,14 @@ export const inThread: ParallelRunner = {
   async matmulRows(a, b, r, k, m) {
     return matmul(a, b, r, k, m);
   },
+  async matmulTransARows(a, b, k, r, m) {
+    return matmulTransA(a, b, k, r, m);
+  },
   async trailingUpdate(a, n, j0, j1) {
     updateTrailing(a, n, j0, j1, j1, n);
+  },
+  async sums(input, ranges, g, c) {
+    for (const [j0, j1] of ranges) accumulateRows(input, j0, j1, g, c);
   },
 };
 

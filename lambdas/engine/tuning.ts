@@ -134,7 +134,7 @@ export async function tune(ctx: FitContext, random: Random, hpo?: HpoSearch): Pr
         embeddings,
       });
     }
-    const model = completeModel(fitCtx, choices, embeddings, random.fork());
+    const model = await completeModel(fitCtx, choices, embeddings, random.fork());
     const ndcg = validationNdcg(model, cases);
     tried.set(key, ndcg);
     trials.push({ hp, choices, ndcg });

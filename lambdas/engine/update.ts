@@ -161,6 +161,7 @@ export async function updateModel(base: Model, input: UpdateInput): Promise<Upda
     itemCounts,
     itemCreationTimestamps,
     latestInteractionTimestamp: latest,
+    ...(base.stats ? { stats: { ...base.stats, interactions } } : {}),
   };
   return { model: new Model(parts), addedItems: fresh, droppedItems, interactions };
 }

@@ -33,7 +33,7 @@ import type {
   ListBatchInferenceJobsResponse,
 } from '@aws-sdk/client-personalize';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { invalidInput, limitExceeded } from '../api/errors';
+import { invalidInput, limitExceeded } from '../errors';
 import { type BatchFiles, BatchParts, parseS3Uri } from '../store/batch-io';
 import type { ResourceRecord } from '../store/resources';
 import { arnName, PARTITION } from './arns';

@@ -26,7 +26,7 @@ import type {
   UpdateCampaignRequest,
   UpdateCampaignResponse,
 } from '@aws-sdk/client-personalize';
-import { alreadyExists, inUse, invalidInput, limitExceeded } from '../api/errors';
+import { alreadyExists, inUse, invalidInput, limitExceeded } from '../errors';
 import { type ResourceRecord, resourceNotFound } from '../store/resources';
 import { campaignArn, parseArn } from './arns';
 import type { ServiceContext } from './context';

@@ -13,7 +13,7 @@ import type {
   ListDatasetGroupsRequest,
   ListDatasetGroupsResponse,
 } from '@aws-sdk/client-personalize';
-import { inUse, invalidInput, limitExceeded } from '../api/errors';
+import { inUse, invalidInput, limitExceeded } from '../errors';
 import { type AddOptions, resourceKey } from '../store/members';
 import { type ResourceRecord, resourceNotFound } from '../store/resources';
 import { datasetGroupArn } from './arns';

@@ -22,7 +22,7 @@ import type {
   ListDatasetImportJobsRequest,
   ListDatasetImportJobsResponse,
 } from '@aws-sdk/client-personalize';
-import { alreadyExists, inUse, invalidInput, limitExceeded, notFound, PersonalizeError } from '../api/errors';
+import { alreadyExists, inUse, invalidInput, limitExceeded, notFound, PersonalizeError } from '../errors';
 import { type GenerationWriter, generationKey, type ImportMode, ImportSource } from '../store/bulk-data';
 import { quotaKey } from '../store/members';
 import { type ResourceRecord, resourceNotFound } from '../store/resources';

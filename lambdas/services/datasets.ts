@@ -15,7 +15,7 @@ import type {
   UpdateDatasetRequest,
   UpdateDatasetResponse,
 } from '@aws-sdk/client-personalize';
-import { inUse } from '../api/errors';
+import { inUse } from '../errors';
 import { resourceKey } from '../store/members';
 import type { ResourceRecord } from '../store/resources';
 import { datasetArn } from './arns';

@@ -15,7 +15,7 @@ import type {
   ListEventTrackersRequest,
   ListEventTrackersResponse,
 } from '@aws-sdk/client-personalize';
-import { PersonalizeError } from '../api/errors';
+import { PersonalizeError } from '../errors';
 import type { ResourceRecord } from '../store/resources';
 import { eventTrackerArn } from './arns';
 import type { ServiceContext } from './context';

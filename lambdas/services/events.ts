@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Event, PutEventsRequest } from '@aws-sdk/client-personalize-events';
-import { invalidInput } from '../api/errors';
+import { invalidInput } from '../errors';
 import type { StoredEvent } from '../store/events';
 import type { ServiceContext } from './context';
 import { cachedDataset, groupDatasetArn } from './dataset-data';

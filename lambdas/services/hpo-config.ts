@@ -4,8 +4,8 @@
  * ranges) and `recency_mask` (categorical); the objective is not configurable, as in Personalize.
  */
 import type { HPOConfig } from '@aws-sdk/client-personalize';
-import { invalidInput } from '../api/errors';
 import type { HpoSearch } from '../engine/tuning';
+import { invalidInput } from '../errors';
 
 /** Personalize's limits on `hpoResourceConfig`. */
 export const MAX_TRAINING_JOBS = 40;

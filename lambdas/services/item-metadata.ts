@@ -4,7 +4,7 @@
  * item gets its values from a per-process copy of the Items dataset reused for {@link METADATA_TTL_MS}.
  */
 import type { PredictedItem } from '@aws-sdk/client-personalize-runtime';
-import { invalidInput } from '../api/errors';
+import { invalidInput } from '../errors';
 import type { BulkValue } from '../store/bulk-data';
 import type { ServiceContext } from './context';
 import { findDataset, groupDatasetArn } from './dataset-data';

@@ -12,7 +12,7 @@ import type {
   GetPersonalizedRankingResponse,
   PredictedItem,
 } from '@aws-sdk/client-personalize-runtime';
-import { invalidInput } from '../api/errors';
+import { invalidInput } from '../errors';
 import type { ServiceContext } from './context';
 import { filterMask, startFilter } from './filters/apply';
 import { RECENT_EVENTS_READ } from './filters/data';

@@ -16,8 +16,8 @@ import type {
   Recipe,
   RecipeSummary,
 } from '@aws-sdk/client-personalize';
-import { invalidNextToken, notFound } from '../api/errors';
 import { DEFAULT_HYPERPARAMETERS } from '../engine/hyperparameters';
+import { invalidNextToken, notFound } from '../errors';
 import { DEFAULT_MAX_RESULTS, pick } from './pagination';
 
 export const USER_PERSONALIZATION_RECIPE_ARN = 'arn:aws:personalize:::recipe/aws-user-personalization';

@@ -18,10 +18,10 @@ import type {
   GetRecommendationsResponse,
   PredictedItem,
 } from '@aws-sdk/client-personalize-runtime';
-import { invalidInput } from '../api/errors';
 import { explore, isPlainRanking, type ShownItem } from '../engine/exploration';
 import { topK } from '../engine/model';
 import { Random } from '../engine/random';
+import { invalidInput } from '../errors';
 import type { PromotionRecord } from '../store/recommendations';
 import type { ServiceContext } from './context';
 import { filterMask, startFilter } from './filters/apply';

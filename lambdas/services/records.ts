@@ -4,7 +4,7 @@
  * (`InvalidInputException`) and be ACTIVE (`ResourceInUseException`, 409).
  */
 import type { PutItemsRequest, PutUsersRequest } from '@aws-sdk/client-personalize-events';
-import { inUse, invalidInput } from '../api/errors';
+import { inUse, invalidInput } from '../errors';
 import type { StoredRecord } from '../store/records';
 import { resourceNotFound } from '../store/resources';
 import type { ServiceContext } from './context';

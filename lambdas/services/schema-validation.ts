@@ -4,7 +4,7 @@
  * `InvalidInputException` whose message names the field and the rule, so a caller can fix the schema from the
  * message alone.
  */
-import { invalidInput, type PersonalizeError } from '../api/errors';
+import { invalidInput, type PersonalizeError } from '../errors';
 import type { DatasetKind, FieldDef, FieldType } from './row-validation';
 
 /** A validated schema: the dataset type its record name selects and its fields in CSV column order. */

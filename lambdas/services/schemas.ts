@@ -14,7 +14,7 @@ import type {
   ListSchemasRequest,
   ListSchemasResponse,
 } from '@aws-sdk/client-personalize';
-import { inUse, invalidInput } from '../api/errors';
+import { inUse, invalidInput } from '../errors';
 import type { ResourceRecord } from '../store/resources';
 import { schemaArn } from './arns';
 import type { ServiceContext } from './context';

@@ -17,9 +17,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { PredictedItem } from '@aws-sdk/client-personalize-runtime';
-import { invalidInput } from '../api/errors';
 import type { ExplorationSettings } from '../engine/exploration';
 import type { Model } from '../engine/model';
+import { invalidInput } from '../errors';
 import type { PromotionRecord, RecommendationRecord } from '../store/recommendations';
 import { type ResourceRecord, resourceNotFound } from '../store/resources';
 import {

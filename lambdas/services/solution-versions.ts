@@ -21,7 +21,7 @@ import type {
   TrainingMode,
 } from '@aws-sdk/client-personalize';
 import { DescribeExecutionCommand, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { inUse, invalidInput, PersonalizeError } from '../api/errors';
+import { inUse, invalidInput, PersonalizeError } from '../errors';
 import type { ResourceRecord } from '../store/resources';
 import { arnName, hexId, parseArn, solutionVersionArn } from './arns';
 import type { ServiceContext } from './context';

@@ -25,9 +25,9 @@ import type {
   UpdateSolutionResponse,
 } from '@aws-sdk/client-personalize';
 import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { inUse, invalidInput, limitExceeded, PersonalizeError } from '../api/errors';
 import { HyperParameterError, type HyperParameters, parseHyperParameters } from '../engine';
 import type { Interaction } from '../engine/types';
+import { inUse, invalidInput, limitExceeded, PersonalizeError } from '../errors';
 import { quotaKey, resourceKey } from '../store/members';
 import type { ResourceRecord } from '../store/resources';
 import { arnName, parseArn, solutionArn } from './arns';

@@ -12,7 +12,7 @@ import type {
   UntagResourceRequest,
   UntagResourceResponse,
 } from '@aws-sdk/client-personalize';
-import { invalidInput, PersonalizeError } from '../api/errors';
+import { invalidInput, PersonalizeError } from '../errors';
 import type { ServiceContext } from './context';
 
 export const MAX_TAGS_PER_RESOURCE = 50;

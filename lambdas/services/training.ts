@@ -20,7 +20,6 @@
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { PersonalizeError } from '../api/errors';
 import {
   type HpoSearch,
   type Interaction,
@@ -35,6 +34,7 @@ import { evaluate, MAX_EVALUATED_USERS } from '../engine/metrics';
 import { createWorkerPool, defaultWorkers } from '../engine/parallel';
 import { catalogSize, holdOutTruths, type Split } from '../engine/split';
 import { updateModel } from '../engine/update';
+import { PersonalizeError } from '../errors';
 import type { ResourceRecord } from '../store/resources';
 import { parseArn } from './arns';
 import type { ServiceContext } from './context';
@@ -286,16 +286,17 @@ export async function trainVersion(ctx: ServiceContext, arn: string): Promise<St
   const snapshot = await readSnapshot(ctx, arn);
   const interactions = interactionsOf(snapshot);
   const base = updateBaseOf(version);
-  // UPDATE (spec §7.5): the FULL version's model with new items and statistics folded in, the same work as an
-  // automatic update (`automatic-updates.ts`); no retraining.
-  const model =
+  // A FULL version learns without the truths the evaluate step judges it on (neither self-tuning nor the fit sees
+  // them); an UPDATE version (spec §7.5) learns nothing and starts from its FULL version. Either way the served
+  // model then takes in every item and item statistic of the data, the same work as an automatic update.
+  const learned =
     base !== undefined
-      ? (await updateModel(await loadModel(ctx, base), { interactions, items: snapshot.items })).model
+      ? await loadModel(ctx, base)
       : await trainWithPool(
-          // Neither self-tuning nor the fit sees the truths the evaluate step judges the model on.
           { interactions: metricsSplit(interactions).train, items: snapshot.items, users: snapshot.users },
           { hyperParameters: config.hyperParameters, seed: TRAIN_SEED, ...hpoOption(version.doc) },
         );
+  const { model } = await updateModel(learned, { interactions, items: snapshot.items });
   await putObject(ctx, modelKey(arn), model.serialize());
   await writeItemStats(ctx, modelKey(arn), itemStatsFromInteractions(interactions));
   const trainSeconds = (performance.now() - started) / 1000;

@@ -26,7 +26,7 @@ import {
   type QueryCommandOutput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { alreadyExists, invalidNextToken, notFound, PersonalizeError } from '../api/errors';
+import { alreadyExists, invalidNextToken, notFound, PersonalizeError } from '../errors';
 import { decode, encode, isPlainObject } from './codec';
 import { type Condition, conditionParts, errorName, isConditionFailure } from './conditions';
 

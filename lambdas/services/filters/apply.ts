@@ -2,7 +2,7 @@
  * A request's `filterArn` + `filterValues` → the {@link CatalogMask} scoring excludes: checks and parses the
  * parameter values, loads only the data the filter reads (in parallel) and evaluates it.
  */
-import { invalidInput } from '../../api/errors';
+import { invalidInput } from '../../errors';
 import type { ServiceContext } from '../context';
 import type { RecentEvent } from '../events';
 import { checkRequiredParameters, resolveParameters, type SchemaFields } from './compile';

@@ -13,7 +13,7 @@
  * - A Users condition in an item filter is about the requesting user, like `IF CurrentUser…`: it holds for every
  *   item or for none.
  */
-import { invalidInput } from '../../api/errors';
+import { invalidInput } from '../../errors';
 import type { FieldDef } from '../row-validation';
 import type {
   FilterCondition,

@@ -16,7 +16,7 @@
  *   (case-insensitively; `"*"` any type). `NOT IN` matches the items the user recently interacted with through an
  *   event type not listed.
  */
-import { invalidInput } from '../../api/errors';
+import { invalidInput } from '../../errors';
 import type { BulkValue } from '../../store/bulk-data';
 import type { FieldDef } from '../row-validation';
 import type { SchemaFields } from './compile';

@@ -21,7 +21,7 @@
  * - Inside a quoted value, `\"` and `\\` stand for `"` and `\`.
  * - `"*"` and a bare `*` are the same "every event type" value.
  */
-import { invalidInput } from '../../api/errors';
+import { invalidInput } from '../../errors';
 
 export type FilterAction = 'INCLUDE' | 'EXCLUDE';
 export type FilterDataset = 'Items' | 'Interactions' | 'Users';

@@ -19,7 +19,7 @@ import type {
   ListFiltersRequest,
   ListFiltersResponse,
 } from '@aws-sdk/client-personalize';
-import { inUse, invalidInput, limitExceeded } from '../../api/errors';
+import { inUse, invalidInput, limitExceeded } from '../../errors';
 import type { ResourceRecord } from '../../store/resources';
 import { filterArn } from '../arns';
 import type { ServiceContext } from '../context';

@@ -7,8 +7,8 @@ import {
 import { PersonalizeEventsClient, PutEventsCommand } from '@aws-sdk/client-personalize-events';
 import { GetRecommendationsCommand, PersonalizeRuntimeClient } from '@aws-sdk/client-personalize-runtime';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { inUse, notFound } from '../../../lambdas/api/errors';
 import { apiHandler } from '../../../lambdas/api/http';
+import { inUse, notFound } from '../../../lambdas/errors';
 import {
   capture,
   capturingHandler,

@@ -19,8 +19,8 @@ import {
   PersonalizeRuntimeClient,
 } from '@aws-sdk/client-personalize-runtime';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { notFound } from '../../../lambdas/api/errors';
 import { type ApiHandler, apiHandler } from '../../../lambdas/api/http';
+import { notFound } from '../../../lambdas/errors';
 import { credentials, HOST, loopbackHandler, useTestCredentials } from './signing';
 
 useTestCredentials();

@@ -6,9 +6,9 @@ import {
 import { PersonalizeEventsClient, PutEventsCommand } from '@aws-sdk/client-personalize-events';
 import { GetRecommendationsCommand, PersonalizeRuntimeClient } from '@aws-sdk/client-personalize-runtime';
 import type { HttpRequest } from '@smithy/types';
-import { PersonalizeError } from '../../../lambdas/api/errors';
 import { signedRequestOf } from '../../../lambdas/api/http';
 import { canonicalPath, type SignedRequest, verifySignature } from '../../../lambdas/api/sigv4';
+import { PersonalizeError } from '../../../lambdas/errors';
 import { BOTOCORE_REQUESTS } from './botocore-requests';
 import {
   ACCESS_KEY_ID,

@@ -1,6 +1,6 @@
-import { PersonalizeError } from '../../../lambdas/api/errors';
 import { ROUTES } from '../../../lambdas/api/routes';
 import { codePointLength, hasOperation, SAFE_PATTERNS, validateInput } from '../../../lambdas/api/validation';
+import { PersonalizeError } from '../../../lambdas/errors';
 
 function failure(fn: () => unknown): PersonalizeError {
   try {

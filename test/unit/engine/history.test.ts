@@ -1,9 +1,10 @@
-import { accumulate } from '../../../lambdas/engine/accumulate';
+import { accumulate, accumulateRows, type SumsRunner } from '../../../lambdas/engine/accumulate';
 import { ingestInteractions } from '../../../lambdas/engine/dataset';
 import { historyWeights, MAX_HISTORY, pairTable } from '../../../lambdas/engine/history-weights';
 import { Random } from '../../../lambdas/engine/random';
 import { FREQUENCY_BOUNDS, fitRepeatTable } from '../../../lambdas/engine/repeat';
 import { forEachState, stateAt } from '../../../lambdas/engine/tail';
+import { inThread } from '../../../lambdas/engine/train';
 import type { Interaction } from '../../../lambdas/engine/types';
 
 describe('historyWeights', () => {
@@ -50,7 +51,27 @@ describe('accumulate', () => {
     const keep = new Uint8Array(seqs.users.size).fill(1);
     keep[2] = 0;
     const targets = Float64Array.from([1, 0.5, 0.25]);
-    const { g, c, positions } = accumulate(seqs, keep, headPos, h, w, targets);
+    const { g, c, positions } = await accumulate(
+      seqs,
+      keep,
+      headPos,
+      h,
+      w,
+      targets,
+      inThread.alloc,
+      inThread.sums,
+      1,
+    );
+    // Split into three ranges of head items, run in reverse order (as threads might finish), the bits are the same.
+    let ranges = 0;
+    const backwards: SumsRunner = async (input, split, g3, c3) => {
+      ranges = split.length;
+      for (const [j0, j1] of [...split].reverse()) accumulateRows(input, j0, j1, g3, c3);
+    };
+    const again = await accumulate(seqs, keep, headPos, h, w, targets, inThread.alloc, backwards, 3);
+    expect(ranges).toBe(3);
+    expect(Buffer.from(again.g.buffer).equals(Buffer.from(g.buffer))).toBe(true);
+    expect(Buffer.from(again.c.buffer).equals(Buffer.from(c.buffer))).toBe(true);
 
     const nx = h + 1;
     const gRef = new Float64Array(nx * nx);

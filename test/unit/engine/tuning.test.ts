@@ -119,8 +119,8 @@ describe('self-tuning', () => {
     const again = await fitEmbeddings(shared, choices, new Random(3));
     expect(again.input).toEqual(alone.input);
     // The tables do not depend on the choices: both completions see the same ones.
-    const a = completeModel(shared, choices, reused, new Random(4));
-    const b = completeModel(ctx, choices, alone, new Random(4));
+    const a = await completeModel(shared, choices, reused, new Random(4));
+    const b = await completeModel(ctx, choices, alone, new Random(4));
     expect(a.recommend({ history: ['S1', 'N1'], numResults: 5 })).toEqual(
       b.recommend({ history: ['S1', 'N1'], numResults: 5 }),
     );

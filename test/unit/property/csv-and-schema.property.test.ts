@@ -2,7 +2,7 @@
  * Properties of the CSV reader and of dataset schema validation, over generated inputs.
  */
 import fc from 'fast-check';
-import { PersonalizeError } from '../../../lambdas/api/errors';
+import { PersonalizeError } from '../../../lambdas/errors';
 import { CsvSyntaxError, parseCsv } from '../../../lambdas/services/csv';
 import { parseDatasetSchema } from '../../../lambdas/services/schema-validation';
 

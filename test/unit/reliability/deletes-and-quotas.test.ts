@@ -3,7 +3,7 @@
  * query, items written in the last minute — as DynamoDB's global secondary indexes may. A child created a moment
  * before its parent's delete must still block it, and quotas must hold.
  */
-import { PersonalizeError } from '../../../lambdas/api/errors';
+import { PersonalizeError } from '../../../lambdas/errors';
 import { deleteDatasetGroup } from '../../../lambdas/services/dataset-groups';
 import { createDatasetImportJob } from '../../../lambdas/services/dataset-import-jobs';
 import { deleteDataset } from '../../../lambdas/services/datasets';

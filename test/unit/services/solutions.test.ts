@@ -1,5 +1,5 @@
-import { PersonalizeError } from '../../../lambdas/api/errors';
 import type { Model } from '../../../lambdas/engine';
+import { PersonalizeError } from '../../../lambdas/errors';
 import { createDatasetImportJob, runDatasetImportJob } from '../../../lambdas/services/dataset-import-jobs';
 import { describeAlgorithm, describeRecipe, listRecipes } from '../../../lambdas/services/recipes';
 import {

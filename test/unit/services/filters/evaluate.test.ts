@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { PersonalizeError } from '../../../../lambdas/api/errors';
+import { PersonalizeError } from '../../../../lambdas/errors';
 import {
   checkFilter,
   checkRequiredParameters,

@@ -1,6 +1,7 @@
 /**
  * Amazon Personalize's exception vocabulary and the HTTP status each one has per service (spec §1.5).
- * Services throw these; the protocol layer turns them into `__type` + `x-amzn-ErrorType` responses.
+ * Services and the store throw these; the protocol layer (`api/`) turns them into `__type` + `x-amzn-ErrorType`
+ * responses.
  */
 export type ServiceName = 'control' | 'runtime' | 'events';
 
