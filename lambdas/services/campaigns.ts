@@ -4,8 +4,9 @@
  * are synchronous.
  *
  * Storage: the campaign's parent is its solution (so DeleteSolution sees it as a child). Besides the wire document,
- * `attrs` holds what serving reads with the campaign's GetItem, cached for {@link CAMPAIGN_TTL_MS} ({@link ServingAttrs}): the dataset
- * group, the version actually served (a `$LATEST` request is resolved) and that version's model artifact key.
+ * `attrs` holds what serving reads with the campaign's GetItem, cached for {@link CAMPAIGN_TTL_MS}
+ * ({@link ServingAttrs}): the dataset group, the version actually served (a `$LATEST` request is resolved) and that
+ * version's model artifact key.
  *
  * The "≤5 active campaigns per dataset group" quota is a set of five slot guards per group
  * (`campaign-slot#<group>#<n>`): a create claims a free slot with a single conditional write, a delete frees it, so
