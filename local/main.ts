@@ -3,9 +3,10 @@
  *
  *   npm start -- [--port N] [--s3-port N] [--data-dir DIR | --in-memory] [--update-interval DURATION]
  *                [--auto-training-interval DURATION]
+ *                [--workers N]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -37,6 +38,9 @@ Options:
   --auto-training-interval DURATION
                     how often solutions with performAutoTraining are checked for a due training;
                     0 turns the check off (default: $${AUTO_TRAINING_INTERVAL_ENV} or 1h)
+  --workers N       processes serving the API (node:cluster workers sharing the port, against the one set of
+                    emulators in the main process); 0 serves it from the main process
+                    (default: the number of cores, ${availableParallelism()} here)
   -h, --help        show this help
 
 Environment:
@@ -56,6 +60,7 @@ interface Cli {
   readonly dataDir?: string;
   readonly updateIntervalMs?: number;
   readonly autoTrainingIntervalMs?: number;
+  readonly workers: number;
   readonly help: boolean;
 }
 
@@ -69,6 +74,7 @@ export function parseCli(argv: readonly string[]): Cli {
       'in-memory': { type: 'boolean', default: false },
       'update-interval': { type: 'string' },
       'auto-training-interval': { type: 'string' },
+      workers: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -89,8 +95,16 @@ export function parseCli(argv: readonly string[]): Cli {
       values['auto-training-interval'] === undefined
         ? undefined
         : parseDuration(values['auto-training-interval'], '--auto-training-interval'),
+    workers: values.workers === undefined ? availableParallelism() : parseWorkers(values.workers),
     help: values.help ?? false,
   };
+}
+
+function parseWorkers(raw: string): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n > 256)
+    throw new Error(`--workers must be a whole number from 0 to 256: ${raw}`);
+  return n;
 }
 
 function every(ms: number): string {
@@ -114,6 +128,7 @@ function banner(runtime: Runtime, dataDir: string | undefined, readyMs: number):
     `  Data              ${dataDir === undefined ? 'in memory (lost at exit)' : dataDir}`,
     `  Automatic updates ${every(runtime.updateIntervalMs)}; run now: kill -USR2 ${process.pid}`,
     `  Auto training     ${runtime.autoTrainingIntervalMs > 0 ? 'checked ' : ''}${every(runtime.autoTrainingIntervalMs)}`,
+    `  API processes     ${runtime.workerPids().length === 0 ? 'this one' : `${runtime.workerPids().length} workers (pids ${runtime.workerPids().join(', ')})`}`,
     '',
     '  Try:',
     `    AWS_ACCESS_KEY_ID=${api.accessKeyId} AWS_SECRET_ACCESS_KEY=${api.secretAccessKey} \\`,
@@ -152,6 +167,7 @@ async function main(): Promise<void> {
       updateIntervalMs: cli.updateIntervalMs,
       autoTrainingIntervalMs: cli.autoTrainingIntervalMs,
       consoleAssetsDir: consoleDir,
+      workers: cli.workers,
     });
   } catch (err) {
     await removeConsole();

@@ -15,6 +15,7 @@ import { dynamoDbClientConfig, s3ClientConfig } from '../lambdas/clients';
 import { ENV, type EnvKey } from '../lambdas/env';
 import type { AutoTrainingReport } from '../lambdas/services/automatic-training';
 import { createServiceContext, type ServiceContext } from '../lambdas/services/context';
+import { deferredWrites } from '../lambdas/services/deferred-writes';
 import { recoverAfterRestart } from '../lambdas/services/recovery';
 import { DATA_BUCKET, TABLES } from '../lambdas/store/tables';
 import { UPDATE_INTERVAL_HOURS, updateDefinitionJson } from '../lambdas/workflows/update-definition';
@@ -26,6 +27,7 @@ import { createLambdaServer } from './lambda-api';
 import { DEFAULT_STATE_MACHINES } from './state-machines';
 import { createStepFunctionsServer, LocalStepFunctions } from './step-functions';
 import { FixedRate, LocalSchedule, type ScheduleSpec } from './timer';
+import { ApiWorkers } from './workers';
 
 export interface Credentials {
   readonly accessKeyId: string;
@@ -101,6 +103,12 @@ export interface RuntimeOptions {
    */
   readonly autoTrainingIntervalMs?: number;
   /**
+   * API workers: with N > 0 the API is served by N node:cluster worker processes sharing the port, against the
+   * emulators, Lambda and Step Functions of this process; 0 serves it from this process.
+   * @default 0
+   */
+  readonly workers?: number;
+  /**
    * Directory holding a built web console (`console/build.ts`), served at `GET /console`.
    * @default none: `/console` answers 404 until a console is built
    */
@@ -136,6 +144,8 @@ export interface Runtime {
   readonly updateStateMachineArn: string;
   /** Interval of the automatic-update timer in ms (0: off). */
   readonly updateIntervalMs: number;
+  /** Process ids of the API workers (empty when this process serves the API itself). */
+  readonly workerPids: () => number[];
   /** Runs the automatic-update workflow now (as the timer does) and resolves when it has finished. */
   automaticUpdate(): Promise<AutomaticUpdateRun>;
   /** Interval of the automatic-training check in ms (0: off). */
@@ -339,6 +349,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     // Order matters: no new requests, then drain the work they started (which still needs Lambda and the
     // emulators), then the internal servers, then the emulators, which flush their data.
     await close(apiServer);
+    await apiWorkers?.stop();
+    await deferredWrites.settled();
     // Executions invoke functions and functions start executions: stop both from taking new work only once
     // neither has any left.
     for (const schedule of schedules) await schedule.stop();
@@ -356,10 +368,16 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     await emulators.stop();
   };
 
+  const workerCount = options.workers ?? 0;
+  if (!Number.isInteger(workerCount) || workerCount < 0)
+    throw new Error(`Workers must be 0 or more: ${workerCount}`);
+  let apiWorkers: ApiWorkers | undefined;
+
   try {
     const lambdaPort = await listen(lambdaServer, 0, HOST);
     const statesPort = await listen(statesServer, 0, HOST);
-    const apiPort = await listen(apiServer, port, HOST);
+    // With workers the API port is theirs; they are forked once the environment below is set.
+    const ownApiPort = workerCount > 0 ? undefined : await listen(apiServer, port, HOST);
 
     // Set only once every port is bound, so a failed start leaves a running runtime's environment alone; no
     // request can reach a handler before this synchronous block ends. The handlers' environment is exactly what
@@ -389,6 +407,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     delete process.env[ENV.CREDENTIALS_SECRET_ARN];
     // The import worker reads users' uploads in the embedded S3 with its own credentials; there is no STS here.
     delete process.env[ENV.IMPORT_ASSUME_ROLE];
+    // This process outlives each request, so GetRecommendations need not wait for its record write.
+    process.env[ENV.DEFER_RESPONSE_WRITES] = 'true';
     // Only control-plane operations: a worker must never be reachable through an `X-Amz-Target`.
     const operations = ROUTES.filter((r) => r.service === 'control').map((r) => [r.operation, r.operation]);
     process.env[ENV.OPERATION_FUNCTIONS] = JSON.stringify(Object.fromEntries(operations));
@@ -396,6 +416,12 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     if (options.consoleAssetsDir !== undefined)
       process.env[ENV.CONSOLE_ASSETS_DIR] = options.consoleAssetsDir;
     else delete process.env[ENV.CONSOLE_ASSETS_DIR];
+    let apiPort = ownApiPort;
+    if (apiPort === undefined) {
+      const started = await ApiWorkers.start(workerCount, port, HOST);
+      apiWorkers = started.workers;
+      apiPort = started.port;
+    }
     // Whatever a killed previous process left running is settled before timers start new work.
     const recovered = await recoverAfterRestart(housekeeping, startedAt);
     if (recovered.imports.length + recovered.versions.length > 0) {
@@ -425,6 +451,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       },
       updateStateMachineArn,
       updateIntervalMs,
+      workerPids: () => apiWorkers?.pids ?? [],
       automaticUpdate: () => updates.run(),
       autoTrainingIntervalMs,
       automaticTraining: () => autoTraining.run(),

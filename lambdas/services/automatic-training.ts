@@ -19,6 +19,7 @@
  * meanwhile) never create two versions for one due date.
  */
 import { PersonalizeError } from '../errors';
+import { logger } from '../observability';
 import type { ResourceRecord } from '../store/resources';
 import type { ServiceContext } from './context';
 import { trainingDataFingerprint } from './data-fingerprint';
@@ -127,10 +128,10 @@ export async function runAutomaticTraining(
       outcome = await checkSolution(ctx, solution, fingerprintOf, options.start ?? startTrainingExecution);
     } catch (err) {
       // The schedule was not claimed, so the solution stays due; the other solutions still get their check.
-      console.error(`Automatic-training check of ${solution.arn} failed:`, err);
+      logger.error('Automatic-training check failed', { solutionArn: solution.arn, error: err as Error });
       outcome = { solutionArn: solution.arn, status: 'SKIPPED', reason: `the check failed (${String(err)})` };
     }
-    console.log(JSON.stringify({ message: 'automatic training', ...outcome }));
+    logger.info('automatic training', { ...outcome });
     outcomes.push(outcome);
   }
   return { outcomes, deferred };
@@ -205,7 +206,7 @@ async function checkSolution(
     // Refused (the region's training quota is full, the solution is being deleted) or the training could not be
     // started: due again at the next check, and the other solutions still get theirs.
     if (!(err instanceof PersonalizeError))
-      console.error(`Automatic training of ${solutionArn} failed:`, err);
+      logger.error('Automatic training failed', { solutionArn, error: err as Error });
     const why = err instanceof PersonalizeError ? `${err.errorName}: ${err.message}` : String(err);
     const failed = `the version could not be created (${why}); retrying at the next check`;
     await release(ctx, solutionArn, claimed, dueAt(solution), { at: now, status: 'SKIPPED', reason: failed });
