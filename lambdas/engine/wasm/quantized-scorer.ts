@@ -1,0 +1,201 @@
+/**
+ * The item matrix of a model, quantized to int16 with one scale per item, in its own WebAssembly instance (source:
+ * `assembly/scoring.ts`), and the SIMD kernels that scan it: approximate logits of every item with a proven error
+ * bound, and the softmax normaliser over a logit array.
+ *
+ * Quantization (per item j, and per request for the user state u):
+ *   q̃_j = round(σ_j q_j),  σ_j = min(32767 / max_c |q_jc|, (L − √d/2) / ‖q_j‖₂),  b_j = f32(1 / σ_j),
+ *   q̂_j = b_j q̃_j,  r_j = q_j − q̂_j;   the same for u with scale a and residual e_u (u = a ũ + e_u).
+ * With L = 46334 both ‖q̃_j‖₂ and ‖ũ‖₂ stay ≤ L, so |Σ_c ũ_c q̃_jc| ≤ L² < 2³¹ (Cauchy–Schwarz) and the int32 sum of
+ * `i32x4.dot_i16x8_s` is exact (intermediate wrap-around cancels). Then
+ *   τ u·q_j = τ a b_j ũ·q̃_j + τ (u·r_j + e_u·q̂_j),   so   |τ u·q_j − ẑ_j| ≤ τ (‖u‖₂ max_j ‖r_j‖₂ + ‖e_u‖₂ max_j ‖q̂_j‖₂)
+ * before ẑ_j is rounded to f32. Each instance's memory is sized once, at construction, so the typed-array views
+ * over it stay valid.
+ */
+import { WASM, type WasmMemory } from './kernels';
+import { SCORING_WASM_BASE64 } from './scoring.generated';
+
+interface ScoringExports {
+  readonly memory: WasmMemory;
+  heapBase(): number;
+  scan(
+    q: number,
+    scale: number,
+    n: number,
+    stride: number,
+    u: number,
+    factor: number,
+    out: number,
+    extremes: number,
+  ): void;
+  maxOf(p: number, n: number): number;
+  expInto(p: number, n: number, dst: number): void;
+  sumExp(p: number, n: number, shift: number): number;
+}
+
+const PAGE = 65536;
+/** Bound on ‖q̃‖₂ and ‖ũ‖₂ (L² < 2³¹). */
+const NORM_LIMIT = 46334;
+const INT16_LIMIT = 32767;
+let compiled: object | undefined;
+
+function instantiate(bytes: number): { k: ScoringExports; base: number } {
+  compiled ??= new WASM.Module(Buffer.from(SCORING_WASM_BASE64, 'base64'));
+  const k = new WASM.Instance(compiled, {}).exports as unknown as ScoringExports;
+  const base = Math.ceil(k.heapBase() / 64) * 64;
+  const have = k.memory.buffer.byteLength;
+  if (base + bytes > have) k.memory.grow(Math.ceil((base + bytes - have) / PAGE));
+  return { k, base };
+}
+
+/** The scale σ of a vector with this largest |x| and L2 norm (0 for the zero vector). */
+function quantScale(maxAbs: number, norm: number, d: number): number {
+  if (!(maxAbs > 0)) return 0;
+  return Math.min(INT16_LIMIT / maxAbs, (NORM_LIMIT - Math.sqrt(d) / 2) / norm);
+}
+
+function align(x: number): number {
+  return Math.ceil(x / 64) * 64;
+}
+
+export class QuantizedScorer {
+  readonly size: number;
+  readonly dimension: number;
+  /** Row length in int16: d rounded up to a multiple of 8. */
+  readonly stride: number;
+  /** The approximate logits of the last {@link scan}, then whatever the caller writes there (view over memory). */
+  readonly logits: Float32Array;
+  /** max_j ‖r_j‖₂ and max_j ‖q̂_j‖₂. */
+  readonly maxResidualNorm: number;
+  readonly maxRowNorm: number;
+  private readonly k: ScoringExports;
+  private readonly qAt: number;
+  private readonly scaleAt: number;
+  private readonly uAt: number;
+  private readonly outAt: number;
+  private readonly tmpAt: number;
+  private readonly extremesAt: number;
+  private readonly extremes: Float32Array;
+  private readonly u16: Int16Array;
+  private readonly tmp: Float32Array;
+
+  /** Quantizes the n × d row-major matrix q. */
+  constructor(q: Float32Array, n: number, d: number) {
+    if (q.length !== n * d) throw new Error('matrix must be n × d');
+    this.size = n;
+    this.dimension = d;
+    const stride = Math.max(8, Math.ceil(d / 8) * 8);
+    this.stride = stride;
+    this.qAt = 0;
+    this.scaleAt = align(n * stride * 2);
+    this.uAt = this.scaleAt + align(n * 4);
+    this.outAt = this.uAt + align(stride * 2);
+    this.tmpAt = this.outAt + align(n * 4);
+    this.extremesAt = this.tmpAt + align(n * 4);
+    const { k, base } = instantiate(this.extremesAt + 64);
+    this.k = k;
+    this.qAt += base;
+    this.scaleAt += base;
+    this.uAt += base;
+    this.outAt += base;
+    this.tmpAt += base;
+    this.extremesAt += base;
+    const buffer = k.memory.buffer;
+    const qi = new Int16Array(buffer, this.qAt, n * stride);
+    const scales = new Float32Array(buffer, this.scaleAt, n);
+    let maxResidual = 0;
+    let maxRow = 0;
+    for (let j = 0, row = 0; j < n; j++, row += d) {
+      let maxAbs = 0;
+      let sq = 0;
+      for (let c = 0; c < d; c++) {
+        const x = q[row + c] as number;
+        sq += x * x;
+        if (Math.abs(x) > maxAbs) maxAbs = Math.abs(x);
+      }
+      const sigma = quantScale(maxAbs, Math.sqrt(sq), d);
+      const b = Math.fround(sigma > 0 ? 1 / sigma : 0);
+      scales[j] = b;
+      let residual = 0;
+      let rowNorm = 0;
+      for (let c = 0; c < d; c++) {
+        const x = q[row + c] as number;
+        const v = Math.round(x * sigma);
+        qi[j * stride + c] = v;
+        const back = b * v;
+        residual += (x - back) * (x - back);
+        rowNorm += back * back;
+      }
+      if (residual > maxResidual) maxResidual = residual;
+      if (rowNorm > maxRow) maxRow = rowNorm;
+    }
+    this.maxResidualNorm = Math.sqrt(maxResidual);
+    this.maxRowNorm = Math.sqrt(maxRow);
+    this.u16 = new Int16Array(buffer, this.uAt, stride);
+    this.logits = new Float32Array(buffer, this.outAt, n);
+    this.tmp = new Float32Array(buffer, this.tmpAt, n);
+    this.extremes = new Float32Array(buffer, this.extremesAt, 2);
+  }
+
+  /**
+   * ẑ_j = τ a b_j ũ·q̃_j into {@link logits} for every item; returns the bound on |τ u·q_j − ẑ_j| before ẑ_j's
+   * rounding to f32 (module comment). {@link scanMax} and {@link scanMaxAbs} then hold the largest ẑ_j and |ẑ_j|.
+   */
+  scan(u: Float32Array, tau: number): number {
+    const d = this.dimension;
+    let maxAbs = 0;
+    let sq = 0;
+    for (let c = 0; c < d; c++) {
+      const x = u[c] as number;
+      sq += x * x;
+      if (Math.abs(x) > maxAbs) maxAbs = Math.abs(x);
+    }
+    const uNorm = Math.sqrt(sq);
+    const sigma = quantScale(maxAbs, uNorm, d);
+    const a = sigma > 0 ? 1 / sigma : 0;
+    let residual = 0;
+    for (let c = 0; c < d; c++) {
+      const x = u[c] as number;
+      const v = Math.round(x * sigma);
+      this.u16[c] = v;
+      residual += (x - a * v) * (x - a * v);
+    }
+    this.k.scan(
+      this.qAt,
+      this.scaleAt,
+      this.size,
+      this.stride,
+      this.uAt,
+      tau * a,
+      this.outAt,
+      this.extremesAt,
+    );
+    return Math.abs(tau) * (uNorm * this.maxResidualNorm + Math.sqrt(residual) * this.maxRowNorm);
+  }
+
+  get scanMax(): number {
+    return this.extremes[0] as number;
+  }
+
+  get scanMaxAbs(): number {
+    return this.extremes[1] as number;
+  }
+
+  /** The largest entry of {@link logits} now (−∞ when all are). */
+  max(): number {
+    return this.k.maxOf(this.outAt, this.size);
+  }
+
+  /** Σ_j exp(logits_j − shift) (logits_j ≤ shift), each term in f32 with the kernel's exp, summed in f64. */
+  sumExp(shift: number): number {
+    return this.k.sumExp(this.outAt, this.size, shift);
+  }
+
+  /** The kernel's f32 exp of each x ≤ 0 (for tests of its accuracy); the result is reused by the next call. */
+  exp(x: Float32Array): Float32Array {
+    if (x.length > this.size) throw new Error('at most size values');
+    this.logits.set(x);
+    this.k.expInto(this.outAt, x.length, this.tmpAt);
+    return this.tmp.subarray(0, x.length);
+  }
+}
