@@ -13,11 +13,10 @@
  * Two ways to compute it. The reference ({@link Model.scoreAll}, {@link Model.recommendReference}) takes every
  * dot product in float64 in JavaScript. {@link Model.recommend} scans an int16 copy of the output embeddings with
  * a WebAssembly SIMD kernel (`wasm/quantized-scorer.ts`), which gives every logit within a proven ε of the
- * reference's; the items that can still be in the top k (`candidates.ts`) get their logits recomputed by the
+ * reference's; the items that can still be in the top k get their logits recomputed by the
  * reference's own arithmetic, so the list and its order are the reference's, and log Z is summed over the exact
  * logits of those items and the approximate ones of the rest (|Δ log Z| ≤ ε times the rest's share of Z).
  */
-import { candidates } from './candidates';
 import { MAX_HISTORY } from './history-weights';
 import { HistoryCells, type RepeatTable, repeatProbabilities } from './repeat';
 import type { Recommender, RecommendRequest, ScoredItem } from './types';
@@ -317,7 +316,7 @@ export class Model implements Recommender {
     const rowNorm = scorer.maxRowNorm + scorer.maxResidualNorm;
     const sumError = d * 2 ** -52 * Math.abs(tau) * Math.sqrt(uNorm) * rowNorm;
     const eps = (scanError + sumError) * (1 + 2 ** -20) + 2 ** -21 * (big + scanError + sumError + 1);
-    const pool = candidates(out, k, 2 * eps, excluded);
+    const pool = scorer.candidates(k, 2 * eps, excluded, big);
     // Exact logits, by the reference's arithmetic, for the candidates.
     this.marks ??= new Uint8Array(n);
     const marks = this.marks;
@@ -351,7 +350,7 @@ export class Model implements Recommender {
       candidates: pool.length,
     };
     this.setRepeatLogits(out, logZ, newMass);
-    const ranked = pool.slice();
+    const ranked = Array.from(pool);
     if (!req.excludeHistory) {
       for (let r = 0; r < cells.size; r++) {
         const j = cells.items[r] as number;

@@ -31,12 +31,23 @@ interface ScoringExports {
   maxOf(p: number, n: number): number;
   expInto(p: number, n: number, dst: number): void;
   sumExp(p: number, n: number, shift: number): number;
+  candidates(
+    p: number,
+    n: number,
+    k: number,
+    margin: number,
+    mask: number,
+    heap: number,
+    dst: number,
+  ): number;
 }
 
 const PAGE = 65536;
 /** Bound on ‖q̃‖₂ and ‖ũ‖₂ (L² < 2³¹). */
 const NORM_LIMIT = 46334;
 const INT16_LIMIT = 32767;
+/** Largest k of {@link QuantizedScorer.candidates}. */
+export const MAX_K = 1024;
 let compiled: object | undefined;
 
 function instantiate(bytes: number): { k: ScoringExports; base: number } {
@@ -75,6 +86,10 @@ export class QuantizedScorer {
   private readonly outAt: number;
   private readonly tmpAt: number;
   private readonly extremesAt: number;
+  private readonly maskAt: number;
+  private readonly heapAt: number;
+  private readonly mask: Uint8Array;
+  private readonly picked: Int32Array;
   private readonly extremes: Float32Array;
   private readonly u16: Int16Array;
   private readonly tmp: Float32Array;
@@ -92,7 +107,9 @@ export class QuantizedScorer {
     this.outAt = this.uAt + align(stride * 2);
     this.tmpAt = this.outAt + align(n * 4);
     this.extremesAt = this.tmpAt + align(n * 4);
-    const { k, base } = instantiate(this.extremesAt + 64);
+    this.maskAt = this.extremesAt + 64;
+    this.heapAt = this.maskAt + align(n);
+    const { k, base } = instantiate(this.heapAt + align(MAX_K * 4));
     this.k = k;
     this.qAt += base;
     this.scaleAt += base;
@@ -100,6 +117,8 @@ export class QuantizedScorer {
     this.outAt += base;
     this.tmpAt += base;
     this.extremesAt += base;
+    this.maskAt += base;
+    this.heapAt += base;
     const buffer = k.memory.buffer;
     const qi = new Int16Array(buffer, this.qAt, n * stride);
     const scales = new Float32Array(buffer, this.scaleAt, n);
@@ -135,6 +154,9 @@ export class QuantizedScorer {
     this.logits = new Float32Array(buffer, this.outAt, n);
     this.tmp = new Float32Array(buffer, this.tmpAt, n);
     this.extremes = new Float32Array(buffer, this.extremesAt, 2);
+    this.mask = new Uint8Array(buffer, this.maskAt, n);
+    // The candidates share the scratch array of `exp`.
+    this.picked = new Int32Array(buffer, this.tmpAt, n);
   }
 
   /**
@@ -189,6 +211,24 @@ export class QuantizedScorer {
   /** Σ_j exp(logits_j − shift) (logits_j ≤ shift), each term in f32 with the kernel's exp, summed in f64. */
   sumExp(shift: number): number {
     return this.k.sumExp(this.outAt, this.size, shift);
+  }
+
+  /**
+   * Candidates for re-ranking {@link logits} exactly: given exact values x_j with |x_j − logits_j| ≤ ε for every
+   * j, the k largest x_j outside `excluded` are among the returned indices when margin ≥ 2ε. (Each of the k items
+   * with the largest logits has x ≥ T − ε, T the k-th largest logit, so the k-th largest x is ≥ T − ε too; an item
+   * with that large an x has a logit ≥ T − 2ε.) Returns, ascending, the indices outside `excluded` with a finite
+   * logit ≥ T − margin (all of them when fewer than k); the view is reused by the next call. `largest` bounds
+   * every finite |logit|.
+   */
+  candidates(k: number, margin: number, excluded: Iterable<number>, largest: number): Int32Array {
+    if (!(k >= 1 && k <= MAX_K)) throw new Error(`k must be in [1, ${MAX_K}]`);
+    for (const j of excluded) this.mask[j] = 1;
+    // The kernel subtracts the margin in f32: widen it by that rounding (|T| ≤ the largest |logit|).
+    const widened = margin * (1 + 2 ** -20) + 2 ** -22 * (largest + margin);
+    const count = this.k.candidates(this.outAt, this.size, k, widened, this.maskAt, this.heapAt, this.tmpAt);
+    for (const j of excluded) this.mask[j] = 0;
+    return this.picked.subarray(0, count);
   }
 
   /** The kernel's f32 exp of each x ≤ 0 (for tests of its accuracy); the result is reused by the next call. */

@@ -132,3 +132,65 @@ export function sumExp(p: usize, n: i32, shift: f32): f64 {
   }
   return total;
 }
+
+/**
+ * The candidates for an exact top k (see ../../candidates.ts): indices j (ascending, written as i32 at `dst`) with
+ * p[j] finite, mask[j] = 0 and p[j] ≥ T − margin, where T is the k-th largest such p[j] (−∞ while fewer than k);
+ * returns their count. `heap` holds k f32 (a min-heap of the k largest so far). Four values at a time are compared
+ * with the running floor, so the scalar path runs only for the few that pass it.
+ */
+export function candidates(p: usize, n: i32, k: i32, margin: f32, mask: usize, heap: usize, dst: usize): i32 {
+  let size = 0;
+  let count = 0;
+  let floor: f32 = -Infinity;
+  let i = 0;
+  while (i < n) {
+    if (i + 4 <= n && !v128.any_true(f32x4.ge(v128.load(p + (<usize>i << 2)), f32x4.splat(floor)))) {
+      i += 4;
+      continue;
+    }
+    const end = min(n, i + 4);
+    for (; i < end; i++) {
+      const v = load<f32>(p + (<usize>i << 2));
+      if (!(v >= floor) || v == -Infinity || load<u8>(mask + <usize>i) != 0) continue;
+      store<i32>(dst + (<usize>count << 2), i);
+      count++;
+      if (size < k) {
+        let pos = size++;
+        while (pos > 0) {
+          const parent = (pos - 1) >> 1;
+          const pv = load<f32>(heap + (<usize>parent << 2));
+          if (pv <= v) break;
+          store<f32>(heap + (<usize>pos << 2), pv);
+          pos = parent;
+        }
+        store<f32>(heap + (<usize>pos << 2), v);
+      } else if (v > load<f32>(heap)) {
+        let pos = 0;
+        for (;;) {
+          const l = 2 * pos + 1;
+          if (l >= size) break;
+          const r = l + 1;
+          let m = l;
+          if (r < size && load<f32>(heap + (<usize>r << 2)) < load<f32>(heap + (<usize>l << 2))) m = r;
+          const mv = load<f32>(heap + (<usize>m << 2));
+          if (mv >= v) break;
+          store<f32>(heap + (<usize>pos << 2), mv);
+          pos = m;
+        }
+        store<f32>(heap + (<usize>pos << 2), v);
+      }
+      if (size == k) floor = load<f32>(heap) - margin;
+    }
+  }
+  // Keep those still above the final floor.
+  let kept = 0;
+  for (let c = 0; c < count; c++) {
+    const j = load<i32>(dst + (<usize>c << 2));
+    if (load<f32>(p + (<usize>j << 2)) >= floor) {
+      store<i32>(dst + (<usize>kept << 2), j);
+      kept++;
+    }
+  }
+  return kept;
+}
