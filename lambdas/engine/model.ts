@@ -298,8 +298,7 @@ export class Model implements Recommender {
     const d = this.hiddenDimension;
     const tau = this.temperature;
     const excluded = this.excludedIndices(req);
-    this.scorer ??= new QuantizedScorer(this.outputEmbeddings, n, d);
-    const scorer = this.scorer;
+    const scorer = this.prepareScoring();
     const out = scorer.logits;
     const u = this.userState(req.history);
     const scanError = scorer.scan(u, tau);
@@ -362,6 +361,12 @@ export class Model implements Recommender {
       itemId: this.itemIds[i] as string,
       score: newMass * Math.exp((out[i] as number) - logZ),
     }));
+  }
+
+  /** Builds the int16 copy of the output embeddings {@link recommend} scans (once; later calls return it). */
+  prepareScoring(): QuantizedScorer {
+    this.scorer ??= new QuantizedScorer(this.outputEmbeddings, this.itemIds.length, this.hiddenDimension);
+    return this.scorer;
   }
 
   /** The float64 scalar reference of {@link recommend}: every logit in JavaScript, log Z over all of them. */
@@ -485,10 +490,15 @@ export class Model implements Recommender {
       const start = dataStart + desc.offset;
       const end = start + desc.length * width;
       if (end > bytes.length) throw new Error('model artifact is truncated');
-      // Copy so the arrays are aligned and independent of the caller's buffer.
-      const copy = bytes.slice(start, end).buffer;
-      if (desc.type === 'int32') return new Int32Array(copy);
-      return desc.type === 'float32' ? new Float32Array(copy) : new Float64Array(copy);
+      // Views over the artifact where its alignment allows (no copy of the embeddings; the model never writes
+      // its arrays), else an aligned copy.
+      const at = bytes.byteOffset + start;
+      const buffer = at % width === 0 ? bytes.buffer : bytes.slice(start, end).buffer;
+      const offset = at % width === 0 ? at : 0;
+      if (desc.type === 'int32') return new Int32Array(buffer, offset, desc.length);
+      return desc.type === 'float32'
+        ? new Float32Array(buffer, offset, desc.length)
+        : new Float64Array(buffer, offset, desc.length);
     };
     return new Model({
       itemIds: header.itemIds,

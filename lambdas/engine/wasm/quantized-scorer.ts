@@ -46,6 +46,7 @@ const PAGE = 65536;
 /** Bound on ‖q̃‖₂ and ‖ũ‖₂ (L² < 2³¹). */
 const NORM_LIMIT = 46334;
 const INT16_LIMIT = 32767;
+const WARM_UP_CALLS = 8;
 /** Largest k of {@link QuantizedScorer.candidates}. */
 export const MAX_K = 1024;
 let compiled: object | undefined;
@@ -157,6 +158,21 @@ export class QuantizedScorer {
     this.mask = new Uint8Array(buffer, this.maskAt, n);
     // The candidates share the scratch array of `exp`.
     this.picked = new Int32Array(buffer, this.tmpAt, n);
+    this.warmUp();
+  }
+
+  /**
+   * V8 runs a WebAssembly function's baseline code first and swaps in the optimised code, compiled in the
+   * background once the function is hot, only at a later call; a few calls on a few rows start that compilation
+   * before the first request scans the whole matrix.
+   */
+  private warmUp(): void {
+    const rows = Math.min(this.size, 64);
+    for (let rep = 0; rep < WARM_UP_CALLS; rep++) {
+      this.k.scan(this.qAt, this.scaleAt, rows, this.stride, this.uAt, 1, this.outAt, this.extremesAt);
+      this.k.candidates(this.outAt, rows, 1, 0, this.maskAt, this.heapAt, this.tmpAt);
+      this.k.sumExp(this.outAt, rows, this.k.maxOf(this.outAt, rows));
+    }
   }
 
   /**

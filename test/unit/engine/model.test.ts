@@ -116,6 +116,15 @@ describe('Model', () => {
     expect(loaded.latestInteractionTimestamp).toBe(10);
     const req = { history: ['c', 'a'], historyEventTypes: ['watch', 'click'], numResults: 3 };
     expect(loaded.recommend(req)).toEqual(m.recommend(req));
+    // Zero-copy: the embeddings are views over the artifact; a misaligned artifact is copied instead.
+    const bytes = m.serialize();
+    expect(Model.load(bytes).outputEmbeddings.buffer).toBe(bytes.buffer);
+    const shifted = new Uint8Array(bytes.length + 1);
+    shifted.set(bytes, 1);
+    const misaligned = Model.load(shifted.subarray(1));
+    expect(misaligned.outputEmbeddings.buffer).not.toBe(shifted.buffer);
+    expect(Array.from(misaligned.outputEmbeddings)).toEqual(Array.from(m.outputEmbeddings));
+    expect(misaligned.recommend(req)).toEqual(m.recommend(req));
     const corrupt = m.serialize();
     corrupt[0] = 0;
     expect(() => Model.load(corrupt)).toThrow(/not a model artifact/);
