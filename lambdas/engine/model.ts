@@ -315,7 +315,7 @@ export class Model implements Recommender {
     const rowNorm = scorer.maxRowNorm + scorer.maxResidualNorm;
     const sumError = d * 2 ** -52 * Math.abs(tau) * Math.sqrt(uNorm) * rowNorm;
     const eps = (scanError + sumError) * (1 + 2 ** -20) + 2 ** -21 * (big + scanError + sumError + 1);
-    const pool = scorer.candidates(k, 2 * eps, excluded, big);
+    const pool = scorer.candidates(k, 2 * eps, excluded, big, req.blocked);
     // Exact logits, by the reference's arithmetic, for the candidates.
     this.marks ??= new Uint8Array(n);
     const marks = this.marks;
@@ -353,7 +353,7 @@ export class Model implements Recommender {
     if (!req.excludeHistory) {
       for (let r = 0; r < cells.size; r++) {
         const j = cells.items[r] as number;
-        if (!excluded.has(j)) ranked.push(j);
+        if (!excluded.has(j) && req.blocked?.[j] !== 1) ranked.push(j);
       }
     }
     ranked.sort((a, b) => (out[b] as number) - (out[a] as number) || a - b);
@@ -374,7 +374,7 @@ export class Model implements Recommender {
     const k = resultCount(req);
     if (k === 0 || this.itemIds.length === 0) return [];
     const { logZ, newMass } = this.computeScores(req.history, req.historyEventTypes);
-    const top = topK(this.logits, k, this.excludedIndices(req));
+    const top = topK(this.logits, k, this.allExcluded(req));
     return top.map((i) => ({
       itemId: this.itemIds[i] as string,
       score: newMass * Math.exp((this.logits[i] as number) - logZ),
@@ -403,6 +403,14 @@ export class Model implements Recommender {
         if (i !== undefined) excluded.add(i);
       }
     }
+    return excluded;
+  }
+
+  /** {@link excludedIndices} and the `blocked` mask, for the reference's top k. */
+  private allExcluded(req: RecommendRequest): Set<number> {
+    const excluded = this.excludedIndices(req);
+    const blocked = req.blocked;
+    if (blocked !== undefined) for (let j = 0; j < blocked.length; j++) if (blocked[j] === 1) excluded.add(j);
     return excluded;
   }
 

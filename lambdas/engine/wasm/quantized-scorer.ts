@@ -235,15 +235,23 @@ export class QuantizedScorer {
    * with the largest logits has x ≥ T − ε, T the k-th largest logit, so the k-th largest x is ≥ T − ε too; an item
    * with that large an x has a logit ≥ T − 2ε.) Returns, ascending, the indices outside `excluded` with a finite
    * logit ≥ T − margin (all of them when fewer than k); the view is reused by the next call. `largest` bounds
-   * every finite |logit|.
+   * every finite |logit|; `blocked` (1 = excluded) adds to `excluded`.
    */
-  candidates(k: number, margin: number, excluded: Iterable<number>, largest: number): Int32Array {
+  candidates(
+    k: number,
+    margin: number,
+    excluded: Iterable<number>,
+    largest: number,
+    blocked?: Uint8Array,
+  ): Int32Array {
     if (!(k >= 1 && k <= MAX_K)) throw new Error(`k must be in [1, ${MAX_K}]`);
+    if (blocked !== undefined) this.mask.set(blocked.subarray(0, this.size));
     for (const j of excluded) this.mask[j] = 1;
     // The kernel subtracts the margin in f32: widen it by that rounding (|T| ≤ the largest |logit|).
     const widened = margin * (1 + 2 ** -20) + 2 ** -22 * (largest + margin);
     const count = this.k.candidates(this.outAt, this.size, k, widened, this.maskAt, this.heapAt, this.tmpAt);
-    for (const j of excluded) this.mask[j] = 0;
+    if (blocked !== undefined) this.mask.fill(0);
+    else for (const j of excluded) this.mask[j] = 0;
     return this.picked.subarray(0, count);
   }
 
