@@ -188,6 +188,10 @@ describe('Model', () => {
             ...(r % 3 === 0
               ? { exclude: new Set(Array.from({ length: 200 }, () => `i${random.nextInt(n)}`)) }
               : {}),
+            // A filter's mask that blocks about half the catalog.
+            ...(r % 5 === 1
+              ? { blocked: Uint8Array.from({ length: n }, () => (random.next() < 0.5 ? 1 : 0)) }
+              : {}),
           };
           const fast = m.recommend(req);
           const bounds = m.bounds();
