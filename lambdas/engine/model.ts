@@ -302,12 +302,20 @@ export class Model implements Recommender {
     const out = scorer.logits;
     const u = this.userState(req.history);
     const scanError = scorer.scan(u, tau);
+    // The scan also summed exp(ẑ_j − m) over every item; each logit changed below is swapped in that sum
+    // (`changed`: j → its ẑ_j) unless the changed ones dominate it.
+    const changed = new Map<number, number>();
+    for (const i of this.successorTargets(req.history)) if (!changed.has(i)) changed.set(i, out[i] as number);
     let top = scorer.scanMax;
     const big = Math.max(scorer.scanMaxAbs, this.addSuccessors(req.history, out, undefined));
     for (const i of this.successorTargets(req.history)) top = Math.max(top, out[i] as number);
     const newMass = this.readRepeats(req.history, req.historyEventTypes);
     const cells = this.cells as HistoryCells;
-    for (let r = 0; r < cells.size; r++) out[cells.items[r] as number] = Number.NEGATIVE_INFINITY;
+    for (let r = 0; r < cells.size; r++) {
+      const j = cells.items[r] as number;
+      if (!changed.has(j)) changed.set(j, out[j] as number);
+      out[j] = Number.NEGATIVE_INFINITY;
+    }
     // |reference z_j − out_j|: the scan's bound, the reference's float64 sum (d ulps of τ Σ|u_c q_jc|), and the
     // rounding of both to f32, each step at most 2⁻²⁴ of a value below big + the rest.
     let uNorm = 0;
@@ -321,6 +329,7 @@ export class Model implements Recommender {
     const marks = this.marks;
     const q = this.outputEmbeddings;
     for (const j of pool) {
+      if (!changed.has(j)) changed.set(j, out[j] as number);
       out[j] = tau * dot(u, q, j * d, d);
       marks[j] = 1;
     }
@@ -330,22 +339,40 @@ export class Model implements Recommender {
       marks[j] = 0;
       top = Math.max(top, out[j] as number);
     }
-    // log Z = shift + log Σ exp(out_j − shift), shift ≥ every finite out_j.
+    // log Z = m + log Σ exp(out_j − m). From the scan's sum, the changed terms swapped: a removed term differs
+    // from the kernel's by at most its exp error and argument rounding, relative to the removed mass.
     let logZ = 0;
+    let swapError = 0;
     if (top > Number.NEGATIVE_INFINITY) {
-      let shift = top;
-      let z = scorer.sumExp(shift);
-      if (!(z > 1e-30)) {
-        shift = scorer.max();
-        z = scorer.sumExp(shift);
+      const m = scorer.scanShift;
+      let removed = 0;
+      let added = 0;
+      for (const [j, before] of changed) {
+        removed += Math.exp(before - m);
+        const after = out[j] as number;
+        if (after > Number.NEGATIVE_INFINITY) added += Math.exp(after - m);
       }
-      logZ = z > 0 ? shift + Math.log(z) : 0;
+      const z = scorer.scanSum - removed + added;
+      if (z > 0 && removed <= z && Number.isFinite(z)) {
+        logZ = m + Math.log(z);
+        swapError = (EXP_ERROR + 2 ** -22 * (big + eps + 1)) * (removed / z);
+      } else {
+        // The changed items held most of the scan's sum: a second pass over the patched logits instead.
+        let shift = top;
+        let sum = scorer.sumExp(shift);
+        if (!(sum > 1e-30)) {
+          shift = scorer.max();
+          sum = scorer.sumExp(shift);
+        }
+        logZ = sum > 0 ? shift + Math.log(sum) : 0;
+      }
       for (const j of pool) exactMass += Math.exp((out[j] as number) - logZ);
     }
     const restShare = Math.min(1, Math.max(0, 1 - exactMass));
     this.lastBounds = {
       logit: eps,
-      logZ: Math.log1p(restShare * Math.expm1(eps)) + 2 ** -22 * (big + eps + 1) + EXP_ERROR + 1e-12,
+      logZ:
+        Math.log1p(restShare * Math.expm1(eps)) + 2 ** -22 * (big + eps + 1) + EXP_ERROR + swapError + 1e-12,
       candidates: pool.length,
     };
     this.setRepeatLogits(out, logZ, newMass);

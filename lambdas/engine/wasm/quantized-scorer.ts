@@ -92,6 +92,7 @@ export class QuantizedScorer {
   private readonly mask: Uint8Array;
   private readonly picked: Int32Array;
   private readonly extremes: Float32Array;
+  private readonly scanSums: Float64Array;
   private readonly u16: Int16Array;
   private readonly tmp: Float32Array;
 
@@ -154,7 +155,8 @@ export class QuantizedScorer {
     this.u16 = new Int16Array(buffer, this.uAt, stride);
     this.logits = new Float32Array(buffer, this.outAt, n);
     this.tmp = new Float32Array(buffer, this.tmpAt, n);
-    this.extremes = new Float32Array(buffer, this.extremesAt, 2);
+    this.extremes = new Float32Array(buffer, this.extremesAt, 5);
+    this.scanSums = new Float64Array(buffer, this.extremesAt + 8, 1);
     this.mask = new Uint8Array(buffer, this.maskAt, n);
     // The candidates share the scratch array of `exp`.
     this.picked = new Int32Array(buffer, this.tmpAt, n);
@@ -177,7 +179,8 @@ export class QuantizedScorer {
 
   /**
    * ẑ_j = τ a b_j ũ·q̃_j into {@link logits} for every item; returns the bound on |τ u·q_j − ẑ_j| before ẑ_j's
-   * rounding to f32 (module comment). {@link scanMax} and {@link scanMaxAbs} then hold the largest ẑ_j and |ẑ_j|.
+   * rounding to f32 (module comment). {@link scanMax} and {@link scanMaxAbs} then hold the largest ẑ_j and |ẑ_j|,
+   * and {@link scanSum} Σ_j exp(ẑ_j − {@link scanShift}) by the kernel's exp (as {@link sumExp} would give it).
    */
   scan(u: Float32Array, tau: number): number {
     const d = this.dimension;
@@ -217,6 +220,14 @@ export class QuantizedScorer {
 
   get scanMaxAbs(): number {
     return this.extremes[1] as number;
+  }
+
+  get scanSum(): number {
+    return this.scanSums[0] as number;
+  }
+
+  get scanShift(): number {
+    return this.extremes[4] as number;
   }
 
   /** The largest entry of {@link logits} now (−∞ when all are). */

@@ -210,6 +210,27 @@ describe('Model', () => {
       },
     );
 
+    it('sums Z again when the history items held most of the scan’s sum', () => {
+      const random = new Random(11);
+      const base = randomModel(3000, 16, 1, random);
+      // i0's output vector points along its own input vector, 40×: with history [i0] it holds nearly all of the
+      // scan's sum, and it is a history item, so its term leaves Z.
+      const output = base.outputEmbeddings.slice();
+      const d = 16;
+      for (let c = 0; c < d; c++) output[c] = 40 * (base.inputEmbeddings[c] as number);
+      const m = new Model({ ...base, outputEmbeddings: output });
+      const req = { history: ['i0'], numResults: 10 };
+      const fast = m.recommend(req);
+      const reference = m.recommendReference(req);
+      expect(fast.map((x) => x.itemId)).toEqual(reference.map((x) => x.itemId));
+      for (const [i, x] of fast.entries()) {
+        const y = reference[i]?.score as number;
+        expect(Math.abs(x.score - y)).toBeLessThanOrEqual(y * Math.expm1(m.bounds().logZ));
+      }
+      // A 40× larger row widens the proven bound 40×.
+      expect(m.bounds().logZ).toBeLessThan(1e-2);
+    });
+
     it('normalises over excluded items too, as the reference does', () => {
       const random = new Random(5);
       const m = randomModel(2000, 16, 2, random);

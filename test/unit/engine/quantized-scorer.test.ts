@@ -67,6 +67,11 @@ describe('QuantizedScorer', () => {
       expect(Math.abs(s.logits[9] as number)).toBe(0);
       expect(s.scanMax).toBe(top);
       expect(s.scanMaxAbs).toBe(big);
+      // The normaliser summed in the same pass, against the float64 sum of the same f32 logits.
+      expect(s.scanShift).toBe(top);
+      let z = 0;
+      for (let j = 0; j < n; j++) z += Math.exp((s.logits[j] as number) - top);
+      expect(Math.abs(s.scanSum / z - 1)).toBeLessThan(EXP_ERROR + 2 ** -22 * (2 * big + 1));
       // int16 with a scale per row: the bound is a small fraction of the largest possible logit.
       let uNorm = 0;
       for (let c = 0; c < d; c++) uNorm += (u[c] as number) ** 2;

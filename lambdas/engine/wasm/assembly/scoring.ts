@@ -23,12 +23,17 @@ function lanes(v: v128): i32 {
  * out[j] = f32(factor · scale[j] · Σ_c q[j][c] u[c]) for j in [0, n): q is n rows of `stride` int16 at `q`, u
  * `stride` int16, scale n f32. Products are summed in pairs by i32x4.dot_i16x8_s; two rows share each load of u and
  * the chunk loop is unrolled by two with separate accumulators. The largest out[j] and the largest |out[j]| are
- * stored as two f32 at `extremes`.
+ * stored as two f32 at `extremes`, then (f64 at extremes + 8, f32 at extremes + 16) Σ_j exp(out[j] − m) and its
+ * shift m, the largest out[j]: the softmax normaliser, summed in the same pass (the exp of each group of four rows
+ * runs while the next rows load), rescaled by exp(m_old − m_new) whenever a larger value appears.
  */
 export function scan(q: usize, scale: usize, n: i32, stride: i32, u: usize, factor: f64, out: usize, extremes: usize): void {
   const rowBytes = <usize>stride << 1;
   let top: f32 = -Infinity;
   let big: f32 = 0;
+  let shift: f32 = -Infinity;
+  let acc0 = f64x2.splat(0);
+  let acc1 = f64x2.splat(0);
   let j = 0;
   for (; j + 1 < n; j += 2) {
     const r0 = q + <usize>j * rowBytes;
@@ -58,6 +63,19 @@ export function scan(q: usize, scale: usize, n: i32, stride: i32, u: usize, fact
     store<f32>(out + (<usize>j << 2), z1, 4);
     top = max(top, max(z0, z1));
     big = max(big, max(abs(z0), abs(z1)));
+    if ((j & 3) == 2) {
+      const v = v128.load(out + (<usize>(j - 2) << 2));
+      if (v128.any_true(f32x4.gt(v, f32x4.splat(shift)))) {
+        const m = max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+        const f = f64x2.splat(Math.exp(<f64>shift - <f64>m));
+        acc0 = f64x2.mul(acc0, f);
+        acc1 = f64x2.mul(acc1, f);
+        shift = m;
+      }
+      const e = exp4(f32x4.sub(v, f32x4.splat(shift)));
+      acc0 = f64x2.add(acc0, f64x2.promote_low_f32x4(e));
+      acc1 = f64x2.add(acc1, f64x2.promote_low_f32x4(v128.shuffle<i32>(e, e, 2, 3, 0, 1)));
+    }
   }
   if (j < n) {
     const r0 = q + <usize>j * rowBytes;
@@ -68,8 +86,20 @@ export function scan(q: usize, scale: usize, n: i32, stride: i32, u: usize, fact
     top = max(top, z0);
     big = max(big, abs(z0));
   }
+  let total = f64x2.extract_lane(acc0, 0) + f64x2.extract_lane(acc0, 1) + f64x2.extract_lane(acc1, 0) + f64x2.extract_lane(acc1, 1);
+  // The rows after the last full group of four.
+  for (let i = n & ~3; i < n; i++) {
+    const z = load<f32>(out + (<usize>i << 2));
+    if (z > shift) {
+      total *= Math.exp(<f64>shift - <f64>z);
+      shift = z;
+    }
+    total += <f64>f32x4.extract_lane(exp4(f32x4.splat(z - shift)), 0);
+  }
   store<f32>(extremes, top);
   store<f32>(extremes, big, 4);
+  store<f64>(extremes, total, 8);
+  store<f32>(extremes, shift, 16);
 }
 
 /** The largest of n f32 at p (−∞ for n = 0; −∞ entries are allowed). */
