@@ -92,6 +92,8 @@ async function loadServingModel(
   ]);
   if (artifact === undefined) throw new Error(`Model artifact ${ref.modelKey} does not exist`);
   const model = Model.load(artifact);
+  // The int16 copy GetRecommendations scans is built here, not on the first request.
+  model.prepareScoring();
   if (snapshot === undefined) {
     // Without the snapshot only events recorded after training can personalise; worth a log line, not a failure.
     logger.warn('No training snapshot; training histories unavailable', { ...ref });
