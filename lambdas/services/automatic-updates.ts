@@ -26,7 +26,7 @@ import { updateModel } from '../engine/update';
 import { logger } from '../observability';
 import type { ResourceRecord } from '../store/resources';
 import { UpdateRunLease } from '../store/update-lease';
-import { CAMPAIGN, type ServingAttrs } from './campaigns';
+import { CAMPAIGN, forgetCampaign, type ServingAttrs } from './campaigns';
 import type { ServiceContext } from './context';
 import { DataFingerprint } from './data-fingerprint';
 import { groupDatasetArn, groupInteractions, groupItems } from './dataset-data';
@@ -305,6 +305,7 @@ async function updateCampaignModel(
       },
       () => new CampaignChangedError(campaignArn),
     );
+    forgetCampaign(campaignArn);
   } catch (err) {
     await deleteObject(ctx, key);
     if (

@@ -394,7 +394,7 @@ export async function updateCampaign(
     { statusIn: [ACTIVE, CREATE_FAILED] },
     (latest) => inUse(`Campaign ${arn} is ${latest.status ?? 'busy'} and cannot be updated now.`),
   );
-  campaignCache.delete(arn);
+  forgetCampaign(arn);
   return { campaignArn: arn };
 }
 
@@ -402,9 +402,9 @@ export async function deleteCampaign(ctx: ServiceContext, input: DeleteCampaignR
   const arn = input.campaignArn!;
   const campaign = await ctx.resources.require<Campaign>(arn, CAMPAIGN);
   await markDeletePending(ctx, arn, 'Campaign');
-  campaignCache.delete(arn);
+  forgetCampaign(arn);
   await ctx.resources.delete(arn);
-  campaignCache.delete(arn);
+  forgetCampaign(arn);
   const serving = campaign.attrs as Partial<ServingAttrs>;
   if (serving.datasetGroupArn !== undefined && typeof serving.slot === 'number') {
     await releaseSlot(ctx, serving.datasetGroupArn, serving.slot, arn);
@@ -446,7 +446,7 @@ export async function followLatest(ctx: ServiceContext, campaign: ResourceRecord
     const current = await ctx.resources.get(campaign.arn, CAMPAIGN);
     return (current?.attrs ?? serving) as unknown as ServingAttrs;
   }
-  campaignCache.delete(campaign.arn);
+  forgetCampaign(campaign.arn);
   return next;
 }
 
@@ -485,6 +485,11 @@ export const SYNC_CHECK_MS = 5_000;
 export const CAMPAIGN_TTL_MS = 2_000;
 
 const campaignCache = new TtlCache<string, ResourceRecord | undefined>(CAMPAIGN_TTL_MS);
+
+/** Drops this process's cached record of a campaign that was just changed, so its next request reads it anew. */
+export function forgetCampaign(arn: string): void {
+  campaignCache.delete(arn);
+}
 
 /** The campaign's record, reused for {@link CAMPAIGN_TTL_MS} while it is ACTIVE; a missing one is read again. */
 export function cachedCampaign<D extends object>(
