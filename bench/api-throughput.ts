@@ -39,6 +39,7 @@ import { RESOURCES_TABLE } from '../lambdas/store/tables';
 import { S3_CREDENTIALS } from '../local/emulators';
 import { type Credentials, DEFAULT_API_CREDENTIALS, DEFAULT_REGION, startRuntime } from '../local/runtime';
 import { startEchoServer } from './lib/echo-server';
+import { quietRequestLogs } from './lib/quiet';
 import { createInteractionsDataset } from './lib/setup';
 import {
   environmentLines,
@@ -474,6 +475,7 @@ async function benchPutEvents(args: PutEventsArgs, json: Record<string, unknown>
 }
 
 async function main(): Promise<void> {
+  quietRequestLogs();
   let args: ThroughputArgs;
   try {
     args = parseThroughputArgs(process.argv.slice(2));

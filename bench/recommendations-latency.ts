@@ -50,6 +50,7 @@ import { SOLUTION_VERSION } from '../lambdas/services/solutions';
 import { modelKey } from '../lambdas/services/training';
 import { startRuntime } from '../local/runtime';
 import { startEchoServer } from './lib/echo-server';
+import { quietRequestLogs } from './lib/quiet';
 import { randomModel } from './lib/random-model';
 import { createInteractionsDataset } from './lib/setup';
 
@@ -132,6 +133,7 @@ async function presign(
 }
 
 async function main(): Promise<void> {
+  quietRequestLogs();
   const args = parse(process.argv.slice(2));
   const runtime = await startRuntime({ port: 0, s3Port: 0, workers: args.workers });
   try {
