@@ -107,6 +107,8 @@ export interface FitContext {
   readonly keep: Uint8Array;
   readonly hp: HyperParameters;
   readonly headItems: number;
+  /** Alternations between tail items' output and input embeddings (`fitTail`). @default `TAIL_ROUNDS` of `tail.ts` */
+  readonly tailRounds?: number;
   readonly parallel: ParallelRunner;
   readonly seed: number;
   readonly progress: (fraction: number, note: string) => void;
@@ -274,7 +276,23 @@ export async function fitEmbeddings(
   for (let col = 0; col < r; col++) input[n * d + col] = pHead[h * r + col] as number;
 
   if (warm.length > h)
-    await fitTail(seqs, keep, headPos, curve, w, input, output, d, g, nx, pHead, r, ridge, parallel);
+    await fitTail(
+      seqs,
+      keep,
+      headPos,
+      curve,
+      w,
+      input,
+      output,
+      d,
+      g,
+      nx,
+      pHead,
+      r,
+      ridge,
+      parallel,
+      ctx.tailRounds,
+    );
   progress(0.85, 'tail items');
 
   if (warm.length < n) {

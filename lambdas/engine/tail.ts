@@ -10,7 +10,7 @@ import type { ParallelRunner } from './train';
 /** Ridge penalty of the tail output regression (on d-dimensional states, so much smaller than the head's). */
 const TAIL_RIDGE = 1;
 /** Alternations between tail output and input embeddings. */
-const TAIL_ROUNDS = 2;
+export const TAIL_ROUNDS = 2;
 
 /** The state u = xᵀP of the history ending before position t (exclusive), written into `u`. */
 export function stateAt(
@@ -98,6 +98,7 @@ export async function fitTail(
   r: number,
   ridge: number,
   parallel: ParallelRunner,
+  rounds: number = TAIL_ROUNDS,
 ): Promise<void> {
   const n = headPos.length;
   // LᵀP (nx × r) = Σ_{k ≥ i} L[k][i] P[k]: the factor's upper triangle is cleared (nothing reads it after this).
@@ -117,7 +118,7 @@ export async function fitTail(
   const successorCount = new Float64Array(n);
   const scratch = { short: new Float64Array(d), long: new Float64Array(d), u: new Float64Array(d) };
   // Tail inputs and outputs depend on each other (a tail item's state may contain tail items), so two rounds.
-  for (let round = 0; round < TAIL_ROUNDS; round++) {
+  for (let round = 0; round < rounds; round++) {
     sums.fill(0);
     for (let user = 0; user < keep.length; user++) {
       if (!keep[user]) continue;

@@ -7,7 +7,7 @@
  * The search is coordinate-wise (ridge first, then the long-term weight, its decay, the target horizon and the
  * successor weight), so it costs 1 + 2 + 2 + 1 + 1 = 7 fits at most; the successor weight's candidate reuses the
  * best fit's embeddings, and candidates share the sums they can (`SharedSums`). Tuning fits use a smaller head of
- * the closed form ({@link TUNING_HEAD}), which keeps them cheap on large catalogs.
+ * the closed form ({@link TUNING_HEAD}) and one round of the tail fit, which keeps them cheap on large catalogs.
  */
 import {
   completeModel,
@@ -38,6 +38,8 @@ const MIN_VALIDATION_USERS = 30;
 const MAX_VALIDATION_USERS = 500;
 /** Head of the closed form during tuning fits. */
 export const TUNING_HEAD = 1024;
+/** Rounds of the tail fit during tuning fits (the final fit makes `TAIL_ROUNDS`). */
+const TUNING_TAIL_ROUNDS = 1;
 /** Share of each validation user's newest events that are the truth. */
 const TRUTH_SHARE = 0.1;
 const CUTOFF = 10;
@@ -112,6 +114,7 @@ export async function tune(ctx: FitContext, random: Random, hpo?: HpoSearch): Pr
     ...ctx,
     keep: tuningKeep,
     headItems: Math.min(ctx.headItems, TUNING_HEAD),
+    tailRounds: TUNING_TAIL_ROUNDS,
     shared: new SharedSums(),
   };
   const budget = hpo?.maxTrials ?? Number.POSITIVE_INFINITY;
