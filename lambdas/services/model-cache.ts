@@ -9,15 +9,12 @@
  * version's training snapshot, so users known from bulk imports are personalised from their history, not only from
  * events recorded after training.
  */
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { MAX_HISTORY } from '../engine/history-weights';
 import { Model } from '../engine/model';
+import { decodeSnapshot, type InteractionColumns } from '../engine/snapshot';
+import { getArtifact } from '../store/artifacts';
 import type { ServiceContext } from './context';
-import { snapshotKey, type TrainingSnapshot } from './training';
-
-const gunzipAsync = promisify(gunzip);
+import { snapshotKey } from './training';
 
 /** No model reads more of a history than this (its state and its repeat rates, `engine/history-weights.ts`). */
 export const HISTORY_TAIL = MAX_HISTORY;
@@ -45,38 +42,26 @@ export interface ModelRef {
 /** Reads an object of the data bucket; injectable for tests that count loads. */
 export type ObjectReader = (ctx: ServiceContext, key: string) => Promise<Uint8Array | undefined>;
 
-export const readObject: ObjectReader = async (ctx, key) => {
-  try {
-    const out = await ctx.s3.send(new GetObjectCommand({ Bucket: ctx.dataBucket, Key: key }));
-    if (out.Body === undefined) throw new Error(`Object ${key} has no body`);
-    return await out.Body.transformToByteArray();
-  } catch (err) {
-    if (err instanceof Error && err.name === 'NoSuchKey') return undefined;
-    throw err;
-  }
-};
+export const readObject: ObjectReader = (ctx, key) => getArtifact(ctx.s3, ctx.dataBucket, key);
 
-/** The columns of the training snapshot (written by the training workflow's prepare step) that serving reads. */
-type SnapshotColumns = Pick<
-  TrainingSnapshot,
-  'format' | 'userIds' | 'itemIds' | 'user' | 'item' | 'time' | 'eventTypes' | 'type'
->;
-
-/** Each user's last `tail` interactions in time order (ties keep snapshot order). */
-export function historyTails(s: SnapshotColumns, tail = HISTORY_TAIL): Map<string, HistoryTail> {
-  const byUser: number[][] = s.userIds.map(() => []);
-  for (let i = 0; i < s.user.length; i++) byUser[s.user[i] as number]?.push(i);
+/**
+ * Each user's last `tail` interactions of a training snapshot, whose users' rows are already in time order (ties
+ * in source order).
+ */
+export function historyTails(s: InteractionColumns, tail = HISTORY_TAIL): Map<string, HistoryTail> {
   const out = new Map<string, HistoryTail>();
-  byUser.forEach((rows, u) => {
-    if (rows.length === 0) return;
-    rows.sort((a, b) => (s.time[a] as number) - (s.time[b] as number) || a - b);
-    const kept = rows.slice(-tail);
-    out.set(s.userIds[u] as string, {
-      itemIds: kept.map((i) => s.itemIds[s.item[i] as number] as string),
-      eventTypes: kept.map((i) => s.eventTypes?.[s.type?.[i] ?? -1]),
-      lastTimestamp: s.time[kept[kept.length - 1] as number] as number,
-    });
-  });
+  for (let u = 0; u < s.userIds.length; u++) {
+    const to = s.userOffsets[u + 1] as number;
+    const from = Math.max(s.userOffsets[u] as number, to - tail);
+    if (to === from) continue;
+    const itemIds: string[] = [];
+    const eventTypes: (string | undefined)[] = [];
+    for (let r = from; r < to; r++) {
+      itemIds.push(s.itemIds[s.item[r] as number] as string);
+      eventTypes.push(s.eventTypes[s.type[r] as number]);
+    }
+    out.set(s.userIds[u] as string, { itemIds, eventTypes, lastTimestamp: s.time[to - 1] as number });
+  }
   return out;
 }
 
@@ -96,9 +81,7 @@ async function loadServingModel(
     console.warn(JSON.stringify({ message: 'No training snapshot; training histories unavailable', ...ref }));
     return { model, histories: new Map() };
   }
-  const columns = JSON.parse((await gunzipAsync(snapshot)).toString('utf8')) as SnapshotColumns;
-  if (columns.format !== 1) throw new Error(`Unknown training snapshot format ${String(columns.format)}`);
-  return { model, histories: historyTails(columns) };
+  return { model, histories: historyTails(decodeSnapshot(snapshot).columns) };
 }
 
 export class ModelCache {

@@ -1,4 +1,5 @@
 import type { Event } from '@aws-sdk/client-personalize-events';
+import { SnapshotBuilder } from '../../../lambdas/engine/snapshot';
 import { createCampaign, updateCampaign } from '../../../lambdas/services/campaigns';
 import { createEventTracker } from '../../../lambdas/services/event-trackers';
 import { putEvents } from '../../../lambdas/services/events';
@@ -320,20 +321,20 @@ describe('getPersonalizedRanking', () => {
 });
 
 describe('historyTails', () => {
-  it('keeps each user’s last items in time order, ties in snapshot order', () => {
-    const tails = historyTails(
-      {
-        format: 1,
-        userIds: ['a', 'b', 'never'],
-        itemIds: ['x', 'y', 'z'],
-        user: [0, 1, 0, 0, 0, 1],
-        item: [0, 1, 1, 2, 0, 2],
-        time: [30, 5, 10, 30, 20, 4],
-        eventTypes: ['click', 'watch'],
-        type: [0, -1, 1, 0, 1, 0],
-      },
-      3,
-    );
+  it('keeps each user’s last items in time order, ties in source order', () => {
+    const builder = new SnapshotBuilder();
+    const rows: [string, string, number, string?][] = [
+      ['a', 'x', 30, 'click'],
+      ['b', 'y', 5],
+      ['a', 'y', 10, 'watch'],
+      ['a', 'z', 30, 'click'],
+      ['a', 'x', 20, 'watch'],
+      ['b', 'z', 4, 'click'],
+    ];
+    for (const [userId, itemId, timestamp, eventType] of rows) {
+      builder.add({ userId, itemId, timestamp, ...(eventType === undefined ? {} : { eventType }) });
+    }
+    const tails = historyTails(builder.finish(), 3);
     expect(tails).toEqual(
       new Map([
         ['a', { itemIds: ['x', 'x', 'z'], eventTypes: ['watch', 'click', 'click'], lastTimestamp: 30 }],
