@@ -7,14 +7,15 @@
  *
  * With the model comes each training user's history tail: the last {@link HISTORY_TAIL} items of the user in the
  * version's training snapshot, so users known from bulk imports are personalised from their history, not only from
- * events recorded after training.
+ * events recorded after training. The training workflow's publish step writes them as their own small artifact
+ * (`historyTailsKey`); a version published without one has its tails read from the whole snapshot.
  */
 import { MAX_HISTORY } from '../engine/history-weights';
 import { Model } from '../engine/model';
 import { decodeSnapshot, type InteractionColumns } from '../engine/snapshot';
 import { getArtifact } from '../store/artifacts';
 import type { ServiceContext } from './context';
-import { snapshotKey } from './training';
+import { historyTailsKey, snapshotKey } from './training';
 
 /** No model reads more of a history than this (its state and its repeat rates, `engine/history-weights.ts`). */
 export const HISTORY_TAIL = MAX_HISTORY;
@@ -30,7 +31,14 @@ export interface HistoryTail {
 export interface ServingModel {
   readonly model: Model;
   /** Training users' history tails, by user id. */
-  readonly histories: ReadonlyMap<string, HistoryTail>;
+  readonly histories: HistoryTails;
+}
+
+/** History tails by user id, each built when asked for from the columns the model cache keeps. */
+export interface HistoryTails {
+  get(userId: string): HistoryTail | undefined;
+  /** Users with a tail. */
+  readonly size: number;
 }
 
 /** What a campaign serves: the solution version and its model artifact. */
@@ -48,40 +56,48 @@ export const readObject: ObjectReader = (ctx, key) => getArtifact(ctx.s3, ctx.da
  * Each user's last `tail` interactions of a training snapshot, whose users' rows are already in time order (ties
  * in source order).
  */
-export function historyTails(s: InteractionColumns, tail = HISTORY_TAIL): Map<string, HistoryTail> {
-  const out = new Map<string, HistoryTail>();
-  for (let u = 0; u < s.userIds.length; u++) {
-    const to = s.userOffsets[u + 1] as number;
-    const from = Math.max(s.userOffsets[u] as number, to - tail);
-    if (to === from) continue;
-    const itemIds: string[] = [];
-    const eventTypes: (string | undefined)[] = [];
-    for (let r = from; r < to; r++) {
-      itemIds.push(s.itemIds[s.item[r] as number] as string);
-      eventTypes.push(s.eventTypes[s.type[r] as number]);
-    }
-    out.set(s.userIds[u] as string, { itemIds, eventTypes, lastTimestamp: s.time[to - 1] as number });
-  }
-  return out;
+export function historyTails(s: InteractionColumns, tail = HISTORY_TAIL): HistoryTails {
+  const users = new Map<string, number>();
+  s.userIds.forEach((id, u) => {
+    if ((s.userOffsets[u + 1] as number) > (s.userOffsets[u] as number)) users.set(id, u);
+  });
+  return {
+    size: users.size,
+    get(userId) {
+      const u = users.get(userId);
+      if (u === undefined) return undefined;
+      const to = s.userOffsets[u + 1] as number;
+      const itemIds: string[] = [];
+      const eventTypes: (string | undefined)[] = [];
+      for (let r = Math.max(s.userOffsets[u] as number, to - tail); r < to; r++) {
+        itemIds.push(s.itemIds[s.item[r] as number] as string);
+        eventTypes.push(s.eventTypes[s.type[r] as number]);
+      }
+      return { itemIds, eventTypes, lastTimestamp: s.time[to - 1] as number };
+    },
+  };
 }
+
+const NO_HISTORIES: HistoryTails = { get: () => undefined, size: 0 };
 
 async function loadServingModel(
   ctx: ServiceContext,
   ref: ModelRef,
   read: ObjectReader,
 ): Promise<ServingModel> {
-  const [artifact, snapshot] = await Promise.all([
+  const [artifact, tails] = await Promise.all([
     read(ctx, ref.modelKey),
-    read(ctx, snapshotKey(ref.versionArn)),
+    read(ctx, historyTailsKey(ref.versionArn)),
   ]);
   if (artifact === undefined) throw new Error(`Model artifact ${ref.modelKey} does not exist`);
   const model = Model.load(artifact);
-  if (snapshot === undefined) {
+  const columns = tails ?? (await read(ctx, snapshotKey(ref.versionArn)));
+  if (columns === undefined) {
     // Without the snapshot only events recorded after training can personalise; worth a log line, not a failure.
     console.warn(JSON.stringify({ message: 'No training snapshot; training histories unavailable', ...ref }));
-    return { model, histories: new Map() };
+    return { model, histories: NO_HISTORIES };
   }
-  return { model, histories: historyTails(decodeSnapshot(snapshot).columns) };
+  return { model, histories: historyTails(decodeSnapshot(columns).columns) };
 }
 
 export class ModelCache {

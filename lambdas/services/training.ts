@@ -11,13 +11,15 @@
  *   held-out user's interactions (a seeded sample of at most `MAX_EVALUATED_USERS` of 10 % of the users). The train
  *   step left exactly those truths out (`holdOutTruths`), so the metrics measure prediction, not memory, without a
  *   second training; the served model misses only the held-out users' newest events (about 1 % of the data).
- * - publish: `CREATE IN_PROGRESS` → `ACTIVE` with `trainingHours`.
+ * - publish: writes the training users' history tails for serving (`history-tails.bin`, the snapshot's format cut to
+ *   each user's newest events), then `CREATE IN_PROGRESS` → `ACTIVE` with `trainingHours`.
  * - fail (the Catch target of every step): `CREATE FAILED` with a readable `failureReason`.
  *
  * Every status write is conditional on the status the step expects, so a version that StopSolutionVersionCreation
  * moved to `CREATE STOPPING` / `CREATE STOPPED` is never flipped back by a step that was already running.
  */
 import { type HpoSearch, Model, type TrainingData, type TrainOptions, train } from '../engine';
+import { MAX_HISTORY } from '../engine/history-weights';
 import { evaluate, MAX_EVALUATED_USERS } from '../engine/metrics';
 import { createWorkerPool, defaultWorkers } from '../engine/parallel';
 import {
@@ -27,6 +29,7 @@ import {
   interactionRows,
   SnapshotBuilder,
   type TrainingSnapshot,
+  tailColumns,
 } from '../engine/snapshot';
 import { type ColumnsSplit, catalogSizeOfColumns, holdOutTruthRows } from '../engine/split';
 import { updateModel } from '../engine/update';
@@ -91,6 +94,8 @@ export function artifactPrefix(versionArn: string): string {
 
 export const snapshotKey = (versionArn: string) => `${artifactPrefix(versionArn)}training-data.bin`;
 export const modelKey = (versionArn: string) => `${artifactPrefix(versionArn)}model.bin`;
+/** Each training user's history tail (`model-cache.ts`), in the snapshot's format. */
+export const historyTailsKey = (versionArn: string) => `${artifactPrefix(versionArn)}history-tails.bin`;
 
 async function requireVersion(ctx: ServiceContext, arn: string): Promise<ResourceRecord<VersionDoc>> {
   const version = await ctx.resources.get<VersionDoc>(arn, SOLUTION_VERSION);
@@ -286,6 +291,9 @@ export async function evaluateVersion(ctx: ServiceContext, arn: string): Promise
 export async function publishVersion(ctx: ServiceContext, arn: string): Promise<StepEvent> {
   const version = await requireInProgress(ctx, arn);
   const trainSeconds = (version.attrs as VersionAttrs).trainSeconds ?? 0;
+  // Serving reads no more of a history than the model does (MAX_HISTORY).
+  const tails = tailColumns((await readSnapshot(ctx, arn)).columns, MAX_HISTORY);
+  await putObject(ctx, historyTailsKey(arn), encodeSnapshot({ columns: tails, items: [], users: [] }));
   await moveStatus(ctx, arn, [VERSION_STATUS.inProgress], VERSION_STATUS.active, {
     trainingHours: trainSeconds / 3600,
   });

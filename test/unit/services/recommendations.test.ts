@@ -1,5 +1,10 @@
 import type { Event } from '@aws-sdk/client-personalize-events';
-import { SnapshotBuilder } from '../../../lambdas/engine/snapshot';
+import {
+  decodeSnapshot,
+  encodeSnapshot,
+  SnapshotBuilder,
+  tailColumns,
+} from '../../../lambdas/engine/snapshot';
 import { createCampaign, updateCampaign } from '../../../lambdas/services/campaigns';
 import { createEventTracker } from '../../../lambdas/services/event-trackers';
 import { putEvents } from '../../../lambdas/services/events';
@@ -334,13 +339,19 @@ describe('historyTails', () => {
     for (const [userId, itemId, timestamp, eventType] of rows) {
       builder.add({ userId, itemId, timestamp, ...(eventType === undefined ? {} : { eventType }) });
     }
-    const tails = historyTails(builder.finish(), 3);
-    expect(tails).toEqual(
-      new Map([
-        ['a', { itemIds: ['x', 'x', 'z'], eventTypes: ['watch', 'click', 'click'], lastTimestamp: 30 }],
-        ['b', { itemIds: ['z', 'y'], eventTypes: ['click', undefined], lastTimestamp: 5 }],
-      ]),
-    );
+    const columns = builder.finish();
+    const a = { itemIds: ['x', 'x', 'z'], eventTypes: ['watch', 'click', 'click'], lastTimestamp: 30 };
+    const b = { itemIds: ['z', 'y'], eventTypes: ['click', undefined], lastTimestamp: 5 };
+    const tails = historyTails(columns, 3);
+    expect([tails.size, tails.get('a'), tails.get('b'), tails.get('never')]).toEqual([2, a, b, undefined]);
+    // The artifact the publish step writes gives the same tails after a round trip.
+    const written = decodeSnapshot(
+      Buffer.concat(encodeSnapshot({ columns: tailColumns(columns, 3), items: [], users: [] })),
+    ).columns;
+    expect(written.item).toHaveLength(5);
+    expect(written.itemIds).toHaveLength(3);
+    const fromArtifact = historyTails(written, 3);
+    expect([fromArtifact.size, fromArtifact.get('a'), fromArtifact.get('b')]).toEqual([2, a, b]);
   });
 });
 
