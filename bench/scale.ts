@@ -86,6 +86,7 @@ function captureStepTimes(): { steps: { step: string; seconds: number }[]; resto
     if (typeof first === 'string' && first.startsWith('{"message":"training step"')) {
       const parsed = JSON.parse(first) as { step: string; seconds: number };
       steps.push({ step: parsed.step, seconds: parsed.seconds });
+      print(`  (training step ${parsed.step}: ${parsed.seconds.toFixed(1)} s)`);
       return;
     }
     original(...args);
@@ -111,7 +112,6 @@ async function main(): Promise<void> {
   );
   const dir = await mkdtemp(join(tmpAt >= 0 ? (argv[tmpAt + 1] as string) : tmpdir(), 'op-bench-scale-'));
   const csvPath = join(dir, 'interactions.csv');
-  const table: [string, number, number][] = [];
   try {
     let t = performance.now();
     const writer = await writeInteractionsInChild(csvPath, rows, seed);
@@ -129,8 +129,11 @@ async function main(): Promise<void> {
     const referenceSeconds = (performance.now() - t) / 1000;
 
     const sampler = new TreeRssSampler();
+    print('step                                                  wall s   peak RSS of the process tree, MiB');
     const step = (name: string, started: number): void => {
-      table.push([name, (performance.now() - started) / 1000, sampler.mark()]);
+      const seconds = (performance.now() - started) / 1000;
+      const peak = sampler.mark();
+      print(`${name.padEnd(52)} ${seconds.toFixed(1).padStart(8)}   ${peak.toFixed(0).padStart(8)}`);
     };
     t = performance.now();
     const runtime = await startRuntime({ port: 0, s3Port: 0 });
@@ -227,13 +230,6 @@ async function main(): Promise<void> {
       step('second GetRecommendations (warm)', t);
       if (first.itemList?.length !== 25) throw new Error('the first recommendation returned no items');
 
-      print('');
-      print(
-        'step                                                  wall s   peak RSS of the process tree, MiB',
-      );
-      for (const [name, seconds, peak] of table) {
-        print(`${name.padEnd(52)} ${seconds.toFixed(1).padStart(8)}   ${peak.toFixed(0).padStart(8)}`);
-      }
       print(`overall peak RSS of the process tree: ${sampler.overall.toFixed(0)} MiB`);
       print(`training steps as logged: ${trainingSteps}`);
       print(
