@@ -27,7 +27,8 @@ import {
   PersonalizeClient,
 } from '@aws-sdk/client-personalize';
 import { GetRecommendationsCommand, PersonalizeRuntimeClient } from '@aws-sdk/client-personalize-runtime';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { historyTailsKey, modelKey, snapshotKey } from '../lambdas/services/training';
 import { startRuntime } from '../local/runtime';
 import { BASIC_INTERACTION_FIELDS, createInteractionsDataset } from './lib/setup';
 import { TreeRssSampler } from './lib/tree-rss';
@@ -208,6 +209,23 @@ async function main(): Promise<void> {
         throw new Error(`training ended ${version?.status}: ${version?.failureReason}`);
       step('FULL training (CreateSolutionVersion → ACTIVE)', t);
       const trainingSteps = capture.steps.map((s) => `${s.step} ${s.seconds.toFixed(1)} s`).join(', ');
+      const sizes: string[] = [];
+      for (const [name, key] of [
+        ['training snapshot', snapshotKey],
+        ['history tails', historyTailsKey],
+        ['model', modelKey],
+      ] as const) {
+        const head = await s3.send(
+          new HeadObjectCommand({
+            Bucket: runtime.dataBucket,
+            Key: key(version.solutionVersionArn as string),
+          }),
+        );
+        const bytes = head.ContentLength ?? 0;
+        sizes.push(
+          `${name} ${(bytes / 2 ** 20).toFixed(1)} MiB (${(bytes / rows).toFixed(1)} B per interaction)`,
+        );
+      }
       const { metrics } = await p.send(
         new GetSolutionMetricsCommand({ solutionVersionArn: version.solutionVersionArn }),
       );
@@ -232,6 +250,7 @@ async function main(): Promise<void> {
 
       print(`overall peak RSS of the process tree: ${sampler.overall.toFixed(0)} MiB`);
       print(`training steps as logged: ${trainingSteps}`);
+      print(`artifacts: ${sizes.join('; ')}`);
       print(
         `model: ${version.trainingMode} ${JSON.stringify(version.tunedHPOParams?.algorithmHyperParameters ?? {})}; ` +
           `ndcg@25 ${metrics?.normalized_discounted_cumulative_gain_at_25?.toFixed(4)}, ` +
