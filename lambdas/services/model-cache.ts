@@ -97,7 +97,21 @@ async function loadServingModel(
     console.warn(JSON.stringify({ message: 'No training snapshot; training histories unavailable', ...ref }));
     return { model, histories: NO_HISTORIES };
   }
-  return { model, histories: historyTails(decodeSnapshot(columns).columns) };
+  try {
+    return { model, histories: historyTails(decodeSnapshot(columns).columns) };
+  } catch (err) {
+    // A version trained before the columnar snapshot: serve it, personalised from recorded events only.
+    if (tails !== undefined) throw err;
+    const reason = err instanceof Error ? err.message : String(err);
+    console.warn(
+      JSON.stringify({
+        message: 'Unreadable training snapshot; training histories unavailable',
+        reason,
+        ...ref,
+      }),
+    );
+    return { model, histories: NO_HISTORIES };
+  }
 }
 
 export class ModelCache {

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import type { Event } from '@aws-sdk/client-personalize-events';
 import {
   decodeSnapshot,
@@ -5,6 +6,7 @@ import {
   SnapshotBuilder,
   tailColumns,
 } from '../../../lambdas/engine/snapshot';
+import type { Interaction } from '../../../lambdas/engine/types';
 import { createCampaign, updateCampaign } from '../../../lambdas/services/campaigns';
 import { createEventTracker } from '../../../lambdas/services/event-trackers';
 import { putEvents } from '../../../lambdas/services/events';
@@ -17,6 +19,7 @@ import {
   expandRecommendationId,
   type ServingState,
 } from '../../../lambdas/services/serving';
+import { historyTailsKey, modelKey, snapshotKey } from '../../../lambdas/services/training';
 import { RecommendationStore } from '../../../lambdas/store/recommendations';
 import { type DataEnv, startDataEnv } from './data-env';
 import { addVersion, cycleModel, lastTrainingItem, newSolution, next, type Trained } from './serving-env';
@@ -352,6 +355,46 @@ describe('historyTails', () => {
     expect(written.itemIds).toHaveLength(3);
     const fromArtifact = historyTails(written, 3);
     expect([fromArtifact.size, fromArtifact.get('a'), fromArtifact.get('b')]).toEqual([2, a, b]);
+  });
+});
+
+describe('ModelCache', () => {
+  const versionArn = 'arn:aws:personalize:us-east-1:000000000000:solution/old/0123abcd';
+  const snapshotOf = (interactions: readonly Interaction[]) => {
+    const builder = new SnapshotBuilder();
+    for (const x of interactions) builder.add(x);
+    return Buffer.concat(encodeSnapshot({ columns: builder.finish(), items: [], users: [] }));
+  };
+  const cacheWith = (objects: Record<string, Uint8Array>) =>
+    new ModelCache(async (_ctx, key) => objects[key]);
+
+  it('reads the history tails artifact, and the snapshot only for a version published without one', async () => {
+    const tails = snapshotOf([{ userId: 'u', itemId: 'i1', timestamp: 1 }]);
+    const snapshot = snapshotOf([{ userId: 'v', itemId: 'i2', timestamp: 1 }]);
+    const model = forward.model.serialize();
+    const ref = { versionArn, modelKey: modelKey(versionArn) };
+    const both = await cacheWith({
+      [ref.modelKey]: model,
+      [historyTailsKey(versionArn)]: tails,
+      [snapshotKey(versionArn)]: snapshot,
+    }).model(env.ctx, 'c', ref);
+    expect([both.histories.get('u')?.itemIds, both.histories.get('v')]).toEqual([['i1'], undefined]);
+    const old = await cacheWith({ [ref.modelKey]: model, [snapshotKey(versionArn)]: snapshot }).model(
+      env.ctx,
+      'c',
+      ref,
+    );
+    expect(old.histories.get('v')?.itemIds).toEqual(['i2']);
+  });
+
+  it('serves a version whose snapshot predates the columnar format, without training histories', async () => {
+    const ref = { versionArn, modelKey: modelKey(versionArn) };
+    const served = await cacheWith({
+      [ref.modelKey]: forward.model.serialize(),
+      [snapshotKey(versionArn)]: gzipSync('{"format":1}'),
+    }).model(env.ctx, 'c', ref);
+    expect(served.histories.size).toBe(0);
+    expect(served.model.itemIds).toEqual(forward.model.itemIds);
   });
 });
 
