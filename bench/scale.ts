@@ -154,6 +154,8 @@ async function main(): Promise<void> {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
     });
+    // The workflow logs each step as it ends; publish ends after the version is ACTIVE.
+    const capture = captureStepTimes();
     try {
       await s3.send(new CreateBucketCommand({ Bucket: UPLOAD_BUCKET }));
       await s3.send(
@@ -189,26 +191,19 @@ async function main(): Promise<void> {
       step('import (CreateDatasetImportJob → ACTIVE)', t);
 
       t = performance.now();
-      const capture = captureStepTimes();
       const describeVersion = async (solutionVersionArn: string) =>
         (await p.send(new DescribeSolutionVersionCommand({ solutionVersionArn }))).solutionVersion;
-      let version: Awaited<ReturnType<typeof describeVersion>>;
-      try {
-        const { solutionArn } = await p.send(
-          new CreateSolutionCommand({ name: 'scale', datasetGroupArn, recipeArn: RECIPE }),
-        );
-        const { solutionVersionArn } = await p.send(new CreateSolutionVersionCommand({ solutionArn }));
-        version = await until(
-          () => describeVersion(solutionVersionArn as string),
-          (v) => v?.status === 'ACTIVE' || v?.status === 'CREATE FAILED' || v?.status === 'CREATE STOPPED',
-        );
-      } finally {
-        capture.restore();
-      }
+      const { solutionArn } = await p.send(
+        new CreateSolutionCommand({ name: 'scale', datasetGroupArn, recipeArn: RECIPE }),
+      );
+      const { solutionVersionArn } = await p.send(new CreateSolutionVersionCommand({ solutionArn }));
+      const version = await until(
+        () => describeVersion(solutionVersionArn as string),
+        (v) => v?.status === 'ACTIVE' || v?.status === 'CREATE FAILED' || v?.status === 'CREATE STOPPED',
+      );
       if (version?.status !== 'ACTIVE')
         throw new Error(`training ended ${version?.status}: ${version?.failureReason}`);
       step('FULL training (CreateSolutionVersion → ACTIVE)', t);
-      const trainingSteps = capture.steps.map((s) => `${s.step} ${s.seconds.toFixed(1)} s`).join(', ');
       const sizes: string[] = [];
       for (const [name, key] of [
         ['training snapshot', snapshotKey],
@@ -249,7 +244,9 @@ async function main(): Promise<void> {
       if (first.itemList?.length !== 25) throw new Error('the first recommendation returned no items');
 
       print(`overall peak RSS of the process tree: ${sampler.overall.toFixed(0)} MiB`);
-      print(`training steps as logged: ${trainingSteps}`);
+      print(
+        `training steps as logged: ${capture.steps.map((s) => `${s.step} ${s.seconds.toFixed(1)} s`).join(', ')}`,
+      );
       print(`artifacts: ${sizes.join('; ')}`);
       print(
         `model: ${version.trainingMode} ${JSON.stringify(version.tunedHPOParams?.algorithmHyperParameters ?? {})}; ` +
@@ -264,6 +261,7 @@ async function main(): Promise<void> {
       print(`load average at the end: ${end1?.toFixed(2)} (1 min) ${end5?.toFixed(2)} (5 min)`);
       sampler.stop();
     } finally {
+      capture.restore();
       p.destroy();
       rt.destroy();
       s3.destroy();
