@@ -1,4 +1,4 @@
-import { ingestColumns, ingestInteractions } from '../../../lambdas/engine/dataset';
+import { IdIndex, ingestColumns, ingestInteractions, type Sequences } from '../../../lambdas/engine/dataset';
 import {
   decodeSnapshot,
   encodeSnapshot,
@@ -12,6 +12,7 @@ import {
   holdOutTruthRows,
   holdOutTruths,
 } from '../../../lambdas/engine/split';
+import { generateSynthetic, SYNTHETIC_PRESETS } from '../../../lambdas/engine/synthetic';
 import type { Interaction } from '../../../lambdas/engine/types';
 
 const build = (interactions: readonly Interaction[]) => {
@@ -156,5 +157,38 @@ describe('engine entry from columns', () => {
 
   it('counts the catalog like the interactions do', () => {
     expect(catalogSizeOfColumns(columns, ['extra', 'i1'])).toBe(catalogSize(interactions, ['extra', 'i1']));
+  });
+});
+
+describe('training from columns', () => {
+  it('gives the engine the same sequences as the interactions less the truths, so the same model', async () => {
+    const data = generateSynthetic({ ...SYNTHETIC_PRESETS.tiny, seed: 2 });
+    // A log in time order, users interleaved, as an import usually is.
+    const interactions = [...data.interactions].sort((a, b) => a.timestamp - b.timestamp);
+    const split = { seed: 7, maxUsers: 30, sampleSeed: 7 };
+    const objects = holdOutTruths(interactions, split);
+    const columns = build(interactions);
+    const rows = holdOutTruthRows(columns, split);
+    // The engine interns the Items data's ids first.
+    const catalog = () => {
+      const items = new IdIndex();
+      for (const item of data.items) items.intern(item.itemId);
+      return items;
+    };
+    const expected = await ingestInteractions(objects.train, {}, catalog());
+    const actual = ingestColumns(columns, {}, catalog(), rows.keep);
+    const plain = (s: Sequences) => ({
+      ...s,
+      users: s.users.ids,
+      items: s.items.ids,
+      eventTypes: s.eventTypes.ids,
+      userOffsets: Array.from(s.userOffsets),
+      itemSeq: Array.from(s.itemSeq),
+      typeSeq: Array.from(s.typeSeq),
+      itemCounts: Array.from(s.itemCounts),
+      itemFirstSeen: Array.from(s.itemFirstSeen),
+    });
+    expect(actual.itemSeq.length).toBeLessThan(interactions.length);
+    expect(plain(actual)).toEqual(plain(expected));
   });
 });
