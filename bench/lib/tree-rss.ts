@@ -45,20 +45,25 @@ export class TreeRssSampler {
   private peakSinceMark = 0;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(everyMs = 200, root = process.pid) {
-    this.timer = setInterval(() => this.sample(root), everyMs);
+  constructor(
+    everyMs = 200,
+    private readonly root = process.pid,
+  ) {
+    this.timer = setInterval(() => this.sample(), everyMs);
     this.timer.unref();
-    this.sample(root);
+    this.sample();
   }
 
-  private sample(root: number): void {
-    const now = treeRssMiB(root);
+  private sample(): void {
+    const now = treeRssMiB(this.root);
     if (now > this.peak) this.peak = now;
     if (now > this.peakSinceMark) this.peakSinceMark = now;
   }
 
   /** The peak since the previous mark (MiB), and starts a new interval. */
   mark(): number {
+    // An interval shorter than the sampling period still gets one sample.
+    this.sample();
     const peak = this.peakSinceMark;
     this.peakSinceMark = 0;
     return peak;
