@@ -5,14 +5,17 @@
  *               imported with one FULL CreateDatasetImportJob; rows/s from the CreateDatasetImportJob call until
  *               DescribeDatasetImportJob reports ACTIVE, wall time, peak RSS and RSS sampled during the import.
  *   put-events  PutEvents calls of 10 events each from 1 and from 16 concurrent loops; events/s, calls/s and
- *               per-call latency percentiles.
+ *               per-call latency percentiles; each level is repeated, with the same client, against a plain Node
+ *               HTTP echo server in a child process (the ceiling: SDK client and HTTP, no API).
  *
  * By default the runtime runs in this process, so the client (SigV4 signing, HTTP) and the server (router, handler,
  * dynalite, s3rver, the import worker) share the same event loop and cores: the figures are for the whole local
- * stack on one Node process, not for the server alone. `--endpoint` targets an `npm start` running elsewhere.
+ * stack on one Node process, not for the server alone. `--workers N` serves the API from N cluster workers (as
+ * `npm start` does), leaving this process the load loops and the emulators. `--endpoint` targets an `npm start`
+ * running elsewhere.
  *
  *   npm run bench:api -- import --rows 1000000
- *   npm run bench:api -- put-events --events 100000 --concurrency 1,16
+ *   npm run bench:api -- put-events --events 100000 --concurrency 1,16 --workers 2
  */
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -35,6 +38,8 @@ import { BulkDataStore } from '../lambdas/store/bulk-data';
 import { RESOURCES_TABLE } from '../lambdas/store/tables';
 import { S3_CREDENTIALS } from '../local/emulators';
 import { type Credentials, DEFAULT_API_CREDENTIALS, DEFAULT_REGION, startRuntime } from '../local/runtime';
+import { startEchoServer } from './lib/echo-server';
+import { quietRequestLogs } from './lib/quiet';
 import { createInteractionsDataset } from './lib/setup';
 import {
   environmentLines,
@@ -127,6 +132,7 @@ async function openTarget(args: ThroughputArgs): Promise<Target> {
   const runtime = await startRuntime({
     port: 0,
     s3Port: 0,
+    workers: args.workers,
     ...(args.dataDir === undefined ? {} : { dataDir: args.dataDir }),
   });
   const clients = buildClients(
@@ -325,6 +331,7 @@ function eventList(call: number, batch: number): Event[] {
 }
 
 const LEVEL_COLUMNS = [
+  'server',
   'concurrency',
   'events/s',
   'calls/s',
@@ -339,10 +346,17 @@ function row(cells: readonly string[]): string {
   return cells.map((c, i) => c.padStart((LEVEL_COLUMNS[i] ?? '').length)).join('  ');
 }
 
-function summarise(level: number, batch: number, result: LoopResult, cpuSeconds: number): string {
+function summarise(
+  server: string,
+  level: number,
+  batch: number,
+  result: LoopResult,
+  cpuSeconds: number,
+): string {
   const events = result.calls * batch;
   const l = result.latenciesMs;
   return row([
+    server,
     String(level),
     rate(events, result.seconds),
     rate(result.calls, result.seconds),
@@ -378,49 +392,80 @@ async function benchPutEvents(args: PutEventsArgs, json: Record<string, unknown>
     const calls = Math.ceil(args.events / args.batch);
     // Each level (even a repeated one) has its own users and sessions, so every level pays the same one-off session
     // link per user and none of its events repeats an earlier level's (which would be de-duplicated).
-    const send = (level: string, call: number) =>
+    // Loads the handler modules and opens the keep-alive sockets before anything is timed.
+    await runLoops(args.warmup, Math.max(...args.concurrency), (i) =>
       events.send(
         new PutEventsCommand({
           trackingId,
-          userId: `${level}-user-${call % args.users}`,
-          sessionId: `${level}-session-${call % args.users}`,
-          eventList: eventList(call, args.batch),
+          userId: `warmup-user-${i % args.users}`,
+          sessionId: `warmup-session-${i % args.users}`,
+          eventList: eventList(i, args.batch),
         }),
-      );
-    // Loads the handler modules and opens the keep-alive sockets before anything is timed.
-    await runLoops(args.warmup, Math.max(...args.concurrency), (i) => send('warmup', i));
+      ),
+    );
 
     print(
       `put-events  ${calls.toLocaleString('en-US')} calls × ${args.batch} events per level, ${args.users} users, every call SigV4-signed by the SDK client` +
-        (target.inProcess
-          ? '; cpu ms/call is client and server together'
-          : '; cpu ms/call is this client alone (signing, HTTP)'),
+        (!target.inProcess
+          ? '; cpu ms/call is this client alone (signing, HTTP)'
+          : args.workers > 0
+            ? "; cpu ms/call is this process's (client, emulators), not the workers'"
+            : '; cpu ms/call is client and server together'),
       '',
       row(LEVEL_COLUMNS),
     );
     const levels: Record<string, unknown>[] = [];
-    for (const [position, level] of args.concurrency.entries()) {
-      const cpuBefore = process.cpuUsage();
-      const result = await runLoops(calls, level, (i) => send(`run${position}-c${level}`, i));
-      const cpuSeconds = cpuSecondsSince(cpuBefore);
-      const memory = process.memoryUsage();
-      print(
-        `${summarise(level, args.batch, result, cpuSeconds)}   (load ${formatLoad()}; rss ${mib(memory.rss)}, heap used ${mib(memory.heapUsed)})`,
-      );
-      levels.push({
-        concurrency: level,
-        calls,
-        events: calls * args.batch,
-        seconds: result.seconds,
-        eventsPerSecond: (calls * args.batch) / result.seconds,
-        callsPerSecond: calls / result.seconds,
-        p50Ms: percentile(result.latenciesMs, 50),
-        p99Ms: percentile(result.latenciesMs, 99),
-        cpuMsPerCall: (cpuSeconds * 1000) / calls,
-        rssMiBAfter: memory.rss / (1024 * 1024),
-        heapUsedMiBAfter: memory.heapUsed / (1024 * 1024),
-        loadAverage: formatLoad(),
-      });
+    const echo = await startEchoServer(args.workers);
+    // The same client code and the same requests against a server that only echoes them: the ceiling.
+    const echoEvents = new PersonalizeEventsClient({
+      endpoint: echo.url,
+      region: DEFAULT_REGION,
+      credentials: DEFAULT_API_CREDENTIALS,
+      maxAttempts: 1,
+    });
+    try {
+      const sendTo = (client: PersonalizeEventsClient, level: string, call: number) =>
+        client.send(
+          new PutEventsCommand({
+            trackingId,
+            userId: `${level}-user-${call % args.users}`,
+            sessionId: `${level}-session-${call % args.users}`,
+            eventList: eventList(call, args.batch),
+          }),
+        );
+      await runLoops(args.warmup, Math.max(...args.concurrency), (i) => sendTo(echoEvents, 'warmup', i));
+      for (const [position, level] of args.concurrency.entries()) {
+        for (const [server, client] of [
+          ['api', events],
+          ['echo', echoEvents],
+        ] as const) {
+          const cpuBefore = process.cpuUsage();
+          const result = await runLoops(calls, level, (i) => sendTo(client, `run${position}-c${level}`, i));
+          const cpuSeconds = cpuSecondsSince(cpuBefore);
+          const memory = process.memoryUsage();
+          print(
+            `${summarise(server, level, args.batch, result, cpuSeconds)}   (load ${formatLoad()}; rss ${mib(memory.rss)}, heap used ${mib(memory.heapUsed)})`,
+          );
+          levels.push({
+            server,
+            concurrency: level,
+            calls,
+            events: calls * args.batch,
+            seconds: result.seconds,
+            eventsPerSecond: (calls * args.batch) / result.seconds,
+            callsPerSecond: calls / result.seconds,
+            p50Ms: percentile(result.latenciesMs, 50),
+            p99Ms: percentile(result.latenciesMs, 99),
+            cpuMsPerCall: (cpuSeconds * 1000) / calls,
+            rssMiBAfter: memory.rss / (1024 * 1024),
+            heapUsedMiBAfter: memory.heapUsed / (1024 * 1024),
+            loadAverage: formatLoad(),
+          });
+        }
+      }
+    } finally {
+      echoEvents.destroy();
+      await echo.stop();
     }
     print('', `peak rss    ${peakRssMiB().toFixed(0)} MiB (process maxRSS)`);
     Object.assign(json, { batch: args.batch, users: args.users, levels });
@@ -430,6 +475,7 @@ async function benchPutEvents(args: PutEventsArgs, json: Record<string, unknown>
 }
 
 async function main(): Promise<void> {
+  quietRequestLogs();
   let args: ThroughputArgs;
   try {
     args = parseThroughputArgs(process.argv.slice(2));
@@ -440,9 +486,12 @@ async function main(): Promise<void> {
   }
   const header = [
     ...environmentLines(),
-    args.endpoint === undefined
-      ? 'runtime     started in this process: the SDK clients, the API, dynalite, s3rver and the import worker share one Node process and its cores'
-      : `runtime     ${args.endpoint} (another process: RSS below is this client's only)`,
+    args.endpoint !== undefined
+      ? `runtime     ${args.endpoint} (another process: RSS below is this client's only)`
+      : args.workers > 0
+        ? `runtime     started here: the API in ${args.workers} cluster workers; the SDK clients, dynalite, s3rver, Lambda and Step Functions in this process`
+        : 'runtime     started in this process: the SDK clients, the API, dynalite, s3rver and the import worker share one Node process and its cores',
+    `echo        a plain Node HTTP server answering each request with its body, in a child process with ${args.workers > 0 ? `${args.workers} cluster workers` : 'one process'}`,
   ];
   process.stdout.write(`${header.join('\n')}\n\n`);
   const json: Record<string, unknown> = {

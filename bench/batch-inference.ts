@@ -21,6 +21,7 @@ import { createServiceContext } from '../lambdas/services/context';
 import { SOLUTION_VERSION } from '../lambdas/services/solutions';
 import { modelKey } from '../lambdas/services/training';
 import { startRuntime } from '../local/runtime';
+import { quietRequestLogs } from './lib/quiet';
 import { randomModel } from './lib/random-model';
 import { createInteractionsDataset } from './lib/setup';
 
@@ -47,6 +48,7 @@ function parse(argv: readonly string[]): Args {
 }
 
 async function main(): Promise<void> {
+  quietRequestLogs();
   const args = parse(process.argv.slice(2));
   const runtime = await startRuntime({ port: 0, s3Port: 0 });
   try {

@@ -12,6 +12,7 @@ import { chromium, type Page } from 'playwright-core';
 import { buildConsole } from '../console/build';
 import { startRuntime } from '../local/runtime';
 import { findChromium } from '../test/browser/chromium';
+import { quietRequestLogs } from './lib/quiet';
 
 /**
  * Milliseconds from the start of navigation to the console's own "page shown" mark: what the user waits for,
@@ -29,6 +30,7 @@ const median = (xs: number[]) => {
 };
 
 async function main(): Promise<void> {
+  quietRequestLogs();
   const at = process.argv.indexOf('--runs');
   const runs = at >= 0 ? Number(process.argv[at + 1]) : 10;
   const executablePath = findChromium();

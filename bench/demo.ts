@@ -34,6 +34,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { SYNTHETIC_PRESETS, SyntheticGenerator, type SyntheticPreset } from '../lambdas/engine/synthetic';
 import { startRuntime } from '../local/runtime';
 import { writeInteractionsCsv, writeItemsCsv, writeUsersCsv } from './datasets/csv';
+import { quietRequestLogs } from './lib/quiet';
 
 const RECIPE = 'arn:aws:personalize:::recipe/aws-user-personalization';
 const ROLE = 'arn:aws:iam::000000000000:role/PersonalizeDemo';
@@ -114,6 +115,7 @@ function show(items: readonly PredictedItem[] | undefined): string {
 }
 
 async function main(): Promise<void> {
+  quietRequestLogs();
   const args = parse(process.argv.slice(2));
   const status = new StatusLine();
   const dir = await mkdtemp(join(tmpdir(), 'open-personalize-demo-'));

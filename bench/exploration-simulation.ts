@@ -44,6 +44,7 @@ import { GetRecommendationsCommand, PersonalizeRuntimeClient } from '@aws-sdk/cl
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Random } from '../lambdas/engine/random';
 import { startRuntime } from '../local/runtime';
+import { quietRequestLogs } from './lib/quiet';
 
 const K = 4;
 const DAY = 86_400;
@@ -407,6 +408,7 @@ async function runInChild(weight: number, seed: number): Promise<RunResult> {
 }
 
 async function main(): Promise<void> {
+  quietRequestLogs();
   const argv = process.argv.slice(2);
   const options = parseOptions(argv);
   const child = argv.indexOf('--child');

@@ -9,6 +9,7 @@ import { CreateEventTrackerCommand, PersonalizeClient } from '@aws-sdk/client-pe
 import { EVENTS_TABLE } from '../lambdas/store/tables';
 import { startRuntime } from '../local/runtime';
 import { countStored, runPutEventsLoad } from './lib/put-events-load';
+import { quietRequestLogs } from './lib/quiet';
 import { createInteractionsDataset } from './lib/setup';
 import { environmentLines } from './lib/throughput';
 
@@ -20,6 +21,7 @@ function flag(name: string, fallback: number): number {
 }
 
 async function main(): Promise<void> {
+  quietRequestLogs();
   const seconds = flag('seconds', 60);
   const clients = flag('clients', 16);
   const runtime = await startRuntime({ port: 0, s3Port: 0, updateIntervalMs: 0 });

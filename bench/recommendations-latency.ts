@@ -16,8 +16,13 @@
  * ("*")`), with a genre-parameter filter (`INCLUDE ItemID WHERE Items.GENRE IN ($GENRE)`, one genre: 500 of the
  * 10,000 items pass) and with a filter that does both.
  *
+ * Every row is compared, in the same run, with the same signed request sent by the same load tool to a plain Node
+ * HTTP echo server in a child process (the ceiling: HTTP alone), at 1 and 16 connections. With `--workers N` the
+ * API is served by N cluster workers (as `npm start -- --workers N`), and the echo server gets as many; the load
+ * tool and the emulators stay in this process.
+ *
  * Usage: node --import tsx bench/recommendations-latency.ts [--items 10000] [--seconds 10] [--dimension 149]
- *        [--filters 1]
+ *        [--filters 1] [--workers 0]
  */
 import { cpus, loadavg } from 'node:os';
 import {
@@ -44,6 +49,8 @@ import { createServiceContext } from '../lambdas/services/context';
 import { SOLUTION_VERSION } from '../lambdas/services/solutions';
 import { modelKey } from '../lambdas/services/training';
 import { startRuntime } from '../local/runtime';
+import { startEchoServer } from './lib/echo-server';
+import { quietRequestLogs } from './lib/quiet';
 import { randomModel } from './lib/random-model';
 import { createInteractionsDataset } from './lib/setup';
 
@@ -70,12 +77,13 @@ interface Args {
   seconds: number;
   dimension: number;
   filters: boolean;
+  workers: number;
 }
 
 const GENRES = 20;
 
 function parse(argv: readonly string[]): Args {
-  const args: Args = { items: 10_000, seconds: 10, dimension: 149, filters: false };
+  const args: Args = { items: 10_000, seconds: 10, dimension: 149, filters: false, workers: 0 };
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i];
     const value = Number(argv[i + 1]);
@@ -84,6 +92,7 @@ function parse(argv: readonly string[]): Args {
     else if (flag === '--seconds') args.seconds = value;
     else if (flag === '--dimension') args.dimension = value;
     else if (flag === '--filters') args.filters = value !== 0;
+    else if (flag === '--workers' && Number.isInteger(value) && value >= 0) args.workers = value;
     else throw new Error(`unknown flag ${flag}`);
   }
   return args;
@@ -124,8 +133,9 @@ async function presign(
 }
 
 async function main(): Promise<void> {
+  quietRequestLogs();
   const args = parse(process.argv.slice(2));
-  const runtime = await startRuntime({ port: 0, s3Port: 0 });
+  const runtime = await startRuntime({ port: 0, s3Port: 0, workers: args.workers });
   try {
     const common = {
       endpoint: runtime.endpoint,
@@ -223,9 +233,13 @@ async function main(): Promise<void> {
     }
 
     const rows: string[] = [];
-    for (const variant of variants) {
-      const signed = await presign(rt, variant.input);
-      const url = `${runtime.endpoint}${signed.path}`;
+    const echo = await startEchoServer(args.workers);
+    const measure = async (
+      name: string,
+      base: string,
+      signed: { headers: Record<string, string>; body: string; path: string },
+    ) => {
+      const url = `${base}${signed.path}`;
       // autocannon writes its own Content-Length for the body; a second one makes the request malformed.
       const { 'content-length': _length, ...headers } = signed.headers;
       for (const connections of [1, 16]) {
@@ -240,18 +254,27 @@ async function main(): Promise<void> {
         });
         if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0 || result.requests.total === 0) {
           throw new Error(
-            `${result.requests.total} requests with ${result.non2xx} non-2xx responses, ${result.errors} errors ` +
+            `${name}: ${result.requests.total} requests with ${result.non2xx} non-2xx responses, ${result.errors} errors ` +
               `and ${result.timeouts} timeouts at concurrency ${connections}`,
           );
         }
         const cpu = process.cpuUsage(cpuBefore);
         const cpuMsPerRequest = (cpu.user + cpu.system) / 1000 / result.requests.total;
         rows.push(
-          `| ${variant.name} | ${connections} | ${result.latency.p50} | ${result.latency.p99} | ` +
+          `| ${name} | ${connections} | ${result.latency.p50} | ${result.latency.p99} | ` +
             `${result.latency.average.toFixed(2)} | ${result.requests.average.toFixed(0)} | ${result.requests.total} | ` +
             `${cpuMsPerRequest.toFixed(2)} |`,
         );
       }
+    };
+    try {
+      for (const variant of variants) {
+        const signed = await presign(rt, variant.input);
+        await measure(variant.name, runtime.endpoint, signed);
+        if (variant === variants[0]) await measure('echo server (ceiling)', echo.url, signed);
+      }
+    } finally {
+      await echo.stop();
     }
     // autocannon stops at the deadline without waiting for the responses still in flight.
     await runtime.idle();
@@ -271,7 +294,12 @@ async function main(): Promise<void> {
           .join(' ')}`,
     );
     console.log(
-      '| filter | connections | p50 ms | p99 ms | mean ms | requests/s | requests | CPU ms per request (server and load tool) |',
+      args.workers > 0
+        ? `API: ${args.workers} cluster workers; echo server: a child process with ${args.workers} cluster workers`
+        : 'API: this process; echo server: one child process',
+    );
+    console.log(
+      `| filter | connections | p50 ms | p99 ms | mean ms | requests/s | requests | CPU ms per request (${args.workers > 0 ? 'this process: load tool and emulators' : 'server and load tool'}) |`,
     );
     console.log('|---|---|---|---|---|---|---|---|');
     for (const row of rows) console.log(row);

@@ -28,8 +28,10 @@ import {
 } from '@aws-sdk/client-personalize';
 import { GetRecommendationsCommand, PersonalizeRuntimeClient } from '@aws-sdk/client-personalize-runtime';
 import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { logger } from '../lambdas/observability';
 import { historyTailsKey, modelKey, snapshotKey } from '../lambdas/services/training';
 import { startRuntime } from '../local/runtime';
+import { quietRequestLogs } from './lib/quiet';
 import { BASIC_INTERACTION_FIELDS, createInteractionsDataset } from './lib/setup';
 import { TreeRssSampler } from './lib/tree-rss';
 import { writeInteractionsInChild } from './lib/write-interactions';
@@ -78,29 +80,29 @@ async function firstLines(path: string): Promise<string[]> {
   }
 }
 
-/** The training workflow's per-step log lines (`timedStep`), captured from the console while training runs. */
+/** The training workflow's per-step records (`timedStep`), taken from the logger while the run lasts. */
 function captureStepTimes(): { steps: { step: string; seconds: number }[]; restore: () => void } {
   const steps: { step: string; seconds: number }[] = [];
-  const original = console.log;
-  console.log = (...args: unknown[]) => {
-    const [first] = args;
-    if (typeof first === 'string' && first.startsWith('{"message":"training step"')) {
-      const parsed = JSON.parse(first) as { step: string; seconds: number };
-      steps.push({ step: parsed.step, seconds: parsed.seconds });
-      print(`  (training step ${parsed.step}: ${parsed.seconds.toFixed(1)} s)`);
+  const original = logger.info;
+  logger.info = ((message: unknown, ...rest: unknown[]) => {
+    const attrs = rest[0] as { step?: unknown; seconds?: unknown } | undefined;
+    if (message === 'training step' && typeof attrs?.step === 'string' && typeof attrs.seconds === 'number') {
+      steps.push({ step: attrs.step, seconds: attrs.seconds });
+      print(`  (training step ${attrs.step}: ${attrs.seconds.toFixed(1)} s)`);
       return;
     }
-    original(...args);
-  };
+    (original as (...args: unknown[]) => void).call(logger, message, ...rest);
+  }) as typeof logger.info;
   return {
     steps,
     restore: () => {
-      console.log = original;
+      logger.info = original;
     },
   };
 }
 
 async function main(): Promise<void> {
+  quietRequestLogs();
   const argv = process.argv.slice(2);
   const rows = option(argv, 'interactions', 1_000_000);
   const seed = option(argv, 'seed', 1);

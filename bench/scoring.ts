@@ -1,31 +1,45 @@
 /**
- * Scoring latency of the engine's `Model.recommend` (top 25, single thread) at catalog sizes 10,000 / 100,000 /
- * 750,000 and hidden dimension 149. Training a 750,000-item model is not what this measures, so each model is
- * built through the `Model` constructor from seeded Gaussian factors (latency does not depend on their values).
- * Each request has a random history of 1–50 known items; 5 % also exclude their history. Wall time and process CPU
- * time are both reported: on a shared machine the wall time includes waiting for a core.
+ * Scoring latency of the engine's `Model.recommend` (top 25 with the exact normaliser, single thread) at catalog
+ * sizes 10,000 / 100,000 / 750,000 and hidden dimension 149, beside the float64 scalar reference
+ * (`Model.recommendReference`) measured in the same run on the same requests. Training a 750,000-item model is not
+ * what this measures, so each model is built through the `Model` constructor from seeded Gaussian factors. Each
+ * request has a random history of 1–50 known items; 5 % also exclude their history. Reported per size: wall and
+ * process CPU time per request (p50, p99; on a shared machine the wall time includes waiting for a core), the share
+ * of requests whose top 25 equals the reference's in the same order, the largest observed |log score − log
+ * reference score| next to the largest proven bound on it, how many items were re-ranked exactly, and the one-off
+ * costs of loading the artifact and building the int16 copy.
  *
- * Usage: npm run bench:scoring -- [--sizes 10000,100000,750000] [--requests 1000] [--dimension 149]
+ * Usage: npm run bench:scoring -- [--sizes 10000,100000,750000] [--requests 1000] [--reference 1000]
+ *        [--dimension 149]
+ * `--reference N` compares only the first N requests with the reference (it costs items × d scalar multiply-adds).
  */
 import { cpus, loadavg } from 'node:os';
 import { Model } from '../lambdas/engine/model';
 import { Random } from '../lambdas/engine/random';
+import type { RecommendRequest, ScoredItem } from '../lambdas/engine/types';
 import { randomModel } from './lib/random-model';
 
 interface Args {
   sizes: number[];
   requests: number;
+  reference: number | undefined;
   dimension: number;
 }
 
 function parse(argv: readonly string[]): Args {
-  const args: Args = { sizes: [10_000, 100_000, 750_000], requests: 1000, dimension: 149 };
+  const args: Args = {
+    sizes: [10_000, 100_000, 750_000],
+    requests: 1000,
+    reference: undefined,
+    dimension: 149,
+  };
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i];
     const value = argv[i + 1];
     if (value === undefined) throw new Error(`missing value for ${flag}`);
     if (flag === '--sizes') args.sizes = value.split(',').map(Number);
     else if (flag === '--requests') args.requests = Number(value);
+    else if (flag === '--reference') args.reference = Number(value);
     else if (flag === '--dimension') args.dimension = Number(value);
     else throw new Error(`unknown flag ${flag}`);
   }
@@ -36,8 +50,30 @@ function quantile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
 }
 
+/** Wall and CPU milliseconds of one call. */
+function timed(f: () => ScoredItem[]): { top: ScoredItem[]; wall: number; cpu: number } {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const top = f();
+  const wall = performance.now() - t0;
+  const cpu = process.cpuUsage(c0);
+  return { top, wall, cpu: (cpu.user + cpu.system) / 1000 };
+}
+
+function summary(label: string, wall: Float64Array, cpu: Float64Array): string {
+  wall.sort();
+  cpu.sort();
+  return (
+    `${label} p50 ${quantile(wall, 0.5).toFixed(2)} ms, p99 ${quantile(wall, 0.99).toFixed(2)} ms wall ` +
+    `(CPU p50 ${quantile(cpu, 0.5).toFixed(2)}, p99 ${quantile(cpu, 0.99).toFixed(2)})`
+  );
+}
+
+const WARM_UP = 20;
+
 function main(): void {
   const args = parse(process.argv.slice(2));
+  const referenceCount = Math.min(args.requests, args.reference ?? args.requests);
   console.log(`$ npm run bench:scoring -- ${process.argv.slice(2).join(' ')}`);
   console.log(
     `machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, ` +
@@ -45,43 +81,62 @@ function main(): void {
   );
   const random = new Random(42);
   for (const items of args.sizes) {
-    const buildStart = performance.now();
-    const model = randomModel(items, args.dimension, random);
-    const serializeStart = performance.now();
-    const bytes = model.serialize();
+    const bytes = randomModel(items, args.dimension, random).serialize();
     const loadStart = performance.now();
-    const loaded = Model.load(bytes);
+    const model = Model.load(bytes);
     const loadMs = performance.now() - loadStart;
-    const serializeMs = loadStart - serializeStart;
-    const buildMs = serializeStart - buildStart;
-    const histories = Array.from({ length: args.requests + 20 }, () =>
-      Array.from({ length: 1 + random.nextInt(50) }, () => `item-${random.nextInt(items)}`),
-    );
-    const times = new Float64Array(args.requests);
-    const cpuTimes = new Float64Array(args.requests);
-    for (let r = 0; r < histories.length; r++) {
-      const history = histories[r] as string[];
-      const c0 = process.cpuUsage();
-      const t0 = performance.now();
-      const top = loaded.recommend({ history, numResults: 25, excludeHistory: r % 20 === 0 });
-      const elapsed = performance.now() - t0;
-      const cpu = process.cpuUsage(c0);
-      if (top.length !== 25) throw new Error('expected 25 results');
-      if (r >= 20) {
-        // The first 20 warm the JIT up.
-        times[r - 20] = elapsed;
-        cpuTimes[r - 20] = (cpu.user + cpu.system) / 1000;
+    const prepareStart = performance.now();
+    model.prepareScoring();
+    const prepareMs = performance.now() - prepareStart;
+    const requests: RecommendRequest[] = Array.from({ length: args.requests + WARM_UP }, (_, r) => ({
+      history: Array.from({ length: 1 + random.nextInt(50) }, () => `item-${random.nextInt(items)}`),
+      numResults: 25,
+      excludeHistory: r % 20 === 0,
+    }));
+    const simdWall = new Float64Array(args.requests);
+    const simdCpu = new Float64Array(args.requests);
+    const refWall = new Float64Array(referenceCount);
+    const refCpu = new Float64Array(referenceCount);
+    let identical = 0;
+    let worstError = 0;
+    let worstBound = 0;
+    const candidates = new Float64Array(args.requests);
+    for (let r = 0; r < requests.length; r++) {
+      const req = requests[r] as RecommendRequest;
+      const fast = timed(() => model.recommend(req));
+      if (fast.top.length !== 25) throw new Error('expected 25 results');
+      const bounds = model.bounds();
+      const m = r - WARM_UP;
+      if (m < 0) {
+        model.recommendReference(req);
+        continue;
       }
+      simdWall[m] = fast.wall;
+      simdCpu[m] = fast.cpu;
+      candidates[m] = bounds.candidates;
+      if (m >= referenceCount) continue;
+      const ref = timed(() => model.recommendReference(req));
+      refWall[m] = ref.wall;
+      refCpu[m] = ref.cpu;
+      if (fast.top.every((s, i) => s.itemId === ref.top[i]?.itemId)) identical++;
+      for (const [i, s] of fast.top.entries()) {
+        const e = Math.abs(Math.log(s.score / (ref.top[i]?.score as number)));
+        if (Number.isFinite(e)) worstError = Math.max(worstError, e);
+      }
+      worstBound = Math.max(worstBound, bounds.logZ);
     }
-    times.sort();
-    cpuTimes.sort();
+    candidates.sort();
     console.log(
-      `items ${items}, d ${args.dimension}, top 25, ${args.requests} requests: ` +
-        `median ${quantile(times, 0.5).toFixed(2)} ms, p99 ${quantile(times, 0.99).toFixed(2)} ms, ` +
-        `max ${quantile(times, 1).toFixed(2)} ms (wall); CPU median ${quantile(cpuTimes, 0.5).toFixed(2)} ms, ` +
-        `p99 ${quantile(cpuTimes, 0.99).toFixed(2)} ms; artifact ${(bytes.length / 2 ** 20).toFixed(1)} MiB, ` +
-        `load ${loadMs.toFixed(0)} ms (serialize ${serializeMs.toFixed(0)} ms, build ${buildMs.toFixed(0)} ms); ` +
-        `load average ${loadavg()[0]?.toFixed(2)}`,
+      `items ${items} × d ${args.dimension}, top 25, ${args.requests} requests, one thread; load average ` +
+        `${loadavg()[0]?.toFixed(2)}\n` +
+        `  ${summary('int16 SIMD scan + exact re-rank:', simdWall, simdCpu)}\n` +
+        `  ${summary('float64 scalar reference:       ', refWall, refCpu)} (first ${referenceCount})\n` +
+        `  identical top 25 in order: ${identical}/${referenceCount} ` +
+        `(${((100 * identical) / Math.max(1, referenceCount)).toFixed(2)} %); |Δ log score| max ` +
+        `${worstError.toExponential(2)}, proven bound max ${worstBound.toExponential(2)}; re-ranked exactly p50 ` +
+        `${quantile(candidates, 0.5)}, max ${quantile(candidates, 1)} items\n` +
+        `  model load ${loadMs.toFixed(0)} ms (views over the artifact), int16 copy built in ${prepareMs.toFixed(0)} ` +
+        `ms (${((items * Math.ceil(args.dimension / 8) * 16) / 2 ** 20).toFixed(1)} MiB)`,
     );
   }
 }

@@ -28,6 +28,7 @@ import { generateSynthetic } from '../lambdas/engine/synthetic';
 import type { Interaction } from '../lambdas/engine/types';
 import { startRuntime } from '../local/runtime';
 import { EaseBaseline } from './baselines/ease';
+import { quietRequestLogs } from './lib/quiet';
 import { createInteractionsDataset } from './lib/setup';
 
 const RECIPE = 'arn:aws:personalize:::recipe/aws-user-personalization';
@@ -101,6 +102,7 @@ function csvOf(target: number, seed: number, itemCount: number | undefined): Ben
 }
 
 async function main(): Promise<void> {
+  quietRequestLogs();
   const argv = process.argv.slice(2);
   if (argv.includes('--help')) {
     process.stdout.write(

@@ -1,6 +1,6 @@
 /**
  * SDK clients, built once per process. Endpoints come from the standard `AWS_ENDPOINT_URL_<SERVICE>` variables,
- * so the same code reaches AWS, LocalStack or the embedded emulators.
+ * so the same code reaches AWS, LocalStack or the embedded emulators. On Lambda their calls are traced in X-Ray.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
@@ -8,6 +8,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { tracer } from './observability';
 
 /**
  * Retries of every SDK client: throttling (`ProvisionedThroughputExceededException`, `ThrottlingException`,
@@ -41,28 +42,28 @@ let secretsManager: SecretsManagerClient | undefined;
 let sfn: SFNClient | undefined;
 
 export function documentClient(): DynamoDBDocumentClient {
-  ddb ??= DynamoDBDocumentClient.from(new DynamoDBClient(dynamoDbClientConfig()), {
+  ddb ??= DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient(dynamoDbClientConfig())), {
     marshallOptions: { removeUndefinedValues: true },
   });
   return ddb;
 }
 
 export function s3Client(): S3Client {
-  s3 ??= new S3Client(s3ClientConfig());
+  s3 ??= tracer.captureAWSv3Client(new S3Client(s3ClientConfig()));
   return s3;
 }
 
 export function lambdaClient(): LambdaClient {
-  lambda ??= new LambdaClient({});
+  lambda ??= tracer.captureAWSv3Client(new LambdaClient({}));
   return lambda;
 }
 
 export function secretsManagerClient(): SecretsManagerClient {
-  secretsManager ??= new SecretsManagerClient({});
+  secretsManager ??= tracer.captureAWSv3Client(new SecretsManagerClient({}));
   return secretsManager;
 }
 
 export function sfnClient(): SFNClient {
-  sfn ??= new SFNClient({});
+  sfn ??= tracer.captureAWSv3Client(new SFNClient({}));
   return sfn;
 }

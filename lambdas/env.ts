@@ -34,6 +34,11 @@ export const ENV = {
   TRAINING_STATE_MACHINE_ARN: 'OP_TRAINING_STATE_MACHINE_ARN',
   /** ARN of the batch inference state machine that CreateBatchInferenceJob starts. */
   BATCH_INFERENCE_STATE_MACHINE_ARN: 'OP_BATCH_INFERENCE_STATE_MACHINE_ARN',
+  /**
+   * `true` (local runtime only): GetRecommendations answers before its `recommendationId` record is written, since
+   * the process outlives the request. Unset (Lambda): the write is awaited. See `services/deferred-writes.ts`.
+   */
+  DEFER_RESPONSE_WRITES: 'OP_DEFER_RESPONSE_WRITES',
   /** Console function only: directory of the built console (default: `console/` beside the handler bundle). */
   CONSOLE_ASSETS_DIR: 'OP_CONSOLE_ASSETS_DIR',
 } as const;

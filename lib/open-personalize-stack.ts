@@ -3,6 +3,7 @@ import { Aws, CfnOutput, type Duration, RemovalPolicy, Stack, type StackProps } 
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ApiCredentials } from './constructs/api-credentials';
+import { AutomaticTraining } from './constructs/automatic-training';
 import { AutomaticUpdates } from './constructs/automatic-updates';
 import { BatchInferenceWorkflow } from './constructs/batch-inference-workflow';
 import { DataStore } from './constructs/data-store';
@@ -51,8 +52,8 @@ export interface OpenPersonalizeStackProps extends StackProps {
    */
   readonly logRetention?: RetentionDays;
   /**
-   * Memory of the workers that hold a dataset or model (training prepare, train, evaluate; automatic update), in
-   * MB (128–10240).
+   * Memory of the workers that hold a dataset or model (training prepare, train, evaluate; automatic update and
+   * training check), in MB (128–10240).
    * @default 4096
    */
   readonly trainingMemorySize?: number;
@@ -84,6 +85,7 @@ export class OpenPersonalizeStack extends Stack {
   readonly api: PersonalizeApi;
   readonly training: TrainingWorkflow;
   readonly updates: AutomaticUpdates;
+  readonly autoTraining: AutomaticTraining;
   readonly batchInference: BatchInferenceWorkflow;
   readonly console: WebConsole;
 
@@ -119,6 +121,10 @@ export class OpenPersonalizeStack extends Stack {
       api: this.api,
       memorySize: props.trainingMemorySize,
       logRetention: props.logRetention,
+    });
+    this.autoTraining = new AutomaticTraining(this, 'AutomaticTraining', {
+      api: this.api,
+      memorySize: props.trainingMemorySize,
     });
     this.batchInference = new BatchInferenceWorkflow(this, 'BatchInference', {
       api: this.api,

@@ -2,14 +2,17 @@
  * `npm start`: runs open-personalize on this machine in one Node process.
  *
  *   npm start -- [--port N] [--s3-port N] [--data-dir DIR | --in-memory] [--update-interval DURATION]
+ *                [--auto-training-interval DURATION]
+ *                [--workers N]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { buildConsole } from '../console/build';
 import {
+  AUTO_TRAINING_INTERVAL_ENV,
   type AutomaticUpdateRun,
   DEFAULT_DATA_DIR,
   DEFAULT_PORT,
@@ -32,6 +35,12 @@ Options:
   --update-interval DURATION
                     how often automatic updates run, e.g. 2h, 30m, 90s; 0 turns the timer off
                     (default: $${UPDATE_INTERVAL_ENV} or 2h)
+  --auto-training-interval DURATION
+                    how often solutions with performAutoTraining are checked for a due training;
+                    0 turns the check off (default: $${AUTO_TRAINING_INTERVAL_ENV} or 1h)
+  --workers N       processes serving the API (node:cluster workers sharing the port, against the one set of
+                    emulators in the main process); 0 serves it from the main process
+                    (default: the number of cores, ${availableParallelism()} here)
   -h, --help        show this help
 
 Environment:
@@ -39,6 +48,7 @@ Environment:
   OP_ACCOUNT_ID     account id in ARNs (default 000000000000)
   AWS_REGION        region in ARNs and the signing scope (default us-east-1)
   ${UPDATE_INTERVAL_ENV}   interval of automatic updates (as --update-interval)
+  ${AUTO_TRAINING_INTERVAL_ENV}   interval of the automatic-training check
 
 Signals:
   SIGUSR2           run the automatic updates now (kill -USR2 <pid>)
@@ -49,6 +59,8 @@ interface Cli {
   readonly s3Port?: number;
   readonly dataDir?: string;
   readonly updateIntervalMs?: number;
+  readonly autoTrainingIntervalMs?: number;
+  readonly workers: number;
   readonly help: boolean;
 }
 
@@ -61,6 +73,8 @@ export function parseCli(argv: readonly string[]): Cli {
       'data-dir': { type: 'string' },
       'in-memory': { type: 'boolean', default: false },
       'update-interval': { type: 'string' },
+      'auto-training-interval': { type: 'string' },
+      workers: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -77,8 +91,20 @@ export function parseCli(argv: readonly string[]): Cli {
       values['update-interval'] === undefined
         ? undefined
         : parseDuration(values['update-interval'], '--update-interval'),
+    autoTrainingIntervalMs:
+      values['auto-training-interval'] === undefined
+        ? undefined
+        : parseDuration(values['auto-training-interval'], '--auto-training-interval'),
+    workers: values.workers === undefined ? availableParallelism() : parseWorkers(values.workers),
     help: values.help ?? false,
   };
+}
+
+function parseWorkers(raw: string): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n > 256)
+    throw new Error(`--workers must be a whole number from 0 to 256: ${raw}`);
+  return n;
 }
 
 function every(ms: number): string {
@@ -88,12 +114,7 @@ function every(ms: number): string {
   return `every ${ms / 1000} s`;
 }
 
-function banner(
-  runtime: Runtime,
-  dataDir: string | undefined,
-  readyMs: number,
-  updateIntervalMs: number,
-): string {
+function banner(runtime: Runtime, dataDir: string | undefined, readyMs: number): string {
   const api = runtime.apiCredentials;
   const s3 = runtime.s3Credentials;
   return [
@@ -105,7 +126,9 @@ function banner(
     `  S3 endpoint       ${runtime.s3Endpoint}   (path-style; upload import CSVs to a bucket you create)`,
     `  S3 credentials    access key id ${s3.accessKeyId}   secret ${s3.secretAccessKey}`,
     `  Data              ${dataDir === undefined ? 'in memory (lost at exit)' : dataDir}`,
-    `  Automatic updates ${every(updateIntervalMs)}; run now: kill -USR2 ${process.pid}`,
+    `  Automatic updates ${every(runtime.updateIntervalMs)}; run now: kill -USR2 ${process.pid}`,
+    `  Auto training     ${runtime.autoTrainingIntervalMs > 0 ? 'checked ' : ''}${every(runtime.autoTrainingIntervalMs)}`,
+    `  API processes     ${runtime.workerPids().length === 0 ? 'this one' : `${runtime.workerPids().length} workers (pids ${runtime.workerPids().join(', ')})`}`,
     '',
     '  Try:',
     `    AWS_ACCESS_KEY_ID=${api.accessKeyId} AWS_SECRET_ACCESS_KEY=${api.secretAccessKey} \\`,
@@ -142,7 +165,9 @@ async function main(): Promise<void> {
       s3Port: cli.s3Port,
       dataDir: cli.dataDir,
       updateIntervalMs: cli.updateIntervalMs,
+      autoTrainingIntervalMs: cli.autoTrainingIntervalMs,
       consoleAssetsDir: consoleDir,
+      workers: cli.workers,
     });
   } catch (err) {
     await removeConsole();
@@ -155,7 +180,7 @@ async function main(): Promise<void> {
     throw err;
   }
   // performance.now() counts from process start, so this includes loading Node, tsx and the emulators.
-  console.log(banner(runtime, cli.dataDir, performance.now(), runtime.updateIntervalMs));
+  console.log(banner(runtime, cli.dataDir, performance.now()));
 
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -10,10 +10,12 @@ import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ROUTES, WORKERS } from '../lambdas/api/routes';
+import { AUTO_TRAINING_CHECK_HOURS, AUTO_TRAINING_WORKER, ROUTES, WORKERS } from '../lambdas/api/routes';
 import { dynamoDbClientConfig, s3ClientConfig } from '../lambdas/clients';
 import { ENV, type EnvKey } from '../lambdas/env';
+import type { AutoTrainingReport } from '../lambdas/services/automatic-training';
 import { createServiceContext, type ServiceContext } from '../lambdas/services/context';
+import { deferredWrites } from '../lambdas/services/deferred-writes';
 import { recoverAfterRestart } from '../lambdas/services/recovery';
 import { DATA_BUCKET, TABLES } from '../lambdas/store/tables';
 import { UPDATE_INTERVAL_HOURS, updateDefinitionJson } from '../lambdas/workflows/update-definition';
@@ -25,6 +27,7 @@ import { createLambdaServer } from './lambda-api';
 import { DEFAULT_STATE_MACHINES } from './state-machines';
 import { createStepFunctionsServer, LocalStepFunctions } from './step-functions';
 import { FixedRate, LocalSchedule, type ScheduleSpec } from './timer';
+import { ApiWorkers } from './workers';
 
 export interface Credentials {
   readonly accessKeyId: string;
@@ -51,6 +54,10 @@ export const UPDATE_STATE_MACHINE_NAME = 'AutomaticUpdates';
 export const DEFAULT_UPDATE_INTERVAL_MS = UPDATE_INTERVAL_HOURS * 3_600_000;
 /** Environment variable that sets the interval of `npm start` (a duration such as `2h`, `30m`, `90s`; 0 = off). */
 export const UPDATE_INTERVAL_ENV = 'OPEN_PERSONALIZE_UPDATE_INTERVAL';
+/** How often the local timer runs the automatic-training check, as the deployed EventBridge rule does. */
+export const DEFAULT_AUTO_TRAINING_INTERVAL_MS = AUTO_TRAINING_CHECK_HOURS * 3_600_000;
+/** Environment variable that sets the automatic-training check's interval of `npm start` (0 = off). */
+export const AUTO_TRAINING_INTERVAL_ENV = 'OPEN_PERSONALIZE_AUTO_TRAINING_INTERVAL';
 
 const HOST = '127.0.0.1';
 const IMPORT_WORKER_HANDLER = 'dataset-import-worker';
@@ -90,6 +97,18 @@ export interface RuntimeOptions {
    */
   readonly updateIntervalMs?: number;
   /**
+   * Interval of the automatic-training check in ms; 0 turns the timer off (the check can still be run with
+   * {@link Runtime.automaticTraining}).
+   * @default `OPEN_PERSONALIZE_AUTO_TRAINING_INTERVAL` or one hour
+   */
+  readonly autoTrainingIntervalMs?: number;
+  /**
+   * API workers: with N > 0 the API is served by N node:cluster worker processes sharing the port, against the
+   * emulators, Lambda and Step Functions of this process; 0 serves it from this process.
+   * @default 0
+   */
+  readonly workers?: number;
+  /**
    * Directory holding a built web console (`console/build.ts`), served at `GET /console`.
    * @default none: `/console` answers 404 until a console is built
    */
@@ -125,8 +144,17 @@ export interface Runtime {
   readonly updateStateMachineArn: string;
   /** Interval of the automatic-update timer in ms (0: off). */
   readonly updateIntervalMs: number;
+  /** Process ids of the API workers (empty when this process serves the API itself). */
+  readonly workerPids: () => number[];
   /** Runs the automatic-update workflow now (as the timer does) and resolves when it has finished. */
   automaticUpdate(): Promise<AutomaticUpdateRun>;
+  /** Interval of the automatic-training check in ms (0: off). */
+  readonly autoTrainingIntervalMs: number;
+  /**
+   * Runs the automatic-training check now (as the timer does; a check already running is shared) and resolves with
+   * its decisions. The trainings it starts run on; {@link idle} waits for them.
+   */
+  automaticTraining(): Promise<AutoTrainingReport>;
   /** Resolves when no asynchronous work (imports, training executions, scheduled runs) is running. */
   idle(): Promise<void>;
   /** Stops accepting requests, waits for in-flight work, then closes the servers and emulators. */
@@ -171,9 +199,16 @@ export function parseDuration(raw: string, what: string): number {
   return Math.round(Number(m[1]) * scale);
 }
 
-function updateIntervalFromEnv(): number {
-  const raw = envValue(UPDATE_INTERVAL_ENV);
-  return raw === undefined ? DEFAULT_UPDATE_INTERVAL_MS : parseDuration(raw, UPDATE_INTERVAL_ENV);
+function intervalFromEnv(key: string, fallback: number): number {
+  const raw = envValue(key);
+  return raw === undefined ? fallback : parseDuration(raw, key);
+}
+
+/** Runs the automatic-training worker as the deployed rule invokes it; a failed run surfaces as an error. */
+async function runAutoTrainingCheck(registry: FunctionRegistry): Promise<AutoTrainingReport> {
+  const outcome = await registry.invoke(AUTO_TRAINING_WORKER, {});
+  if (!outcome.ok) throw new Error(`${outcome.error.errorType}: ${outcome.error.errorMessage}`);
+  return outcome.result as AutoTrainingReport;
 }
 
 /**
@@ -266,8 +301,14 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
 
   const registry = new FunctionRegistry(options.loadHandler ?? requireHandler);
   const lambdaArn = (fn: string) => `arn:aws:lambda:${region}:${accountId}:function:${fn}`;
-  const updateIntervalMs = options.updateIntervalMs ?? updateIntervalFromEnv();
+  const updateIntervalMs =
+    options.updateIntervalMs ?? intervalFromEnv(UPDATE_INTERVAL_ENV, DEFAULT_UPDATE_INTERVAL_MS);
   if (!(updateIntervalMs >= 0)) throw new Error(`Update interval must be 0 or more ms: ${updateIntervalMs}`);
+  const autoTrainingIntervalMs =
+    options.autoTrainingIntervalMs ??
+    intervalFromEnv(AUTO_TRAINING_INTERVAL_ENV, DEFAULT_AUTO_TRAINING_INTERVAL_MS);
+  if (!(autoTrainingIntervalMs >= 0))
+    throw new Error(`Automatic-training interval must be 0 or more ms: ${autoTrainingIntervalMs}`);
   const updateMachine: StateMachineSpec = {
     name: UPDATE_STATE_MACHINE_NAME,
     definition: (arnOf) => updateDefinitionJson(arnOf),
@@ -284,6 +325,11 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   const schedules = (options.schedules ?? []).map((spec) => new LocalSchedule(registry, spec));
   const updateStateMachineArn = stepFunctions.stateMachineArn(UPDATE_STATE_MACHINE_NAME);
   const updates = new UpdateTimer(stepFunctions, updateStateMachineArn, updateIntervalMs);
+  const autoTraining = new FixedRate(
+    autoTrainingIntervalMs,
+    () => runAutoTrainingCheck(registry),
+    (run) => run.catch((err: unknown) => console.error('[training] automatic-training check failed:', err)),
+  );
   const housekeeping = housekeepingContext(emulators, region, accountId);
   const recordSweep = new FixedRate(
     RECORD_SWEEP_MS,
@@ -293,6 +339,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   const background: Background[] = [
     ...schedules,
     updates,
+    autoTraining,
     recordSweep,
     { busy: () => registry.pending > 0, idle: () => registry.idle(), stop: () => registry.idle() },
     stepFunctions,
@@ -302,10 +349,13 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     // Order matters: no new requests, then drain the work they started (which still needs Lambda and the
     // emulators), then the internal servers, then the emulators, which flush their data.
     await close(apiServer);
+    await apiWorkers?.stop();
+    await deferredWrites.settled();
     // Executions invoke functions and functions start executions: stop both from taking new work only once
     // neither has any left.
     for (const schedule of schedules) await schedule.stop();
     await updates.stop();
+    await autoTraining.stop();
     await recordSweep.stop();
     do {
       for (const b of background) await b.idle();
@@ -318,10 +368,16 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     await emulators.stop();
   };
 
+  const workerCount = options.workers ?? 0;
+  if (!Number.isInteger(workerCount) || workerCount < 0)
+    throw new Error(`Workers must be 0 or more: ${workerCount}`);
+  let apiWorkers: ApiWorkers | undefined;
+
   try {
     const lambdaPort = await listen(lambdaServer, 0, HOST);
     const statesPort = await listen(statesServer, 0, HOST);
-    const apiPort = await listen(apiServer, port, HOST);
+    // With workers the API port is theirs; they are forked once the environment below is set.
+    const ownApiPort = workerCount > 0 ? undefined : await listen(apiServer, port, HOST);
 
     // Set only once every port is bound, so a failed start leaves a running runtime's environment alone; no
     // request can reach a handler before this synchronous block ends. The handlers' environment is exactly what
@@ -351,6 +407,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     delete process.env[ENV.CREDENTIALS_SECRET_ARN];
     // The import worker reads users' uploads in the embedded S3 with its own credentials; there is no STS here.
     delete process.env[ENV.IMPORT_ASSUME_ROLE];
+    // This process outlives each request, so GetRecommendations need not wait for its record write.
+    process.env[ENV.DEFER_RESPONSE_WRITES] = 'true';
     // Only control-plane operations: a worker must never be reachable through an `X-Amz-Target`.
     const operations = ROUTES.filter((r) => r.service === 'control').map((r) => [r.operation, r.operation]);
     process.env[ENV.OPERATION_FUNCTIONS] = JSON.stringify(Object.fromEntries(operations));
@@ -358,6 +416,12 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     if (options.consoleAssetsDir !== undefined)
       process.env[ENV.CONSOLE_ASSETS_DIR] = options.consoleAssetsDir;
     else delete process.env[ENV.CONSOLE_ASSETS_DIR];
+    let apiPort = ownApiPort;
+    if (apiPort === undefined) {
+      const started = await ApiWorkers.start(workerCount, port, HOST);
+      apiWorkers = started.workers;
+      apiPort = started.port;
+    }
     // Whatever a killed previous process left running is settled before timers start new work.
     const recovered = await recoverAfterRestart(housekeeping, startedAt);
     if (recovered.imports.length + recovered.versions.length > 0) {
@@ -368,6 +432,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     }
     for (const schedule of schedules) schedule.start();
     updates.start();
+    autoTraining.start();
     recordSweep.start();
 
     let stopping: Promise<void> | undefined;
@@ -386,7 +451,10 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       },
       updateStateMachineArn,
       updateIntervalMs,
+      workerPids: () => apiWorkers?.pids ?? [],
       automaticUpdate: () => updates.run(),
+      autoTrainingIntervalMs,
+      automaticTraining: () => autoTraining.run(),
       idle: async () => {
         // One source's work can start another's (a workflow step invoking a function), so repeat until all rest.
         do {

@@ -19,6 +19,9 @@ export const USAGE = `usage: npm run bench:api -- <command> [options]
     --users N                distinct users the calls cycle through (default 1000)
     --warmup N               untimed calls before the first level (default 200)
 common:
+  --workers N                the runtime started here serves the API from N cluster workers (as
+                             \`npm start -- --workers N\`); 0 = from this process (default 0). The echo server
+                             that every put-events level is compared with gets as many processes
   --endpoint URL             target an already running \`npm start\` instead of starting a runtime here
   --s3-endpoint URL          its S3 endpoint (import only; default: the API port + 1)
   --seed N                   synthetic data seed (default 1)
@@ -29,6 +32,8 @@ interface CommonArgs {
   readonly endpoint?: string;
   readonly s3Endpoint?: string;
   readonly dataDir?: string;
+  /** API worker processes of the runtime started here (0: this process serves it). */
+  readonly workers: number;
   readonly seed: number;
   readonly json: boolean;
 }
@@ -81,6 +86,7 @@ export function parseThroughputArgs(argv: readonly string[]): ThroughputArgs {
       'in-memory': { type: 'boolean', default: false },
       'tmp-dir': { type: 'string' },
       seed: { type: 'string' },
+      workers: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
     strict: true,
@@ -101,6 +107,7 @@ export function parseThroughputArgs(argv: readonly string[]): ThroughputArgs {
     ...(values['s3-endpoint'] === undefined ? {} : { s3Endpoint: values['s3-endpoint'] }),
     ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
     seed: positiveInt(values.seed, 'seed', 1),
+    workers: positiveInt(values.workers, 'workers', 0, 0, 64),
     json: values.json ?? false,
   };
   if (command === 'import') {

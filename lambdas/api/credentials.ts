@@ -5,6 +5,7 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { secretsManagerClient } from '../clients';
 import { ENV, optionalEnv } from '../env';
+import { logger } from '../observability';
 
 interface KeyPair {
   readonly accessKeyId: string;
@@ -47,7 +48,9 @@ async function keyPair(now: number): Promise<KeyPair | undefined> {
     return pair;
   } catch (err) {
     if (cached !== undefined) {
-      console.error('Refreshing the credentials secret failed; using the cached pair', err);
+      logger.error('Refreshing the credentials secret failed; using the cached pair', {
+        error: err as Error,
+      });
       return cached.pair;
     }
     throw err;

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { PersonalizeError, type ServiceName } from '../errors';
+import { recordRequest } from '../observability';
 import { secretFor } from './credentials';
 import { type SecretLookup, type SignedRequest, type VerifiedIdentity, verifySignature } from './sigv4';
 import { hasOperation, validateInput } from './validation';
@@ -113,23 +114,23 @@ export function successResponse(
 }
 
 /**
- * Frames an error. A `PersonalizeError` keeps its name and message; anything else is logged with its cause and
- * answered as a generic 500 so no internals reach the caller.
+ * Personalize's answer to an error: a `PersonalizeError` keeps its name and message; a backing service still
+ * throttled after the SDK's retries is a ThrottlingException (the caller should slow down, not see a fault);
+ * anything else is a generic InternalFailure, so no internals reach the caller.
  */
+export function personalizeErrorOf(err: unknown): PersonalizeError {
+  if (err instanceof PersonalizeError) return err;
+  if (isThrottling(err))
+    return new PersonalizeError('ThrottlingException', 'Rate exceeded. Slow down and retry the request.');
+  return new PersonalizeError(
+    'InternalFailure',
+    'The request processing has failed because of an unknown error.',
+  );
+}
+
+/** Frames an error as {@link personalizeErrorOf} answers it. */
 export function errorResponse(service: ServiceName, err: unknown, requestId: string): APIGatewayProxyResult {
-  let error: PersonalizeError;
-  if (err instanceof PersonalizeError) {
-    error = err;
-  } else if (isThrottling(err)) {
-    // A backing service still throttled after the SDK's retries: the caller should slow down, not see a fault.
-    error = new PersonalizeError('ThrottlingException', 'Rate exceeded. Slow down and retry the request.');
-  } else {
-    console.error(JSON.stringify({ requestId, message: 'Unhandled error' }), err);
-    error = new PersonalizeError(
-      'InternalFailure',
-      'The request processing has failed because of an unknown error.',
-    );
-  }
+  const error = personalizeErrorOf(err);
   return {
     statusCode: error.statusFor(service),
     headers: { ...headers(service, requestId), 'x-amzn-ErrorType': error.errorName },
@@ -158,13 +159,28 @@ export function apiHandler<I, O>(service: ServiceName, operation: string, fn: Op
   }
   return async (event) => {
     const requestId = requestIdOf(event);
+    const started = performance.now();
+    let response: APIGatewayProxyResult;
+    let failure: { errorName: string; cause?: unknown } | undefined;
     try {
       await authenticate(event);
       const input = validateInput(service, operation, parseBody(event)) as I;
       const output = await fn(input, { requestId });
-      return successResponse(service, output, requestId);
+      response = successResponse(service, output, requestId);
     } catch (err) {
-      return errorResponse(service, err, requestId);
+      response = errorResponse(service, err, requestId);
+      const { errorName } = personalizeErrorOf(err);
+      // Faults are logged with their cause; a refused request only by name.
+      failure = errorName === 'InternalFailure' ? { errorName, cause: err } : { errorName };
     }
+    recordRequest({
+      api: service,
+      operation,
+      requestId,
+      latencyMs: performance.now() - started,
+      statusCode: response.statusCode,
+      ...failure,
+    });
+    return response;
   };
 }

@@ -7,7 +7,8 @@ import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ENV, requireEnv } from '../env';
 import { PersonalizeError } from '../errors';
-import { authenticate, errorResponse, requestIdOf } from './http';
+import { logger } from '../observability';
+import { authenticate, errorResponse, personalizeErrorOf, requestIdOf } from './http';
 import type { SecretLookup } from './sigv4';
 
 export const TARGET_PREFIX = 'AmazonPersonalize.';
@@ -69,6 +70,9 @@ export async function routeControlPlane(
     }
     return await invoke(functionName, event);
   } catch (err) {
+    // Refusals (signature, unknown operation) are the caller's; a fault here is ours and is logged with its cause.
+    if (personalizeErrorOf(err).errorName === 'InternalFailure')
+      logger.error('routing failed', { requestId, error: err as Error });
     return errorResponse('control', err, requestId);
   }
 }

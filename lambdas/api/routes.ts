@@ -185,6 +185,11 @@ export interface WorkerDef {
   readonly assumesCustomerRole?: boolean;
 }
 
+/** The worker that runs the automatic-training check. */
+export const AUTO_TRAINING_WORKER = 'AutomaticTraining';
+/** How often the automatic-training check runs: hourly, so a due solution starts training within the hour (spec §2.7). */
+export const AUTO_TRAINING_CHECK_HOURS = 1;
+
 export const WORKERS: readonly WorkerDef[] = [
   {
     name: 'DatasetImport',
@@ -221,6 +226,14 @@ export const WORKERS: readonly WorkerDef[] = [
     name: 'AutomaticUpdateApply',
     handler: 'automatic-update-apply',
     grants: { resources: 'write', events: 'read', records: 'read', bucket: 'write' },
+    largeMemory: true,
+  },
+  // The automatic-training check, invoked hourly: reads the due solutions' data to fingerprint it and starts the
+  // training workflow for those with new data.
+  {
+    name: AUTO_TRAINING_WORKER,
+    handler: 'automatic-training',
+    grants: { resources: 'write', events: 'read', records: 'read', bucket: 'read', startTraining: true },
     largeMemory: true,
   },
   // The batch inference workflow's steps (`lambdas/workflows/batch-inference-definition.ts`), started by Step

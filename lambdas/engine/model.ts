@@ -9,10 +9,18 @@
  * item mixes repeating a history item with the learned repeat rates φ (`repeat.ts`) and a softmax over the rest:
  *   P(j | h) = φ_j                                   for j in the history,
  *   P(j | h) = (1 − Σ_{i∈h} φ_i) exp(z_j) / Σ_{i∉h} exp(z_i)   otherwise.
+ *
+ * Two ways to compute it. The reference ({@link Model.scoreAll}, {@link Model.recommendReference}) takes every
+ * dot product in float64 in JavaScript. {@link Model.recommend} scans an int16 copy of the output embeddings with
+ * a WebAssembly SIMD kernel (`wasm/quantized-scorer.ts`), which gives every logit within a proven ε of the
+ * reference's; the items that can still be in the top k get their logits recomputed by the
+ * reference's own arithmetic, so the list and its order are the reference's, and log Z is summed over the exact
+ * logits of those items and the approximate ones of the rest (|Δ log Z| ≤ ε times the rest's share of Z).
  */
 import { MAX_HISTORY } from './history-weights';
 import { HistoryCells, type RepeatTable, repeatProbabilities } from './repeat';
 import type { Recommender, RecommendRequest, ScoredItem } from './types';
+import { QuantizedScorer } from './wasm/quantized-scorer';
 
 export const MODEL_FORMAT = 'open-personalize/user-personalization';
 export const MODEL_FORMAT_VERSION = 2;
@@ -114,6 +122,10 @@ export class Model implements Recommender {
   private logits: Float32Array;
   private cells: HistoryCells | undefined;
   private readonly repeatBuffer: Float64Array;
+  private scorer: QuantizedScorer | undefined;
+  private marks: Uint8Array | undefined;
+  /** Bounds measured by the last {@link recommend} (for benchmarks and tests). */
+  private lastBounds: ScanBounds = { logit: 0, logZ: 0, candidates: 0 };
 
   constructor(parts: ModelParts) {
     const n = parts.itemIds.length;
@@ -202,35 +214,48 @@ export class Model implements Recommender {
     const q = this.outputEmbeddings;
     const out = this.logits;
     const tau = this.temperature;
-    // The dot product is unrolled by four because it is the whole cost of a request (items × d multiply-adds).
-    for (let j = 0, row = 0; j < n; j++, row += d) {
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      let c = 0;
-      for (; c + 3 < d; c += 4) {
-        s0 += (u[c] as number) * (q[row + c] as number);
-        s1 += (u[c + 1] as number) * (q[row + c + 1] as number);
-        s2 += (u[c + 2] as number) * (q[row + c + 2] as number);
-        s3 += (u[c + 3] as number) * (q[row + c + 3] as number);
+    for (let j = 0, row = 0; j < n; j++, row += d) out[j] = tau * dot(u, q, row, d);
+    this.addSuccessors(history, out, undefined);
+    const newMass = this.readRepeats(history, eventTypes);
+    const cells = this.cells as HistoryCells;
+    for (let r = 0; r < cells.size; r++) out[cells.items[r] as number] = Number.NEGATIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
+    for (let j = 0; j < n; j++) if ((out[j] as number) > max) max = out[j] as number;
+    let z = 0;
+    if (max > Number.NEGATIVE_INFINITY) for (let j = 0; j < n; j++) z += Math.exp((out[j] as number) - max);
+    const logZ = z > 0 ? max + Math.log(z) : 0;
+    this.setRepeatLogits(out, logZ, newMass);
+    return { logZ, newMass };
+  }
+
+  /**
+   * z_j += β P(j | newest known history item), for every j (or only the marked ones), in the successor table's
+   * order. Returns the largest |z_j| it wrote (0 if none).
+   */
+  private addSuccessors(history: readonly string[], out: Float32Array, only: Uint8Array | undefined): number {
+    let big = 0;
+    if (this.transitionWeight === 0) return big;
+    for (let h = history.length - 1; h >= 0; h--) {
+      const i = this.index.get(history[h] as string);
+      if (i === undefined) continue;
+      const beta = this.transitionWeight;
+      for (let e = this.successorOffsets[i] as number; e < (this.successorOffsets[i + 1] as number); e++) {
+        const j = this.successorItems[e] as number;
+        if (only !== undefined && only[j] !== 1) continue;
+        out[j] = (out[j] as number) + beta * (this.successorWeights[e] as number);
+        big = Math.max(big, Math.abs(out[j] as number));
       }
-      for (; c < d; c++) s0 += (u[c] as number) * (q[row + c] as number);
-      out[j] = tau * (s0 + s1 + s2 + s3);
+      break;
     }
-    if (this.transitionWeight !== 0) {
-      for (let h = history.length - 1; h >= 0; h--) {
-        const i = this.index.get(history[h] as string);
-        if (i === undefined) continue;
-        const beta = this.transitionWeight;
-        for (let e = this.successorOffsets[i] as number; e < (this.successorOffsets[i + 1] as number); e++) {
-          const j = this.successorItems[e] as number;
-          out[j] = (out[j] as number) + beta * (this.successorWeights[e] as number);
-        }
-        break;
-      }
-    }
-    this.cells ??= new HistoryCells(n);
+    return big;
+  }
+
+  /** Reads the history's repeat cells and rates φ into the reused buffers; returns 1 − Σφ. */
+  private readRepeats(
+    history: readonly string[],
+    eventTypes: readonly (string | undefined)[] | undefined,
+  ): number {
+    this.cells ??= new HistoryCells(this.itemIds.length);
     const cells = this.cells;
     const last = history.length - 1;
     const types = this.repeat.eventTypes.length + 1;
@@ -240,19 +265,15 @@ export class Model implements Recommender {
       (k) => this.typeIndex.get(eventTypes?.[last - k] ?? '') ?? 0,
       types,
     );
-    const phi = this.repeatBuffer;
-    const newMass = 1 - repeatProbabilities(this.repeat, cells, phi);
-    for (let r = 0; r < cells.size; r++) out[cells.items[r] as number] = Number.NEGATIVE_INFINITY;
-    let max = Number.NEGATIVE_INFINITY;
-    for (let j = 0; j < n; j++) if ((out[j] as number) > max) max = out[j] as number;
-    let z = 0;
-    if (max > Number.NEGATIVE_INFINITY) for (let j = 0; j < n; j++) z += Math.exp((out[j] as number) - max);
-    const logZ = z > 0 ? max + Math.log(z) : 0;
-    // exp(out_j − logZ) · newMass = φ_j  ⇔  out_j = logZ + log(φ_j / newMass).
+    return 1 - repeatProbabilities(this.repeat, cells, this.repeatBuffer);
+  }
+
+  /** exp(out_j − logZ) · newMass = φ_j  ⇔  out_j = logZ + log(φ_j / newMass), for the history's items. */
+  private setRepeatLogits(out: Float32Array, logZ: number, newMass: number): void {
+    const cells = this.cells as HistoryCells;
     for (let r = 0; r < cells.size; r++) {
-      out[cells.items[r] as number] = logZ + Math.log((phi[r] as number) / newMass);
+      out[cells.items[r] as number] = logZ + Math.log((this.repeatBuffer[r] as number) / newMass);
     }
-    return { logZ, newMass };
   }
 
   /**
@@ -268,12 +289,135 @@ export class Model implements Recommender {
 
   /**
    * The top `numResults` (1–500) items for the history, best first, with their probability of being the next
-   * event (excluded items still count in the normalisation, as they are part of the catalog).
+   * event (excluded items still count in the normalisation, as they are part of the catalog). The SIMD path (module
+   * comment): the same list as {@link recommendReference}, scores within the bound {@link bounds} reports.
    */
   recommend(req: RecommendRequest): ScoredItem[] {
-    const k = Math.max(0, Math.min(500, Math.floor(req.numResults)));
+    const k = resultCount(req);
+    const n = this.itemIds.length;
+    if (k === 0 || n === 0) return [];
+    const d = this.hiddenDimension;
+    const tau = this.temperature;
+    const excluded = this.excludedIndices(req);
+    const scorer = this.prepareScoring();
+    const out = scorer.logits;
+    const u = this.userState(req.history);
+    const scanError = scorer.scan(u, tau);
+    // The scan also summed exp(ẑ_j − m) over every item; each logit changed below is swapped in that sum
+    // (`changed`: j → its ẑ_j) unless the changed ones dominate it.
+    const changed = new Map<number, number>();
+    for (const i of this.successorTargets(req.history)) if (!changed.has(i)) changed.set(i, out[i] as number);
+    let top = scorer.scanMax;
+    const big = Math.max(scorer.scanMaxAbs, this.addSuccessors(req.history, out, undefined));
+    for (const i of this.successorTargets(req.history)) top = Math.max(top, out[i] as number);
+    const newMass = this.readRepeats(req.history, req.historyEventTypes);
+    const cells = this.cells as HistoryCells;
+    for (let r = 0; r < cells.size; r++) {
+      const j = cells.items[r] as number;
+      if (!changed.has(j)) changed.set(j, out[j] as number);
+      out[j] = Number.NEGATIVE_INFINITY;
+    }
+    // |reference z_j − out_j|: the scan's bound, the reference's float64 sum (d ulps of τ Σ|u_c q_jc|), and the
+    // rounding of both to f32, each step at most 2⁻²⁴ of a value below big + the rest.
+    let uNorm = 0;
+    for (let c = 0; c < d; c++) uNorm += (u[c] as number) ** 2;
+    const rowNorm = scorer.maxRowNorm + scorer.maxResidualNorm;
+    const sumError = d * 2 ** -52 * Math.abs(tau) * Math.sqrt(uNorm) * rowNorm;
+    const eps = (scanError + sumError) * (1 + 2 ** -20) + 2 ** -21 * (big + scanError + sumError + 1);
+    const pool = scorer.candidates(k, 2 * eps, excluded, big, req.blocked);
+    // Exact logits, by the reference's arithmetic, for the candidates.
+    this.marks ??= new Uint8Array(n);
+    const marks = this.marks;
+    const q = this.outputEmbeddings;
+    for (const j of pool) {
+      if (!changed.has(j)) changed.set(j, out[j] as number);
+      out[j] = tau * dot(u, q, j * d, d);
+      marks[j] = 1;
+    }
+    this.addSuccessors(req.history, out, marks);
+    let exactMass = 0;
+    for (const j of pool) {
+      marks[j] = 0;
+      top = Math.max(top, out[j] as number);
+    }
+    // log Z = m + log Σ exp(out_j − m). From the scan's sum, the changed terms swapped: a removed term differs
+    // from the kernel's by at most its exp error and argument rounding, relative to the removed mass.
+    let logZ = 0;
+    let swapError = 0;
+    if (top > Number.NEGATIVE_INFINITY) {
+      const m = scorer.scanShift;
+      let removed = 0;
+      let added = 0;
+      for (const [j, before] of changed) {
+        removed += Math.exp(before - m);
+        const after = out[j] as number;
+        if (after > Number.NEGATIVE_INFINITY) added += Math.exp(after - m);
+      }
+      const z = scorer.scanSum - removed + added;
+      if (z > 0 && removed <= z && Number.isFinite(z)) {
+        logZ = m + Math.log(z);
+        swapError = (EXP_ERROR + 2 ** -22 * (big + eps + 1)) * (removed / z);
+      } else {
+        // The changed items held most of the scan's sum: a second pass over the patched logits instead.
+        let shift = top;
+        let sum = scorer.sumExp(shift);
+        if (!(sum > 1e-30)) {
+          shift = scorer.max();
+          sum = scorer.sumExp(shift);
+        }
+        logZ = sum > 0 ? shift + Math.log(sum) : 0;
+      }
+      for (const j of pool) exactMass += Math.exp((out[j] as number) - logZ);
+    }
+    const restShare = Math.min(1, Math.max(0, 1 - exactMass));
+    this.lastBounds = {
+      logit: eps,
+      logZ:
+        Math.log1p(restShare * Math.expm1(eps)) + 2 ** -22 * (big + eps + 1) + EXP_ERROR + swapError + 1e-12,
+      candidates: pool.length,
+    };
+    this.setRepeatLogits(out, logZ, newMass);
+    const ranked = Array.from(pool);
+    if (!req.excludeHistory) {
+      for (let r = 0; r < cells.size; r++) {
+        const j = cells.items[r] as number;
+        if (!excluded.has(j) && req.blocked?.[j] !== 1) ranked.push(j);
+      }
+    }
+    ranked.sort((a, b) => (out[b] as number) - (out[a] as number) || a - b);
+    return ranked.slice(0, k).map((i) => ({
+      itemId: this.itemIds[i] as string,
+      score: newMass * Math.exp((out[i] as number) - logZ),
+    }));
+  }
+
+  /** Builds the int16 copy of the output embeddings {@link recommend} scans (once; later calls return it). */
+  prepareScoring(): QuantizedScorer {
+    this.scorer ??= new QuantizedScorer(this.outputEmbeddings, this.itemIds.length, this.hiddenDimension);
+    return this.scorer;
+  }
+
+  /** The float64 scalar reference of {@link recommend}: every logit in JavaScript, log Z over all of them. */
+  recommendReference(req: RecommendRequest): ScoredItem[] {
+    const k = resultCount(req);
     if (k === 0 || this.itemIds.length === 0) return [];
     const { logZ, newMass } = this.computeScores(req.history, req.historyEventTypes);
+    const top = topK(this.logits, k, this.allExcluded(req));
+    return top.map((i) => ({
+      itemId: this.itemIds[i] as string,
+      score: newMass * Math.exp((this.logits[i] as number) - logZ),
+    }));
+  }
+
+  /**
+   * What the last {@link recommend} proved: every approximate logit within `logit` of the reference's, log Z within
+   * `logZ` (so each score within a factor e^±logZ), and how many items were re-ranked exactly.
+   */
+  bounds(): ScanBounds {
+    return this.lastBounds;
+  }
+
+  private excludedIndices(req: RecommendRequest): Set<number> {
     const excluded = new Set<number>();
     if (req.exclude) {
       for (const id of req.exclude) {
@@ -287,11 +431,28 @@ export class Model implements Recommender {
         if (i !== undefined) excluded.add(i);
       }
     }
-    const top = topK(this.logits, k, excluded);
-    return top.map((i) => ({
-      itemId: this.itemIds[i] as string,
-      score: newMass * Math.exp((this.logits[i] as number) - logZ),
-    }));
+    return excluded;
+  }
+
+  /** {@link excludedIndices} and the `blocked` mask, for the reference's top k. */
+  private allExcluded(req: RecommendRequest): Set<number> {
+    const excluded = this.excludedIndices(req);
+    const blocked = req.blocked;
+    if (blocked !== undefined) for (let j = 0; j < blocked.length; j++) if (blocked[j] === 1) excluded.add(j);
+    return excluded;
+  }
+
+  /** The items the successor term touches for this history. */
+  private successorTargets(history: readonly string[]): Int32Array {
+    for (let h = history.length - 1; h >= 0; h--) {
+      const i = this.index.get(history[h] as string);
+      if (i === undefined) continue;
+      return this.successorItems.subarray(
+        this.successorOffsets[i] as number,
+        this.successorOffsets[i + 1] as number,
+      );
+    }
+    return new Int32Array(0);
   }
 
   serialize(): Uint8Array {
@@ -365,10 +526,15 @@ export class Model implements Recommender {
       const start = dataStart + desc.offset;
       const end = start + desc.length * width;
       if (end > bytes.length) throw new Error('model artifact is truncated');
-      // Copy so the arrays are aligned and independent of the caller's buffer.
-      const copy = bytes.slice(start, end).buffer;
-      if (desc.type === 'int32') return new Int32Array(copy);
-      return desc.type === 'float32' ? new Float32Array(copy) : new Float64Array(copy);
+      // Views over the artifact where its alignment allows (no copy of the embeddings; the model never writes
+      // its arrays), else an aligned copy.
+      const at = bytes.byteOffset + start;
+      const buffer = at % width === 0 ? bytes.buffer : bytes.slice(start, end).buffer;
+      const offset = at % width === 0 ? at : 0;
+      if (desc.type === 'int32') return new Int32Array(buffer, offset, desc.length);
+      return desc.type === 'float32'
+        ? new Float32Array(buffer, offset, desc.length)
+        : new Float64Array(buffer, offset, desc.length);
     };
     return new Model({
       itemIds: header.itemIds,
@@ -394,6 +560,40 @@ export class Model implements Recommender {
       ...(header.tuned ? { tuned: header.tuned } : {}),
     });
   }
+}
+
+/** See {@link Model.bounds}. */
+export interface ScanBounds {
+  readonly logit: number;
+  readonly logZ: number;
+  readonly candidates: number;
+}
+
+/** Relative error bound of the SIMD kernel's f32 exp (checked against Math.exp in the kernel's tests). */
+export const EXP_ERROR = 2 ** -21;
+
+function resultCount(req: RecommendRequest): number {
+  return Math.max(0, Math.min(500, Math.floor(req.numResults)));
+}
+
+/**
+ * u · q[row … row + d) in float64, four partial sums (unrolled because it is the whole cost of the reference:
+ * items × d multiply-adds); the reference and the exact re-rank share it, so their logits agree to the bit.
+ */
+function dot(u: Float32Array, q: Float32Array, row: number, d: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let c = 0;
+  for (; c + 3 < d; c += 4) {
+    s0 += (u[c] as number) * (q[row + c] as number);
+    s1 += (u[c + 1] as number) * (q[row + c + 1] as number);
+    s2 += (u[c + 2] as number) * (q[row + c + 2] as number);
+    s3 += (u[c + 3] as number) * (q[row + c + 3] as number);
+  }
+  for (; c < d; c++) s0 += (u[c] as number) * (q[row + c] as number);
+  return s0 + s1 + s2 + s3;
 }
 
 function align8(x: number): number {

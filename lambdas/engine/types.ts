@@ -45,6 +45,8 @@ export interface RecommendRequest {
   readonly exclude?: ReadonlySet<string>;
   /** Also exclude every item in `history`. @default false */
   readonly excludeHistory?: boolean;
+  /** 1 at the catalog indices never to return (a filter's mask; index-aligned with the model's items). */
+  readonly blocked?: Uint8Array;
 }
 
 /** Anything that ranks items for a history: the engine's model and every benchmark baseline. */

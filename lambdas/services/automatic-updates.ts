@@ -17,16 +17,18 @@
  * Every update starts from the version's own model, never from an earlier generation, so generations do not drift
  * and a repeated update of the same data gives the same bytes.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Campaign } from '@aws-sdk/client-personalize';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Model } from '../engine/model';
 import type { Interaction, ItemMeta } from '../engine/types';
 import { updateModel } from '../engine/update';
+import { logger } from '../observability';
 import type { ResourceRecord } from '../store/resources';
 import { UpdateRunLease } from '../store/update-lease';
-import { CAMPAIGN, type ServingAttrs } from './campaigns';
+import { CAMPAIGN, forgetCampaign, type ServingAttrs } from './campaigns';
 import type { ServiceContext } from './context';
+import { DataFingerprint } from './data-fingerprint';
 import { groupDatasetArn, groupInteractions, groupItems } from './dataset-data';
 import { ACTIVE } from './dataset-groups';
 import { itemStatsFromInteractions, itemStatsKey, writeItemStats } from './item-stats';
@@ -187,7 +189,7 @@ async function readData(
   groupArn: string,
   filter: { readonly eventType?: string; readonly eventValueThreshold?: number },
 ): Promise<UpdateData> {
-  const hash = createHash('sha256');
+  const fingerprint = new DataFingerprint();
   const interactions: Interaction[] = [];
   let latest = Number.NEGATIVE_INFINITY;
   for await (const batch of groupInteractions(ctx, groupArn)) {
@@ -195,18 +197,18 @@ async function readData(
       if (!isTrainingInteraction(x, filter)) continue;
       interactions.push(x);
       if (x.timestamp > latest) latest = x.timestamp;
-      hash.update(JSON.stringify([x.userId, x.itemId, x.timestamp, x.impression ?? null]));
+      fingerprint.interaction(x);
     }
   }
-  hash.update('\u0000items');
+  fingerprint.startItems();
   const items: ItemMeta[] = [];
   for await (const batch of groupItems(ctx, groupArn)) {
     for (const item of batch) {
       items.push(item);
-      hash.update(JSON.stringify(item));
+      fingerprint.item(item);
     }
   }
-  return { interactions, items, latest, fingerprint: hash.digest('hex') };
+  return { interactions, items, latest, fingerprint: fingerprint.digest() };
 }
 
 /**
@@ -303,6 +305,7 @@ async function updateCampaignModel(
       },
       () => new CampaignChangedError(campaignArn),
     );
+    forgetCampaign(campaignArn);
   } catch (err) {
     await deleteObject(ctx, key);
     if (
@@ -319,19 +322,16 @@ async function updateCampaignModel(
     ? [serving.updatePreviousModelKey]
     : [serving.updateModelKey, serving.updatePreviousModelKey];
   for (const old of unused) if (old !== undefined && old !== serving.modelKey) await deleteObject(ctx, old);
-  console.log(
-    JSON.stringify({
-      message: 'automatic update',
-      campaignArn,
-      solutionVersionArn: versionArn,
-      generation,
-      modelKey: key,
-      addedItems: result.addedItems.length,
-      droppedItems: result.droppedItems,
-      interactions: result.interactions,
-      seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
-    }),
-  );
+  logger.info('automatic update', {
+    campaignArn,
+    solutionVersionArn: versionArn,
+    generation,
+    modelKey: key,
+    addedItems: result.addedItems.length,
+    droppedItems: result.droppedItems,
+    interactions: result.interactions,
+    seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
+  });
   return {
     campaignArn,
     status: 'UPDATED',

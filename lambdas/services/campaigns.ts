@@ -4,8 +4,9 @@
  * are synchronous.
  *
  * Storage: the campaign's parent is its solution (so DeleteSolution sees it as a child). Besides the wire document,
- * `attrs` holds what serving reads with the campaign's one GetItem per request ({@link ServingAttrs}): the dataset
- * group, the version actually served (a `$LATEST` request is resolved) and that version's model artifact key.
+ * `attrs` holds what serving reads with the campaign's GetItem, cached for {@link CAMPAIGN_TTL_MS}
+ * ({@link ServingAttrs}): the dataset group, the version actually served (a `$LATEST` request is resolved) and that
+ * version's model artifact key.
  *
  * The "≤5 active campaigns per dataset group" quota is a set of five slot guards per group
  * (`campaign-slot#<group>#<n>`): a create claims a free slot with a single conditional write, a delete frees it, so
@@ -27,6 +28,7 @@ import type {
   UpdateCampaignResponse,
 } from '@aws-sdk/client-personalize';
 import { alreadyExists, inUse, invalidInput, limitExceeded } from '../errors';
+import { logger } from '../observability';
 import { type ResourceRecord, resourceNotFound } from '../store/resources';
 import { campaignArn, parseArn } from './arns';
 import type { ServiceContext } from './context';
@@ -35,6 +37,7 @@ import { listPage, nextTokenOf, pick } from './pagination';
 import { SOLUTION, SOLUTION_CAMPAIGNS, SOLUTION_VERSION } from './solutions';
 import { tagsToMap } from './tags';
 import { modelKey } from './training';
+import { TtlCache } from './ttl-cache';
 
 export const CAMPAIGN = 'campaign';
 /** The alias suffix that names "the newest ACTIVE version of this solution". */
@@ -391,6 +394,7 @@ export async function updateCampaign(
     { statusIn: [ACTIVE, CREATE_FAILED] },
     (latest) => inUse(`Campaign ${arn} is ${latest.status ?? 'busy'} and cannot be updated now.`),
   );
+  forgetCampaign(arn);
   return { campaignArn: arn };
 }
 
@@ -398,7 +402,9 @@ export async function deleteCampaign(ctx: ServiceContext, input: DeleteCampaignR
   const arn = input.campaignArn!;
   const campaign = await ctx.resources.require<Campaign>(arn, CAMPAIGN);
   await markDeletePending(ctx, arn, 'Campaign');
+  forgetCampaign(arn);
   await ctx.resources.delete(arn);
+  forgetCampaign(arn);
   const serving = campaign.attrs as Partial<ServingAttrs>;
   if (serving.datasetGroupArn !== undefined && typeof serving.slot === 'number') {
     await releaseSlot(ctx, serving.datasetGroupArn, serving.slot, arn);
@@ -408,15 +414,26 @@ export async function deleteCampaign(ctx: ServiceContext, input: DeleteCampaignR
 }
 
 /**
- * With `syncWithLatestSolutionVersion`, points the campaign at its solution's newest ACTIVE version if that is newer
- * than the one it serves; returns the (possibly new) serving attributes. Called by serving, rate-limited there.
+ * With `syncWithLatestSolutionVersion`, what the campaign should serve: its solution's newest ACTIVE version if that
+ * is newer than the one it serves. A read only; {@link followLatest} records the switch.
  */
-export async function followLatest(ctx: ServiceContext, campaign: ResourceRecord): Promise<ServingAttrs> {
+export async function latestServing(ctx: ServiceContext, campaign: ResourceRecord): Promise<ServingAttrs> {
   const serving = campaign.attrs as unknown as ServingAttrs;
   if (!serving.syncWithLatest) return serving;
   const latest = await ctx.resources.findChild(serving.solutionArn, SOLUTION_VERSION, [ACTIVE]);
   if (latest === undefined || latest.arn === serving.servingVersionArn) return serving;
-  const next: ServingAttrs = { ...serving, servingVersionArn: latest.arn, modelKey: modelKeyOf(latest) };
+  return { ...serving, servingVersionArn: latest.arn, modelKey: modelKeyOf(latest) };
+}
+
+/**
+ * Points a `$LATEST` campaign at its solution's newest ACTIVE version if that is newer than the one it serves;
+ * returns the (possibly new) serving attributes. The control plane's part: serving only reads
+ * ({@link latestServing}).
+ */
+export async function followLatest(ctx: ServiceContext, campaign: ResourceRecord): Promise<ServingAttrs> {
+  const serving = campaign.attrs as unknown as ServingAttrs;
+  const next = await latestServing(ctx, campaign);
+  if (next === serving) return serving;
   try {
     // Only over the model that was read, so a concurrent switch (another request, an automatic update) is not lost.
     await ctx.resources.update(
@@ -429,5 +446,59 @@ export async function followLatest(ctx: ServiceContext, campaign: ResourceRecord
     const current = await ctx.resources.get(campaign.arn, CAMPAIGN);
     return (current?.attrs ?? serving) as unknown as ServingAttrs;
   }
+  forgetCampaign(campaign.arn);
   return next;
+}
+
+/** Moves every `$LATEST` campaign of a solution to its newest ACTIVE version (after a version is published). */
+export async function followLatestOfSolution(ctx: ServiceContext, solutionArn: string): Promise<void> {
+  let nextToken: string | undefined;
+  do {
+    const page = await ctx.resources.list({ type: CAMPAIGN, parentArn: solutionArn, limit: 100, nextToken });
+    for (const campaign of page.items) {
+      if (campaign.status === ACTIVE) await followLatest(ctx, campaign);
+    }
+    nextToken = page.nextToken;
+  } while (nextToken !== undefined);
+}
+
+/**
+ * After a version of a solution was published: its `$LATEST` campaigns are moved to it. Best effort, since serving
+ * resolves `$LATEST` itself within {@link SYNC_CHECK_MS}: a failure is logged, never fails the publish.
+ */
+export async function followLatestOfVersion(ctx: ServiceContext, versionArn: string): Promise<void> {
+  try {
+    const version = await ctx.resources.get(versionArn, SOLUTION_VERSION);
+    if (version?.parentArn !== undefined) await followLatestOfSolution(ctx, version.parentArn);
+  } catch (err) {
+    logger.error('Could not move $LATEST campaigns', { versionArn, error: err as Error });
+  }
+}
+
+/** How often the serving path looks for a newer ACTIVE version of a `$LATEST` campaign. */
+export const SYNC_CHECK_MS = 5_000;
+
+/**
+ * How long the serving path reuses an ACTIVE campaign's record. UpdateCampaign and DeleteCampaign in another
+ * process are seen this much later (this process forgets the campaign at once).
+ */
+export const CAMPAIGN_TTL_MS = 2_000;
+
+const campaignCache = new TtlCache<string, ResourceRecord | undefined>(CAMPAIGN_TTL_MS);
+
+/** Drops this process's cached record of a campaign that was just changed, so its next request reads it anew. */
+export function forgetCampaign(arn: string): void {
+  campaignCache.delete(arn);
+}
+
+/** The campaign's record, reused for {@link CAMPAIGN_TTL_MS} while it is ACTIVE; a missing one is read again. */
+export function cachedCampaign<D extends object>(
+  ctx: ServiceContext,
+  arn: string,
+): Promise<ResourceRecord<D> | undefined> {
+  return campaignCache.get(
+    arn,
+    () => ctx.resources.get(arn, CAMPAIGN),
+    (c) => c?.status === ACTIVE,
+  ) as Promise<ResourceRecord<D> | undefined>;
 }

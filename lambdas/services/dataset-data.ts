@@ -11,6 +11,7 @@ import { arnName, datasetArn, parseArn } from './arns';
 import type { ServiceContext } from './context';
 import type { DatasetKind, FieldDef } from './row-validation';
 import { parseDatasetSchema, resolveDatasetType } from './schema-validation';
+import { TtlCache } from './ttl-cache';
 
 /** The members of a dataset's stored document this module relies on. */
 export interface DatasetDoc {
@@ -60,6 +61,29 @@ export async function findDataset(ctx: ServiceContext, arn: string): Promise<Loa
     kind: resolveDatasetType(record.doc.datasetType),
     fields: await datasetFields(ctx, record),
   };
+}
+
+/**
+ * How long the request paths (PutEvents, GetRecommendations) reuse a dataset lookup: its creation time (events
+ * older than it belong to a deleted dataset of the same ARN) and its schema's fields. A dataset deleted, re-created
+ * or updated by another process is seen this much later; this process forgets it at once ({@link forgetDataset}).
+ */
+export const DATASET_TTL_MS = 5_000;
+
+const datasetCache = new TtlCache<string, LoadedDataset | undefined>(DATASET_TTL_MS);
+
+/** {@link findDataset}, reusing a found dataset for {@link DATASET_TTL_MS}; a missing one is read again. */
+export function cachedDataset(ctx: ServiceContext, arn: string): Promise<LoadedDataset | undefined> {
+  return datasetCache.get(
+    arn,
+    () => findDataset(ctx, arn),
+    (d) => d !== undefined,
+  );
+}
+
+/** Drops a dataset from this process's lookups (it was just deleted or updated here). */
+export function forgetDataset(arn: string): void {
+  datasetCache.delete(arn);
 }
 
 /** The ARN the group's dataset of a kind has (datasets are named after their group and type, spec §4). */

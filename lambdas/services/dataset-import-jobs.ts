@@ -23,6 +23,7 @@ import type {
   ListDatasetImportJobsResponse,
 } from '@aws-sdk/client-personalize';
 import { alreadyExists, inUse, invalidInput, limitExceeded, notFound, PersonalizeError } from '../errors';
+import { logger } from '../observability';
 import { type GenerationWriter, generationKey, type ImportMode, ImportSource } from '../store/bulk-data';
 import { quotaKey } from '../store/members';
 import { type ResourceRecord, resourceNotFound } from '../store/resources';
@@ -434,7 +435,7 @@ export async function runDatasetImportJob(
   } catch (err) {
     if (writer !== undefined) await writer.abort();
     const reason = failureReasonOf(err);
-    if (reason === undefined) console.error(JSON.stringify({ jobArn, message: 'Import failed' }), err);
+    if (reason === undefined) logger.error('Import failed', { jobArn, error: err as Error });
     const failureReason = reason ?? 'The import failed because of an internal error.';
     try {
       await finishJob(ctx, jobArn, FAILED, failureReason);

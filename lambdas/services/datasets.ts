@@ -20,6 +20,7 @@ import { resourceKey } from '../store/members';
 import type { ResourceRecord } from '../store/resources';
 import { datasetArn } from './arns';
 import type { ServiceContext } from './context';
+import { forgetDataset } from './dataset-data';
 import {
   ACTIVE,
   confirmGroupStillActive,
@@ -184,6 +185,7 @@ export async function updateDataset(
     await unpinSchema(ctx, schema.arn);
     throw err;
   }
+  forgetDataset(arn);
   if (oldSchemaArn !== undefined) await unpinSchema(ctx, oldSchemaArn);
   return { datasetArn: arn };
 }
@@ -210,6 +212,7 @@ export async function deleteDataset(ctx: ServiceContext, input: DeleteDatasetReq
     throw inUse(`Dataset ${arn} has import job ${job} pending or running; wait until it finishes.`);
   }
   await ctx.resources.delete(arn, { statusIn: [DELETE_PENDING], membersEmpty: [DATASET_IMPORTS] });
+  forgetDataset(arn);
   await leaveParent(ctx, dataset.doc.datasetGroupArn ?? '', GROUP_CHILDREN, arn);
   if (dataset.doc.schemaArn !== undefined) await unpinSchema(ctx, dataset.doc.schemaArn);
   return {};

@@ -30,6 +30,7 @@ import {
 } from './dataset-groups';
 import { listPage, nextTokenOf, pick } from './pagination';
 import { tagsToMap } from './tags';
+import { TtlCache } from './ttl-cache';
 
 export const EVENT_TRACKER = 'event-tracker';
 const TRACKER_OF_GROUP = 'event-tracker-of';
@@ -175,7 +176,10 @@ export async function deleteEventTracker(
   const arn = input.eventTrackerArn!;
   const tracker = await ctx.resources.require<EventTracker>(arn, EVENT_TRACKER);
   await markDeletePending(ctx, arn, 'Event tracker');
-  if (tracker.doc.trackingId !== undefined) await ctx.resources.deleteGuard(TRACKING, tracker.doc.trackingId);
+  if (tracker.doc.trackingId !== undefined) {
+    await ctx.resources.deleteGuard(TRACKING, tracker.doc.trackingId);
+    trackingCache.delete(tracker.doc.trackingId);
+  }
   await ctx.resources.delete(arn);
   if (tracker.doc.datasetGroupArn !== undefined) {
     await leaveParent(ctx, tracker.doc.datasetGroupArn, GROUP_CHILDREN, arn);
@@ -199,4 +203,22 @@ export async function resolveTrackingId(
   const tracker = await ctx.resources.get<EventTracker>(target.eventTrackerArn, EVENT_TRACKER);
   if (tracker === undefined) return undefined;
   return { ...target, status: tracker.status ?? ACTIVE };
+}
+
+/**
+ * How long PutEvents reuses a resolved tracking id. Another process that deletes the tracker meanwhile is noticed
+ * this much later (this process forgets it at once); a tracking id that did not resolve is never reused.
+ */
+export const TRACKING_TTL_MS = 5_000;
+
+type Resolved = Awaited<ReturnType<typeof resolveTrackingId>>;
+const trackingCache = new TtlCache<string, Resolved>(TRACKING_TTL_MS);
+
+/** {@link resolveTrackingId}, reusing an ACTIVE tracker's resolution for {@link TRACKING_TTL_MS}. */
+export function cachedTrackingId(ctx: ServiceContext, trackingId: string): Promise<Resolved> {
+  return trackingCache.get(
+    trackingId,
+    () => resolveTrackingId(ctx, trackingId),
+    (t) => t?.status === ACTIVE,
+  );
 }

@@ -18,9 +18,11 @@ import type { Event, PutEventsRequest } from '@aws-sdk/client-personalize-events
 import { invalidInput } from '../errors';
 import type { StoredEvent } from '../store/events';
 import type { ServiceContext } from './context';
-import { findDataset, groupDatasetArn } from './dataset-data';
-import { resolveTrackingId } from './event-trackers';
+import { cachedDataset, groupDatasetArn } from './dataset-data';
+import { deferredWrites } from './deferred-writes';
+import { cachedTrackingId } from './event-trackers';
 import { type FieldDef, ImportValidationError, parseProperties, type Value } from './row-validation';
+import { TtlCache } from './ttl-cache';
 
 /** What PutEvents needs to know about an event tracker. */
 export interface TrackerInfo {
@@ -106,10 +108,32 @@ function eventColumns(
   }
 }
 
+/**
+ * How long PutEvents reuses what it read of a session's link (or that it had none). A link, once made, never
+ * changes; a link made meanwhile by another process is seen this much later, and until then that process's
+ * anonymous events of the session are stored under the session (training still attributes them through the link,
+ * only the user's recent-event reads miss them for that long).
+ */
+export const SESSION_LINK_TTL_MS = 5_000;
+/** How long a `recommendationId`'s shown items are reused (a record never changes once written). */
+const RECOMMENDATION_TTL_MS = 60_000;
+
+type SessionLink = Awaited<ReturnType<ServiceContext['events']['sessionLink']>>;
+const sessionLinks = new TtlCache<string, SessionLink>(SESSION_LINK_TTL_MS, 100_000);
+const shownItems = new TtlCache<string, StoredRecommendation | undefined>(RECOMMENDATION_TTL_MS);
+type StoredRecommendation = NonNullable<Awaited<ReturnType<ServiceContext['recommendations']['get']>>>;
+
+const linkKey = (group: string, sessionId: string) => `${group}\u0000${sessionId}`;
+
+/**
+ * Records the events of one call. Warm (tracker, dataset and session link cached), a call without caller-chosen
+ * `eventId`s is one BatchWriteItem; each caller-chosen `eventId` adds a conditional claim, written in parallel
+ * before the batch, so an id that another event took is never stored twice.
+ */
 export async function putEvents(
   ctx: ServiceContext,
   input: PutEventsRequest,
-  lookupTracker: TrackerLookup = resolveTrackingId,
+  lookupTracker: TrackerLookup = cachedTrackingId,
 ): Promise<Record<string, never>> {
   const trackingId = input.trackingId as string;
   const sessionId = input.sessionId as string;
@@ -124,8 +148,8 @@ export async function putEvents(
   const store = ctx.events;
   // The session's link is read alongside the dataset (it is judged against the dataset's age below).
   const [dataset, link] = await Promise.all([
-    findDataset(ctx, groupDatasetArn(group, 'Interactions')),
-    store.sessionLink(group, sessionId),
+    cachedDataset(ctx, groupDatasetArn(group, 'Interactions')),
+    sessionLinks.get(linkKey(group, sessionId), () => store.sessionLink(group, sessionId)),
   ]);
   if (dataset === undefined) {
     throw invalidInput(`Dataset group ${group} has no Interactions dataset to record events in.`);
@@ -135,8 +159,12 @@ export async function putEvents(
   const since = dataset.record.createdAt;
   const writtenAt = ctx.now().getTime();
   const linkedUser = link !== undefined && link.linkedAt >= since ? link.userId : undefined;
+  const eventList = input.eventList ?? [];
 
+  // Everything is validated before anything is written, so a refused call stores nothing.
   let userId = input.userId;
+  const parsed = eventList.map((event, i) => parseEvent(event, i, dataset.fields, customRequired));
+
   if (userId !== undefined && userId !== sessionId) {
     if (linkedUser === undefined) {
       const owner = await store.linkSession(group, sessionId, userId, writtenAt, since);
@@ -144,78 +172,116 @@ export async function putEvents(
         const anonymous = await store.all(group, sessionId, since);
         if (anonymous.length > 0) await store.copyToUser(anonymous, userId);
       }
+      // Whoever won, the session now has a link made at or after `since`.
+      sessionLinks.set(linkKey(group, sessionId), { userId: owner, linkedAt: writtenAt });
     }
   } else if (userId === undefined) {
     userId = linkedUser;
   }
   const actorId = userId ?? sessionId;
 
-  const parsed: StoredEvent[] = (input.eventList ?? []).map((event, i) => {
-    const sentAt = event.sentAt as Date | undefined;
-    if (!(sentAt instanceof Date) || Number.isNaN(sentAt.getTime())) {
-      throw invalidInput(`eventList.${i + 1}.member.sentAt must be a timestamp.`);
-    }
-    if (sentAt.getTime() < 0) throw invalidInput(`eventList.${i + 1}.member.sentAt is before 1970.`);
-    if (event.eventValue !== undefined && !Number.isFinite(event.eventValue)) {
-      throw invalidInput(`eventList.${i + 1}.member.eventValue must be a finite number.`);
-    }
-    const columns = eventColumns(event, i, dataset.fields);
-    const missing = customRequired.filter((f) => columns?.[f.name] === undefined || columns[f.name] === null);
-    if (missing.length > 0) {
-      throw invalidInput(
-        `eventList.${i + 1}.member.properties must set ${missing.map((f) => f.name).join(', ')} (required by the schema).`,
-      );
-    }
-    const timestamp = sentAt.getTime() / 1000;
-    const stored: StoredEvent = {
-      datasetGroupArn: group,
-      actorId,
-      sessionId,
-      eventId: event.eventId ?? contentEventId(actorId, event, timestamp),
-      eventType: event.eventType as string,
-      timestamp,
-      writtenAt,
-      ...(userId === undefined ? {} : { userId }),
-      ...(event.itemId === undefined ? {} : { itemId: event.itemId }),
-      ...(event.eventValue === undefined ? {} : { eventValue: event.eventValue }),
-      ...(event.impression === undefined ? {} : { impression: event.impression }),
-      ...(event.recommendationId === undefined ? {} : { recommendationId: event.recommendationId }),
-      ...(event.metricAttribution?.eventAttributionSource === undefined
-        ? {}
-        : { eventAttributionSource: event.metricAttribution.eventAttributionSource }),
-      ...(columns === undefined ? {} : { columns }),
-    };
-    return stored;
-  });
+  const stored: StoredEvent[] = parsed.map(({ event, timestamp, columns }) => ({
+    datasetGroupArn: group,
+    actorId,
+    sessionId,
+    eventId: event.eventId ?? contentEventId(actorId, event, timestamp),
+    eventType: event.eventType as string,
+    timestamp,
+    writtenAt,
+    ...(userId === undefined ? {} : { userId }),
+    ...(event.itemId === undefined ? {} : { itemId: event.itemId }),
+    ...(event.eventValue === undefined ? {} : { eventValue: event.eventValue }),
+    ...(event.impression === undefined ? {} : { impression: event.impression }),
+    ...(event.recommendationId === undefined ? {} : { recommendationId: event.recommendationId }),
+    ...(event.metricAttribution?.eventAttributionSource === undefined
+      ? {}
+      : { eventAttributionSource: event.metricAttribution.eventAttributionSource }),
+    ...(columns === undefined ? {} : { columns }),
+  }));
 
-  const events = await Promise.all(parsed.map((e) => withImplicitImpression(ctx, e)));
-
-  // A caller-chosen eventId is stored once: a different event reusing it is dropped, as Personalize ignores it.
-  const claims = await Promise.all(
-    events.map((e, i) =>
-      (input.eventList ?? [])[i]?.eventId === undefined ? 'new' : store.claimEventId(e, since),
+  const [events, claims] = await Promise.all([
+    withImplicitImpressions(ctx, stored),
+    // A caller-chosen eventId is stored once: a different event reusing it is dropped, as Personalize ignores it.
+    Promise.all(
+      stored.map((e, i) => (eventList[i]?.eventId === undefined ? 'new' : store.claimEventId(e, since))),
     ),
-  );
+  ]);
   await store.put(events.filter((_, i) => claims[i] !== 'taken'));
   return {};
+}
+
+interface ParsedEvent {
+  readonly event: Event;
+  /** Epoch seconds. */
+  readonly timestamp: number;
+  readonly columns: Record<string, Value> | undefined;
+}
+
+function parseEvent(
+  event: Event,
+  i: number,
+  fields: readonly FieldDef[],
+  customRequired: readonly FieldDef[],
+): ParsedEvent {
+  const sentAt = event.sentAt as Date | undefined;
+  if (!(sentAt instanceof Date) || Number.isNaN(sentAt.getTime())) {
+    throw invalidInput(`eventList.${i + 1}.member.sentAt must be a timestamp.`);
+  }
+  if (sentAt.getTime() < 0) throw invalidInput(`eventList.${i + 1}.member.sentAt is before 1970.`);
+  if (event.eventValue !== undefined && !Number.isFinite(event.eventValue)) {
+    throw invalidInput(`eventList.${i + 1}.member.eventValue must be a finite number.`);
+  }
+  const columns = eventColumns(event, i, fields);
+  const missing = customRequired.filter((f) => columns?.[f.name] === undefined || columns[f.name] === null);
+  if (missing.length > 0) {
+    throw invalidInput(
+      `eventList.${i + 1}.member.properties must set ${missing.map((f) => f.name).join(', ')} (required by the schema).`,
+    );
+  }
+  return { event, timestamp: sentAt.getTime() / 1000, columns };
 }
 
 /**
  * Expands a `recommendationId` into the list that response showed (spec §2.6 "implicit impressions"), unless the
  * event names its impressions itself (explicit wins). An id this deployment never issued, or issued for another
- * dataset group, expands to nothing.
+ * dataset group, expands to nothing. Each distinct id is read once per call, and a found record is reused.
  */
-async function withImplicitImpression(ctx: ServiceContext, event: StoredEvent): Promise<StoredEvent> {
-  if (event.recommendationId === undefined || event.impression !== undefined) return event;
-  const record = await ctx.recommendations.get(event.recommendationId);
-  if (
-    record === undefined ||
-    record.datasetGroupArn !== event.datasetGroupArn ||
-    record.itemIds.length === 0
-  ) {
-    return event;
-  }
-  return { ...event, impression: record.itemIds };
+async function withImplicitImpressions(
+  ctx: ServiceContext,
+  events: readonly StoredEvent[],
+): Promise<StoredEvent[]> {
+  const ids = new Set<string>();
+  for (const e of events)
+    if (e.recommendationId !== undefined && e.impression === undefined) ids.add(e.recommendationId);
+  if (ids.size === 0) return [...events];
+  const records = new Map(
+    await Promise.all(
+      [...ids].map(
+        async (id) =>
+          [
+            id,
+            await shownItems.get(
+              id,
+              // A record this process is still writing is waited for.
+              () => deferredWrites.settle(id).then(() => ctx.recommendations.get(id)),
+              (r) => r !== undefined,
+            ),
+          ] as const,
+      ),
+    ),
+  );
+  return events.map((event) => {
+    if (event.recommendationId === undefined || event.impression !== undefined) return event;
+    const record = records.get(event.recommendationId);
+    if (
+      record === undefined ||
+      record.datasetGroupArn !== event.datasetGroupArn ||
+      record.itemIds.length === 0
+    ) {
+      return event;
+    }
+    return { ...event, impression: record.itemIds };
+  });
 }
 
 /** One recent interaction, for real-time personalisation. */

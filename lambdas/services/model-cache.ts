@@ -13,6 +13,7 @@
 import { MAX_HISTORY } from '../engine/history-weights';
 import { Model } from '../engine/model';
 import { decodeSnapshot, type InteractionColumns } from '../engine/snapshot';
+import { logger } from '../observability';
 import { getArtifact } from '../store/artifacts';
 import type { ServiceContext } from './context';
 import { historyTailsKey, snapshotKey } from './training';
@@ -91,10 +92,12 @@ async function loadServingModel(
   ]);
   if (artifact === undefined) throw new Error(`Model artifact ${ref.modelKey} does not exist`);
   const model = Model.load(artifact);
+  // The int16 copy GetRecommendations scans is built here, not on the first request.
+  model.prepareScoring();
   const columns = tails ?? (await read(ctx, snapshotKey(ref.versionArn)));
   if (columns === undefined) {
     // Without the snapshot only events recorded after training can personalise; worth a log line, not a failure.
-    console.warn(JSON.stringify({ message: 'No training snapshot; training histories unavailable', ...ref }));
+    logger.warn('No training snapshot; training histories unavailable', { ...ref });
     return { model, histories: NO_HISTORIES };
   }
   try {
@@ -103,13 +106,7 @@ async function loadServingModel(
     // A version trained before the columnar snapshot: serve it, personalised from recorded events only.
     if (tails !== undefined) throw err;
     const reason = err instanceof Error ? err.message : String(err);
-    console.warn(
-      JSON.stringify({
-        message: 'Unreadable training snapshot; training histories unavailable',
-        reason,
-        ...ref,
-      }),
-    );
+    logger.warn('Unreadable training snapshot; training histories unavailable', { reason, ...ref });
     return { model, histories: NO_HISTORIES };
   }
 }

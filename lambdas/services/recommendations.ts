@@ -19,7 +19,6 @@ import type {
   PredictedItem,
 } from '@aws-sdk/client-personalize-runtime';
 import { explore, isPlainRanking, type ShownItem } from '../engine/exploration';
-import { topK } from '../engine/model';
 import { Random } from '../engine/random';
 import { invalidInput } from '../errors';
 import type { PromotionRecord } from '../store/recommendations';
@@ -70,7 +69,7 @@ async function ranked(
       history: served.history,
       historyEventTypes: served.historyEventTypes,
       numResults,
-      ...(mask === undefined ? {} : { exclude: mask.ids(model.itemIds, (i) => model.itemIndex(i)) }),
+      ...(mask === undefined ? {} : { blocked: mask.blocked }),
     });
     return top.map(({ itemId, score }) => ({
       index: model.itemIndex(itemId) as number,
@@ -139,11 +138,20 @@ export async function getRecommendations(
     return all;
   };
 
-  let promoted: number[] = [];
+  // The promoted items: the best of those the promotion's filter allows, by the model's (SIMD) top k.
+  let promotedItems: { readonly index: number; readonly score: number }[] = [];
   if (promotion !== undefined && promotionMask !== undefined) {
     const slots = promotedSlots(promotion.percentPromotedItems ?? 0, numResults);
-    promoted = topK(scores(), slots, promotionMask.indices());
+    promotedItems = served.model
+      .recommend({
+        history: served.history,
+        historyEventTypes: served.historyEventTypes,
+        numResults: slots,
+        blocked: promotionMask.blocked,
+      })
+      .map(({ itemId, score }) => ({ index: served.model.itemIndex(itemId) as number, score }));
   }
+  const promoted = promotedItems.map((p) => p.index);
   let othersMask = requestMask;
   if (promoted.length > 0) {
     const blocked =
@@ -157,9 +165,9 @@ export async function getRecommendations(
   let promotionRecord: PromotionRecord | undefined;
   const promotedSet = new Set<Slot>();
   if (promotion !== undefined) {
-    const promotedSlotsList: Slot[] = promoted.map((index) => ({
+    const promotedSlotsList: Slot[] = promotedItems.map(({ index, score }) => ({
       index,
-      score: scores()[index] as number,
+      score,
       explored: false,
       probability: 1,
     }));

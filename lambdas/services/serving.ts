@@ -3,9 +3,13 @@
  * it serves and the user's history; plus the per-process state of the serving path, the `recommendationId` and
  * the record each response leaves behind.
  *
- * Request path: one GetItem of the campaign and one Query of the user's most recent events, in parallel once the
- * campaign's dataset group is known to this process; the model is held in memory ({@link ModelCache}) and reloaded
- * only when the campaign's artifact changes; one PutItem stores the `recommendationId` with what was shown.
+ * Request path, warm: one awaited DynamoDB round trip, the Query of the user's most recent events. The campaign
+ * record (`CAMPAIGN_TTL_MS`), the Interactions dataset (`DATASET_TTL_MS`) and a `$LATEST` campaign's newest version
+ * (`SYNC_CHECK_MS`, refreshed in the background) come from short-lived per-process caches; the model is held in
+ * memory ({@link ModelCache}) and reloaded only when the campaign's artifact changes; one PutItem stores the
+ * `recommendationId` with what was shown, not awaited where the process outlives the request
+ * (`deferred-writes.ts` says what a crash loses). Serving never writes anything else: moving a `$LATEST` campaign
+ * to a newer version is recorded by the control plane (`followLatest`).
  *
  * The history is the user's last interactions in the version's training data, followed by the user's (or anonymous
  * session's) recorded events newer than those, of any type that names an item, session-linked events included; the
@@ -16,42 +20,44 @@ import type { PredictedItem } from '@aws-sdk/client-personalize-runtime';
 import type { ExplorationSettings } from '../engine/exploration';
 import type { Model } from '../engine/model';
 import { invalidInput } from '../errors';
-import type { PromotionRecord } from '../store/recommendations';
+import { logger } from '../observability';
+import type { PromotionRecord, RecommendationRecord } from '../store/recommendations';
 import { type ResourceRecord, resourceNotFound } from '../store/resources';
 import {
-  CAMPAIGN,
+  cachedCampaign,
   DEFAULT_EXPLORATION_ITEM_AGE_CUT_OFF,
   DEFAULT_EXPLORATION_WEIGHT,
-  followLatest,
+  latestServing,
   type ServingAttrs,
+  SYNC_CHECK_MS,
 } from './campaigns';
 import type { ServiceContext } from './context';
-import { groupDatasetArn } from './dataset-data';
+import { cachedDataset, groupDatasetArn } from './dataset-data';
 import { ACTIVE } from './dataset-groups';
+import { deferredWrites, deferWrites } from './deferred-writes';
 import { type RecentEvent, recentEvents } from './events';
 import { FilterDataCache } from './filters/data';
 import { ItemMetadataCache } from './item-metadata';
 import { ExplorationCache } from './item-stats';
 import { HISTORY_TAIL, ModelCache, modelCache } from './model-cache';
 
-/** How often a `$LATEST`-synced campaign checks for a newer ACTIVE version. */
-export const SYNC_CHECK_MS = 5_000;
-/**
- * How long the creation time of a group's Interactions dataset (events older than it belong to a deleted dataset)
- * is reused, saving a read per request.
- */
-export const DATASET_TTL_MS = 5_000;
+export { SYNC_CHECK_MS };
+
+/** What a `$LATEST` campaign was last found to serve, when, and the look in flight. */
+interface LatestCheck {
+  readonly serving: ServingAttrs;
+  readonly checkedAt: number;
+  refreshing?: Promise<void>;
+}
 
 /** Per-process state of the serving path; tests build their own. */
 export interface ServingState {
   readonly models: ModelCache;
   /** Campaign ARN → its dataset group, so the events Query need not wait for the campaign read. */
   readonly groups: Map<string, string>;
-  /** Campaign ARN → when its `$LATEST` sync last looked for a newer version (epoch ms). */
-  readonly syncChecks: Map<string, number>;
+  /** `$LATEST` campaign ARN → the version it was last found to serve. */
+  readonly syncChecks: Map<string, LatestCheck>;
   readonly metadata: ItemMetadataCache;
-  /** Group ARN → its Interactions dataset's creation time (`null`: no such dataset) and when that was read. */
-  readonly datasets: Map<string, { readonly createdAt: number | null; readonly readAt: number }>;
   /** Exploration state per model artifact. */
   readonly exploration: ExplorationCache;
   /** Items, Users and recent interactions for filters. */
@@ -64,7 +70,6 @@ export function createServingState(models: ModelCache = new ModelCache()): Servi
     groups: new Map(),
     syncChecks: new Map(),
     metadata: new ItemMetadataCache(),
-    datasets: new Map(),
     exploration: new ExplorationCache(),
     filters: new FilterDataCache(),
   };
@@ -117,8 +122,8 @@ export async function serve(
 ): Promise<Served> {
   const knownGroup = state.groups.get(campaignArn);
   const [record, early] = await Promise.all([
-    ctx.resources.get<CampaignDoc>(campaignArn, CAMPAIGN),
-    knownGroup === undefined ? undefined : userEvents(ctx, state, knownGroup, userId, eventLimit),
+    cachedCampaign<CampaignDoc>(ctx, campaignArn),
+    knownGroup === undefined ? undefined : userEvents(ctx, knownGroup, userId, eventLimit),
   ]);
   if (record === undefined) {
     state.groups.delete(campaignArn);
@@ -133,7 +138,7 @@ export async function serve(
   // A campaign deleted and re-created under the same name may belong to another group.
   if (events === undefined || knownGroup !== serving.datasetGroupArn) {
     state.groups.set(campaignArn, serving.datasetGroupArn);
-    events = await userEvents(ctx, state, serving.datasetGroupArn, userId, eventLimit);
+    events = await userEvents(ctx, serving.datasetGroupArn, userId, eventLimit);
   }
   const { model, histories } = await state.models.model(ctx, campaignArn, {
     versionArn: serving.servingVersionArn,
@@ -164,33 +169,47 @@ export async function serve(
 /** The user's recent events, with the dataset's creation time from the cache when it is fresh. */
 async function userEvents(
   ctx: ServiceContext,
-  state: ServingState,
   groupArn: string,
   userId: string,
   limit: number,
 ): Promise<RecentEvent[]> {
-  let dataset = state.datasets.get(groupArn);
-  if (dataset === undefined || Date.now() - dataset.readAt > DATASET_TTL_MS) {
-    const record = await ctx.resources.get(groupDatasetArn(groupArn, 'Interactions'), 'dataset');
-    dataset = { createdAt: record?.createdAt ?? null, readAt: Date.now() };
-    state.datasets.set(groupArn, dataset);
-  }
-  if (dataset.createdAt === null) return [];
-  return recentEvents(ctx, groupArn, userId, limit, dataset.createdAt);
+  const dataset = await cachedDataset(ctx, groupDatasetArn(groupArn, 'Interactions'));
+  if (dataset === undefined) return [];
+  return recentEvents(ctx, groupArn, userId, limit, dataset.record.createdAt);
 }
 
+/**
+ * What a campaign serves. A `$LATEST` campaign's newest ACTIVE version is looked up once (awaited), then again in
+ * the background every {@link SYNC_CHECK_MS} while the last answer keeps serving. A read only.
+ */
 async function syncedServing(
   ctx: ServiceContext,
   state: ServingState,
   record: ResourceRecord<CampaignDoc>,
 ): Promise<ServingAttrs> {
-  const serving = record.attrs as unknown as ServingAttrs;
-  if (!serving.syncWithLatest) return serving;
-  const now = Date.now();
-  const last = state.syncChecks.get(record.arn);
-  if (last !== undefined && now - last < SYNC_CHECK_MS) return serving;
-  state.syncChecks.set(record.arn, now);
-  return followLatest(ctx, record);
+  const stored = record.attrs as unknown as ServingAttrs;
+  if (!stored.syncWithLatest) {
+    state.syncChecks.delete(record.arn);
+    return stored;
+  }
+  const look = async () => {
+    const serving = await latestServing(ctx, record);
+    state.syncChecks.set(record.arn, { serving, checkedAt: Date.now() });
+    return serving;
+  };
+  const check = state.syncChecks.get(record.arn);
+  // A record that moved on (UpdateCampaign, the control plane following `$LATEST`) outdates what was found.
+  if (check === undefined || check.serving.solutionArn !== stored.solutionArn) return look();
+  if (Date.now() - check.checkedAt >= SYNC_CHECK_MS && check.refreshing === undefined) {
+    check.refreshing = look().then(
+      () => undefined,
+      (err: unknown) => {
+        check.refreshing = undefined;
+        logger.error('Could not look for a newer version', { campaignArn: record.arn, error: err as Error });
+      },
+    );
+  }
+  return check.serving;
 }
 
 export function recommendationId(): string {
@@ -221,7 +240,7 @@ export async function remember(
   propensities?: Propensities,
   extra: { readonly filterArn?: string; readonly promotion?: PromotionRecord } = {},
 ): Promise<void> {
-  await ctx.recommendations.put({
+  const record: RecommendationRecord = {
     recommendationId: id,
     campaignArn,
     datasetGroupArn: served.serving.datasetGroupArn,
@@ -240,7 +259,10 @@ export async function remember(
         }),
     ...(extra.filterArn === undefined ? {} : { filterArn: extra.filterArn }),
     ...(extra.promotion === undefined ? {} : { promotion: extra.promotion }),
-  });
+  };
+  const write = () => ctx.recommendations.put(record);
+  if (deferWrites()) deferredWrites.start(id, { recommendationId: id, campaignArn }, write);
+  else await write();
 }
 
 /** The items a recommendationId showed, in order, or `undefined` for an id this deployment never issued. */
@@ -250,6 +272,7 @@ export async function expandRecommendationId(
 ): Promise<
   { readonly userId: string; readonly campaignArn: string; readonly itemIds: readonly string[] } | undefined
 > {
+  await deferredWrites.settle(id);
   const record = await ctx.recommendations.get(id);
   if (record === undefined) return undefined;
   return { userId: record.userId, campaignArn: record.campaignArn, itemIds: record.itemIds };

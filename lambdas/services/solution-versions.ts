@@ -19,6 +19,7 @@ import type {
   ListSolutionVersionsResponse,
   StopSolutionVersionCreationRequest,
   TrainingMode,
+  TrainingType,
 } from '@aws-sdk/client-personalize';
 import { DescribeExecutionCommand, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { inUse, invalidInput, PersonalizeError } from '../errors';
@@ -53,6 +54,8 @@ export interface VersionAttrs extends Record<string, unknown> {
   readonly trainSeconds?: number;
   /** GetSolutionMetrics' map, written by the evaluate step. */
   readonly metrics?: Record<string, number>;
+  /** Digest of the data the prepare step read (`data-fingerprint.ts`); automatic training compares it. */
+  readonly dataFingerprint?: string;
 }
 
 /** Starts the training workflow for a version and returns the execution ARN; the default uses Step Functions. */
@@ -112,10 +115,15 @@ export function executionNameOf(versionArn: string): string {
   return parsed.resourceId.replace('/', '-');
 }
 
+/**
+ * Creates a version and starts its training. `trainingType` is `MANUAL` for CreateSolutionVersion and `AUTOMATIC`
+ * for the versions automatic training creates (`automatic-training.ts`).
+ */
 export async function createSolutionVersion(
   ctx: ServiceContext,
   input: CreateSolutionVersionRequest,
   start: StartTraining = startTrainingExecution,
+  trainingType: TrainingType = 'MANUAL',
 ): Promise<CreateSolutionVersionResponse> {
   const solutionArn = input.solutionArn!;
   const mode: TrainingMode = input.trainingMode ?? 'FULL';
@@ -130,7 +138,8 @@ export async function createSolutionVersion(
   const baseSolutionVersionArn = mode === 'UPDATE' ? await requireFullVersion(ctx, solutionArn) : undefined;
   const scope = parseArn(solutionArn) ?? { region: ctx.region, accountId: ctx.accountId };
   const arn = solutionVersionArn(scope, arnName(solutionArn)!, hexId());
-  await joinTraining(ctx, solutionArn, arn, MAX_TRAINING_VERSIONS);
+  // An automatic version never trains beside another version of its solution (spec §2.7).
+  await joinTraining(ctx, solutionArn, arn, MAX_TRAINING_VERSIONS, trainingType === 'AUTOMATIC');
   const now = ctx.now();
   const s = solution.doc;
   const doc: VersionDoc = {
@@ -145,7 +154,7 @@ export async function createSolutionVersion(
     datasetGroupArn: s.datasetGroupArn,
     solutionConfig: s.solutionConfig ?? {},
     trainingMode: mode,
-    trainingType: 'MANUAL',
+    trainingType,
     status: VERSION_STATUS.pending,
     creationDateTime: now,
     lastUpdatedDateTime: now,

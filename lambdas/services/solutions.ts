@@ -5,7 +5,11 @@
  *
  * Not supported, refused with InvalidInputException rather than silently ignored: AutoML, HPO, the v2 recipe,
  * `eventsConfig`, `optimizationObjective`, `trainingDataConfig` and incremental updates (Semantic-Similarity only).
- * `performAutoTraining` and `autoTrainingConfig` are stored and reported, but no scheduler creates versions yet.
+ *
+ * `performAutoTraining` (default true) and `autoTrainingConfig.schedulingExpression` (default `rate(7 days)`) drive
+ * automatic training (`automatic-training.ts`): the solution's private `attrs` hold when the next automatic training
+ * is due ({@link AutoTrainingAttrs}). A new solution is due at once (the first automatic training starts within the
+ * hour, spec §2.7); UpdateSolution that switches automatic training on or changes its rate makes it due again.
  */
 import type {
   CreateSolutionRequest,
@@ -93,14 +97,15 @@ export async function versionStillTraining(
 
 /**
  * Registers a version about to train: in its solution's `training` set (only while the solution is `ACTIVE`, so
- * DeleteSolution never misses it) and in the region-wide quota (fewer than `max` in training, else
- * `LimitExceededException`).
+ * DeleteSolution never misses it; with `alone`, only while no other version of the solution trains) and in the
+ * region-wide quota (fewer than `max` in training, else `LimitExceededException`).
  */
 export async function joinTraining(
   ctx: ServiceContext,
   solutionArn: string,
   versionArn: string,
   max: number,
+  alone = false,
 ): Promise<void> {
   const live = (member: string, at: number) => versionStillTraining(ctx, member, at);
   let refusal = await ctx.members.add(TRAINING_QUOTA, QUOTA_SET, versionArn, { max });
@@ -114,7 +119,12 @@ export async function joinTraining(
     );
   }
   try {
-    await joinParent(ctx, solutionArn, SOLUTION_TRAINING, versionArn, { statusIn: [ACTIVE] });
+    await joinParent(ctx, solutionArn, SOLUTION_TRAINING, versionArn, {
+      statusIn: [ACTIVE],
+      ...(alone
+        ? { max: 1, isLive: live, limitMessage: `Another version of ${solutionArn} is training.` }
+        : {}),
+    });
   } catch (err) {
     await ctx.members.remove(TRAINING_QUOTA, QUOTA_SET, versionArn);
     throw err;
@@ -154,6 +164,25 @@ export const VERSION_SUMMARY_KEYS = [
 ] as const satisfies readonly (keyof SolutionVersionSummary)[];
 
 const AUTO_TRAINING_RATE = /^rate\((\d+) days?\)$/;
+/** Days between automatic trainings when `autoTrainingConfig` is absent (spec §2.7). */
+export const DEFAULT_AUTO_TRAINING_DAYS = 7;
+
+/** What a solution's `attrs` hold about its automatic training. */
+export interface AutoTrainingAttrs {
+  /** When the next automatic training is due (epoch ms). */
+  readonly autoTrainingDueAt?: number;
+  /** The last decision of the automatic-training check for this solution. */
+  readonly autoTrainingLastRun?: AutoTrainingRun;
+}
+
+/** One decision of the automatic-training check, kept on the solution and logged. */
+export interface AutoTrainingRun {
+  /** When the check decided (epoch ms). */
+  readonly at: number;
+  readonly status: 'CREATED' | 'SKIPPED';
+  readonly reason?: string;
+  readonly solutionVersionArn?: string;
+}
 
 /** What training needs from a solution's configuration, validated and typed. */
 export interface TrainingConfig {
@@ -202,8 +231,12 @@ export function trainingConfigOf(config: SolutionConfig | undefined, eventType?:
   };
 }
 
-function checkAutoTrainingConfig(expression: string | undefined): void {
-  if (expression === undefined) return;
+/**
+ * Days between automatic trainings for a `schedulingExpression` (absent: the default); anything but `rate(N day)` /
+ * `rate(N days)` with N from 1 to 30 is refused.
+ */
+export function autoTrainingDays(expression: string | undefined): number {
+  if (expression === undefined) return DEFAULT_AUTO_TRAINING_DAYS;
   const m = AUTO_TRAINING_RATE.exec(expression);
   const days = m === null ? Number.NaN : Number(m[1]);
   if (!(days >= 1 && days <= 30)) {
@@ -211,6 +244,7 @@ function checkAutoTrainingConfig(expression: string | undefined): void {
       `autoTrainingConfig.schedulingExpression must be rate(N day) or rate(N days) with N from 1 to 30, got "${expression}"`,
     );
   }
+  return days;
 }
 
 function unsupported(what: string): never {
@@ -223,7 +257,7 @@ function checkSolutionConfig(config: SolutionConfig | undefined): void {
   if (config.eventsConfig !== undefined) unsupported('solutionConfig.eventsConfig');
   if (config.optimizationObjective !== undefined) unsupported('solutionConfig.optimizationObjective');
   if (config.trainingDataConfig !== undefined) unsupported('solutionConfig.trainingDataConfig');
-  checkAutoTrainingConfig(config.autoTrainingConfig?.schedulingExpression);
+  autoTrainingDays(config.autoTrainingConfig?.schedulingExpression);
 }
 
 export async function createSolution(
@@ -264,7 +298,7 @@ export async function createSolution(
     solutionArn: arn,
     performHPO: input.performHPO === true,
     performAutoML: false,
-    // Personalize's documented default; the flag is stored and reported, but no scheduler acts on it yet.
+    // Personalize's documented default.
     performAutoTraining: input.performAutoTraining ?? true,
     performIncrementalUpdate: false,
     recipeArn,
@@ -282,6 +316,8 @@ export async function createSolution(
       parentArn: groupArn,
       status: ACTIVE,
       doc,
+      // Due at once: the first automatic training starts within the hour (when switched off, nothing reads it).
+      attrs: { autoTrainingDueAt: now.getTime() } satisfies AutoTrainingAttrs,
       tags,
       createdAt: now.getTime(),
     });
@@ -347,10 +383,16 @@ export async function updateSolution(
   }
   const config = input.solutionUpdateConfig;
   if (config?.eventsConfig !== undefined) unsupported('solutionUpdateConfig.eventsConfig');
-  checkAutoTrainingConfig(config?.autoTrainingConfig?.schedulingExpression);
+  const newExpression = config?.autoTrainingConfig?.schedulingExpression;
+  const days = autoTrainingDays(newExpression);
   const current = await ctx.resources.require<SolutionDoc>(arn, SOLUTION);
   const now = ctx.now();
-  const performAutoTraining = input.performAutoTraining ?? current.doc.performAutoTraining ?? true;
+  const wasOn = current.doc.performAutoTraining ?? true;
+  const performAutoTraining = input.performAutoTraining ?? wasOn;
+  const oldDays = autoTrainingDays(current.doc.solutionConfig?.autoTrainingConfig?.schedulingExpression);
+  // Switching automatic training on, or changing its rate, restarts the schedule: a training within the hour.
+  const restart =
+    performAutoTraining && (!wasOn || (config?.autoTrainingConfig !== undefined && days !== oldDays));
   const update: SolutionUpdateSummary = {
     ...(config !== undefined ? { solutionUpdateConfig: config } : {}),
     status: ACTIVE,
@@ -367,6 +409,7 @@ export async function updateSolution(
     arn,
     {
       doc: { performAutoTraining, solutionConfig, latestSolutionUpdate: update, lastUpdatedDateTime: now },
+      ...(restart ? { attrs: { autoTrainingDueAt: now.getTime() } satisfies AutoTrainingAttrs } : {}),
     },
     { statusIn: [ACTIVE] },
     (latest) => inUse(`Solution ${arn} is ${latest.status ?? 'busy'}; it must be ACTIVE to be updated.`),
@@ -397,21 +440,32 @@ export async function allVersions(ctx: ServiceContext, arn: string): Promise<Res
  * campaigns stored before the sets existed.
  */
 async function deletionBlocker(ctx: ServiceContext, arn: string): Promise<string | undefined> {
-  const key = resourceKey(arn);
-  const training = await ctx.members.heal(key, SOLUTION_TRAINING, (m, at) =>
+  const training = await versionInTraining(ctx, arn);
+  if (training !== undefined) return `its solution version ${training}`;
+  const campaigns = await ctx.members.heal(resourceKey(arn), SOLUTION_CAMPAIGNS, (m, at) =>
+    existsOrYoung(ctx, m, at),
+  );
+  if (campaigns[0] !== undefined) return `campaign ${campaigns[0]} uses one of its versions`;
+  const campaign = await ctx.resources.findChild(arn, CAMPAIGN);
+  if (campaign !== undefined) return `campaign ${campaign.arn} uses one of its versions`;
+  return undefined;
+}
+
+/**
+ * A version of the solution still training (or being stopped), as `"<arn> is <status>"`, or `undefined`. Read from
+ * the solution's `training` set (strongly consistent), then through the index for versions stored before the set
+ * existed.
+ */
+export async function versionInTraining(ctx: ServiceContext, arn: string): Promise<string | undefined> {
+  const training = await ctx.members.heal(resourceKey(arn), SOLUTION_TRAINING, (m, at) =>
     versionStillTraining(ctx, m, at),
   );
   if (training[0] !== undefined) {
     const status = (await ctx.resources.get(training[0]))?.status ?? VERSION_STATUS.pending;
-    return `its solution version ${training[0]} is ${status}`;
+    return `${training[0]} is ${status}`;
   }
-  const campaigns = await ctx.members.heal(key, SOLUTION_CAMPAIGNS, (m, at) => existsOrYoung(ctx, m, at));
-  if (campaigns[0] !== undefined) return `campaign ${campaigns[0]} uses one of its versions`;
   const busy = await ctx.resources.findChild(arn, SOLUTION_VERSION, VERSION_BUSY);
-  if (busy !== undefined) return `its solution version ${busy.arn} is ${busy.status ?? 'training'}`;
-  const campaign = await ctx.resources.findChild(arn, CAMPAIGN);
-  if (campaign !== undefined) return `campaign ${campaign.arn} uses one of its versions`;
-  return undefined;
+  return busy === undefined ? undefined : `${busy.arn} is ${busy.status ?? 'training'}`;
 }
 
 /** A concurrent delete got there first: the outcome is the same. */

@@ -2,8 +2,9 @@
  * The steps of the training workflow (`lambdas/workflows/training-definition.ts`), one function each:
  *
  * - prepare: `CREATE PENDING` → `CREATE IN_PROGRESS`; reads the group's interactions, items and users, applies the
- *   solution's `eventType` / `eventValueThreshold`, enforces the minimum-data rule (spec §2.8) and writes a compact
- *   columnar training snapshot (`engine/snapshot.ts`) to `models/<solution>/<version>/training-data.bin`.
+ *   solution's `eventType` / `eventValueThreshold`, records the data's fingerprint (`data-fingerprint.ts`, which
+ *   automatic training compares), enforces the minimum-data rule (spec §2.8) and writes a compact columnar training
+ *   snapshot (`engine/snapshot.ts`) to `models/<solution>/<version>/training-data.bin`.
  * - train: trains the served model on the snapshot less the metrics' held-out truths and writes `model.bin` with its item engagement
  *   statistics (`item-stats.ts`); records the step's wall time. An UPDATE version is not trained: its FULL
  *   version's model takes in the snapshot's new items and statistics (`engine/update.ts`).
@@ -18,7 +19,15 @@
  * Every status write is conditional on the status the step expects, so a version that StopSolutionVersionCreation
  * moved to `CREATE STOPPING` / `CREATE STOPPED` is never flipped back by a step that was already running.
  */
-import { type HpoSearch, Model, type TrainingData, type TrainOptions, train } from '../engine';
+import {
+  type HpoSearch,
+  type ItemMeta,
+  Model,
+  type TrainingData,
+  type TrainOptions,
+  train,
+  type UserMeta,
+} from '../engine';
 import { MAX_HISTORY } from '../engine/history-weights';
 import { evaluate, MAX_EVALUATED_USERS } from '../engine/metrics';
 import { createWorkerPool, defaultWorkers } from '../engine/parallel';
@@ -34,10 +43,12 @@ import {
 import { type ColumnsSplit, catalogSizeOfColumns, holdOutTruthRows } from '../engine/split';
 import { updateModel } from '../engine/update';
 import { PersonalizeError } from '../errors';
+import { logger } from '../observability';
 import { getArtifact, putArtifact } from '../store/artifacts';
 import type { ResourceRecord } from '../store/resources';
 import { parseArn } from './arns';
 import type { ServiceContext } from './context';
+import { DataFingerprint } from './data-fingerprint';
 import { groupInteractions, groupItems, groupUsers } from './dataset-data';
 import { hpoSearchOf } from './hpo-config';
 import { itemStatsFromColumns, writeItemStats } from './item-stats';
@@ -168,17 +179,33 @@ export async function prepareTraining(ctx: ServiceContext, arn: string): Promise
   const groupArn = version.doc.datasetGroupArn!;
 
   const builder = new SnapshotBuilder();
+  const fingerprint = new DataFingerprint();
   for await (const batch of groupInteractions(ctx, groupArn)) {
-    for (const x of batch) if (isTrainingInteraction(x, config)) builder.add(x);
+    for (const x of batch) {
+      if (!isTrainingInteraction(x, config)) continue;
+      fingerprint.interaction(x);
+      builder.add(x);
+    }
   }
+  fingerprint.startItems();
+  const items: ItemMeta[] = [];
+  for await (const batch of groupItems(ctx, groupArn)) {
+    for (const item of batch) {
+      fingerprint.item(item);
+      items.push(item);
+    }
+  }
+  const users: UserMeta[] = [];
+  for await (const batch of groupUsers(ctx, groupArn)) for (const user of batch) users.push(user);
+  // Recorded before the minimum-data check, so automatic training does not retry data that already failed it.
+  await ctx.resources.update<VersionDoc>(arn, {
+    attrs: { dataFingerprint: fingerprint.digest() } satisfies VersionAttrs,
+  });
+
   const perUser = builder.userCounts();
   const usersWithTwo = perUser.reduce((n, c) => (c >= 2 ? n + 1 : n), 0);
   checkMinimumData(builder.size, perUser.length, usersWithTwo);
 
-  const items = [];
-  for await (const batch of groupItems(ctx, groupArn)) for (const item of batch) items.push(item);
-  const users = [];
-  for await (const batch of groupUsers(ctx, groupArn)) for (const user of batch) users.push(user);
   await putObject(ctx, snapshotKey(arn), encodeSnapshot({ columns: builder.finish(), items, users }));
   return { solutionVersionArn: arn };
 }
@@ -366,6 +393,6 @@ export async function timedStep(
     return out;
   } finally {
     const seconds = Number(((performance.now() - started) / 1000).toFixed(3));
-    console.log(JSON.stringify({ message: 'training step', step, ok, seconds, solutionVersionArn: arn }));
+    logger.info('training step', { step, ok, seconds, solutionVersionArn: arn });
   }
 }

@@ -12,6 +12,8 @@ export interface Condition {
   readonly docEquals?: Readonly<Record<string, string | number | boolean>>;
   /** These top-level `attrs` members must currently have these (scalar) values. */
   readonly attrsEquals?: Readonly<Record<string, string | number | boolean>>;
+  /** These top-level `attrs` members must be absent. */
+  readonly attrsAbsent?: readonly string[];
   /** These membership sets (see `members.ts`) must be absent or empty. */
   readonly membersEmpty?: readonly string[];
 }
@@ -53,6 +55,13 @@ export function conditionParts(
       names[`#ca${i}`] = key;
       values[`:ca${i}`] = value;
       parts.push(`#cattrs.#ca${i} = :ca${i}`);
+    });
+  }
+  if (condition.attrsAbsent !== undefined && condition.attrsAbsent.length > 0) {
+    names['#cattrs'] = 'attrs';
+    condition.attrsAbsent.forEach((key, i) => {
+      names[`#cx${i}`] = key;
+      parts.push(`attribute_not_exists(#cattrs.#cx${i})`);
     });
   }
   if (condition.membersEmpty !== undefined && condition.membersEmpty.length > 0) {

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { Aws, Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Architecture, type IFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, type IFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -86,8 +86,8 @@ export interface PersonalizeFunctionProps {
 }
 
 /**
- * The one Lambda function shape of the project: Node 22 on ARM64, esbuild bundle with source maps, its own log
- * group with a retention. Every `bind*` method grants the least privilege a piece of the env contract needs and
+ * The one Lambda function shape of the project: Node 22 on ARM64, esbuild bundle with source maps, X-Ray tracing,
+ * its own log group with a retention. Every `bind*` method grants the least privilege a piece of the env contract needs and
  * sets the matching variable in the same call, so a grant never exists without its variable or the reverse.
  */
 export class PersonalizeFunction extends NodejsFunction {
@@ -123,6 +123,8 @@ export class PersonalizeFunction extends NodejsFunction {
       memorySize,
       timeout,
       logGroup,
+      // Powertools' tracer sends each invocation's SDK calls to X-Ray (`lambdas/observability.ts`).
+      tracing: Tracing.ACTIVE,
       bundling: {
         minify: true,
         sourceMap: true,

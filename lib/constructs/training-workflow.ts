@@ -24,7 +24,7 @@ export interface TrainingWorkflowProps {
    */
   readonly routes?: readonly Route[];
   /**
-   * Worker definitions, for `largeMemory`.
+   * Worker definitions, for `largeMemory` and their `startTraining` grants.
    * @default WORKERS
    */
   readonly workers?: readonly WorkerDef[];
@@ -38,7 +38,8 @@ export interface TrainingWorkflowProps {
 /**
  * The training workflow: a Standard state machine built from the same ASL document the local runtime runs
  * (`lambdas/workflows/training-definition.ts`), whose Task states call the API's training workers. Operations whose
- * route grants `startTraining` get `states:StartExecution` on it and its ARN in `OP_TRAINING_STATE_MACHINE_ARN`;
+ * route (or worker) grants `startTraining` get `states:StartExecution` on it and its ARN in
+ * `OP_TRAINING_STATE_MACHINE_ARN`;
  * `stopTraining` gets `states:StopExecution` on its executions, `describeTraining` `states:DescribeExecution`.
  */
 export class TrainingWorkflow extends Construct {
@@ -63,16 +64,22 @@ export class TrainingWorkflow extends Construct {
       }
     }
 
-    for (const route of props.routes ?? ROUTES) {
-      const g = route.grants;
+    const holders = [
+      ...(props.routes ?? ROUTES).map((r) => ({
+        name: r.operation,
+        grants: r.grants,
+        fn: props.api.functions,
+      })),
+      ...workerDefs.map((w) => ({ name: w.name, grants: w.grants, fn: props.api.workers })),
+    ];
+    for (const holder of holders) {
+      const g = holder.grants;
       if (g.startTraining !== true && g.stopTraining !== true && g.describeTraining !== true) continue;
-      const fn = props.api.functions[route.operation];
-      if (fn === undefined) throw new Error(`${this.node.path}: no function for ${route.operation}`);
-      if (route.grants.startTraining === true) {
-        fn.bindStartExecution(this.stateMachine, ENV.TRAINING_STATE_MACHINE_ARN);
-      }
-      if (route.grants.stopTraining === true) fn.bindStopExecution(this.stateMachine);
-      if (route.grants.describeTraining === true) fn.bindDescribeExecution(this.stateMachine);
+      const fn = holder.fn[holder.name];
+      if (fn === undefined) throw new Error(`${this.node.path}: no function for ${holder.name}`);
+      if (g.startTraining === true) fn.bindStartExecution(this.stateMachine, ENV.TRAINING_STATE_MACHINE_ARN);
+      if (g.stopTraining === true) fn.bindStopExecution(this.stateMachine);
+      if (g.describeTraining === true) fn.bindDescribeExecution(this.stateMachine);
     }
   }
 }

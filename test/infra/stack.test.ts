@@ -78,9 +78,13 @@ describe('functions', () => {
     }
   });
 
-  it('runs every function on Node 22, ARM64, with the handler export and its own log group with retention', () => {
+  it('runs every function on Node 22, ARM64, traced, with the handler export and its own log group with retention', () => {
     for (const [, fn] of view.ofType('AWS::Lambda::Function')) {
-      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+      });
       expect(fn.Properties.Handler).toBe('index.handler');
       expect(
         (fn.Properties.Environment as { Variables: Record<string, string> }).Variables.NODE_OPTIONS,
@@ -333,10 +337,15 @@ describe('REST API', () => {
   it('has no other methods and lets API Gateway invoke only the functions behind them', () => {
     // The web console's two GET methods (`/console`, `/console/{file+}`) are asserted in web-console.test.ts.
     expect(methods).toHaveLength(1 + REST_ROUTES.length + 2);
-    const invoked = view
-      .ofType('AWS::Lambda::Permission')
-      .map(([, p]) => refTarget(p.Properties.FunctionName))
-      .sort();
+    const permissions = view.ofType('AWS::Lambda::Permission');
+    const byApiGateway = permissions.filter(([, p]) => p.Properties.Principal === 'apigateway.amazonaws.com');
+    // The only other permission lets EventBridge start the automatic-training check (automatic-training.test.ts).
+    expect(
+      permissions
+        .filter(([, p]) => p.Properties.Principal !== 'apigateway.amazonaws.com')
+        .map(([, p]) => [p.Properties.Principal, refTarget(p.Properties.FunctionName)]),
+    ).toEqual([['events.amazonaws.com', view.functionFor('AutomaticTraining')[0]]]);
+    const invoked = byApiGateway.map(([, p]) => refTarget(p.Properties.FunctionName)).sort();
     expect(invoked).toEqual(
       ['Router', ...REST_ROUTES.map((r) => r.operation), 'WebConsole', 'WebConsole']
         .map((op) => view.functionFor(op)[0])

@@ -112,9 +112,11 @@ describe('who starts and stops training', () => {
 
   it('gives no other function any Step Functions action', () => {
     const names = [...ROUTES.map((r) => r.operation), ...WORKERS.map((w) => w.name), 'Router'];
-    // CreateBatchInferenceJob starts the batch inference workflow only (test/infra/batch-inference-workflow.test.ts).
+    // CreateBatchInferenceJob starts the batch inference workflow only (test/infra/batch-inference-workflow.test.ts);
+    // the automatic-training check starts trainings (test/infra/automatic-training.test.ts).
     const allowed = [
       'CreateSolutionVersion',
+      'AutomaticTraining',
       'StopSolutionVersionCreation',
       'DescribeSolutionVersion',
       'CreateBatchInferenceJob',

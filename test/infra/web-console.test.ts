@@ -46,7 +46,11 @@ describe('web console on the API stage', () => {
   });
 
   it('gives the console function no data access and no variables beyond source maps', () => {
-    expect([...view.actions('WebConsole')]).toEqual([]);
+    // Its only permissions are X-Ray's, for tracing.
+    expect([...view.actions('WebConsole')].sort()).toEqual([
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
     expect(Object.keys(view.env('WebConsole')).sort()).toEqual(['NODE_OPTIONS']);
   });
 

@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, type TableDescription } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -623,13 +623,23 @@ describe('persistence across restarts with one data dir', () => {
 
 describe('npm start', () => {
   it('parses its flags', () => {
-    expect(parseCli([])).toEqual({ port: undefined, s3Port: undefined, dataDir: '.data', help: false });
-    expect(parseCli(['--port', '9000', '--s3-port', '9100', '--in-memory'])).toEqual({
+    expect(parseCli([])).toEqual({
+      port: undefined,
+      s3Port: undefined,
+      dataDir: '.data',
+      workers: availableParallelism(),
+      help: false,
+    });
+    expect(parseCli(['--port', '9000', '--s3-port', '9100', '--in-memory', '--workers', '0'])).toEqual({
       port: 9000,
       s3Port: 9100,
       dataDir: undefined,
+      workers: 0,
       help: false,
     });
+    expect(parseCli(['--workers', '3']).workers).toBe(3);
+    expect(() => parseCli(['--workers=-1'])).toThrow('--workers must be');
+    expect(() => parseCli(['--workers', '1.5'])).toThrow('--workers must be');
     expect(parseCli(['--data-dir', 'x', '-h'])).toMatchObject({ dataDir: 'x', help: true });
     expect(() => parseCli(['--port', 'http'])).toThrow('--port must be a port number');
     expect(() => parseCli(['--in-memory', '--data-dir', 'x'])).toThrow('cannot be used together');

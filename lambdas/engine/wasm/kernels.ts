@@ -6,15 +6,15 @@
 import { KERNELS_WASM_BASE64 } from './kernels.generated';
 
 // The project's `lib` has no WebAssembly typings (they ship with the DOM ones); this is the part used here.
-interface WasmMemory {
+export interface WasmMemory {
   readonly buffer: ArrayBuffer;
   grow(pages: number): number;
 }
-interface WasmApi {
+export interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { readonly exports: object };
 }
-const WASM = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+export const WASM = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 /** The module's exports; pointers are byte addresses in `memory`, sizes count f64 elements. */
 export interface KernelExports {

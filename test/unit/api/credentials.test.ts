@@ -1,6 +1,7 @@
 import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { clearCredentialsCache, secretFor } from '../../../lambdas/api/credentials';
 import { secretsManagerClient } from '../../../lambdas/clients';
+import { logger } from '../../../lambdas/observability';
 
 const KEYS = [
   'OP_CREDENTIALS_SECRET_ARN',
@@ -53,8 +54,9 @@ describe('secretFor', () => {
     expect(send).toHaveBeenCalledTimes(1);
     await expect(secretFor('AKSM', t0 + 5 * 60_000)).resolves.toBe('rotated');
     expect(send).toHaveBeenCalledTimes(2);
-    jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const log = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
     await expect(secretFor('AKSM', t0 + 11 * 60_000)).resolves.toBe('rotated');
+    expect(log).toHaveBeenCalledTimes(1);
   });
 
   it('fails loudly when the secret has the wrong shape', async () => {

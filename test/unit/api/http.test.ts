@@ -9,6 +9,7 @@ import { GetRecommendationsCommand, PersonalizeRuntimeClient } from '@aws-sdk/cl
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { apiHandler } from '../../../lambdas/api/http';
 import { inUse, notFound } from '../../../lambdas/errors';
+import { logger } from '../../../lambdas/observability';
 import {
   capture,
   capturingHandler,
@@ -161,7 +162,7 @@ describe('apiHandler framing', () => {
   });
 
   it('answers unexpected errors with a generic 500 and logs the cause with the request id', async () => {
-    const log = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const log = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
     try {
       const cause = new Error('table exploded at /secret/path');
       const res = await apiHandler('control', 'CreateDatasetGroup', async () => {
@@ -173,8 +174,8 @@ describe('apiHandler framing', () => {
       expect(res.body).not.toContain('secret');
       expect(json(res.body)).toMatchObject({ __type: 'InternalFailure' });
       expect(log).toHaveBeenCalledWith(
-        expect.stringContaining('c0ffee00-0000-4000-8000-000000000001'),
-        cause,
+        'request failed',
+        expect.objectContaining({ requestId: 'c0ffee00-0000-4000-8000-000000000001', error: cause }),
       );
     } finally {
       log.mockRestore();

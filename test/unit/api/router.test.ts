@@ -2,6 +2,7 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { ListDatasetGroupsCommand, PersonalizeClient } from '@aws-sdk/client-personalize';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { lambdaInvoker, routeControlPlane } from '../../../lambdas/api/router';
+import { logger } from '../../../lambdas/observability';
 import {
   capture,
   capturingHandler,
@@ -98,13 +99,15 @@ describe('routeControlPlane', () => {
   });
 
   it('answers 500 InternalFailure when the invocation fails', async () => {
-    const log = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const log = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
     try {
-      const res = await routeControlPlane(await listEvent(), async () => Promise.reject(new Error('boom')), {
+      const cause = new Error('boom');
+      const res = await routeControlPlane(await listEvent(), async () => Promise.reject(cause), {
         functions,
       });
       expect(res.statusCode).toBe(500);
       expect(JSON.parse(res.body).__type).toBe('InternalFailure');
+      expect(log).toHaveBeenCalledWith('routing failed', expect.objectContaining({ error: cause }));
     } finally {
       log.mockRestore();
     }

@@ -93,6 +93,8 @@ describe('parseThroughputArgs', () => {
     expect(
       parseThroughputArgs(['import', '--rows', '5000', '--endpoint', 'http://127.0.0.1:8080']),
     ).toMatchObject({ rows: 5000, endpoint: 'http://127.0.0.1:8080' });
+    expect(parseThroughputArgs(['put-events']).workers).toBe(0);
+    expect(parseThroughputArgs(['put-events', '--workers', '2']).workers).toBe(2);
   });
 
   it('refuses what Personalize or the runtime would refuse', () => {
@@ -103,6 +105,7 @@ describe('parseThroughputArgs', () => {
     expect(() => parseThroughputArgs(['import', '--endpoint', 'http://h:1', '--data-dir', 'd'])).toThrow(
       '--endpoint',
     );
+    expect(() => parseThroughputArgs(['put-events', '--workers', '1.5'])).toThrow('--workers');
     expect(() => parseThroughputArgs(['train'])).toThrow('usage');
     expect(() => parseThroughputArgs(['import', '--bogus'])).toThrow();
   });

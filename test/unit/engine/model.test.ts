@@ -1,4 +1,5 @@
 import { Model, topK } from '../../../lambdas/engine/model';
+import { Random } from '../../../lambdas/engine/random';
 import { FREQUENCY_BOUNDS, RECENCY_BOUNDS, type RepeatTable } from '../../../lambdas/engine/repeat';
 
 const TYPES = ['click', 'watch'];
@@ -115,6 +116,15 @@ describe('Model', () => {
     expect(loaded.latestInteractionTimestamp).toBe(10);
     const req = { history: ['c', 'a'], historyEventTypes: ['watch', 'click'], numResults: 3 };
     expect(loaded.recommend(req)).toEqual(m.recommend(req));
+    // Zero-copy: the embeddings are views over the artifact; a misaligned artifact is copied instead.
+    const bytes = m.serialize();
+    expect(Model.load(bytes).outputEmbeddings.buffer).toBe(bytes.buffer);
+    const shifted = new Uint8Array(bytes.length + 1);
+    shifted.set(bytes, 1);
+    const misaligned = Model.load(shifted.subarray(1));
+    expect(misaligned.outputEmbeddings.buffer).not.toBe(shifted.buffer);
+    expect(Array.from(misaligned.outputEmbeddings)).toEqual(Array.from(m.outputEmbeddings));
+    expect(misaligned.recommend(req)).toEqual(m.recommend(req));
     const corrupt = m.serialize();
     corrupt[0] = 0;
     expect(() => Model.load(corrupt)).toThrow(/not a model artifact/);
@@ -125,5 +135,112 @@ describe('Model', () => {
     expect(topK(scores, 3, new Set())).toEqual([3, 1, 2]);
     expect(topK(scores, 2, new Set([3]))).toEqual([1, 2]);
     expect(topK(scores, 10, new Set())).toEqual([3, 1, 2, 4, 0]);
+  });
+
+  describe('SIMD path against the float64 reference', () => {
+    /** Seeded Gaussian factors, several successors per item, repeat rates for click and watch events. */
+    function randomModel(n: number, d: number, tau: number, random: Random): Model {
+      const gaussian = (length: number) =>
+        Float32Array.from({ length }, () => random.nextNormal() / Math.sqrt(d));
+      const successors = 5;
+      const repeat = repeatTable([
+        [0, 0, 'click', 0.3],
+        [1, 0, 'watch', 0.05],
+        [3, 1, undefined, 0.01],
+      ]);
+      return new Model({
+        itemIds: Array.from({ length: n }, (_, i) => `i${i}`),
+        hiddenDimension: d,
+        historyWeights: Float64Array.from({ length: 8 }, (_, k) => 0.7 ** k),
+        temperature: tau,
+        successorOffsets: Int32Array.from({ length: n + 1 }, (_, i) => i * successors),
+        successorItems: Int32Array.from({ length: n * successors }, () => random.nextInt(n)),
+        successorWeights: Float32Array.from({ length: n * successors }, () => random.next() * 0.3),
+        transitionWeight: 2,
+        repeat: { ...repeat, itemFactors: new Float32Array(n).fill(1) },
+        inputEmbeddings: gaussian((n + 1) * d),
+        outputEmbeddings: gaussian(n * d),
+        itemCounts: new Float32Array(n).fill(1),
+        itemCreationTimestamps: new Float64Array(n),
+        latestInteractionTimestamp: 0,
+        seed: 1,
+      });
+    }
+
+    it.each([
+      [3000, 37, 1],
+      [5000, 64, 6],
+    ])(
+      'returns the same list in the same order, scores within the proven bound (n %i, d %i, τ %d)',
+      (n, d, tau) => {
+        const random = new Random(n + d);
+        const m = randomModel(n, d, tau, random);
+        let exactlyReRanked = 0;
+        for (let r = 0; r < 60; r++) {
+          const history = Array.from({ length: 1 + random.nextInt(30) }, () => `i${random.nextInt(n)}`);
+          const req = {
+            history,
+            historyEventTypes: history.map((_, i) =>
+              i % 3 === 0 ? 'click' : i % 3 === 1 ? 'watch' : undefined,
+            ),
+            numResults: 1 + random.nextInt(60),
+            excludeHistory: r % 4 === 0,
+            ...(r % 3 === 0
+              ? { exclude: new Set(Array.from({ length: 200 }, () => `i${random.nextInt(n)}`)) }
+              : {}),
+            // A filter's mask that blocks about half the catalog.
+            ...(r % 5 === 1
+              ? { blocked: Uint8Array.from({ length: n }, () => (random.next() < 0.5 ? 1 : 0)) }
+              : {}),
+          };
+          const fast = m.recommend(req);
+          const bounds = m.bounds();
+          const reference = m.recommendReference(req);
+          expect(fast.map((x) => x.itemId)).toEqual(reference.map((x) => x.itemId));
+          for (const [i, x] of fast.entries()) {
+            const y = reference[i]?.score as number;
+            // Repeat items' logits are log Z-relative and rounded to f32: one more rounding step of slack.
+            expect(Math.abs(x.score - y)).toBeLessThanOrEqual(y * (Math.expm1(bounds.logZ) + 1e-6));
+          }
+          expect(bounds.logZ).toBeLessThan(5e-3);
+          exactlyReRanked += bounds.candidates;
+        }
+        // The margin is small: few items beyond the requested ones are recomputed.
+        expect(exactlyReRanked).toBeLessThan(60 * 120);
+      },
+    );
+
+    it('sums Z again when the history items held most of the scan’s sum', () => {
+      const random = new Random(11);
+      const base = randomModel(3000, 16, 1, random);
+      // i0's output vector points along its own input vector, 40×: with history [i0] it holds nearly all of the
+      // scan's sum, and it is a history item, so its term leaves Z.
+      const output = base.outputEmbeddings.slice();
+      const d = 16;
+      for (let c = 0; c < d; c++) output[c] = 40 * (base.inputEmbeddings[c] as number);
+      const m = new Model({ ...base, outputEmbeddings: output });
+      const req = { history: ['i0'], numResults: 10 };
+      const fast = m.recommend(req);
+      const reference = m.recommendReference(req);
+      expect(fast.map((x) => x.itemId)).toEqual(reference.map((x) => x.itemId));
+      for (const [i, x] of fast.entries()) {
+        const y = reference[i]?.score as number;
+        expect(Math.abs(x.score - y)).toBeLessThanOrEqual(y * Math.expm1(m.bounds().logZ));
+      }
+      // A 40× larger row widens the proven bound 40×.
+      expect(m.bounds().logZ).toBeLessThan(1e-2);
+    });
+
+    it('normalises over excluded items too, as the reference does', () => {
+      const random = new Random(5);
+      const m = randomModel(2000, 16, 2, random);
+      const all = m.recommendReference({ history: ['i1'], numResults: 5 });
+      const exclude = new Set(all.slice(0, 3).map((x) => x.itemId));
+      const fast = m.recommend({ history: ['i1'], numResults: 2, exclude });
+      expect(fast.map((x) => x.itemId)).toEqual(all.slice(3, 5).map((x) => x.itemId));
+      // Without the excluded items in Z the score would be larger by their share of Z (a few %, far above the bound).
+      const y = all[3]?.score as number;
+      expect(Math.abs((fast[0]?.score as number) - y)).toBeLessThanOrEqual(y * Math.expm1(m.bounds().logZ));
+    });
   });
 });

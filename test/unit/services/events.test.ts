@@ -142,6 +142,38 @@ describe('putEvents', () => {
     expect((await all(groupInteractions(env.ctx, g.group))).map((e) => e.itemId)).toEqual(['i1', 'i2']);
   });
 
+  it('writes a warm call as one BatchWriteItem, plus one conditional claim per caller-chosen eventId', async () => {
+    const { g, trackingId } = await tracked('round-trips');
+    const send = { trackingId, userId: 'rt', sessionId: 'rt-s' };
+    await putEvents(env.ctx, { ...send, eventList: [click('i0', 1_700_000_000)] });
+    const spy = jest.spyOn(env.ctx.ddb, 'send');
+    try {
+      await putEvents(env.ctx, {
+        ...send,
+        eventList: Array.from({ length: 10 }, (_, i) => click(`i${i + 1}`, 1_700_000_001 + i)),
+      });
+      expect(spy.mock.calls.map(([command]) => command.constructor.name)).toEqual(['BatchWriteCommand']);
+      spy.mockClear();
+      await putEvents(env.ctx, {
+        ...send,
+        eventList: [
+          click('i11', 1_700_000_011, { eventId: 'a' }),
+          click('i12', 1_700_000_012, { eventId: 'b' }),
+        ],
+      });
+      expect(spy.mock.calls.map(([command]) => command.constructor.name).sort()).toEqual([
+        'BatchWriteCommand',
+        'PutCommand',
+        'PutCommand',
+      ]);
+    } finally {
+      spy.mockRestore();
+    }
+    expect((await recentEvents(env.ctx, g.group, 'rt', 20)).map((e) => e.itemId)).toEqual(
+      Array.from({ length: 13 }, (_, i) => `i${i}`),
+    );
+  });
+
   it('ties anonymous session events to the user who later signs in', async () => {
     const { g, trackingId } = await tracked('sessions');
     await putEvents(env.ctx, { trackingId, sessionId: 'anon-1', eventList: [click('i1', 1_700_000_001)] });

@@ -7,7 +7,7 @@ import {
   tailColumns,
 } from '../../../lambdas/engine/snapshot';
 import type { Interaction } from '../../../lambdas/engine/types';
-import { createCampaign, updateCampaign } from '../../../lambdas/services/campaigns';
+import { createCampaign, followLatestOfVersion, updateCampaign } from '../../../lambdas/services/campaigns';
 import { createEventTracker } from '../../../lambdas/services/event-trackers';
 import { putEvents } from '../../../lambdas/services/events';
 import { historyTails, ModelCache, readObject } from '../../../lambdas/services/model-cache';
@@ -207,6 +207,57 @@ describe('getRecommendations', () => {
     expect((await top(synced, 'erin')).itemList).toEqual(
       backward.model.recommend({ history: walk(50), numResults: DEFAULT_NUM_RESULTS }),
     );
+  });
+
+  it('answers a warm request after one awaited read, writing its record in the background where allowed', async () => {
+    const s = await setup('rec-warm');
+    await view(s, 'wendy', ...walk(20));
+    await top(s, 'wendy');
+    const send = env.ctx.ddb.send.bind(env.ctx.ddb);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const sent: string[] = [];
+    const spy = jest.spyOn(env.ctx.ddb, 'send').mockImplementation(((command: {
+      constructor: { name: string };
+    }) => {
+      sent.push(command.constructor.name);
+      // The record write is held until the response is in hand.
+      if (command.constructor.name === 'PutCommand') return gate.then(() => send(command as never));
+      return send(command as never);
+    }) as never);
+    process.env.OP_DEFER_RESPONSE_WRITES = 'true';
+    try {
+      const out = await top(s, 'wendy');
+      expect(out.itemList?.[0]?.itemId).toBe(next(20, 1));
+      expect(sent).toEqual(['QueryCommand', 'PutCommand']);
+      release();
+      expect((await expandRecommendationId(env.ctx, out.recommendationId as string))?.itemIds).toEqual(
+        out.itemList?.map((i) => i.itemId),
+      );
+    } finally {
+      delete process.env.OP_DEFER_RESPONSE_WRITES;
+      spy.mockRestore();
+    }
+  });
+
+  it('moves $LATEST campaigns to a newly published version in the control plane; serving only reads', async () => {
+    const s = await setup('rec-follow');
+    const { campaignArn } = await createCampaign(env.ctx, {
+      name: 'rec-follow-latest',
+      solutionVersionArn: `${s.solution}/$LATEST`,
+      campaignConfig: { syncWithLatestSolutionVersion: true },
+    });
+    const newer = await addVersion(env, s.solution, s.group, backward);
+    const served = await top({ ...s, campaignArn: campaignArn as string }, 'fred');
+    expect(served.itemList).toEqual(
+      backward.model.recommend({ history: [], numResults: DEFAULT_NUM_RESULTS }),
+    );
+    // Serving found the newer version but did not record it.
+    expect((await env.ctx.resources.require(campaignArn as string)).attrs?.servingVersionArn).toBe(s.version);
+    await followLatestOfVersion(env.ctx, newer);
+    expect((await env.ctx.resources.require(campaignArn as string)).attrs?.servingVersionArn).toBe(newer);
   });
 
   it('shares one artifact load between concurrent requests', async () => {

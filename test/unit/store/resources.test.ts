@@ -73,6 +73,15 @@ describe('ResourceStore', () => {
     });
   });
 
+  it('updates on the condition that an attribute is still absent, so only the first such write wins', async () => {
+    const a = arn('solution', 'attrs-absent');
+    await store.create({ arn: a, type: 'solution', doc: {}, attrs: { other: 1 } });
+    const claim = (value: number) => store.update(a, { attrs: { due: value } }, { attrsAbsent: ['due'] });
+    expect((await claim(5)).attrs).toEqual({ other: 1, due: 5 });
+    await expect(claim(6)).rejects.toMatchObject({ name: 'ResourceInUseException' });
+    expect((await store.require(a)).attrs).toEqual({ other: 1, due: 5 });
+  });
+
   it('counts references atomically and refuses deletion while a counter is non-zero', async () => {
     const a = arn('schema', 'counted');
     await store.create({ arn: a, type: 'schema', status: 'ACTIVE', doc: {} });

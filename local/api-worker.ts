@@ -1,0 +1,56 @@
+/**
+ * One API worker of `npm start -- --workers N`: serves the API (the same local API Gateway over the same handler
+ * modules) on the port the primary names, against the primary's embedded DynamoDB, S3, Lambda and Step Functions,
+ * whose endpoints it inherits in its environment. Control-plane operations still run in the primary: the router
+ * invokes them through the local Lambda API, as it does on AWS.
+ *
+ * Messages: the primary sends `{ type: 'stop' }`; the worker stops accepting requests, answers those in flight,
+ * finishes its deferred writes and exits. It reports `{ type: 'listening', port }` once bound.
+ */
+import { deferredWrites } from '../lambdas/services/deferred-writes';
+import { createApiServer } from './api-gateway';
+import { FunctionRegistry } from './functions';
+import { close, listen } from './http-util';
+
+/** Environment variables through which the primary tells a worker where to listen. */
+export const WORKER_PORT_ENV = 'OP_WORKER_PORT';
+export const WORKER_HOST_ENV = 'OP_WORKER_HOST';
+
+export type WorkerMessage = { readonly type: 'listening'; readonly port: number } | { readonly type: 'stop' };
+
+async function main(): Promise<void> {
+  const port = Number(process.env[WORKER_PORT_ENV]);
+  const host = process.env[WORKER_HOST_ENV] ?? '127.0.0.1';
+  const registry = new FunctionRegistry();
+  const server = createApiServer(registry);
+  // In a cluster worker the primary owns the socket: every worker listening on the same port shares it.
+  const bound = await listen(server, port, host);
+  let stopping = false;
+  process.on('message', (message: WorkerMessage) => {
+    if (message.type !== 'stop' || stopping) return;
+    stopping = true;
+    close(server)
+      .then(() => registry.idle())
+      .then(() => deferredWrites.settled())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          console.error('[worker] shutdown failed:', err);
+          process.exit(1);
+        },
+      );
+  });
+  // The primary's signals end the workers through `stop`; a terminal's Ctrl-C reaches every process of the group.
+  process.on('SIGINT', () => undefined);
+  process.on('unhandledRejection', (reason) =>
+    console.error('[worker] unhandled promise rejection:', reason),
+  );
+  process.send?.({ type: 'listening', port: bound } satisfies WorkerMessage);
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error('[worker] failed to start:', err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,85 @@
+/**
+ * `npm start -- --workers 2`: two cluster workers share the API port and serve the SDKs against the primary's one
+ * set of emulators; a worker that dies is replaced.
+ */
+import { CreateEventTrackerCommand, ListDatasetGroupsCommand } from '@aws-sdk/client-personalize';
+import { GetRecommendationsCommand, ResourceNotFoundException } from '@aws-sdk/client-personalize-runtime';
+import { countStored, runPutEventsLoad } from '../../bench/lib/put-events-load';
+import { createInteractionsDataset } from '../../bench/lib/setup';
+import { EVENTS_TABLE } from '../../lambdas/store/tables';
+import { startTestRuntime, type TestRuntime } from './harness';
+
+let t: TestRuntime;
+
+beforeAll(async () => {
+  t = await startTestRuntime({ workers: 2 });
+}, 120_000);
+afterAll(async () => {
+  await t?.stop();
+});
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+it('serves control plane, events and runtime calls from two worker processes', async () => {
+  const pids = t.runtime.workerPids();
+  expect(pids).toHaveLength(2);
+  expect(new Set(pids).size).toBe(2);
+  expect(pids).not.toContain(process.pid);
+  expect(pids.every(alive)).toBe(true);
+
+  const { datasetGroupArn } = await createInteractionsDataset(t.personalize, 'workers');
+  const { trackingId } = await t.personalize.send(
+    new CreateEventTrackerCommand({ name: 'workers', datasetGroupArn }),
+  );
+  const load = await runPutEventsLoad({
+    endpoint: t.runtime.endpoint,
+    region: t.runtime.region,
+    credentials: t.runtime.apiCredentials,
+    trackingId: trackingId as string,
+    clients: 4,
+    callsPerClient: 6,
+    batch: 10,
+    retryEvery: 3,
+  });
+  expect(load.failedCalls).toBe(0);
+  const count = await countStored(
+    t.runtime.internalEndpoints.dynamodb,
+    t.runtime.region,
+    EVENTS_TABLE.id,
+    datasetGroupArn,
+    load.acknowledged,
+  );
+  expect(count).toEqual({ stored: 4 * 6 * 10, missing: 0, duplicated: 0, unexpected: 0 });
+
+  await expect(
+    t.personalizeRuntime.send(
+      new GetRecommendationsCommand({
+        campaignArn: `arn:aws:personalize:${t.runtime.region}:${t.runtime.accountId}:campaign/none`,
+        userId: 'u',
+      }),
+    ),
+  ).rejects.toBeInstanceOf(ResourceNotFoundException);
+}, 120_000);
+
+it('replaces a worker that dies', async () => {
+  const [victim] = t.runtime.workerPids();
+  process.kill(victim as number, 'SIGKILL');
+  for (
+    let i = 0;
+    i < 600 && (t.runtime.workerPids().includes(victim as number) || t.runtime.workerPids().length < 2);
+    i++
+  ) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(t.runtime.workerPids()).toHaveLength(2);
+  expect(t.runtime.workerPids()).not.toContain(victim);
+  const out = await t.personalize.send(new ListDatasetGroupsCommand({}));
+  expect(out.datasetGroups?.length).toBeGreaterThan(0);
+}, 120_000);

@@ -1,0 +1,64 @@
+import fc from 'fast-check';
+import { topK } from '../../../lambdas/engine/model';
+import { MAX_K, QuantizedScorer } from '../../../lambdas/engine/wasm/quantized-scorer';
+
+const scorers = new Map<number, QuantizedScorer>();
+
+/** The scorer's candidates over the given values (written into its logits). */
+function candidates(
+  values: Float32Array,
+  k: number,
+  margin: number,
+  excluded: ReadonlySet<number>,
+): number[] {
+  let s = scorers.get(values.length);
+  if (s === undefined) {
+    s = new QuantizedScorer(new Float32Array(values.length), values.length, 1);
+    scorers.set(values.length, s);
+  }
+  s.logits.set(values);
+  let largest = 0;
+  for (const v of values) if (Number.isFinite(v)) largest = Math.max(largest, Math.abs(v));
+  return Array.from(s.candidates(k, margin, excluded, largest));
+}
+
+describe('QuantizedScorer.candidates', () => {
+  it('keeps the items within the margin of the k-th largest, skipping excluded and −∞ ones', () => {
+    const x = Float32Array.from([0.5, 0.9, Number.NEGATIVE_INFINITY, 0.85, 0.2, 0.7, 0.86]);
+    // k = 2 outside {1}: 0.86 and 0.85, so T = 0.85; margin 0.2 keeps ≥ 0.65.
+    expect(candidates(x, 2, 0.2, new Set([1]))).toEqual([3, 5, 6]);
+    expect(candidates(x, 2, 0, new Set())).toEqual([1, 6]);
+    // Fewer eligible items than k: all of them.
+    expect(candidates(x, 10, 0, new Set([0]))).toEqual([1, 3, 4, 5, 6]);
+    expect(() => candidates(x, MAX_K + 1, 0, new Set())).toThrow(/k must be/);
+  });
+
+  it('contains the exact top k whenever every approximation is within ε', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.float({ min: -10, max: 10, noNaN: true, noDefaultInfinity: true }), {
+          minLength: 1,
+          maxLength: 3000,
+        }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.double({ min: 0, max: 0.5, noNaN: true }),
+        (values, k, eps) => {
+          const exact = Float32Array.from(values);
+          // History items (−∞) are never candidates.
+          exact.fill(Number.NEGATIVE_INFINITY, 0, Math.min(3, exact.length - 1));
+          const excluded = new Set<number>();
+          for (let j = 0; j < exact.length; j += 7) excluded.add(j);
+          const truth = topK(exact, k, excluded).filter((j) => exact[j] !== Number.NEGATIVE_INFINITY);
+          // The worst case: the true top k approximated ε low, everything else ε high.
+          const top = new Set(truth);
+          const approx = exact.map((v, j) => (top.has(j) ? v - eps : v + eps));
+          // Their float32 rounding is at most 2⁻²³ · 10.5 more.
+          const kept = new Set(candidates(approx, k, 2 * (eps + 2e-6), excluded));
+          for (const j of truth) expect(kept.has(j)).toBe(true);
+          for (const j of kept) expect(excluded.has(j) || exact[j] === Number.NEGATIVE_INFINITY).toBe(false);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EXP_ERROR } from '../../../lambdas/engine/model';
+import { Random } from '../../../lambdas/engine/random';
+import { QuantizedScorer } from '../../../lambdas/engine/wasm/quantized-scorer';
+import { SCORING_SOURCE_SHA256, SCORING_WASM_BASE64 } from '../../../lambdas/engine/wasm/scoring.generated';
+
+function gaussian(random: Random, length: number, scale: number): Float32Array {
+  return Float32Array.from({ length }, () => random.nextNormal() * scale);
+}
+
+/** τ u·q_j in float64, the slow reference. */
+function exactLogits(q: Float32Array, u: Float32Array, n: number, d: number, tau: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    let s = 0;
+    for (let c = 0; c < d; c++) s += (u[c] as number) * (q[j * d + c] as number);
+    out[j] = tau * s;
+  }
+  return out;
+}
+
+describe('QuantizedScorer', () => {
+  it('gives the hand-computed logits of a tiny matrix', () => {
+    // q rows (1, 0, 0), (0, 2, 0), (−1, 1, 0.5); u = (3, 4, 2); τ = 0.5 → (1.5, 4, 1).
+    const q = Float32Array.from([1, 0, 0, 0, 2, 0, -1, 1, 0.5]);
+    const s = new QuantizedScorer(q, 3, 3);
+    const bound = s.scan(Float32Array.from([3, 4, 2]), 0.5);
+    const expected = [1.5, 4, 1];
+    for (let j = 0; j < 3; j++) {
+      expect(Math.abs((s.logits[j] as number) - (expected[j] as number))).toBeLessThanOrEqual(bound + 4e-6);
+    }
+    expect(bound).toBeLessThan(1e-3);
+    expect(s.scanMax).toBe(s.logits[1]);
+    expect(s.scanMaxAbs).toBe(s.logits[1]);
+  });
+
+  it.each([
+    [2001, 149, 1],
+    [777, 37, 3.5],
+    [64, 8, -2],
+  ])('keeps every logit of random data within its proven bound (n %i, d %i, τ %d)', (n, d, tau) => {
+    const random = new Random(n + d);
+    const q = gaussian(random, n * d, 1 / Math.sqrt(d));
+    // A few rows far larger than the rest, and one all-zero row.
+    for (let c = 0; c < d; c++) {
+      q[5 * d + c] = (q[5 * d + c] as number) * 100;
+      q[9 * d + c] = 0;
+    }
+    const s = new QuantizedScorer(q, n, d);
+    for (let trial = 0; trial < 5; trial++) {
+      const u = gaussian(random, d, 1 + trial);
+      const bound = s.scan(u, tau);
+      const exact = exactLogits(q, u, n, d, tau);
+      let worst = 0;
+      let top = Number.NEGATIVE_INFINITY;
+      let big = 0;
+      for (let j = 0; j < n; j++) {
+        const z = s.logits[j] as number;
+        // The bound holds before the f32 rounding of ẑ_j.
+        worst = Math.max(worst, Math.abs(z - (exact[j] as number)) - 2 ** -24 * Math.abs(z));
+        top = Math.max(top, z);
+        big = Math.max(big, Math.abs(z));
+      }
+      expect(worst).toBeLessThanOrEqual(bound);
+      expect(Math.abs(s.logits[9] as number)).toBe(0);
+      expect(s.scanMax).toBe(top);
+      expect(s.scanMaxAbs).toBe(big);
+      // The normaliser summed in the same pass, against the float64 sum of the same f32 logits.
+      expect(s.scanShift).toBe(top);
+      let z = 0;
+      for (let j = 0; j < n; j++) z += Math.exp((s.logits[j] as number) - top);
+      expect(Math.abs(s.scanSum / z - 1)).toBeLessThan(EXP_ERROR + 2 ** -22 * (2 * big + 1));
+      // int16 with a scale per row: the bound is a small fraction of the largest possible logit.
+      let uNorm = 0;
+      for (let c = 0; c < d; c++) uNorm += (u[c] as number) ** 2;
+      expect(bound).toBeLessThan(1e-3 * Math.abs(tau) * Math.sqrt(uNorm) * s.maxRowNorm);
+    }
+  });
+
+  it('does not overflow its int32 sums at the largest quantized values', () => {
+    // Every entry equal: the L2 limit, not the int16 range, sets the scale; Σ ũ q̃ is then close to 2³¹.
+    const d = 152;
+    const q = new Float32Array(2 * d).fill(1);
+    for (let c = 0; c < d; c++) q[d + c] = c % 2 === 0 ? -1 : 1;
+    const s = new QuantizedScorer(q, 2, d);
+    const bound = s.scan(new Float32Array(d).fill(1), 1);
+    expect(Math.abs((s.logits[0] as number) - d)).toBeLessThanOrEqual(bound + 2 ** -24 * d);
+    expect(Math.abs(s.logits[1] as number)).toBeLessThanOrEqual(bound);
+  });
+
+  it('computes exp within EXP_ERROR of Math.exp on [−87, 0] and 0 below −87.3', () => {
+    const m = 100_000;
+    const s = new QuantizedScorer(new Float32Array(m), m, 1);
+    const x = Float32Array.from({ length: m }, (_, i) => -87 * (i / (m - 1)));
+    const e = s.exp(x);
+    let worst = 0;
+    for (let i = 0; i < m; i++)
+      worst = Math.max(worst, Math.abs((e[i] as number) / Math.exp(x[i] as number) - 1));
+    expect(worst).toBeLessThan(EXP_ERROR);
+    expect(Array.from(s.exp(Float32Array.from([-88, -1000, Number.NEGATIVE_INFINITY, 0])))).toEqual([
+      0, 0, 0, 1,
+    ]);
+  });
+
+  it('sums exp(x − shift) over the logits like the float64 sum', () => {
+    const n = 4099;
+    const random = new Random(3);
+    const d = 16;
+    const q = gaussian(random, n * d, 1);
+    const s = new QuantizedScorer(q, n, d);
+    s.scan(gaussian(random, d, 1), 1);
+    s.logits[17] = Number.NEGATIVE_INFINITY;
+    const shift = s.max();
+    let expected = 0;
+    for (let j = 0; j < n; j++) expected += Math.exp((s.logits[j] as number) - shift);
+    expect(Math.abs(s.sumExp(shift) / expected - 1)).toBeLessThan(EXP_ERROR);
+  });
+
+  it('is built from the current AssemblyScript source (run `npm run build:wasm` after editing it)', () => {
+    const source = readFileSync(join(__dirname, '../../../lambdas/engine/wasm/assembly/scoring.ts'), 'utf8');
+    expect(createHash('sha256').update(source).digest('hex')).toBe(SCORING_SOURCE_SHA256);
+    expect(Buffer.from(SCORING_WASM_BASE64, 'base64').subarray(0, 4).toString('latin1')).toBe('\0asm');
+  });
+});
