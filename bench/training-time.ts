@@ -150,7 +150,8 @@ async function main(): Promise<void> {
     );
     await runtime.idle();
     const { datasetImportJob } = await p.send(new DescribeDatasetImportJobCommand({ datasetImportJobArn }));
-    if (datasetImportJob?.status !== 'ACTIVE') throw new Error(`import ended ${datasetImportJob?.status}`);
+    if (datasetImportJob?.status !== 'ACTIVE')
+      throw new Error(`import ended ${datasetImportJob?.status}: ${datasetImportJob?.failureReason ?? ''}`);
     const { solutionArn } = await p.send(
       new CreateSolutionCommand({ name: 'bench', datasetGroupArn, recipeArn: RECIPE }),
     );
