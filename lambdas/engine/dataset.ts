@@ -2,10 +2,11 @@
  * Streams interactions into compact per-user sequences: ids become int32 indices as records arrive, so no
  * per-interaction object outlives ingestion.
  */
+import type { InteractionColumns } from './snapshot';
 import type { Interaction } from './types';
 
 /** Growable typed-array column. */
-class Column<T extends Int32Array | Float64Array> {
+export class Column<T extends Int32Array | Float64Array> {
   length = 0;
   constructor(
     public data: T,
@@ -151,6 +152,88 @@ export async function ingestInteractions(
     users,
     items,
     userOffsets,
+    itemSeq,
+    eventTypes,
+    typeSeq,
+    itemCounts,
+    itemFirstSeen,
+    latestTimestamp,
+  };
+}
+
+/**
+ * The same sequences from a snapshot's columns, which are already grouped by user and time-sorted: users in
+ * snapshot order, items (after those `items` already holds) and event types in the order of the snapshot's tables.
+ * Rows that `keep` marks 0 and rows the filter rejects are left out; users left without rows are dropped.
+ */
+export function ingestColumns(
+  c: InteractionColumns,
+  filter: InteractionFilter,
+  items: IdIndex = new IdIndex(),
+  keep?: Uint8Array,
+): Sequences {
+  const rows = c.item.length;
+  const wantedType = filter.eventType === undefined ? undefined : c.eventTypes.indexOf(filter.eventType);
+  const threshold = filter.eventValueThreshold;
+  const kept = new Uint8Array(rows);
+  const itemUsed = new Uint8Array(c.itemIds.length);
+  const typeUsed = new Uint8Array(c.eventTypes.length);
+  let m = 0;
+  for (let r = 0; r < rows; r++) {
+    if (keep !== undefined && keep[r] === 0) continue;
+    const type = c.type[r] as number;
+    if (wantedType !== undefined && type !== wantedType) continue;
+    if (threshold !== undefined) {
+      const value = c.value?.[r];
+      if (value === undefined || !(value >= threshold)) continue;
+    }
+    kept[r] = 1;
+    itemUsed[c.item[r] as number] = 1;
+    if (type >= 0) typeUsed[type] = 1;
+    m++;
+  }
+  const itemMap = new Int32Array(c.itemIds.length);
+  for (let i = 0; i < itemMap.length; i++)
+    itemMap[i] = itemUsed[i] ? items.intern(c.itemIds[i] as string) : -1;
+  const eventTypes = new IdIndex();
+  // typeSeq holds 1 + the event type's index, 0 for none.
+  const typeMap = new Int32Array(c.eventTypes.length);
+  for (let t = 0; t < typeMap.length; t++) {
+    typeMap[t] = typeUsed[t] ? eventTypes.intern(c.eventTypes[t] as string) + 1 : 0;
+  }
+
+  const users = new IdIndex();
+  const offsets = new Column(new Int32Array(1024), (s) => new Int32Array(s));
+  offsets.push(0);
+  const itemSeq = new Int32Array(m);
+  const typeSeq = new Int32Array(m);
+  const itemCounts = new Float64Array(items.size);
+  const itemFirstSeen = new Float64Array(items.size).fill(Number.NaN);
+  let latestTimestamp = Number.NaN;
+  let p = 0;
+  for (let u = 0; u < c.userIds.length; u++) {
+    const start = p;
+    for (let r = c.userOffsets[u] as number; r < (c.userOffsets[u + 1] as number); r++) {
+      if (kept[r] === 0) continue;
+      const it = itemMap[c.item[r] as number] as number;
+      const type = c.type[r] as number;
+      const t = c.time[r] as number;
+      itemSeq[p] = it;
+      typeSeq[p] = type >= 0 ? (typeMap[type] as number) : 0;
+      p++;
+      itemCounts[it] = (itemCounts[it] as number) + 1;
+      const f = itemFirstSeen[it] as number;
+      if (Number.isNaN(f) || t < f) itemFirstSeen[it] = t;
+      if (Number.isNaN(latestTimestamp) || t > latestTimestamp) latestTimestamp = t;
+    }
+    if (p === start) continue;
+    users.intern(c.userIds[u] as string);
+    offsets.push(p);
+  }
+  return {
+    users,
+    items,
+    userOffsets: offsets.trimmed().slice(),
     itemSeq,
     eventTypes,
     typeSeq,

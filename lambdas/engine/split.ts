@@ -4,6 +4,7 @@
  */
 import { sampleTestCases, type TestCase } from './metrics';
 import { Random } from './random';
+import type { InteractionColumns } from './snapshot';
 import type { Interaction } from './types';
 
 export interface SplitOptions {
@@ -42,18 +43,15 @@ export function splitByUser(interactions: readonly Interaction[], options: Split
     if (list === undefined) byUser.set(x.userId, [x]);
     else list.push(x);
   }
-  // Sorting the candidates first makes the draw independent of the input's row order.
   const eligible = [...byUser.keys()].filter((u) => (byUser.get(u) as Interaction[]).length >= 2).sort();
-  const testCount = Math.min(eligible.length, Math.round(testUserFraction * byUser.size));
-  new Random(options.seed).shuffle(eligible);
-  const testUsers = new Set(eligible.slice(0, testCount));
+  const testUsers = new Set(drawTestUsers(eligible, byUser.size, testUserFraction, options.seed));
 
   const train = interactions.filter((x) => !testUsers.has(x.userId));
   const test: TestUser[] = [];
   for (const userId of [...testUsers].sort()) {
     const events = [...(byUser.get(userId) as Interaction[])].sort((a, b) => a.timestamp - b.timestamp);
     const n = events.length;
-    const truthCount = Math.min(n - 1, Math.max(1, Math.round(truthFraction * n)));
+    const truthCount = truthCountOf(n, truthFraction);
     const input = events.slice(0, n - truthCount);
     test.push({
       userId,
@@ -65,6 +63,19 @@ export function splitByUser(interactions: readonly Interaction[], options: Split
   }
   return { train, test };
 }
+
+/**
+ * The draw of test users: `eligible` (users with 2 or more interactions) sorted by id, so the draw does not depend
+ * on the input's row order, then shuffled; the first round(fraction × all users) are the test users.
+ */
+function drawTestUsers<T>(eligible: T[], allUsers: number, fraction: number, seed: number): T[] {
+  const testCount = Math.min(eligible.length, Math.round(fraction * allUsers));
+  return new Random(seed).shuffle(eligible).slice(0, testCount);
+}
+
+/** The newest interactions of a test user's n that are its truth: max(1, round(fraction × n)), leaving one input. */
+const truthCountOf = (n: number, fraction: number): number =>
+  Math.min(n - 1, Math.max(1, Math.round(fraction * n)));
 
 /**
  * The metrics' split of a served model (spec §6.1) that trains on all but the truth: Personalize's user split,
@@ -89,5 +100,61 @@ export function holdOutTruths(
 export function catalogSize(interactions: readonly Interaction[], itemIds: Iterable<string> = []): number {
   const ids = new Set<string>(itemIds);
   for (const x of interactions) ids.add(x.itemId);
+  return ids.size;
+}
+
+/** {@link holdOutTruths} over a snapshot's columns: the test cases, and which rows train (1) or are truths (0). */
+export interface ColumnsSplit {
+  readonly keep: Uint8Array;
+  readonly test: TestCase[];
+}
+
+/**
+ * {@link holdOutTruths} on a snapshot's columns (users already time-sorted, ties in source order): the same test
+ * users and truths, with the training rows as a mask instead of a copy of the interactions.
+ */
+export function holdOutTruthRows(
+  c: InteractionColumns,
+  options: SplitOptions & { readonly maxUsers: number; readonly sampleSeed: number },
+): ColumnsSplit {
+  const users = c.userIds.length;
+  const ids = c.userIds;
+  const length = (u: number): number => (c.userOffsets[u + 1] as number) - (c.userOffsets[u] as number);
+  const byId = (a: number, b: number): number => {
+    const x = ids[a] as string;
+    const y = ids[b] as string;
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
+  const eligible: number[] = [];
+  for (let u = 0; u < users; u++) if (length(u) >= 2) eligible.push(u);
+  eligible.sort(byId);
+  const drawn = drawTestUsers(eligible, users, options.testUserFraction ?? 0.1, options.seed).sort(byId);
+  const sampled = sampleTestCases(drawn, options.maxUsers, options.sampleSeed);
+  const keep = new Uint8Array(c.item.length).fill(1);
+  const truthFraction = options.truthFraction ?? 0.1;
+  const test = sampled.map((u): TestCase => {
+    const from = c.userOffsets[u] as number;
+    const to = c.userOffsets[u + 1] as number;
+    const cut = to - truthCountOf(to - from, truthFraction);
+    keep.fill(0, cut, to);
+    const rows = (a: number, b: number) => Array.from({ length: b - a }, (_, k) => a + k);
+    return {
+      userId: ids[u] as string,
+      history: rows(from, cut).map((r) => c.itemIds[c.item[r] as number] as string),
+      historyEventTypes: rows(from, cut).map((r) => c.eventTypes[c.type[r] as number]),
+      truth: rows(cut, to).map((r) => c.itemIds[c.item[r] as number] as string),
+    };
+  });
+  return { keep, test };
+}
+
+/** {@link catalogSize} of a snapshot: distinct items its interactions name, with `itemIds` (the Items dataset). */
+export function catalogSizeOfColumns(c: InteractionColumns, itemIds: Iterable<string> = []): number {
+  const named = new Uint8Array(c.itemIds.length);
+  for (let r = 0; r < c.item.length; r++) named[c.item[r] as number] = 1;
+  const ids = new Set<string>(itemIds);
+  named.forEach((n, i) => {
+    if (n === 1) ids.add(c.itemIds[i] as string);
+  });
   return ids.size;
 }

@@ -3,7 +3,7 @@
  * on a validation split of the users (`tuning.ts`), then fit on every user (`fit.ts`).
  */
 import { accumulateRows, type SumsRunner } from './accumulate';
-import { type IdIndex, ingestInteractions, selectUsersByHistoryLength } from './dataset';
+import { type IdIndex, ingestColumns, ingestInteractions, selectUsersByHistoryLength } from './dataset';
 import { type FitContext, fitSequences, HEAD_ITEMS, type ModelChoices } from './fit';
 import { DEFAULT_HYPERPARAMETERS, type HyperParameters, validateHyperParameters } from './hyperparameters';
 import { matmul, matmulTransA, solveLower, solveUpperT, updateTrailing } from './linalg';
@@ -11,11 +11,15 @@ import { type ItemCatalog, ingestItems } from './metadata';
 import type { Model } from './model';
 import { createWorkerPool, defaultWorkers, type WorkerPool } from './parallel';
 import { Random } from './random';
+import type { InteractionColumns } from './snapshot';
 import { type HpoSearch, tune } from './tuning';
 import type { Interaction, ItemMeta, UserMeta } from './types';
 
 export interface TrainingData {
-  readonly interactions: AsyncIterable<Interaction> | Iterable<Interaction>;
+  /** The interactions, in any order; or give `columns` instead. */
+  readonly interactions?: AsyncIterable<Interaction> | Iterable<Interaction>;
+  /** The interactions as a training snapshot's columns (`snapshot.ts`), and which rows to train on (1: train). */
+  readonly columns?: { readonly data: InteractionColumns; readonly keep?: Uint8Array };
   readonly items?: AsyncIterable<ItemMeta> | Iterable<ItemMeta>;
   readonly users?: AsyncIterable<UserMeta> | Iterable<UserMeta>;
 }
@@ -122,16 +126,16 @@ async function fitModel(
 ): Promise<Model> {
   const catalog: ItemCatalog = data.items ? await ingestItems(data.items) : ingestItems.empty();
   if (data.users) for await (const _ of data.users) break;
-  const seqs = await ingestInteractions(
-    data.interactions,
-    {
-      ...(options.eventType === undefined ? {} : { eventType: options.eventType }),
-      ...(options.eventValueThreshold === undefined
-        ? {}
-        : { eventValueThreshold: options.eventValueThreshold }),
-    },
-    catalog.items,
-  );
+  const filter = {
+    ...(options.eventType === undefined ? {} : { eventType: options.eventType }),
+    ...(options.eventValueThreshold === undefined
+      ? {}
+      : { eventValueThreshold: options.eventValueThreshold }),
+  };
+  const seqs =
+    data.columns !== undefined
+      ? ingestColumns(data.columns.data, filter, catalog.items, data.columns.keep)
+      : await ingestInteractions(data.interactions ?? [], filter, catalog.items);
   if (seqs.itemSeq.length === 0) throw new Error('no interactions left to train on');
   progress(0.05, 'ingested');
 

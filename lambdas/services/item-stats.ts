@@ -17,6 +17,7 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { type Engagement, type ExplorationCatalog, explorationCatalog } from '../engine/exploration';
 import type { Model } from '../engine/model';
+import { hasImpression, type InteractionColumns, interactionRows, latestTime } from '../engine/snapshot';
 import type { Interaction } from '../engine/types';
 import type { ServiceContext } from './context';
 
@@ -93,6 +94,13 @@ export function itemStatsFromInteractions(interactions: Iterable<Interaction>): 
     }
   }
   return { ...stats, latestInteractionTimestamp: Number.isFinite(latest) ? latest : null };
+}
+
+/** {@link itemStatsFromInteractions} of a training snapshot: only its rows with an impression list become objects. */
+export function itemStatsFromColumns(columns: InteractionColumns): ItemStats {
+  const stats = itemStatsFromInteractions(interactionRows(columns, (r) => hasImpression(columns, r)));
+  const latest = latestTime(columns);
+  return { ...stats, latestInteractionTimestamp: Number.isNaN(latest) ? null : latest };
 }
 
 /** `base` plus the counts of `more` (statistics of disjoint interactions, e.g. those since the last update). */

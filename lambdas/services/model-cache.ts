@@ -7,18 +7,16 @@
  *
  * With the model comes each training user's history tail: the last {@link HISTORY_TAIL} items of the user in the
  * version's training snapshot, so users known from bulk imports are personalised from their history, not only from
- * events recorded after training.
+ * events recorded after training. The training workflow's publish step writes them as their own small artifact
+ * (`historyTailsKey`); a version published without one has its tails read from the whole snapshot.
  */
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { MAX_HISTORY } from '../engine/history-weights';
 import { Model } from '../engine/model';
+import { decodeSnapshot, type InteractionColumns } from '../engine/snapshot';
 import { logger } from '../observability';
+import { getArtifact } from '../store/artifacts';
 import type { ServiceContext } from './context';
-import { snapshotKey, type TrainingSnapshot } from './training';
-
-const gunzipAsync = promisify(gunzip);
+import { historyTailsKey, snapshotKey } from './training';
 
 /** No model reads more of a history than this (its state and its repeat rates, `engine/history-weights.ts`). */
 export const HISTORY_TAIL = MAX_HISTORY;
@@ -34,7 +32,14 @@ export interface HistoryTail {
 export interface ServingModel {
   readonly model: Model;
   /** Training users' history tails, by user id. */
-  readonly histories: ReadonlyMap<string, HistoryTail>;
+  readonly histories: HistoryTails;
+}
+
+/** History tails by user id, each built when asked for from the columns the model cache keeps. */
+export interface HistoryTails {
+  get(userId: string): HistoryTail | undefined;
+  /** Users with a tail. */
+  readonly size: number;
 }
 
 /** What a campaign serves: the solution version and its model artifact. */
@@ -46,62 +51,64 @@ export interface ModelRef {
 /** Reads an object of the data bucket; injectable for tests that count loads. */
 export type ObjectReader = (ctx: ServiceContext, key: string) => Promise<Uint8Array | undefined>;
 
-export const readObject: ObjectReader = async (ctx, key) => {
-  try {
-    const out = await ctx.s3.send(new GetObjectCommand({ Bucket: ctx.dataBucket, Key: key }));
-    if (out.Body === undefined) throw new Error(`Object ${key} has no body`);
-    return await out.Body.transformToByteArray();
-  } catch (err) {
-    if (err instanceof Error && err.name === 'NoSuchKey') return undefined;
-    throw err;
-  }
-};
+export const readObject: ObjectReader = (ctx, key) => getArtifact(ctx.s3, ctx.dataBucket, key);
 
-/** The columns of the training snapshot (written by the training workflow's prepare step) that serving reads. */
-type SnapshotColumns = Pick<
-  TrainingSnapshot,
-  'format' | 'userIds' | 'itemIds' | 'user' | 'item' | 'time' | 'eventTypes' | 'type'
->;
-
-/** Each user's last `tail` interactions in time order (ties keep snapshot order). */
-export function historyTails(s: SnapshotColumns, tail = HISTORY_TAIL): Map<string, HistoryTail> {
-  const byUser: number[][] = s.userIds.map(() => []);
-  for (let i = 0; i < s.user.length; i++) byUser[s.user[i] as number]?.push(i);
-  const out = new Map<string, HistoryTail>();
-  byUser.forEach((rows, u) => {
-    if (rows.length === 0) return;
-    rows.sort((a, b) => (s.time[a] as number) - (s.time[b] as number) || a - b);
-    const kept = rows.slice(-tail);
-    out.set(s.userIds[u] as string, {
-      itemIds: kept.map((i) => s.itemIds[s.item[i] as number] as string),
-      eventTypes: kept.map((i) => s.eventTypes?.[s.type?.[i] ?? -1]),
-      lastTimestamp: s.time[kept[kept.length - 1] as number] as number,
-    });
+/**
+ * Each user's last `tail` interactions of a training snapshot, whose users' rows are already in time order (ties
+ * in source order).
+ */
+export function historyTails(s: InteractionColumns, tail = HISTORY_TAIL): HistoryTails {
+  const users = new Map<string, number>();
+  s.userIds.forEach((id, u) => {
+    if ((s.userOffsets[u + 1] as number) > (s.userOffsets[u] as number)) users.set(id, u);
   });
-  return out;
+  return {
+    size: users.size,
+    get(userId) {
+      const u = users.get(userId);
+      if (u === undefined) return undefined;
+      const to = s.userOffsets[u + 1] as number;
+      const itemIds: string[] = [];
+      const eventTypes: (string | undefined)[] = [];
+      for (let r = Math.max(s.userOffsets[u] as number, to - tail); r < to; r++) {
+        itemIds.push(s.itemIds[s.item[r] as number] as string);
+        eventTypes.push(s.eventTypes[s.type[r] as number]);
+      }
+      return { itemIds, eventTypes, lastTimestamp: s.time[to - 1] as number };
+    },
+  };
 }
+
+const NO_HISTORIES: HistoryTails = { get: () => undefined, size: 0 };
 
 async function loadServingModel(
   ctx: ServiceContext,
   ref: ModelRef,
   read: ObjectReader,
 ): Promise<ServingModel> {
-  const [artifact, snapshot] = await Promise.all([
+  const [artifact, tails] = await Promise.all([
     read(ctx, ref.modelKey),
-    read(ctx, snapshotKey(ref.versionArn)),
+    read(ctx, historyTailsKey(ref.versionArn)),
   ]);
   if (artifact === undefined) throw new Error(`Model artifact ${ref.modelKey} does not exist`);
   const model = Model.load(artifact);
   // The int16 copy GetRecommendations scans is built here, not on the first request.
   model.prepareScoring();
-  if (snapshot === undefined) {
+  const columns = tails ?? (await read(ctx, snapshotKey(ref.versionArn)));
+  if (columns === undefined) {
     // Without the snapshot only events recorded after training can personalise; worth a log line, not a failure.
     logger.warn('No training snapshot; training histories unavailable', { ...ref });
-    return { model, histories: new Map() };
+    return { model, histories: NO_HISTORIES };
   }
-  const columns = JSON.parse((await gunzipAsync(snapshot)).toString('utf8')) as SnapshotColumns;
-  if (columns.format !== 1) throw new Error(`Unknown training snapshot format ${String(columns.format)}`);
-  return { model, histories: historyTails(columns) };
+  try {
+    return { model, histories: historyTails(decodeSnapshot(columns).columns) };
+  } catch (err) {
+    // A version trained before the columnar snapshot: serve it, personalised from recorded events only.
+    if (tails !== undefined) throw err;
+    const reason = err instanceof Error ? err.message : String(err);
+    logger.warn('Unreadable training snapshot; training histories unavailable', { reason, ...ref });
+    return { model, histories: NO_HISTORIES };
+  }
 }
 
 export class ModelCache {

@@ -3,8 +3,8 @@
  *
  * - prepare: `CREATE PENDING` → `CREATE IN_PROGRESS`; reads the group's interactions, items and users, applies the
  *   solution's `eventType` / `eventValueThreshold`, records the data's fingerprint (`data-fingerprint.ts`, which
- *   automatic training compares), enforces the minimum-data rule (spec §2.8) and writes a compact training snapshot
- *   to `models/<solution>/<version>/training-data.json.gz`.
+ *   automatic training compares), enforces the minimum-data rule (spec §2.8) and writes a compact columnar training
+ *   snapshot (`engine/snapshot.ts`) to `models/<solution>/<version>/training-data.bin`.
  * - train: trains the served model on the snapshot less the metrics' held-out truths and writes `model.bin` with its item engagement
  *   statistics (`item-stats.ts`); records the step's wall time. An UPDATE version is not trained: its FULL
  *   version's model takes in the snapshot's new items and statistics (`engine/update.ts`).
@@ -12,18 +12,15 @@
  *   held-out user's interactions (a seeded sample of at most `MAX_EVALUATED_USERS` of 10 % of the users). The train
  *   step left exactly those truths out (`holdOutTruths`), so the metrics measure prediction, not memory, without a
  *   second training; the served model misses only the held-out users' newest events (about 1 % of the data).
- * - publish: `CREATE IN_PROGRESS` → `ACTIVE` with `trainingHours`.
+ * - publish: writes the training users' history tails for serving (`history-tails.bin`, the snapshot's format cut to
+ *   each user's newest events), then `CREATE IN_PROGRESS` → `ACTIVE` with `trainingHours`.
  * - fail (the Catch target of every step): `CREATE FAILED` with a readable `failureReason`.
  *
  * Every status write is conditional on the status the step expects, so a version that StopSolutionVersionCreation
  * moved to `CREATE STOPPING` / `CREATE STOPPED` is never flipped back by a step that was already running.
  */
-import { promisify } from 'node:util';
-import { gunzip, gzip } from 'node:zlib';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   type HpoSearch,
-  type Interaction,
   type ItemMeta,
   Model,
   type TrainingData,
@@ -31,19 +28,30 @@ import {
   train,
   type UserMeta,
 } from '../engine';
+import { MAX_HISTORY } from '../engine/history-weights';
 import { evaluate, MAX_EVALUATED_USERS } from '../engine/metrics';
 import { createWorkerPool, defaultWorkers } from '../engine/parallel';
-import { catalogSize, holdOutTruths, type Split } from '../engine/split';
+import {
+  decodeSnapshot,
+  encodeSnapshot,
+  type InteractionColumns,
+  interactionRows,
+  SnapshotBuilder,
+  type TrainingSnapshot,
+  tailColumns,
+} from '../engine/snapshot';
+import { type ColumnsSplit, catalogSizeOfColumns, holdOutTruthRows } from '../engine/split';
 import { updateModel } from '../engine/update';
 import { PersonalizeError } from '../errors';
 import { logger } from '../observability';
+import { getArtifact, putArtifact } from '../store/artifacts';
 import type { ResourceRecord } from '../store/resources';
 import { parseArn } from './arns';
 import type { ServiceContext } from './context';
 import { DataFingerprint } from './data-fingerprint';
 import { groupInteractions, groupItems, groupUsers } from './dataset-data';
 import { hpoSearchOf } from './hpo-config';
-import { itemStatsFromInteractions, writeItemStats } from './item-stats';
+import { itemStatsFromColumns, writeItemStats } from './item-stats';
 import type { VersionAttrs } from './solution-versions';
 import {
   isTrainingInteraction,
@@ -54,9 +62,6 @@ import {
   VERSION_STATUS,
   type VersionDoc,
 } from './solutions';
-
-const gzipAsync = promisify(gzip);
-const gunzipAsync = promisify(gunzip);
 
 /** Minimum data (spec §2.8, §5), counted after event-type and event-value filtering. */
 export const MIN_INTERACTIONS = 1000;
@@ -98,29 +103,10 @@ export function artifactPrefix(versionArn: string): string {
   return `models/${parsed.resourceId}/`;
 }
 
-export const snapshotKey = (versionArn: string) => `${artifactPrefix(versionArn)}training-data.json.gz`;
+export const snapshotKey = (versionArn: string) => `${artifactPrefix(versionArn)}training-data.bin`;
 export const modelKey = (versionArn: string) => `${artifactPrefix(versionArn)}model.bin`;
-
-/**
- * The training snapshot: ids interned once, interactions as parallel columns (time order within a user is
- * restored by the engine), metadata as the engine takes it. Serving reads the interaction columns too
- * (`model-cache.ts`): change them together.
- */
-export interface TrainingSnapshot {
-  readonly format: 1;
-  readonly userIds: string[];
-  readonly itemIds: string[];
-  readonly user: number[];
-  readonly item: number[];
-  readonly time: number[];
-  /** Event type names, and each interaction's index into them (−1: none); absent in snapshots without types. */
-  readonly eventTypes?: string[];
-  readonly type?: number[];
-  /** Impression lists as item indices, by interaction index; absent when no interaction has one. */
-  readonly impressions?: Record<string, number[]>;
-  readonly items: ItemMeta[];
-  readonly users: UserMeta[];
-}
+/** Each training user's history tail (`model-cache.ts`), in the snapshot's format. */
+export const historyTailsKey = (versionArn: string) => `${artifactPrefix(versionArn)}history-tails.bin`;
 
 async function requireVersion(ctx: ServiceContext, arn: string): Promise<ResourceRecord<VersionDoc>> {
   const version = await ctx.resources.get<VersionDoc>(arn, SOLUTION_VERSION);
@@ -155,14 +141,14 @@ async function moveStatus(
     await leaveTraining(ctx, moved.parentArn, arn);
 }
 
-async function putObject(ctx: ServiceContext, key: string, body: Uint8Array): Promise<void> {
-  await ctx.s3.send(new PutObjectCommand({ Bucket: ctx.dataBucket, Key: key, Body: body }));
+async function putObject(ctx: ServiceContext, key: string, chunks: Iterable<Uint8Array>): Promise<void> {
+  await putArtifact(ctx.s3, ctx.dataBucket, key, chunks);
 }
 
 async function getObject(ctx: ServiceContext, key: string): Promise<Uint8Array> {
-  const out = await ctx.s3.send(new GetObjectCommand({ Bucket: ctx.dataBucket, Key: key }));
-  if (out.Body === undefined) throw new Error(`Empty object ${key}`);
-  return out.Body.transformToByteArray();
+  const bytes = await getArtifact(ctx.s3, ctx.dataBucket, key);
+  if (bytes === undefined) throw new Error(`No object ${key}`);
+  return bytes;
 }
 
 /** Checks the documented minimum; the messages follow Personalize's wording. */
@@ -192,93 +178,40 @@ export async function prepareTraining(ctx: ServiceContext, arn: string): Promise
   const config = trainingConfigOf(version.doc.solutionConfig, version.doc.eventType);
   const groupArn = version.doc.datasetGroupArn!;
 
-  const userIndex = new Map<string, number>();
-  const itemIndex = new Map<string, number>();
-  const intern = (map: Map<string, number>, ids: string[], id: string): number => {
-    let i = map.get(id);
-    if (i === undefined) {
-      i = ids.length;
-      ids.push(id);
-      map.set(id, i);
-    }
-    return i;
-  };
-  const snapshot: TrainingSnapshot = {
-    format: 1,
-    userIds: [],
-    itemIds: [],
-    user: [],
-    item: [],
-    time: [],
-    eventTypes: [],
-    type: [],
-    items: [],
-    users: [],
-  };
-  const typeIndex = new Map<string, number>();
-  const impressions: Record<string, number[]> = {};
-  let hasImpressions = false;
+  const builder = new SnapshotBuilder();
   const fingerprint = new DataFingerprint();
   for await (const batch of groupInteractions(ctx, groupArn)) {
     for (const x of batch) {
       if (!isTrainingInteraction(x, config)) continue;
       fingerprint.interaction(x);
-      if (x.impression !== undefined && x.impression.length > 0) {
-        impressions[snapshot.user.length] = x.impression.map((id) => intern(itemIndex, snapshot.itemIds, id));
-        hasImpressions = true;
-      }
-      snapshot.user.push(intern(userIndex, snapshot.userIds, x.userId));
-      snapshot.item.push(intern(itemIndex, snapshot.itemIds, x.itemId));
-      snapshot.time.push(x.timestamp);
-      snapshot.type?.push(
-        x.eventType === undefined ? -1 : intern(typeIndex, snapshot.eventTypes as string[], x.eventType),
-      );
+      builder.add(x);
     }
   }
   fingerprint.startItems();
+  const items: ItemMeta[] = [];
   for await (const batch of groupItems(ctx, groupArn)) {
-    for (const item of batch) fingerprint.item(item);
-    snapshot.items.push(...batch);
+    for (const item of batch) {
+      fingerprint.item(item);
+      items.push(item);
+    }
   }
-  for await (const batch of groupUsers(ctx, groupArn)) snapshot.users.push(...batch);
+  const users: UserMeta[] = [];
+  for await (const batch of groupUsers(ctx, groupArn)) for (const user of batch) users.push(user);
   // Recorded before the minimum-data check, so automatic training does not retry data that already failed it.
   await ctx.resources.update<VersionDoc>(arn, {
     attrs: { dataFingerprint: fingerprint.digest() } satisfies VersionAttrs,
   });
 
-  const perUser = new Uint32Array(snapshot.userIds.length);
-  for (const u of snapshot.user) perUser[u] = (perUser[u] as number) + 1;
+  const perUser = builder.userCounts();
   const usersWithTwo = perUser.reduce((n, c) => (c >= 2 ? n + 1 : n), 0);
-  checkMinimumData(snapshot.user.length, snapshot.userIds.length, usersWithTwo);
+  checkMinimumData(builder.size, perUser.length, usersWithTwo);
 
-  const body = await gzipAsync(
-    Buffer.from(JSON.stringify(hasImpressions ? { ...snapshot, impressions } : snapshot)),
-  );
-  await putObject(ctx, snapshotKey(arn), body);
+  await putObject(ctx, snapshotKey(arn), encodeSnapshot({ columns: builder.finish(), items, users }));
   return { solutionVersionArn: arn };
 }
 
 async function readSnapshot(ctx: ServiceContext, arn: string): Promise<TrainingSnapshot> {
-  const bytes = await gunzipAsync(await getObject(ctx, snapshotKey(arn)));
-  const snapshot = JSON.parse(bytes.toString('utf8')) as TrainingSnapshot;
-  if (snapshot.format !== 1) throw new Error(`Unknown training snapshot format ${String(snapshot.format)}`);
-  return snapshot;
-}
-
-function interactionsOf(s: TrainingSnapshot): Interaction[] {
-  const out: Interaction[] = new Array(s.user.length);
-  for (let i = 0; i < s.user.length; i++) {
-    const shown = s.impressions?.[i];
-    const type = s.type?.[i] ?? -1;
-    out[i] = {
-      userId: s.userIds[s.user[i] as number] as string,
-      itemId: s.itemIds[s.item[i] as number] as string,
-      timestamp: s.time[i] as number,
-      ...(type >= 0 ? { eventType: s.eventTypes?.[type] as string } : {}),
-      ...(shown !== undefined ? { impression: shown.map((j) => s.itemIds[j] as string) } : {}),
-    };
-  }
-  return out;
+  return decodeSnapshot(await getObject(ctx, snapshotKey(arn)));
 }
 
 /** Trains on both cores where the engine's worker threads can load (not under ts-jest, which stays in-thread). */
@@ -298,7 +231,7 @@ export async function trainVersion(ctx: ServiceContext, arn: string): Promise<St
   const config = trainingConfigOf(version.doc.solutionConfig, version.doc.eventType);
   const started = performance.now();
   const snapshot = await readSnapshot(ctx, arn);
-  const interactions = interactionsOf(snapshot);
+  const columns = snapshot.columns;
   const base = updateBaseOf(version);
   // A FULL version learns without the truths the evaluate step judges it on (neither self-tuning nor the fit sees
   // them); an UPDATE version (spec §7.5) learns nothing and starts from its FULL version. Either way the served
@@ -307,12 +240,19 @@ export async function trainVersion(ctx: ServiceContext, arn: string): Promise<St
     base !== undefined
       ? await loadModel(ctx, base)
       : await trainWithPool(
-          { interactions: metricsSplit(interactions).train, items: snapshot.items, users: snapshot.users },
+          {
+            columns: { data: columns, keep: metricsSplit(columns).keep },
+            items: snapshot.items,
+            users: snapshot.users,
+          },
           { hyperParameters: config.hyperParameters, seed: TRAIN_SEED, ...hpoOption(version.doc) },
         );
-  const { model } = await updateModel(learned, { interactions, items: snapshot.items });
-  await putObject(ctx, modelKey(arn), model.serialize());
-  await writeItemStats(ctx, modelKey(arn), itemStatsFromInteractions(interactions));
+  const { model } = await updateModel(learned, {
+    interactions: interactionRows(columns),
+    items: snapshot.items,
+  });
+  await putObject(ctx, modelKey(arn), [model.serialize()]);
+  await writeItemStats(ctx, modelKey(arn), itemStatsFromColumns(columns));
   const trainSeconds = (performance.now() - started) / 1000;
   await requireInProgress(ctx, arn);
   await ctx.resources.update<VersionDoc>(arn, {
@@ -325,8 +265,8 @@ export async function trainVersion(ctx: ServiceContext, arn: string): Promise<St
 }
 
 /** The metrics' held-out test users, and everything else, which the served model trains on. */
-function metricsSplit(interactions: readonly Interaction[]): Split {
-  return holdOutTruths(interactions, {
+function metricsSplit(columns: InteractionColumns): ColumnsSplit {
+  return holdOutTruthRows(columns, {
     seed: SPLIT_SEED,
     maxUsers: MAX_EVALUATED_USERS,
     sampleSeed: SPLIT_SEED,
@@ -360,11 +300,10 @@ export async function evaluateVersion(ctx: ServiceContext, arn: string): Promise
     return { solutionVersionArn: arn };
   }
   const snapshot = await readSnapshot(ctx, arn);
-  const interactions = interactionsOf(snapshot);
   const model = await loadModel(ctx, arn);
-  const metrics = evaluate(model, metricsSplit(interactions).test, {
-    catalogSize: catalogSize(
-      interactions,
+  const metrics = evaluate(model, metricsSplit(snapshot.columns).test, {
+    catalogSize: catalogSizeOfColumns(
+      snapshot.columns,
       snapshot.items.map((i) => i.itemId),
     ),
     maxUsers: MAX_EVALUATED_USERS,
@@ -379,6 +318,9 @@ export async function evaluateVersion(ctx: ServiceContext, arn: string): Promise
 export async function publishVersion(ctx: ServiceContext, arn: string): Promise<StepEvent> {
   const version = await requireInProgress(ctx, arn);
   const trainSeconds = (version.attrs as VersionAttrs).trainSeconds ?? 0;
+  // Serving reads no more of a history than the model does (MAX_HISTORY).
+  const tails = tailColumns((await readSnapshot(ctx, arn)).columns, MAX_HISTORY);
+  await putObject(ctx, historyTailsKey(arn), encodeSnapshot({ columns: tails, items: [], users: [] }));
   await moveStatus(ctx, arn, [VERSION_STATUS.inProgress], VERSION_STATUS.active, {
     trainingHours: trainSeconds / 3600,
   });

@@ -1,4 +1,12 @@
+import { gzipSync } from 'node:zlib';
 import type { Event } from '@aws-sdk/client-personalize-events';
+import {
+  decodeSnapshot,
+  encodeSnapshot,
+  SnapshotBuilder,
+  tailColumns,
+} from '../../../lambdas/engine/snapshot';
+import type { Interaction } from '../../../lambdas/engine/types';
 import { createCampaign, followLatestOfVersion, updateCampaign } from '../../../lambdas/services/campaigns';
 import { createEventTracker } from '../../../lambdas/services/event-trackers';
 import { putEvents } from '../../../lambdas/services/events';
@@ -11,6 +19,7 @@ import {
   expandRecommendationId,
   type ServingState,
 } from '../../../lambdas/services/serving';
+import { historyTailsKey, modelKey, snapshotKey } from '../../../lambdas/services/training';
 import { RecommendationStore } from '../../../lambdas/store/recommendations';
 import { type DataEnv, startDataEnv } from './data-env';
 import { addVersion, cycleModel, lastTrainingItem, newSolution, next, type Trained } from './serving-env';
@@ -371,26 +380,72 @@ describe('getPersonalizedRanking', () => {
 });
 
 describe('historyTails', () => {
-  it('keeps each user’s last items in time order, ties in snapshot order', () => {
-    const tails = historyTails(
-      {
-        format: 1,
-        userIds: ['a', 'b', 'never'],
-        itemIds: ['x', 'y', 'z'],
-        user: [0, 1, 0, 0, 0, 1],
-        item: [0, 1, 1, 2, 0, 2],
-        time: [30, 5, 10, 30, 20, 4],
-        eventTypes: ['click', 'watch'],
-        type: [0, -1, 1, 0, 1, 0],
-      },
-      3,
+  it('keeps each user’s last items in time order, ties in source order', () => {
+    const builder = new SnapshotBuilder();
+    const rows: [string, string, number, string?][] = [
+      ['a', 'x', 30, 'click'],
+      ['b', 'y', 5],
+      ['a', 'y', 10, 'watch'],
+      ['a', 'z', 30, 'click'],
+      ['a', 'x', 20, 'watch'],
+      ['b', 'z', 4, 'click'],
+    ];
+    for (const [userId, itemId, timestamp, eventType] of rows) {
+      builder.add({ userId, itemId, timestamp, ...(eventType === undefined ? {} : { eventType }) });
+    }
+    const columns = builder.finish();
+    const a = { itemIds: ['x', 'x', 'z'], eventTypes: ['watch', 'click', 'click'], lastTimestamp: 30 };
+    const b = { itemIds: ['z', 'y'], eventTypes: ['click', undefined], lastTimestamp: 5 };
+    const tails = historyTails(columns, 3);
+    expect([tails.size, tails.get('a'), tails.get('b'), tails.get('never')]).toEqual([2, a, b, undefined]);
+    // The artifact the publish step writes gives the same tails after a round trip.
+    const written = decodeSnapshot(
+      Buffer.concat(encodeSnapshot({ columns: tailColumns(columns, 3), items: [], users: [] })),
+    ).columns;
+    expect(written.item).toHaveLength(5);
+    expect(written.itemIds).toHaveLength(3);
+    const fromArtifact = historyTails(written, 3);
+    expect([fromArtifact.size, fromArtifact.get('a'), fromArtifact.get('b')]).toEqual([2, a, b]);
+  });
+});
+
+describe('ModelCache', () => {
+  const versionArn = 'arn:aws:personalize:us-east-1:000000000000:solution/old/0123abcd';
+  const snapshotOf = (interactions: readonly Interaction[]) => {
+    const builder = new SnapshotBuilder();
+    for (const x of interactions) builder.add(x);
+    return Buffer.concat(encodeSnapshot({ columns: builder.finish(), items: [], users: [] }));
+  };
+  const cacheWith = (objects: Record<string, Uint8Array>) =>
+    new ModelCache(async (_ctx, key) => objects[key]);
+
+  it('reads the history tails artifact, and the snapshot only for a version published without one', async () => {
+    const tails = snapshotOf([{ userId: 'u', itemId: 'i1', timestamp: 1 }]);
+    const snapshot = snapshotOf([{ userId: 'v', itemId: 'i2', timestamp: 1 }]);
+    const model = forward.model.serialize();
+    const ref = { versionArn, modelKey: modelKey(versionArn) };
+    const both = await cacheWith({
+      [ref.modelKey]: model,
+      [historyTailsKey(versionArn)]: tails,
+      [snapshotKey(versionArn)]: snapshot,
+    }).model(env.ctx, 'c', ref);
+    expect([both.histories.get('u')?.itemIds, both.histories.get('v')]).toEqual([['i1'], undefined]);
+    const old = await cacheWith({ [ref.modelKey]: model, [snapshotKey(versionArn)]: snapshot }).model(
+      env.ctx,
+      'c',
+      ref,
     );
-    expect(tails).toEqual(
-      new Map([
-        ['a', { itemIds: ['x', 'x', 'z'], eventTypes: ['watch', 'click', 'click'], lastTimestamp: 30 }],
-        ['b', { itemIds: ['z', 'y'], eventTypes: ['click', undefined], lastTimestamp: 5 }],
-      ]),
-    );
+    expect(old.histories.get('v')?.itemIds).toEqual(['i2']);
+  });
+
+  it('serves a version whose snapshot predates the columnar format, without training histories', async () => {
+    const ref = { versionArn, modelKey: modelKey(versionArn) };
+    const served = await cacheWith({
+      [ref.modelKey]: forward.model.serialize(),
+      [snapshotKey(versionArn)]: gzipSync('{"format":1}'),
+    }).model(env.ctx, 'c', ref);
+    expect(served.histories.size).toBe(0);
+    expect(served.model.itemIds).toEqual(forward.model.itemIds);
   });
 });
 

@@ -3,9 +3,9 @@
  * versions stored as the training workflow leaves them (an ACTIVE version resource under its solution, its model
  * artifact at the workflow's key in the data bucket).
  */
-import { gzipSync } from 'node:zlib';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Model } from '../../../lambdas/engine/model';
+import { encodeSnapshot, SnapshotBuilder } from '../../../lambdas/engine/snapshot';
 import { train } from '../../../lambdas/engine/train';
 import type { Interaction } from '../../../lambdas/engine/types';
 import { arnName, hexId, solutionVersionArn } from '../../../lambdas/services/arns';
@@ -42,28 +42,11 @@ export async function cycleModel(step: number): Promise<Trained> {
 /** The last item training user u<u> saw in {@link cycleModel}'s data. */
 export const lastTrainingItem = (u: number, step: number) => (u * 7 + 19 * step + 20 * CATALOG) % CATALOG;
 
-/** The training snapshot the workflow's prepare step writes, in its format 1 (interned ids, parallel columns). */
+/** The training snapshot the workflow's prepare step writes (`engine/snapshot.ts`), as one buffer. */
 function snapshot(interactions: readonly Interaction[]): Uint8Array {
-  const userIds: string[] = [];
-  const itemIds: string[] = [];
-  const intern = (ids: string[], id: string) => {
-    const at = ids.indexOf(id);
-    return at >= 0 ? at : ids.push(id) - 1;
-  };
-  const columns = {
-    format: 1,
-    userIds,
-    itemIds,
-    user: [] as number[],
-    item: [] as number[],
-    time: [] as number[],
-  };
-  for (const x of interactions) {
-    columns.user.push(intern(userIds, x.userId));
-    columns.item.push(intern(itemIds, x.itemId));
-    columns.time.push(x.timestamp);
-  }
-  return gzipSync(JSON.stringify({ ...columns, items: [], users: [] }));
+  const builder = new SnapshotBuilder();
+  for (const x of interactions) builder.add(x);
+  return Buffer.concat(encodeSnapshot({ columns: builder.finish(), items: [], users: [] }));
 }
 
 export const next = (k: number, step: number) => `i${(k + step + CATALOG) % CATALOG}`;

@@ -1,0 +1,389 @@
+/**
+ * The training snapshot: a group's interactions as typed-array columns, partitioned by user and time-sorted within
+ * each user, with the ids, event types and item/user metadata in a small JSON header. Training, evaluation and
+ * serving read the columns as they are; nothing on the way builds one object per interaction.
+ *
+ * Layout (little-endian), in the style of `model.bin`:
+ *
+ *   u32 magic "OPPS" | u32 header length | header JSON (UTF-8) | pad to 8 | arrays, each padded to 8
+ *
+ * The header names every array with its element type, offset from the start of the array data, and length.
+ * Users are numbered in order of first appearance in the source, and a user's events are rows
+ * `userOffsets[u] .. userOffsets[u+1]`, oldest first (equal timestamps keep source order). Items and event types
+ * are numbered in order of first appearance too.
+ */
+import { Column, IdIndex } from './dataset';
+import type { Interaction, ItemMeta, UserMeta } from './types';
+
+export const SNAPSHOT_FORMAT = 'open-personalize/interactions';
+export const SNAPSHOT_FORMAT_VERSION = 2;
+const MAGIC = 0x5350504f; // "OPPS" little-endian
+const NO_TYPE = -1;
+
+/** Interactions by user, as columns. */
+export interface InteractionColumns {
+  readonly userIds: readonly string[];
+  readonly itemIds: readonly string[];
+  readonly eventTypes: readonly string[];
+  /** users + 1 entries: user u's rows are userOffsets[u] .. userOffsets[u+1]. */
+  readonly userOffsets: Int32Array;
+  /** Per row: index into `itemIds`. */
+  readonly item: Int32Array;
+  /** Per row: epoch seconds; Int32 when every timestamp is a whole number of seconds that fits. */
+  readonly time: Float64Array | Int32Array;
+  /** Per row: index into `eventTypes`, or −1 for an event without a type. */
+  readonly type: Int32Array;
+  /** Per row: the event value, NaN where there is none; absent when no row has one. */
+  readonly value?: Float64Array;
+  /** rows + 1 entries: row r's impression list is impressionItems[impressionOffsets[r] .. [r+1]); absent if none. */
+  readonly impressionOffsets?: Int32Array;
+  readonly impressionItems?: Int32Array;
+}
+
+export interface TrainingSnapshot {
+  readonly columns: InteractionColumns;
+  readonly items: readonly ItemMeta[];
+  readonly users: readonly UserMeta[];
+}
+
+type ArrayName = 'userOffsets' | 'item' | 'time' | 'type' | 'value' | 'impressionOffsets' | 'impressionItems';
+type ArrayType = 'int32' | 'float64';
+
+interface Header {
+  format: string;
+  version: number;
+  interactions: number;
+  userIds: readonly string[];
+  itemIds: readonly string[];
+  eventTypes: readonly string[];
+  items: readonly ItemMeta[];
+  users: readonly UserMeta[];
+  arrays: { name: ArrayName; type: ArrayType; offset: number; length: number }[];
+}
+
+const align8 = (x: number): number => Math.ceil(x / 8) * 8;
+
+/** Rows in the snapshot. */
+export const rowCount = (c: InteractionColumns): number => c.item.length;
+
+/**
+ * Collects interactions in any order and sorts them into columns. Memory: about 24 bytes per interaction while
+ * collecting (plus impressions), the ids once each.
+ */
+export class SnapshotBuilder {
+  private readonly users = new IdIndex();
+  private readonly items = new IdIndex();
+  private readonly types = new IdIndex();
+  private readonly user = new Column(new Int32Array(1024), (n) => new Int32Array(n));
+  private readonly item = new Column(new Int32Array(1024), (n) => new Int32Array(n));
+  private readonly time = new Column(new Float64Array(1024), (n) => new Float64Array(n));
+  private readonly type = new Column(new Int32Array(1024), (n) => new Int32Array(n));
+  private readonly value = new Column(new Float64Array(1024), (n) => new Float64Array(n));
+  private readonly shownOffsets = new Column(new Int32Array(1024), (n) => new Int32Array(n));
+  private readonly shown = new Column(new Int32Array(1024), (n) => new Int32Array(n));
+  private hasValue = false;
+
+  constructor() {
+    this.shownOffsets.push(0);
+  }
+
+  get size(): number {
+    return this.user.length;
+  }
+
+  add(x: Interaction): void {
+    if (x.impression !== undefined) for (const id of x.impression) this.shown.push(this.items.intern(id));
+    this.shownOffsets.push(this.shown.length);
+    this.user.push(this.users.intern(x.userId));
+    this.item.push(this.items.intern(x.itemId));
+    this.time.push(x.timestamp);
+    this.type.push(x.eventType === undefined ? NO_TYPE : this.types.intern(x.eventType));
+    this.value.push(x.eventValue ?? Number.NaN);
+    if (x.eventValue !== undefined) this.hasValue = true;
+  }
+
+  /** Interactions per user so far, indexed like the snapshot's `userIds`. */
+  userCounts(): Uint32Array {
+    const counts = new Uint32Array(this.users.size);
+    const user = this.user.trimmed();
+    for (let i = 0; i < user.length; i++)
+      counts[user[i] as number] = (counts[user[i] as number] as number) + 1;
+    return counts;
+  }
+
+  /** The columns, sorted by user and time. The builder must not be used afterwards. */
+  finish(): InteractionColumns {
+    const userOf = this.user.trimmed();
+    const m = userOf.length;
+    const u = this.users.size;
+    // Counting sort by user keeps source order within a user; each user's slice is then sorted by time.
+    const userOffsets = new Int32Array(u + 1);
+    for (let i = 0; i < m; i++) {
+      const slot = (userOf[i] as number) + 1;
+      userOffsets[slot] = (userOffsets[slot] as number) + 1;
+    }
+    for (let i = 0; i < u; i++)
+      userOffsets[i + 1] = (userOffsets[i + 1] as number) + (userOffsets[i] as number);
+    const cursor = userOffsets.slice(0, u);
+    const order = new Int32Array(m);
+    for (let i = 0; i < m; i++) {
+      const user = userOf[i] as number;
+      order[cursor[user] as number] = i;
+      cursor[user] = (cursor[user] as number) + 1;
+    }
+    const timeOf = this.time.trimmed();
+    for (let user = 0; user < u; user++) {
+      const slice = order.subarray(userOffsets[user] as number, userOffsets[user + 1] as number);
+      if (isSortedByTime(slice, timeOf)) continue;
+      const sorted = Array.from(slice).sort((x, y) => (timeOf[x] as number) - (timeOf[y] as number) || x - y);
+      slice.set(sorted);
+    }
+    const permute = <T extends Int32Array | Float64Array>(src: Int32Array | Float64Array, out: T): T => {
+      for (let p = 0; p < m; p++) out[p] = src[order[p] as number] as number;
+      return out;
+    };
+    const wholeSeconds = timeOf.every((t) => Number.isInteger(t) && t >= -2147483648 && t <= 2147483647);
+    const columns: InteractionColumns = {
+      userIds: this.users.ids,
+      itemIds: this.items.ids,
+      eventTypes: this.types.ids,
+      userOffsets,
+      item: permute(this.item.trimmed(), new Int32Array(m)),
+      time: wholeSeconds ? permute(timeOf, new Int32Array(m)) : permute(timeOf, new Float64Array(m)),
+      type: permute(this.type.trimmed(), new Int32Array(m)),
+      ...(this.hasValue ? { value: permute(this.value.trimmed(), new Float64Array(m)) } : {}),
+      ...this.impressionsInOrder(order),
+    };
+    return columns;
+  }
+
+  private impressionsInOrder(
+    order: Int32Array,
+  ): Pick<InteractionColumns, 'impressionOffsets' | 'impressionItems'> {
+    const items = this.shown.trimmed();
+    if (items.length === 0) return {};
+    const offsets = this.shownOffsets.trimmed();
+    const m = order.length;
+    const impressionOffsets = new Int32Array(m + 1);
+    const impressionItems = new Int32Array(items.length);
+    let at = 0;
+    for (let p = 0; p < m; p++) {
+      const r = order[p] as number;
+      const a = offsets[r] as number;
+      const b = offsets[r + 1] as number;
+      impressionItems.set(items.subarray(a, b), at);
+      at += b - a;
+      impressionOffsets[p + 1] = at;
+    }
+    return { impressionOffsets, impressionItems };
+  }
+}
+
+function isSortedByTime(rows: Int32Array, time: Float64Array): boolean {
+  for (let i = 1; i < rows.length; i++) {
+    if ((time[rows[i] as number] as number) < (time[rows[i - 1] as number] as number)) return false;
+  }
+  return true;
+}
+
+/**
+ * The snapshot's bytes as a list of chunks (the header, then each array as a view of its own memory, with padding),
+ * to be written in sequence: no copy of the columns and no single string of the data is made.
+ */
+export function encodeSnapshot(snapshot: TrainingSnapshot): Uint8Array[] {
+  const c = snapshot.columns;
+  const arrays: [ArrayName, Int32Array | Float64Array][] = [
+    ['userOffsets', c.userOffsets],
+    ['item', c.item],
+    ['time', c.time],
+    ['type', c.type],
+  ];
+  if (c.value !== undefined) arrays.push(['value', c.value]);
+  if (c.impressionOffsets !== undefined && c.impressionItems !== undefined) {
+    arrays.push(['impressionOffsets', c.impressionOffsets], ['impressionItems', c.impressionItems]);
+  }
+  let offset = 0;
+  const descriptors: Header['arrays'] = arrays.map(([name, a]) => {
+    const d = {
+      name,
+      type: (a instanceof Float64Array ? 'float64' : 'int32') as ArrayType,
+      offset,
+      length: a.length,
+    };
+    offset += align8(a.byteLength);
+    return d;
+  });
+  const header: Header = {
+    format: SNAPSHOT_FORMAT,
+    version: SNAPSHOT_FORMAT_VERSION,
+    interactions: rowCount(c),
+    userIds: c.userIds,
+    itemIds: c.itemIds,
+    eventTypes: c.eventTypes,
+    items: snapshot.items,
+    users: snapshot.users,
+    arrays: descriptors,
+  };
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const head = new Uint8Array(align8(8 + json.length));
+  const view = new DataView(head.buffer);
+  view.setUint32(0, MAGIC, true);
+  view.setUint32(4, json.length, true);
+  head.set(json, 8);
+  const chunks: Uint8Array[] = [head];
+  for (const [, a] of arrays) {
+    if (a.byteLength > 0) chunks.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    const pad = align8(a.byteLength) - a.byteLength;
+    if (pad > 0) chunks.push(new Uint8Array(pad));
+  }
+  return chunks;
+}
+
+/** Reads a snapshot. Arrays are views of `bytes` where aligned (copies otherwise), so keep `bytes` unmodified. */
+export function decodeSnapshot(bytes: Uint8Array): TrainingSnapshot {
+  if (bytes.length < 8) throw new Error('training snapshot is truncated');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint32(0, true) !== MAGIC) throw new Error('not a training snapshot');
+  const jsonLength = view.getUint32(4, true);
+  if (8 + jsonLength > bytes.length) throw new Error('training snapshot is truncated');
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + jsonLength))) as Header;
+  if (header.format !== SNAPSHOT_FORMAT || header.version !== SNAPSHOT_FORMAT_VERSION) {
+    throw new Error(`unsupported training snapshot format ${header.format} v${header.version}`);
+  }
+  const dataStart = align8(8 + jsonLength);
+  const read = (name: ArrayName): Int32Array | Float64Array | undefined => {
+    const d = header.arrays.find((a) => a.name === name);
+    if (d === undefined) return undefined;
+    const width = d.type === 'float64' ? 8 : 4;
+    const start = dataStart + d.offset;
+    const end = start + d.length * width;
+    if (end > bytes.length) throw new Error('training snapshot is truncated');
+    const aligned = (bytes.byteOffset + start) % width === 0;
+    const buffer = aligned ? bytes.buffer : bytes.slice(start, end).buffer;
+    const at = aligned ? bytes.byteOffset + start : 0;
+    return d.type === 'float64'
+      ? new Float64Array(buffer, at, d.length)
+      : new Int32Array(buffer, at, d.length);
+  };
+  const need = (name: ArrayName): Int32Array | Float64Array => {
+    const a = read(name);
+    if (a === undefined) throw new Error(`training snapshot lacks ${name}`);
+    return a;
+  };
+  const value = read('value');
+  const impressionOffsets = read('impressionOffsets');
+  const impressionItems = read('impressionItems');
+  const columns: InteractionColumns = {
+    userIds: header.userIds,
+    itemIds: header.itemIds,
+    eventTypes: header.eventTypes,
+    userOffsets: need('userOffsets') as Int32Array,
+    item: need('item') as Int32Array,
+    time: need('time'),
+    type: need('type') as Int32Array,
+    ...(value === undefined ? {} : { value: value as Float64Array }),
+    ...(impressionOffsets === undefined || impressionItems === undefined
+      ? {}
+      : {
+          impressionOffsets: impressionOffsets as Int32Array,
+          impressionItems: impressionItems as Int32Array,
+        }),
+  };
+  if (
+    columns.userOffsets.length !== columns.userIds.length + 1 ||
+    columns.userOffsets[columns.userIds.length] !== header.interactions ||
+    columns.item.length !== header.interactions
+  ) {
+    throw new Error('training snapshot is inconsistent');
+  }
+  return { columns, items: header.items, users: header.users };
+}
+
+/**
+ * Rows as `Interaction` objects, one at a time and in snapshot order, those `keep` rejects left out: for code that
+ * takes interactions over a part of the data, without an array of them.
+ */
+export function* interactionRows(
+  c: InteractionColumns,
+  keep: (row: number) => boolean = () => true,
+): Generator<Interaction> {
+  for (let u = 0; u < c.userIds.length; u++) {
+    const userId = c.userIds[u] as string;
+    for (let r = c.userOffsets[u] as number; r < (c.userOffsets[u + 1] as number); r++) {
+      if (!keep(r)) continue;
+      yield rowInteraction(c, r, userId);
+    }
+  }
+}
+
+/** Row `r` of user `userId` as an `Interaction`. */
+export function rowInteraction(c: InteractionColumns, r: number, userId: string): Interaction {
+  const type = c.type[r] as number;
+  const value = c.value?.[r];
+  const shownFrom = c.impressionOffsets?.[r];
+  const shownTo = c.impressionOffsets?.[r + 1];
+  return {
+    userId,
+    itemId: c.itemIds[c.item[r] as number] as string,
+    timestamp: c.time[r] as number,
+    ...(type === NO_TYPE ? {} : { eventType: c.eventTypes[type] as string }),
+    ...(value === undefined || Number.isNaN(value) ? {} : { eventValue: value }),
+    ...(shownFrom !== undefined && shownTo !== undefined && shownTo > shownFrom
+      ? {
+          impression: Array.from(
+            (c.impressionItems as Int32Array).subarray(shownFrom, shownTo),
+            (i) => c.itemIds[i] as string,
+          ),
+        }
+      : {}),
+  };
+}
+
+/** Whether row `r` carries an impression list. */
+export const hasImpression = (c: InteractionColumns, r: number): boolean =>
+  c.impressionOffsets !== undefined &&
+  (c.impressionOffsets[r + 1] as number) > (c.impressionOffsets[r] as number);
+
+/** Newest timestamp of the rows (NaN if none). */
+export function latestTime(c: InteractionColumns): number {
+  let latest = Number.NaN;
+  for (let r = 0; r < c.time.length; r++) {
+    const t = c.time[r] as number;
+    if (!(t <= latest)) latest = t;
+  }
+  return latest;
+}
+
+/**
+ * Each user's last `tail` rows (the history tails serving starts from), as a snapshot of their own: the item table
+ * keeps only the items those rows name; event values and impressions are left out.
+ */
+export function tailColumns(c: InteractionColumns, tail: number): InteractionColumns {
+  const users = c.userIds.length;
+  const userOffsets = new Int32Array(users + 1);
+  for (let u = 0; u < users; u++) {
+    const length = Math.min(tail, (c.userOffsets[u + 1] as number) - (c.userOffsets[u] as number));
+    userOffsets[u + 1] = (userOffsets[u] as number) + length;
+  }
+  const m = userOffsets[users] as number;
+  const itemMap = new Int32Array(c.itemIds.length).fill(-1);
+  const itemIds: string[] = [];
+  const item = new Int32Array(m);
+  const time = c.time instanceof Int32Array ? new Int32Array(m) : new Float64Array(m);
+  const type = new Int32Array(m);
+  for (let u = 0; u < users; u++) {
+    const to = c.userOffsets[u + 1] as number;
+    let p = userOffsets[u] as number;
+    for (let r = to - ((userOffsets[u + 1] as number) - p); r < to; r++, p++) {
+      const old = c.item[r] as number;
+      if (itemMap[old] === -1) {
+        itemMap[old] = itemIds.length;
+        itemIds.push(c.itemIds[old] as string);
+      }
+      item[p] = itemMap[old] as number;
+      time[p] = c.time[r] as number;
+      type[p] = c.type[r] as number;
+    }
+  }
+  return { userIds: c.userIds, itemIds, eventTypes: c.eventTypes, userOffsets, item, time, type };
+}

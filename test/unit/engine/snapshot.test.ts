@@ -1,0 +1,194 @@
+import { IdIndex, ingestColumns, ingestInteractions, type Sequences } from '../../../lambdas/engine/dataset';
+import {
+  decodeSnapshot,
+  encodeSnapshot,
+  interactionRows,
+  SnapshotBuilder,
+  type TrainingSnapshot,
+} from '../../../lambdas/engine/snapshot';
+import {
+  catalogSize,
+  catalogSizeOfColumns,
+  holdOutTruthRows,
+  holdOutTruths,
+} from '../../../lambdas/engine/split';
+import { generateSynthetic, SYNTHETIC_PRESETS } from '../../../lambdas/engine/synthetic';
+import type { Interaction } from '../../../lambdas/engine/types';
+
+const build = (interactions: readonly Interaction[]) => {
+  const builder = new SnapshotBuilder();
+  for (const x of interactions) builder.add(x);
+  return builder.finish();
+};
+
+/** Encodes into one buffer placed at `shift` bytes into a larger one, so unaligned reads are exercised too. */
+function roundTrip(snapshot: TrainingSnapshot, shift = 0): TrainingSnapshot {
+  const bytes = Buffer.concat(encodeSnapshot(snapshot));
+  const host = new Uint8Array(bytes.length + shift);
+  host.set(bytes, shift);
+  return decodeSnapshot(host.subarray(shift));
+}
+
+/** Interactions sorted the way the snapshot promises: by user in order of first appearance, then by time, stably. */
+function reference(interactions: readonly Interaction[]): Interaction[] {
+  const firstSeen = new Map<string, number>();
+  for (const x of interactions) if (!firstSeen.has(x.userId)) firstSeen.set(x.userId, firstSeen.size);
+  return interactions
+    .map((x, i) => ({ x, i }))
+    .sort(
+      (a, b) =>
+        (firstSeen.get(a.x.userId) as number) - (firstSeen.get(b.x.userId) as number) ||
+        a.x.timestamp - b.x.timestamp ||
+        a.i - b.i,
+    )
+    .map(({ x }) => x);
+}
+
+const mixed: Interaction[] = [
+  { userId: 'ユーザー', itemId: 'café', timestamp: 30, eventType: 'click', eventValue: 2.5 },
+  { userId: 'b', itemId: 'y', timestamp: 5 },
+  { userId: 'ユーザー', itemId: '🎬', timestamp: 10, eventType: 'watch', impression: ['🎬', 'café', 'z'] },
+  { userId: 'ユーザー', itemId: 'z', timestamp: 30, eventType: 'click' },
+  { userId: 'b', itemId: 'z', timestamp: 4.5, eventType: 'click', eventValue: -1 },
+  { userId: 'ユーザー', itemId: 'café', timestamp: 20 },
+];
+
+describe('training snapshot format', () => {
+  it('round-trips ids, times, types, values, impressions and metadata', () => {
+    const snapshot: TrainingSnapshot = {
+      columns: build(mixed),
+      items: [
+        { itemId: 'café', categorical: { GENRE: ['a', 'b'] }, numeric: { PRICE: 3 }, text: 'naïve ☕' },
+      ],
+      users: [{ userId: 'ユーザー', categorical: { TIER: ['gold'] } }],
+    };
+    for (const shift of [0, 1, 4]) {
+      const back = roundTrip(snapshot, shift);
+      expect(back.items).toEqual(snapshot.items);
+      expect(back.users).toEqual(snapshot.users);
+      expect([...interactionRows(back.columns)]).toEqual(reference(mixed));
+      // A fractional timestamp keeps the times in Float64.
+      expect(back.columns.time).toBeInstanceOf(Float64Array);
+    }
+  });
+
+  it('stores whole-second times as Int32 and leaves out absent value and impression columns', () => {
+    const plain = mixed.map(({ userId, itemId, timestamp, eventType }) => ({
+      userId,
+      itemId,
+      timestamp: Math.round(timestamp),
+      ...(eventType === undefined ? {} : { eventType }),
+    }));
+    const columns = roundTrip({ columns: build(plain), items: [], users: [] }).columns;
+    expect(columns.time).toBeInstanceOf(Int32Array);
+    expect(columns.value).toBeUndefined();
+    expect(columns.impressionOffsets).toBeUndefined();
+    expect([...interactionRows(columns)]).toEqual(reference(plain));
+  });
+
+  it('round-trips an empty snapshot', () => {
+    const back = roundTrip({ columns: build([]), items: [], users: [] });
+    expect(back.columns.userIds).toEqual([]);
+    expect(Array.from(back.columns.userOffsets)).toEqual([0]);
+    expect(back.columns.item).toHaveLength(0);
+    expect([...interactionRows(back.columns)]).toEqual([]);
+  });
+
+  it('refuses bytes that are not a whole snapshot', () => {
+    const bytes = Buffer.concat(encodeSnapshot({ columns: build(mixed), items: [], users: [] }));
+    expect(() => decodeSnapshot(bytes.subarray(0, bytes.length - 8))).toThrow(/truncated/);
+    expect(() => decodeSnapshot(new Uint8Array(16))).toThrow(/not a training snapshot/);
+  });
+});
+
+/** 30 users with 1–30 events each, timestamps written out of order and with ties, two event types. */
+function sequences(): Interaction[] {
+  const out: Interaction[] = [];
+  for (let k = 0; k < 30; k++) {
+    for (let u = 0; u < 30; u++) {
+      if (k > u) continue;
+      out.push({
+        userId: `u${(u * 7) % 30}`,
+        itemId: `i${(u * 3 + k * 5) % 41}`,
+        timestamp: 1000 + ((k * 13) % 30) - (k % 4 === 0 ? 1 : 0),
+        eventType: k % 3 === 0 ? 'buy' : 'click',
+      });
+    }
+  }
+  return out;
+}
+
+describe('engine entry from columns', () => {
+  const interactions = sequences();
+  const columns = build(interactions);
+  const options = { seed: 5, testUserFraction: 0.5, maxUsers: 6, sampleSeed: 7 };
+
+  it('holds out the same test users and truths as the split over interactions', () => {
+    const fromObjects = holdOutTruths(interactions, options);
+    const fromColumns = holdOutTruthRows(columns, options);
+    expect(fromColumns.test).toEqual(
+      fromObjects.test.map(({ userId, history, historyEventTypes, truth }) => ({
+        userId,
+        history,
+        historyEventTypes,
+        truth,
+      })),
+    );
+    expect(fromColumns.test).toHaveLength(6);
+    const kept = [...interactionRows(columns, (r) => fromColumns.keep[r] === 1)];
+    expect(kept).toHaveLength(fromObjects.train.length);
+    expect(kept).toEqual(reference(fromObjects.train));
+  });
+
+  it('builds the same sequences as ingesting the interactions in snapshot order', async () => {
+    const filter = { eventType: 'click' };
+    const expected = await ingestInteractions(reference(interactions), filter);
+    const actual = ingestColumns(columns, filter);
+    expect(actual.users.ids).toEqual(expected.users.ids);
+    expect(new Set(actual.items.ids)).toEqual(new Set(expected.items.ids));
+    const names = (s: typeof actual) => (p: number) => s.items.ids[s.itemSeq[p] as number];
+    expect(Array.from(actual.userOffsets)).toEqual(Array.from(expected.userOffsets));
+    expect(Array.from(actual.itemSeq, (_, p) => names(actual)(p))).toEqual(
+      Array.from(expected.itemSeq, (_, p) => names(expected)(p)),
+    );
+    expect(actual.latestTimestamp).toBe(expected.latestTimestamp);
+    expect(actual.eventTypes.ids).toEqual(['click']);
+  });
+
+  it('counts the catalog like the interactions do', () => {
+    expect(catalogSizeOfColumns(columns, ['extra', 'i1'])).toBe(catalogSize(interactions, ['extra', 'i1']));
+  });
+});
+
+describe('training from columns', () => {
+  it('gives the engine the same sequences as the interactions less the truths, so the same model', async () => {
+    const data = generateSynthetic({ ...SYNTHETIC_PRESETS.tiny, seed: 2 });
+    // A log in time order, users interleaved, as an import usually is.
+    const interactions = [...data.interactions].sort((a, b) => a.timestamp - b.timestamp);
+    const split = { seed: 7, maxUsers: 30, sampleSeed: 7 };
+    const objects = holdOutTruths(interactions, split);
+    const columns = build(interactions);
+    const rows = holdOutTruthRows(columns, split);
+    // The engine interns the Items data's ids first.
+    const catalog = () => {
+      const items = new IdIndex();
+      for (const item of data.items) items.intern(item.itemId);
+      return items;
+    };
+    const expected = await ingestInteractions(objects.train, {}, catalog());
+    const actual = ingestColumns(columns, {}, catalog(), rows.keep);
+    const plain = (s: Sequences) => ({
+      ...s,
+      users: s.users.ids,
+      items: s.items.ids,
+      eventTypes: s.eventTypes.ids,
+      userOffsets: Array.from(s.userOffsets),
+      itemSeq: Array.from(s.itemSeq),
+      typeSeq: Array.from(s.typeSeq),
+      itemCounts: Array.from(s.itemCounts),
+      itemFirstSeen: Array.from(s.itemFirstSeen),
+    });
+    expect(actual.itemSeq.length).toBeLessThan(interactions.length);
+    expect(plain(actual)).toEqual(plain(expected));
+  });
+});
