@@ -19,7 +19,7 @@ import { Random } from '../lambdas/engine/random';
 import { arnName, hexId, solutionVersionArn } from '../lambdas/services/arns';
 import { createServiceContext } from '../lambdas/services/context';
 import { SOLUTION_VERSION } from '../lambdas/services/solutions';
-import { modelKey } from '../lambdas/services/training';
+import { modelKey } from '../lambdas/store/artifacts';
 import { startRuntime } from '../local/runtime';
 import { quietRequestLogs } from './lib/quiet';
 import { randomModel } from './lib/random-model';

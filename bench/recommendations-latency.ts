@@ -47,7 +47,7 @@ import { Random } from '../lambdas/engine/random';
 import { arnName, hexId, solutionVersionArn } from '../lambdas/services/arns';
 import { createServiceContext } from '../lambdas/services/context';
 import { SOLUTION_VERSION } from '../lambdas/services/solutions';
-import { modelKey } from '../lambdas/services/training';
+import { modelKey } from '../lambdas/store/artifacts';
 import { startRuntime } from '../local/runtime';
 import { startEchoServer } from './lib/echo-server';
 import { quietRequestLogs } from './lib/quiet';

@@ -29,7 +29,7 @@ import {
 import { GetRecommendationsCommand, PersonalizeRuntimeClient } from '@aws-sdk/client-personalize-runtime';
 import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { logger } from '../lambdas/observability';
-import { historyTailsKey, modelKey, snapshotKey } from '../lambdas/services/training';
+import { historyTailsKey, modelKey, snapshotKey } from '../lambdas/store/artifacts';
 import { startRuntime } from '../local/runtime';
 import { quietRequestLogs } from './lib/quiet';
 import { BASIC_INTERACTION_FIELDS, createInteractionsDataset } from './lib/setup';

@@ -19,11 +19,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Campaign } from '@aws-sdk/client-personalize';
-import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Model } from '../engine/model';
 import type { Interaction, ItemMeta } from '../engine/types';
 import { updateModel } from '../engine/update';
 import { logger } from '../observability';
+import { deleteArtifact, generationKey, itemStatsKey, putArtifact } from '../store/artifacts';
 import type { ResourceRecord } from '../store/resources';
 import { UpdateRunLease } from '../store/update-lease';
 import { CAMPAIGN, forgetCampaign, type ServingAttrs } from './campaigns';
@@ -31,7 +31,7 @@ import type { ServiceContext } from './context';
 import { DataFingerprint } from './data-fingerprint';
 import { groupDatasetArn, groupInteractions, groupItems } from './dataset-data';
 import { ACTIVE } from './dataset-groups';
-import { itemStatsFromInteractions, itemStatsKey, writeItemStats } from './item-stats';
+import { itemStatsFromInteractions, writeItemStats } from './item-stats';
 import {
   allVersions,
   isTrainingInteraction,
@@ -40,7 +40,7 @@ import {
   VERSION_STATUS,
   type VersionDoc,
 } from './solutions';
-import { artifactPrefix, loadModel } from './training';
+import { loadModel } from './training';
 
 /** What a campaign's `attrs` remember of its automatic updates, beside {@link ServingAttrs}. */
 export interface UpdateAttrs {
@@ -108,11 +108,6 @@ class CampaignChangedError extends Error {
   constructor(campaignArn: string) {
     super(`Campaign ${campaignArn} changed during the automatic update`);
   }
-}
-
-/** Key of an update generation: beside the version's model, never the key a campaign serves now. */
-export function generationKey(versionArn: string, generation: number, at: number): string {
-  return `${artifactPrefix(versionArn)}updates/${String(generation).padStart(6, '0')}-${at}.bin`;
 }
 
 /** Why a campaign does not qualify for an automatic update, or `undefined` when it does. */
@@ -272,9 +267,7 @@ async function updateCampaignModel(
   const generation = serving.updateBaseVersionArn === versionArn ? (serving.updateGeneration ?? 0) + 1 : 1;
   const now = ctx.now().getTime();
   const key = generationKey(versionArn, generation, now);
-  await ctx.s3.send(
-    new PutObjectCommand({ Bucket: ctx.dataBucket, Key: key, Body: result.model.serialize() }),
-  );
+  await putArtifact(ctx.s3, ctx.dataBucket, key, [result.model.serialize()]);
   await (options.refreshStats ?? recountItemStats)(ctx, {
     campaignArn,
     datasetGroupArn: serving.datasetGroupArn,
@@ -345,7 +338,7 @@ async function updateCampaignModel(
 /** Deletes a generation and the statistics stored beside it; a failure only leaves garbage behind. */
 async function deleteObject(ctx: ServiceContext, key: string): Promise<void> {
   for (const k of [key, itemStatsKey(key)]) {
-    await ctx.s3.send(new DeleteObjectCommand({ Bucket: ctx.dataBucket, Key: k })).catch(() => undefined);
+    await deleteArtifact(ctx.s3, ctx.dataBucket, k).catch(() => undefined);
   }
 }
 

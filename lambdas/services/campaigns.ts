@@ -29,6 +29,7 @@ import type {
 } from '@aws-sdk/client-personalize';
 import { alreadyExists, inUse, invalidInput, limitExceeded } from '../errors';
 import { logger } from '../observability';
+import { modelKey } from '../store/artifacts';
 import { type ResourceRecord, resourceNotFound } from '../store/resources';
 import { campaignArn, parseArn } from './arns';
 import type { ServiceContext } from './context';
@@ -36,7 +37,6 @@ import { ACTIVE, CREATE_FAILED, joinParent, leaveParent, markDeletePending } fro
 import { listPage, nextTokenOf, pick } from './pagination';
 import { SOLUTION, SOLUTION_CAMPAIGNS, SOLUTION_VERSION } from './solutions';
 import { tagsToMap } from './tags';
-import { modelKey } from './training';
 import { TtlCache } from './ttl-cache';
 
 export const CAMPAIGN = 'campaign';

@@ -4,7 +4,7 @@
  *
  * They travel with a model artifact: `<artifact without .bin>.item-stats.json` in the data bucket, written by the
  * training step for a new version and rewritten by every automatic update next to the artifact generation it
- * publishes ({@link itemStatsKey}). Serving reads them once per artifact ({@link ExplorationCache}). An artifact
+ * publishes (`itemStatsKey` in `store/artifacts.ts`). Serving reads them once per artifact ({@link ExplorationCache}). An artifact
  * without statistics serves with none: no impression penalties, exploration from age and training counts only.
  *
  * Counting, from interactions that carry an impression list (explicit, imported `IMPRESSION`, or expanded from a
@@ -14,11 +14,12 @@
  *   from the same response), so repeated events do not multiply the impressions;
  * - one click for the item the interaction names, if that list showed it (once per showing).
  */
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+
 import { type Engagement, type ExplorationCatalog, explorationCatalog } from '../engine/exploration';
 import type { Model } from '../engine/model';
 import { hasImpression, type InteractionColumns, interactionRows, latestTime } from '../engine/snapshot';
 import type { Interaction } from '../engine/types';
+import { getArtifact, itemStatsKey, putArtifact } from '../store/artifacts';
 import type { ServiceContext } from './context';
 
 export const ITEM_STATS_FORMAT = 1;
@@ -44,11 +45,6 @@ export const emptyItemStats = (): ItemStats => ({
   impressions: [],
   clicks: [],
 });
-
-/** The statistics key of a model artifact key. */
-export function itemStatsKey(modelKey: string): string {
-  return `${modelKey.replace(/\.bin$/, '')}.item-stats.json`;
-}
 
 /** The position of `id` in `stats` (`index` maps ids to positions), appending it with zero counts if absent. */
 function slotOf(stats: ItemStats, index: Map<string, number>, id: string): number {
@@ -138,31 +134,17 @@ export function alignEngagement(stats: ItemStats, itemIds: readonly string[]): E
 }
 
 export async function writeItemStats(ctx: ServiceContext, modelKey: string, stats: ItemStats): Promise<void> {
-  await ctx.s3.send(
-    new PutObjectCommand({
-      Bucket: ctx.dataBucket,
-      Key: itemStatsKey(modelKey),
-      Body: JSON.stringify(stats),
-      ContentType: 'application/json',
-    }),
-  );
+  await putArtifact(ctx.s3, ctx.dataBucket, itemStatsKey(modelKey), [Buffer.from(JSON.stringify(stats))]);
 }
 
 /** The statistics stored with a model artifact, or `undefined` if it has none. */
 export async function readItemStats(ctx: ServiceContext, modelKey: string): Promise<ItemStats | undefined> {
-  try {
-    const out = await ctx.s3.send(
-      new GetObjectCommand({ Bucket: ctx.dataBucket, Key: itemStatsKey(modelKey) }),
-    );
-    if (out.Body === undefined) return undefined;
-    const stats = JSON.parse(await out.Body.transformToString()) as ItemStats;
-    if (stats.format !== ITEM_STATS_FORMAT)
-      throw new Error(`Unknown item statistics format ${String(stats.format)}`);
-    return stats;
-  } catch (err) {
-    if (err instanceof Error && err.name === 'NoSuchKey') return undefined;
-    throw err;
-  }
+  const bytes = await getArtifact(ctx.s3, ctx.dataBucket, itemStatsKey(modelKey));
+  if (bytes === undefined) return undefined;
+  const stats = JSON.parse(Buffer.from(bytes).toString('utf8')) as ItemStats;
+  if (stats.format !== ITEM_STATS_FORMAT)
+    throw new Error(`Unknown item statistics format ${String(stats.format)}`);
+  return stats;
 }
 
 /** The exploration state of a model and its statistics. */

@@ -14,9 +14,8 @@ import { MAX_HISTORY } from '../engine/history-weights';
 import { Model } from '../engine/model';
 import { decodeSnapshot, type InteractionColumns } from '../engine/snapshot';
 import { logger } from '../observability';
-import { getArtifact } from '../store/artifacts';
+import { getArtifact, historyTailsKey, snapshotKey } from '../store/artifacts';
 import type { ServiceContext } from './context';
-import { historyTailsKey, snapshotKey } from './training';
 
 /** No model reads more of a history than this (its state and its repeat rates, `engine/history-weights.ts`). */
 export const HISTORY_TAIL = MAX_HISTORY;

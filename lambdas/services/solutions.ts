@@ -28,13 +28,13 @@ import type {
   UpdateSolutionRequest,
   UpdateSolutionResponse,
 } from '@aws-sdk/client-personalize';
-import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { HyperParameterError, type HyperParameters, parseHyperParameters } from '../engine';
 import type { Interaction } from '../engine/types';
 import { inUse, invalidInput, limitExceeded, PersonalizeError } from '../errors';
+import { deleteArtifactsUnder, solutionPrefix } from '../store/artifacts';
 import { quotaKey, resourceKey } from '../store/members';
 import type { ResourceRecord } from '../store/resources';
-import { arnName, parseArn, solutionArn } from './arns';
+import { parseArn, solutionArn } from './arns';
 import type { ServiceContext } from './context';
 import {
   ACTIVE,
@@ -477,25 +477,6 @@ async function ignoreNotFound(deletion: Promise<void>): Promise<void> {
   }
 }
 
-/** S3 prefix of a solution's training data and models. */
-export function solutionModelPrefix(arn: string): string {
-  return `models/${arnName(arn)}/`;
-}
-
-async function deleteModelObjects(ctx: ServiceContext, prefix: string): Promise<void> {
-  let token: string | undefined;
-  do {
-    const page = await ctx.s3.send(
-      new ListObjectsV2Command({ Bucket: ctx.dataBucket, Prefix: prefix, ContinuationToken: token }),
-    );
-    const keys = (page.Contents ?? []).flatMap((o) => (o.Key === undefined ? [] : [{ Key: o.Key }]));
-    if (keys.length > 0) {
-      await ctx.s3.send(new DeleteObjectsCommand({ Bucket: ctx.dataBucket, Delete: { Objects: keys } }));
-    }
-    token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
-  } while (token !== undefined);
-}
-
 /**
  * Deletes a solution with its versions and their artifacts. Refused while a version trains or a campaign uses one
  * of its versions. Like DeleteDatasetGroup, the solution is first moved to `DELETE PENDING` so CreateSolutionVersion
@@ -512,7 +493,7 @@ export async function deleteSolution(ctx: ServiceContext, input: DeleteSolutionR
     throw inUse(`Solution ${arn} cannot be deleted: ${blocker}.`);
   }
   for (const version of await allVersions(ctx, arn)) await ignoreNotFound(ctx.resources.delete(version.arn));
-  await deleteModelObjects(ctx, solutionModelPrefix(arn));
+  await deleteArtifactsUnder(ctx.s3, ctx.dataBucket, solutionPrefix(arn));
   await ignoreNotFound(ctx.resources.delete(arn));
   if (solution.doc.datasetGroupArn !== undefined)
     await leaveParent(ctx, solution.doc.datasetGroupArn, GROUP_SOLUTIONS, arn);

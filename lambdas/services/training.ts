@@ -44,9 +44,8 @@ import { type ColumnsSplit, catalogSizeOfColumns, holdOutTruthRows } from '../en
 import { updateModel } from '../engine/update';
 import { PersonalizeError } from '../errors';
 import { logger } from '../observability';
-import { getArtifact, putArtifact } from '../store/artifacts';
+import { getArtifact, historyTailsKey, modelKey, putArtifact, snapshotKey } from '../store/artifacts';
 import type { ResourceRecord } from '../store/resources';
-import { parseArn } from './arns';
 import type { ServiceContext } from './context';
 import { DataFingerprint } from './data-fingerprint';
 import { groupInteractions, groupItems, groupUsers } from './dataset-data';
@@ -94,19 +93,6 @@ export class TrainingStoppedError extends Error {
 
 /** Errors whose message is written for the caller and becomes `failureReason` verbatim. */
 const READABLE_ERRORS = new Set(['InsufficientDataError']);
-
-export function artifactPrefix(versionArn: string): string {
-  const parsed = parseArn(versionArn);
-  if (parsed === undefined || parsed.resourceType !== 'solution' || !parsed.resourceId.includes('/')) {
-    throw new Error(`Not a solution version ARN: ${versionArn}`);
-  }
-  return `models/${parsed.resourceId}/`;
-}
-
-export const snapshotKey = (versionArn: string) => `${artifactPrefix(versionArn)}training-data.bin`;
-export const modelKey = (versionArn: string) => `${artifactPrefix(versionArn)}model.bin`;
-/** Each training user's history tail (`model-cache.ts`), in the snapshot's format. */
-export const historyTailsKey = (versionArn: string) => `${artifactPrefix(versionArn)}history-tails.bin`;
 
 async function requireVersion(ctx: ServiceContext, arn: string): Promise<ResourceRecord<VersionDoc>> {
   const version = await ctx.resources.get<VersionDoc>(arn, SOLUTION_VERSION);

@@ -1,10 +1,52 @@
 /**
- * Binary artifacts in the data bucket (training snapshots, models): whole-object reads and streamed writes.
- * Key naming stays with the services that own each artifact; this module only moves bytes.
+ * The artifacts of training and serving in the data bucket, and the only code that names, reads, writes or deletes
+ * them. Under `models/<solution name>/<version id>/`:
+ * - `training-data.bin`: the training snapshot (`engine/snapshot.ts`);
+ * - `model.bin`: the trained model (`engine/model.ts`), and `updates/<generation>-<ms>.bin` the automatic updates'
+ *   generations of it;
+ * - `history-tails.bin`: each training user's newest events, for serving (the snapshot's format);
+ * - `<model key without .bin>.item-stats.json` beside every model: its item statistics (`services/item-stats.ts`).
+ * Whole-object reads, streamed writes, and deletion by key or by a solution's prefix.
  */
 import { Readable } from 'node:stream';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { arnName, parseArn } from '../services/arns';
+
+/** Prefix of one solution version's artifacts. */
+export function versionPrefix(versionArn: string): string {
+  const parsed = parseArn(versionArn);
+  if (parsed === undefined || parsed.resourceType !== 'solution' || !parsed.resourceId.includes('/')) {
+    throw new Error(`Not a solution version ARN: ${versionArn}`);
+  }
+  return `models/${parsed.resourceId}/`;
+}
+
+/** Prefix of every artifact of a solution's versions. */
+export function solutionPrefix(solutionArn: string): string {
+  return `models/${arnName(solutionArn)}/`;
+}
+
+export const snapshotKey = (versionArn: string): string => `${versionPrefix(versionArn)}training-data.bin`;
+export const modelKey = (versionArn: string): string => `${versionPrefix(versionArn)}model.bin`;
+export const historyTailsKey = (versionArn: string): string =>
+  `${versionPrefix(versionArn)}history-tails.bin`;
+
+/** Key of an automatic update's generation: beside the version's model, never the key a campaign serves now. */
+export function generationKey(versionArn: string, generation: number, at: number): string {
+  return `${versionPrefix(versionArn)}updates/${String(generation).padStart(6, '0')}-${at}.bin`;
+}
+
+/** The item statistics' key of a model artifact key. */
+export function itemStatsKey(modelKey: string): string {
+  return `${modelKey.replace(/\.bin$/, '')}.item-stats.json`;
+}
 
 /** Parts of at least this size are uploaded while the next ones are produced (S3's multipart minimum is 5 MiB). */
 const PART_BYTES = 8 * 1024 * 1024;
@@ -47,4 +89,23 @@ export async function getArtifact(
     if (err instanceof Error && err.name === 'NoSuchKey') return undefined;
     throw err;
   }
+}
+
+/** Deletes one object; a missing one is no error. */
+export async function deleteArtifact(s3: S3Client, bucket: string, key: string): Promise<void> {
+  await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+}
+
+/** Deletes every object under `prefix`, a page of listing at a time. */
+export async function deleteArtifactsUnder(s3: S3Client, bucket: string, prefix: string): Promise<void> {
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
+    const keys = (page.Contents ?? []).flatMap((o) => (o.Key === undefined ? [] : [{ Key: o.Key }]));
+    if (keys.length > 0)
+      await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys } }));
+    token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+  } while (token !== undefined);
 }

@@ -9,7 +9,7 @@ import { applyUpdate, scanCampaigns } from '../../../lambdas/services/automatic-
 import { CAMPAIGN, createCampaign, followLatest } from '../../../lambdas/services/campaigns';
 import { createDatasetImportJob, runDatasetImportJob } from '../../../lambdas/services/dataset-import-jobs';
 import { createSolution } from '../../../lambdas/services/solutions';
-import { modelKey } from '../../../lambdas/services/training';
+import { modelKey } from '../../../lambdas/store/artifacts';
 import { faultyS3Client, Gate } from '../../fault/faults';
 import { DATA_BUCKET, type DataEnv, interactionsCsv, ROLE_ARN, startDataEnv } from '../services/data-env';
 

@@ -3,9 +3,9 @@ import {
   alignEngagement,
   IMPRESSION_SESSION_SECONDS,
   itemStatsFromInteractions,
-  itemStatsKey,
   mergeItemStats,
 } from '../../../lambdas/services/item-stats';
+import { itemStatsKey } from '../../../lambdas/store/artifacts';
 
 const at = (userId: string, itemId: string, timestamp: number, impression?: string[]): Interaction => ({
   userId,

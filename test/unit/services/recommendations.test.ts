@@ -19,7 +19,7 @@ import {
   expandRecommendationId,
   type ServingState,
 } from '../../../lambdas/services/serving';
-import { historyTailsKey, modelKey, snapshotKey } from '../../../lambdas/services/training';
+import { historyTailsKey, modelKey, snapshotKey } from '../../../lambdas/store/artifacts';
 import { RecommendationStore } from '../../../lambdas/store/recommendations';
 import { type DataEnv, startDataEnv } from './data-env';
 import { addVersion, cycleModel, lastTrainingItem, newSolution, next, type Trained } from './serving-env';

@@ -11,7 +11,7 @@ import type { Interaction } from '../../../lambdas/engine/types';
 import { arnName, hexId, solutionVersionArn } from '../../../lambdas/services/arns';
 import { USER_PERSONALIZATION_RECIPE_ARN } from '../../../lambdas/services/recipes';
 import { createSolution, SOLUTION_VERSION } from '../../../lambdas/services/solutions';
-import { modelKey, snapshotKey } from '../../../lambdas/services/training';
+import { modelKey, snapshotKey } from '../../../lambdas/store/artifacts';
 import { DATA_BUCKET, type DataEnv } from './data-env';
 
 export const CATALOG = 60;

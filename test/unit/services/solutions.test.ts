@@ -26,9 +26,9 @@ import {
   loadModel,
   prepareTraining,
   publishVersion,
-  snapshotKey,
   trainVersion,
 } from '../../../lambdas/services/training';
+import { snapshotKey } from '../../../lambdas/store/artifacts';
 import { type DataEnv, interactionsCsv, ROLE_ARN, startDataEnv } from './data-env';
 
 const RECIPE = 'arn:aws:personalize:::recipe/aws-user-personalization';
