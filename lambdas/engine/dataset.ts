@@ -105,35 +105,13 @@ export async function ingestInteractions(
   const m = userOf.length;
   const u = users.size;
 
-  // Counting sort by user keeps input order within a user; then each user's slice is sorted by time.
-  const userOffsets = new Int32Array(u + 1);
-  for (let i = 0; i < m; i++) {
-    const slot = (userOf[i] as number) + 1;
-    userOffsets[slot] = (userOffsets[slot] as number) + 1;
-  }
-  for (let i = 0; i < u; i++)
-    userOffsets[i + 1] = (userOffsets[i + 1] as number) + (userOffsets[i] as number);
-  const cursor = userOffsets.slice(0, u);
-  const order = new Int32Array(m);
-  for (let i = 0; i < m; i++) {
-    const user = userOf[i] as number;
-    order[cursor[user] as number] = i;
-    cursor[user] = (cursor[user] as number) + 1;
-  }
+  const { userOffsets, order } = orderByUserThenTime(userOf, u, timeOf);
   const itemSeq = new Int32Array(m);
   const typeSeq = new Int32Array(m);
-  const scratch: number[] = [];
-  for (let user = 0; user < u; user++) {
-    const a = userOffsets[user] as number;
-    const b = userOffsets[user + 1] as number;
-    scratch.length = 0;
-    for (let p = a; p < b; p++) scratch.push(order[p] as number);
-    scratch.sort((x, y) => (timeOf[x] as number) - (timeOf[y] as number) || x - y);
-    for (let p = a; p < b; p++) {
-      const row = scratch[p - a] as number;
-      itemSeq[p] = itemOf[row] as number;
-      typeSeq[p] = typeOf[row] as number;
-    }
+  for (let p = 0; p < m; p++) {
+    const row = order[p] as number;
+    itemSeq[p] = itemOf[row] as number;
+    typeSeq[p] = typeOf[row] as number;
   }
 
   const n = items.size;
@@ -265,4 +243,44 @@ export function selectUsersByHistoryLength(
     keep[i] = len >= lo && len <= hi ? 1 : 0;
   }
   return keep;
+}
+
+/**
+ * The rows grouped by user, each user's rows in time order (ties in input order): `order[p]` is the row at position
+ * p, and user u's positions are [userOffsets[u], userOffsets[u + 1]). A counting sort by user keeps input order
+ * within a user; a user's slice is then sorted by time unless it already is.
+ */
+export function orderByUserThenTime(
+  userOf: Int32Array,
+  users: number,
+  timeOf: Float64Array,
+): { userOffsets: Int32Array; order: Int32Array } {
+  const m = userOf.length;
+  const userOffsets = new Int32Array(users + 1);
+  for (let i = 0; i < m; i++) {
+    const slot = (userOf[i] as number) + 1;
+    userOffsets[slot] = (userOffsets[slot] as number) + 1;
+  }
+  for (let i = 0; i < users; i++)
+    userOffsets[i + 1] = (userOffsets[i + 1] as number) + (userOffsets[i] as number);
+  const cursor = userOffsets.slice(0, users);
+  const order = new Int32Array(m);
+  for (let i = 0; i < m; i++) {
+    const user = userOf[i] as number;
+    order[cursor[user] as number] = i;
+    cursor[user] = (cursor[user] as number) + 1;
+  }
+  for (let user = 0; user < users; user++) {
+    const slice = order.subarray(userOffsets[user] as number, userOffsets[user + 1] as number);
+    if (isSortedByTime(slice, timeOf)) continue;
+    slice.set(Array.from(slice).sort((x, y) => (timeOf[x] as number) - (timeOf[y] as number) || x - y));
+  }
+  return { userOffsets, order };
+}
+
+function isSortedByTime(rows: Int32Array, time: Float64Array): boolean {
+  for (let i = 1; i < rows.length; i++) {
+    if ((time[rows[i] as number] as number) < (time[rows[i - 1] as number] as number)) return false;
+  }
+  return true;
 }

@@ -12,7 +12,7 @@
  * `userOffsets[u] .. userOffsets[u+1]`, oldest first (equal timestamps keep source order). Items and event types
  * are numbered in order of first appearance too.
  */
-import { Column, IdIndex } from './dataset';
+import { Column, IdIndex, orderByUserThenTime } from './dataset';
 import type { Interaction, ItemMeta, UserMeta } from './types';
 
 export const SNAPSHOT_FORMAT = 'open-personalize/interactions';
@@ -116,28 +116,8 @@ export class SnapshotBuilder {
     const userOf = this.user.trimmed();
     const m = userOf.length;
     const u = this.users.size;
-    // Counting sort by user keeps source order within a user; each user's slice is then sorted by time.
-    const userOffsets = new Int32Array(u + 1);
-    for (let i = 0; i < m; i++) {
-      const slot = (userOf[i] as number) + 1;
-      userOffsets[slot] = (userOffsets[slot] as number) + 1;
-    }
-    for (let i = 0; i < u; i++)
-      userOffsets[i + 1] = (userOffsets[i + 1] as number) + (userOffsets[i] as number);
-    const cursor = userOffsets.slice(0, u);
-    const order = new Int32Array(m);
-    for (let i = 0; i < m; i++) {
-      const user = userOf[i] as number;
-      order[cursor[user] as number] = i;
-      cursor[user] = (cursor[user] as number) + 1;
-    }
     const timeOf = this.time.trimmed();
-    for (let user = 0; user < u; user++) {
-      const slice = order.subarray(userOffsets[user] as number, userOffsets[user + 1] as number);
-      if (isSortedByTime(slice, timeOf)) continue;
-      const sorted = Array.from(slice).sort((x, y) => (timeOf[x] as number) - (timeOf[y] as number) || x - y);
-      slice.set(sorted);
-    }
+    const { userOffsets, order } = orderByUserThenTime(userOf, u, timeOf);
     const permute = <T extends Int32Array | Float64Array>(src: Int32Array | Float64Array, out: T): T => {
       for (let p = 0; p < m; p++) out[p] = src[order[p] as number] as number;
       return out;
@@ -177,13 +157,6 @@ export class SnapshotBuilder {
     }
     return { impressionOffsets, impressionItems };
   }
-}
-
-function isSortedByTime(rows: Int32Array, time: Float64Array): boolean {
-  for (let i = 1; i < rows.length; i++) {
-    if ((time[rows[i] as number] as number) < (time[rows[i - 1] as number] as number)) return false;
-  }
-  return true;
 }
 
 /**
