@@ -4,8 +4,10 @@
  *
  *   node --import tsx bench/training-time.ts [--interactions 100000] [--items N] [--seed 1] [--runs 1]
  *   node --import tsx bench/training-time.ts --csv <interactions.csv>
+ *   node --import tsx bench/training-time.ts --dataset ml1m [--data-dir bench/data]
  *
- * `--csv` trains on a Personalize interactions file (USER_ID,ITEM_ID,TIMESTAMP[,EVENT_TYPE]) instead. The reference
+ * `--csv` trains on a Personalize interactions file (USER_ID,ITEM_ID,TIMESTAMP[,EVENT_TYPE]) instead; `--dataset`
+ * on one of the accuracy suite's public data sets (`bench/datasets/public.ts`, fetched as the README says). The reference
  * measured in the same run is the EASE baseline (`bench/baselines/ease.ts`, its default λ and input decay) fitted
  * in this process on the same interactions.
  *
@@ -15,6 +17,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
 import {
   CreateDatasetImportJobCommand,
   CreateSolutionCommand,
@@ -28,6 +31,7 @@ import { generateSynthetic } from '../lambdas/engine/synthetic';
 import type { Interaction } from '../lambdas/engine/types';
 import { startRuntime } from '../local/runtime';
 import { EaseBaseline } from './baselines/ease';
+import { findDataset } from './datasets/public';
 import { quietRequestLogs } from './lib/quiet';
 import { createInteractionsDataset } from './lib/setup';
 
@@ -89,15 +93,28 @@ function csvOf(target: number, seed: number, itemCount: number | undefined): Ben
   const rows = [...data.interactions].sort((a, b) => a.timestamp - b.timestamp).slice(0, target);
   if (rows.length < target)
     throw new Error(`generator gave ${rows.length} interactions, fewer than ${target}`);
+  return fromInteractions(rows, `synthetic, seed ${seed}`);
+}
+
+/** A public data set of the accuracy suite, by name, from the data directory. */
+function fromDataset(name: string, dataDir: string): BenchData {
+  const dataset = findDataset(name);
+  if (dataset === undefined) throw new Error(`unknown data set ${name}`);
+  const path = join(dataDir, dataset.file);
+  return fromInteractions(dataset.load(path).interactions, `${name} (${path})`);
+}
+
+/** The import file of these interactions (events without a type import as `click`). */
+function fromInteractions(rows: readonly Interaction[], description: string): BenchData {
   const lines = ['USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE'];
   for (const x of rows)
     lines.push(`${x.userId},${x.itemId},${Math.floor(x.timestamp)},${x.eventType ?? 'click'}`);
   return {
     csv: `${lines.join('\n')}\n`,
-    interactions: rows,
+    interactions: [...rows],
     users: new Set(rows.map((x) => x.userId)).size,
     items: new Set(rows.map((x) => x.itemId)).size,
-    description: `synthetic, seed ${seed}`,
+    description,
   };
 }
 
@@ -107,7 +124,7 @@ async function main(): Promise<void> {
   if (argv.includes('--help')) {
     process.stdout.write(
       'usage: node --import tsx bench/training-time.ts [--interactions N (100000)] [--items N] [--seed N (1)] ' +
-        '[--runs N (1)] | --csv <interactions.csv>\n',
+        '[--runs N (1)] | --csv <interactions.csv> | --dataset <name> [--data-dir bench/data]\n',
     );
     return;
   }
@@ -118,11 +135,18 @@ async function main(): Promise<void> {
     `command: node --import tsx bench/training-time.ts ${argv.join(' ')}`.trimEnd() + '\n',
   );
   const csvAt = argv.indexOf('--csv');
+  const datasetAt = argv.indexOf('--dataset');
+  const dataDirAt = argv.indexOf('--data-dir');
   const itemsAt = argv.indexOf('--items');
   const data =
     csvAt >= 0
       ? fromFile(argv[csvAt + 1] as string)
-      : csvOf(target, seed, itemsAt >= 0 ? option(argv, 'items', 1) : undefined);
+      : datasetAt >= 0
+        ? fromDataset(
+            argv[datasetAt + 1] as string,
+            dataDirAt >= 0 ? (argv[dataDirAt + 1] as string) : 'bench/data',
+          )
+        : csvOf(target, seed, itemsAt >= 0 ? option(argv, 'items', 1) : undefined);
   process.stdout.write(
     `data: ${data.interactions.length} interactions, ${data.users} users, ${data.items} items (${data.description})\n`,
   );
