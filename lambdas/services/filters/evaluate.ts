@@ -168,10 +168,61 @@ function markCondition(
     return;
   }
   const field = fieldOf(data.schemas, 'Items', c.field);
-  const test = values.length === 0 ? never : valueTest(field, c.op, values, `Items.${c.field} ${c.op}`);
   const column = data.items?.column(field.name);
   const n = catalog.ids.length;
-  for (let j = 0; j < n; j++) if (test(column?.[j])) out[j] = 1;
+  const matches =
+    column === undefined
+      ? itemMatches(
+          field,
+          c.op,
+          values,
+          Array.from({ length: n }, () => undefined),
+        )
+      : cachedItemMatches(column, field, c.op, values);
+  for (let j = 0; j < n; j++) if (matches[j]) out[j] = 1;
+}
+
+/** The catalog positions whose value in `column` meets `field op values`. */
+function itemMatches(
+  field: FieldDef,
+  op: FilterOperator,
+  values: readonly string[],
+  column: readonly (BulkValue | undefined)[],
+): Uint8Array {
+  const test = values.length === 0 ? never : valueTest(field, op, values, `Items.${field.name} ${op}`);
+  const out = new Uint8Array(column.length);
+  for (let j = 0; j < column.length; j++) if (test(column[j])) out[j] = 1;
+  return out;
+}
+
+/** Conditions whose matches a column keeps; the oldest is dropped beyond this. */
+const MATCHES_PER_COLUMN = 64;
+/**
+ * {@link itemMatches} per column and condition. A column is never changed once built (new Items data builds new
+ * columns), so requests with the same condition and parameter values reuse its matches instead of testing every
+ * item again.
+ */
+const matchesByColumn = new WeakMap<readonly unknown[], Map<string, Uint8Array>>();
+
+function cachedItemMatches(
+  column: readonly (BulkValue | undefined)[],
+  field: FieldDef,
+  op: FilterOperator,
+  values: readonly string[],
+): Uint8Array {
+  let byCondition = matchesByColumn.get(column);
+  if (byCondition === undefined) {
+    byCondition = new Map();
+    matchesByColumn.set(column, byCondition);
+  }
+  const key = JSON.stringify([field.name, field.type, field.categorical === true, op, values]);
+  let matches = byCondition.get(key);
+  if (matches === undefined) {
+    matches = itemMatches(field, op, values, column);
+    if (byCondition.size >= MATCHES_PER_COLUMN) byCondition.delete(byCondition.keys().next().value as string);
+    byCondition.set(key, matches);
+  }
+  return matches;
 }
 
 /** The statement's matches over the catalog, or `undefined` when it does not apply to this request. */

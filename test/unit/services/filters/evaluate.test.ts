@@ -93,6 +93,24 @@ const recent = new Map([
 ]);
 
 describe('evaluateFilter', () => {
+  it("reuses a column's matches per condition and values, and tests a new column (new Items data) afresh", () => {
+    const tree = parseFilter('INCLUDE ItemID WHERE Items.GENRES IN ($G)');
+    const catalog = catalogOf(IDS);
+    const genres = IDS.map((id) => ROWS[id]?.GENRES);
+    const data: FilterData = { schemas: SCHEMAS, items: { column: () => genres } };
+    const keep = (d: FilterData, g: string) => {
+      const mask = evaluateFilter(tree, catalog, d, resolveParameters(tree, { G: g }));
+      return IDS.filter((_, i) => mask.allows(i));
+    };
+    expect(keep(data, '"Comedy"')).toEqual(['a', 'c']);
+    expect(keep(data, '"Horror"')).toEqual(['b']);
+    expect(keep(data, '"Comedy"')).toEqual(['a', 'c']);
+    // PutItems moved b to Comedy: the table builds a new column.
+    const changed = genres.map((g, i) => (IDS[i] === 'b' ? 'Comedy' : g));
+    expect(keep({ ...data, items: { column: () => changed } }, '"Comedy"')).toEqual(['a', 'b', 'c']);
+    expect(keep(data, '"Comedy"')).toEqual(['a', 'c']);
+  });
+
   it('keeps and removes items by Items values (categorical any-of, numbers, missing values)', () => {
     expect(kept('INCLUDE ItemID WHERE Items.GENRES IN ("Comedy")')).toEqual(['a', 'c']);
     expect(kept('EXCLUDE ItemID WHERE Items.GENRES IN ("Comedy", "Horror")')).toEqual(['d', 'e', 'f']);
