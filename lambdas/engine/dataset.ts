@@ -114,29 +114,9 @@ export async function ingestInteractions(
     typeSeq[p] = typeOf[row] as number;
   }
 
-  const n = items.size;
-  const itemCounts = new Float64Array(n);
-  const itemFirstSeen = new Float64Array(n).fill(Number.NaN);
-  let latestTimestamp = Number.NaN;
-  for (let i = 0; i < m; i++) {
-    const it = itemOf[i] as number;
-    const t = timeOf[i] as number;
-    itemCounts[it] = (itemCounts[it] as number) + 1;
-    const f = itemFirstSeen[it] as number;
-    if (Number.isNaN(f) || t < f) itemFirstSeen[it] = t;
-    if (Number.isNaN(latestTimestamp) || t > latestTimestamp) latestTimestamp = t;
-  }
-  return {
-    users,
-    items,
-    userOffsets,
-    itemSeq,
-    eventTypes,
-    typeSeq,
-    itemCounts,
-    itemFirstSeen,
-    latestTimestamp,
-  };
+  const facts = new ItemFacts(items.size);
+  for (let i = 0; i < m; i++) facts.add(itemOf[i] as number, timeOf[i] as number);
+  return { users, items, userOffsets, itemSeq, eventTypes, typeSeq, ...facts.done() };
 }
 
 /**
@@ -185,9 +165,7 @@ export function ingestColumns(
   offsets.push(0);
   const itemSeq = new Int32Array(m);
   const typeSeq = new Int32Array(m);
-  const itemCounts = new Float64Array(items.size);
-  const itemFirstSeen = new Float64Array(items.size).fill(Number.NaN);
-  let latestTimestamp = Number.NaN;
+  const facts = new ItemFacts(items.size);
   let p = 0;
   for (let u = 0; u < c.userIds.length; u++) {
     const start = p;
@@ -199,10 +177,7 @@ export function ingestColumns(
       itemSeq[p] = it;
       typeSeq[p] = type >= 0 ? (typeMap[type] as number) : 0;
       p++;
-      itemCounts[it] = (itemCounts[it] as number) + 1;
-      const f = itemFirstSeen[it] as number;
-      if (Number.isNaN(f) || t < f) itemFirstSeen[it] = t;
-      if (Number.isNaN(latestTimestamp) || t > latestTimestamp) latestTimestamp = t;
+      facts.add(it, t);
     }
     if (p === start) continue;
     users.intern(c.userIds[u] as string);
@@ -215,10 +190,35 @@ export function ingestColumns(
     itemSeq,
     eventTypes,
     typeSeq,
-    itemCounts,
-    itemFirstSeen,
-    latestTimestamp,
+    ...facts.done(),
   };
+}
+
+/** Per-item interaction counts and first times, and the newest time, counted event by event. */
+class ItemFacts {
+  private readonly itemCounts: Float64Array;
+  private readonly itemFirstSeen: Float64Array;
+  private latestTimestamp = Number.NaN;
+
+  constructor(items: number) {
+    this.itemCounts = new Float64Array(items);
+    this.itemFirstSeen = new Float64Array(items).fill(Number.NaN);
+  }
+
+  add(item: number, t: number): void {
+    this.itemCounts[item] = (this.itemCounts[item] as number) + 1;
+    const f = this.itemFirstSeen[item] as number;
+    if (Number.isNaN(f) || t < f) this.itemFirstSeen[item] = t;
+    if (Number.isNaN(this.latestTimestamp) || t > this.latestTimestamp) this.latestTimestamp = t;
+  }
+
+  done(): Pick<Sequences, 'itemCounts' | 'itemFirstSeen' | 'latestTimestamp'> {
+    return {
+      itemCounts: this.itemCounts,
+      itemFirstSeen: this.itemFirstSeen,
+      latestTimestamp: this.latestTimestamp,
+    };
+  }
 }
 
 /**
