@@ -28,11 +28,7 @@ const [trainingMachineId] = view.stateMachineWith('PrepareFunctionArn');
 const tableId = (envKey: string) => refTarget(view.env(AUTO_TRAINING_WORKER)[envKey]);
 
 describe('schedule', () => {
-  const rules = view
-    .ofType('AWS::Events::Rule')
-    .filter(([, r]) =>
-      (r.Properties.Targets as Array<{ Arn: unknown }>).some((t) => refTarget(t.Arn) === fnId),
-    );
+  const rules = view.rulesTargeting(fnId);
 
   it('is one enabled rule at rate(1 hour) with the check as its only target', () => {
     expect(rules).toHaveLength(1);

@@ -42,11 +42,7 @@ const definition = JSON.parse(machine.Properties.DefinitionString as string) as 
 };
 
 describe('schedule', () => {
-  const rules = view
-    .ofType('AWS::Events::Rule')
-    .filter(([, r]) =>
-      (r.Properties.Targets as Array<{ Arn: unknown }>).some((t) => refTarget(t.Arn) === machineId),
-    );
+  const rules = view.rulesTargeting(machineId);
 
   it('is one enabled rule at rate(2 hours)', () => {
     expect(rules).toHaveLength(1);

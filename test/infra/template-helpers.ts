@@ -64,6 +64,12 @@ export class TemplateView {
   ofType(type: string): Array<[string, CfnResource]> {
     return Object.entries(this.resources).filter(([, r]) => r.Type === type);
   }
+  /** The EventBridge rules with a target whose ARN refers to the resource `id`. */
+  rulesTargeting(id: string): Array<[string, CfnResource]> {
+    return this.ofType('AWS::Events::Rule').filter(([, r]) =>
+      (r.Properties.Targets as Array<{ Arn: unknown }>).some((t) => refTarget(t.Arn) === id),
+    );
+  }
 
   /** Logical id and resource of the function tagged with `operation`; fails unless exactly one. */
   functionFor(operation: string): [string, CfnResource] {
