@@ -22,18 +22,14 @@ import {
   DescribeDatasetImportJobCommand,
   DescribeSolutionVersionCommand,
   GetSolutionMetricsCommand,
-  PersonalizeClient,
 } from '@aws-sdk/client-personalize';
-import { PersonalizeEventsClient, PutEventsCommand } from '@aws-sdk/client-personalize-events';
-import {
-  GetRecommendationsCommand,
-  PersonalizeRuntimeClient,
-  type PredictedItem,
-} from '@aws-sdk/client-personalize-runtime';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutEventsCommand } from '@aws-sdk/client-personalize-events';
+import { GetRecommendationsCommand, type PredictedItem } from '@aws-sdk/client-personalize-runtime';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { SYNTHETIC_PRESETS, SyntheticGenerator, type SyntheticPreset } from '../lambdas/engine/synthetic';
 import { startRuntime } from '../local/runtime';
 import { writeInteractionsCsv, writeItemsCsv, writeUsersCsv } from './datasets/csv';
+import { runtimeClients } from './lib/clients';
 import { quietRequestLogs } from './lib/quiet';
 
 const RECIPE = 'arn:aws:personalize:::recipe/aws-user-personalization';
@@ -120,16 +116,8 @@ async function main(): Promise<void> {
   const status = new StatusLine();
   const dir = await mkdtemp(join(tmpdir(), 'open-personalize-demo-'));
   const runtime = await startRuntime({ port: 0, s3Port: 0 });
-  const common = { endpoint: runtime.endpoint, region: runtime.region, credentials: runtime.apiCredentials };
-  const p = new PersonalizeClient(common);
-  const events = new PersonalizeEventsClient(common);
-  const rt = new PersonalizeRuntimeClient(common);
-  const s3 = new S3Client({
-    endpoint: runtime.s3Endpoint,
-    region: runtime.region,
-    credentials: runtime.s3Credentials,
-    forcePathStyle: true,
-  });
+  const clients = runtimeClients(runtime);
+  const { personalize: p, events, personalizeRuntime: rt, s3 } = clients;
   try {
     console.log(
       `open-personalize demo: local runtime at ${runtime.endpoint}, synthetic data set "${args.size}"`,
@@ -307,7 +295,7 @@ async function main(): Promise<void> {
     console.log(`     someone-new, next request: ${show((await request('someone-new')).itemList)}`);
     console.log(`\nTime from an empty store to the first recommendation: ${seconds(toFirst)}`);
   } finally {
-    for (const client of [p, events, rt, s3]) client.destroy();
+    clients.destroy();
     await runtime.stop();
     await rm(dir, { recursive: true, force: true });
   }

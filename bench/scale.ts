@@ -24,13 +24,13 @@ import {
   DescribeDatasetImportJobCommand,
   DescribeSolutionVersionCommand,
   GetSolutionMetricsCommand,
-  PersonalizeClient,
 } from '@aws-sdk/client-personalize';
-import { GetRecommendationsCommand, PersonalizeRuntimeClient } from '@aws-sdk/client-personalize-runtime';
-import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetRecommendationsCommand } from '@aws-sdk/client-personalize-runtime';
+import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { logger } from '../lambdas/observability';
 import { historyTailsKey, modelKey, snapshotKey } from '../lambdas/store/artifacts';
 import { startRuntime } from '../local/runtime';
+import { runtimeClients } from './lib/clients';
 import { quietRequestLogs } from './lib/quiet';
 import { BASIC_INTERACTION_FIELDS, createInteractionsDataset } from './lib/setup';
 import { TreeRssSampler } from './lib/tree-rss';
@@ -140,22 +140,8 @@ async function main(): Promise<void> {
     };
     t = performance.now();
     const runtime = await startRuntime({ port: 0, s3Port: 0 });
-    const common = {
-      endpoint: runtime.endpoint,
-      region: runtime.region,
-      credentials: runtime.apiCredentials,
-    };
-    const p = new PersonalizeClient(common);
-    const rt = new PersonalizeRuntimeClient(common);
-    const s3 = new S3Client({
-      endpoint: runtime.s3Endpoint,
-      region: runtime.region,
-      credentials: runtime.s3Credentials,
-      forcePathStyle: true,
-      // A streamed body would otherwise be sent aws-chunked, which the embedded S3 stores verbatim.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
+    const clients = runtimeClients(runtime);
+    const { personalize: p, personalizeRuntime: rt, s3 } = clients;
     // The workflow logs each step as it ends; publish ends after the version is ACTIVE.
     const capture = captureStepTimes();
     try {
@@ -264,9 +250,7 @@ async function main(): Promise<void> {
       sampler.stop();
     } finally {
       capture.restore();
-      p.destroy();
-      rt.destroy();
-      s3.destroy();
+      clients.destroy();
       await runtime.stop();
     }
   } finally {

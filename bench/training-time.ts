@@ -24,14 +24,14 @@ import {
   CreateSolutionVersionCommand,
   DescribeDatasetImportJobCommand,
   DescribeSolutionVersionCommand,
-  PersonalizeClient,
 } from '@aws-sdk/client-personalize';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { generateSynthetic } from '../lambdas/engine/synthetic';
 import type { Interaction } from '../lambdas/engine/types';
 import { startRuntime } from '../local/runtime';
 import { EaseBaseline } from './baselines/ease';
 import { findDataset } from './datasets/public';
+import { runtimeClients } from './lib/clients';
 import { quietRequestLogs } from './lib/quiet';
 import { createInteractionsDataset } from './lib/setup';
 
@@ -152,14 +152,8 @@ async function main(): Promise<void> {
   );
 
   const runtime = await startRuntime({ port: 0, s3Port: 0 });
-  const client = { endpoint: runtime.endpoint, region: runtime.region, credentials: runtime.apiCredentials };
-  const p = new PersonalizeClient(client);
-  const s3 = new S3Client({
-    endpoint: runtime.s3Endpoint,
-    region: runtime.region,
-    credentials: runtime.s3Credentials,
-    forcePathStyle: true,
-  });
+  const clients = runtimeClients(runtime);
+  const { personalize: p, s3 } = clients;
   try {
     await s3.send(new CreateBucketCommand({ Bucket: UPLOAD_BUCKET }));
     await s3.send(new PutObjectCommand({ Bucket: UPLOAD_BUCKET, Key: 'interactions.csv', Body: data.csv }));
@@ -219,8 +213,7 @@ async function main(): Promise<void> {
       `reference: EASE baseline fit on the same interactions in ${((performance.now() - easeStarted) / 1000).toFixed(1)} s\n`,
     );
   } finally {
-    p.destroy();
-    s3.destroy();
+    clients.destroy();
     await runtime.stop();
   }
 }
