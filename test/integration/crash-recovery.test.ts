@@ -31,19 +31,24 @@ const BUCKET = 'crash-data';
 
 let dataDir: string;
 let port: number;
+let s3Port: number;
 let child: ChildProcess | undefined;
 let output = '';
 let personalize: PersonalizeClient;
 let runtimeClient: PersonalizeRuntimeClient;
 let s3: S3Client;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
+/** Two distinct free ports, held open together so they differ (the API's and the embedded S3's). */
+async function freePorts(): Promise<[number, number]> {
+  const servers = [createServer(), createServer()];
+  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))));
+  const ports = servers.map((s) => {
+    const address = s.address();
+    if (address === null || typeof address === 'string') throw new Error('no port');
+    return address.port;
+  });
+  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  return [ports[0] as number, ports[1] as number];
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
@@ -67,6 +72,8 @@ async function start(): Promise<void> {
       'local/main.ts',
       '--port',
       String(port),
+      '--s3-port',
+      String(s3Port),
       '--data-dir',
       dataDir,
       '--update-interval',
@@ -88,11 +95,11 @@ async function start(): Promise<void> {
 
 async function kill9(): Promise<void> {
   const proc = child;
-  if (proc === undefined) return;
+  child = undefined;
+  if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
   const exited = new Promise((resolve) => proc.once('exit', resolve));
   proc.kill('SIGKILL');
   await exited;
-  child = undefined;
 }
 
 function interactions(rows: number, users: number, items: number, from = 0): string {
@@ -148,7 +155,7 @@ async function recommend(campaignArn: string): Promise<number> {
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'crash-recovery-'));
-  port = await freePort();
+  [port, s3Port] = await freePorts();
   const common = {
     endpoint: `http://127.0.0.1:${port}`,
     region: 'us-east-1',
@@ -158,7 +165,7 @@ beforeAll(async () => {
   personalize = new PersonalizeClient(common);
   runtimeClient = new PersonalizeRuntimeClient(common);
   s3 = new S3Client({
-    endpoint: `http://127.0.0.1:${port + 1}`,
+    endpoint: `http://127.0.0.1:${s3Port}`,
     region: 'us-east-1',
     credentials: S3_CREDENTIALS,
     forcePathStyle: true,
