@@ -10,6 +10,8 @@
  * `POWERTOOLS_LOG_LEVEL` sets the level (default INFO) in both.
  */
 
+// Before the tracer: it decides how the X-Ray SDK starts.
+import './xray-mode';
 import type { LogItem } from '@aws-lambda-powertools/logger';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';

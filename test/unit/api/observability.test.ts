@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { CreateDatasetGroupCommand, PersonalizeClient } from '@aws-sdk/client-personalize';
 import { apiHandler } from '../../../lambdas/api/http';
 import { notFound } from '../../../lambdas/errors';
@@ -148,5 +149,31 @@ describe('on Lambda', () => {
       error: 'ResourceNotFoundException',
       Errors: 1,
     });
+  });
+});
+
+describe('X-Ray context mode', () => {
+  // A fresh process each: the X-Ray SDK decides its mode once, when the tracer first loads it.
+  const namespacesAfterLoading = (env: Record<string, string>): string[] => {
+    const { AWS_LAMBDA_FUNCTION_NAME: _, AWS_XRAY_MANUAL_MODE: __, ...base } = process.env;
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        "require('./lambdas/observability'); process.stdout.write(JSON.stringify(Object.keys(process.namespaces ?? {})))",
+      ],
+      { env: { ...base, ...env }, encoding: 'utf8' },
+    );
+    return JSON.parse(out) as string[];
+  };
+
+  it('installs no per-promise async hook off Lambda, where tracing is off', () => {
+    expect(namespacesAfterLoading({})).toEqual([]);
+  });
+
+  it('keeps automatic mode on Lambda, where traces follow each request', () => {
+    expect(namespacesAfterLoading({ AWS_LAMBDA_FUNCTION_NAME: 'op-api' })).toEqual(['AWSXRay']);
   });
 });
