@@ -199,14 +199,14 @@ export async function putEvents(
     ...(columns === undefined ? {} : { columns }),
   }));
 
+  // A caller-chosen eventId is stored once: a different event reusing it is dropped, as Personalize ignores it.
+  const chosen = stored.filter((_, i) => eventList[i]?.eventId !== undefined);
   const [events, claims] = await Promise.all([
     withImplicitImpressions(ctx, stored),
-    // A caller-chosen eventId is stored once: a different event reusing it is dropped, as Personalize ignores it.
-    Promise.all(
-      stored.map((e, i) => (eventList[i]?.eventId === undefined ? 'new' : store.claimEventId(e, since))),
-    ),
+    chosen.length === 0 ? [] : store.claimEventIds(chosen, since),
   ]);
-  await store.put(events.filter((_, i) => claims[i] !== 'taken'));
+  const taken = new Set(chosen.filter((_, i) => claims[i] === 'taken'));
+  await store.put(events.filter((_, i) => !taken.has(stored[i] as StoredEvent)));
   return {};
 }
 
