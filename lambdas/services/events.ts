@@ -127,8 +127,9 @@ const linkKey = (group: string, sessionId: string) => `${group}\u0000${sessionId
 
 /**
  * Records the events of one call. Warm (tracker, dataset and session link cached), a call without caller-chosen
- * `eventId`s is one BatchWriteItem; each caller-chosen `eventId` adds a conditional claim, written in parallel
- * before the batch, so an id that another event took is never stored twice.
+ * `eventId`s is one BatchWriteItem, shared with the calls this process serves at the same time; each caller-chosen
+ * `eventId` adds a conditional claim, written in parallel before the batch, so an id that another event took is
+ * never stored twice. The ids found claimed already (a retried call) are read back in one BatchGetItem.
  */
 export async function putEvents(
   ctx: ServiceContext,
