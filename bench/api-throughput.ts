@@ -488,6 +488,7 @@ async function main(): Promise<void> {
     args.endpoint !== undefined
       ? `runtime     ${args.endpoint} (another process: RSS below is this client's only)`
       : runtimeLine(args.workers),
+    'clients     the SDK clients run in this process',
     echoLine(args.workers),
   ];
   process.stdout.write(`${header.join('\n')}\n\n`);

@@ -4,9 +4,9 @@
  * counted-stored, and fails if any acknowledged event is missing or stored twice. The same clients then send the
  * same load to a plain Node HTTP echo server with as many processes (the ceiling: SDK client and HTTP, no API).
  *
- * The API is served from `--workers N` node:cluster workers (as `npm start -- --workers N`; default: one per core);
- * the load clients run in this process beside dynalite, s3rver, Lambda and Step Functions. `--workers 0` serves the
- * API from this process as well.
+ * The API is served from `--workers N` node:cluster workers (as `npm start -- --workers N`; default: one per core)
+ * against dynalite, s3rver, Lambda and Step Functions in this process (`--workers 0`: this process serves the API
+ * too). The load clients run in a child process of their own, as an application's would.
  *
  *   npm run bench:put-events-load -- [--seconds 60] [--clients 16] [--workers N] [--echo-seconds 20]
  */
@@ -17,7 +17,12 @@ import { DEFAULT_API_CREDENTIALS, DEFAULT_REGION } from '../local/runtime';
 import { startEchoServer } from './lib/echo-server';
 import { echoLine, runtimeLine, startBenchRuntime } from './lib/local-runtime';
 import { totalCpuSeconds } from './lib/proc-cpu';
-import { countStored, type LoadOptions, type LoadResult, runPutEventsLoad } from './lib/put-events-load';
+import {
+  type ChildLoadResult,
+  countStored,
+  type LoadOptions,
+  runPutEventsLoadInChild,
+} from './lib/put-events-load';
 import { quietRequestLogs } from './lib/quiet';
 import { createInteractionsDataset } from './lib/setup';
 import { environmentLines, formatLoad } from './lib/throughput';
@@ -34,10 +39,10 @@ function flag(name: string, fallback: number, min = 1): number {
 }
 
 interface Measured {
-  readonly load: LoadResult;
-  /** CPU seconds of this process during the load (load clients, and the emulators when the runtime runs here). */
+  readonly load: ChildLoadResult;
+  /** CPU seconds of this process during the load (the emulators, and the API with `--workers 0`). */
   readonly ownCpu: number;
-  /** CPU seconds of the server's other processes (API or echo workers), when /proc tells. */
+  /** CPU seconds of the server's other processes (API workers), when /proc tells. */
   readonly serverCpu: number | undefined;
 }
 
@@ -45,7 +50,7 @@ async function measure(options: LoadOptions, serverPids: () => number[]): Promis
   const pids = serverPids();
   const serverBefore = pids.length === 0 ? undefined : totalCpuSeconds(pids);
   const before = process.cpuUsage();
-  const load = await runPutEventsLoad(options);
+  const load = await runPutEventsLoadInChild(options);
   const { user, system } = process.cpuUsage(before);
   const serverAfter = totalCpuSeconds(pids);
   return {
@@ -56,14 +61,15 @@ async function measure(options: LoadOptions, serverPids: () => number[]): Promis
   };
 }
 
-function rateLine(label: string, m: Measured): string {
+function rateLine(label: string, m: Measured, server: boolean): string {
   const events = m.load.acknowledged.size;
   const perEvent = (s: number) => `${((s * 1e6) / events).toFixed(0)} µs`;
   return (
     `  ${label.padEnd(5)} ${(events / m.load.seconds).toFixed(0).padStart(6)} events/s` +
     `  (${events} acknowledged distinct events in ${m.load.seconds.toFixed(1)} s, ${m.load.calls} calls, ${m.load.failedCalls} failed)` +
-    `  CPU per event: this process ${perEvent(m.ownCpu)}` +
-    (m.serverCpu === undefined ? '' : `, server workers ${perEvent(m.serverCpu)}`) +
+    `  CPU per event: load clients ${perEvent(m.load.cpuSeconds)}` +
+    (server ? `, emulators (this process) ${perEvent(m.ownCpu)}` : '') +
+    (m.serverCpu === undefined ? '' : `, API workers ${perEvent(m.serverCpu)}`) +
     `  (load ${formatLoad()})`
   );
 }
@@ -74,7 +80,10 @@ async function main(): Promise<void> {
   const echoSeconds = flag('echo-seconds', Math.min(20, seconds));
   const clients = flag('clients', 16);
   const workers = flag('workers', availableParallelism(), 0);
-  process.stdout.write(`${[...environmentLines(), runtimeLine(workers), echoLine(workers)].join('\n')}\n\n`);
+  const clientsLine = `clients     ${clients} SDK clients in a child process`;
+  process.stdout.write(
+    `${[...environmentLines(), runtimeLine(workers), clientsLine, echoLine(workers)].join('\n')}\n\n`,
+  );
   const runtime = await startBenchRuntime({ workers, updateIntervalMs: 0 });
   const config = { endpoint: runtime.endpoint, region: runtime.region, credentials: runtime.apiCredentials };
   const personalize = new PersonalizeClient(config);
@@ -114,8 +123,8 @@ async function main(): Promise<void> {
     console.log(
       [
         `PutEvents load: ${clients} clients, batches of ${BATCH}, each with caller-chosen eventIds; every ${RETRY_EVERY}th call re-sent unchanged, then one of its eventIds re-used for another item`,
-        rateLine('api', api),
-        rateLine('echo', ceiling),
+        rateLine('api', api, true),
+        rateLine('echo', ceiling, false),
         `  api ÷ echo: ${((100 * apiRate) / echoRate).toFixed(1)} %`,
         `  api calls ${api.load.calls} (${api.load.retries} exact re-sends, ${api.load.conflicting} re-used eventIds), failed calls ${api.load.failedCalls}`,
         `  counted in (acknowledged distinct events): ${api.load.acknowledged.size}  ->  ${apiRate.toFixed(0)} events/s over ${api.load.seconds.toFixed(1)} s`,

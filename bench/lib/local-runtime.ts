@@ -27,8 +27,8 @@ export function startBenchRuntime(options: BenchRuntimeOptions): Promise<Runtime
 /** The report's line saying where the runtime started here runs. */
 export function runtimeLine(workers: number): string {
   return workers > 0
-    ? `runtime     started here: the API in ${workers} cluster workers; the load clients, dynalite, s3rver, Lambda and Step Functions in this process`
-    : 'runtime     started in this process: the load clients, the API, dynalite, s3rver and the import worker share one Node process and its cores';
+    ? `runtime     started here: the API in ${workers} cluster workers; dynalite, s3rver, Lambda and Step Functions in this process`
+    : 'runtime     started in this process: the API, dynalite, s3rver and the import worker share one Node process and its cores';
 }
 
 /** The report's line describing the echo server (the ceiling) started beside a runtime of `workers` workers. */

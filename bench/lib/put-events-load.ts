@@ -5,6 +5,7 @@
  * events are then counted and checked one by one, so a lost or duplicated event shows.
  */
 
+import { fork } from 'node:child_process';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type Event, PersonalizeEventsClient, PutEventsCommand } from '@aws-sdk/client-personalize-events';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -111,6 +112,57 @@ export async function runPutEventsLoad(options: LoadOptions): Promise<LoadResult
     failedCalls,
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/** A load run in a child process, and the CPU seconds (user + system) that process spent on it. */
+export interface ChildLoadResult extends LoadResult {
+  readonly cpuSeconds: number;
+}
+
+type ChildMessage = Omit<ChildLoadResult, 'acknowledged'> & { readonly acknowledged: string[] };
+
+/**
+ * Runs the load from a child process, so the clients' CPU (SDK, signing, HTTP) neither shares an event loop with
+ * the server under test nor counts as its CPU.
+ */
+export function runPutEventsLoadInChild(options: LoadOptions): Promise<ChildLoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(__filename, [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    let result: ChildLoadResult | undefined;
+    child.on('message', (message: ChildMessage) => {
+      result = { ...message, acknowledged: new Set(message.acknowledged) };
+    });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (result !== undefined && code === 0) resolve(result);
+      else reject(new Error(`load client process exited with ${signal ?? `code ${code}`}`));
+    });
+    child.send(options);
+  });
+}
+
+if (require.main === module) {
+  process.once('message', (options: LoadOptions) => {
+    const before = process.cpuUsage();
+    runPutEventsLoad(options).then(
+      (load) => {
+        const { user, system } = process.cpuUsage(before);
+        const message: ChildMessage = {
+          ...load,
+          acknowledged: [...load.acknowledged],
+          cpuSeconds: (user + system) / 1e6,
+        };
+        process.send?.(message, () => process.disconnect());
+      },
+      (err: unknown) => {
+        process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  });
 }
 
 export interface StoredCount {
