@@ -8,6 +8,22 @@ import cluster, { type Worker } from 'node:cluster';
 import { join } from 'node:path';
 import { WORKER_HOST_ENV, WORKER_PORT_ENV, type WorkerMessage } from './api-worker';
 
+/**
+ * The primary's `--cpu-prof*` flags (with the value of `--cpu-prof-dir dir` and the like), so `node --cpu-prof`
+ * profiles the workers too.
+ */
+export function profilerFlags(execArgv: readonly string[]): string[] {
+  const flags: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i] as string;
+    if (!arg.startsWith('--cpu-prof')) continue;
+    flags.push(arg);
+    const next = execArgv[i + 1];
+    if (arg !== '--cpu-prof' && !arg.includes('=') && next !== undefined) flags.push(next);
+  }
+  return flags;
+}
+
 /** How long a worker has to come up. */
 const START_TIMEOUT_MS = 60_000;
 
@@ -30,7 +46,7 @@ export class ApiWorkers {
     cluster.setupPrimary({
       exec: join(__dirname, 'api-worker.ts'),
       // Workers run TypeScript as the primary does (`npm start` is `node --import tsx`).
-      execArgv: ['--import', 'tsx', ...process.execArgv.filter((a) => a.startsWith('--cpu-prof'))],
+      execArgv: ['--import', 'tsx', ...profilerFlags(process.execArgv)],
       silent: false,
     });
     const workers = new ApiWorkers(port, host);
