@@ -27,9 +27,10 @@
 import { accumulate, type Statistics } from './accumulate';
 import { calibrateScores } from './calibrate';
 import type { Sequences } from './dataset';
+import { symmetricEigen } from './eigen';
 import { type HistoryCurve, historyWeights } from './history-weights';
 import { type HyperParameters, RECENCY_DECAY } from './hyperparameters';
-import { choleskyAsync, matmul, matmulTransA, orthonormalizeColumns, symmetricEigen } from './linalg';
+import { choleskyAsync, matmul, matmulTransA, orthonormalizeColumns } from './linalg';
 import { buildItemFeatures, fitMetadataMap, type ItemCatalog } from './metadata';
 import { Model } from './model';
 import type { Random } from './random';

@@ -11,7 +11,6 @@ import {
   solveCholesky,
   solveLower,
   solveUpperT,
-  symmetricEigen,
   updateTrailing,
 } from '../../../lambdas/engine/linalg';
 import * as reference from '../../../lambdas/engine/linalg-reference';
@@ -73,23 +72,6 @@ describe('linalg', () => {
     solveLower(l, n, split, 4, 0, 2);
     solveLower(l, n, split, 4, 2, 4);
     expect(Array.from(split)).toEqual(Array.from(whole));
-  });
-
-  it('finds eigenpairs with A v = λ v, in descending order', () => {
-    const r = new Random(3);
-    const k = 6;
-    const a = spd(k, r);
-    const { values, vectors } = symmetricEigen(a, k);
-    for (let e = 0; e < k; e++) {
-      if (e > 0) expect(values[e - 1]).toBeGreaterThanOrEqual(values[e] as number);
-      for (let i = 0; i < k; i++) {
-        let av = 0;
-        for (let j = 0; j < k; j++) av += (a[i * k + j] as number) * (vectors[j * k + e] as number);
-        expect(av).toBeCloseTo((values[e] as number) * (vectors[i * k + e] as number), 8);
-      }
-    }
-    // diag(3, 1) has eigenvalues 3 and 1.
-    expect(Array.from(symmetricEigen(Float64Array.from([1, 0, 0, 3]), 2).values)).toEqual([3, 1]);
   });
 
   it('orthonormalises columns: YᵀY = I', () => {
