@@ -58,6 +58,8 @@ export const TARGET_SCALING = 0.25;
 /** Extra columns and extra subspace iterations of the randomised eigensolver. */
 const OVERSAMPLING = 10;
 const POWER_ITERATIONS = 1;
+/** Tile edge of loops that read a matrix both row- and column-wise. */
+const TILE = 64;
 
 /** The choices self-tuning makes (`tuning.ts`); everything else is fixed or estimated from the data. */
 export interface ModelChoices {
@@ -215,17 +217,25 @@ export async function fitEmbeddings(
     (await ctx.shared?.statistics(JSON.stringify([curve, choices.targetDecay, h]), sums, parallel.alloc)) ??
     (await sums());
   progress(0.2, 'accumulated');
-  const gram = Float64Array.from(g);
+  // The factor overwrites G's lower triangle only: XᵀX stays readable from the upper one and this diagonal.
+  const gramDiagonal = new Float64Array(nx);
+  for (let i = 0; i < nx; i++) gramDiagonal[i] = g[i * nx + i] as number;
   const ridge = ridgeOf(g, h, choices.ridgeScale);
   for (let i = 0; i < nx; i++) g[i * nx + i] = (g[i * nx + i] as number) + ridge;
-  await choleskyAsync(g, nx, (a, size, j0, j1) => parallel.trailingUpdate(a, size, j0, j1));
+  await choleskyAsync(g, nx, (a, size, j0, j1) => parallel.trailingUpdate(a, size, j0, j1), true);
   progress(0.4, 'factorised');
 
   const windowPenalty = WINDOW_PENALTY_FACTOR * (await meanNegativeDiagonal(g, c, nx, h, parallel, random));
-  // C += μ XᵀX restricted to head targets (the context column of XᵀX is not a target).
-  for (let i = 0; i < nx; i++) {
-    for (let pos = 0; pos < h; pos++) {
-      c[i * h + pos] = (c[i * h + pos] as number) + windowPenalty * (gram[i * nx + pos] as number);
+  // C += μ XᵀX restricted to head targets (the context column of XᵀX is not a target); by tiles, because the
+  // lower half reads XᵀX's upper triangle column-wise.
+  for (let i0 = 0; i0 < nx; i0 += TILE) {
+    for (let p0 = 0; p0 < h; p0 += TILE) {
+      for (let i = i0; i < Math.min(nx, i0 + TILE); i++) {
+        for (let pos = p0; pos < Math.min(h, p0 + TILE); pos++) {
+          const xtx = i < pos ? g[i * nx + pos] : i > pos ? g[pos * nx + i] : (gramDiagonal[i] as number);
+          c[i * h + pos] = (c[i * h + pos] as number) + windowPenalty * (xtx as number);
+        }
+      }
     }
   }
 

@@ -29,18 +29,23 @@ export function cholesky(a: Float64Array, n: number): void {
   zeroUpper(a, n);
 }
 
-/** {@link cholesky} with the trailing updates delegated (to a worker pool). */
+/**
+ * {@link cholesky} with the trailing updates delegated (to a worker pool). With `keepUpper` the strict upper
+ * triangle is left as it was, still holding A's (the factorisation and the solves read only the lower triangle),
+ * so a caller that needs A afterwards does not have to copy it.
+ */
 export async function choleskyAsync(
   a: Float64Array,
   n: number,
   trailing: (a: Float64Array, n: number, j0: number, j1: number) => Promise<void>,
+  keepUpper = false,
 ): Promise<void> {
   for (let j0 = 0; j0 < n; j0 += CHOLESKY_BLOCK) {
     const j1 = Math.min(n, j0 + CHOLESKY_BLOCK);
     factorPanel(a, n, j0, j1);
     if (j1 < n) await trailing(a, n, j0, j1);
   }
-  zeroUpper(a, n);
+  if (!keepUpper) zeroUpper(a, n);
 }
 
 /** Factorises the diagonal block [j0, j1)² and the panel rows [j1, n) × [j0, j1) of an updated matrix. */

@@ -199,6 +199,33 @@ describe('linalg', () => {
       expect(bits(split)).toBe(bits(whole));
     });
 
+    it('can keep A in the strict upper triangle: the same factor and the same solves, bit for bit', async () => {
+      const r = new Random(16);
+      const n = 150;
+      const a = spd(n, r);
+      const zeroed = Float64Array.from(a);
+      cholesky(zeroed, n);
+      const kept = Float64Array.from(a);
+      await choleskyAsync(
+        kept,
+        n,
+        async (m, size, j0, j1) => updateTrailing(m, size, j0, j1, j1, size),
+        true,
+      );
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          const at = i * n + j;
+          expect(kept[at]).toBe(j > i ? a[at] : zeroed[at]);
+        }
+      }
+      const b = normal(r, n * 7);
+      const x = Float64Array.from(b);
+      solveCholesky(zeroed, n, x, 7);
+      const y = Float64Array.from(b);
+      solveCholesky(kept, n, y, 7);
+      expect(bits(y)).toBe(bits(x));
+    });
+
     it('accumulate G += XᵀX exactly symmetric, equal to the textbook sum, for any split of rows', () => {
       const r = new Random(15);
       const rows = 90;
