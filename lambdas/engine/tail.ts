@@ -4,7 +4,7 @@
  */
 import type { Sequences } from './dataset';
 import type { HistoryCurve } from './history-weights';
-import { cholesky, matmulTransA, solveLower, solveUpperT } from './linalg';
+import { cholesky, matmulTransA } from './linalg';
 import type { ParallelRunner } from './train';
 
 /** Ridge penalty of the tail output regression (on d-dimensional states, so much smaller than the head's). */
@@ -132,12 +132,11 @@ export async function fitTail(
       });
     }
     // All tail items in one solve: column q of the r × |tail| right-hand side is tail item q's sum.
-    const rhs = new Float64Array(r * tail.length);
+    const rhs = parallel.alloc(r * tail.length);
     tail.forEach((i, q) => {
       for (let col = 0; col < r; col++) rhs[col * tail.length + q] = sums[i * r + col] as number;
     });
-    solveLower(utu, r, rhs, tail.length);
-    solveUpperT(utu, r, rhs, tail.length);
+    await parallel.solveColumns(utu, r, rhs, tail.length);
     tail.forEach((i, q) => {
       for (let col = 0; col < r; col++) output[i * d + col] = rhs[col * tail.length + q] as number;
     });
