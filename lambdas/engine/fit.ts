@@ -249,30 +249,35 @@ export async function fitEmbeddings(
   }
   progress(0.45, 'diagonal');
 
-  // Randomised subspace iteration on A = Cᵀ G⁻¹ C (h × h).
+  // Randomised subspace iteration on A = Cᵀ G⁻¹ C (h × h); each product also gives G⁻¹ C Y.
   const k = Math.min(d + OVERSAMPLING, h);
-  const applyA = async (y: Float64Array, cols: number): Promise<Float64Array> => {
-    const t = await parallel.matmulRows(c, y, nx, h, cols);
-    await parallel.solveColumns(g, nx, t, cols);
-    return parallel.matmulTransARows(c, t, nx, h, cols);
+  const applyA = async (y: Float64Array, cols: number) => {
+    const solved = await parallel.matmulRows(c, y, nx, h, cols);
+    await parallel.solveColumns(g, nx, solved, cols);
+    return { solved, product: await parallel.matmulTransARows(c, solved, nx, h, cols) };
   };
   let basis: Float64Array = new Float64Array(h * k);
   for (let i = 0; i < basis.length; i++) basis[i] = random.nextNormal();
   for (let it = 0; it <= POWER_ITERATIONS; it++) {
-    basis = await applyA(basis, k);
+    basis = (await applyA(basis, k)).product;
     orthonormalizeColumns(basis, h, k);
     progress(0.4 + (0.3 * (it + 1)) / (POWER_ITERATIONS + 2), 'subspace iteration');
   }
-  const projected = await applyA(basis, k);
+  const { solved, product: projected } = await applyA(basis, k);
   const small = matmulTransA(basis, projected, h, k, k);
-  const { vectors } = symmetricEigen(small, k);
+  const { values, vectors } = symmetricEigen(small, k);
   const r = Math.min(d, k);
   const top = new Float64Array(k * r);
   for (let row = 0; row < k; row++)
     for (let col = 0; col < r; col++) top[row * r + col] = vectors[row * k + col] as number;
+  // V = Y W (W: the top eigenvectors of YᵀAY) and P = G⁻¹ C V = (G⁻¹ C Y) W: the last product's solve serves.
   const v = matmul(basis, top, h, k, r);
-  const pHead = await parallel.matmulRows(c, v, nx, h, r);
-  await parallel.solveColumns(g, nx, pHead, r);
+  const pHead = matmul(solved, top, nx, k, r);
+  // The states' Gram matrix UᵀU = PᵀXᵀXP = PᵀGP − λPᵀP, where PᵀGP = Wᵀ (YᵀAY) W = diag(top eigenvalues).
+  const statesGram = matmulTransA(pHead, pHead, nx, r, r);
+  for (let i = 0; i < r * r; i++) statesGram[i] = -ridge * (statesGram[i] as number);
+  for (let i = 0; i < r; i++)
+    statesGram[i * r + i] = (statesGram[i * r + i] as number) + (values[i] as number);
   progress(0.75, 'embeddings');
 
   const input = new Float32Array((n + 1) * d);
@@ -287,23 +292,7 @@ export async function fitEmbeddings(
   for (let col = 0; col < r; col++) input[n * d + col] = pHead[h * r + col] as number;
 
   if (warm.length > h)
-    await fitTail(
-      seqs,
-      keep,
-      headPos,
-      curve,
-      w,
-      input,
-      output,
-      d,
-      g,
-      nx,
-      pHead,
-      r,
-      ridge,
-      parallel,
-      ctx.tailRounds,
-    );
+    await fitTail(seqs, keep, headPos, curve, w, input, output, d, statesGram, r, parallel, ctx.tailRounds);
   progress(0.85, 'tail items');
 
   if (warm.length < n) {
