@@ -50,6 +50,7 @@ import { SOLUTION_VERSION } from '../lambdas/services/solutions';
 import { modelKey } from '../lambdas/store/artifacts';
 import { startRuntime } from '../local/runtime';
 import { startEchoServer } from './lib/echo-server';
+import { processCpuMs, processTree } from './lib/process-cpu';
 import { quietRequestLogs } from './lib/quiet';
 import { randomModel } from './lib/random-model';
 import { createInteractionsDataset } from './lib/setup';
@@ -237,6 +238,7 @@ async function main(): Promise<void> {
     const measure = async (
       name: string,
       base: string,
+      server: () => readonly number[],
       signed: { headers: Record<string, string>; body: string; path: string },
     ) => {
       const url = `${base}${signed.path}`;
@@ -244,6 +246,8 @@ async function main(): Promise<void> {
       const { 'content-length': _length, ...headers } = signed.headers;
       for (const connections of [1, 16]) {
         const cpuBefore = process.cpuUsage();
+        const serverPids = server();
+        const serverBefore = processCpuMs(serverPids);
         const result = await autocannon({
           url,
           method: 'POST',
@@ -260,18 +264,24 @@ async function main(): Promise<void> {
         }
         const cpu = process.cpuUsage(cpuBefore);
         const cpuMsPerRequest = (cpu.user + cpu.system) / 1000 / result.requests.total;
+        const serverAfter = processCpuMs(serverPids);
+        const serverMsPerRequest =
+          serverBefore === undefined || serverAfter === undefined || serverPids.length === 0
+            ? 'n/a'
+            : ((serverAfter - serverBefore) / result.requests.total).toFixed(2);
         rows.push(
           `| ${name} | ${connections} | ${result.latency.p50} | ${result.latency.p99} | ` +
             `${result.latency.average.toFixed(2)} | ${result.requests.average.toFixed(0)} | ${result.requests.total} | ` +
-            `${cpuMsPerRequest.toFixed(2)} |`,
+            `${cpuMsPerRequest.toFixed(2)} | ${serverMsPerRequest} |`,
         );
       }
     };
     try {
       for (const variant of variants) {
         const signed = await presign(rt, variant.input);
-        await measure(variant.name, runtime.endpoint, signed);
-        if (variant === variants[0]) await measure('echo server (ceiling)', echo.url, signed);
+        await measure(variant.name, runtime.endpoint, runtime.workerPids, signed);
+        if (variant === variants[0])
+          await measure('echo server (ceiling)', echo.url, () => processTree(echo.pid), signed);
       }
     } finally {
       await echo.stop();
@@ -299,9 +309,9 @@ async function main(): Promise<void> {
         : 'API: this process; echo server: one child process',
     );
     console.log(
-      `| filter | connections | p50 ms | p99 ms | mean ms | requests/s | requests | CPU ms per request (${args.workers > 0 ? 'this process: load tool and emulators' : 'server and load tool'}) |`,
+      `| filter | connections | p50 ms | p99 ms | mean ms | requests/s | requests | CPU ms per request (${args.workers > 0 ? 'this process: load tool and emulators' : 'server and load tool'}) | CPU ms per request (server processes besides this one) |`,
     );
-    console.log('|---|---|---|---|---|---|---|---|');
+    console.log('|---|---|---|---|---|---|---|---|---|');
     for (const row of rows) console.log(row);
   } finally {
     await runtime.stop();
