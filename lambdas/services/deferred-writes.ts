@@ -3,8 +3,8 @@
  * while the response is already on its way, where the process outlives the request (the local runtime). On Lambda
  * a sandbox is frozen once the handler returns, so there the write is awaited ({@link deferWrites}).
  *
- * Records are written with BatchWriteItem ({@link BatchedWrites}): alone when no write is in flight, else together
- * with the others made while the write in flight completes (a few milliseconds under load).
+ * A record is written alone (one PutItem) when no record write is in flight, else together with the others made
+ * while that write completes (one BatchWriteItem, a few milliseconds later under load): {@link BatchedWrites}.
  *
  * What a crash loses: the records whose writes were queued or still in flight, i.e. those of the last few
  * milliseconds of responses. A later PutEvents naming such a `recommendationId` then records no implicit impression
@@ -19,16 +19,6 @@ import { logger } from '../observability';
 
 export class DeferredWrites {
   private readonly pending = new Map<string, Promise<void>>();
-
-  /** Starts `write` without waiting for it; a failure is logged with `what`. */
-  start(key: string, what: Record<string, unknown>, write: () => Promise<void>): void {
-    this.track(
-      key,
-      write().catch((err: unknown) => {
-        logger.error('Deferred write failed', { ...what, error: err as Error });
-      }),
-    );
-  }
 
   /** Counts `running` (which never rejects) as the write of `key` until it settles. */
   track(key: string, running: Promise<void>): void {

@@ -9,8 +9,8 @@
  * memory ({@link ModelCache}) and reloaded only when the campaign's artifact changes; the `recommendationId` is
  * stored with what was shown by one PutItem, or, where the process outlives the request, not awaited and, under
  * load, batched with the records of other responses into one BatchWriteItem (`deferred-writes.ts` says what a
- * crash loses). Serving never writes anything else: moving a `$LATEST` campaign
- * to a newer version is recorded by the control plane (`followLatest`).
+ * crash loses). Serving never writes anything else: moving a `$LATEST` campaign to a newer version is recorded by
+ * the control plane (`followLatest`).
  *
  * The history is the user's last interactions in the version's training data, followed by the user's (or anonymous
  * session's) recorded events newer than those, of any type that names an item, session-linked events included; the
