@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { CreateDatasetGroupCommand, PersonalizeClient } from '@aws-sdk/client-personalize';
 import { apiHandler } from '../../../lambdas/api/http';
 import { notFound } from '../../../lambdas/errors';
@@ -88,6 +90,22 @@ describe('readableLine', () => {
         error: { name: 'Error', message: 'boom', stack: 'Error: boom\n    at here' },
       }),
     ).toBe('20:31:02.125 ERROR request failed error=Error: boom\nError: boom\n    at here');
+  });
+});
+
+describe('traces', () => {
+  it('outside Lambda hands SDK clients back untouched and never loads the X-Ray SDK (its async hook slows every promise)', () => {
+    // A fresh process: jest's module registry hides what Node itself loads.
+    const script = `
+      const { traced } = require(${JSON.stringify(join(__dirname, '../../../lambdas/observability'))});
+      const client = {};
+      const loaded = Object.keys(require.cache).filter((k) => k.includes('aws-xray-sdk-core'));
+      process.stdout.write(JSON.stringify({ same: traced(client) === client, loaded: loaded.length }));
+    `;
+    const env = { ...process.env };
+    delete env.AWS_LAMBDA_FUNCTION_NAME;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { env, encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual({ same: true, loaded: 0 });
   });
 });
 
