@@ -21,8 +21,13 @@
  * API is served by N cluster workers (as `npm start -- --workers N`), and the echo server gets as many; the load
  * tool and the emulators stay in this process.
  *
+ * The campaign explores with Personalize's default weight (0.3) unless `--exploration-weight` says otherwise; at 0
+ * the list is the SIMD kernel's top k, otherwise every item's exact score is computed for the exploration draw.
+ *
+ * Each target gets one unmeasured second at 16 connections first, so every worker has loaded the model.
+ *
  * Usage: node --import tsx bench/recommendations-latency.ts [--items 10000] [--seconds 10] [--dimension 149]
- *        [--filters 1] [--workers 0]
+ *        [--filters 1] [--workers 0] [--exploration-weight 0.3]
  */
 import { cpus, loadavg } from 'node:os';
 import {
@@ -50,6 +55,7 @@ import { SOLUTION_VERSION } from '../lambdas/services/solutions';
 import { modelKey } from '../lambdas/store/artifacts';
 import { startRuntime } from '../local/runtime';
 import { startEchoServer } from './lib/echo-server';
+import { processCpuMs, processTree } from './lib/process-cpu';
 import { quietRequestLogs } from './lib/quiet';
 import { randomModel } from './lib/random-model';
 import { createInteractionsDataset } from './lib/setup';
@@ -78,12 +84,20 @@ interface Args {
   dimension: number;
   filters: boolean;
   workers: number;
+  explorationWeight: number | undefined;
 }
 
 const GENRES = 20;
 
 function parse(argv: readonly string[]): Args {
-  const args: Args = { items: 10_000, seconds: 10, dimension: 149, filters: false, workers: 0 };
+  const args: Args = {
+    items: 10_000,
+    seconds: 10,
+    dimension: 149,
+    filters: false,
+    workers: 0,
+    explorationWeight: undefined,
+  };
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i];
     const value = Number(argv[i + 1]);
@@ -93,6 +107,7 @@ function parse(argv: readonly string[]): Args {
     else if (flag === '--dimension') args.dimension = value;
     else if (flag === '--filters') args.filters = value !== 0;
     else if (flag === '--workers' && Number.isInteger(value) && value >= 0) args.workers = value;
+    else if (flag === '--exploration-weight' && value >= 0 && value <= 1) args.explorationWeight = value;
     else throw new Error(`unknown flag ${flag}`);
   }
   return args;
@@ -182,7 +197,17 @@ async function main(): Promise<void> {
       },
     });
     const { campaignArn } = await p.send(
-      new CreateCampaignCommand({ name: 'latency', solutionVersionArn: versionArn }),
+      new CreateCampaignCommand({
+        name: 'latency',
+        solutionVersionArn: versionArn,
+        ...(args.explorationWeight === undefined
+          ? {}
+          : {
+              campaignConfig: {
+                itemExplorationConfig: { explorationWeight: String(args.explorationWeight) },
+              },
+            }),
+      }),
     );
     const start = Math.floor(Date.now() / 1000) - 100;
     // PutEvents takes at most 10 events per call.
@@ -237,13 +262,18 @@ async function main(): Promise<void> {
     const measure = async (
       name: string,
       base: string,
+      server: () => readonly number[],
       signed: { headers: Record<string, string>; body: string; path: string },
     ) => {
       const url = `${base}${signed.path}`;
       // autocannon writes its own Content-Length for the body; a second one makes the request malformed.
       const { 'content-length': _length, ...headers } = signed.headers;
+      // Unmeasured: every worker loads the model and warms its caches and connections before the rows.
+      await autocannon({ url, method: 'POST', headers, body: signed.body, connections: 16, duration: 1 });
       for (const connections of [1, 16]) {
         const cpuBefore = process.cpuUsage();
+        const serverPids = server();
+        const serverBefore = processCpuMs(serverPids);
         const result = await autocannon({
           url,
           method: 'POST',
@@ -260,18 +290,24 @@ async function main(): Promise<void> {
         }
         const cpu = process.cpuUsage(cpuBefore);
         const cpuMsPerRequest = (cpu.user + cpu.system) / 1000 / result.requests.total;
+        const serverAfter = processCpuMs(serverPids);
+        const serverMsPerRequest =
+          serverBefore === undefined || serverAfter === undefined || serverPids.length === 0
+            ? 'n/a'
+            : ((serverAfter - serverBefore) / result.requests.total).toFixed(2);
         rows.push(
           `| ${name} | ${connections} | ${result.latency.p50} | ${result.latency.p99} | ` +
             `${result.latency.average.toFixed(2)} | ${result.requests.average.toFixed(0)} | ${result.requests.total} | ` +
-            `${cpuMsPerRequest.toFixed(2)} |`,
+            `${cpuMsPerRequest.toFixed(2)} | ${serverMsPerRequest} |`,
         );
       }
     };
     try {
       for (const variant of variants) {
         const signed = await presign(rt, variant.input);
-        await measure(variant.name, runtime.endpoint, signed);
-        if (variant === variants[0]) await measure('echo server (ceiling)', echo.url, signed);
+        await measure(variant.name, runtime.endpoint, runtime.workerPids, signed);
+        if (variant === variants[0])
+          await measure('echo server (ceiling)', echo.url, () => processTree(echo.pid), signed);
       }
     } finally {
       await echo.stop();
@@ -282,7 +318,8 @@ async function main(): Promise<void> {
     for (const c of [p, events, rt]) c.destroy();
     console.log(
       `GetRecommendations over the local HTTP server: ${args.items} items, hidden dimension ${args.dimension}, ` +
-        `32-event history, numResults 25, ${args.seconds} s per row`,
+        `32-event history, numResults 25, exploration weight ${args.explorationWeight ?? '0.3 (default)'}, ` +
+        `${args.seconds} s per row`,
     );
     console.log(
       `command: node --import tsx bench/recommendations-latency.ts ${process.argv.slice(2).join(' ')}`,
@@ -299,9 +336,9 @@ async function main(): Promise<void> {
         : 'API: this process; echo server: one child process',
     );
     console.log(
-      `| filter | connections | p50 ms | p99 ms | mean ms | requests/s | requests | CPU ms per request (${args.workers > 0 ? 'this process: load tool and emulators' : 'server and load tool'}) |`,
+      `| filter | connections | p50 ms | p99 ms | mean ms | requests/s | requests | CPU ms per request (${args.workers > 0 ? 'this process: load tool and emulators' : 'server and load tool'}) | CPU ms per request (server processes besides this one) |`,
     );
-    console.log('|---|---|---|---|---|---|---|---|');
+    console.log('|---|---|---|---|---|---|---|---|---|');
     for (const row of rows) console.log(row);
   } finally {
     await runtime.stop();

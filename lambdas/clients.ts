@@ -8,7 +8,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { tracer } from './observability';
+import { traced } from './observability';
 
 /**
  * Retries of every SDK client: throttling (`ProvisionedThroughputExceededException`, `ThrottlingException`,
@@ -42,28 +42,28 @@ let secretsManager: SecretsManagerClient | undefined;
 let sfn: SFNClient | undefined;
 
 export function documentClient(): DynamoDBDocumentClient {
-  ddb ??= DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient(dynamoDbClientConfig())), {
+  ddb ??= DynamoDBDocumentClient.from(traced(new DynamoDBClient(dynamoDbClientConfig())), {
     marshallOptions: { removeUndefinedValues: true },
   });
   return ddb;
 }
 
 export function s3Client(): S3Client {
-  s3 ??= tracer.captureAWSv3Client(new S3Client(s3ClientConfig()));
+  s3 ??= traced(new S3Client(s3ClientConfig()));
   return s3;
 }
 
 export function lambdaClient(): LambdaClient {
-  lambda ??= tracer.captureAWSv3Client(new LambdaClient({}));
+  lambda ??= traced(new LambdaClient({}));
   return lambda;
 }
 
 export function secretsManagerClient(): SecretsManagerClient {
-  secretsManager ??= tracer.captureAWSv3Client(new SecretsManagerClient({}));
+  secretsManager ??= traced(new SecretsManagerClient({}));
   return secretsManager;
 }
 
 export function sfnClient(): SFNClient {
-  sfn ??= tracer.captureAWSv3Client(new SFNClient({}));
+  sfn ??= traced(new SFNClient({}));
   return sfn;
 }

@@ -5,17 +5,17 @@
  *   embedded-format metrics (latency, and errors by Personalize exception name) per operation, and the SDK clients'
  *   calls are traced in X-Ray.
  * - In the local runtime the same log records print as one readable line each on stdout, and metrics and traces are
- *   off (there is no CloudWatch or X-Ray to receive them).
+ *   off (there is no CloudWatch or X-Ray to receive them). The tracer is not even loaded there: the X-Ray SDK under
+ *   it installs an async hook when it loads, which slows every promise of the process (the SDK clients' middleware
+ *   awaits dozens per call) several-fold.
  *
  * `POWERTOOLS_LOG_LEVEL` sets the level (default INFO) in both.
  */
 
-// Before the tracer: it decides how the X-Ray SDK starts.
-import './xray-mode';
 import type { LogItem } from '@aws-lambda-powertools/logger';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 
 export const SERVICE_NAME = 'open-personalize';
 export const METRICS_NAMESPACE = 'OpenPersonalize';
@@ -57,7 +57,19 @@ export const logger: Logger = onLambda()
 
 export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
 
-export const tracer = new Tracer({ serviceName: SERVICE_NAME, enabled: onLambda() });
+let tracer: Tracer | undefined;
+
+/** An SDK client whose calls are traced in X-Ray on Lambda; elsewhere the client itself. */
+export function traced<T>(client: T): T {
+  if (!onLambda()) return client;
+  if (tracer === undefined) {
+    // Loaded here, not imported at the top: see the module comment.
+    const { Tracer: TracerClass } =
+      require('@aws-lambda-powertools/tracer') as typeof import('@aws-lambda-powertools/tracer');
+    tracer = new TracerClass({ serviceName: SERVICE_NAME });
+  }
+  return tracer.captureAWSv3Client(client);
+}
 
 /** What one API request did, for its log record and metrics. */
 export interface RequestRecord {

@@ -40,6 +40,8 @@ if (workers > 0 && cluster.isPrimary) {
 
 export interface EchoServer {
   readonly url: string;
+  /** Process id of the child process (the parent of its cluster workers). */
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -62,6 +64,7 @@ export async function startEchoServer(workers: number): Promise<EchoServer> {
   });
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid as number,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) {

@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import type { Event, PutEventsRequest } from '@aws-sdk/client-personalize-events';
 import { invalidInput } from '../errors';
-import type { StoredEvent } from '../store/events';
+import type { RecentInteraction, StoredEvent } from '../store/events';
 import type { ServiceContext } from './context';
 import { cachedDataset, groupDatasetArn } from './dataset-data';
 import { deferredWrites } from './deferred-writes';
@@ -306,14 +306,14 @@ export async function recentEvents(
   since?: number,
 ): Promise<RecentEvent[]> {
   const store = ctx.events;
-  let events: StoredEvent[];
+  let events: RecentInteraction[];
   if (since !== undefined) {
-    events = await store.recent(datasetGroupArn, userId, limit, since);
+    events = await store.recentInteractions(datasetGroupArn, userId, limit, since);
   } else {
     // The dataset read and the Query run side by side, so the lookup adds no round trip to a recommendation.
     const [dataset, recent] = await Promise.all([
       ctx.resources.get(groupDatasetArn(datasetGroupArn, 'Interactions'), 'dataset'),
-      store.recent(datasetGroupArn, userId, limit, 0),
+      store.recentInteractions(datasetGroupArn, userId, limit, 0),
     ]);
     if (dataset === undefined) return [];
     events = recent.filter((e) => e.writtenAt >= dataset.createdAt);

@@ -6,10 +6,11 @@
  * Request path, warm: one awaited DynamoDB round trip, the Query of the user's most recent events. The campaign
  * record (`CAMPAIGN_TTL_MS`), the Interactions dataset (`DATASET_TTL_MS`) and a `$LATEST` campaign's newest version
  * (`SYNC_CHECK_MS`, refreshed in the background) come from short-lived per-process caches; the model is held in
- * memory ({@link ModelCache}) and reloaded only when the campaign's artifact changes; one PutItem stores the
- * `recommendationId` with what was shown, not awaited where the process outlives the request
- * (`deferred-writes.ts` says what a crash loses). Serving never writes anything else: moving a `$LATEST` campaign
- * to a newer version is recorded by the control plane (`followLatest`).
+ * memory ({@link ModelCache}) and reloaded only when the campaign's artifact changes; the `recommendationId` is
+ * stored with what was shown by one PutItem, or, where the process outlives the request, not awaited and, under
+ * load, batched with the records of other responses into one BatchWriteItem (`deferred-writes.ts` says what a
+ * crash loses). Serving never writes anything else: moving a `$LATEST` campaign to a newer version is recorded by
+ * the control plane (`followLatest`).
  *
  * The history is the user's last interactions in the version's training data, followed by the user's (or anonymous
  * session's) recorded events newer than those, of any type that names an item, session-linked events included; the
@@ -21,7 +22,7 @@ import type { ExplorationSettings } from '../engine/exploration';
 import type { Model } from '../engine/model';
 import { invalidInput } from '../errors';
 import { logger } from '../observability';
-import type { PromotionRecord, RecommendationRecord } from '../store/recommendations';
+import type { PromotionRecord, RecommendationRecord, RecommendationStore } from '../store/recommendations';
 import { type ResourceRecord, resourceNotFound } from '../store/resources';
 import {
   cachedCampaign,
@@ -34,7 +35,7 @@ import {
 import type { ServiceContext } from './context';
 import { cachedDataset, groupDatasetArn } from './dataset-data';
 import { ACTIVE } from './dataset-groups';
-import { deferredWrites, deferWrites } from './deferred-writes';
+import { BatchedWrites, deferredWrites, deferWrites } from './deferred-writes';
 import { type RecentEvent, recentEvents } from './events';
 import { FilterDataCache } from './filters/data';
 import { ItemMetadataCache } from './item-metadata';
@@ -42,6 +43,9 @@ import { ExplorationCache } from './item-stats';
 import { HISTORY_TAIL, ModelCache, modelCache } from './model-cache';
 
 export { SYNC_CHECK_MS };
+
+/** Deferred `recommendationId` records per BatchWriteItem at most (DynamoDB's limit). */
+const RECORD_BATCH = 25;
 
 /** What a `$LATEST` campaign was last found to serve, when, and the look in flight. */
 interface LatestCheck {
@@ -260,9 +264,20 @@ export async function remember(
     ...(extra.filterArn === undefined ? {} : { filterArn: extra.filterArn }),
     ...(extra.promotion === undefined ? {} : { promotion: extra.promotion }),
   };
-  const write = () => ctx.recommendations.put(record);
-  if (deferWrites()) deferredWrites.start(id, { recommendationId: id, campaignArn }, write);
-  else await write();
+  if (deferWrites()) recordWrites(ctx.recommendations).add(id, record);
+  else await ctx.recommendations.put(record);
+}
+
+/** Records written without holding up their responses, several to a BatchWriteItem, per store. */
+const deferredRecords = new WeakMap<RecommendationStore, BatchedWrites<RecommendationRecord>>();
+
+function recordWrites(store: RecommendationStore): BatchedWrites<RecommendationRecord> {
+  let writes = deferredRecords.get(store);
+  if (writes === undefined) {
+    writes = new BatchedWrites(deferredWrites, (records) => store.putMany(records), RECORD_BATCH);
+    deferredRecords.set(store, writes);
+  }
+  return writes;
 }
 
 /** The items a recommendationId showed, in order, or `undefined` for an id this deployment never issued. */

@@ -52,6 +52,12 @@ export interface StoredEvent {
   readonly writtenAt: number;
 }
 
+/** What {@link EventStore.recentInteractions} reads of an event. */
+export type RecentInteraction = Pick<
+  StoredEvent,
+  'itemId' | 'eventType' | 'timestamp' | 'eventValue' | 'writtenAt'
+>;
+
 export type ClaimResult = 'new' | 'same' | 'taken';
 
 const BY_GROUP = 'byGroup';
@@ -280,6 +286,48 @@ export class EventStore {
     limit: number,
     since: number,
   ): Promise<StoredEvent[]> {
+    return (await this.newest(datasetGroupArn, actorId, limit, since)).map(fromItem);
+  }
+
+  /**
+   * {@link recent} reduced to what real-time personalisation reads of each event (item, type, time, value, when it
+   * was written): the same Query, with a projection, so less is read, sent and decoded per request.
+   */
+  async recentInteractions(
+    datasetGroupArn: string,
+    actorId: string,
+    limit: number,
+    since: number,
+  ): Promise<RecentInteraction[]> {
+    const items = await this.newest(datasetGroupArn, actorId, limit, since, {
+      ProjectionExpression: '#item, #type, #time, #value, #written',
+      ExpressionAttributeNames: {
+        '#item': 'itemId',
+        '#type': 'eventType',
+        '#time': 'timestamp',
+        '#value': 'eventValue',
+        '#written': 'writtenAt',
+      },
+    });
+    return items.map((item) => ({
+      eventType: item.eventType as string,
+      timestamp: item.timestamp as number,
+      writtenAt: item.writtenAt as number,
+      ...(item.itemId === undefined || item.itemId === null ? {} : { itemId: item.itemId as string }),
+      ...(item.eventValue === undefined || item.eventValue === null
+        ? {}
+        : { eventValue: item.eventValue as number }),
+    }));
+  }
+
+  /** The actor's newest `limit` items written at or after `since`, oldest first: one reverse Query. */
+  private async newest(
+    datasetGroupArn: string,
+    actorId: string,
+    limit: number,
+    since: number,
+    projection: Pick<QueryCommandInput, 'ProjectionExpression' | 'ExpressionAttributeNames'> = {},
+  ): Promise<Record<string, unknown>[]> {
     const out = await this.ddb.send(
       new QueryCommand({
         TableName: this.tableName,
@@ -288,9 +336,10 @@ export class EventStore {
         ExpressionAttributeValues: { ':pk': eventPk(datasetGroupArn, actorId), ':since': since },
         ScanIndexForward: false,
         Limit: limit,
+        ...projection,
       }),
     );
-    return (out.Items ?? []).map(fromItem).reverse();
+    return (out.Items ?? []).reverse();
   }
 
   /** Every event stored in an actor's partition at or after `since`, oldest first. */

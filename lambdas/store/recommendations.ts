@@ -14,6 +14,7 @@ import {
   PutCommand,
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { batchWrite } from './events';
 
 /** The promotion a GetRecommendations response applied (spec FILTERS.md §2). */
 export interface PromotionRecord {
@@ -52,6 +53,8 @@ export interface RecommendationRecord {
 }
 
 const SK = 'R';
+/** BatchWriteItem accepts at most 25 requests. */
+const BATCH = 25;
 /** How long a recommendationId can be attributed by a later PutEvents. */
 export const RECORD_TTL_DAYS = 30;
 const TTL_SECONDS = RECORD_TTL_DAYS * 86_400;
@@ -74,6 +77,7 @@ export class RecommendationStore {
     private readonly ddb: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly now: () => number = Date.now,
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
   ) {}
 
   /** Deletes expired records (what DynamoDB's TTL does on AWS); returns how many. A full scan: local use only. */
@@ -107,40 +111,19 @@ export class RecommendationStore {
   }
 
   async put(record: RecommendationRecord): Promise<void> {
-    await this.ddb.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          pk: recommendationPk(record.recommendationId),
-          sk: SK,
-          recommendationId: record.recommendationId,
-          campaignArn: record.campaignArn,
-          datasetGroupArn: record.datasetGroupArn,
-          solutionVersionArn: record.solutionVersionArn,
-          userId: record.userId,
-          itemIds: [...record.itemIds],
-          scores: record.scores.map(storable),
-          createdAt: record.createdAt,
-          expiresAt: Math.floor(record.createdAt / 1000) + TTL_SECONDS,
-          ...(record.explored === undefined ? {} : { explored: [...record.explored] }),
-          ...(record.probabilities === undefined ? {} : { probabilities: [...record.probabilities] }),
-          ...(record.explorationWeight === undefined ? {} : { explorationWeight: record.explorationWeight }),
-          ...(record.explorationItemAgeCutOff === undefined
-            ? {}
-            : { explorationItemAgeCutOff: record.explorationItemAgeCutOff }),
-          ...(record.filterArn === undefined ? {} : { filterArn: record.filterArn }),
-          ...(record.promotion === undefined
-            ? {}
-            : {
-                promotion: {
-                  name: record.promotion.name,
-                  filterArn: record.promotion.filterArn,
-                  positions: [...record.promotion.positions],
-                },
-              }),
-        },
-      }),
-    );
+    await this.ddb.send(new PutCommand({ TableName: this.tableName, Item: toItem(record) }));
+  }
+
+  /**
+   * Writes several records with BatchWriteItem (25 a call), retrying unprocessed ones as {@link batchWrite} does; a
+   * lone record with PutItem, which the store completes sooner.
+   */
+  async putMany(records: readonly RecommendationRecord[]): Promise<void> {
+    if (records.length === 1) return this.put(records[0] as RecommendationRecord);
+    for (let i = 0; i < records.length; i += BATCH) {
+      const requests = records.slice(i, i + BATCH).map((r) => ({ PutRequest: { Item: toItem(r) } }));
+      await batchWrite(this.ddb, this.tableName, requests, this.sleep);
+    }
   }
 
   /** The record of a recommendationId, or `undefined` (never issued, or issued by another deployment). */
@@ -172,4 +155,36 @@ export class RecommendationStore {
       ...(item.promotion === undefined ? {} : { promotion: item.promotion as PromotionRecord }),
     };
   }
+}
+
+function toItem(record: RecommendationRecord): Record<string, unknown> {
+  return {
+    pk: recommendationPk(record.recommendationId),
+    sk: SK,
+    recommendationId: record.recommendationId,
+    campaignArn: record.campaignArn,
+    datasetGroupArn: record.datasetGroupArn,
+    solutionVersionArn: record.solutionVersionArn,
+    userId: record.userId,
+    itemIds: [...record.itemIds],
+    scores: record.scores.map(storable),
+    createdAt: record.createdAt,
+    expiresAt: Math.floor(record.createdAt / 1000) + TTL_SECONDS,
+    ...(record.explored === undefined ? {} : { explored: [...record.explored] }),
+    ...(record.probabilities === undefined ? {} : { probabilities: [...record.probabilities] }),
+    ...(record.explorationWeight === undefined ? {} : { explorationWeight: record.explorationWeight }),
+    ...(record.explorationItemAgeCutOff === undefined
+      ? {}
+      : { explorationItemAgeCutOff: record.explorationItemAgeCutOff }),
+    ...(record.filterArn === undefined ? {} : { filterArn: record.filterArn }),
+    ...(record.promotion === undefined
+      ? {}
+      : {
+          promotion: {
+            name: record.promotion.name,
+            filterArn: record.promotion.filterArn,
+            positions: [...record.promotion.positions],
+          },
+        }),
+  };
 }

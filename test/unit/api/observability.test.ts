@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { CreateDatasetGroupCommand, PersonalizeClient } from '@aws-sdk/client-personalize';
 import { apiHandler } from '../../../lambdas/api/http';
 import { notFound } from '../../../lambdas/errors';
@@ -92,6 +93,22 @@ describe('readableLine', () => {
   });
 });
 
+describe('traces', () => {
+  it('outside Lambda hands SDK clients back untouched and never loads the X-Ray SDK (its async hook slows every promise)', () => {
+    // A fresh process: jest's module registry hides what Node itself loads.
+    const script = `
+      const { traced } = require(${JSON.stringify(join(__dirname, '../../../lambdas/observability'))});
+      const client = {};
+      const loaded = Object.keys(require.cache).filter((k) => k.includes('aws-xray-sdk-core'));
+      process.stdout.write(JSON.stringify({ same: traced(client) === client, loaded: loaded.length }));
+    `;
+    const env = { ...process.env };
+    delete env.AWS_LAMBDA_FUNCTION_NAME;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { env, encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual({ same: true, loaded: 0 });
+  });
+});
+
 describe('on Lambda', () => {
   it('logs JSON and publishes the latency and error metrics in the embedded metric format', async () => {
     const lines: string[] = [];
@@ -149,31 +166,5 @@ describe('on Lambda', () => {
       error: 'ResourceNotFoundException',
       Errors: 1,
     });
-  });
-});
-
-describe('X-Ray context mode', () => {
-  // A fresh process each: the X-Ray SDK decides its mode once, when the tracer first loads it.
-  const namespacesAfterLoading = (env: Record<string, string>): string[] => {
-    const { AWS_LAMBDA_FUNCTION_NAME: _, AWS_XRAY_MANUAL_MODE: __, ...base } = process.env;
-    const out = execFileSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '-e',
-        "require('./lambdas/observability'); process.stdout.write(JSON.stringify(Object.keys(process.namespaces ?? {})))",
-      ],
-      { env: { ...base, ...env }, encoding: 'utf8' },
-    );
-    return JSON.parse(out) as string[];
-  };
-
-  it('installs no per-promise async hook off Lambda, where tracing is off', () => {
-    expect(namespacesAfterLoading({})).toEqual([]);
-  });
-
-  it('keeps automatic mode on Lambda, where traces follow each request', () => {
-    expect(namespacesAfterLoading({ AWS_LAMBDA_FUNCTION_NAME: 'op-api' })).toEqual(['AWSXRay']);
   });
 });

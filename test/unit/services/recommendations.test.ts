@@ -242,6 +242,44 @@ describe('getRecommendations', () => {
     }
   });
 
+  it('writes the records of responses made while a record write is in flight together, in one BatchWriteItem', async () => {
+    const s = await setup('rec-batch');
+    await view(s, 'walt', ...walk(20));
+    await top(s, 'walt');
+    const send = env.ctx.ddb.send.bind(env.ctx.ddb);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const sent: string[] = [];
+    const spy = jest.spyOn(env.ctx.ddb, 'send').mockImplementation(((command: {
+      constructor: { name: string };
+    }) => {
+      sent.push(command.constructor.name);
+      if (command.constructor.name === 'PutCommand') return gate.then(() => send(command as never));
+      return send(command as never);
+    }) as never);
+    process.env.OP_DEFER_RESPONSE_WRITES = 'true';
+    try {
+      const first = await top(s, 'walt');
+      const more = [await top(s, 'walt'), await top(s, 'walt'), await top(s, 'walt')];
+      expect(sent).toEqual(['QueryCommand', 'PutCommand', 'QueryCommand', 'QueryCommand', 'QueryCommand']);
+      release();
+      for (const out of [first, ...more]) {
+        expect((await expandRecommendationId(env.ctx, out.recommendationId as string))?.itemIds).toEqual(
+          out.itemList?.map((i) => i.itemId),
+        );
+      }
+      expect(sent.filter((name) => name.endsWith('WriteCommand') || name === 'PutCommand')).toEqual([
+        'PutCommand',
+        'BatchWriteCommand',
+      ]);
+    } finally {
+      delete process.env.OP_DEFER_RESPONSE_WRITES;
+      spy.mockRestore();
+    }
+  });
+
   it('moves $LATEST campaigns to a newly published version in the control plane; serving only reads', async () => {
     const s = await setup('rec-follow');
     const { campaignArn } = await createCampaign(env.ctx, {

@@ -58,6 +58,32 @@ describe('EventStore', () => {
     expect(recent[4]).toEqual(written[29]);
   });
 
+  it('reads recent interactions as the full read does, reduced to item, type, time, value and write time', async () => {
+    await events.put([
+      event('u-projected', 1_700_000_000.5, 'p1', {
+        eventValue: 2.5,
+        impression: ['a', 'b'],
+        columns: { X: 1 },
+      }),
+      event('u-projected', 1_700_000_001, 'p2', { itemId: undefined, eventType: 'watch', writtenAt: 3_000 }),
+      event('u-projected', 1_700_000_002, 'p3', { writtenAt: 500 }),
+    ]);
+    const full = await events.recent(GROUP, 'u-projected', 10, 1_000);
+    const reduced = await events.recentInteractions(GROUP, 'u-projected', 10, 1_000);
+    expect(reduced).toEqual([
+      { itemId: 'i-p1', eventType: 'click', timestamp: 1_700_000_000.5, eventValue: 2.5, writtenAt: 1_000 },
+      { eventType: 'watch', timestamp: 1_700_000_001, writtenAt: 3_000 },
+    ]);
+    expect(reduced).toEqual(
+      full.map(({ itemId, eventType, timestamp, eventValue, writtenAt }) =>
+        JSON.parse(JSON.stringify({ itemId, eventType, timestamp, eventValue, writtenAt })),
+      ),
+    );
+    expect((await events.recentInteractions(GROUP, 'u-projected', 1, 0)).map((e) => e.timestamp)).toEqual([
+      1_700_000_002,
+    ]);
+  });
+
   it('stores an event written twice once', async () => {
     const e = event('u-twice', 1_700_000_100, 'same', { impression: ['a', 'b'], columns: { DEVICE: 'ios' } });
     await events.put([e, e]);

@@ -1,0 +1,50 @@
+import { type RecommendationRecord, RecommendationStore } from '../../../lambdas/store/recommendations';
+import { EVENTS_TABLE } from '../../../lambdas/store/tables';
+import { type LocalDynamo, startDynalite } from '../services/dynalite-table';
+
+let local: LocalDynamo;
+let store: RecommendationStore;
+
+beforeAll(async () => {
+  local = await startDynalite([{ def: EVENTS_TABLE, name: 'events' }]);
+  store = new RecommendationStore(local.ddb, 'events', () => 1_700_000_000_000);
+});
+afterAll(async () => {
+  await local.close();
+});
+
+function record(i: number, extra: Partial<RecommendationRecord> = {}): RecommendationRecord {
+  return {
+    recommendationId: `RID-${i}`,
+    campaignArn: 'arn:aws:personalize:us-east-1:000000000000:campaign/c',
+    datasetGroupArn: 'arn:aws:personalize:us-east-1:000000000000:dataset-group/g',
+    solutionVersionArn: 'arn:aws:personalize:us-east-1:000000000000:solution/s/v1',
+    userId: `u${i}`,
+    itemIds: [`a${i}`, `b${i}`],
+    scores: [0.5, 1e-200],
+    createdAt: 1_700_000_000_000,
+    ...extra,
+  };
+}
+
+describe('RecommendationStore', () => {
+  it('writes many records in BatchWriteItem calls of 25 that read back as one PutItem each writes them', async () => {
+    const many = Array.from({ length: 30 }, (_, i) =>
+      record(i, i === 3 ? { explored: [true, false], probabilities: [0.25, 1], explorationWeight: 0.3 } : {}),
+    );
+    await store.putMany(many);
+    await store.put(record(100, { promotion: { name: 'p', filterArn: 'arn:f', positions: [1] } }));
+    await store.putMany([record(101, { promotion: { name: 'p', filterArn: 'arn:f', positions: [1] } })]);
+    for (const r of many) {
+      // Scores too small for DynamoDB are stored as 0.
+      expect(await store.get(r.recommendationId)).toEqual({ ...r, scores: [0.5, 0] });
+    }
+    const single = await store.get('RID-100');
+    expect(await store.get('RID-101')).toEqual({
+      ...single,
+      recommendationId: 'RID-101',
+      userId: 'u101',
+      itemIds: ['a101', 'b101'],
+    });
+  });
+});
