@@ -16,7 +16,7 @@ import { EVENTS_TABLE } from '../lambdas/store/tables';
 import { DEFAULT_API_CREDENTIALS, DEFAULT_REGION } from '../local/runtime';
 import { startEchoServer } from './lib/echo-server';
 import { echoLine, runtimeLine, startBenchRuntime } from './lib/local-runtime';
-import { totalCpuSeconds } from './lib/proc-cpu';
+import { processCpuMs } from './lib/process-cpu';
 import {
   type ChildLoadResult,
   countStored,
@@ -48,16 +48,18 @@ interface Measured {
 
 async function measure(options: LoadOptions, serverPids: () => number[]): Promise<Measured> {
   const pids = serverPids();
-  const serverBefore = pids.length === 0 ? undefined : totalCpuSeconds(pids);
+  const serverBefore = pids.length === 0 ? undefined : processCpuMs(pids);
   const before = process.cpuUsage();
   const load = await runPutEventsLoadInChild(options);
   const { user, system } = process.cpuUsage(before);
-  const serverAfter = totalCpuSeconds(pids);
+  const serverAfter = processCpuMs(pids);
   return {
     load,
     ownCpu: (user + system) / 1e6,
     serverCpu:
-      serverBefore === undefined || serverAfter === undefined ? undefined : serverAfter - serverBefore,
+      serverBefore === undefined || serverAfter === undefined
+        ? undefined
+        : (serverAfter - serverBefore) / 1000,
   };
 }
 
