@@ -5,6 +5,9 @@
 // one f32 scale per item; the user state is quantized to `stride` int16. `scan` computes every item's approximate
 // logit from them; `sumExp` the softmax normaliser over a logit array.
 
+/** Rows per block of `scan` (a multiple of 4): their logits stay in L1 until their exp terms are summed. */
+const BLOCK_ROWS = 64;
+
 /** Address of the first byte free for the caller's arrays. */
 export function heapBase(): usize {
   return __heap_base;
@@ -26,8 +29,8 @@ function lanes(v: v128): i32 {
  * their four int32 sums come out as one vector. The largest out[j] and the largest |out[j]| are stored as two f32 at
  * `extremes`, then (f64 at extremes + 8, f32 at extremes + 16) Σ_j exp(out[j] − m) and its shift m, the largest
  * out[j], and (f64 at extremes + 24) Σ_j exp(out[j] − m)² (the squared softmax weights, up to Z², for the
- * normaliser's second-moment bound in ../../model.ts). Both sums run in the same pass, the exp of four rows while
- * the next four load, and are rescaled by exp(m_old − m_new) (squared for the second) when a larger value appears.
+ * normaliser's second-moment bound in ../../model.ts). Both sums run in the same pass, block by block of rows, and
+ * are rescaled by exp(m_old − m_new) (squared for the second) when a block holds a larger value.
  */
 export function scan(q: usize, scale: usize, n: i32, stride: i32, u: usize, factor: f64, out: usize, extremes: usize): void {
   const rowBytes = <usize>stride;
@@ -40,38 +43,47 @@ export function scan(q: usize, scale: usize, n: i32, stride: i32, u: usize, fact
   let sq0 = f64x2.splat(0);
   let sq1 = f64x2.splat(0);
   let j = 0;
-  for (; j + 4 <= n; j += 4) {
-    const r0 = q + <usize>j * rowBytes;
-    const r1 = r0 + rowBytes;
-    const r2 = r1 + rowBytes;
-    const r3 = r2 + rowBytes;
-    let a0 = i32x4.splat(0);
-    let a1 = i32x4.splat(0);
-    let a2 = i32x4.splat(0);
-    let a3 = i32x4.splat(0);
-    for (let c: usize = 0; c < rowBytes; c += 8) {
-      const x = v128.load(u + (c << 1));
-      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load8x8_s(r0 + c), x));
-      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load8x8_s(r1 + c), x));
-      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v128.load8x8_s(r2 + c), x));
-      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(v128.load8x8_s(r3 + c), x));
+  const whole = n & ~3;
+  while (j < whole) {
+    // A block of rows: their logits first, then (still in cache) their exp terms, with the shift raised to the
+    // block's largest logit if that is larger.
+    const first = j;
+    const last = min(whole, j + BLOCK_ROWS);
+    let blockTop = f32x4.splat(-Infinity);
+    for (; j < last; j += 4) {
+      const r0 = q + <usize>j * rowBytes;
+      const r1 = r0 + rowBytes;
+      const r2 = r1 + rowBytes;
+      const r3 = r2 + rowBytes;
+      let a0 = i32x4.splat(0);
+      let a1 = i32x4.splat(0);
+      let a2 = i32x4.splat(0);
+      let a3 = i32x4.splat(0);
+      for (let c: usize = 0; c < rowBytes; c += 8) {
+        const x = v128.load(u + (c << 1));
+        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load8x8_s(r0 + c), x));
+        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load8x8_s(r1 + c), x));
+        a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v128.load8x8_s(r2 + c), x));
+        a3 = i32x4.add(a3, i32x4.dot_i16x8_s(v128.load8x8_s(r3 + c), x));
+      }
+      // Lane i of s is row i's sum: pairwise sums of (a0, a1) and (a2, a3), then of those.
+      const s01 = i32x4.add(v128.shuffle<i32>(a0, a1, 0, 2, 4, 6), v128.shuffle<i32>(a0, a1, 1, 3, 5, 7));
+      const s23 = i32x4.add(v128.shuffle<i32>(a2, a3, 0, 2, 4, 6), v128.shuffle<i32>(a2, a3, 1, 3, 5, 7));
+      const s = i32x4.add(v128.shuffle<i32>(s01, s23, 0, 2, 4, 6), v128.shuffle<i32>(s01, s23, 1, 3, 5, 7));
+      const b = v128.load(scale + (<usize>j << 2));
+      const lo = f64x2.mul(f64x2.mul(f64x2.convert_low_i32x4_s(s), f), f64x2.promote_low_f32x4(b));
+      const hi = f64x2.mul(
+        f64x2.mul(f64x2.convert_low_i32x4_s(v128.shuffle<i32>(s, s, 2, 3, 0, 1)), f),
+        f64x2.promote_low_f32x4(v128.shuffle<i32>(b, b, 2, 3, 0, 1)),
+      );
+      const v = v128.shuffle<i32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+      v128.store(out + (<usize>j << 2), v);
+      blockTop = f32x4.max(blockTop, v);
+      big = f32x4.max(big, f32x4.abs(v));
     }
-    // Lane i of s is row i's sum: pairwise sums of (a0, a1) and (a2, a3), then of those.
-    const s01 = i32x4.add(v128.shuffle<i32>(a0, a1, 0, 2, 4, 6), v128.shuffle<i32>(a0, a1, 1, 3, 5, 7));
-    const s23 = i32x4.add(v128.shuffle<i32>(a2, a3, 0, 2, 4, 6), v128.shuffle<i32>(a2, a3, 1, 3, 5, 7));
-    const s = i32x4.add(v128.shuffle<i32>(s01, s23, 0, 2, 4, 6), v128.shuffle<i32>(s01, s23, 1, 3, 5, 7));
-    const b = v128.load(scale + (<usize>j << 2));
-    const lo = f64x2.mul(f64x2.mul(f64x2.convert_low_i32x4_s(s), f), f64x2.promote_low_f32x4(b));
-    const hi = f64x2.mul(
-      f64x2.mul(f64x2.convert_low_i32x4_s(v128.shuffle<i32>(s, s, 2, 3, 0, 1)), f),
-      f64x2.promote_low_f32x4(v128.shuffle<i32>(b, b, 2, 3, 0, 1)),
-    );
-    const v = v128.shuffle<i32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
-    v128.store(out + (<usize>j << 2), v);
-    top = f32x4.max(top, v);
-    big = f32x4.max(big, f32x4.abs(v));
-    if (v128.any_true(f32x4.gt(v, f32x4.splat(shift)))) {
-      const m = max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+    top = f32x4.max(top, blockTop);
+    const m = max(max(f32x4.extract_lane(blockTop, 0), f32x4.extract_lane(blockTop, 1)), max(f32x4.extract_lane(blockTop, 2), f32x4.extract_lane(blockTop, 3)));
+    if (m > shift) {
       const g = Math.exp(<f64>shift - <f64>m);
       const gv = f64x2.splat(g);
       const g2 = f64x2.splat(g * g);
@@ -81,13 +93,16 @@ export function scan(q: usize, scale: usize, n: i32, stride: i32, u: usize, fact
       sq1 = f64x2.mul(sq1, g2);
       shift = m;
     }
-    const e = exp4(f32x4.sub(v, f32x4.splat(shift)));
-    const e0 = f64x2.promote_low_f32x4(e);
-    const e1 = f64x2.promote_low_f32x4(v128.shuffle<i32>(e, e, 2, 3, 0, 1));
-    acc0 = f64x2.add(acc0, e0);
-    acc1 = f64x2.add(acc1, e1);
-    sq0 = f64x2.add(sq0, f64x2.mul(e0, e0));
-    sq1 = f64x2.add(sq1, f64x2.mul(e1, e1));
+    const sv = f32x4.splat(shift);
+    for (let i = first; i < last; i += 4) {
+      const e = exp4(f32x4.sub(v128.load(out + (<usize>i << 2)), sv));
+      const e0 = f64x2.promote_low_f32x4(e);
+      const e1 = f64x2.promote_low_f32x4(v128.shuffle<i32>(e, e, 2, 3, 0, 1));
+      acc0 = f64x2.add(acc0, e0);
+      acc1 = f64x2.add(acc1, e1);
+      sq0 = f64x2.add(sq0, f64x2.mul(e0, e0));
+      sq1 = f64x2.add(sq1, f64x2.mul(e1, e1));
+    }
   }
   let t = max(max(f32x4.extract_lane(top, 0), f32x4.extract_lane(top, 1)), max(f32x4.extract_lane(top, 2), f32x4.extract_lane(top, 3)));
   let a = max(max(f32x4.extract_lane(big, 0), f32x4.extract_lane(big, 1)), max(f32x4.extract_lane(big, 2), f32x4.extract_lane(big, 3)));
@@ -183,7 +198,11 @@ export function maxOf(p: usize, n: i32): f32 {
 function exp4(x: v128): v128 {
   const under = f32x4.lt(x, f32x4.splat(-87.3));
   const xc = f32x4.max(x, f32x4.splat(-87.3));
-  const k = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504088896341)));
+  // t = x log₂e + 1.5·2²³ rounds x log₂e to the nearest integer k (ties to even) in its low mantissa bits, so
+  // k = t − 1.5·2²³ exactly, and (bits of t) + 127 shifted left by 23 are the bits of 2^k (the magic's own bits
+  // shift out).
+  const t = f32x4.add(f32x4.mul(xc, f32x4.splat(1.44269504088896341)), f32x4.splat(12582912));
+  const k = f32x4.sub(t, f32x4.splat(12582912));
   let r = f32x4.sub(xc, f32x4.mul(k, f32x4.splat(0.693359375)));
   r = f32x4.sub(r, f32x4.mul(k, f32x4.splat(-2.12194440e-4)));
   let p = f32x4.splat(1.9875691500e-4);
@@ -193,7 +212,7 @@ function exp4(x: v128): v128 {
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
   const y = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
-  const two = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(k), i32x4.splat(127)), 23);
+  const two = i32x4.shl(i32x4.add(t, i32x4.splat(127)), 23);
   return v128.andnot(f32x4.mul(y, two), under);
 }
 
