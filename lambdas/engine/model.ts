@@ -614,9 +614,9 @@ export const EXP_ERROR = 2 ** -21;
  * the first term within ±F = ±‖δ‖₂ √(Σ_A ŵ_j²) (Cauchy–Schwarz over the items; `weightNorm` bounds √(Σ_A ŵ_j²)),
  * the second (0 ≤ e^δ − 1 − δ ≤ δ² e^ε / 2) in [0, e^ε/2 · Σ_A ŵ_j δ_j²], and Σ_A ŵ_j δ_j² at most ε² Σ_A ŵ_j, or
  * max_A ŵ_j ‖δ‖₂² (`maxWeight` bounds max ŵ_j), or ε F (Cauchy–Schwarz again, with δ_j² ≤ ε |δ_j|); the third
- * within ±e^ε (e^η − 1) Σ_A ŵ_j. The per-item form, |log Z − log Ẑ| ≤ log(1 + Σ_A ŵ_j (e^ε − 1)), also holds; the smaller
- * one is returned. Over a flat catalog √(Σ_A ŵ_j²) is about 1/√n, so the first form is about ‖δ‖₂ / √n: the
- * root-mean-square error of a logit instead of the largest possible one.
+ * within ±e^ε (e^η − 1) Σ_A ŵ_j. The per-item form, |log Z − log Ẑ| ≤ log(1 + Σ_A ŵ_j (e^ε − 1)), also holds;
+ * the smaller one is returned. Over a flat catalog √(Σ_A ŵ_j²) is about 1/√n, so the first form is about ‖δ‖₂ / √n:
+ * the root-mean-square error of a logit instead of the largest possible one.
  */
 export function normaliserBound(
   restShare: number,
