@@ -34,6 +34,17 @@ interface ScoringExports {
     out: number,
     extremes: number,
   ): void;
+  quantizeRows(
+    q: number,
+    rows: number,
+    d: number,
+    stride: number,
+    qi: number,
+    scale: number,
+    residuals: number,
+    ld: number,
+    stats: number,
+  ): void;
   gramAdd(r: number, rows: number, d: number, ld: number, g: number): void;
   maxOf(p: number, n: number): number;
   expInto(p: number, n: number, dst: number): void;
@@ -50,10 +61,9 @@ interface ScoringExports {
 }
 
 const PAGE = 65536;
-const INT8_LIMIT = 127;
 const INT16_LIMIT = 32767;
 const INT32_LIMIT = 2 ** 31 - 1;
-/** Residual rows handed to `gramAdd` per call. */
+/** Rows quantized, and their residuals handed to `gramAdd`, per call. */
 const GRAM_BLOCK = 256;
 const WARM_UP_CALLS = 8;
 /** Largest k of {@link QuantizedScorer.candidates}. */
@@ -127,11 +137,13 @@ export class QuantizedScorer {
     this.extremesAt = this.tmpAt + align(n * 4);
     this.maskAt = this.extremesAt + 64;
     this.heapAt = this.maskAt + align(n);
-    // Scratch for the residual rows and their Gram matrix, used only here (it overlaps nothing a request reads
-    // before writing: the logits and their scratch array).
+    // Scratch for a block of input rows, their residuals and the residuals' Gram matrix, used only here (it
+    // overlaps nothing a request reads before writing: the logits and their scratch array).
     const residualAt = this.outAt;
     const gramAt = residualAt + align(GRAM_BLOCK * ld * 8);
-    const end = Math.max(this.heapAt + align(MAX_K * 4), gramAt + align(d * ld * 8));
+    const inputAt = gramAt + align(d * ld * 8);
+    const statsAt = inputAt + align(GRAM_BLOCK * d * 4);
+    const end = Math.max(this.heapAt + align(MAX_K * 4), statsAt + 64);
     const { k, base } = instantiate(end);
     this.k = k;
     this.qAt += base;
@@ -143,53 +155,33 @@ export class QuantizedScorer {
     this.maskAt += base;
     this.heapAt += base;
     const buffer = k.memory.buffer;
-    const qi = new Int8Array(buffer, this.qAt, n * stride);
-    const scales = new Float32Array(buffer, this.scaleAt, n);
-    const residuals = new Float64Array(buffer, residualAt + base, GRAM_BLOCK * ld);
     const gramView = new Float64Array(buffer, gramAt + base, d * ld);
     gramView.fill(0);
-    let maxResidual = 0;
-    let maxRow = 0;
-    let maxQuantized = 0;
-    let frobenius = 0;
-    let pending = 0;
-    for (let j = 0, row = 0; j < n; j++, row += d) {
-      let maxAbs = 0;
-      for (let c = 0; c < d; c++) {
-        const x = Math.abs(q[row + c] as number);
-        if (x > maxAbs) maxAbs = x;
-      }
-      const sigma = maxAbs > 0 ? INT8_LIMIT / maxAbs : 0;
-      const b = Math.fround(sigma > 0 ? 1 / sigma : 0);
-      scales[j] = b;
-      let residual = 0;
-      let rowNorm = 0;
-      let quantized = 0;
-      const at = pending * ld;
-      for (let c = 0; c < d; c++) {
-        const x = q[row + c] as number;
-        const v = Math.max(-INT8_LIMIT, Math.min(INT8_LIMIT, Math.round(x * sigma)));
-        qi[j * stride + c] = v;
-        // Exact in f64: b v has at most 31 significant bits, and x − b v is a multiple of x's and b v's last bits.
-        const r = x - b * v;
-        residuals[at + c] = r;
-        residual += r * r;
-        rowNorm += b * v * (b * v);
-        quantized += v * v;
-      }
-      if (residual > maxResidual) maxResidual = residual;
-      if (rowNorm > maxRow) maxRow = rowNorm;
-      if (quantized > maxQuantized) maxQuantized = quantized;
-      frobenius += rowNorm;
-      if (++pending === GRAM_BLOCK || j === n - 1) {
-        this.k.gramAdd(residualAt + base, pending, d, ld, gramAt + base);
-        pending = 0;
-      }
+    const input = new Float32Array(buffer, inputAt + base, GRAM_BLOCK * d);
+    const stats = new Float64Array(buffer, statsAt + base, 4);
+    stats.fill(0);
+    for (let j = 0; j < n; j += GRAM_BLOCK) {
+      const rows = Math.min(GRAM_BLOCK, n - j);
+      input.set(q.subarray(j * d, (j + rows) * d));
+      k.quantizeRows(
+        inputAt + base,
+        rows,
+        d,
+        stride,
+        this.qAt + j * stride,
+        this.scaleAt + 4 * j,
+        residualAt + base,
+        ld,
+        statsAt + base,
+      );
+      k.gramAdd(residualAt + base, rows, d, ld, gramAt + base);
     }
-    this.maxResidualNorm = Math.sqrt(maxResidual);
-    this.maxRowNorm = Math.sqrt(maxRow);
-    this.frobeniusNorm = Math.sqrt(frobenius) * (1 + 2 ** -40);
-    this.userNormLimit = maxQuantized > 0 ? INT32_LIMIT / Math.sqrt(maxQuantized) : INT32_LIMIT;
+    const [maxResidual, maxRow, maxQuantized, frobenius] = Array.from(stats);
+    this.maxResidualNorm = Math.sqrt(maxResidual as number);
+    this.maxRowNorm = Math.sqrt(maxRow as number);
+    this.frobeniusNorm = Math.sqrt(frobenius as number) * (1 + 2 ** -40);
+    this.userNormLimit =
+      (maxQuantized as number) > 0 ? INT32_LIMIT / Math.sqrt(maxQuantized as number) : INT32_LIMIT;
     // The upper triangle, symmetrised into a private copy (the scratch space is reused by requests).
     const gram = new Float64Array(d * d);
     for (let c = 0; c < d; c++) {

@@ -137,6 +137,53 @@ export function scan(q: usize, scale: usize, n: i32, stride: i32, u: usize, fact
 }
 
 /**
+ * Quantizes `rows` rows of d f32 at `q` (row-major) to int8: for row j, σ = 127 / max_c |q_jc| (0 for a zero row),
+ * b = f32(1 / σ) stored as an f32 at `scale` + 4j, q̃_jc = round(σ q_jc) (ties to even; |q̃_jc| ≤ 127) as `stride`
+ * int8 at `qi` + j·stride (padding left as it is), and the residual q_jc − b q̃_jc, exact in f64, as `ld` f64 at
+ * `residuals` + 8·j·ld (padding left as it is). Stores, as f64 at `stats`, the running maxima over all calls of
+ * ‖r_j‖², ‖b q̃_j‖² and ‖q̃_j‖², and the running sum of ‖b q̃_j‖².
+ */
+export function quantizeRows(q: usize, rows: i32, d: i32, stride: i32, qi: usize, scale: usize, residuals: usize, ld: i32, stats: usize): void {
+  let maxResidual = load<f64>(stats);
+  let maxRow = load<f64>(stats, 8);
+  let maxQuantized = load<f64>(stats, 16);
+  let frobenius = load<f64>(stats, 24);
+  for (let j = 0; j < rows; j++) {
+    const row = q + ((<usize>j * <usize>d) << 2);
+    let maxAbs: f32 = 0;
+    for (let c = 0; c < d; c++) maxAbs = max(maxAbs, abs(load<f32>(row + (<usize>c << 2))));
+    const sigma: f64 = maxAbs > 0 ? 127 / <f64>maxAbs : 0;
+    const b = <f32>(sigma > 0 ? 1 / sigma : 0);
+    store<f32>(scale + (<usize>j << 2), b);
+    const out = qi + <usize>j * <usize>stride;
+    const res = residuals + ((<usize>j * <usize>ld) << 3);
+    let residual: f64 = 0;
+    let rowNorm: f64 = 0;
+    let quantized: f64 = 0;
+    for (let c = 0; c < d; c++) {
+      const x = <f64>load<f32>(row + (<usize>c << 2));
+      const v: f64 = min<f64>(127, max<f64>(-127, nearest<f64>(x * sigma)));
+      store<i8>(out + <usize>c, <i8>(<i32>v));
+      // Exact in f64: b v has at most 31 significant bits, and x − b v is a multiple of x's and b v's last bits.
+      const back = <f64>b * v;
+      const r = x - back;
+      store<f64>(res + (<usize>c << 3), r);
+      residual += r * r;
+      rowNorm += back * back;
+      quantized += v * v;
+    }
+    maxResidual = max(maxResidual, residual);
+    maxRow = max(maxRow, rowNorm);
+    maxQuantized = max(maxQuantized, quantized);
+    frobenius += rowNorm;
+  }
+  store<f64>(stats, maxResidual);
+  store<f64>(stats, maxRow, 8);
+  store<f64>(stats, maxQuantized, 16);
+  store<f64>(stats, frobenius, 24);
+}
+
+/**
  * G += Σ_i r_i r_iᵀ over `rows` rows of `ld` f64 at `r` (ld even, entries past d zero), on and above G's diagonal
  * (G is d × ld f64 at `g`, row-major; each row c is updated from column c rounded down to even, so a few entries
  * just below the diagonal are written too and must not be read). Four rows at a time, so each pair of G's entries is
