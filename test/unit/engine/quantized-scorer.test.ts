@@ -77,6 +77,8 @@ describe('QuantizedScorer', () => {
         s.scanErrorNorm + 2 ** -24 * Math.sqrt(logitSquares),
       );
       expect(s.scanErrorNorm).toBeLessThan(0.5 * Math.sqrt(n) * bound);
+      // And tight: uᵀRᵀRu is ‖Ru‖² itself, and u's own rounding adds little.
+      expect(s.scanErrorNorm).toBeLessThan(1.5 * Math.sqrt(errorSquares));
       expect(Math.abs(s.logits[9] as number)).toBe(0);
       expect(s.scanMax).toBe(top);
       expect(s.scanMaxAbs).toBe(big);
