@@ -7,7 +7,7 @@
  * process CPU time per request (p50, p99; on a shared machine the wall time includes waiting for a core), the share
  * of requests whose top 25 equals the reference's in the same order, the largest observed |log score − log
  * reference score| next to the largest proven bound on it, how many items were re-ranked exactly, and the one-off
- * costs of loading the artifact and building the int16 copy.
+ * costs of loading the artifact and building the int8 copy (with its residuals' Gram matrix).
  *
  * Usage: npm run bench:scoring -- [--sizes 10000,100000,750000] [--requests 1000] [--reference 1000]
  *        [--dimension 149]
@@ -129,14 +129,14 @@ function main(): void {
     console.log(
       `items ${items} × d ${args.dimension}, top 25, ${args.requests} requests, one thread; load average ` +
         `${loadavg()[0]?.toFixed(2)}\n` +
-        `  ${summary('int16 SIMD scan + exact re-rank:', simdWall, simdCpu)}\n` +
+        `  ${summary('int8 SIMD scan + exact re-rank: ', simdWall, simdCpu)}\n` +
         `  ${summary('float64 scalar reference:       ', refWall, refCpu)} (first ${referenceCount})\n` +
         `  identical top 25 in order: ${identical}/${referenceCount} ` +
         `(${((100 * identical) / Math.max(1, referenceCount)).toFixed(2)} %); |Δ log score| max ` +
         `${worstError.toExponential(2)}, proven bound max ${worstBound.toExponential(2)}; re-ranked exactly p50 ` +
         `${quantile(candidates, 0.5)}, max ${quantile(candidates, 1)} items\n` +
-        `  model load ${loadMs.toFixed(0)} ms (views over the artifact), int16 copy built in ${prepareMs.toFixed(0)} ` +
-        `ms (${((items * Math.ceil(args.dimension / 8) * 16) / 2 ** 20).toFixed(1)} MiB)`,
+        `  model load ${loadMs.toFixed(0)} ms (views over the artifact), int8 copy built in ${prepareMs.toFixed(0)} ` +
+        `ms (${((items * Math.ceil(args.dimension / 8) * 8) / 2 ** 20).toFixed(1)} MiB)`,
     );
   }
 }

@@ -11,11 +11,13 @@
  *   P(j | h) = (1 − Σ_{i∈h} φ_i) exp(z_j) / Σ_{i∉h} exp(z_i)   otherwise.
  *
  * Two ways to compute it. The reference ({@link Model.scoreAll}, {@link Model.recommendReference}) takes every
- * dot product in float64 in JavaScript. {@link Model.recommend} scans an int16 copy of the output embeddings with
+ * dot product in float64 in JavaScript. {@link Model.recommend} scans an int8 copy of the output embeddings with
  * a WebAssembly SIMD kernel (`wasm/quantized-scorer.ts`), which gives every logit within a proven ε of the
  * reference's; the items that can still be in the top k get their logits recomputed by the
  * reference's own arithmetic, so the list and its order are the reference's, and log Z is summed over the exact
- * logits of those items and the approximate ones of the rest (|Δ log Z| ≤ ε times the rest's share of Z).
+ * logits of those items and the approximate ones of the rest, with a proven bound on |Δ log Z|
+ * ({@link normaliserBound}): at most ε times the rest's share of Z, and usually far less, as the errors' L2 norm over
+ * all items is bounded too (the residuals' Gram matrix) and enters weighted by the softmax weights.
  */
 import { MAX_HISTORY } from './history-weights';
 import { HistoryCells, type RepeatTable, repeatProbabilities } from './repeat';
@@ -336,44 +338,76 @@ export class Model implements Recommender {
     }
     this.addSuccessors(req.history, out, marks);
     let exactMass = 0;
-    for (const j of pool) {
-      marks[j] = 0;
-      top = Math.max(top, out[j] as number);
-    }
+    for (const j of pool) top = Math.max(top, out[j] as number);
     // log Z = m + log Σ exp(out_j − m). From the scan's sum, the changed terms swapped: a removed term differs
-    // from the kernel's by at most its exp error and argument rounding, relative to the removed mass.
+    // from the kernel's by at most its exp error and argument rounding, relative to the removed mass. The scan's
+    // sum of squared terms gets the same swaps, keeping only the items left approximate (for the bound below).
     let logZ = 0;
     let swapError = 0;
+    // z = Σ exp(out_j − shift) and `squares` ≥ Σ over the approximate items of exp(out_j − shift)².
+    let z = 0;
+    let shift = scorer.scanShift;
+    let squares = Number.POSITIVE_INFINITY;
+    const sumRounding = EXP_ERROR + 2 ** -22 * (big + eps + 1);
     if (top > Number.NEGATIVE_INFINITY) {
-      const m = scorer.scanShift;
       let removed = 0;
       let added = 0;
+      let removedSquares = 0;
+      let addedSquares = 0;
       for (const [j, before] of changed) {
-        removed += Math.exp(before - m);
+        const e = Math.exp(before - shift);
+        removed += e;
+        removedSquares += e * e;
         const after = out[j] as number;
-        if (after > Number.NEGATIVE_INFINITY) added += Math.exp(after - m);
-      }
-      const z = scorer.scanSum - removed + added;
-      if (z > 0 && removed <= z && Number.isFinite(z)) {
-        logZ = m + Math.log(z);
-        swapError = (EXP_ERROR + 2 ** -22 * (big + eps + 1)) * (removed / z);
-      } else {
-        // The changed items held most of the scan's sum: a second pass over the patched logits instead.
-        let shift = top;
-        let sum = scorer.sumExp(shift);
-        if (!(sum > 1e-30)) {
-          shift = scorer.max();
-          sum = scorer.sumExp(shift);
+        if (after > Number.NEGATIVE_INFINITY) {
+          const a = Math.exp(after - shift);
+          added += a;
+          if (marks[j] !== 1) addedSquares += a * a;
         }
-        logZ = sum > 0 ? shift + Math.log(sum) : 0;
       }
+      z = scorer.scanSum - removed + added;
+      if (z > 0 && removed <= z && Number.isFinite(z)) {
+        swapError = sumRounding * (removed / z);
+        const scanned = scorer.scanSquares;
+        squares =
+          Math.max(0, scanned - removedSquares + addedSquares) +
+          (2 * sumRounding + n * 2 ** -52) * (scanned + removedSquares + addedSquares);
+      } else {
+        // The changed items held most of the scan's sum: a second pass over the patched logits instead, the
+        // exact candidates' squared terms taken out of its sum of squares.
+        shift = top;
+        z = scorer.sumExp(shift);
+        if (!(z > 1e-30)) {
+          shift = scorer.max();
+          z = scorer.sumExp(shift);
+        }
+        const summed = scorer.scanSquares;
+        let exactSquares = 0;
+        for (const j of pool) exactSquares += Math.exp(2 * ((out[j] as number) - shift));
+        squares =
+          Math.max(0, summed - exactSquares) + (2 * sumRounding + n * 2 ** -52) * (summed + exactSquares);
+      }
+      logZ = z > 0 ? shift + Math.log(z) : 0;
       for (const j of pool) exactMass += Math.exp((out[j] as number) - logZ);
     }
+    for (const j of pool) marks[j] = 0;
     const restShare = Math.min(1, Math.max(0, 1 - exactMass));
+    // ŵ_j = e^out_j / Z taken over the computed z, which is within a relative exp and rounding error of the true sum.
+    const weightSlack = z > 0 ? (1 + 4 * sumRounding) / z : Number.POSITIVE_INFINITY;
     this.lastBounds = {
       logit: eps,
       logZ:
-        Math.log1p(restShare * Math.expm1(eps)) + 2 ** -22 * (big + eps + 1) + EXP_ERROR + swapError + 1e-12,
+        normaliserBound(
+          restShare,
+          eps,
+          scanError,
+          scorer.scanErrorNorm,
+          Math.sqrt(squares) * weightSlack,
+          Math.exp(top - shift) * weightSlack,
+        ) +
+        sumRounding +
+        swapError +
+        1e-12,
       candidates: pool.length,
     };
     this.setRepeatLogits(out, logZ, newMass);
@@ -391,7 +425,7 @@ export class Model implements Recommender {
     }));
   }
 
-  /** Builds the int16 copy of the output embeddings {@link recommend} scans (once; later calls return it). */
+  /** Builds the int8 copy of the output embeddings {@link recommend} scans (once; later calls return it). */
   prepareScoring(): QuantizedScorer {
     this.scorer ??= new QuantizedScorer(this.outputEmbeddings, this.itemIds.length, this.hiddenDimension);
     return this.scorer;
@@ -571,6 +605,37 @@ export interface ScanBounds {
 
 /** Relative error bound of the SIMD kernel's f32 exp (checked against Math.exp in the kernel's tests). */
 export const EXP_ERROR = 2 ** -21;
+
+/**
+ * Bound on |log Z − log Ẑ| from the logits left approximate (the set A, holding `restShare` of Ẑ), where the reference
+ * logit of j ∈ A is ẑ_j + δ_j + ρ_j: δ_j the scan's error (|δ_j| ≤ `scanError`, ‖δ‖₂ ≤ `errorNorm` over all items)
+ * and ρ_j the roundings on either side (|δ_j + ρ_j| ≤ ε = `eps`, so |ρ_j| ≤ η = ε − scanError). With ŵ_j = e^ẑ_j / Ẑ,
+ *   Z / Ẑ − 1 = Σ_A ŵ_j (e^(δ_j + ρ_j) − 1) = Σ_A ŵ_j δ_j + Σ_A ŵ_j (e^δ_j − 1 − δ_j) + Σ_A ŵ_j e^δ_j (e^ρ_j − 1),
+ * the first term within ±F = ±‖δ‖₂ √(Σ_A ŵ_j²) (Cauchy–Schwarz over the items; `weightNorm` bounds √(Σ_A ŵ_j²)),
+ * the second (0 ≤ e^δ − 1 − δ ≤ δ² e^ε / 2) in [0, e^ε/2 · Σ_A ŵ_j δ_j²], and Σ_A ŵ_j δ_j² at most ε² Σ_A ŵ_j, or
+ * max_A ŵ_j ‖δ‖₂² (`maxWeight` bounds max ŵ_j), or ε F (Cauchy–Schwarz again, with δ_j² ≤ ε |δ_j|); the third
+ * within ±e^ε (e^η − 1) Σ_A ŵ_j. The per-item form, |log Z − log Ẑ| ≤ log(1 + Σ_A ŵ_j (e^ε − 1)), also holds;
+ * the smaller one is returned. Over a flat catalog √(Σ_A ŵ_j²) is about 1/√n, so the first form is about ‖δ‖₂ / √n:
+ * the root-mean-square error of a logit instead of the largest possible one.
+ */
+export function normaliserBound(
+  restShare: number,
+  eps: number,
+  scanError: number,
+  errorNorm: number,
+  weightNorm: number,
+  maxWeight: number,
+): number {
+  const perItem = Math.log1p(restShare * Math.expm1(eps));
+  const grow = Math.exp(eps);
+  const first = errorNorm * weightNorm;
+  const second = (grow / 2) * Math.min(eps * eps * restShare, maxWeight * errorNorm * errorNorm, eps * first);
+  const third = grow * Math.expm1(Math.max(0, eps - scanError)) * restShare;
+  const below = first + third;
+  const above = first + second + third;
+  if (!(below < 1) || !Number.isFinite(above)) return perItem;
+  return Math.min(perItem, Math.max(Math.log1p(above), -Math.log1p(-below)) * (1 + 2 ** -20));
+}
 
 function resultCount(req: RecommendRequest): number {
   return Math.max(0, Math.min(500, Math.floor(req.numResults)));

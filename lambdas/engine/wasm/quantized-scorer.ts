@@ -1,16 +1,22 @@
 /**
- * The item matrix of a model, quantized to int16 with one scale per item, in its own WebAssembly instance (source:
+ * The item matrix of a model, quantized to int8 with one scale per item, in its own WebAssembly instance (source:
  * `assembly/scoring.ts`), and the SIMD kernels that scan it: approximate logits of every item with a proven error
  * bound, and the softmax normaliser over a logit array.
  *
- * Quantization (per item j, and per request for the user state u):
- *   q̃_j = round(σ_j q_j),  σ_j = min(32767 / max_c |q_jc|, (L − √d/2) / ‖q_j‖₂),  b_j = f32(1 / σ_j),
- *   q̂_j = b_j q̃_j,  r_j = q_j − q̂_j;   the same for u with scale a and residual e_u (u = a ũ + e_u).
- * With L = 46334 both ‖q̃_j‖₂ and ‖ũ‖₂ stay ≤ L, so |Σ_c ũ_c q̃_jc| ≤ L² < 2³¹ (Cauchy–Schwarz) and the int32 sum of
- * `i32x4.dot_i16x8_s` is exact (intermediate wrap-around cancels). Then
- *   τ u·q_j = τ a b_j ũ·q̃_j + τ (u·r_j + e_u·q̂_j),   so   |τ u·q_j − ẑ_j| ≤ τ (‖u‖₂ max_j ‖r_j‖₂ + ‖e_u‖₂ max_j ‖q̂_j‖₂)
- * before ẑ_j is rounded to f32. Each instance's memory is sized once, at construction, so the typed-array views
- * over it stay valid.
+ * Quantization, per item j (int8) and per request for the user state u (int16):
+ *   q̃_j = round(σ_j q_j),  σ_j = 127 / max_c |q_jc|,  b_j = f32(1 / σ_j),  q̂_j = b_j q̃_j,  r_j = q_j − q̂_j;
+ *   ũ = round(σ_u u),  σ_u = min(32767 / max_c |u_c|, (L − √d/2) / ‖u‖₂),  L = (2³¹ − 1) / max_j ‖q̃_j‖₂,
+ *   û = ũ / σ_u,  e_u = u − û.
+ * ‖ũ‖₂ ≤ σ_u ‖u‖₂ + √d/2 ≤ L, so |Σ_c ũ_c q̃_jc| ≤ ‖ũ‖₂ ‖q̃_j‖₂ < 2³¹ (Cauchy–Schwarz) and the int32 sum of
+ * `i32x4.dot_i16x8_s` is exact (intermediate wrap-around cancels); at d = 149 the int16 range, not L, sets σ_u. Then
+ *   τ u·q_j = ẑ_j + δ_j,   ẑ_j = τ û·q̂_j,   δ_j = τ (u·r_j + e_u·q̂_j),
+ * with, per item, |δ_j| ≤ |τ| (‖u‖₂ max_j ‖r_j‖₂ + ‖e_u‖₂ max_j ‖q̂_j‖₂) (before ẑ_j is rounded to f32), and over
+ * all items at once, with R the n × d matrix of residuals and Q̂ that of the q̂_j,
+ *   ‖δ‖₂ = |τ| ‖R u + Q̂ e_u‖₂ ≤ |τ| (√(uᵀ RᵀR u) + ‖e_u‖₂ ‖Q̂‖_F),
+ * which is what bounds the normaliser (../model.ts): RᵀR is summed once, when the matrix is quantized. Rounding
+ * residuals point every way, so uᵀRᵀRu is about ‖u‖² ‖R‖²_F / d, and ‖δ‖₂ about √(n/d) times the per-item bound
+ * rather than √n times. Each instance's memory is sized once, at construction, so the typed-array views over it stay
+ * valid.
  */
 import { WASM, type WasmMemory } from './kernels';
 import { SCORING_WASM_BASE64 } from './scoring.generated';
@@ -28,9 +34,21 @@ interface ScoringExports {
     out: number,
     extremes: number,
   ): void;
+  quantizeRows(
+    q: number,
+    rows: number,
+    d: number,
+    stride: number,
+    qi: number,
+    scale: number,
+    residuals: number,
+    ld: number,
+    stats: number,
+  ): void;
+  gramAdd(r: number, rows: number, d: number, ld: number, g: number): void;
   maxOf(p: number, n: number): number;
   expInto(p: number, n: number, dst: number): void;
-  sumExp(p: number, n: number, shift: number): number;
+  sumExp(p: number, n: number, shift: number, squares: number): number;
   candidates(
     p: number,
     n: number,
@@ -43,9 +61,10 @@ interface ScoringExports {
 }
 
 const PAGE = 65536;
-/** Bound on ‖q̃‖₂ and ‖ũ‖₂ (L² < 2³¹). */
-const NORM_LIMIT = 46334;
 const INT16_LIMIT = 32767;
+const INT32_LIMIT = 2 ** 31 - 1;
+/** Rows quantized, and their residuals handed to `gramAdd`, per call. */
+const GRAM_BLOCK = 256;
 const WARM_UP_CALLS = 8;
 /** Largest k of {@link QuantizedScorer.candidates}. */
 export const MAX_K = 1024;
@@ -60,12 +79,6 @@ function instantiate(bytes: number): { k: ScoringExports; base: number } {
   return { k, base };
 }
 
-/** The scale σ of a vector with this largest |x| and L2 norm (0 for the zero vector). */
-function quantScale(maxAbs: number, norm: number, d: number): number {
-  if (!(maxAbs > 0)) return 0;
-  return Math.min(INT16_LIMIT / maxAbs, (NORM_LIMIT - Math.sqrt(d) / 2) / norm);
-}
-
 function align(x: number): number {
   return Math.ceil(x / 64) * 64;
 }
@@ -73,13 +86,15 @@ function align(x: number): number {
 export class QuantizedScorer {
   readonly size: number;
   readonly dimension: number;
-  /** Row length in int16: d rounded up to a multiple of 8. */
+  /** Row length: d rounded up to a multiple of 8 (int8 per item row, int16 for the user state). */
   readonly stride: number;
   /** The approximate logits of the last {@link scan}, then whatever the caller writes there (view over memory). */
   readonly logits: Float32Array;
   /** max_j ‖r_j‖₂ and max_j ‖q̂_j‖₂. */
   readonly maxResidualNorm: number;
   readonly maxRowNorm: number;
+  /** ‖Q̂‖_F = √(Σ_j ‖q̂_j‖²). */
+  readonly frobeniusNorm: number;
   private readonly k: ScoringExports;
   private readonly qAt: number;
   private readonly scaleAt: number;
@@ -95,6 +110,15 @@ export class QuantizedScorer {
   private readonly scanSums: Float64Array;
   private readonly u16: Int16Array;
   private readonly tmp: Float32Array;
+  /** L of the module comment: the largest ‖ũ‖₂ the int32 sums allow. */
+  private readonly userNormLimit: number;
+  /** RᵀR (d × d, upper triangle) and √(RᵀR)_cc. */
+  private readonly gram: Float64Array;
+  private readonly gramDiagonalRoots: Float64Array;
+  /** Relative rounding of the f64 sums behind {@link gram} (and of the quadratic form taken from it). */
+  private readonly gramRounding: number;
+  /** ‖δ‖₂ of the last {@link scan} (see {@link scanErrorNorm}). */
+  private lastErrorNorm = 0;
 
   /** Quantizes the n × d row-major matrix q. */
   constructor(q: Float32Array, n: number, d: number) {
@@ -103,15 +127,24 @@ export class QuantizedScorer {
     this.dimension = d;
     const stride = Math.max(8, Math.ceil(d / 8) * 8);
     this.stride = stride;
+    // Even row length for the f64 residual rows `gramAdd` reads two at a time.
+    const ld = stride;
     this.qAt = 0;
-    this.scaleAt = align(n * stride * 2);
+    this.scaleAt = align(n * stride);
     this.uAt = this.scaleAt + align(n * 4);
     this.outAt = this.uAt + align(stride * 2);
     this.tmpAt = this.outAt + align(n * 4);
     this.extremesAt = this.tmpAt + align(n * 4);
     this.maskAt = this.extremesAt + 64;
     this.heapAt = this.maskAt + align(n);
-    const { k, base } = instantiate(this.heapAt + align(MAX_K * 4));
+    // Scratch for a block of input rows, their residuals and the residuals' Gram matrix, used only here (it
+    // overlaps nothing a request reads before writing: the logits and their scratch array).
+    const residualAt = this.outAt;
+    const gramAt = residualAt + align(GRAM_BLOCK * ld * 8);
+    const inputAt = gramAt + align(d * ld * 8);
+    const statsAt = inputAt + align(GRAM_BLOCK * d * 4);
+    const end = Math.max(this.heapAt + align(MAX_K * 4), statsAt + 64);
+    const { k, base } = instantiate(end);
     this.k = k;
     this.qAt += base;
     this.scaleAt += base;
@@ -122,42 +155,53 @@ export class QuantizedScorer {
     this.maskAt += base;
     this.heapAt += base;
     const buffer = k.memory.buffer;
-    const qi = new Int16Array(buffer, this.qAt, n * stride);
-    const scales = new Float32Array(buffer, this.scaleAt, n);
-    let maxResidual = 0;
-    let maxRow = 0;
-    for (let j = 0, row = 0; j < n; j++, row += d) {
-      let maxAbs = 0;
-      let sq = 0;
-      for (let c = 0; c < d; c++) {
-        const x = q[row + c] as number;
-        sq += x * x;
-        if (Math.abs(x) > maxAbs) maxAbs = Math.abs(x);
-      }
-      const sigma = quantScale(maxAbs, Math.sqrt(sq), d);
-      const b = Math.fround(sigma > 0 ? 1 / sigma : 0);
-      scales[j] = b;
-      let residual = 0;
-      let rowNorm = 0;
-      for (let c = 0; c < d; c++) {
-        const x = q[row + c] as number;
-        const v = Math.round(x * sigma);
-        qi[j * stride + c] = v;
-        const back = b * v;
-        residual += (x - back) * (x - back);
-        rowNorm += back * back;
-      }
-      if (residual > maxResidual) maxResidual = residual;
-      if (rowNorm > maxRow) maxRow = rowNorm;
+    const gramView = new Float64Array(buffer, gramAt + base, d * ld);
+    gramView.fill(0);
+    const input = new Float32Array(buffer, inputAt + base, GRAM_BLOCK * d);
+    const stats = new Float64Array(buffer, statsAt + base, 4);
+    stats.fill(0);
+    for (let j = 0; j < n; j += GRAM_BLOCK) {
+      const rows = Math.min(GRAM_BLOCK, n - j);
+      input.set(q.subarray(j * d, (j + rows) * d));
+      k.quantizeRows(
+        inputAt + base,
+        rows,
+        d,
+        stride,
+        this.qAt + j * stride,
+        this.scaleAt + 4 * j,
+        residualAt + base,
+        ld,
+        statsAt + base,
+      );
+      k.gramAdd(residualAt + base, rows, d, ld, gramAt + base);
     }
-    this.maxResidualNorm = Math.sqrt(maxResidual);
-    this.maxRowNorm = Math.sqrt(maxRow);
+    const [maxResidual, maxRow, maxQuantized, frobenius] = Array.from(stats);
+    this.maxResidualNorm = Math.sqrt(maxResidual as number);
+    this.maxRowNorm = Math.sqrt(maxRow as number);
+    this.frobeniusNorm = Math.sqrt(frobenius as number) * (1 + 2 ** -40);
+    this.userNormLimit =
+      (maxQuantized as number) > 0 ? INT32_LIMIT / Math.sqrt(maxQuantized as number) : INT32_LIMIT;
+    // The upper triangle, symmetrised into a private copy (the scratch space is reused by requests).
+    const gram = new Float64Array(d * d);
+    for (let c = 0; c < d; c++) {
+      for (let e = c; e < d; e++) {
+        const v = gramView[c * ld + e] as number;
+        gram[c * d + e] = v;
+        gram[e * d + c] = v;
+      }
+    }
+    this.gram = gram;
+    this.gramDiagonalRoots = Float64Array.from({ length: d }, (_, c) => Math.sqrt(gram[c * d + c] as number));
+    // Each entry is a sequential f64 sum of n products, the quadratic form one of d² more: γ_m = m·2⁻⁵³ / (1 − m·2⁻⁵³).
+    this.gramRounding = 2 * (n + d * d + 4) * 2 ** -53;
     this.u16 = new Int16Array(buffer, this.uAt, stride);
     this.logits = new Float32Array(buffer, this.outAt, n);
     this.tmp = new Float32Array(buffer, this.tmpAt, n);
     this.extremes = new Float32Array(buffer, this.extremesAt, 5);
-    this.scanSums = new Float64Array(buffer, this.extremesAt + 8, 1);
+    this.scanSums = new Float64Array(buffer, this.extremesAt + 8, 3);
     this.mask = new Uint8Array(buffer, this.maskAt, n);
+    this.mask.fill(0);
     // The candidates share the scratch array of `exp`.
     this.picked = new Int32Array(buffer, this.tmpAt, n);
     this.warmUp();
@@ -173,14 +217,15 @@ export class QuantizedScorer {
     for (let rep = 0; rep < WARM_UP_CALLS; rep++) {
       this.k.scan(this.qAt, this.scaleAt, rows, this.stride, this.uAt, 1, this.outAt, this.extremesAt);
       this.k.candidates(this.outAt, rows, 1, 0, this.maskAt, this.heapAt, this.tmpAt);
-      this.k.sumExp(this.outAt, rows, this.k.maxOf(this.outAt, rows));
+      this.k.sumExp(this.outAt, rows, this.k.maxOf(this.outAt, rows), this.extremesAt + 24);
     }
   }
 
   /**
-   * ẑ_j = τ a b_j ũ·q̃_j into {@link logits} for every item; returns the bound on |τ u·q_j − ẑ_j| before ẑ_j's
-   * rounding to f32 (module comment). {@link scanMax} and {@link scanMaxAbs} then hold the largest ẑ_j and |ẑ_j|,
-   * and {@link scanSum} Σ_j exp(ẑ_j − {@link scanShift}) by the kernel's exp (as {@link sumExp} would give it).
+   * ẑ_j = τ b_j ũ·q̃_j / σ_u into {@link logits} for every item; returns the bound on |δ_j| = |τ u·q_j − ẑ_j| before
+   * ẑ_j's rounding to f32 (module comment). {@link scanMax} and {@link scanMaxAbs} then hold the largest ẑ_j and
+   * |ẑ_j|, {@link scanSum} Σ_j exp(ẑ_j − {@link scanShift}) and {@link scanSquares} Σ_j exp(ẑ_j − scanShift)² by
+   * the kernel's exp (as {@link sumExp} would give them), and {@link scanErrorNorm} the bound on ‖δ‖₂.
    */
   scan(u: Float32Array, tau: number): number {
     const d = this.dimension;
@@ -192,7 +237,8 @@ export class QuantizedScorer {
       if (Math.abs(x) > maxAbs) maxAbs = Math.abs(x);
     }
     const uNorm = Math.sqrt(sq);
-    const sigma = quantScale(maxAbs, uNorm, d);
+    const sigma =
+      maxAbs > 0 ? Math.min(INT16_LIMIT / maxAbs, (this.userNormLimit - Math.sqrt(d) / 2) / uNorm) : 0;
     const a = sigma > 0 ? 1 / sigma : 0;
     let residual = 0;
     for (let c = 0; c < d; c++) {
@@ -211,7 +257,32 @@ export class QuantizedScorer {
       this.outAt,
       this.extremesAt,
     );
-    return Math.abs(tau) * (uNorm * this.maxResidualNorm + Math.sqrt(residual) * this.maxRowNorm);
+    const userError = Math.sqrt(residual);
+    // uᵀ RᵀR u, and its rounding: |Δ(RᵀR)_ce| ≤ γ √((RᵀR)_cc (RᵀR)_ee) (Cauchy–Schwarz on each sum).
+    const g = this.gram;
+    const roots = this.gramDiagonalRoots;
+    let form = 0;
+    let weighted = 0;
+    for (let c = 0; c < d; c++) {
+      const uc = u[c] as number;
+      let row = 0;
+      for (let e = 0; e < d; e++) row += (g[c * d + e] as number) * (u[e] as number);
+      form += uc * row;
+      weighted += Math.abs(uc) * (roots[c] as number);
+    }
+    const ru = Math.sqrt(Math.max(0, form) + this.gramRounding * weighted * weighted);
+    this.lastErrorNorm = Math.abs(tau) * (ru + userError * this.frobeniusNorm) * (1 + 2 ** -40);
+    return Math.abs(tau) * (uNorm * this.maxResidualNorm + userError * this.maxRowNorm);
+  }
+
+  /** The bound on ‖δ‖₂ over all items of the last {@link scan} (module comment), before the logits' f32 rounding. */
+  get scanErrorNorm(): number {
+    return this.lastErrorNorm;
+  }
+
+  /** Σ_j exp(ẑ_j − {@link scanShift})², summed by the last {@link scan} (or of the last {@link sumExp}'s terms). */
+  get scanSquares(): number {
+    return this.scanSums[2] as number;
   }
 
   get scanMax(): number {
@@ -235,9 +306,12 @@ export class QuantizedScorer {
     return this.k.maxOf(this.outAt, this.size);
   }
 
-  /** Σ_j exp(logits_j − shift) (logits_j ≤ shift), each term in f32 with the kernel's exp, summed in f64. */
+  /**
+   * Σ_j exp(logits_j − shift) (logits_j ≤ shift), each term in f32 with the kernel's exp, summed in f64; the sum of
+   * the terms' squares is then in {@link scanSquares}.
+   */
   sumExp(shift: number): number {
-    return this.k.sumExp(this.outAt, this.size, shift);
+    return this.k.sumExp(this.outAt, this.size, shift, this.extremesAt + 24);
   }
 
   /**

@@ -202,7 +202,9 @@ describe('Model', () => {
             // Repeat items' logits are log Z-relative and rounded to f32: one more rounding step of slack.
             expect(Math.abs(x.score - y)).toBeLessThanOrEqual(y * (Math.expm1(bounds.logZ) + 1e-6));
           }
-          expect(bounds.logZ).toBeLessThan(5e-3);
+          // int8 rows: about 10⁻³ on a flat softmax over many items, up to 2·10⁻² on these small catalogs at τ = 6,
+          // where a few dozen approximate items hold most of Z.
+          expect(bounds.logZ).toBeLessThan(3e-2);
           exactlyReRanked += bounds.candidates;
         }
         // The margin is small: few items beyond the requested ones are recomputed.

@@ -31,7 +31,11 @@ describe('QuantizedScorer', () => {
     for (let j = 0; j < 3; j++) {
       expect(Math.abs((s.logits[j] as number) - (expected[j] as number))).toBeLessThanOrEqual(bound + 4e-6);
     }
-    expect(bound).toBeLessThan(1e-3);
+    // Row 3 (σ = 127) rounds 63.5 to 64, a residual of 0.5 / 127 in one coordinate; the other rows and u round
+    // to within 10⁻⁴ of themselves, so the bound is τ ‖u‖ 0.5 / 127 to within 1 %.
+    const largest = (0.5 * Math.sqrt(29) * 0.5) / 127;
+    expect(bound).toBeGreaterThan(0.99 * largest);
+    expect(bound).toBeLessThan(1.01 * largest);
     expect(s.scanMax).toBe(s.logits[1]);
     expect(s.scanMaxAbs).toBe(s.logits[1]);
   });
@@ -56,38 +60,59 @@ describe('QuantizedScorer', () => {
       let worst = 0;
       let top = Number.NEGATIVE_INFINITY;
       let big = 0;
+      let errorSquares = 0;
+      let logitSquares = 0;
       for (let j = 0; j < n; j++) {
         const z = s.logits[j] as number;
-        // The bound holds before the f32 rounding of ẑ_j.
+        // The bounds hold before the f32 rounding of ẑ_j.
         worst = Math.max(worst, Math.abs(z - (exact[j] as number)) - 2 ** -24 * Math.abs(z));
+        errorSquares += (z - (exact[j] as number)) ** 2;
+        logitSquares += z * z;
         top = Math.max(top, z);
         big = Math.max(big, Math.abs(z));
       }
       expect(worst).toBeLessThanOrEqual(bound);
+      // ‖δ‖₂ over all items: within its Gram-matrix bound, and far below √n times the per-item one.
+      expect(Math.sqrt(errorSquares)).toBeLessThanOrEqual(
+        s.scanErrorNorm + 2 ** -24 * Math.sqrt(logitSquares),
+      );
+      expect(s.scanErrorNorm).toBeLessThan(0.5 * Math.sqrt(n) * bound);
+      // And tight: uᵀRᵀRu is ‖Ru‖² itself, and u's own rounding adds little.
+      expect(s.scanErrorNorm).toBeLessThan(1.5 * Math.sqrt(errorSquares));
       expect(Math.abs(s.logits[9] as number)).toBe(0);
       expect(s.scanMax).toBe(top);
       expect(s.scanMaxAbs).toBe(big);
       // The normaliser summed in the same pass, against the float64 sum of the same f32 logits.
       expect(s.scanShift).toBe(top);
       let z = 0;
-      for (let j = 0; j < n; j++) z += Math.exp((s.logits[j] as number) - top);
+      let z2 = 0;
+      for (let j = 0; j < n; j++) {
+        const e = Math.exp((s.logits[j] as number) - top);
+        z += e;
+        z2 += e * e;
+      }
       expect(Math.abs(s.scanSum / z - 1)).toBeLessThan(EXP_ERROR + 2 ** -22 * (2 * big + 1));
-      // int16 with a scale per row: the bound is a small fraction of the largest possible logit.
+      expect(Math.abs(s.scanSquares / z2 - 1)).toBeLessThan(2 * (EXP_ERROR + 2 ** -22 * (2 * big + 1)));
+      // int8 with a scale per row: a residual coordinate is at most 1/254 of the row's largest entry, so on
+      // Gaussian rows the bound is about 1/150 of the largest possible logit.
       let uNorm = 0;
       for (let c = 0; c < d; c++) uNorm += (u[c] as number) ** 2;
-      expect(bound).toBeLessThan(1e-3 * Math.abs(tau) * Math.sqrt(uNorm) * s.maxRowNorm);
+      expect(bound).toBeLessThan(1.5e-2 * Math.abs(tau) * Math.sqrt(uNorm) * s.maxRowNorm);
     }
   });
 
   it('does not overflow its int32 sums at the largest quantized values', () => {
-    // Every entry equal: the L2 limit, not the int16 range, sets the scale; Σ ũ q̃ is then close to 2³¹.
-    const d = 152;
+    // d = 1024, every entry ±1: each q̃_j is ±127 everywhere (‖q̃_j‖₂ = 4064), so the int32 limit, not the int16
+    // range, sets the user's scale: ũ_c = 16513 and Σ_c ũ_c q̃_0c = 2,147,482,624, just below 2³¹.
+    const d = 1024;
     const q = new Float32Array(2 * d).fill(1);
     for (let c = 0; c < d; c++) q[d + c] = c % 2 === 0 ? -1 : 1;
     const s = new QuantizedScorer(q, 2, d);
     const bound = s.scan(new Float32Array(d).fill(1), 1);
     expect(Math.abs((s.logits[0] as number) - d)).toBeLessThanOrEqual(bound + 2 ** -24 * d);
     expect(Math.abs(s.logits[1] as number)).toBeLessThanOrEqual(bound);
+    // u's rounding (ũ_c / σ_u = 1 + 3·10⁻⁵) times ‖q̂_j‖₂ = 32 is most of the bound.
+    expect(bound).toBeLessThan(1e-4 * d);
   });
 
   it('computes exp within EXP_ERROR of Math.exp on [−87, 0] and 0 below −87.3', () => {
@@ -104,7 +129,7 @@ describe('QuantizedScorer', () => {
     ]);
   });
 
-  it('sums exp(x − shift) over the logits like the float64 sum', () => {
+  it('sums exp(x − shift) and its square over the logits like the float64 sums', () => {
     const n = 4099;
     const random = new Random(3);
     const d = 16;
@@ -115,7 +140,10 @@ describe('QuantizedScorer', () => {
     const shift = s.max();
     let expected = 0;
     for (let j = 0; j < n; j++) expected += Math.exp((s.logits[j] as number) - shift);
+    let squares = 0;
+    for (let j = 0; j < n; j++) squares += Math.exp(2 * ((s.logits[j] as number) - shift));
     expect(Math.abs(s.sumExp(shift) / expected - 1)).toBeLessThan(EXP_ERROR);
+    expect(Math.abs(s.scanSquares / squares - 1)).toBeLessThan(2 * EXP_ERROR);
   });
 
   it('is built from the current AssemblyScript source (run `npm run build:wasm` after editing it)', () => {

@@ -1,9 +1,12 @@
-// AssemblyScript source of the serving path's WebAssembly SIMD kernels (int16 × int16 → int32, f32 exp). Compiled
+// AssemblyScript source of the serving path's WebAssembly SIMD kernels (int8 × int16 → int32, f32 exp). Compiled
 // by `npm run build:wasm` into ../scoring.generated.ts; the TypeScript side is ../quantized-scorer.ts.
 //
-// The item matrix is stored quantized, one row of `stride` int16 per item (stride a multiple of 8, zero-padded),
-// with one f32 scale per item; the user state is quantized the same way. `scan` computes every item's approximate
+// The item matrix is stored quantized, one row of `stride` int8 per item (stride a multiple of 8, zero-padded), with
+// one f32 scale per item; the user state is quantized to `stride` int16. `scan` computes every item's approximate
 // logit from them; `sumExp` the softmax normaliser over a logit array.
+
+/** Rows per block of `scan` (a multiple of 4): their logits stay in L1 until their exp terms are summed. */
+const BLOCK_ROWS = 64;
 
 /** Address of the first byte free for the caller's arrays. */
 export function heapBase(): usize {
@@ -20,86 +23,208 @@ function lanes(v: v128): i32 {
 }
 
 /**
- * out[j] = f32(factor · scale[j] · Σ_c q[j][c] u[c]) for j in [0, n): q is n rows of `stride` int16 at `q`, u
- * `stride` int16, scale n f32. Products are summed in pairs by i32x4.dot_i16x8_s; two rows share each load of u and
- * the chunk loop is unrolled by two with separate accumulators. The largest out[j] and the largest |out[j]| are
- * stored as two f32 at `extremes`, then (f64 at extremes + 8, f32 at extremes + 16) Σ_j exp(out[j] − m) and its
- * shift m, the largest out[j]: the softmax normaliser, summed in the same pass (the exp of each group of four rows
- * runs while the next rows load), rescaled by exp(m_old − m_new) whenever a larger value appears.
+ * out[j] = f32((Σ_c q[j][c] u[c]) · factor · scale[j]) for j in [0, n), the product taken in f64: q is n rows of
+ * `stride` int8 at `q`, u `stride` int16, scale n f32. Eight int8 at a time are sign-extended to int16 as they load
+ * (`v128.load8x8_s`) and multiplied with u in pairs by `i32x4.dot_i16x8_s`; four rows share each load of u, and
+ * their four int32 sums come out as one vector. The largest out[j] and the largest |out[j]| are stored as two f32 at
+ * `extremes`, then (f64 at extremes + 8, f32 at extremes + 16) Σ_j exp(out[j] − m) and its shift m, the largest
+ * out[j], and (f64 at extremes + 24) Σ_j exp(out[j] − m)² (the squared softmax weights, up to Z², for the
+ * normaliser's second-moment bound in ../../model.ts). Both sums run in the same pass, block by block of rows, and
+ * are rescaled by exp(m_old − m_new) (squared for the second) when a block holds a larger value.
  */
 export function scan(q: usize, scale: usize, n: i32, stride: i32, u: usize, factor: f64, out: usize, extremes: usize): void {
-  const rowBytes = <usize>stride << 1;
-  let top: f32 = -Infinity;
-  let big: f32 = 0;
+  const rowBytes = <usize>stride;
+  const f = f64x2.splat(factor);
+  let top = f32x4.splat(-Infinity);
+  let big = f32x4.splat(0);
   let shift: f32 = -Infinity;
   let acc0 = f64x2.splat(0);
   let acc1 = f64x2.splat(0);
+  let sq0 = f64x2.splat(0);
+  let sq1 = f64x2.splat(0);
   let j = 0;
-  for (; j + 1 < n; j += 2) {
-    const r0 = q + <usize>j * rowBytes;
-    const r1 = r0 + rowBytes;
-    let a0 = i32x4.splat(0);
-    let a1 = i32x4.splat(0);
-    let b0 = i32x4.splat(0);
-    let b1 = i32x4.splat(0);
-    let c: usize = 0;
-    for (; c + 32 <= rowBytes; c += 32) {
-      const x = v128.load(u + c);
-      const y = v128.load(u + c, 16);
-      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load(r0 + c), x));
-      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load(r1 + c), x));
-      b0 = i32x4.add(b0, i32x4.dot_i16x8_s(v128.load(r0 + c, 16), y));
-      b1 = i32x4.add(b1, i32x4.dot_i16x8_s(v128.load(r1 + c, 16), y));
-    }
-    if (c < rowBytes) {
-      const x = v128.load(u + c);
-      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load(r0 + c), x));
-      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load(r1 + c), x));
-    }
-    const s = scale + (<usize>j << 2);
-    const z0 = <f32>(<f64>lanes(i32x4.add(a0, b0)) * factor * <f64>load<f32>(s));
-    const z1 = <f32>(<f64>lanes(i32x4.add(a1, b1)) * factor * <f64>load<f32>(s, 4));
-    store<f32>(out + (<usize>j << 2), z0);
-    store<f32>(out + (<usize>j << 2), z1, 4);
-    top = max(top, max(z0, z1));
-    big = max(big, max(abs(z0), abs(z1)));
-    if ((j & 3) == 2) {
-      const v = v128.load(out + (<usize>(j - 2) << 2));
-      if (v128.any_true(f32x4.gt(v, f32x4.splat(shift)))) {
-        const m = max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
-        const f = f64x2.splat(Math.exp(<f64>shift - <f64>m));
-        acc0 = f64x2.mul(acc0, f);
-        acc1 = f64x2.mul(acc1, f);
-        shift = m;
+  const whole = n & ~3;
+  while (j < whole) {
+    // A block of rows: their logits first, then (still in cache) their exp terms, with the shift raised to the
+    // block's largest logit if that is larger.
+    const first = j;
+    const last = min(whole, j + BLOCK_ROWS);
+    let blockTop = f32x4.splat(-Infinity);
+    for (; j < last; j += 4) {
+      const r0 = q + <usize>j * rowBytes;
+      const r1 = r0 + rowBytes;
+      const r2 = r1 + rowBytes;
+      const r3 = r2 + rowBytes;
+      let a0 = i32x4.splat(0);
+      let a1 = i32x4.splat(0);
+      let a2 = i32x4.splat(0);
+      let a3 = i32x4.splat(0);
+      for (let c: usize = 0; c < rowBytes; c += 8) {
+        const x = v128.load(u + (c << 1));
+        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load8x8_s(r0 + c), x));
+        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load8x8_s(r1 + c), x));
+        a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v128.load8x8_s(r2 + c), x));
+        a3 = i32x4.add(a3, i32x4.dot_i16x8_s(v128.load8x8_s(r3 + c), x));
       }
-      const e = exp4(f32x4.sub(v, f32x4.splat(shift)));
-      acc0 = f64x2.add(acc0, f64x2.promote_low_f32x4(e));
-      acc1 = f64x2.add(acc1, f64x2.promote_low_f32x4(v128.shuffle<i32>(e, e, 2, 3, 0, 1)));
+      // Lane i of s is row i's sum: pairwise sums of (a0, a1) and (a2, a3), then of those.
+      const s01 = i32x4.add(v128.shuffle<i32>(a0, a1, 0, 2, 4, 6), v128.shuffle<i32>(a0, a1, 1, 3, 5, 7));
+      const s23 = i32x4.add(v128.shuffle<i32>(a2, a3, 0, 2, 4, 6), v128.shuffle<i32>(a2, a3, 1, 3, 5, 7));
+      const s = i32x4.add(v128.shuffle<i32>(s01, s23, 0, 2, 4, 6), v128.shuffle<i32>(s01, s23, 1, 3, 5, 7));
+      const b = v128.load(scale + (<usize>j << 2));
+      const lo = f64x2.mul(f64x2.mul(f64x2.convert_low_i32x4_s(s), f), f64x2.promote_low_f32x4(b));
+      const hi = f64x2.mul(
+        f64x2.mul(f64x2.convert_low_i32x4_s(v128.shuffle<i32>(s, s, 2, 3, 0, 1)), f),
+        f64x2.promote_low_f32x4(v128.shuffle<i32>(b, b, 2, 3, 0, 1)),
+      );
+      const v = v128.shuffle<i32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+      v128.store(out + (<usize>j << 2), v);
+      blockTop = f32x4.max(blockTop, v);
+      big = f32x4.max(big, f32x4.abs(v));
+    }
+    top = f32x4.max(top, blockTop);
+    const m = max(max(f32x4.extract_lane(blockTop, 0), f32x4.extract_lane(blockTop, 1)), max(f32x4.extract_lane(blockTop, 2), f32x4.extract_lane(blockTop, 3)));
+    if (m > shift) {
+      const g = Math.exp(<f64>shift - <f64>m);
+      const gv = f64x2.splat(g);
+      const g2 = f64x2.splat(g * g);
+      acc0 = f64x2.mul(acc0, gv);
+      acc1 = f64x2.mul(acc1, gv);
+      sq0 = f64x2.mul(sq0, g2);
+      sq1 = f64x2.mul(sq1, g2);
+      shift = m;
+    }
+    const sv = f32x4.splat(shift);
+    for (let i = first; i < last; i += 4) {
+      const e = exp4(f32x4.sub(v128.load(out + (<usize>i << 2)), sv));
+      const e0 = f64x2.promote_low_f32x4(e);
+      const e1 = f64x2.promote_low_f32x4(v128.shuffle<i32>(e, e, 2, 3, 0, 1));
+      acc0 = f64x2.add(acc0, e0);
+      acc1 = f64x2.add(acc1, e1);
+      sq0 = f64x2.add(sq0, f64x2.mul(e0, e0));
+      sq1 = f64x2.add(sq1, f64x2.mul(e1, e1));
     }
   }
-  if (j < n) {
+  let t = max(max(f32x4.extract_lane(top, 0), f32x4.extract_lane(top, 1)), max(f32x4.extract_lane(top, 2), f32x4.extract_lane(top, 3)));
+  let a = max(max(f32x4.extract_lane(big, 0), f32x4.extract_lane(big, 1)), max(f32x4.extract_lane(big, 2), f32x4.extract_lane(big, 3)));
+  let total = f64x2.extract_lane(acc0, 0) + f64x2.extract_lane(acc0, 1) + f64x2.extract_lane(acc1, 0) + f64x2.extract_lane(acc1, 1);
+  let squares = f64x2.extract_lane(sq0, 0) + f64x2.extract_lane(sq0, 1) + f64x2.extract_lane(sq1, 0) + f64x2.extract_lane(sq1, 1);
+  // The rows after the last full group of four, one at a time.
+  for (; j < n; j++) {
     const r0 = q + <usize>j * rowBytes;
     let a0 = i32x4.splat(0);
-    for (let c: usize = 0; c < rowBytes; c += 16) a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load(r0 + c), v128.load(u + c)));
-    const z0 = <f32>(<f64>lanes(a0) * factor * <f64>load<f32>(scale + (<usize>j << 2)));
-    store<f32>(out + (<usize>j << 2), z0);
-    top = max(top, z0);
-    big = max(big, abs(z0));
-  }
-  let total = f64x2.extract_lane(acc0, 0) + f64x2.extract_lane(acc0, 1) + f64x2.extract_lane(acc1, 0) + f64x2.extract_lane(acc1, 1);
-  // The rows after the last full group of four.
-  for (let i = n & ~3; i < n; i++) {
-    const z = load<f32>(out + (<usize>i << 2));
+    for (let c: usize = 0; c < rowBytes; c += 8) {
+      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load8x8_s(r0 + c), v128.load(u + (c << 1))));
+    }
+    const z = <f32>(<f64>lanes(a0) * factor * <f64>load<f32>(scale + (<usize>j << 2)));
+    store<f32>(out + (<usize>j << 2), z);
+    t = max(t, z);
+    a = max(a, abs(z));
     if (z > shift) {
-      total *= Math.exp(<f64>shift - <f64>z);
+      const g = Math.exp(<f64>shift - <f64>z);
+      total *= g;
+      squares *= g * g;
       shift = z;
     }
-    total += <f64>f32x4.extract_lane(exp4(f32x4.splat(z - shift)), 0);
+    const e = <f64>f32x4.extract_lane(exp4(f32x4.splat(z - shift)), 0);
+    total += e;
+    squares += e * e;
   }
-  store<f32>(extremes, top);
-  store<f32>(extremes, big, 4);
+  store<f32>(extremes, t);
+  store<f32>(extremes, a, 4);
   store<f64>(extremes, total, 8);
   store<f32>(extremes, shift, 16);
+  store<f64>(extremes, squares, 24);
+}
+
+/**
+ * Quantizes `rows` rows of d f32 at `q` (row-major) to int8: for row j, σ = 127 / max_c |q_jc| (0 for a zero row),
+ * b = f32(1 / σ) stored as an f32 at `scale` + 4j, q̃_jc = round(σ q_jc) (ties to even; |q̃_jc| ≤ 127) as `stride`
+ * int8 at `qi` + j·stride (padding left as it is), and the residual q_jc − b q̃_jc, exact in f64, as `ld` f64 at
+ * `residuals` + 8·j·ld (padding left as it is). Stores, as f64 at `stats`, the running maxima over all calls of
+ * ‖r_j‖², ‖b q̃_j‖² and ‖q̃_j‖², and the running sum of ‖b q̃_j‖².
+ */
+export function quantizeRows(q: usize, rows: i32, d: i32, stride: i32, qi: usize, scale: usize, residuals: usize, ld: i32, stats: usize): void {
+  let maxResidual = load<f64>(stats);
+  let maxRow = load<f64>(stats, 8);
+  let maxQuantized = load<f64>(stats, 16);
+  let frobenius = load<f64>(stats, 24);
+  for (let j = 0; j < rows; j++) {
+    const row = q + ((<usize>j * <usize>d) << 2);
+    let maxAbs: f32 = 0;
+    for (let c = 0; c < d; c++) maxAbs = max(maxAbs, abs(load<f32>(row + (<usize>c << 2))));
+    const sigma: f64 = maxAbs > 0 ? 127 / <f64>maxAbs : 0;
+    const b = <f32>(sigma > 0 ? 1 / sigma : 0);
+    store<f32>(scale + (<usize>j << 2), b);
+    const out = qi + <usize>j * <usize>stride;
+    const res = residuals + ((<usize>j * <usize>ld) << 3);
+    let residual: f64 = 0;
+    let rowNorm: f64 = 0;
+    let quantized: f64 = 0;
+    for (let c = 0; c < d; c++) {
+      const x = <f64>load<f32>(row + (<usize>c << 2));
+      const v: f64 = min<f64>(127, max<f64>(-127, nearest<f64>(x * sigma)));
+      store<i8>(out + <usize>c, <i8>(<i32>v));
+      // Exact in f64: b v has at most 31 significant bits, and x − b v is a multiple of x's and b v's last bits.
+      const back = <f64>b * v;
+      const r = x - back;
+      store<f64>(res + (<usize>c << 3), r);
+      residual += r * r;
+      rowNorm += back * back;
+      quantized += v * v;
+    }
+    maxResidual = max(maxResidual, residual);
+    maxRow = max(maxRow, rowNorm);
+    maxQuantized = max(maxQuantized, quantized);
+    frobenius += rowNorm;
+  }
+  store<f64>(stats, maxResidual);
+  store<f64>(stats, maxRow, 8);
+  store<f64>(stats, maxQuantized, 16);
+  store<f64>(stats, frobenius, 24);
+}
+
+/**
+ * G += Σ_i r_i r_iᵀ over `rows` rows of `ld` f64 at `r` (ld even, entries past d zero), on and above G's diagonal
+ * (G is d × ld f64 at `g`, row-major; each row c is updated from column c rounded down to even, so a few entries
+ * just below the diagonal are written too and must not be read). Four rows at a time, so each pair of G's entries is
+ * loaded and stored once per four rank-one updates; every entry is a plain sequential f64 sum over the rows.
+ */
+export function gramAdd(r: usize, rows: i32, d: i32, ld: i32, g: usize): void {
+  const rowBytes = <usize>ld << 3;
+  let i = 0;
+  for (; i + 4 <= rows; i += 4) {
+    const r0 = r + <usize>i * rowBytes;
+    const r1 = r0 + rowBytes;
+    const r2 = r1 + rowBytes;
+    const r3 = r2 + rowBytes;
+    for (let c = 0; c < d; c++) {
+      const o = <usize>c << 3;
+      const x0 = f64x2.splat(load<f64>(r0 + o));
+      const x1 = f64x2.splat(load<f64>(r1 + o));
+      const x2 = f64x2.splat(load<f64>(r2 + o));
+      const x3 = f64x2.splat(load<f64>(r3 + o));
+      const gr = g + <usize>c * rowBytes;
+      for (let e: usize = o & ~15; e < rowBytes; e += 16) {
+        let acc = v128.load(gr + e);
+        acc = f64x2.add(acc, f64x2.mul(x0, v128.load(r0 + e)));
+        acc = f64x2.add(acc, f64x2.mul(x1, v128.load(r1 + e)));
+        acc = f64x2.add(acc, f64x2.mul(x2, v128.load(r2 + e)));
+        acc = f64x2.add(acc, f64x2.mul(x3, v128.load(r3 + e)));
+        v128.store(gr + e, acc);
+      }
+    }
+  }
+  for (; i < rows; i++) {
+    const r0 = r + <usize>i * rowBytes;
+    for (let c = 0; c < d; c++) {
+      const o = <usize>c << 3;
+      const x0 = f64x2.splat(load<f64>(r0 + o));
+      const gr = g + <usize>c * rowBytes;
+      for (let e: usize = o & ~15; e < rowBytes; e += 16) {
+        v128.store(gr + e, f64x2.add(v128.load(gr + e), f64x2.mul(x0, v128.load(r0 + e))));
+      }
+    }
+  }
 }
 
 /** The largest of n f32 at p (−∞ for n = 0; −∞ entries are allowed). */
@@ -120,7 +245,11 @@ export function maxOf(p: usize, n: i32): f32 {
 function exp4(x: v128): v128 {
   const under = f32x4.lt(x, f32x4.splat(-87.3));
   const xc = f32x4.max(x, f32x4.splat(-87.3));
-  const k = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504088896341)));
+  // t = x log₂e + 1.5·2²³ rounds x log₂e to the nearest integer k (ties to even) in its low mantissa bits, so
+  // k = t − 1.5·2²³ exactly, and (bits of t) + 127 shifted left by 23 are the bits of 2^k (the magic's own bits
+  // shift out).
+  const t = f32x4.add(f32x4.mul(xc, f32x4.splat(1.44269504088896341)), f32x4.splat(12582912));
+  const k = f32x4.sub(t, f32x4.splat(12582912));
   let r = f32x4.sub(xc, f32x4.mul(k, f32x4.splat(0.693359375)));
   r = f32x4.sub(r, f32x4.mul(k, f32x4.splat(-2.12194440e-4)));
   let p = f32x4.splat(1.9875691500e-4);
@@ -130,7 +259,7 @@ function exp4(x: v128): v128 {
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
   const y = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
-  const two = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(k), i32x4.splat(127)), 23);
+  const two = i32x4.shl(i32x4.add(t, i32x4.splat(127)), 23);
   return v128.andnot(f32x4.mul(y, two), under);
 }
 
@@ -144,22 +273,34 @@ export function expInto(p: usize, n: i32, dst: usize): void {
   }
 }
 
-/** Σ_j exp(p[j] − shift) over n f32 at p, each term in f32 (p[j] ≤ shift), summed in f64. */
-export function sumExp(p: usize, n: i32, shift: f32): f64 {
+/**
+ * Σ_j exp(p[j] − shift) over n f32 at p, each term in f32 (p[j] ≤ shift), summed in f64; the sum of the terms'
+ * squares is stored as an f64 at `squares`.
+ */
+export function sumExp(p: usize, n: i32, shift: f32, squares: usize): f64 {
   const s = f32x4.splat(shift);
   let acc0 = f64x2.splat(0);
   let acc1 = f64x2.splat(0);
+  let sq0 = f64x2.splat(0);
+  let sq1 = f64x2.splat(0);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const e = exp4(f32x4.sub(v128.load(p + (<usize>i << 2)), s));
-    acc0 = f64x2.add(acc0, f64x2.promote_low_f32x4(e));
-    acc1 = f64x2.add(acc1, f64x2.promote_low_f32x4(v128.shuffle<i32>(e, e, 2, 3, 0, 1)));
+    const e0 = f64x2.promote_low_f32x4(e);
+    const e1 = f64x2.promote_low_f32x4(v128.shuffle<i32>(e, e, 2, 3, 0, 1));
+    acc0 = f64x2.add(acc0, e0);
+    acc1 = f64x2.add(acc1, e1);
+    sq0 = f64x2.add(sq0, f64x2.mul(e0, e0));
+    sq1 = f64x2.add(sq1, f64x2.mul(e1, e1));
   }
   let total = f64x2.extract_lane(acc0, 0) + f64x2.extract_lane(acc0, 1) + f64x2.extract_lane(acc1, 0) + f64x2.extract_lane(acc1, 1);
+  let square = f64x2.extract_lane(sq0, 0) + f64x2.extract_lane(sq0, 1) + f64x2.extract_lane(sq1, 0) + f64x2.extract_lane(sq1, 1);
   for (; i < n; i++) {
-    const v = exp4(f32x4.splat(load<f32>(p + (<usize>i << 2)) - shift));
-    total += <f64>f32x4.extract_lane(v, 0);
+    const v = <f64>f32x4.extract_lane(exp4(f32x4.splat(load<f32>(p + (<usize>i << 2)) - shift)), 0);
+    total += v;
+    square += v * v;
   }
+  store<f64>(squares, square);
   return total;
 }
 
