@@ -91,7 +91,7 @@ async function loadServingModel(
   ]);
   if (artifact === undefined) throw new Error(`Model artifact ${ref.modelKey} does not exist`);
   const model = Model.load(artifact);
-  // The int16 copy GetRecommendations scans is built here, not on the first request.
+  // The int8 copy GetRecommendations scans is built here, not on the first request.
   model.prepareScoring();
   const columns = tails ?? (await read(ctx, snapshotKey(ref.versionArn)));
   if (columns === undefined) {
