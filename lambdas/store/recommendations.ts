@@ -116,13 +116,21 @@ export class RecommendationStore {
 
   /**
    * Writes several records with BatchWriteItem (25 a call), retrying unprocessed ones as {@link batchWrite} does; a
-   * lone record with PutItem, which the store completes sooner.
+   * lone record with PutItem, which the store completes sooner. A call that fails as a whole is retried one record
+   * at a time, so a record the store refuses does not cost the others theirs; the first failure is then thrown.
    */
   async putMany(records: readonly RecommendationRecord[]): Promise<void> {
     if (records.length === 1) return this.put(records[0] as RecommendationRecord);
     for (let i = 0; i < records.length; i += BATCH) {
-      const requests = records.slice(i, i + BATCH).map((r) => ({ PutRequest: { Item: toItem(r) } }));
-      await batchWrite(this.ddb, this.tableName, requests, this.sleep);
+      const batch = records.slice(i, i + BATCH);
+      try {
+        const requests = batch.map((r) => ({ PutRequest: { Item: toItem(r) } }));
+        await batchWrite(this.ddb, this.tableName, requests, this.sleep);
+      } catch {
+        const results = await Promise.allSettled(batch.map((r) => this.put(r)));
+        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed !== undefined) throw failed.reason;
+      }
     }
   }
 

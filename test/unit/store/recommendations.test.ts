@@ -47,4 +47,12 @@ describe('RecommendationStore', () => {
       itemIds: ['a101', 'b101'],
     });
   });
+
+  it('writes the others of a batch the store refuses one record of, and reports the refusal', async () => {
+    const bad = record(201, { scores: [Number.NaN, 0.5] });
+    await expect(store.putMany([record(200), bad, record(202)])).rejects.toThrow();
+    expect((await store.get('RID-200'))?.userId).toBe('u200');
+    expect((await store.get('RID-202'))?.userId).toBe('u202');
+    expect(await store.get('RID-201')).toBeUndefined();
+  });
 });
