@@ -37,8 +37,9 @@ import { ENV } from '../lambdas/env';
 import { BulkDataStore } from '../lambdas/store/bulk-data';
 import { RESOURCES_TABLE } from '../lambdas/store/tables';
 import { S3_CREDENTIALS } from '../local/emulators';
-import { type Credentials, DEFAULT_API_CREDENTIALS, DEFAULT_REGION, startRuntime } from '../local/runtime';
+import { type Credentials, DEFAULT_API_CREDENTIALS, DEFAULT_REGION } from '../local/runtime';
 import { startEchoServer } from './lib/echo-server';
+import { echoLine, runtimeLine, startBenchRuntime } from './lib/local-runtime';
 import { quietRequestLogs } from './lib/quiet';
 import { createInteractionsDataset } from './lib/setup';
 import {
@@ -129,9 +130,7 @@ async function openTarget(args: ThroughputArgs): Promise<Target> {
       },
     };
   }
-  const runtime = await startRuntime({
-    port: 0,
-    s3Port: 0,
+  const runtime = await startBenchRuntime({
     workers: args.workers,
     ...(args.dataDir === undefined ? {} : { dataDir: args.dataDir }),
   });
@@ -488,10 +487,8 @@ async function main(): Promise<void> {
     ...environmentLines(),
     args.endpoint !== undefined
       ? `runtime     ${args.endpoint} (another process: RSS below is this client's only)`
-      : args.workers > 0
-        ? `runtime     started here: the API in ${args.workers} cluster workers; the SDK clients, dynalite, s3rver, Lambda and Step Functions in this process`
-        : 'runtime     started in this process: the SDK clients, the API, dynalite, s3rver and the import worker share one Node process and its cores',
-    `echo        a plain Node HTTP server answering each request with its body, in a child process with ${args.workers > 0 ? `${args.workers} cluster workers` : 'one process'}`,
+      : runtimeLine(args.workers),
+    echoLine(args.workers),
   ];
   process.stdout.write(`${header.join('\n')}\n\n`);
   const json: Record<string, unknown> = {

@@ -1,30 +1,81 @@
 /**
  * PutEvents under load, with an exact ledger (`npm run bench:put-events-load`): 16 concurrent clients for 60 s
- * against an in-process local runtime; reports events/s, counted-in (acknowledged distinct events) and
- * counted-stored, and fails if any acknowledged event is missing or stored twice.
+ * against a local runtime started here; reports events/s, counted-in (acknowledged distinct events) and
+ * counted-stored, and fails if any acknowledged event is missing or stored twice. The same clients then send the
+ * same load to a plain Node HTTP echo server with as many processes (the ceiling: SDK client and HTTP, no API).
  *
- *   npm run bench:put-events-load -- [--seconds 60] [--clients 16]
+ * The API is served from `--workers N` node:cluster workers (as `npm start -- --workers N`; default: one per core);
+ * the load clients run in this process beside dynalite, s3rver, Lambda and Step Functions. `--workers 0` serves the
+ * API from this process as well.
+ *
+ *   npm run bench:put-events-load -- [--seconds 60] [--clients 16] [--workers N] [--echo-seconds 20]
  */
+import { availableParallelism } from 'node:os';
 import { CreateEventTrackerCommand, PersonalizeClient } from '@aws-sdk/client-personalize';
 import { EVENTS_TABLE } from '../lambdas/store/tables';
-import { startRuntime } from '../local/runtime';
-import { countStored, runPutEventsLoad } from './lib/put-events-load';
+import { DEFAULT_API_CREDENTIALS, DEFAULT_REGION } from '../local/runtime';
+import { startEchoServer } from './lib/echo-server';
+import { echoLine, runtimeLine, startBenchRuntime } from './lib/local-runtime';
+import { totalCpuSeconds } from './lib/proc-cpu';
+import { countStored, type LoadOptions, type LoadResult, runPutEventsLoad } from './lib/put-events-load';
 import { quietRequestLogs } from './lib/quiet';
 import { createInteractionsDataset } from './lib/setup';
-import { environmentLines } from './lib/throughput';
+import { environmentLines, formatLoad } from './lib/throughput';
 
-function flag(name: string, fallback: number): number {
+const BATCH = 10;
+/** Every n-th call is re-sent unchanged, then followed by a call re-using one of its eventIds. */
+const RETRY_EVERY = 20;
+
+function flag(name: string, fallback: number, min = 1): number {
   const i = process.argv.indexOf(`--${name}`);
   const value = i < 0 ? fallback : Number(process.argv[i + 1]);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
+  if (!Number.isFinite(value) || value < min) throw new Error(`--${name} must be a number ≥ ${min}`);
   return value;
+}
+
+interface Measured {
+  readonly load: LoadResult;
+  /** CPU seconds of this process during the load (load clients, and the emulators when the runtime runs here). */
+  readonly ownCpu: number;
+  /** CPU seconds of the server's other processes (API or echo workers), when /proc tells. */
+  readonly serverCpu: number | undefined;
+}
+
+async function measure(options: LoadOptions, serverPids: () => number[]): Promise<Measured> {
+  const pids = serverPids();
+  const serverBefore = pids.length === 0 ? undefined : totalCpuSeconds(pids);
+  const before = process.cpuUsage();
+  const load = await runPutEventsLoad(options);
+  const { user, system } = process.cpuUsage(before);
+  const serverAfter = totalCpuSeconds(pids);
+  return {
+    load,
+    ownCpu: (user + system) / 1e6,
+    serverCpu:
+      serverBefore === undefined || serverAfter === undefined ? undefined : serverAfter - serverBefore,
+  };
+}
+
+function rateLine(label: string, m: Measured): string {
+  const events = m.load.acknowledged.size;
+  const perEvent = (s: number) => `${((s * 1e6) / events).toFixed(0)} µs`;
+  return (
+    `  ${label.padEnd(5)} ${(events / m.load.seconds).toFixed(0).padStart(6)} events/s` +
+    `  (${events} acknowledged distinct events in ${m.load.seconds.toFixed(1)} s, ${m.load.calls} calls, ${m.load.failedCalls} failed)` +
+    `  CPU per event: this process ${perEvent(m.ownCpu)}` +
+    (m.serverCpu === undefined ? '' : `, server workers ${perEvent(m.serverCpu)}`) +
+    `  (load ${formatLoad()})`
+  );
 }
 
 async function main(): Promise<void> {
   quietRequestLogs();
   const seconds = flag('seconds', 60);
+  const echoSeconds = flag('echo-seconds', Math.min(20, seconds));
   const clients = flag('clients', 16);
-  const runtime = await startRuntime({ port: 0, s3Port: 0, updateIntervalMs: 0 });
+  const workers = flag('workers', availableParallelism(), 0);
+  process.stdout.write(`${[...environmentLines(), runtimeLine(workers), echoLine(workers)].join('\n')}\n\n`);
+  const runtime = await startBenchRuntime({ workers, updateIntervalMs: 0 });
   const config = { endpoint: runtime.endpoint, region: runtime.region, credentials: runtime.apiCredentials };
   const personalize = new PersonalizeClient(config);
   try {
@@ -32,36 +83,52 @@ async function main(): Promise<void> {
     const { trackingId } = await personalize.send(
       new CreateEventTrackerCommand({ name: 'load', datasetGroupArn }),
     );
-    const load = await runPutEventsLoad({
-      ...config,
-      trackingId: trackingId as string,
-      clients,
-      durationMs: seconds * 1000,
-      batch: 10,
-      retryEvery: 20,
-    });
+    const workload = { trackingId: trackingId as string, clients, batch: BATCH, retryEvery: RETRY_EVERY };
+    const api = await measure({ ...config, ...workload, durationMs: seconds * 1000 }, runtime.workerPids);
     const count = await countStored(
       runtime.internalEndpoints.dynamodb,
       runtime.region,
       EVENTS_TABLE.id,
       datasetGroupArn,
-      load.acknowledged,
+      api.load.acknowledged,
     );
-    const rate = load.acknowledged.size / load.seconds;
+    const echo = await startEchoServer(workers);
+    let ceiling: Measured;
+    try {
+      ceiling = await measure(
+        {
+          endpoint: echo.url,
+          region: DEFAULT_REGION,
+          credentials: DEFAULT_API_CREDENTIALS,
+          ...workload,
+          durationMs: echoSeconds * 1000,
+        },
+        // The echo server's workers are not this process's children's to name; its CPU is not reported.
+        () => [],
+      );
+    } finally {
+      await echo.stop();
+    }
+    const apiRate = api.load.acknowledged.size / api.load.seconds;
+    const echoRate = ceiling.load.acknowledged.size / ceiling.load.seconds;
     console.log(
       [
-        `PutEvents load: ${clients} clients, ${load.seconds.toFixed(1)} s, batches of 10`,
-        `  calls ${load.calls} (${load.retries} exact re-sends, ${load.conflicting} re-used eventIds), failed calls ${load.failedCalls}`,
-        `  counted in (acknowledged distinct events): ${load.acknowledged.size}  ->  ${rate.toFixed(0)} events/s`,
+        `PutEvents load: ${clients} clients, batches of ${BATCH}, each with caller-chosen eventIds; every ${RETRY_EVERY}th call re-sent unchanged, then one of its eventIds re-used for another item`,
+        rateLine('api', api),
+        rateLine('echo', ceiling),
+        `  api ÷ echo: ${((100 * apiRate) / echoRate).toFixed(1)} %`,
+        `  api calls ${api.load.calls} (${api.load.retries} exact re-sends, ${api.load.conflicting} re-used eventIds), failed calls ${api.load.failedCalls}`,
+        `  counted in (acknowledged distinct events): ${api.load.acknowledged.size}  ->  ${apiRate.toFixed(0)} events/s over ${api.load.seconds.toFixed(1)} s`,
         `  counted stored: ${count.stored}  missing ${count.missing}  duplicated ${count.duplicated}  unexpected ${count.unexpected}`,
-        ...environmentLines(),
+        `load avg    ${formatLoad()} (1, 5, 15 min) at the end`,
       ].join('\n'),
     );
     if (
+      api.load.failedCalls > 0 ||
       count.missing > 0 ||
       count.duplicated > 0 ||
       count.unexpected > 0 ||
-      count.stored !== load.acknowledged.size
+      count.stored !== api.load.acknowledged.size
     ) {
       process.exitCode = 1;
     }

@@ -30,7 +30,7 @@ export class ApiWorkers {
     cluster.setupPrimary({
       exec: join(__dirname, 'api-worker.ts'),
       // Workers run TypeScript as the primary does (`npm start` is `node --import tsx`).
-      execArgv: ['--import', 'tsx'],
+      execArgv: ['--import', 'tsx', ...process.execArgv.filter((a) => a.startsWith('--cpu-prof'))],
       silent: false,
     });
     const workers = new ApiWorkers(port, host);

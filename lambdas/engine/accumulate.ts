@@ -11,6 +11,9 @@
 import type { Sequences } from './dataset';
 import { pairTable, prefixWeights } from './history-weights';
 
+/** Tile edge of the symmetrisation of G (one side is read column-wise). */
+const SYMMETRISE_TILE = 64;
+
 /**
  * F[d] = Σ_m w_m v_{d−m} over 1 ≤ m ≤ K, 0 ≤ d − m < |v|: the weight with which an event d steps before another
  * enters the positions that have the later event among their targets (d = 1 … K + |v| − 1; F[0] unused).
@@ -110,11 +113,15 @@ export async function accumulate(
   await run(input, ranges, g, c);
   g[h * nx + h] = positions;
   // G = R + Rᵀ off the diagonal, R being the row-wise sums (the context row of R is empty).
-  for (let i = 0; i < nx; i++) {
-    for (let j = i + 1; j < nx; j++) {
-      const v = (g[i * nx + j] as number) + (g[j * nx + i] as number);
-      g[i * nx + j] = v;
-      g[j * nx + i] = v;
+  for (let i0 = 0; i0 < nx; i0 += SYMMETRISE_TILE) {
+    for (let j0 = i0; j0 < nx; j0 += SYMMETRISE_TILE) {
+      for (let i = i0; i < Math.min(nx, i0 + SYMMETRISE_TILE); i++) {
+        for (let j = Math.max(i + 1, j0); j < Math.min(nx, j0 + SYMMETRISE_TILE); j++) {
+          const v = (g[i * nx + j] as number) + (g[j * nx + i] as number);
+          g[i * nx + j] = v;
+          g[j * nx + i] = v;
+        }
+      }
     }
   }
   return { g, c, positions };

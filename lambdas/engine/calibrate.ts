@@ -96,31 +96,47 @@ export async function calibrateScores(
   return { temperature: tau, transitionWeight: tau * rho };
 }
 
-/** argmax_τ Σ_s log softmax(τ z_s)[target_s] by damped Newton steps; −∞ logits are excluded items. */
+/**
+ * argmax_τ Σ_s log softmax(τ z_s)[target_s] by damped Newton steps; −∞ logits are excluded items. Each sample's
+ * finite logits are shifted by their maximum once (y = z − max z, which changes neither the softmax nor the
+ * gradient z_target − E_p[z] = y_target − E_p[y]), so a step costs one exp per logit.
+ */
 export function fitTemperature(logits: readonly Float32Array[], targets: readonly number[]): number {
   let tau = 1;
   if (logits.length === 0) return tau;
+  const shifted = logits.map((z) => {
+    let max = Number.NEGATIVE_INFINITY;
+    let finite = 0;
+    for (let j = 0; j < z.length; j++) {
+      const zj = z[j] as number;
+      if (zj !== Number.NEGATIVE_INFINITY) {
+        finite++;
+        if (zj > max) max = zj;
+      }
+    }
+    const y = new Float32Array(finite);
+    for (let j = 0, at = 0; j < z.length; j++)
+      if (z[j] !== Number.NEGATIVE_INFINITY) y[at++] = (z[j] as number) - max;
+    return { y, max };
+  });
   for (let it = 0; it < 60; it++) {
     let grad = 0;
     let hess = 0;
-    for (let s = 0; s < logits.length; s++) {
-      const z = logits[s] as Float32Array;
-      const n = z.length;
-      let max = Number.NEGATIVE_INFINITY;
-      for (let j = 0; j < n; j++) if ((z[j] as number) > max) max = z[j] as number;
+    for (let s = 0; s < shifted.length; s++) {
+      const { y, max } = shifted[s] as { y: Float32Array; max: number };
       let sum = 0;
       let mean = 0;
       let second = 0;
-      for (let j = 0; j < n; j++) {
-        const zj = z[j] as number;
-        if (zj === Number.NEGATIVE_INFINITY) continue;
-        const e = Math.exp(tau * (zj - max));
+      for (let j = 0; j < y.length; j++) {
+        const yj = y[j] as number;
+        const e = Math.exp(tau * yj);
         sum += e;
-        mean += e * zj;
-        second += e * zj * zj;
+        mean += e * yj;
+        second += e * yj * yj;
       }
       mean /= sum;
-      grad += (z[targets[s] as number] as number) - mean;
+      const target = (logits[s] as Float32Array)[targets[s] as number] as number;
+      grad += target - max - mean;
       hess += second / sum - mean * mean;
     }
     if (!(hess > 0)) break;

@@ -27,9 +27,10 @@
 import { accumulate, type Statistics } from './accumulate';
 import { calibrateScores } from './calibrate';
 import type { Sequences } from './dataset';
+import { symmetricEigen } from './eigen';
 import { type HistoryCurve, historyWeights } from './history-weights';
 import { type HyperParameters, RECENCY_DECAY } from './hyperparameters';
-import { choleskyAsync, matmul, matmulTransA, orthonormalizeColumns, symmetricEigen } from './linalg';
+import { choleskyAsync, matmul, matmulTransA, orthonormalizeColumns } from './linalg';
 import { buildItemFeatures, fitMetadataMap, type ItemCatalog } from './metadata';
 import { Model } from './model';
 import type { Random } from './random';
@@ -57,6 +58,8 @@ export const TARGET_SCALING = 0.25;
 /** Extra columns and extra subspace iterations of the randomised eigensolver. */
 const OVERSAMPLING = 10;
 const POWER_ITERATIONS = 1;
+/** Tile edge of loops that read a matrix both row- and column-wise. */
+const TILE = 64;
 
 /** The choices self-tuning makes (`tuning.ts`); everything else is fixed or estimated from the data. */
 export interface ModelChoices {
@@ -214,17 +217,25 @@ export async function fitEmbeddings(
     (await ctx.shared?.statistics(JSON.stringify([curve, choices.targetDecay, h]), sums, parallel.alloc)) ??
     (await sums());
   progress(0.2, 'accumulated');
-  const gram = Float64Array.from(g);
+  // The factor overwrites G's lower triangle only: XᵀX stays readable from the upper one and this diagonal.
+  const gramDiagonal = new Float64Array(nx);
+  for (let i = 0; i < nx; i++) gramDiagonal[i] = g[i * nx + i] as number;
   const ridge = ridgeOf(g, h, choices.ridgeScale);
   for (let i = 0; i < nx; i++) g[i * nx + i] = (g[i * nx + i] as number) + ridge;
-  await choleskyAsync(g, nx, (a, size, j0, j1) => parallel.trailingUpdate(a, size, j0, j1));
+  await choleskyAsync(g, nx, (a, size, j0, j1) => parallel.trailingUpdate(a, size, j0, j1), true);
   progress(0.4, 'factorised');
 
   const windowPenalty = WINDOW_PENALTY_FACTOR * (await meanNegativeDiagonal(g, c, nx, h, parallel, random));
-  // C += μ XᵀX restricted to head targets (the context column of XᵀX is not a target).
-  for (let i = 0; i < nx; i++) {
-    for (let pos = 0; pos < h; pos++) {
-      c[i * h + pos] = (c[i * h + pos] as number) + windowPenalty * (gram[i * nx + pos] as number);
+  // C += μ XᵀX restricted to head targets (the context column of XᵀX is not a target); by tiles, because the
+  // lower half reads XᵀX's upper triangle column-wise.
+  for (let i0 = 0; i0 < nx; i0 += TILE) {
+    for (let p0 = 0; p0 < h; p0 += TILE) {
+      for (let i = i0; i < Math.min(nx, i0 + TILE); i++) {
+        for (let pos = p0; pos < Math.min(h, p0 + TILE); pos++) {
+          const xtx = i < pos ? g[i * nx + pos] : i > pos ? g[pos * nx + i] : (gramDiagonal[i] as number);
+          c[i * h + pos] = (c[i * h + pos] as number) + windowPenalty * (xtx as number);
+        }
+      }
     }
   }
 
@@ -238,30 +249,35 @@ export async function fitEmbeddings(
   }
   progress(0.45, 'diagonal');
 
-  // Randomised subspace iteration on A = Cᵀ G⁻¹ C (h × h).
+  // Randomised subspace iteration on A = Cᵀ G⁻¹ C (h × h); each product also gives G⁻¹ C Y.
   const k = Math.min(d + OVERSAMPLING, h);
-  const applyA = async (y: Float64Array, cols: number): Promise<Float64Array> => {
-    const t = await parallel.matmulRows(c, y, nx, h, cols);
-    await parallel.solveColumns(g, nx, t, cols);
-    return parallel.matmulTransARows(c, t, nx, h, cols);
+  const applyA = async (y: Float64Array, cols: number) => {
+    const solved = await parallel.matmulRows(c, y, nx, h, cols);
+    await parallel.solveColumns(g, nx, solved, cols);
+    return { solved, product: await parallel.matmulTransARows(c, solved, nx, h, cols) };
   };
   let basis: Float64Array = new Float64Array(h * k);
   for (let i = 0; i < basis.length; i++) basis[i] = random.nextNormal();
   for (let it = 0; it <= POWER_ITERATIONS; it++) {
-    basis = await applyA(basis, k);
+    basis = (await applyA(basis, k)).product;
     orthonormalizeColumns(basis, h, k);
     progress(0.4 + (0.3 * (it + 1)) / (POWER_ITERATIONS + 2), 'subspace iteration');
   }
-  const projected = await applyA(basis, k);
+  const { solved, product: projected } = await applyA(basis, k);
   const small = matmulTransA(basis, projected, h, k, k);
-  const { vectors } = symmetricEigen(small, k);
+  const { values, vectors } = symmetricEigen(small, k);
   const r = Math.min(d, k);
   const top = new Float64Array(k * r);
   for (let row = 0; row < k; row++)
     for (let col = 0; col < r; col++) top[row * r + col] = vectors[row * k + col] as number;
+  // V = Y W (W: the top eigenvectors of YᵀAY) and P = G⁻¹ C V = (G⁻¹ C Y) W: the last product's solve serves.
   const v = matmul(basis, top, h, k, r);
-  const pHead = await parallel.matmulRows(c, v, nx, h, r);
-  await parallel.solveColumns(g, nx, pHead, r);
+  const pHead = matmul(solved, top, nx, k, r);
+  // The states' Gram matrix UᵀU = PᵀXᵀXP = PᵀGP − λPᵀP, where PᵀGP = Wᵀ (YᵀAY) W = diag(top eigenvalues).
+  const statesGram = matmulTransA(pHead, pHead, nx, r, r);
+  for (let i = 0; i < r * r; i++) statesGram[i] = -ridge * (statesGram[i] as number);
+  for (let i = 0; i < r; i++)
+    statesGram[i * r + i] = (statesGram[i * r + i] as number) + (values[i] as number);
   progress(0.75, 'embeddings');
 
   const input = new Float32Array((n + 1) * d);
@@ -276,23 +292,7 @@ export async function fitEmbeddings(
   for (let col = 0; col < r; col++) input[n * d + col] = pHead[h * r + col] as number;
 
   if (warm.length > h)
-    await fitTail(
-      seqs,
-      keep,
-      headPos,
-      curve,
-      w,
-      input,
-      output,
-      d,
-      g,
-      nx,
-      pHead,
-      r,
-      ridge,
-      parallel,
-      ctx.tailRounds,
-    );
+    await fitTail(seqs, keep, headPos, curve, w, input, output, d, statesGram, r, parallel, ctx.tailRounds);
   progress(0.85, 'tail items');
 
   if (warm.length < n) {

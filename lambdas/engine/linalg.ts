@@ -29,18 +29,23 @@ export function cholesky(a: Float64Array, n: number): void {
   zeroUpper(a, n);
 }
 
-/** {@link cholesky} with the trailing updates delegated (to a worker pool). */
+/**
+ * {@link cholesky} with the trailing updates delegated (to a worker pool). With `keepUpper` the strict upper
+ * triangle is left as it was, still holding A's (the factorisation and the solves read only the lower triangle),
+ * so a caller that needs A afterwards does not have to copy it.
+ */
 export async function choleskyAsync(
   a: Float64Array,
   n: number,
   trailing: (a: Float64Array, n: number, j0: number, j1: number) => Promise<void>,
+  keepUpper = false,
 ): Promise<void> {
   for (let j0 = 0; j0 < n; j0 += CHOLESKY_BLOCK) {
     const j1 = Math.min(n, j0 + CHOLESKY_BLOCK);
     factorPanel(a, n, j0, j1);
     if (j1 < n) await trailing(a, n, j0, j1);
   }
-  zeroUpper(a, n);
+  if (!keepUpper) zeroUpper(a, n);
 }
 
 /** Factorises the diagonal block [j0, j1)² and the panel rows [j1, n) × [j0, j1) of an updated matrix. */
@@ -338,59 +343,4 @@ export function orthonormalizeColumns(y: Float64Array, n: number, k: number): vo
   for (let pass = 0; pass < 2; pass++) for (let j = 0; j < k; j++) kernels.orthonormalizeRow(rows, n, j);
   kernels.transpose(rows, n, k, n, raw, k);
   y.set(heap.subarray(raw / 8, raw / 8 + n * k));
-}
-
-/**
- * Eigen-decomposition of a small symmetric k×k matrix by cyclic Jacobi rotations. Returns eigenvalues in
- * descending order and the matching eigenvectors as the columns of a row-major k×k matrix.
- */
-export function symmetricEigen(s: Float64Array, k: number): { values: Float64Array; vectors: Float64Array } {
-  const a = Float64Array.from(s);
-  const v = new Float64Array(k * k);
-  for (let i = 0; i < k; i++) v[i * k + i] = 1;
-  for (let sweep = 0; sweep < 60; sweep++) {
-    let off = 0;
-    for (let p = 0; p < k; p++) for (let q = p + 1; q < k; q++) off += (a[p * k + q] as number) ** 2;
-    if (off < 1e-22) break;
-    for (let p = 0; p < k; p++) {
-      for (let q = p + 1; q < k; q++) {
-        const apq = a[p * k + q] as number;
-        if (Math.abs(apq) < 1e-300) continue;
-        const app = a[p * k + p] as number;
-        const aqq = a[q * k + q] as number;
-        const theta = (aqq - app) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const sn = t * c;
-        for (let r = 0; r < k; r++) {
-          const arp = a[r * k + p] as number;
-          const arq = a[r * k + q] as number;
-          a[r * k + p] = c * arp - sn * arq;
-          a[r * k + q] = sn * arp + c * arq;
-        }
-        for (let r = 0; r < k; r++) {
-          const apr = a[p * k + r] as number;
-          const aqr = a[q * k + r] as number;
-          a[p * k + r] = c * apr - sn * aqr;
-          a[q * k + r] = sn * apr + c * aqr;
-        }
-        for (let r = 0; r < k; r++) {
-          const vrp = v[r * k + p] as number;
-          const vrq = v[r * k + q] as number;
-          v[r * k + p] = c * vrp - sn * vrq;
-          v[r * k + q] = sn * vrp + c * vrq;
-        }
-      }
-    }
-  }
-  const order = Array.from({ length: k }, (_, i) => i).sort(
-    (x, y) => (a[y * k + y] as number) - (a[x * k + x] as number) || x - y,
-  );
-  const values = new Float64Array(k);
-  const vectors = new Float64Array(k * k);
-  order.forEach((src, dst) => {
-    values[dst] = a[src * k + src] as number;
-    for (let r = 0; r < k; r++) vectors[r * k + dst] = v[r * k + src] as number;
-  });
-  return { values, vectors };
 }

@@ -4,7 +4,7 @@
  */
 import type { Sequences } from './dataset';
 import type { HistoryCurve } from './history-weights';
-import { cholesky, matmulTransA, solveLower, solveUpperT } from './linalg';
+import { cholesky } from './linalg';
 import type { ParallelRunner } from './train';
 
 /** Ridge penalty of the tail output regression (on d-dimensional states, so much smaller than the head's). */
@@ -79,7 +79,7 @@ export function forEachState(
 
 /**
  * Items outside the head. Output: ridge regression of the item's indicator on the states that preceded it,
- *   q_j = (UᵀU + λI)⁻¹ Σ_{t: y_t = j} u_t,  with UᵀU = PᵀXᵀXP = (LᵀP)ᵀ(LᵀP) − λPᵀP over head positions.
+ *   q_j = (UᵀU + λI)⁻¹ Σ_{t: y_t = j} u_t,  with UᵀU (`statesGram`, r × r) = PᵀXᵀXP over head positions.
  * Input: the mean output embedding of the items that followed it, scaled by the least-squares factor that maps
  * the same statistic onto P for head items.
  */
@@ -92,21 +92,13 @@ export async function fitTail(
   input: Float32Array,
   output: Float32Array,
   d: number,
-  l: Float64Array,
-  nx: number,
-  pHead: Float64Array,
+  statesGram: Float64Array,
   r: number,
-  ridge: number,
   parallel: ParallelRunner,
   rounds: number = TAIL_ROUNDS,
 ): Promise<void> {
   const n = headPos.length;
-  // LᵀP (nx × r) = Σ_{k ≥ i} L[k][i] P[k]: the factor's upper triangle is cleared (nothing reads it after this).
-  for (let i = 0; i < nx; i++) l.fill(0, i * nx + i + 1, (i + 1) * nx);
-  const ltp = await parallel.matmulTransARows(l, pHead, nx, nx, r);
-  const utu = matmulTransA(ltp, ltp, nx, r, r);
-  const ptp = matmulTransA(pHead, pHead, nx, r, r);
-  for (let i = 0; i < r * r; i++) utu[i] = (utu[i] as number) - ridge * (ptp[i] as number);
+  const utu = Float64Array.from(statesGram);
   for (let i = 0; i < r; i++) utu[i * r + i] = (utu[i * r + i] as number) + TAIL_RIDGE;
   cholesky(utu, r);
 
@@ -132,12 +124,11 @@ export async function fitTail(
       });
     }
     // All tail items in one solve: column q of the r × |tail| right-hand side is tail item q's sum.
-    const rhs = new Float64Array(r * tail.length);
+    const rhs = parallel.alloc(r * tail.length);
     tail.forEach((i, q) => {
       for (let col = 0; col < r; col++) rhs[col * tail.length + q] = sums[i * r + col] as number;
     });
-    solveLower(utu, r, rhs, tail.length);
-    solveUpperT(utu, r, rhs, tail.length);
+    await parallel.solveColumns(utu, r, rhs, tail.length);
     tail.forEach((i, q) => {
       for (let col = 0; col < r; col++) output[i * d + col] = rhs[col * tail.length + q] as number;
     });

@@ -127,8 +127,9 @@ const linkKey = (group: string, sessionId: string) => `${group}\u0000${sessionId
 
 /**
  * Records the events of one call. Warm (tracker, dataset and session link cached), a call without caller-chosen
- * `eventId`s is one BatchWriteItem; each caller-chosen `eventId` adds a conditional claim, written in parallel
- * before the batch, so an id that another event took is never stored twice.
+ * `eventId`s is one BatchWriteItem, shared with the calls this process serves at the same time; each caller-chosen
+ * `eventId` adds a conditional claim, written in parallel before the batch, so an id that another event took is
+ * never stored twice. The ids found claimed already (a retried call) are read back in one BatchGetItem.
  */
 export async function putEvents(
   ctx: ServiceContext,
@@ -199,14 +200,14 @@ export async function putEvents(
     ...(columns === undefined ? {} : { columns }),
   }));
 
+  // A caller-chosen eventId is stored once: a different event reusing it is dropped, as Personalize ignores it.
+  const chosen = stored.filter((_, i) => eventList[i]?.eventId !== undefined);
   const [events, claims] = await Promise.all([
     withImplicitImpressions(ctx, stored),
-    // A caller-chosen eventId is stored once: a different event reusing it is dropped, as Personalize ignores it.
-    Promise.all(
-      stored.map((e, i) => (eventList[i]?.eventId === undefined ? 'new' : store.claimEventId(e, since))),
-    ),
+    chosen.length === 0 ? [] : store.claimEventIds(chosen, since),
   ]);
-  await store.put(events.filter((_, i) => claims[i] !== 'taken'));
+  const taken = new Set(chosen.filter((_, i) => claims[i] === 'taken'));
+  await store.put(events.filter((_, i) => !taken.has(stored[i] as StoredEvent)));
   return {};
 }
 

@@ -19,6 +19,7 @@
  * same ARN, so reads take a `since` (the group's creation time) and ignore what an earlier group of that name left.
  */
 import {
+  BatchGetCommand,
   BatchWriteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -26,6 +27,7 @@ import {
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { WriteCoalescer } from './write-coalescer';
 
 export type EventValue = string | number | boolean | null;
 
@@ -66,6 +68,8 @@ const MERGED_PAGE = 1000;
 const TIME_WIDTH = 15;
 /** BatchWriteItem accepts at most 25 requests. */
 const BATCH = 25;
+/** BatchGetItem accepts at most 100 keys. */
+const BATCH_GET = 100;
 const MAX_ATTEMPTS = 8;
 
 export function eventPk(datasetGroupArn: string, actorId: string): string {
@@ -93,7 +97,22 @@ const linkPk = (group: string, sessionId: string) => `link|${group}|${sessionId}
 const linksGpk = (group: string) => `links|${group}`;
 const claimPk = (group: string, eventId: string) => `eid|${group}|${eventId}`;
 
+const itemKey = (item: Record<string, unknown>) => `${item.pk}\u0000${item.sk}`;
+
 export class EventStore {
+  /** Concurrent calls of this process share BatchWriteItem requests. */
+  private readonly writer = new WriteCoalescer<Record<string, unknown>>(
+    (items) =>
+      batchWrite(
+        this.ddb,
+        this.tableName,
+        items.map((Item) => ({ PutRequest: { Item } })),
+        this.sleep,
+      ),
+    itemKey,
+    BATCH,
+  );
+
   constructor(
     private readonly ddb: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -111,29 +130,77 @@ export class EventStore {
   }
 
   /**
-   * Claims a caller-chosen event id for the event key it is about to be written under. `same` means an earlier
-   * attempt of this very event claimed it (a retried call), `taken` that a different event already used the id.
+   * Claims caller-chosen event ids for the event keys they are about to be written under, one conditional write
+   * each, side by side; the ids some other write claimed first are then read back together in one consistent
+   * BatchGetItem. Per event: `same` means an earlier attempt of this very event claimed it (a retried call),
+   * `taken` that a different event already used the id.
    */
-  async claimEventId(event: StoredEvent, since: number): Promise<ClaimResult> {
-    const pk = claimPk(event.datasetGroupArn, event.eventId);
-    const target = `${eventPk(event.datasetGroupArn, event.actorId)}#${eventSk(event.timestamp, event.eventId)}`;
-    try {
-      await this.ddb.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { pk, sk: 'E', target, claimedAt: event.writtenAt },
-          ConditionExpression: 'attribute_not_exists(pk) OR claimedAt < :since',
-          ExpressionAttributeValues: { ':since': since },
-        }),
-      );
-      return 'new';
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-    }
-    const out = await this.ddb.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk, sk: 'E' }, ConsistentRead: true }),
+  async claimEventIds(events: readonly StoredEvent[], since: number): Promise<ClaimResult[]> {
+    const targets = events.map(
+      (e) => `${eventPk(e.datasetGroupArn, e.actorId)}#${eventSk(e.timestamp, e.eventId)}`,
     );
-    return out.Item?.target === target ? 'same' : 'taken';
+    const claimed = await Promise.all(
+      events.map(async (event, i) => {
+        try {
+          await this.ddb.send(
+            new PutCommand({
+              TableName: this.tableName,
+              Item: {
+                pk: claimPk(event.datasetGroupArn, event.eventId),
+                sk: 'E',
+                target: targets[i],
+                claimedAt: event.writtenAt,
+              },
+              ConditionExpression: 'attribute_not_exists(pk) OR claimedAt < :since',
+              ExpressionAttributeValues: { ':since': since },
+            }),
+          );
+          return true;
+        } catch (err) {
+          if (!isConditionFailure(err)) throw err;
+          return false;
+        }
+      }),
+    );
+    const lost = [
+      ...new Set(events.filter((_, i) => !claimed[i]).map((e) => claimPk(e.datasetGroupArn, e.eventId))),
+    ];
+    const owners = await this.batchGetTargets(lost);
+    return events.map((e, i) =>
+      claimed[i]
+        ? 'new'
+        : owners.get(claimPk(e.datasetGroupArn, e.eventId)) === targets[i]
+          ? 'same'
+          : 'taken',
+    );
+  }
+
+  /** The `target` of each claim item named, read consistently; unprocessed keys are read again. */
+  private async batchGetTargets(pks: readonly string[]): Promise<Map<string, unknown>> {
+    const targets = new Map<string, unknown>();
+    for (let i = 0; i < pks.length; i += BATCH_GET) {
+      let keys: Record<string, unknown>[] = pks.slice(i, i + BATCH_GET).map((pk) => ({ pk, sk: 'E' }));
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt >= MAX_ATTEMPTS)
+          throw new Error(`${keys.length} reads of ${this.tableName} stayed unprocessed`);
+        if (attempt > 0) await this.sleep(Math.min(1000, 25 * 2 ** attempt));
+        const out = await this.ddb.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [this.tableName]: {
+                Keys: keys,
+                ConsistentRead: true,
+                ProjectionExpression: 'pk, #t',
+                ExpressionAttributeNames: { '#t': 'target' },
+              },
+            },
+          }),
+        );
+        for (const item of out.Responses?.[this.tableName] ?? []) targets.set(item.pk as string, item.target);
+        keys = (out.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return targets;
   }
 
   /** The user a session was tied to (at or after `since`), if any. */
@@ -334,16 +401,8 @@ export class EventStore {
 
   private async batchPut(items: Record<string, unknown>[]): Promise<void> {
     // One request may not name the same key twice; identical events map to the same key, so keep the last.
-    const unique = new Map(items.map((item) => [`${item.pk}\u0000${item.sk}`, item]));
-    const all = [...unique.values()];
-    for (let i = 0; i < all.length; i += BATCH) {
-      await batchWrite(
-        this.ddb,
-        this.tableName,
-        all.slice(i, i + BATCH).map((Item) => ({ PutRequest: { Item } })),
-        this.sleep,
-      );
-    }
+    const unique = new Map(items.map((item) => [itemKey(item), item]));
+    await this.writer.put([...unique.values()]);
   }
 }
 

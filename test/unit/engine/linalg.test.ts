@@ -11,7 +11,6 @@ import {
   solveCholesky,
   solveLower,
   solveUpperT,
-  symmetricEigen,
   updateTrailing,
 } from '../../../lambdas/engine/linalg';
 import * as reference from '../../../lambdas/engine/linalg-reference';
@@ -73,23 +72,6 @@ describe('linalg', () => {
     solveLower(l, n, split, 4, 0, 2);
     solveLower(l, n, split, 4, 2, 4);
     expect(Array.from(split)).toEqual(Array.from(whole));
-  });
-
-  it('finds eigenpairs with A v = λ v, in descending order', () => {
-    const r = new Random(3);
-    const k = 6;
-    const a = spd(k, r);
-    const { values, vectors } = symmetricEigen(a, k);
-    for (let e = 0; e < k; e++) {
-      if (e > 0) expect(values[e - 1]).toBeGreaterThanOrEqual(values[e] as number);
-      for (let i = 0; i < k; i++) {
-        let av = 0;
-        for (let j = 0; j < k; j++) av += (a[i * k + j] as number) * (vectors[j * k + e] as number);
-        expect(av).toBeCloseTo((values[e] as number) * (vectors[i * k + e] as number), 8);
-      }
-    }
-    // diag(3, 1) has eigenvalues 3 and 1.
-    expect(Array.from(symmetricEigen(Float64Array.from([1, 0, 0, 3]), 2).values)).toEqual([3, 1]);
   });
 
   it('orthonormalises columns: YᵀY = I', () => {
@@ -215,6 +197,33 @@ describe('linalg', () => {
         updateTrailing(m, size, j0, j1, j1, cut);
       });
       expect(bits(split)).toBe(bits(whole));
+    });
+
+    it('can keep A in the strict upper triangle: the same factor and the same solves, bit for bit', async () => {
+      const r = new Random(16);
+      const n = 150;
+      const a = spd(n, r);
+      const zeroed = Float64Array.from(a);
+      cholesky(zeroed, n);
+      const kept = Float64Array.from(a);
+      await choleskyAsync(
+        kept,
+        n,
+        async (m, size, j0, j1) => updateTrailing(m, size, j0, j1, j1, size),
+        true,
+      );
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          const at = i * n + j;
+          expect(kept[at]).toBe(j > i ? a[at] : zeroed[at]);
+        }
+      }
+      const b = normal(r, n * 7);
+      const x = Float64Array.from(b);
+      solveCholesky(zeroed, n, x, 7);
+      const y = Float64Array.from(b);
+      solveCholesky(kept, n, y, 7);
+      expect(bits(y)).toBe(bits(x));
     });
 
     it('accumulate G += XᵀX exactly symmetric, equal to the textbook sum, for any split of rows', () => {

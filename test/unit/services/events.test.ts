@@ -174,6 +174,42 @@ describe('putEvents', () => {
     );
   });
 
+  it('shares BatchWriteItem requests between concurrent calls, and stores every event of each', async () => {
+    const { g, trackingId } = await tracked('shared-batches');
+    const users = Array.from({ length: 16 }, (_, u) => `sb${u}`);
+    // Warm: tracker, dataset and each session's link are cached.
+    await Promise.all(
+      users.map((u) =>
+        putEvents(env.ctx, { trackingId, userId: u, sessionId: `${u}-s`, eventList: [click('w', 1)] }),
+      ),
+    );
+    const spy = jest.spyOn(env.ctx.ddb, 'send');
+    try {
+      await Promise.all(
+        users.map((u) =>
+          putEvents(env.ctx, {
+            trackingId,
+            userId: u,
+            sessionId: `${u}-s`,
+            eventList: Array.from({ length: 10 }, (_, i) => click(`i${i}`, 1_700_000_000 + i)),
+          }),
+        ),
+      );
+      const names = spy.mock.calls.map(([command]) => command.constructor.name);
+      expect(new Set(names)).toEqual(new Set(['BatchWriteCommand']));
+      // 160 events in batches of at most 25: the first call's batch alone, then the others' together.
+      expect(names.length).toBeLessThanOrEqual(1 + Math.ceil(150 / 25));
+    } finally {
+      spy.mockRestore();
+    }
+    for (const u of users) {
+      expect((await recentEvents(env.ctx, g.group, u, 20)).map((e) => e.itemId)).toEqual([
+        'w',
+        ...Array.from({ length: 10 }, (_, i) => `i${i}`),
+      ]);
+    }
+  });
+
   it('ties anonymous session events to the user who later signs in', async () => {
     const { g, trackingId } = await tracked('sessions');
     await putEvents(env.ctx, { trackingId, sessionId: 'anon-1', eventList: [click('i1', 1_700_000_001)] });

@@ -93,13 +93,27 @@ describe('EventStore', () => {
 
   it('claims a caller event id once, and recognises a retry of the same event', async () => {
     const first = event('u-claim', 1_700_000_200, 'client-id-1');
-    expect(await events.claimEventId(first, 0)).toBe('new');
-    expect(await events.claimEventId(first, 0)).toBe('same');
-    expect(await events.claimEventId({ ...first, timestamp: 1_700_000_300 }, 0)).toBe('taken');
+    const other = event('u-claim', 1_700_000_201, 'client-id-2');
+    expect(await events.claimEventIds([first, other], 0)).toEqual(['new', 'new']);
+    expect(await events.claimEventIds([first], 0)).toEqual(['same']);
+    // The same id for another event (here a later time), alone, after a retry and twice in one call.
+    const reuse = { ...first, timestamp: 1_700_000_300 };
+    expect(await events.claimEventIds([reuse], 0)).toEqual(['taken']);
+    expect(await events.claimEventIds([other, reuse, first, reuse], 0)).toEqual([
+      'same',
+      'taken',
+      'same',
+      'taken',
+    ]);
     // A claim older than `since` was made for an earlier group of the same ARN and no longer counts.
-    expect(await events.claimEventId({ ...first, timestamp: 1_700_000_300, writtenAt: 5_000 }, 2_000)).toBe(
-      'new',
-    );
+    expect(await events.claimEventIds([{ ...reuse, writtenAt: 5_000 }], 2_000)).toEqual(['new']);
+  });
+
+  it('claims each of two concurrent events with one id for one of them only', async () => {
+    const a = event('u-race-a', 1_700_000_400, 'client-race');
+    const b = event('u-race-b', 1_700_000_401, 'client-race');
+    const [[ra], [rb]] = await Promise.all([events.claimEventIds([a], 0), events.claimEventIds([b], 0)]);
+    expect([ra, rb].sort()).toEqual(['new', 'taken']);
   });
 
   it('links a session to its first user only and lists links per group', async () => {
