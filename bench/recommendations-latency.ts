@@ -1,6 +1,7 @@
 /**
- * GetRecommendations latency through the local HTTP server: the whole request path (SigV4 check, campaign GetItem,
- * events Query, scoring a 10,000-item catalog, recommendationId PutItem) on the embedded emulators.
+ * GetRecommendations latency through the local HTTP server: the whole request path (SigV4 check, the cached
+ * campaign, the events Query, scoring a 10,000-item catalog, the deferred recommendationId write) on the embedded
+ * emulators.
  *
  * Set-up: a dataset group, an Interactions dataset and an event tracker through the API; a solution version whose
  * model has seeded Gaussian factors (10,000 items, hidden dimension 149, bptt 32 — the scoring cost does not
@@ -25,6 +26,10 @@
  * the list is the SIMD kernel's top k, otherwise every item's exact score is computed for the exploration draw.
  *
  * Each target gets one unmeasured second at 16 connections first, so every worker has loaded the model.
+ *
+ * CPU per request is reported twice: this process's (the load tool and, with workers, the emulators; the whole
+ * server without them) and, read from /proc on Linux, that of the server's other processes (the API workers, or
+ * the echo server's processes).
  *
  * Usage: node --import tsx bench/recommendations-latency.ts [--items 10000] [--seconds 10] [--dimension 149]
  *        [--filters 1] [--workers 0] [--exploration-weight 0.3]

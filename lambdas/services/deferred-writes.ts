@@ -4,7 +4,8 @@
  * a sandbox is frozen once the handler returns, so there the write is awaited ({@link deferWrites}).
  *
  * A record is written alone (one PutItem) when no record write is in flight, else together with the others made
- * while that write completes (one BatchWriteItem, a few milliseconds later under load): {@link BatchedWrites}.
+ * while that write completes (one BatchWriteItem, a few milliseconds later under load): the store shares requests
+ * between concurrent writes (`store/write-coalescer.ts`).
  *
  * What a crash loses: the records whose writes were queued or still in flight, i.e. those of the last few
  * milliseconds of responses. A later PutEvents naming such a `recommendationId` then records no implicit impression
@@ -20,8 +21,11 @@ import { logger } from '../observability';
 export class DeferredWrites {
   private readonly pending = new Map<string, Promise<void>>();
 
-  /** Counts `running` (which never rejects) as the write of `key` until it settles. */
-  track(key: string, running: Promise<void>): void {
+  /** Starts `write` without waiting for it; a failure is logged with `what`. */
+  start(key: string, what: Record<string, unknown>, write: () => Promise<void>): void {
+    const running = write().catch((err: unknown) => {
+      logger.error('Deferred write failed', { ...what, error: err as Error });
+    });
     this.pending.set(key, running);
     void running.finally(() => {
       if (this.pending.get(key) === running) this.pending.delete(key);
@@ -40,48 +44,6 @@ export class DeferredWrites {
 
   get inFlight(): number {
     return this.pending.size;
-  }
-}
-
-/**
- * Deferred writes of one kind, several to a call when they come faster than the calls complete: an item added while
- * no call is in flight goes out at once, alone (so, as a single write would, it reaches the store before the
- * response that made it reaches its caller); items added while a call is in flight wait for it to end and then go
- * out together, in calls of at most `maxBatch` (a full batch goes at once). Under load each call thus carries more
- * items and each response costs the backing store less. Each item is tracked in {@link DeferredWrites} under its key
- * until its call has settled.
- */
-export class BatchedWrites<T> {
-  private queue: { key: string; item: T }[] = [];
-  private waiting: (() => void)[] = [];
-  private inFlight = 0;
-
-  constructor(
-    private readonly writes: DeferredWrites,
-    /** Writes one batch; a failure is logged with the keys of the batch. */
-    private readonly write: (items: T[]) => Promise<void>,
-    private readonly maxBatch: number,
-  ) {}
-
-  add(key: string, item: T): void {
-    this.queue.push({ key, item });
-    this.writes.track(key, new Promise<void>((resolve) => this.waiting.push(resolve)));
-    if (this.inFlight === 0 || this.queue.length >= this.maxBatch) this.flush();
-  }
-
-  private flush(): void {
-    const batch = this.queue.splice(0, this.maxBatch);
-    const done = this.waiting.splice(0, batch.length);
-    this.inFlight++;
-    this.write(batch.map((b) => b.item))
-      .catch((err: unknown) => {
-        logger.error('Deferred write failed', { keys: batch.map((b) => b.key), error: err as Error });
-      })
-      .finally(() => {
-        this.inFlight--;
-        for (const resolve of done) resolve();
-        if (this.queue.length > 0 && this.inFlight === 0) this.flush();
-      });
   }
 }
 

@@ -22,7 +22,7 @@ import type { ExplorationSettings } from '../engine/exploration';
 import type { Model } from '../engine/model';
 import { invalidInput } from '../errors';
 import { logger } from '../observability';
-import type { PromotionRecord, RecommendationRecord, RecommendationStore } from '../store/recommendations';
+import type { PromotionRecord, RecommendationRecord } from '../store/recommendations';
 import { type ResourceRecord, resourceNotFound } from '../store/resources';
 import {
   cachedCampaign,
@@ -35,7 +35,7 @@ import {
 import type { ServiceContext } from './context';
 import { cachedDataset, groupDatasetArn } from './dataset-data';
 import { ACTIVE } from './dataset-groups';
-import { BatchedWrites, deferredWrites, deferWrites } from './deferred-writes';
+import { deferredWrites, deferWrites } from './deferred-writes';
 import { type RecentEvent, recentEvents } from './events';
 import { FilterDataCache } from './filters/data';
 import { ItemMetadataCache } from './item-metadata';
@@ -43,9 +43,6 @@ import { ExplorationCache } from './item-stats';
 import { HISTORY_TAIL, ModelCache, modelCache } from './model-cache';
 
 export { SYNC_CHECK_MS };
-
-/** Deferred `recommendationId` records per BatchWriteItem at most (DynamoDB's limit). */
-const RECORD_BATCH = 25;
 
 /** What a `$LATEST` campaign was last found to serve, when, and the look in flight. */
 interface LatestCheck {
@@ -264,20 +261,9 @@ export async function remember(
     ...(extra.filterArn === undefined ? {} : { filterArn: extra.filterArn }),
     ...(extra.promotion === undefined ? {} : { promotion: extra.promotion }),
   };
-  if (deferWrites()) recordWrites(ctx.recommendations).add(id, record);
-  else await ctx.recommendations.put(record);
-}
-
-/** Records written without holding up their responses, several to a BatchWriteItem, per store. */
-const deferredRecords = new WeakMap<RecommendationStore, BatchedWrites<RecommendationRecord>>();
-
-function recordWrites(store: RecommendationStore): BatchedWrites<RecommendationRecord> {
-  let writes = deferredRecords.get(store);
-  if (writes === undefined) {
-    writes = new BatchedWrites(deferredWrites, (records) => store.putMany(records), RECORD_BATCH);
-    deferredRecords.set(store, writes);
-  }
-  return writes;
+  const write = () => ctx.recommendations.put(record);
+  if (deferWrites()) deferredWrites.start(id, { recommendationId: id, campaignArn }, write);
+  else await write();
 }
 
 /** The items a recommendationId showed, in order, or `undefined` for an id this deployment never issued. */

@@ -15,6 +15,7 @@ import {
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { batchWrite } from './events';
+import { WriteCoalescer } from './write-coalescer';
 
 /** The promotion a GetRecommendations response applied (spec FILTERS.md §2). */
 export interface PromotionRecord {
@@ -73,6 +74,20 @@ export function recommendationPk(recommendationId: string): string {
 }
 
 export class RecommendationStore {
+  private readonly writer = new WriteCoalescer<Record<string, unknown>>(
+    (items) =>
+      items.length === 1
+        ? this.ddb.send(new PutCommand({ TableName: this.tableName, Item: items[0] })).then(() => undefined)
+        : batchWrite(
+            this.ddb,
+            this.tableName,
+            items.map((Item) => ({ PutRequest: { Item } })),
+            this.sleep,
+          ),
+    (item) => item.pk as string,
+    BATCH,
+  );
+
   constructor(
     private readonly ddb: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -110,20 +125,12 @@ export class RecommendationStore {
     return deleted;
   }
 
-  async put(record: RecommendationRecord): Promise<void> {
-    await this.ddb.send(new PutCommand({ TableName: this.tableName, Item: toItem(record) }));
-  }
-
   /**
-   * Writes several records with BatchWriteItem (25 a call), retrying unprocessed ones as {@link batchWrite} does; a
-   * lone record with PutItem, which the store completes sooner.
+   * Writes a record. Records put at the same time by this process share BatchWriteItem requests (see
+   * {@link WriteCoalescer}); one put while no write is in flight is a lone PutItem, which the store completes sooner.
    */
-  async putMany(records: readonly RecommendationRecord[]): Promise<void> {
-    if (records.length === 1) return this.put(records[0] as RecommendationRecord);
-    for (let i = 0; i < records.length; i += BATCH) {
-      const requests = records.slice(i, i + BATCH).map((r) => ({ PutRequest: { Item: toItem(r) } }));
-      await batchWrite(this.ddb, this.tableName, requests, this.sleep);
-    }
+  async put(record: RecommendationRecord): Promise<void> {
+    await this.writer.put([toItem(record)]);
   }
 
   /** The record of a recommendationId, or `undefined` (never issued, or issued by another deployment). */

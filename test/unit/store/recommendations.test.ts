@@ -28,13 +28,24 @@ function record(i: number, extra: Partial<RecommendationRecord> = {}): Recommend
 }
 
 describe('RecommendationStore', () => {
-  it('writes many records in BatchWriteItem calls of 25 that read back as one PutItem each writes them', async () => {
+  it('writes records put at the same time in shared BatchWriteItem calls that read back as one PutItem writes them', async () => {
     const many = Array.from({ length: 30 }, (_, i) =>
       record(i, i === 3 ? { explored: [true, false], probabilities: [0.25, 1], explorationWeight: 0.3 } : {}),
     );
-    await store.putMany(many);
+    const send = jest.spyOn(local.ddb, 'send');
+    await Promise.all(many.map((r) => store.put(r)));
+    // The first goes alone; the 29 that came while it was in flight share two requests (25 + 4).
+    expect(send.mock.calls.map(([command]) => command.constructor.name)).toEqual([
+      'PutCommand',
+      'BatchWriteCommand',
+      'BatchWriteCommand',
+    ]);
+    send.mockRestore();
     await store.put(record(100, { promotion: { name: 'p', filterArn: 'arn:f', positions: [1] } }));
-    await store.putMany([record(101, { promotion: { name: 'p', filterArn: 'arn:f', positions: [1] } })]);
+    await Promise.all([
+      store.put(record(99)),
+      store.put(record(101, { promotion: { name: 'p', filterArn: 'arn:f', positions: [1] } })),
+    ]);
     for (const r of many) {
       // Scores too small for DynamoDB are stored as 0.
       expect(await store.get(r.recommendationId)).toEqual({ ...r, scores: [0.5, 0] });
@@ -46,5 +57,15 @@ describe('RecommendationStore', () => {
       userId: 'u101',
       itemIds: ['a101', 'b101'],
     });
+  });
+
+  it('writes the others of a shared batch the store refuses one record of, and refuses that one', async () => {
+    const bad = record(201, { scores: [Number.NaN, 0.5] });
+    const puts = [record(199), record(200), bad, record(202)].map((r) => store.put(r));
+    await expect(puts[2]).rejects.toThrow();
+    await Promise.all([puts[0], puts[1], puts[3]]);
+    expect((await store.get('RID-200'))?.userId).toBe('u200');
+    expect((await store.get('RID-202'))?.userId).toBe('u202');
+    expect(await store.get('RID-201')).toBeUndefined();
   });
 });
