@@ -33,7 +33,8 @@ function consoleFile(method: string, path: string): string | undefined {
   return method === 'GET' && path.startsWith('/console/') ? path.slice('/console/'.length) : undefined;
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading byte order mark: the body must reach the handler exactly as the client signed it.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** API Gateway passes text bodies as strings and anything else base64-encoded. */
 function encodeBody(body: Buffer): { body: string | null; isBase64Encoded: boolean } {

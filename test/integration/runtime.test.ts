@@ -110,6 +110,15 @@ describe('runtime over the real handlers', () => {
     expect(JSON.parse(res.text)).toMatchObject({ __type: 'SerializationException' });
   });
 
+  it('answers a signed body that starts with a byte order mark with SerializationException, not a signature error', async () => {
+    const res = await signedCall(t.runtime, {
+      target: 'AmazonPersonalize.ListDatasetGroups',
+      body: '\ufeff{}',
+    });
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.text)).toMatchObject({ __type: 'SerializationException' });
+  });
+
   it('routes the events paths straight to their handlers, signature checked on the path the client signed', async () => {
     const datasetArn = `arn:aws:personalize:${t.runtime.region}:${t.runtime.accountId}:dataset/none/ITEMS`;
     const put = new PutItemsCommand({ datasetArn, items: [{ itemId: 'i1' }] });
@@ -309,6 +318,12 @@ describe('API Gateway and Lambda emulation', () => {
     expect(event.body).toBe('{"name":"café"}');
     expect(event.isBase64Encoded).toBe(false);
     expect(event.queryStringParameters).toBeNull();
+  });
+
+  it('keeps a leading byte order mark in a text body', async () => {
+    const res = await rawPost(t.runtime.endpoint, '/', {}, Buffer.from('\ufeff{}'));
+    const event = JSON.parse(res.body.toString('utf8')) as APIGatewayProxyEvent;
+    expect(event.body).toBe('\ufeff{}');
   });
 
   it('decodes a base64 result body and writes multi-value headers', async () => {
