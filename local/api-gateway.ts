@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { TextDecoder } from 'node:util';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { ROUTES } from '../lambdas/api/routes';
+import { ROUTES, UNSUPPORTED_REST_ROUTES } from '../lambdas/api/routes';
 import { type FunctionRegistry, HandlerNotFoundError } from './functions';
 import { BodyTooLargeError, readBody, sendJson } from './http-util';
 
@@ -24,6 +24,7 @@ export function routeTable(): ReadonlyMap<string, string> {
   for (const route of ROUTES) {
     if (route.path !== undefined) table.set(`POST ${route.path}`, route.handler);
   }
+  for (const route of UNSUPPORTED_REST_ROUTES) table.set(`POST ${route.path}`, ROUTER_HANDLER);
   table.set('GET /console', CONSOLE_HANDLER);
   return table;
 }

@@ -9,6 +9,7 @@ import { ENV, requireEnv } from '../env';
 import { PersonalizeError } from '../errors';
 import { logger } from '../observability';
 import { authenticate, errorResponse, personalizeErrorOf, requestIdOf } from './http';
+import { UNSUPPORTED_REST_ROUTES, type UnsupportedRoute } from './routes';
 import type { SecretLookup } from './sigv4';
 
 export const TARGET_PREFIX = 'AmazonPersonalize.';
@@ -75,6 +76,38 @@ export async function routeControlPlane(
       logger.error('routing failed', { requestId, error: err as Error });
     return errorResponse('control', err, requestId);
   }
+}
+
+/** A call to the path of a runtime or events operation this service does not implement: authenticated, then
+ *  refused with UnknownOperationException framed for that service. */
+export async function refuseUnsupported(
+  event: APIGatewayProxyEvent,
+  route: UnsupportedRoute,
+  options: RouterOptions = {},
+): Promise<APIGatewayProxyResult> {
+  const requestId = requestIdOf(event);
+  try {
+    await authenticate(event, options.lookup);
+    throw new PersonalizeError(
+      'UnknownOperationException',
+      `Operation ${route.operation} is not supported by this service.`,
+    );
+  } catch (err) {
+    return errorResponse(route.service, err, requestId);
+  }
+}
+
+/** The router's entry point: the paths of unsupported REST operations are refused, anything else is a
+ *  control-plane call. */
+export function routeRequest(
+  event: APIGatewayProxyEvent,
+  invoke: Invoke,
+  options: RouterOptions = {},
+): Promise<APIGatewayProxyResult> {
+  const unsupported = UNSUPPORTED_REST_ROUTES.find((r) => r.path === event.resource);
+  return unsupported === undefined
+    ? routeControlPlane(event, invoke, options)
+    : refuseUnsupported(event, unsupported, options);
 }
 
 function isProxyResult(v: unknown): v is APIGatewayProxyResult {

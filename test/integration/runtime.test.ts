@@ -19,7 +19,12 @@ import {
   ListDatasetImportJobsCommand,
   PersonalizeClient,
 } from '@aws-sdk/client-personalize';
-import { PersonalizeEventsClient, PutItemsCommand } from '@aws-sdk/client-personalize-events';
+import {
+  PersonalizeEventsClient,
+  PutActionInteractionsCommand,
+  PutItemsCommand,
+} from '@aws-sdk/client-personalize-events';
+import { GetActionRecommendationsCommand } from '@aws-sdk/client-personalize-runtime';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
@@ -134,6 +139,27 @@ describe('runtime over the real handlers', () => {
     });
     await expect(forged.send(put)).rejects.toMatchObject({ name: 'InvalidSignatureException' });
     forged.destroy();
+  });
+
+  it('answers the unsupported runtime and events operations with UnknownOperationException', async () => {
+    const calls = [
+      () => t.personalizeRuntime.send(new GetActionRecommendationsCommand({ userId: 'u1' })),
+      () =>
+        t.events.send(
+          new PutActionInteractionsCommand({
+            trackingId: 'x',
+            actionInteractions: [
+              { actionId: 'a', sessionId: 's', timestamp: new Date(), eventType: 'click' },
+            ],
+          }),
+        ),
+    ];
+    for (const call of calls) {
+      await expect(call()).rejects.toMatchObject({
+        name: 'UnknownOperationException',
+        $metadata: { httpStatusCode: 400 },
+      });
+    }
   });
 
   it('refuses to start on a port in use and leaves the running runtime untouched', async () => {

@@ -1,7 +1,8 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { ListDatasetGroupsCommand, PersonalizeClient } from '@aws-sdk/client-personalize';
+import { PersonalizeEventsClient, PutActionsCommand } from '@aws-sdk/client-personalize-events';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { lambdaInvoker, routeControlPlane } from '../../../lambdas/api/router';
+import { lambdaInvoker, routeControlPlane, routeRequest } from '../../../lambdas/api/router';
 import { logger } from '../../../lambdas/observability';
 import {
   capture,
@@ -111,6 +112,54 @@ describe('routeControlPlane', () => {
     } finally {
       log.mockRestore();
     }
+  });
+});
+
+describe('routeRequest', () => {
+  const events = new PersonalizeEventsClient({
+    region: 'us-east-1',
+    endpoint: `https://${HOST}/prod`,
+    credentials,
+    maxAttempts: 1,
+    requestHandler: capturingHandler,
+  });
+  const putActions = async (): Promise<APIGatewayProxyEvent> => {
+    const request = await capture(() =>
+      events.send(
+        new PutActionsCommand({
+          datasetArn: 'arn:aws:personalize:us-east-1:000000000000:dataset/g/ACTIONS',
+          actions: [{ actionId: 'a1' }],
+        }),
+      ),
+    );
+    return { ...toEvent(request, { resourcePath: '/actions' }), resource: '/actions' };
+  };
+
+  it('refuses a signed call to an unsupported events path with UnknownOperationException, events framing', async () => {
+    const invoke = jest.fn(async () => ok);
+    const res = await routeRequest(await putActions(), invoke, { functions });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers?.['x-amzn-ErrorType']).toBe('UnknownOperationException');
+    expect(res.headers?.['Content-Type']).toBe('application/json');
+    expect(JSON.parse(res.body)).toEqual({
+      __type: 'UnknownOperationException',
+      message: 'Operation PutActions is not supported by this service.',
+    });
+    expect(invoke).not.toHaveBeenCalled();
+  });
+
+  it('checks the signature of such a call first', async () => {
+    const event = await putActions();
+    const res = await routeRequest({ ...event, body: '{"actions":[]}' }, jest.fn(), { functions });
+    expect(res.statusCode).toBe(403);
+    expect(res.headers?.['x-amzn-ErrorType']).toBe('InvalidSignatureException');
+  });
+
+  it('sends anything else to the control-plane dispatch', async () => {
+    const invoke = jest.fn(async () => ok);
+    const event = await listEvent();
+    expect(await routeRequest(event, invoke, { functions })).toBe(ok);
+    expect(invoke).toHaveBeenCalledWith('op-ListDatasetGroups', event);
   });
 });
 
