@@ -116,15 +116,27 @@ function isProxyResult(v: unknown): v is APIGatewayProxyResult {
   );
 }
 
-/** An `Invoke` over Lambda's synchronous Invoke API. A function error or a malformed result is thrown, which the
- *  router answers as a 500 `InternalFailure`. */
+/** Lambda's limit on a synchronous invocation's payload: a larger event cannot reach the operation's function. */
+export const MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
+/** An `Invoke` over Lambda's synchronous Invoke API. An event over Lambda's payload limit is the caller's
+ *  InvalidInputException; a function error or a malformed result is thrown, which the router answers as a 500
+ *  `InternalFailure`. */
 export function lambdaInvoker(client: LambdaClient): Invoke {
   return async (functionName, event) => {
+    const payload = Buffer.from(JSON.stringify(event));
+    if (payload.length > MAX_INVOKE_PAYLOAD_BYTES) {
+      throw new PersonalizeError(
+        'InvalidInputException',
+        `The request is too large: its body and headers take ${payload.length} bytes, over the limit of ` +
+          `${MAX_INVOKE_PAYLOAD_BYTES} bytes.`,
+      );
+    }
     const out = await client.send(
       new InvokeCommand({
         FunctionName: functionName,
         InvocationType: 'RequestResponse',
-        Payload: Buffer.from(JSON.stringify(event)),
+        Payload: payload,
       }),
     );
     const text = out.Payload === undefined ? '' : Buffer.from(out.Payload).toString('utf8');

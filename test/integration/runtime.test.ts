@@ -115,6 +115,15 @@ describe('runtime over the real handlers', () => {
     expect(JSON.parse(res.text)).toMatchObject({ __type: 'SerializationException' });
   });
 
+  it('answers a control-plane body over the Lambda payload limit with InvalidInputException', async () => {
+    const res = await signedCall(t.runtime, {
+      target: 'AmazonPersonalize.ListDatasetGroups',
+      body: JSON.stringify({ padding: 'x'.repeat(6.5 * 1024 * 1024) }),
+    });
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.text)).toMatchObject({ __type: 'InvalidInputException' });
+  });
+
   it('answers a signed body that starts with a byte order mark with SerializationException, not a signature error', async () => {
     const res = await signedCall(t.runtime, {
       target: 'AmazonPersonalize.ListDatasetGroups',

@@ -2,7 +2,12 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { ListDatasetGroupsCommand, PersonalizeClient } from '@aws-sdk/client-personalize';
 import { PersonalizeEventsClient, PutActionsCommand } from '@aws-sdk/client-personalize-events';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { lambdaInvoker, routeControlPlane, routeRequest } from '../../../lambdas/api/router';
+import {
+  lambdaInvoker,
+  MAX_INVOKE_PAYLOAD_BYTES,
+  routeControlPlane,
+  routeRequest,
+} from '../../../lambdas/api/router';
 import { logger } from '../../../lambdas/observability';
 import {
   capture,
@@ -192,5 +197,15 @@ describe('lambdaInvoker', () => {
     );
     const odd = fakeLambda({ Payload: Buffer.from('{"hello":1}') });
     await expect(lambdaInvoker(odd.client)('fn', await listEvent())).rejects.toThrow(/no API Gateway result/);
+  });
+
+  it('refuses an event over the payload limit with InvalidInputException, without calling Lambda', async () => {
+    const { client, sent } = fakeLambda({ Payload: Buffer.from(JSON.stringify(ok)) });
+    const event = { ...(await listEvent()), body: 'x'.repeat(MAX_INVOKE_PAYLOAD_BYTES) };
+    await expect(lambdaInvoker(client)('fn', event)).rejects.toMatchObject({
+      errorName: 'InvalidInputException',
+      message: expect.stringMatching(/too large/),
+    });
+    expect(sent).toEqual([]);
   });
 });
