@@ -236,8 +236,22 @@ async function main(): Promise<void> {
     if (failures.length > options.show) console.log(`\n… ${failures.length - options.show} more failures`);
     for (const problem of problems) console.log(`INTEGRITY ${problem}`);
     const mutated = requests.filter((r) => r.mutations.length > 0).length;
+    const kinds = new Map<string, number>();
+    for (const r of requests) {
+      for (const m of r.mutations) {
+        // A mutation reads `kind: detail`; malformed bodies are their kind alone.
+        const kind = m.split(':')[0] as string;
+        kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+      }
+    }
     console.log(
-      `\n${requests.length} requests (${mutated} mutated, ${requests.length - mutated} valid) over ${tallies.size} ` +
+      `\nmutations: ${[...kinds]
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ')}`,
+    );
+    console.log(
+      `${requests.length} requests (${mutated} mutated, ${requests.length - mutated} valid) over ${tallies.size} ` +
         `operations in ${seconds.toFixed(1)} s: ${failures.length} failures (5xx or untyped); ` +
         `integrity after the non-destructive phase: ${problems.length === 0 ? 'ok' : `${problems.length} problems`}`,
     );

@@ -110,6 +110,9 @@ const EXPLORATION: Readonly<Record<string, string>> = {
   explorationItemAgeCutOff: '30',
 };
 
+/** Bytes of padding in an oversized body: over Lambda's 6 MiB invocation payload, under API Gateway's 10 MiB. */
+const OVERSIZED_BYTES = 7 * 1024 * 1024;
+
 const ODD_KEYS = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'prototype', '', ' ', '😀'];
 
 function isRecord(v: unknown): v is Record<string, Json> {
@@ -394,15 +397,15 @@ export class RequestFactory {
     const r = this.random.nextInt(10);
     if (r === 0) {
       setAt(body, site.path, undefined);
-      return `drop ${at}${site.required ? ' (required)' : ''}`;
+      return `${site.required ? 'drop required' : 'drop optional'}: ${at}`;
     }
     if (r === 1) {
       setAt(body, site.path, null);
-      return `null ${at}`;
+      return `null: ${at}`;
     }
     if (r === 2 || r === 3) {
       setAt(body, site.path, this.wrongType(site.shape));
-      return `wrong type ${at}`;
+      return `wrong type: ${at}`;
     }
     if (r === 4 || r === 5) {
       const target = getAt(body, site.path);
@@ -411,7 +414,7 @@ export class RequestFactory {
         const list = shape as { max?: number; min?: number };
         if (this.chance(0.5) || target.length === 0) {
           setAt(body, site.path, []);
-          return `empty list ${at}`;
+          return `empty list: ${at}`;
         }
         const n = Math.min((list.max ?? 25) + 1, 600);
         setAt(
@@ -419,14 +422,14 @@ export class RequestFactory {
           site.path,
           Array.from({ length: n }, () => target[0] as Json),
         );
-        return `list of ${n} ${at}`;
+        return `list too long: ${n} at ${at}`;
       }
     }
     switch (shape.type) {
       case 'string': {
         const [value, what] = this.badString(shape, site.member);
         setAt(body, site.path, value);
-        return `${what} ${at}`;
+        return `${what}: ${at}`;
       }
       case 'integer':
       case 'long':
@@ -435,7 +438,7 @@ export class RequestFactory {
       case 'timestamp': {
         const [value, what] = this.badNumber(site.shape);
         setAt(body, site.path, value);
-        return `number ${what} ${at}`;
+        return `number out of range: ${what} at ${at}`;
       }
       case 'map': {
         const map = getAt(body, site.path);
@@ -447,13 +450,13 @@ export class RequestFactory {
             writable: true,
             configurable: true,
           });
-          return `map key ${JSON.stringify(key)} ${at}`;
+          return `odd map key: ${JSON.stringify(key)} at ${at}`;
         }
         break;
       }
     }
     setAt(body, site.path, this.wrongType(site.shape));
-    return `wrong type ${at}`;
+    return `wrong type: ${at}`;
   }
 
   private unknownMember(body: Record<string, Json>, target: Record<string, Json>): string {
@@ -464,7 +467,7 @@ export class RequestFactory {
       writable: true,
       configurable: true,
     });
-    return target === body ? `unknown member ${key}` : `unknown nested member ${key}`;
+    return `${target === body ? 'unknown member' : 'unknown nested member'}: ${JSON.stringify(key)}`;
   }
 
   /** A body that is not the JSON object the operation expects. */
@@ -481,7 +484,10 @@ export class RequestFactory {
     if (r === 8) return [valid.replace(/^\{/, '{"name":"a","name":'), 'duplicate keys'];
     if (r === 9)
       return ['{"__proto__":{"polluted":true},"constructor":{"prototype":{"x":1}}}', 'prototype keys'];
-    if (r === 10) return [valid.replace(/:(\s*)(\d+)/, ':$1NaN'), 'NaN literal'];
+    if (r === 10)
+      return this.chance(0.5)
+        ? [valid.replace(/:(\s*)\d+/, (_, space: string) => `:${space}NaN`), 'NaN literal']
+        : [valid.replace(/:(\s*)\d+/, (_, space: string) => `:${space}1e400`), '1e400 literal'];
     return ['', 'empty body'];
   }
 
@@ -493,6 +499,11 @@ export class RequestFactory {
     const body = this.valid(inputShape, '', [], 0, true) as Record<string, Json>;
     const r = this.random.next();
     if (r < 0.12) return { service: this.service, operation, body: JSON.stringify(body), mutations: [] };
+    if (r < 0.123) {
+      // Over Lambda's 6 MB invocation payload and under API Gateway's 10 MB: rare, these take a while to send.
+      body[`padding${this.random.nextInt(10)}`] = 'p'.repeat(OVERSIZED_BYTES);
+      return { service: this.service, operation, body: JSON.stringify(body), mutations: ['oversized body'] };
+    }
     if (r < 0.22) {
       const [raw, what] = this.malformed(JSON.stringify(body));
       return { service: this.service, operation, body: raw, mutations: [what] };
