@@ -339,7 +339,7 @@ export class RequestFactory {
     const max = shape.max ?? 256;
     const r = this.random.nextInt(8);
     if (r === 0) return ['', 'empty'];
-    if (r === 1) return ['x'.repeat(max + 1), `length ${max + 1}`];
+    if (r === 1) return ['x'.repeat(max + 1), 'one over max length'];
     if (r === 2) return ['y'.repeat(Math.min(max * 10 + 7, 300_000)), 'overlong'];
     if (r === 3 && shape.enum !== undefined) {
       const e = this.pick(shape.enum);
@@ -347,6 +347,13 @@ export class RequestFactory {
     }
     if (r === 4 && kindOf(member) !== undefined) return [this.invalidArn(member), 'invalid arn'];
     if (r === 5) return [this.arnFor(member, 0), 'foreign arn'];
+    if (r === 6 && member === 'properties') {
+      const key = this.pick(ODD_KEYS);
+      const props = this.chance(0.5)
+        ? `{${JSON.stringify(key)}:"x"}`
+        : `{"genre":"g1",${JSON.stringify(key)}:{"a":[1]}}`;
+      return [props, 'odd property name'];
+    }
     return [this.pick(ODD_STRINGS), 'odd string'];
   }
 
