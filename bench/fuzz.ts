@@ -138,6 +138,10 @@ async function main(): Promise<void> {
   process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
   quietRequestLogs();
   const argv = process.argv.slice(2);
+  if (argv.includes('--help')) {
+    console.log(USAGE);
+    return;
+  }
   const options = parseOptions(argv);
   const command = `npm run bench:fuzz -- ${argv.join(' ')}`.trimEnd();
   const [load1 = 0, load5 = 0] = loadavg();
