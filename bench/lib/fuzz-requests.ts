@@ -337,14 +337,14 @@ export class RequestFactory {
 
   private badString(shape: StringShape, member: string): [string, string] {
     const max = shape.max ?? 256;
+    if (shape.enum !== undefined && this.chance(0.5)) {
+      const e = this.pick(shape.enum);
+      return [this.chance(0.5) ? e.toLowerCase() : `${e}_NOT`, 'bad enum'];
+    }
     const r = this.random.nextInt(8);
     if (r === 0) return ['', 'empty'];
     if (r === 1) return ['x'.repeat(max + 1), 'one over max length'];
     if (r === 2) return ['y'.repeat(Math.min(max * 10 + 7, 300_000)), 'overlong'];
-    if (r === 3 && shape.enum !== undefined) {
-      const e = this.pick(shape.enum);
-      return [this.chance(0.5) ? e.toLowerCase() : `${e}_NOT`, 'bad enum'];
-    }
     if (r === 4 && kindOf(member) !== undefined) return [this.invalidArn(member), 'invalid arn'];
     if (r === 5) return [this.arnFor(member, 0), 'foreign arn'];
     if (r === 6 && member === 'properties') {
@@ -397,7 +397,9 @@ export class RequestFactory {
 
   /** Mutates one site of `body` in place; returns what it did. */
   private mutate(body: Record<string, Json>): string {
-    const site = this.pick(this.sites);
+    // The body itself is one site of many kinds: mostly mutate a member instead, so unknown members stay a share.
+    const members = this.sites.filter((x) => x.path.length > 0);
+    const site = members.length > 0 && this.chance(0.8) ? this.pick(members) : this.pick(this.sites);
     const at = site.path.join('.') || '(body)';
     const shape = this.shapes[site.shape] as Shape;
     if (site.path.length === 0) return this.unknownMember(body, body);
