@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { TextDecoder } from 'node:util';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { ROUTES } from '../lambdas/api/routes';
+import { ROUTES, UNSUPPORTED_REST_ROUTES } from '../lambdas/api/routes';
 import { type FunctionRegistry, HandlerNotFoundError } from './functions';
 import { BodyTooLargeError, readBody, sendJson } from './http-util';
 
@@ -24,6 +24,7 @@ export function routeTable(): ReadonlyMap<string, string> {
   for (const route of ROUTES) {
     if (route.path !== undefined) table.set(`POST ${route.path}`, route.handler);
   }
+  for (const route of UNSUPPORTED_REST_ROUTES) table.set(`POST ${route.path}`, ROUTER_HANDLER);
   table.set('GET /console', CONSOLE_HANDLER);
   return table;
 }
@@ -33,7 +34,8 @@ function consoleFile(method: string, path: string): string | undefined {
   return method === 'GET' && path.startsWith('/console/') ? path.slice('/console/'.length) : undefined;
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading byte order mark: the body must reach the handler exactly as the client signed it.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** API Gateway passes text bodies as strings and anything else base64-encoded. */
 function encodeBody(body: Buffer): { body: string | null; isBase64Encoded: boolean } {

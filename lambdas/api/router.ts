@@ -9,6 +9,7 @@ import { ENV, requireEnv } from '../env';
 import { PersonalizeError } from '../errors';
 import { logger } from '../observability';
 import { authenticate, errorResponse, personalizeErrorOf, requestIdOf } from './http';
+import { UNSUPPORTED_REST_ROUTES, type UnsupportedRoute } from './routes';
 import type { SecretLookup } from './sigv4';
 
 export const TARGET_PREFIX = 'AmazonPersonalize.';
@@ -77,21 +78,65 @@ export async function routeControlPlane(
   }
 }
 
+/** A call to the path of a runtime or events operation this service does not implement: authenticated, then
+ *  refused with UnknownOperationException framed for that service. */
+export async function refuseUnsupported(
+  event: APIGatewayProxyEvent,
+  route: UnsupportedRoute,
+  options: RouterOptions = {},
+): Promise<APIGatewayProxyResult> {
+  const requestId = requestIdOf(event);
+  try {
+    await authenticate(event, options.lookup);
+    throw new PersonalizeError(
+      'UnknownOperationException',
+      `Operation ${route.operation} is not supported by this service.`,
+    );
+  } catch (err) {
+    return errorResponse(route.service, err, requestId);
+  }
+}
+
+/** The router's entry point: the paths of unsupported REST operations are refused, anything else is a
+ *  control-plane call. */
+export function routeRequest(
+  event: APIGatewayProxyEvent,
+  invoke: Invoke,
+  options: RouterOptions = {},
+): Promise<APIGatewayProxyResult> {
+  const unsupported = UNSUPPORTED_REST_ROUTES.find((r) => r.path === event.resource);
+  return unsupported === undefined
+    ? routeControlPlane(event, invoke, options)
+    : refuseUnsupported(event, unsupported, options);
+}
+
 function isProxyResult(v: unknown): v is APIGatewayProxyResult {
   return (
     typeof v === 'object' && v !== null && typeof (v as { statusCode?: unknown }).statusCode === 'number'
   );
 }
 
-/** An `Invoke` over Lambda's synchronous Invoke API. A function error or a malformed result is thrown, which the
- *  router answers as a 500 `InternalFailure`. */
+/** Lambda's limit on a synchronous invocation's payload: a larger event cannot reach the operation's function. */
+export const MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
+/** An `Invoke` over Lambda's synchronous Invoke API. An event over Lambda's payload limit is the caller's
+ *  InvalidInputException; a function error or a malformed result is thrown, which the router answers as a 500
+ *  `InternalFailure`. */
 export function lambdaInvoker(client: LambdaClient): Invoke {
   return async (functionName, event) => {
+    const payload = Buffer.from(JSON.stringify(event));
+    if (payload.length > MAX_INVOKE_PAYLOAD_BYTES) {
+      throw new PersonalizeError(
+        'InvalidInputException',
+        `The request is too large: its body and headers take ${payload.length} bytes, over the limit of ` +
+          `${MAX_INVOKE_PAYLOAD_BYTES} bytes.`,
+      );
+    }
     const out = await client.send(
       new InvokeCommand({
         FunctionName: functionName,
         InvocationType: 'RequestResponse',
-        Payload: Buffer.from(JSON.stringify(event)),
+        Payload: payload,
       }),
     );
     const text = out.Payload === undefined ? '' : Buffer.from(out.Payload).toString('utf8');

@@ -174,6 +174,23 @@ export const ROUTES: readonly Route[] = [
   },
 ];
 
+/** A runtime or events operation of the service models that this service does not implement. */
+export interface UnsupportedRoute {
+  readonly operation: string;
+  readonly service: ServiceName;
+  readonly path: string;
+}
+
+/**
+ * Their paths lead to the router, which answers a signed call with UnknownOperationException framed for the
+ * service, as it answers an unknown control-plane target, instead of API Gateway's bare 404.
+ */
+export const UNSUPPORTED_REST_ROUTES: readonly UnsupportedRoute[] = [
+  { operation: 'GetActionRecommendations', service: 'runtime', path: '/action-recommendations' },
+  { operation: 'PutActionInteractions', service: 'events', path: '/action-interactions' },
+  { operation: 'PutActions', service: 'events', path: '/actions' },
+];
+
 /** Functions that are not API operations: the control-plane router and asynchronous workers. */
 export interface WorkerDef {
   readonly name: string;

@@ -235,6 +235,12 @@ class Walker {
             this.typeError(path, 'a 32-bit integer');
           }
         }
+        // A float holds what a 32-bit float can: 1e300 overflows it (and could not be stored); 1e-300 is 0.
+        if (shape.type === 'float') {
+          const single = Math.fround(value);
+          if (!Number.isFinite(single)) this.typeError(path, 'a 32-bit float');
+          if (single === 0) return 0;
+        }
         if (shape.min !== undefined && value < shape.min) {
           this.violation(value, path, `Member must have value greater than or equal to ${shape.min}`);
         }

@@ -27,10 +27,14 @@ function tooManyTags(count: number): PersonalizeError {
   );
 }
 
+/** A key the DynamoDB document layer cannot store: it turns into the prototype of the map it is read into. */
+const UNSTORABLE_KEY = '__proto__';
+
 function checkKey(key: string): void {
   if (key.toLowerCase().startsWith(RESERVED_PREFIX)) {
     throw invalidInput(`Tag key ${key} is invalid: the prefix "aws:" is reserved for AWS use.`);
   }
+  if (key === UNSTORABLE_KEY) throw invalidInput(`Tag key ${key} is not supported by this service.`);
 }
 
 /** Request tags → stored map (a repeated key keeps its last value); refuses reserved keys and more than 50 tags. */

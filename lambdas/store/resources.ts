@@ -97,6 +97,14 @@ const BY_PARENT = 'byParent';
 /** Wide enough for any epoch-millisecond value until the year 33658, so string order is time order. */
 const TIME_WIDTH = 15;
 
+/**
+ * A tag map as the document client should write it: a Map. Given an object, the client decides its type from its
+ * `constructor` property, which the valid tag key `constructor` shadows with a string, and refuses it.
+ */
+function tagsAttribute(tags: Readonly<Record<string, string>>): Map<string, string> {
+  return new Map(Object.entries(tags));
+}
+
 export class ResourceStore {
   constructor(
     private readonly ddb: DynamoDBDocumentClient,
@@ -114,7 +122,7 @@ export class ResourceStore {
       doc: encode(input.doc),
       attrs: encode(input.attrs ?? {}),
       counters: {},
-      tags: { ...(input.tags ?? {}) },
+      tags: tagsAttribute(input.tags ?? {}),
       tagsVersion: 0,
       createdAt,
       gsi1pk: input.type,
@@ -399,7 +407,7 @@ export class ResourceStore {
             UpdateExpression: 'SET #tags = :tags, #v = :next',
             ConditionExpression: 'attribute_exists(#pk) AND (attribute_not_exists(#v) OR #v = :v)',
             ExpressionAttributeNames: { '#pk': 'pk', '#tags': 'tags', '#v': 'tagsVersion' },
-            ExpressionAttributeValues: { ':tags': next, ':v': version, ':next': version + 1 },
+            ExpressionAttributeValues: { ':tags': tagsAttribute(next), ':v': version, ':next': version + 1 },
           }),
         );
         return next;

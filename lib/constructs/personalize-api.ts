@@ -3,7 +3,14 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { EndpointType, LambdaIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { type Grants, ROUTES, type Route, WORKERS, type WorkerDef } from '../../lambdas/api/routes';
+import {
+  type Grants,
+  ROUTES,
+  type Route,
+  UNSUPPORTED_REST_ROUTES,
+  WORKERS,
+  type WorkerDef,
+} from '../../lambdas/api/routes';
 import { ENV } from '../../lambdas/env';
 import type { ApiCredentials } from './api-credentials';
 import type { DataStore } from './data-store';
@@ -182,7 +189,12 @@ export class PersonalizeApi extends Construct {
     // The stack names the endpoint output itself; RestApi's own output would repeat it under a generated name.
     this.restApi.node.tryRemoveChild('Endpoint');
     // Test invocations from the console are not needed; skipping them halves the Lambda permissions.
-    this.restApi.root.addMethod('POST', new LambdaIntegration(this.router, { allowTestInvoke: false }));
+    const routerIntegration = new LambdaIntegration(this.router, { allowTestInvoke: false });
+    this.restApi.root.addMethod('POST', routerIntegration);
+    // Unsupported runtime and events operations: the router answers UnknownOperationException.
+    for (const route of UNSUPPORTED_REST_ROUTES) {
+      this.restApi.root.resourceForPath(route.path).addMethod('POST', routerIntegration);
+    }
     for (const route of routes) {
       if (route.path === undefined) continue;
       this.restApi.root

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
-import { type Access, ROUTES, type Route, WORKERS } from '../../lambdas/api/routes';
+import { type Access, ROUTES, type Route, UNSUPPORTED_REST_ROUTES, WORKERS } from '../../lambdas/api/routes';
 import { ENV } from '../../lambdas/env';
 import { DATA_BUCKET, TABLES } from '../../lambdas/store/tables';
 import { ApiCredentials, accessKeyIdFor } from '../../lib/constructs/api-credentials';
@@ -334,9 +334,23 @@ describe('REST API', () => {
     },
   );
 
+  it.each(UNSUPPORTED_REST_ROUTES.map((r) => [r.path] as const))(
+    'sends POST %s (an unsupported operation) to the router',
+    (routePath) => {
+      const resources = view
+        .ofType('AWS::ApiGateway::Resource')
+        .filter(([, r]) => r.Properties.PathPart === routePath.slice(1));
+      expect(resources).toHaveLength(1);
+      const onPath = methods.filter(([, m]) => refTarget(m.Properties.ResourceId) === resources[0]![0]);
+      expect(onPath).toHaveLength(1);
+      expect(onPath[0]![1].Properties).toMatchObject({ HttpMethod: 'POST', AuthorizationType: 'NONE' });
+      expect(integrationTarget(onPath[0]![1])).toEqual([view.functionFor('Router')[0]]);
+    },
+  );
+
   it('has no other methods and lets API Gateway invoke only the functions behind them', () => {
     // The web console's two GET methods (`/console`, `/console/{file+}`) are asserted in web-console.test.ts.
-    expect(methods).toHaveLength(1 + REST_ROUTES.length + 2);
+    expect(methods).toHaveLength(1 + REST_ROUTES.length + UNSUPPORTED_REST_ROUTES.length + 2);
     const permissions = view.ofType('AWS::Lambda::Permission');
     const byApiGateway = permissions.filter(([, p]) => p.Properties.Principal === 'apigateway.amazonaws.com');
     // The only other permission lets EventBridge start the automatic-training check (automatic-training.test.ts).
@@ -347,7 +361,13 @@ describe('REST API', () => {
     ).toEqual([['events.amazonaws.com', view.functionFor('AutomaticTraining')[0]]]);
     const invoked = byApiGateway.map(([, p]) => refTarget(p.Properties.FunctionName)).sort();
     expect(invoked).toEqual(
-      ['Router', ...REST_ROUTES.map((r) => r.operation), 'WebConsole', 'WebConsole']
+      [
+        'Router',
+        ...UNSUPPORTED_REST_ROUTES.map(() => 'Router'),
+        ...REST_ROUTES.map((r) => r.operation),
+        'WebConsole',
+        'WebConsole',
+      ]
         .map((op) => view.functionFor(op)[0])
         .sort(),
     );

@@ -498,6 +498,52 @@ describe('tags', () => {
     ]);
   });
 
+  it('keeps tag keys that name Object.prototype members; refuses __proto__, which cannot be stored', async () => {
+    const { datasetGroupArn } = await p.send(
+      new CreateDatasetGroupCommand({
+        name: 'cp-odd-tags',
+        tags: [{ tagKey: 'constructor', tagValue: 'c' }],
+      }),
+    );
+    const listed = async () =>
+      (await p.send(new ListTagsForResourceCommand({ resourceArn: datasetGroupArn }))).tags ?? [];
+    expect(await listed()).toEqual([{ tagKey: 'constructor', tagValue: 'c' }]);
+    await p.send(
+      new TagResourceCommand({
+        resourceArn: datasetGroupArn,
+        tags: [
+          { tagKey: 'toString', tagValue: 't' },
+          { tagKey: 'constructor', tagValue: 'c2' },
+          { tagKey: 'hasOwnProperty', tagValue: 'h' },
+        ],
+      }),
+    );
+    await p.send(new UntagResourceCommand({ resourceArn: datasetGroupArn, tagKeys: ['hasOwnProperty'] }));
+    const expected = [
+      { tagKey: 'constructor', tagValue: 'c2' },
+      { tagKey: 'toString', tagValue: 't' },
+    ];
+    expect(await listed()).toHaveLength(2);
+    expect(await listed()).toEqual(expect.arrayContaining(expected));
+    await expect(
+      p.send(
+        new TagResourceCommand({
+          resourceArn: datasetGroupArn,
+          tags: [{ tagKey: '__proto__', tagValue: 'p' }],
+        }),
+      ),
+    ).rejects.toBeInstanceOf(InvalidInputException);
+    await expect(
+      p.send(
+        new CreateDatasetGroupCommand({
+          name: 'cp-proto-tag',
+          tags: [{ tagKey: '__proto__', tagValue: 'p' }],
+        }),
+      ),
+    ).rejects.toBeInstanceOf(InvalidInputException);
+    expect(await listed()).toEqual(expect.arrayContaining(expected));
+  });
+
   it('refuses more than 50 tags per resource, reserved keys and unknown ARNs', async () => {
     const many = (n: number, prefix: string) =>
       Array.from({ length: n }, (_, i) => ({ tagKey: `${prefix}${i}`, tagValue: 'v' }));

@@ -214,6 +214,16 @@ describe('PutEvents, PutItems, PutUsers through the SDK', () => {
     );
     await expect(missing).rejects.toBeInstanceOf(ResourceNotFoundException);
     await expect(missing).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+    // Beyond a 32-bit float: refused, not a 500 from a number the table cannot hold.
+    await expect(
+      t.events.send(
+        new PutEventsCommand({
+          trackingId: g.trackingId,
+          sessionId: 's',
+          eventList: [{ ...event, eventValue: 1e300 }],
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'SerializationException', $metadata: { httpStatusCode: 400 } });
     await expect(
       t.events.send(new PutUsersCommand({ datasetArn: g.items, users: [{ userId: 'u1' }] })),
     ).rejects.toBeInstanceOf(InvalidInputException);

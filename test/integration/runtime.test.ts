@@ -19,7 +19,12 @@ import {
   ListDatasetImportJobsCommand,
   PersonalizeClient,
 } from '@aws-sdk/client-personalize';
-import { PersonalizeEventsClient, PutItemsCommand } from '@aws-sdk/client-personalize-events';
+import {
+  PersonalizeEventsClient,
+  PutActionInteractionsCommand,
+  PutItemsCommand,
+} from '@aws-sdk/client-personalize-events';
+import { GetActionRecommendationsCommand } from '@aws-sdk/client-personalize-runtime';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
@@ -110,6 +115,24 @@ describe('runtime over the real handlers', () => {
     expect(JSON.parse(res.text)).toMatchObject({ __type: 'SerializationException' });
   });
 
+  it('answers a control-plane body over the Lambda payload limit with InvalidInputException', async () => {
+    const res = await signedCall(t.runtime, {
+      target: 'AmazonPersonalize.ListDatasetGroups',
+      body: JSON.stringify({ padding: 'x'.repeat(6.5 * 1024 * 1024) }),
+    });
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.text)).toMatchObject({ __type: 'InvalidInputException' });
+  });
+
+  it('answers a signed body that starts with a byte order mark with SerializationException, not a signature error', async () => {
+    const res = await signedCall(t.runtime, {
+      target: 'AmazonPersonalize.ListDatasetGroups',
+      body: '\ufeff{}',
+    });
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.text)).toMatchObject({ __type: 'SerializationException' });
+  });
+
   it('routes the events paths straight to their handlers, signature checked on the path the client signed', async () => {
     const datasetArn = `arn:aws:personalize:${t.runtime.region}:${t.runtime.accountId}:dataset/none/ITEMS`;
     const put = new PutItemsCommand({ datasetArn, items: [{ itemId: 'i1' }] });
@@ -125,6 +148,27 @@ describe('runtime over the real handlers', () => {
     });
     await expect(forged.send(put)).rejects.toMatchObject({ name: 'InvalidSignatureException' });
     forged.destroy();
+  });
+
+  it('answers the unsupported runtime and events operations with UnknownOperationException', async () => {
+    const calls = [
+      () => t.personalizeRuntime.send(new GetActionRecommendationsCommand({ userId: 'u1' })),
+      () =>
+        t.events.send(
+          new PutActionInteractionsCommand({
+            trackingId: 'x',
+            actionInteractions: [
+              { actionId: 'a', sessionId: 's', timestamp: new Date(), eventType: 'click' },
+            ],
+          }),
+        ),
+    ];
+    for (const call of calls) {
+      await expect(call()).rejects.toMatchObject({
+        name: 'UnknownOperationException',
+        $metadata: { httpStatusCode: 400 },
+      });
+    }
   });
 
   it('refuses to start on a port in use and leaves the running runtime untouched', async () => {
@@ -309,6 +353,12 @@ describe('API Gateway and Lambda emulation', () => {
     expect(event.body).toBe('{"name":"café"}');
     expect(event.isBase64Encoded).toBe(false);
     expect(event.queryStringParameters).toBeNull();
+  });
+
+  it('keeps a leading byte order mark in a text body', async () => {
+    const res = await rawPost(t.runtime.endpoint, '/', {}, Buffer.from('\ufeff{}'));
+    const event = JSON.parse(res.body.toString('utf8')) as APIGatewayProxyEvent;
+    expect(event.body).toBe('\ufeff{}');
   });
 
   it('decodes a base64 result body and writes multi-value headers', async () => {

@@ -1,7 +1,13 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { ListDatasetGroupsCommand, PersonalizeClient } from '@aws-sdk/client-personalize';
+import { PersonalizeEventsClient, PutActionsCommand } from '@aws-sdk/client-personalize-events';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { lambdaInvoker, routeControlPlane } from '../../../lambdas/api/router';
+import {
+  lambdaInvoker,
+  MAX_INVOKE_PAYLOAD_BYTES,
+  routeControlPlane,
+  routeRequest,
+} from '../../../lambdas/api/router';
 import { logger } from '../../../lambdas/observability';
 import {
   capture,
@@ -114,6 +120,54 @@ describe('routeControlPlane', () => {
   });
 });
 
+describe('routeRequest', () => {
+  const events = new PersonalizeEventsClient({
+    region: 'us-east-1',
+    endpoint: `https://${HOST}/prod`,
+    credentials,
+    maxAttempts: 1,
+    requestHandler: capturingHandler,
+  });
+  const putActions = async (): Promise<APIGatewayProxyEvent> => {
+    const request = await capture(() =>
+      events.send(
+        new PutActionsCommand({
+          datasetArn: 'arn:aws:personalize:us-east-1:000000000000:dataset/g/ACTIONS',
+          actions: [{ actionId: 'a1' }],
+        }),
+      ),
+    );
+    return { ...toEvent(request, { resourcePath: '/actions' }), resource: '/actions' };
+  };
+
+  it('refuses a signed call to an unsupported events path with UnknownOperationException, events framing', async () => {
+    const invoke = jest.fn(async () => ok);
+    const res = await routeRequest(await putActions(), invoke, { functions });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers?.['x-amzn-ErrorType']).toBe('UnknownOperationException');
+    expect(res.headers?.['Content-Type']).toBe('application/json');
+    expect(JSON.parse(res.body)).toEqual({
+      __type: 'UnknownOperationException',
+      message: 'Operation PutActions is not supported by this service.',
+    });
+    expect(invoke).not.toHaveBeenCalled();
+  });
+
+  it('checks the signature of such a call first', async () => {
+    const event = await putActions();
+    const res = await routeRequest({ ...event, body: '{"actions":[]}' }, jest.fn(), { functions });
+    expect(res.statusCode).toBe(403);
+    expect(res.headers?.['x-amzn-ErrorType']).toBe('InvalidSignatureException');
+  });
+
+  it('sends anything else to the control-plane dispatch', async () => {
+    const invoke = jest.fn(async () => ok);
+    const event = await listEvent();
+    expect(await routeRequest(event, invoke, { functions })).toBe(ok);
+    expect(invoke).toHaveBeenCalledWith('op-ListDatasetGroups', event);
+  });
+});
+
 describe('lambdaInvoker', () => {
   function fakeLambda(reply: { Payload?: Uint8Array; FunctionError?: string }) {
     const sent: unknown[] = [];
@@ -143,5 +197,15 @@ describe('lambdaInvoker', () => {
     );
     const odd = fakeLambda({ Payload: Buffer.from('{"hello":1}') });
     await expect(lambdaInvoker(odd.client)('fn', await listEvent())).rejects.toThrow(/no API Gateway result/);
+  });
+
+  it('refuses an event over the payload limit with InvalidInputException, without calling Lambda', async () => {
+    const { client, sent } = fakeLambda({ Payload: Buffer.from(JSON.stringify(ok)) });
+    const event = { ...(await listEvent()), body: 'x'.repeat(MAX_INVOKE_PAYLOAD_BYTES) };
+    await expect(lambdaInvoker(client)('fn', event)).rejects.toMatchObject({
+      errorName: 'InvalidInputException',
+      message: expect.stringMatching(/too large/),
+    });
+    expect(sent).toEqual([]);
   });
 });

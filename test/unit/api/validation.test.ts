@@ -177,6 +177,23 @@ describe('validateInput', () => {
     expect(ts.message).toContain("'eventList.1.member.sentAt'");
   });
 
+  it('takes a float member only within 32-bit float range, and a value that underflows it as 0', () => {
+    const put = (eventValue: number) =>
+      validateInput('events', 'PutEvents', {
+        trackingId: 't',
+        sessionId: 's',
+        eventList: [{ eventType: 'c', sentAt: 1, eventValue }],
+      }) as { eventList: { eventValue: number }[] };
+    for (const tooLarge of [1e300, -1e39, 3.5e38]) {
+      const err = failure(() => put(tooLarge));
+      expect(err.errorName).toBe('SerializationException');
+      expect(err.message).toContain("'eventList.1.member.eventValue'");
+    }
+    expect(put(3.4e38).eventList[0]?.eventValue).toBe(3.4e38);
+    expect(put(2.5).eventList[0]?.eventValue).toBe(2.5);
+    expect(put(1e-300).eventList[0]?.eventValue).toBe(0);
+  });
+
   it('enforces documented limits stricter than the model', () => {
     const tags = Array.from({ length: 51 }, (_, i) => ({ tagKey: `k${i}`, tagValue: 'v' }));
     const tooManyTags = failure(() => validateInput('control', 'CreateDatasetGroup', { name: 'a', tags }));
