@@ -28,8 +28,9 @@
  *    where ε_p is 0 when no candidate remains and 1 when no exploit item remains. The product over the slots is the
  *    probability of the whole list. At weight 0 no random number is drawn and the list is deterministic.
  */
-import { topK } from './model';
+import { type Model, topK } from './model';
 import type { Random } from './random';
+import type { RecommendRequest } from './types';
 
 /** Share of slots explored at explorationWeight 1 (the rest stay relevance-ranked). */
 export const MAX_EXPLORED_SHARE = 0.5;
@@ -178,6 +179,38 @@ export function explorationCatalog(
  */
 export function isPlainRanking(catalog: ExplorationCatalog, settings: ExplorationSettings): boolean {
   return !catalog.penalised && (settings.weight <= 0 || catalog.candidateAgeFloor > settings.ageCutOffDays);
+}
+
+/** Longest list {@link sparseExplorationScores} serves: its exploit list is the model's top 2k, at most 500. */
+export const SPARSE_EXPLORATION_MAX_RESULTS = 250;
+
+/**
+ * The scores {@link explore} reads, without scoring the whole catalog in JavaScript: the model's top 2k items (the
+ * SIMD path) and every remaining candidate, exactly and under one normaliser. Every other entry stays 0, which
+ * `explore` never reads: its exploit list is the top 2k of these scores, which are the catalog's top 2k, and it
+ * draws only candidates. Undefined where that does not hold: an impression penalty reorders the whole catalog, or
+ * the list is longer than {@link SPARSE_EXPLORATION_MAX_RESULTS}.
+ */
+export function sparseExplorationScores(
+  model: Model,
+  catalog: ExplorationCatalog,
+  settings: ExplorationSettings,
+  numResults: number,
+  request: Pick<RecommendRequest, 'history' | 'historyEventTypes' | 'blocked'>,
+): Float32Array | undefined {
+  if (catalog.penalised || numResults > SPARSE_EXPLORATION_MAX_RESULTS) return undefined;
+  const n = catalog.size;
+  const candidates: number[] = [];
+  for (let j = 0; j < n; j++) {
+    if (request.blocked?.[j] !== 1 && isCandidate(catalog, j, settings.ageCutOffDays)) candidates.push(j);
+  }
+  const { top, also } = model.recommendAlso({ ...request, numResults: 2 * numResults }, candidates);
+  const scores = new Float32Array(n);
+  for (const { itemId, score } of top) scores[model.itemIndex(itemId) as number] = score;
+  candidates.forEach((j, c) => {
+    scores[j] = also[c] as number;
+  });
+  return scores;
 }
 
 /** Whether item j may fill an explored slot under these settings. */

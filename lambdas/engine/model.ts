@@ -295,9 +295,22 @@ export class Model implements Recommender {
    * comment): the same list as {@link recommendReference}, scores within the bound {@link bounds} reports.
    */
   recommend(req: RecommendRequest): ScoredItem[] {
+    return this.rank(req, NONE).top;
+  }
+
+  /**
+   * {@link recommend}, and the probability of each catalog index in `also` under the same normaliser: those items
+   * get exact logits like the top candidates (history items their repeat probability; excluded ones stay within the
+   * scan's bound), so exploration can weigh its candidates without scoring the whole catalog in JavaScript.
+   */
+  recommendAlso(req: RecommendRequest, also: readonly number[]): { top: ScoredItem[]; also: Float64Array } {
+    return this.rank(req, also);
+  }
+
+  private rank(req: RecommendRequest, also: readonly number[]): { top: ScoredItem[]; also: Float64Array } {
     const k = resultCount(req);
     const n = this.itemIds.length;
-    if (k === 0 || n === 0) return [];
+    if (k === 0 || n === 0) return { top: [], also: new Float64Array(also.length) };
     const d = this.hiddenDimension;
     const tau = this.temperature;
     const excluded = this.excludedIndices(req);
@@ -326,10 +339,29 @@ export class Model implements Recommender {
     const rowNorm = scorer.maxRowNorm + scorer.maxResidualNorm;
     const sumError = d * 2 ** -52 * Math.abs(tau) * Math.sqrt(uNorm) * rowNorm;
     const eps = (scanError + sumError) * (1 + 2 ** -20) + 2 ** -21 * (big + scanError + sumError + 1);
-    const pool = scorer.candidates(k, 2 * eps, excluded, big, req.blocked);
-    // Exact logits, by the reference's arithmetic, for the candidates.
     this.marks ??= new Uint8Array(n);
     const marks = this.marks;
+    const found = scorer.candidates(k, 2 * eps, excluded, big, req.blocked);
+    let pool: ArrayLike<number> & Iterable<number> = found;
+    if (also.length > 0) {
+      // Items asked for join the exact candidates unless they are history items (out = −∞ here), excluded or
+      // already there; the marks are set again below.
+      for (const j of found) marks[j] = 1;
+      const extended = Array.from(found);
+      for (const j of also) {
+        if (
+          marks[j] === 1 ||
+          out[j] === Number.NEGATIVE_INFINITY ||
+          excluded.has(j) ||
+          req.blocked?.[j] === 1
+        )
+          continue;
+        marks[j] = 1;
+        extended.push(j);
+      }
+      pool = extended;
+    }
+    // Exact logits, by the reference's arithmetic, for the candidates.
     const q = this.outputEmbeddings;
     for (const j of pool) {
       if (!changed.has(j)) changed.set(j, out[j] as number);
@@ -419,10 +451,11 @@ export class Model implements Recommender {
       }
     }
     ranked.sort((a, b) => (out[b] as number) - (out[a] as number) || a - b);
-    return ranked.slice(0, k).map((i) => ({
+    const list = ranked.slice(0, k).map((i) => ({
       itemId: this.itemIds[i] as string,
       score: newMass * Math.exp((out[i] as number) - logZ),
     }));
+    return { top: list, also: Float64Array.from(also, (j) => newMass * Math.exp((out[j] as number) - logZ)) };
   }
 
   /** Builds the int8 copy of the output embeddings {@link recommend} scans (once; later calls return it). */
@@ -666,6 +699,9 @@ function align8(x: number): number {
 }
 
 /** Indices of the k largest scores not in `excluded`, best first (ties: lower index first). */
+/** No items besides the top ones to score. */
+const NONE: readonly number[] = [];
+
 export function topK(scores: Float32Array, k: number, excluded: ReadonlySet<number>): number[] {
   // Min-heap of (score, index) keyed so the worst kept candidate is at the root.
   const heapIdx: number[] = [];

@@ -18,7 +18,7 @@ import type {
   GetRecommendationsResponse,
   PredictedItem,
 } from '@aws-sdk/client-personalize-runtime';
-import { explore, isPlainRanking, type ShownItem } from '../engine/exploration';
+import { explore, isPlainRanking, type ShownItem, sparseExplorationScores } from '../engine/exploration';
 import { Random } from '../engine/random';
 import { invalidInput } from '../errors';
 import type { PromotionRecord } from '../store/recommendations';
@@ -78,8 +78,14 @@ async function ranked(
       probability: 1,
     }));
   }
+  // Exploring: from the SIMD path's top 2k and the candidates where that gives `explore` all it reads.
+  const sparse = sparseExplorationScores(model, catalog, served.exploration, numResults, {
+    history: served.history,
+    historyEventTypes: served.historyEventTypes,
+    ...(mask === undefined ? {} : { blocked: mask.blocked }),
+  });
   return explore(catalog, {
-    scores: scores(),
+    scores: sparse ?? scores(),
     numResults,
     settings: served.exploration,
     ...(mask === undefined ? {} : { exclude: mask.indices() }),

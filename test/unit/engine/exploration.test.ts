@@ -8,9 +8,13 @@ import {
   MAX_EXPLORED_SHARE,
   PRIOR_STRENGTH,
   type ShownItem,
+  SPARSE_EXPLORATION_MAX_RESULTS,
+  sparseExplorationScores,
   upperConfidenceBound,
 } from '../../../lambdas/engine/exploration';
+import { Model } from '../../../lambdas/engine/model';
 import { Random } from '../../../lambdas/engine/random';
+import { FREQUENCY_BOUNDS, RECENCY_BOUNDS } from '../../../lambdas/engine/repeat';
 
 const DAY = 86_400;
 const LATEST = 1_700_000_000;
@@ -268,5 +272,92 @@ describe('explore', () => {
     expect(ids(after)).toEqual([1, 2, 3, 4]);
     // The response still carries the model's score.
     expect(after[0]?.score).toBeCloseTo(0.25, 6);
+  });
+});
+
+describe('sparseExplorationScores', () => {
+  /** Seeded Gaussian factors; items below `young` were created a day before the latest interaction, with no data. */
+  function model(n: number, d: number, young: number, random: Random): Model {
+    const gaussian = (length: number) =>
+      Float32Array.from({ length }, () => (2 * random.nextNormal()) / Math.sqrt(d));
+    const successors = 4;
+    return new Model({
+      itemIds: Array.from({ length: n }, (_, i) => `i${i}`),
+      hiddenDimension: d,
+      historyWeights: Float64Array.from({ length: 8 }, (_, k) => 0.8 ** k),
+      temperature: 2,
+      successorOffsets: Int32Array.from({ length: n + 1 }, (_, i) => i * successors),
+      successorItems: Int32Array.from({ length: n * successors }, () => random.nextInt(n)),
+      successorWeights: Float32Array.from({ length: n * successors }, () => random.next() * 0.3),
+      transitionWeight: 1,
+      repeat: {
+        eventTypes: [],
+        probabilities: new Float64Array(RECENCY_BOUNDS.length * FREQUENCY_BOUNDS.length).fill(0.01),
+        itemFactors: new Float32Array(n).fill(1),
+      },
+      inputEmbeddings: gaussian((n + 1) * d),
+      outputEmbeddings: gaussian(n * d),
+      itemCounts: Float32Array.from({ length: n }, (_, i) => (i < young ? 0 : 50)),
+      itemCreationTimestamps: Float64Array.from(
+        { length: n },
+        (_, i) => LATEST - (i < young ? 1 : 400) * DAY,
+      ),
+      latestInteractionTimestamp: LATEST,
+      seed: 1,
+    });
+  }
+
+  it('gives explore the same lists as the whole catalog scored in JavaScript, filters included', () => {
+    const random = new Random(21);
+    const m = model(3000, 32, 120, random);
+    const catalog = explorationCatalog(m);
+    const settings = { weight: 0.6, ageCutOffDays: 30 };
+    expect(isPlainRanking(catalog, settings)).toBe(false);
+    for (let trial = 0; trial < 20; trial++) {
+      const history = Array.from({ length: 1 + random.nextInt(12) }, () => `i${random.nextInt(3000)}`);
+      const blocked =
+        trial % 2 === 0 ? undefined : Uint8Array.from({ length: 3000 }, () => (random.next() < 0.3 ? 1 : 0));
+      const exclude =
+        blocked === undefined ? undefined : new Set([...blocked.keys()].filter((j) => blocked[j] === 1));
+      const k = 1 + random.nextInt(30);
+      const sparse = sparseExplorationScores(m, catalog, settings, k, {
+        history,
+        ...(blocked === undefined ? {} : { blocked }),
+      });
+      expect(sparse).toBeDefined();
+      const full = m.scoreAll(history).slice();
+      const listOf = (scores: Float32Array) =>
+        explore(catalog, {
+          scores,
+          numResults: k,
+          settings,
+          random: new Random(100 + trial),
+          ...(exclude === undefined ? {} : { exclude }),
+        });
+      const want = listOf(full);
+      const got = listOf(sparse as Float32Array);
+      expect(ids(got)).toEqual(ids(want));
+      expect(got.map((s) => s.explored)).toEqual(want.map((s) => s.explored));
+      got.forEach((s, p) => {
+        const w = want[p] as ShownItem;
+        expect(Math.abs(Math.log(s.score / w.score))).toBeLessThan(2e-2);
+        expect(Math.abs(s.probability - w.probability)).toBeLessThan(1e-2);
+      });
+    }
+  });
+
+  it('declines where an impression penalty reorders the catalog, or the list is too long', () => {
+    const m = model(200, 8, 20, new Random(3));
+    const catalog = explorationCatalog(m);
+    const settings = { weight: 0.3, ageCutOffDays: 30 };
+    expect(
+      sparseExplorationScores(m, catalog, settings, SPARSE_EXPLORATION_MAX_RESULTS + 1, { history: [] }),
+    ).toBe(undefined);
+    const penalised = explorationCatalog(m, {
+      impressions: new Float32Array(200).fill(20),
+      clicks: new Float32Array(200),
+    });
+    expect(penalised.penalised).toBe(true);
+    expect(sparseExplorationScores(m, penalised, settings, 10, { history: [] })).toBe(undefined);
   });
 });
