@@ -346,7 +346,7 @@ describe('sparseExplorationScores', () => {
     }
   });
 
-  it('declines where an impression penalty reorders the catalog, or the list is too long', () => {
+  it('declines where an impression penalty reorders the catalog, the list is too long or most items are candidates', () => {
     const m = model(200, 8, 20, new Random(3));
     const catalog = explorationCatalog(m);
     const settings = { weight: 0.3, ageCutOffDays: 30 };
@@ -359,5 +359,11 @@ describe('sparseExplorationScores', () => {
     });
     expect(penalised.penalised).toBe(true);
     expect(sparseExplorationScores(m, penalised, settings, 10, { history: [] })).toBe(undefined);
+    // Most of the catalog young and unseen: one pass over everything is cheaper.
+    const fresh = model(200, 8, 150, new Random(4));
+    expect(sparseExplorationScores(fresh, explorationCatalog(fresh), settings, 10, { history: [] })).toBe(
+      undefined,
+    );
+    expect(sparseExplorationScores(m, catalog, settings, 10, { history: [] })).toBeDefined();
   });
 });
