@@ -23,7 +23,8 @@
  * tool and the emulators stay in this process.
  *
  * The campaign explores with Personalize's default weight (0.3) unless `--exploration-weight` says otherwise; at 0
- * the list is the SIMD kernel's top k, otherwise every item's exact score is computed for the exploration draw.
+ * the list is the SIMD kernel's top k, otherwise the kernel's top 2k and the exploration candidates (the model's new
+ * items: 1 % of the catalog) are scored exactly for the exploration draw.
  *
  * Each target gets one unmeasured second at 16 connections first, so every worker has loaded the model.
  *
