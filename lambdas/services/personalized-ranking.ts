@@ -58,15 +58,20 @@ export async function getPersonalizedRanking(
           { ids, indexOf: (itemId) => positions.get(itemId) },
           pending,
         );
-  const scores = served.model.scoreAll(served.history, served.historyEventTypes);
-  const known: { itemId: string; score: number; at: number }[] = [];
+  const listed: { itemId: string; index: number }[] = [];
   const unknown: string[] = [];
   ids.forEach((itemId, i) => {
     if (mask !== undefined && !mask.allows(i)) return;
     const index = served.model.itemIndex(itemId);
     if (index === undefined) unknown.push(itemId);
-    else known.push({ itemId, score: scores[index] as number, at: known.length });
+    else listed.push({ itemId, index });
   });
+  // The SIMD path scores the listed items exactly under its normaliser, without a pass over the catalog in JavaScript.
+  const { also: scores } = served.model.recommendAlso(
+    { history: served.history, historyEventTypes: served.historyEventTypes, numResults: 1 },
+    listed.map((x) => x.index),
+  );
+  const known = listed.map(({ itemId }, at) => ({ itemId, score: scores[at] as number, at }));
   known.sort((a, b) => b.score - a.score || a.at - b.at);
   const ranked: PredictedItem[] = [
     ...known.map(({ itemId, score }) => ({ itemId, score })),

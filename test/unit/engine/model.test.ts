@@ -244,5 +244,30 @@ describe('Model', () => {
       const y = all[3]?.score as number;
       expect(Math.abs((fast[0]?.score as number) - y)).toBeLessThanOrEqual(y * Math.expm1(m.bounds().logZ));
     });
+
+    it('scores any items asked for (history items, excluded and blocked ones included) within the proven bound', () => {
+      const random = new Random(8);
+      const n = 3000;
+      const m = randomModel(n, 24, 3, random);
+      for (let r = 0; r < 10; r++) {
+        const history = Array.from({ length: 1 + random.nextInt(10) }, () => `i${random.nextInt(n)}`);
+        const also = [
+          ...Array.from({ length: 40 }, () => random.nextInt(n)),
+          m.itemIndex(history[0] as string) as number,
+        ];
+        const blocked = Uint8Array.from({ length: n }, () => (random.next() < 0.3 ? 1 : 0));
+        const req = { history, numResults: 5, ...(r % 2 === 0 ? { blocked } : {}) };
+        const { top, also: scores } = m.recommendAlso(req, also);
+        const bound = m.bounds().logZ;
+        expect(top.map((x) => x.itemId)).toEqual(m.recommendReference(req).map((x) => x.itemId));
+        const reference = m.scoreAll(history);
+        also.forEach((j, i) => {
+          const y = reference[j] as number;
+          // A blocked item outside the exact candidates keeps the scan's logit: its own bound ε widens it.
+          const slack = req.blocked?.[j] === 1 ? Math.expm1(bound + 2 * m.bounds().logit) : Math.expm1(bound);
+          expect(Math.abs((scores[i] as number) - y)).toBeLessThanOrEqual(y * (slack + 1e-6));
+        });
+      }
+    });
   });
 });
