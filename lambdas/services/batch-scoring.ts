@@ -18,7 +18,7 @@
  *   so a job's output is reproducible.
  */
 import type { BatchInferenceJob } from '@aws-sdk/client-personalize';
-import { explore, isPlainRanking } from '../engine/exploration';
+import { explore, isPlainRanking, sparseExplorationScores } from '../engine/exploration';
 import { Random } from '../engine/random';
 import { BatchParts, parseS3Uri } from '../store/batch-io';
 import {
@@ -206,8 +206,12 @@ export async function inferChunk(
             scores: top.map((t) => t.score),
           };
         }
+        const sparse = sparseExplorationScores(model, explorationCatalog, settings, numResults, {
+          history,
+          ...(mask === undefined ? {} : { blocked: mask.blocked }),
+        });
         const shown = explore(explorationCatalog, {
-          scores: model.scoreAll(history),
+          scores: sparse ?? model.scoreAll(history),
           numResults,
           settings,
           ...(mask === undefined ? {} : { exclude: mask.indices() }),
