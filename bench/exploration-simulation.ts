@@ -45,6 +45,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { Random } from '../lambdas/engine/random';
 import { startRuntime } from '../local/runtime';
 import { quietRequestLogs } from './lib/quiet';
+import { RECIPE, ROLE } from './lib/setup';
 
 const K = 4;
 const DAY = 86_400;
@@ -55,8 +56,6 @@ const LIST_SIZE = 10;
 /** Share of users who ask for a list in each two-hour step. */
 const ACTIVE_SHARE = 0.25;
 const HISTORY_PER_USER = 20;
-const ROLE = 'arn:aws:iam::000000000000:role/PersonalizeS3';
-const RECIPE = 'arn:aws:personalize:::recipe/aws-user-personalization';
 const BUCKET = 'simulation';
 
 interface Options {

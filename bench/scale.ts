@@ -32,12 +32,10 @@ import { historyTailsKey, modelKey, snapshotKey } from '../lambdas/store/artifac
 import { startRuntime } from '../local/runtime';
 import { runtimeClients } from './lib/clients';
 import { quietRequestLogs } from './lib/quiet';
-import { BASIC_INTERACTION_FIELDS, createInteractionsDataset } from './lib/setup';
+import { BASIC_INTERACTION_FIELDS, createInteractionsDataset, RECIPE, ROLE } from './lib/setup';
 import { TreeRssSampler } from './lib/tree-rss';
 import { writeInteractionsInChild } from './lib/write-interactions';
 
-const RECIPE = 'arn:aws:personalize:::recipe/aws-user-personalization';
-const ROLE = 'arn:aws:iam::000000000000:role/PersonalizeS3';
 const UPLOAD_BUCKET = 'bench-uploads';
 const POLL_MS = 250;
 

@@ -33,10 +33,8 @@ import { EaseBaseline } from './baselines/ease';
 import { findDataset } from './datasets/public';
 import { runtimeClients } from './lib/clients';
 import { quietRequestLogs } from './lib/quiet';
-import { createInteractionsDataset } from './lib/setup';
+import { createInteractionsDataset, RECIPE, ROLE } from './lib/setup';
 
-const RECIPE = 'arn:aws:personalize:::recipe/aws-user-personalization';
-const ROLE = 'arn:aws:iam::000000000000:role/PersonalizeS3';
 const UPLOAD_BUCKET = 'bench-uploads';
 const POLL_MS = 100;
 /** Mean interactions per synthetic user; users are added until the data set has the requested size. */

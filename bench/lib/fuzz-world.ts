@@ -38,9 +38,8 @@ import {
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Random } from '../../lambdas/engine/random';
 import type { FuzzWorld } from './fuzz-requests';
+import { RECIPE, ROLE } from './setup';
 
-const RECIPE = 'arn:aws:personalize:::recipe/aws-user-personalization';
-const ROLE = 'arn:aws:iam::000000000000:role/PersonalizeS3';
 const BUCKET = 'fuzz-uploads';
 const POLL_MS = 200;
 const WAIT_MS = 300_000;

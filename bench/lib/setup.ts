@@ -6,6 +6,10 @@ import {
   type PersonalizeClient,
 } from '@aws-sdk/client-personalize';
 
+export { USER_PERSONALIZATION_RECIPE_ARN as RECIPE } from '../../lambdas/services/recipes';
+/** The role the benchmarks' import jobs name. */
+export const ROLE = 'arn:aws:iam::000000000000:role/PersonalizeS3';
+
 /** USER_ID, ITEM_ID, TIMESTAMP and EVENT_TYPE: what the synthetic interaction CSVs carry. */
 export const BASIC_INTERACTION_FIELDS: readonly object[] = [
   { name: 'USER_ID', type: 'string' },
