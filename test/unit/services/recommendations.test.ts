@@ -213,21 +213,7 @@ describe('getRecommendations', () => {
     const s = await setup('rec-warm');
     await view(s, 'wendy', ...walk(20));
     await top(s, 'wendy');
-    const send = env.ctx.ddb.send.bind(env.ctx.ddb);
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    const sent: string[] = [];
-    const spy = jest.spyOn(env.ctx.ddb, 'send').mockImplementation(((command: {
-      constructor: { name: string };
-    }) => {
-      sent.push(command.constructor.name);
-      // The record write is held until the response is in hand.
-      if (command.constructor.name === 'PutCommand') return gate.then(() => send(command as never));
-      return send(command as never);
-    }) as never);
-    process.env.OP_DEFER_RESPONSE_WRITES = 'true';
+    const { sent, release, restore } = holdRecordWrites();
     try {
       const out = await top(s, 'wendy');
       expect(out.itemList?.[0]?.itemId).toBe(next(20, 1));
@@ -237,8 +223,7 @@ describe('getRecommendations', () => {
         out.itemList?.map((i) => i.itemId),
       );
     } finally {
-      delete process.env.OP_DEFER_RESPONSE_WRITES;
-      spy.mockRestore();
+      restore();
     }
   });
 
@@ -246,20 +231,7 @@ describe('getRecommendations', () => {
     const s = await setup('rec-batch');
     await view(s, 'walt', ...walk(20));
     await top(s, 'walt');
-    const send = env.ctx.ddb.send.bind(env.ctx.ddb);
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    const sent: string[] = [];
-    const spy = jest.spyOn(env.ctx.ddb, 'send').mockImplementation(((command: {
-      constructor: { name: string };
-    }) => {
-      sent.push(command.constructor.name);
-      if (command.constructor.name === 'PutCommand') return gate.then(() => send(command as never));
-      return send(command as never);
-    }) as never);
-    process.env.OP_DEFER_RESPONSE_WRITES = 'true';
+    const { sent, release, restore } = holdRecordWrites();
     try {
       const first = await top(s, 'walt');
       const more = [await top(s, 'walt'), await top(s, 'walt'), await top(s, 'walt')];
@@ -275,8 +247,7 @@ describe('getRecommendations', () => {
         'BatchWriteCommand',
       ]);
     } finally {
-      delete process.env.OP_DEFER_RESPONSE_WRITES;
-      spy.mockRestore();
+      restore();
     }
   });
 
@@ -380,6 +351,35 @@ describe('getRecommendations', () => {
     ).toBe('InvalidInputException');
   });
 });
+
+/**
+ * Deferred response writes on, every DynamoDB command's name recorded, and record writes (PutItem) held until
+ * `release`: what a request awaits shows in `sent` before the held writes go out.
+ */
+function holdRecordWrites(): { sent: string[]; release: () => void; restore: () => void } {
+  const send = env.ctx.ddb.send.bind(env.ctx.ddb);
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  const sent: string[] = [];
+  const spy = jest.spyOn(env.ctx.ddb, 'send').mockImplementation(((command: {
+    constructor: { name: string };
+  }) => {
+    sent.push(command.constructor.name);
+    if (command.constructor.name === 'PutCommand') return gate.then(() => send(command as never));
+    return send(command as never);
+  }) as never);
+  process.env.OP_DEFER_RESPONSE_WRITES = 'true';
+  return {
+    sent,
+    release,
+    restore: () => {
+      delete process.env.OP_DEFER_RESPONSE_WRITES;
+      spy.mockRestore();
+    },
+  };
+}
 
 describe('getPersonalizedRanking', () => {
   it('ranks the input by the model, drops repeats and appends unknown items without a score', async () => {
