@@ -31,6 +31,7 @@ import { startRuntime } from '../local/runtime';
 import { writeInteractionsCsv, writeItemsCsv, writeUsersCsv } from './datasets/csv';
 import { runtimeClients } from './lib/clients';
 import { quietRequestLogs } from './lib/quiet';
+import { avroSchemaJson } from './lib/setup';
 
 const RECIPE = 'arn:aws:personalize:::recipe/aws-user-personalization';
 const ROLE = 'arn:aws:iam::000000000000:role/PersonalizeDemo';
@@ -89,13 +90,7 @@ function schemaFor(name: string, header: string, kinds: Record<string, object>):
     name: column,
     ...(kinds[column] ?? { type: ['null', 'string'], categorical: true }),
   }));
-  return JSON.stringify({
-    type: 'record',
-    name,
-    namespace: 'com.amazonaws.personalize.schema',
-    fields,
-    version: '1.0',
-  });
+  return avroSchemaJson(name, fields);
 }
 
 async function firstLine(path: string): Promise<string> {

@@ -38,7 +38,7 @@ import {
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Random } from '../../lambdas/engine/random';
 import type { FuzzWorld } from './fuzz-requests';
-import { RECIPE, ROLE } from './setup';
+import { avroSchemaJson, RECIPE, ROLE } from './setup';
 
 const BUCKET = 'fuzz-uploads';
 const POLL_MS = 200;
@@ -54,28 +54,18 @@ export interface WorldClients {
   readonly s3: S3Client;
 }
 
-function schemaJson(name: string, fields: readonly object[]): string {
-  return JSON.stringify({
-    type: 'record',
-    name,
-    namespace: 'com.amazonaws.personalize.schema',
-    fields,
-    version: '1.0',
-  });
-}
-
-const INTERACTIONS_SCHEMA = schemaJson('Interactions', [
+const INTERACTIONS_SCHEMA = avroSchemaJson('Interactions', [
   { name: 'USER_ID', type: 'string' },
   { name: 'ITEM_ID', type: 'string' },
   { name: 'TIMESTAMP', type: 'long' },
   { name: 'EVENT_TYPE', type: 'string' },
 ]);
-const ITEMS_SCHEMA = schemaJson('Items', [
+const ITEMS_SCHEMA = avroSchemaJson('Items', [
   { name: 'ITEM_ID', type: 'string' },
   { name: 'GENRE', type: 'string', categorical: true },
 ]);
 
-const USERS_SCHEMA = schemaJson('Users', [
+const USERS_SCHEMA = avroSchemaJson('Users', [
   { name: 'USER_ID', type: 'string' },
   { name: 'TIER', type: 'string', categorical: true },
 ]);

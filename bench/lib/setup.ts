@@ -18,10 +18,11 @@ export const BASIC_INTERACTION_FIELDS: readonly object[] = [
   { name: 'EVENT_TYPE', type: 'string' },
 ];
 
-export const interactionsSchemaJson = (fields: readonly object[]): string =>
+/** The Avro record schema document CreateSchema takes, for a dataset type's `name` and its fields. */
+export const avroSchemaJson = (name: string, fields: readonly object[]): string =>
   JSON.stringify({
     type: 'record',
-    name: 'Interactions',
+    name,
     namespace: 'com.amazonaws.personalize.schema',
     fields,
     version: '1.0',
@@ -35,7 +36,10 @@ export async function createInteractionsDataset(
 ): Promise<{ datasetGroupArn: string; datasetArn: string }> {
   const { datasetGroupArn } = await personalize.send(new CreateDatasetGroupCommand({ name: prefix }));
   const { schemaArn } = await personalize.send(
-    new CreateSchemaCommand({ name: `${prefix}-interactions`, schema: interactionsSchemaJson(fields) }),
+    new CreateSchemaCommand({
+      name: `${prefix}-interactions`,
+      schema: avroSchemaJson('Interactions', fields),
+    }),
   );
   const { datasetArn } = await personalize.send(
     new CreateDatasetCommand({
