@@ -207,10 +207,10 @@ export function sparseExplorationScores(
 ): Float32Array | undefined {
   if (catalog.penalised || numResults > SPARSE_EXPLORATION_MAX_RESULTS) return undefined;
   const n = catalog.size;
-  const candidates: number[] = [];
-  for (let j = 0; j < n; j++) {
-    if (request.blocked?.[j] !== 1 && isCandidate(catalog, j, settings.ageCutOffDays)) candidates.push(j);
-  }
+  const blocked = request.blocked;
+  const all = candidatesOf(catalog, settings.ageCutOffDays);
+  const candidates =
+    blocked === undefined ? Array.from(all) : Array.from(all).filter((j) => blocked[j] !== 1);
   if (candidates.length > SPARSE_EXPLORATION_MAX_CANDIDATE_SHARE * n) return undefined;
   const { top, also } = model.recommendAlso({ ...request, numResults: 2 * numResults }, candidates);
   const scores = new Float32Array(n);
@@ -219,6 +219,29 @@ export function sparseExplorationScores(
     scores[j] = also[c] as number;
   });
   return scores;
+}
+
+/** Candidate lists per catalog (catalogs are never changed once built) and age cut-off. */
+const candidateLists = new WeakMap<ExplorationCatalog, Map<number, Int32Array>>();
+
+/**
+ * The catalog indices that may fill an explored slot at this age cut-off, ascending: found once per catalog and
+ * cut-off rather than by a pass over the catalog on every request.
+ */
+export function candidatesOf(catalog: ExplorationCatalog, ageCutOffDays: number): Int32Array {
+  let lists = candidateLists.get(catalog);
+  if (lists === undefined) {
+    lists = new Map();
+    candidateLists.set(catalog, lists);
+  }
+  let list = lists.get(ageCutOffDays);
+  if (list === undefined) {
+    const found: number[] = [];
+    for (let j = 0; j < catalog.size; j++) if (isCandidate(catalog, j, ageCutOffDays)) found.push(j);
+    list = Int32Array.from(found);
+    lists.set(ageCutOffDays, list);
+  }
+  return list;
 }
 
 /** Whether item j may fill an explored slot under these settings. */
@@ -268,8 +291,8 @@ export function explore(catalog: ExplorationCatalog, req: ExplorationRequest): S
   const candidates: number[] = [];
   const bounds: number[] = [];
   let boundSum = 0;
-  for (let j = 0; j < n; j++) {
-    if (exclude.has(j) || !isCandidate(catalog, j, req.settings.ageCutOffDays)) continue;
+  for (const j of candidatesOf(catalog, req.settings.ageCutOffDays)) {
+    if (exclude.has(j)) continue;
     const u = upperConfidenceBound(catalog, j, req.scores[j] as number);
     candidates.push(j);
     bounds.push(u);
