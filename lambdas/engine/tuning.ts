@@ -79,6 +79,8 @@ export interface HpoSearch {
 export interface TuningResult {
   readonly hp: HyperParameters;
   readonly choices: ModelChoices;
+  /** The output embeddings of the chosen candidate's fit, where one was made (they start the final fit). */
+  readonly output?: Float32Array;
   readonly trials: readonly TuningTrial[];
 }
 
@@ -193,7 +195,8 @@ export async function tune(ctx: FitContext, random: Random, hpo?: HpoSearch): Pr
       await consider(hp, best.choices);
     }
   }
-  return { ...best, trials };
+  const output = fitted.find((f) => f.key === bestEmbeddingKey)?.embeddings.output;
+  return { ...best, trials, ...(output === undefined ? {} : { output }) };
 }
 
 /**

@@ -11,6 +11,7 @@ import {
 import { DEFAULT_HYPERPARAMETERS } from '../../../lambdas/engine/hyperparameters';
 import { ingestItems } from '../../../lambdas/engine/metadata';
 import { Random } from '../../../lambdas/engine/random';
+import { generateSynthetic } from '../../../lambdas/engine/synthetic';
 import { inThread, type ParallelRunner } from '../../../lambdas/engine/train';
 import { capEvents, LONG_WEIGHTS, RIDGE_SCALES, tune } from '../../../lambdas/engine/tuning';
 import type { Interaction } from '../../../lambdas/engine/types';
@@ -157,5 +158,26 @@ describe("capEvents (the tuning fits' sample of users)", () => {
     expect(dropped.length).toBeGreaterThan(0);
     expect(1000 - events(a)).toBeLessThan(Math.min(...dropped.map((u) => u + 1)));
     expect(a[7]).toBe(0);
+  });
+});
+
+describe('the final fit started from the tuning fit', () => {
+  it('reaches the subspace of a cold start with one product fewer: the same top items', async () => {
+    const data = generateSynthetic({ users: 300, items: 200, meanEventsPerUser: 20, seed: 5 });
+    const ctx = { ...(await context(data.interactions, 8)), headItems: 120 };
+    const cold = await fitEmbeddings(ctx, DEFAULT_CHOICES, new Random(3));
+    const warm = await fitEmbeddings(ctx, DEFAULT_CHOICES, new Random(3), cold.output);
+    expect(warm.output).not.toEqual(cold.output);
+    const top = async (embeddings: typeof cold) => {
+      const model = await completeModel(ctx, DEFAULT_CHOICES, embeddings, new Random(4));
+      const byUser = new Map<string, string[]>();
+      for (const x of data.interactions) byUser.set(x.userId, [...(byUser.get(x.userId) ?? []), x.itemId]);
+      return [...byUser.values()]
+        .slice(0, 60)
+        .map((history) => model.recommend({ history, numResults: 10 }).map((s) => s.itemId));
+    };
+    const [a, b] = [await top(cold), await top(warm)];
+    const overlap = a.reduce((sum, list, u) => sum + list.filter((x) => b[u]?.includes(x)).length, 0) / 600;
+    expect(overlap).toBeGreaterThan(0.9);
   });
 });
