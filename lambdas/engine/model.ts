@@ -341,7 +341,11 @@ export class Model implements Recommender {
     const eps = (scanError + sumError) * (1 + 2 ** -20) + 2 ** -21 * (big + scanError + sumError + 1);
     this.marks ??= new Uint8Array(n);
     const marks = this.marks;
-    const found = scorer.candidates(k, 2 * eps, excluded, big, req.blocked);
+    const found = scorer.narrow(
+      scorer.candidates(k, 2 * eps, excluded, big, req.blocked),
+      k,
+      eps - scanError * (1 + 2 ** -20),
+    );
     let pool: ArrayLike<number> & Iterable<number> = found;
     if (also.length > 0) {
       // Items asked for join the exact candidates unless they are history items (out = −∞ here), excluded or
