@@ -6,12 +6,12 @@
  * Request path, warm: one awaited DynamoDB round trip, the Query of the user's most recent events, or none where
  * the process hears of every PutEvents and keeps that read briefly (`recent-events-cache.ts`, the local runtime).
  * The campaign record (`CAMPAIGN_TTL_MS`), the Interactions dataset (`DATASET_TTL_MS`) and a `$LATEST` campaign's
- * newest version (`SYNC_CHECK_MS`, refreshed in the background) come from short-lived per-process caches; the model is held in
- * memory ({@link ModelCache}) and reloaded only when the campaign's artifact changes; the `recommendationId` is
- * stored with what was shown by one PutItem, or, where the process outlives the request, not awaited and, under
- * load, batched with the records of other responses into one BatchWriteItem (`deferred-writes.ts` says what a
- * crash loses). Serving never writes anything else: moving a `$LATEST` campaign to a newer version is recorded by
- * the control plane (`followLatest`).
+ * newest version (`SYNC_CHECK_MS`, refreshed in the background) come from short-lived per-process caches; the model is
+ * held in memory ({@link ModelCache}) and reloaded only when the campaign's artifact changes; the `recommendationId` is
+ * stored with what was shown by one PutItem, or, where the process outlives the request, not awaited and batched with
+ * the records of other responses of the next {@link RECORD_LINGER_MS} into one BatchWriteItem (`deferred-writes.ts`
+ * says what a crash loses). Serving never writes anything else: moving a `$LATEST` campaign to a newer version is
+ * recorded by the control plane (`followLatest`).
  *
  * The history is the user's last interactions in the version's training data, followed by the user's (or anonymous
  * session's) recorded events newer than those, of any type that names an item, session-linked events included; the
@@ -225,6 +225,12 @@ async function syncedServing(
   return check.serving;
 }
 
+/**
+ * How long a deferred record write waits for the records of other responses before it is sent, when none is in
+ * flight: one BatchWriteItem for several responses costs the client and the table far less than a PutItem each.
+ */
+export const RECORD_LINGER_MS = 10;
+
 export function recommendationId(): string {
   // 4 + 36 characters: within PutEvents' 40-character recommendationId.
   return `RID-${randomUUID()}`;
@@ -273,9 +279,13 @@ export async function remember(
     ...(extra.filterArn === undefined ? {} : { filterArn: extra.filterArn }),
     ...(extra.promotion === undefined ? {} : { promotion: extra.promotion }),
   };
-  const write = () => ctx.recommendations.put(record);
-  if (deferWrites()) deferredWrites.start(id, { recommendationId: id, campaignArn }, write);
-  else await write();
+  if (deferWrites()) {
+    deferredWrites.start(id, { recommendationId: id, campaignArn }, () =>
+      ctx.recommendations.put(record, RECORD_LINGER_MS),
+    );
+  } else {
+    await ctx.recommendations.put(record);
+  }
 }
 
 /** The items a recommendationId showed, in order, or `undefined` for an id this deployment never issued. */

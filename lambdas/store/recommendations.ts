@@ -133,10 +133,11 @@ export class RecommendationStore {
 
   /**
    * Writes a record. Records put at the same time by this process share BatchWriteItem requests (see
-   * {@link WriteCoalescer}); one put while no write is in flight is a lone PutItem, which the store completes sooner.
+   * {@link WriteCoalescer}); one put while no write is in flight is a lone PutItem, which the store completes sooner,
+   * unless the caller lets it wait up to `lingerMs` for others (a write no response waits for).
    */
-  async put(record: RecommendationRecord): Promise<void> {
-    await this.writer.put([toItem(record)]);
+  async put(record: RecommendationRecord, lingerMs = 0): Promise<void> {
+    await this.writer.put([toItem(record)], lingerMs);
   }
 
   /** The record of a recommendationId, or `undefined` (never issued, or issued by another deployment). */
