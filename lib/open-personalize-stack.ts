@@ -10,6 +10,7 @@ import { DataStore } from './constructs/data-store';
 import { PersonalizeApi } from './constructs/personalize-api';
 import { TrainingWorkflow } from './constructs/training-workflow';
 import { WebConsole } from './constructs/web-console';
+import { DEFAULT_SERVING_CAPACITY, type ServingCapacity, servingMemoryMb } from './serving-memory';
 
 /** The repository root: it holds `package-lock.json` and `lambdas/handlers/`. */
 export const REPOSITORY_ROOT = path.resolve(__dirname, '..');
@@ -31,6 +32,12 @@ export interface OpenPersonalizeStackProps extends StackProps {
    * @default 512
    */
   readonly apiMemorySize?: number;
+  /**
+   * The largest catalog a campaign serves: GetRecommendations' and GetPersonalizedRanking's memory follows it
+   * (`servingMemoryMb`, formula in `lib/serving-memory.ts`).
+   * @default DEFAULT_SERVING_CAPACITY (100,000 items, hidden dimension 256, 20M history events, 1M users)
+   */
+  readonly servingCapacity?: ServingCapacity;
   /**
    * Timeout of each operation function; below 29 seconds (API Gateway's limit).
    * @default Duration.seconds(15)
@@ -104,6 +111,7 @@ export class OpenPersonalizeStack extends Stack {
       credentials: this.credentials,
       sourceRoot: props.sourceRoot ?? REPOSITORY_ROOT,
       apiMemorySize: props.apiMemorySize,
+      servingMemorySize: servingMemoryMb(props.servingCapacity ?? DEFAULT_SERVING_CAPACITY),
       apiTimeout: props.apiTimeout,
       workerMemorySize: props.workerMemorySize,
       workerTimeout: props.workerTimeout,

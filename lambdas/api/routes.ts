@@ -32,6 +32,8 @@ export interface Route {
   /** REST path for runtime and events operations; control-plane operations all arrive at `POST /`. */
   readonly path?: string;
   readonly grants: Grants;
+  /** The function loads models: its memory follows the served catalog (`lib/serving-memory.ts`). */
+  readonly holdsModel?: true;
 }
 
 const R: Grants = { resources: 'read' };
@@ -164,6 +166,7 @@ export const ROUTES: readonly Route[] = [
     handler: 'get-recommendations',
     path: '/recommendations',
     grants: { resources: 'write', events: 'write', records: 'read', bucket: 'read' },
+    holdsModel: true,
   },
   {
     operation: 'GetPersonalizedRanking',
@@ -171,6 +174,7 @@ export const ROUTES: readonly Route[] = [
     handler: 'get-personalized-ranking',
     path: '/personalize-ranking',
     grants: { resources: 'write', events: 'write', records: 'read', bucket: 'read' },
+    holdsModel: true,
   },
 ];
 

@@ -12,6 +12,7 @@ import {
   type WorkerDef,
 } from '../../lambdas/api/routes';
 import { ENV } from '../../lambdas/env';
+import { DEFAULT_SERVING_CAPACITY, servingMemoryMb } from '../serving-memory';
 import type { ApiCredentials } from './api-credentials';
 import type { DataStore } from './data-store';
 import { handlerEntry, LAMBDA_ENV_LIMIT_BYTES, PersonalizeFunction } from './personalize-function';
@@ -51,6 +52,11 @@ export interface PersonalizeApiProps {
    * @default 512
    */
   readonly apiMemorySize?: number;
+  /**
+   * Memory of the functions that load models (GetRecommendations, GetPersonalizedRanking), in MB.
+   * @default servingMemoryMb(DEFAULT_SERVING_CAPACITY)
+   */
+  readonly servingMemorySize?: number;
   /**
    * Timeout of each operation function. The router waits for the operation synchronously inside API Gateway's
    * 29 second limit, so this must be at most 28 seconds.
@@ -150,7 +156,10 @@ export class PersonalizeApi extends Construct {
         functionName: nameOf(route.operation),
         handler: route.handler,
         operation: route.operation,
-        memorySize: props.apiMemorySize,
+        memorySize:
+          route.holdsModel === true
+            ? (props.servingMemorySize ?? servingMemoryMb(DEFAULT_SERVING_CAPACITY))
+            : props.apiMemorySize,
         timeout: apiTimeout,
       })
         .bindAccountId()

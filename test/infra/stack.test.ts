@@ -13,6 +13,7 @@ import {
   TABLE_READ_ACTIONS,
   TABLE_WRITE_ACTIONS,
 } from '../../lib/constructs/personalize-function';
+import { DEFAULT_SERVING_CAPACITY, servingMemoryMb } from '../../lib/serving-memory';
 import {
   referencedIds,
   refTarget,
@@ -115,6 +116,12 @@ describe('functions', () => {
 
   it('limits API functions to the API Gateway budget and gives workers long timeouts and more memory', () => {
     expect(view.functionFor('DescribeDataset')[1].Properties).toMatchObject({ Timeout: 15, MemorySize: 512 });
+    // The functions that load models are sized for the default served catalog (lib/serving-memory.ts).
+    for (const op of ['GetRecommendations', 'GetPersonalizedRanking']) {
+      expect(view.functionFor(op)[1].Properties).toMatchObject({
+        MemorySize: servingMemoryMb(DEFAULT_SERVING_CAPACITY),
+      });
+    }
     expect(view.functionFor('Router')[1].Properties).toMatchObject({ Timeout: 29 });
     expect(view.functionFor(IMPORT_WORKER.name)[1].Properties).toMatchObject({
       Timeout: 900,
@@ -434,8 +441,14 @@ describe('props', () => {
       throttlingBurstLimit: 60,
       removalPolicy: RemovalPolicy.DESTROY,
       bucketVersioning: true,
+      servingCapacity: { items: 750_000, hiddenDimension: 149, historyEvents: 0, users: 0 },
     }).template,
   );
+
+  it('sizes the serving functions for the catalog they serve', () => {
+    expect(custom.functionFor('GetRecommendations')[1].Properties).toMatchObject({ MemorySize: 1920 });
+    expect(custom.functionFor('ListDatasets')[1].Properties).toMatchObject({ MemorySize: 1024 });
+  });
 
   it('passes sizes, timeouts and throttling through', () => {
     expect(custom.functionFor('ListDatasets')[1].Properties).toMatchObject({ MemorySize: 1024, Timeout: 20 });
