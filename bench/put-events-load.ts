@@ -1,7 +1,8 @@
 /**
  * PutEvents under load, with an exact ledger (`npm run bench:put-events-load`): 16 concurrent clients for 60 s
  * against a local runtime started here; reports events/s, counted-in (acknowledged distinct events) and
- * counted-stored, and fails if any acknowledged event is missing or stored twice. The same clients then send the
+ * counted-stored, and fails if any acknowledged event is missing or stored twice, or the table holds any item
+ * besides the acknowledged events and the re-used eventIds it sent (which reads drop). The same clients then send the
  * same load to a plain Node HTTP echo server with as many processes (the ceiling: SDK client and HTTP, no API).
  *
  * The API is served from `--workers N` node:cluster workers (as `npm start -- --workers N`; default: one per core)
@@ -130,7 +131,8 @@ async function main(): Promise<void> {
         `  api ÷ echo: ${((100 * apiRate) / echoRate).toFixed(1)} %`,
         `  api calls ${api.load.calls} (${api.load.retries} exact re-sends, ${api.load.conflicting} re-used eventIds), failed calls ${api.load.failedCalls}`,
         `  counted in (acknowledged distinct events): ${api.load.acknowledged.size}  ->  ${apiRate.toFixed(0)} events/s over ${api.load.seconds.toFixed(1)} s`,
-        `  counted stored: ${count.stored}  missing ${count.missing}  duplicated ${count.duplicated}  unexpected ${count.unexpected}`,
+        `  counted stored (as training reads them, each eventId once): ${count.stored}  missing ${count.missing}  duplicated ${count.duplicated}  unexpected ${count.unexpected}`,
+        `  items in the table: ${count.items} = ${count.items - count.reuses} events + ${count.reuses} re-used eventIds (dropped by reads; ${api.load.conflicting} sent)`,
         `load avg    ${formatLoad()} (1, 5, 15 min) at the end`,
       ].join('\n'),
     );
@@ -139,7 +141,9 @@ async function main(): Promise<void> {
       count.missing > 0 ||
       count.duplicated > 0 ||
       count.unexpected > 0 ||
-      count.stored !== api.load.acknowledged.size
+      count.stored !== api.load.acknowledged.size ||
+      count.reuses !== api.load.conflicting ||
+      count.items !== count.stored + count.reuses
     ) {
       process.exitCode = 1;
     }

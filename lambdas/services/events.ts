@@ -126,10 +126,9 @@ type StoredRecommendation = NonNullable<Awaited<ReturnType<ServiceContext['recom
 const linkKey = (group: string, sessionId: string) => `${group}\u0000${sessionId}`;
 
 /**
- * Records the events of one call. Warm (tracker, dataset and session link cached), a call without caller-chosen
- * `eventId`s is one BatchWriteItem, shared with the calls this process serves at the same time; each caller-chosen
- * `eventId` adds a conditional claim, written in parallel before the batch, so an id that another event took is
- * never stored twice. The ids found claimed already (a retried call) are read back in one BatchGetItem.
+ * Records the events of one call. Warm (tracker, dataset and session link cached), a call is one BatchWriteItem,
+ * shared with the calls this process serves at the same time, caller-chosen `eventId`s included: an event sent again
+ * lands on its own key, and an event reusing another's id is dropped by every read (see `store/events.ts`).
  */
 export async function putEvents(
   ctx: ServiceContext,
@@ -200,14 +199,8 @@ export async function putEvents(
     ...(columns === undefined ? {} : { columns }),
   }));
 
-  // A caller-chosen eventId is stored once: a different event reusing it is dropped, as Personalize ignores it.
-  const chosen = stored.filter((_, i) => eventList[i]?.eventId !== undefined);
-  const [events, claims] = await Promise.all([
-    withImplicitImpressions(ctx, stored),
-    chosen.length === 0 ? [] : store.claimEventIds(chosen, since),
-  ]);
-  const taken = new Set(chosen.filter((_, i) => claims[i] === 'taken'));
-  await store.put(events.filter((_, i) => !taken.has(stored[i] as StoredEvent)));
+  // A retried event overwrites itself; a different event reusing an eventId is stored and dropped when read.
+  await store.put(await withImplicitImpressions(ctx, stored));
   return {};
 }
 
