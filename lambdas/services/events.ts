@@ -109,17 +109,24 @@ function eventColumns(
 }
 
 /**
- * How long PutEvents reuses what it read of a session's link (or that it had none). A link, once made, never
- * changes; a link made meanwhile by another process is seen this much later, and until then that process's
- * anonymous events of the session are stored under the session (training still attributes them through the link,
- * only the user's recent-event reads miss them for that long).
+ * How long PutEvents reuses having found no link for a session. A link made meanwhile by another process is seen
+ * this much later, and until then this process's anonymous events of the session are stored under the session
+ * (training still attributes them through the link, only the user's recent-event reads miss them for that long).
  */
 export const SESSION_LINK_TTL_MS = 5_000;
+/**
+ * How long PutEvents reuses a session's link once found. A link, once made, never changes; only a dataset created
+ * again under the same ARN voids it: a cached link older than the dataset then counts as no link.
+ */
+export const KNOWN_LINK_TTL_MS = 600_000;
 /** How long a `recommendationId`'s shown items are reused (a record never changes once written). */
 const RECOMMENDATION_TTL_MS = 60_000;
 
 type SessionLink = Awaited<ReturnType<ServiceContext['events']['sessionLink']>>;
-const sessionLinks = new TtlCache<string, SessionLink>(SESSION_LINK_TTL_MS, 100_000);
+const sessionLinks = new TtlCache<string, SessionLink>(
+  (link) => (link === undefined ? SESSION_LINK_TTL_MS : KNOWN_LINK_TTL_MS),
+  100_000,
+);
 const shownItems = new TtlCache<string, StoredRecommendation | undefined>(RECOMMENDATION_TTL_MS);
 type StoredRecommendation = NonNullable<Awaited<ReturnType<ServiceContext['recommendations']['get']>>>;
 
@@ -159,6 +166,8 @@ export async function putEvents(
   const since = dataset.record.createdAt;
   const writtenAt = ctx.now().getTime();
   const linkedUser = link !== undefined && link.linkedAt >= since ? link.userId : undefined;
+  // A link older than the dataset is void, and a newer one may exist: cache it as no link, read again soon.
+  if (link !== undefined && linkedUser === undefined) sessionLinks.set(linkKey(group, sessionId), undefined);
   const eventList = input.eventList ?? [];
 
   // Everything is validated before anything is written, so a refused call stores nothing.
