@@ -45,17 +45,25 @@ interface Measured {
   readonly ownCpu: number;
   /** CPU seconds of the server's other processes (API workers), when /proc tells. */
   readonly serverCpu: number | undefined;
+  /** The same, per worker: how evenly the load spread. */
+  readonly workerCpu: readonly number[];
 }
 
 async function measure(options: LoadOptions, serverPids: () => number[]): Promise<Measured> {
   const pids = serverPids();
   const serverBefore = pids.length === 0 ? undefined : processCpuMs(pids);
+  const eachBefore = pids.map((pid) => processCpuMs([pid]));
   const before = process.cpuUsage();
   const load = await runPutEventsLoadInChild(options);
   const { user, system } = process.cpuUsage(before);
   const serverAfter = processCpuMs(pids);
+  const workerCpu = pids.flatMap((pid, i) => {
+    const [from, to] = [eachBefore[i], processCpuMs([pid])];
+    return from === undefined || to === undefined ? [] : [(to - from) / 1000];
+  });
   return {
     load,
+    workerCpu,
     ownCpu: (user + system) / 1e6,
     serverCpu:
       serverBefore === undefined || serverAfter === undefined
@@ -72,7 +80,9 @@ function rateLine(label: string, m: Measured, server: boolean): string {
     `  (${events} acknowledged distinct events in ${m.load.seconds.toFixed(1)} s, ${m.load.calls} calls, ${m.load.failedCalls} failed)` +
     `  CPU per event: load clients ${perEvent(m.load.cpuSeconds)}` +
     (server ? `, emulators (this process) ${perEvent(m.ownCpu)}` : '') +
-    (m.serverCpu === undefined ? '' : `, API workers ${perEvent(m.serverCpu)}`) +
+    (m.serverCpu === undefined
+      ? ''
+      : `, API workers ${perEvent(m.serverCpu)} (CPU s per worker: ${m.workerCpu.map((s) => s.toFixed(1)).join(' / ')})`) +
     `  (load ${formatLoad()})`
   );
 }
