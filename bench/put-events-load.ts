@@ -87,6 +87,14 @@ function rateLine(label: string, m: Measured, server: boolean): string {
   );
 }
 
+/** Events/s in each 10 s slice of a run; a last slice under 1 s is left out. */
+function sliceRates(load: ChildLoadResult): string[] {
+  return load.perTenSeconds.flatMap((n, i) => {
+    const seconds = Math.min(10, load.seconds - 10 * i);
+    return seconds < 1 ? [] : [(n / seconds).toFixed(0)];
+  });
+}
+
 async function main(): Promise<void> {
   quietRequestLogs();
   const seconds = flag('seconds', 60);
@@ -141,6 +149,7 @@ async function main(): Promise<void> {
         `  api ÷ echo: ${((100 * apiRate) / echoRate).toFixed(1)} %`,
         `  api calls ${api.load.calls} (${api.load.retries} exact re-sends, ${api.load.conflicting} re-used eventIds), failed calls ${api.load.failedCalls}`,
         `  counted in (acknowledged distinct events): ${api.load.acknowledged.size}  ->  ${apiRate.toFixed(0)} events/s over ${api.load.seconds.toFixed(1)} s`,
+        `  api events/s in each 10 s: ${sliceRates(api.load).join(' ')} (the first 10 s include the workers compiling and warming up)`,
         `  counted stored (as training reads them, each eventId once): ${count.stored}  missing ${count.missing}  duplicated ${count.duplicated}  unexpected ${count.unexpected}`,
         `  items in the table: ${count.items} = ${count.items - count.reuses} events + ${count.reuses} re-used eventIds (dropped by reads; ${api.load.conflicting} sent)`,
         `load avg    ${formatLoad()} (1, 5, 15 min) at the end`,

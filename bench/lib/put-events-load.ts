@@ -37,6 +37,8 @@ export interface LoadResult {
   readonly conflicting: number;
   readonly failedCalls: number;
   readonly seconds: number;
+  /** Distinct events acknowledged in each 10 s of the run (the last slice may be shorter). */
+  readonly perTenSeconds: number[];
 }
 
 /** Runs the load; resolves when every client has stopped. */
@@ -46,6 +48,7 @@ export async function runPutEventsLoad(options: LoadOptions): Promise<LoadResult
   let retries = 0;
   let conflicting = 0;
   let failedCalls = 0;
+  const perTenSeconds: number[] = [];
   const started = performance.now();
   const deadline = options.durationMs === undefined ? Number.POSITIVE_INFINITY : started + options.durationMs;
   const loop = async (client: number) => {
@@ -79,6 +82,9 @@ export async function runPutEventsLoad(options: LoadOptions): Promise<LoadResult
           await send();
           calls++;
           for (const e of eventList) acknowledged.add(e.eventId as string);
+          const slice = Math.floor((performance.now() - started) / 10_000);
+          while (perTenSeconds.length <= slice) perTenSeconds.push(0);
+          perTenSeconds[slice] = (perTenSeconds[slice] ?? 0) + eventList.length;
           if (call % options.retryEvery === 0) {
             await send();
             calls++;
@@ -112,6 +118,7 @@ export async function runPutEventsLoad(options: LoadOptions): Promise<LoadResult
     conflicting,
     failedCalls,
     seconds: (performance.now() - started) / 1000,
+    perTenSeconds,
   };
 }
 
