@@ -174,16 +174,11 @@ export async function putEvents(
   let userId = input.userId;
   const parsed = eventList.map((event, i) => parseEvent(event, i, dataset.fields, customRequired));
 
+  // Tying the session runs beside the write of the events: they go to the user's partition either way, and a call
+  // that fails after some of its writes is retried onto the same keys.
+  let tying: Promise<void> = Promise.resolve();
   if (userId !== undefined && userId !== sessionId) {
-    if (linkedUser === undefined) {
-      const owner = await store.linkSession(group, sessionId, userId, writtenAt, since);
-      if (owner === userId) {
-        const anonymous = await store.all(group, sessionId, since);
-        if (anonymous.length > 0) await store.copyToUser(anonymous, userId);
-      }
-      // Whoever won, the session now has a link made at or after `since`.
-      sessionLinks.set(linkKey(group, sessionId), { userId: owner, linkedAt: writtenAt });
-    }
+    if (linkedUser === undefined) tying = tieSession(ctx, group, sessionId, userId, writtenAt, since);
   } else if (userId === undefined) {
     userId = linkedUser;
   }
@@ -209,8 +204,30 @@ export async function putEvents(
   }));
 
   // A retried event overwrites itself; a different event reusing an eventId is stored and dropped when read.
-  await store.put(await withImplicitImpressions(ctx, stored));
+  await Promise.all([tying, withImplicitImpressions(ctx, stored).then((events) => store.put(events))]);
   return {};
+}
+
+/**
+ * Ties a session to `userId` unless another user has it. The session's anonymous events are read beside the link
+ * write, and copied to the user only if this call made the link.
+ */
+async function tieSession(
+  ctx: ServiceContext,
+  group: string,
+  sessionId: string,
+  userId: string,
+  writtenAt: number,
+  since: number,
+): Promise<void> {
+  const store = ctx.events;
+  const [owner, anonymous] = await Promise.all([
+    store.linkSession(group, sessionId, userId, writtenAt, since),
+    store.all(group, sessionId, since),
+  ]);
+  if (owner === userId && anonymous.length > 0) await store.copyToUser(anonymous, userId);
+  // Whoever won, the session now has a link made at or after `since`.
+  sessionLinks.set(linkKey(group, sessionId), { userId: owner, linkedAt: writtenAt });
 }
 
 interface ParsedEvent {
