@@ -233,6 +233,40 @@ describe('putEvents', () => {
     ]);
   });
 
+  it("ties a session in the same round trip as the call's own write: link, session read and events side by side", async () => {
+    const { g, trackingId } = await tracked('tie-parallel');
+    await putEvents(env.ctx, { trackingId, sessionId: 'anon-p', eventList: [click('i1', 1_700_000_001)] });
+    const send = env.ctx.ddb.send.bind(env.ctx.ddb);
+    const log: string[] = [];
+    const spy = jest.spyOn(env.ctx.ddb, 'send').mockImplementation((async (command: object) => {
+      const name = command.constructor.name;
+      log.push(`start ${name}`);
+      try {
+        return await (send as (c: object) => Promise<unknown>)(command);
+      } finally {
+        log.push(`end ${name}`);
+      }
+    }) as never);
+    try {
+      await putEvents(env.ctx, {
+        trackingId,
+        userId: 'pia',
+        sessionId: 'anon-p',
+        eventList: [click('i2', 1_700_000_002)],
+      });
+    } finally {
+      spy.mockRestore();
+    }
+    // (The anonymous call left "no link" cached.) The link write, the read of the session and the events' write all
+    // start before any of them ends; then the session's event is copied to the user.
+    expect(new Set(log.slice(0, 3))).toEqual(
+      new Set(['start PutCommand', 'start QueryCommand', 'start BatchWriteCommand']),
+    );
+    expect(log.slice(-2)).toEqual(['start BatchWriteCommand', 'end BatchWriteCommand']);
+    expect(log).toHaveLength(8);
+    expect((await recentEvents(env.ctx, g.group, 'pia', 10)).map((e) => e.itemId)).toEqual(['i1', 'i2']);
+  });
+
   it('refuses an unknown tracking id, forbidden or unknown properties, and a group without Interactions', async () => {
     const { trackingId } = await tracked('refusals');
     const base = { sessionId: 's', eventList: [click('i1', 1_700_000_000)] };
