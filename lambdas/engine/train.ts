@@ -160,7 +160,7 @@ async function fitModel(
     random.fork(),
     options.hpo,
   );
-  return fitSequences({ ...ctx, hp: tuned.hp }, tuned.choices, random);
+  return fitSequences({ ...ctx, hp: tuned.hp }, tuned.choices, random, tuned.output);
 }
 
 export type { IdIndex };

@@ -21,6 +21,7 @@ import type { ServiceContext } from './context';
 import { cachedDataset, groupDatasetArn } from './dataset-data';
 import { deferredWrites } from './deferred-writes';
 import { cachedTrackingId } from './event-trackers';
+import { recentEventsCache } from './recent-events-cache';
 import { type FieldDef, ImportValidationError, parseProperties, type Value } from './row-validation';
 import { TtlCache } from './ttl-cache';
 
@@ -204,7 +205,11 @@ export async function putEvents(
   }));
 
   // A retried event overwrites itself; a different event reusing an eventId is stored and dropped when read.
-  await Promise.all([tying, withImplicitImpressions(ctx, stored).then((events) => store.put(events))]);
+  const writing = withImplicitImpressions(ctx, stored)
+    .then((events) => store.put(events))
+    // After the write (even a partial one): a read of the actor's events started from now on sees them.
+    .finally(() => recentEventsCache().written(group, actorId));
+  await Promise.all([tying, writing]);
   return {};
 }
 
@@ -225,7 +230,10 @@ async function tieSession(
     store.linkSession(group, sessionId, userId, writtenAt, since),
     store.all(group, sessionId, since),
   ]);
-  if (owner === userId && anonymous.length > 0) await store.copyToUser(anonymous, userId);
+  if (owner === userId && anonymous.length > 0) {
+    await store.copyToUser(anonymous, userId);
+    recentEventsCache().written(group, userId);
+  }
   // Whoever won, the session now has a link made at or after `since`.
   sessionLinks.set(linkKey(group, sessionId), { userId: owner, linkedAt: writtenAt });
 }
