@@ -1,7 +1,8 @@
 /**
  * PutEvents under load, with an exact ledger (`npm run bench:put-events-load`): 16 concurrent clients for 60 s
  * against a local runtime started here; reports events/s, counted-in (acknowledged distinct events) and
- * counted-stored, and fails if any acknowledged event is missing or stored twice. The same clients then send the
+ * counted-stored, and fails if any acknowledged event is missing or stored twice, or the table holds any item
+ * besides the acknowledged events and the re-used eventIds it sent (which reads drop). The same clients then send the
  * same load to a plain Node HTTP echo server with as many processes (the ceiling: SDK client and HTTP, no API).
  *
  * The API is served from `--workers N` node:cluster workers (as `npm start -- --workers N`; default: one per core)
@@ -44,17 +45,25 @@ interface Measured {
   readonly ownCpu: number;
   /** CPU seconds of the server's other processes (API workers), when /proc tells. */
   readonly serverCpu: number | undefined;
+  /** The same, per worker: how evenly the load spread. */
+  readonly workerCpu: readonly number[];
 }
 
 async function measure(options: LoadOptions, serverPids: () => number[]): Promise<Measured> {
   const pids = serverPids();
   const serverBefore = pids.length === 0 ? undefined : processCpuMs(pids);
+  const eachBefore = pids.map((pid) => processCpuMs([pid]));
   const before = process.cpuUsage();
   const load = await runPutEventsLoadInChild(options);
   const { user, system } = process.cpuUsage(before);
   const serverAfter = processCpuMs(pids);
+  const workerCpu = pids.flatMap((pid, i) => {
+    const [from, to] = [eachBefore[i], processCpuMs([pid])];
+    return from === undefined || to === undefined ? [] : [(to - from) / 1000];
+  });
   return {
     load,
+    workerCpu,
     ownCpu: (user + system) / 1e6,
     serverCpu:
       serverBefore === undefined || serverAfter === undefined
@@ -71,9 +80,19 @@ function rateLine(label: string, m: Measured, server: boolean): string {
     `  (${events} acknowledged distinct events in ${m.load.seconds.toFixed(1)} s, ${m.load.calls} calls, ${m.load.failedCalls} failed)` +
     `  CPU per event: load clients ${perEvent(m.load.cpuSeconds)}` +
     (server ? `, emulators (this process) ${perEvent(m.ownCpu)}` : '') +
-    (m.serverCpu === undefined ? '' : `, API workers ${perEvent(m.serverCpu)}`) +
+    (m.serverCpu === undefined
+      ? ''
+      : `, API workers ${perEvent(m.serverCpu)} (CPU s per worker: ${m.workerCpu.map((s) => s.toFixed(1)).join(' / ')})`) +
     `  (load ${formatLoad()})`
   );
+}
+
+/** Events/s in each 10 s slice of a run; a last slice under 1 s is left out. */
+function sliceRates(load: ChildLoadResult): string[] {
+  return load.perTenSeconds.flatMap((n, i) => {
+    const seconds = Math.min(10, load.seconds - 10 * i);
+    return seconds < 1 ? [] : [(n / seconds).toFixed(0)];
+  });
 }
 
 async function main(): Promise<void> {
@@ -130,7 +149,9 @@ async function main(): Promise<void> {
         `  api ÷ echo: ${((100 * apiRate) / echoRate).toFixed(1)} %`,
         `  api calls ${api.load.calls} (${api.load.retries} exact re-sends, ${api.load.conflicting} re-used eventIds), failed calls ${api.load.failedCalls}`,
         `  counted in (acknowledged distinct events): ${api.load.acknowledged.size}  ->  ${apiRate.toFixed(0)} events/s over ${api.load.seconds.toFixed(1)} s`,
-        `  counted stored: ${count.stored}  missing ${count.missing}  duplicated ${count.duplicated}  unexpected ${count.unexpected}`,
+        `  api events/s in each 10 s: ${sliceRates(api.load).join(' ')} (the first 10 s include the workers compiling and warming up)`,
+        `  counted stored (as training reads them, each eventId once): ${count.stored}  missing ${count.missing}  duplicated ${count.duplicated}  unexpected ${count.unexpected}`,
+        `  items in the table: ${count.items} = ${count.items - count.reuses} events + ${count.reuses} re-used eventIds (dropped by reads; ${api.load.conflicting} sent)`,
         `load avg    ${formatLoad()} (1, 5, 15 min) at the end`,
       ].join('\n'),
     );
@@ -139,7 +160,9 @@ async function main(): Promise<void> {
       count.missing > 0 ||
       count.duplicated > 0 ||
       count.unexpected > 0 ||
-      count.stored !== api.load.acknowledged.size
+      count.stored !== api.load.acknowledged.size ||
+      count.reuses !== api.load.conflicting ||
+      count.items !== count.stored + count.reuses
     ) {
       process.exitCode = 1;
     }

@@ -19,6 +19,9 @@ import { close, listen } from './http-util';
 export const WORKER_PORT_ENV = 'OP_WORKER_PORT';
 export const WORKER_HOST_ENV = 'OP_WORKER_HOST';
 
+/** Requests a worker answers on one connection before closing it (`Connection: close` on the last answer). */
+export const MAX_REQUESTS_PER_SOCKET = 100;
+
 export type WorkerMessage =
   | { readonly type: 'listening'; readonly port: number }
   | { readonly type: 'stop' }
@@ -30,6 +33,10 @@ async function main(): Promise<void> {
   const host = process.env[WORKER_HOST_ENV] ?? '127.0.0.1';
   const registry = new FunctionRegistry();
   const server = createApiServer(registry);
+  // The primary hands each new connection to a worker that is free at that moment, so a burst of connections
+  // (clients starting together) can land mostly on one worker, and keep-alive keeps them there. Closing each
+  // connection after this many requests lets clients reconnect, and the connections even out across workers.
+  server.maxRequestsPerSocket = MAX_REQUESTS_PER_SOCKET;
   // In a cluster worker the primary owns the socket: every worker listening on the same port shares it.
   const bound = await listen(server, port, host);
   let stopping = false;

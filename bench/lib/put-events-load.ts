@@ -1,8 +1,9 @@
 /**
  * PutEvents load with an exact ledger: concurrent clients send batches of events with unique `eventId`s, re-send
  * some acknowledged batches unchanged (a client retry) and send some events that reuse an acknowledged `eventId`
- * with other content (which must be dropped). Every acknowledged original is counted in; the group's stored
- * events are then counted and checked one by one, so a lost or duplicated event shows.
+ * with other content (which reads must drop). Every acknowledged original is counted in; the group's stored
+ * events are then counted and checked one by one, so a lost or duplicated event shows, and so is every item of the
+ * table: the originals once each (a re-send overwrites itself) plus one item per re-used id, nothing else.
  */
 
 import { fork } from 'node:child_process';
@@ -36,6 +37,8 @@ export interface LoadResult {
   readonly conflicting: number;
   readonly failedCalls: number;
   readonly seconds: number;
+  /** Distinct events acknowledged in each 10 s of the run (the last slice may be shorter). */
+  readonly perTenSeconds: number[];
 }
 
 /** Runs the load; resolves when every client has stopped. */
@@ -45,6 +48,7 @@ export async function runPutEventsLoad(options: LoadOptions): Promise<LoadResult
   let retries = 0;
   let conflicting = 0;
   let failedCalls = 0;
+  const perTenSeconds: number[] = [];
   const started = performance.now();
   const deadline = options.durationMs === undefined ? Number.POSITIVE_INFINITY : started + options.durationMs;
   const loop = async (client: number) => {
@@ -78,6 +82,9 @@ export async function runPutEventsLoad(options: LoadOptions): Promise<LoadResult
           await send();
           calls++;
           for (const e of eventList) acknowledged.add(e.eventId as string);
+          const slice = Math.floor((performance.now() - started) / 10_000);
+          while (perTenSeconds.length <= slice) perTenSeconds.push(0);
+          perTenSeconds[slice] = (perTenSeconds[slice] ?? 0) + eventList.length;
           if (call % options.retryEvery === 0) {
             await send();
             calls++;
@@ -111,6 +118,7 @@ export async function runPutEventsLoad(options: LoadOptions): Promise<LoadResult
     conflicting,
     failedCalls,
     seconds: (performance.now() - started) / 1000,
+    perTenSeconds,
   };
 }
 
@@ -166,6 +174,7 @@ if (require.main === module) {
 }
 
 export interface StoredCount {
+  /** Events as reads see them (training, recent events): each eventId once. */
   readonly stored: number;
   /** Acknowledged events not stored. */
   readonly missing: number;
@@ -173,9 +182,16 @@ export interface StoredCount {
   readonly duplicated: number;
   /** Stored events that were not acknowledged originals (e.g. a conflicting re-use of an id). */
   readonly unexpected: number;
+  /** Items in the group's part of the table: the events reads see, and those they drop as re-used ids. */
+  readonly items: number;
+  /** Items that are events re-using an acknowledged eventId (which reads drop). */
+  readonly reuses: number;
 }
 
-/** Counts a group's stored events against the acknowledged ids, reading the Events table directly. */
+/**
+ * Counts a group's stored events against the acknowledged ids, reading the Events table directly: once as every
+ * reader does (each eventId once), and once item by item, so the items reads drop show too.
+ */
 export async function countStored(
   dynamodbEndpoint: string,
   region: string,
@@ -202,7 +218,13 @@ export async function countStored(
     for (const id of acknowledged) if (!seen.has(id)) missing++;
     const duplicated = [...seen.values()].filter((n) => n > 1).length;
     const stored = [...seen.values()].reduce((a, b) => a + b, 0);
-    return { stored, missing, duplicated, unexpected };
+    let items = 0;
+    let reuses = 0;
+    for await (const page of store.groupEvents(datasetGroupArn, 0, { repeats: true })) {
+      items += page.length;
+      for (const e of page) if (e.itemId === 'conflicting-item') reuses++;
+    }
+    return { stored, missing, duplicated, unexpected, items, reuses };
   } finally {
     client.destroy();
   }

@@ -110,27 +110,33 @@ function eventColumns(
 }
 
 /**
- * How long PutEvents reuses what it read of a session's link (or that it had none). A link, once made, never
- * changes; a link made meanwhile by another process is seen this much later, and until then that process's
- * anonymous events of the session are stored under the session (training still attributes them through the link,
- * only the user's recent-event reads miss them for that long).
+ * How long PutEvents reuses having found no link for a session. A link made meanwhile by another process is seen
+ * this much later, and until then this process's anonymous events of the session are stored under the session
+ * (training still attributes them through the link, only the user's recent-event reads miss them for that long).
  */
 export const SESSION_LINK_TTL_MS = 5_000;
+/**
+ * How long PutEvents reuses a session's link once found. A link, once made, never changes; only a dataset created
+ * again under the same ARN voids it: a cached link older than the dataset then counts as no link.
+ */
+export const KNOWN_LINK_TTL_MS = 600_000;
 /** How long a `recommendationId`'s shown items are reused (a record never changes once written). */
 const RECOMMENDATION_TTL_MS = 60_000;
 
 type SessionLink = Awaited<ReturnType<ServiceContext['events']['sessionLink']>>;
-const sessionLinks = new TtlCache<string, SessionLink>(SESSION_LINK_TTL_MS, 100_000);
+const sessionLinks = new TtlCache<string, SessionLink>(
+  (link) => (link === undefined ? SESSION_LINK_TTL_MS : KNOWN_LINK_TTL_MS),
+  100_000,
+);
 const shownItems = new TtlCache<string, StoredRecommendation | undefined>(RECOMMENDATION_TTL_MS);
 type StoredRecommendation = NonNullable<Awaited<ReturnType<ServiceContext['recommendations']['get']>>>;
 
 const linkKey = (group: string, sessionId: string) => `${group}\u0000${sessionId}`;
 
 /**
- * Records the events of one call. Warm (tracker, dataset and session link cached), a call without caller-chosen
- * `eventId`s is one BatchWriteItem, shared with the calls this process serves at the same time; each caller-chosen
- * `eventId` adds a conditional claim, written in parallel before the batch, so an id that another event took is
- * never stored twice. The ids found claimed already (a retried call) are read back in one BatchGetItem.
+ * Records the events of one call. Warm (tracker, dataset and session link cached), a call is one BatchWriteItem,
+ * shared with the calls this process serves at the same time, caller-chosen `eventId`s included: an event sent again
+ * lands on its own key, and an event reusing another's id is dropped by every read (see `store/events.ts`).
  */
 export async function putEvents(
   ctx: ServiceContext,
@@ -161,25 +167,19 @@ export async function putEvents(
   const since = dataset.record.createdAt;
   const writtenAt = ctx.now().getTime();
   const linkedUser = link !== undefined && link.linkedAt >= since ? link.userId : undefined;
+  // A link older than the dataset is void, and a newer one may exist: cache it as no link, read again soon.
+  if (link !== undefined && linkedUser === undefined) sessionLinks.set(linkKey(group, sessionId), undefined);
   const eventList = input.eventList ?? [];
 
   // Everything is validated before anything is written, so a refused call stores nothing.
   let userId = input.userId;
   const parsed = eventList.map((event, i) => parseEvent(event, i, dataset.fields, customRequired));
 
+  // Tying the session runs beside the write of the events: they go to the user's partition either way, and a call
+  // that fails after some of its writes is retried onto the same keys.
+  let tying: Promise<void> = Promise.resolve();
   if (userId !== undefined && userId !== sessionId) {
-    if (linkedUser === undefined) {
-      const owner = await store.linkSession(group, sessionId, userId, writtenAt, since);
-      if (owner === userId) {
-        const anonymous = await store.all(group, sessionId, since);
-        if (anonymous.length > 0) {
-          await store.copyToUser(anonymous, userId);
-          recentEventsCache().written(group, userId);
-        }
-      }
-      // Whoever won, the session now has a link made at or after `since`.
-      sessionLinks.set(linkKey(group, sessionId), { userId: owner, linkedAt: writtenAt });
-    }
+    if (linkedUser === undefined) tying = tieSession(ctx, group, sessionId, userId, writtenAt, since);
   } else if (userId === undefined) {
     userId = linkedUser;
   }
@@ -204,20 +204,38 @@ export async function putEvents(
     ...(columns === undefined ? {} : { columns }),
   }));
 
-  // A caller-chosen eventId is stored once: a different event reusing it is dropped, as Personalize ignores it.
-  const chosen = stored.filter((_, i) => eventList[i]?.eventId !== undefined);
-  const [events, claims] = await Promise.all([
-    withImplicitImpressions(ctx, stored),
-    chosen.length === 0 ? [] : store.claimEventIds(chosen, since),
-  ]);
-  const taken = new Set(chosen.filter((_, i) => claims[i] === 'taken'));
-  try {
-    await store.put(events.filter((_, i) => !taken.has(stored[i] as StoredEvent)));
-  } finally {
+  // A retried event overwrites itself; a different event reusing an eventId is stored and dropped when read.
+  const writing = withImplicitImpressions(ctx, stored)
+    .then((events) => store.put(events))
     // After the write (even a partial one): a read of the actor's events started from now on sees them.
-    recentEventsCache().written(group, actorId);
-  }
+    .finally(() => recentEventsCache().written(group, actorId));
+  await Promise.all([tying, writing]);
   return {};
+}
+
+/**
+ * Ties a session to `userId` unless another user has it. The session's anonymous events are read beside the link
+ * write, and copied to the user only if this call made the link.
+ */
+async function tieSession(
+  ctx: ServiceContext,
+  group: string,
+  sessionId: string,
+  userId: string,
+  writtenAt: number,
+  since: number,
+): Promise<void> {
+  const store = ctx.events;
+  const [owner, anonymous] = await Promise.all([
+    store.linkSession(group, sessionId, userId, writtenAt, since),
+    store.all(group, sessionId, since),
+  ]);
+  if (owner === userId && anonymous.length > 0) {
+    await store.copyToUser(anonymous, userId);
+    recentEventsCache().written(group, userId);
+  }
+  // Whoever won, the session now has a link made at or after `since`.
+  sessionLinks.set(linkKey(group, sessionId), { userId: owner, linkedAt: writtenAt });
 }
 
 interface ParsedEvent {

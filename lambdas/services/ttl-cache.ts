@@ -12,12 +12,13 @@ export class TtlCache<K, V> {
   private readonly entries = new Map<K, { value: Promise<V>; expiresAt: number }>();
 
   /**
-   * @param ttlMs how long a loaded value is reused
+   * @param ttlMs how long a loaded value is reused, or that time for a given value (a found record may be kept
+   *   longer than its absence, say)
    * @param maxEntries entries kept at most @default 10000
    * @param clock epoch milliseconds @default Date.now
    */
   constructor(
-    private readonly ttlMs: number,
+    private readonly ttlMs: number | ((value: V) => number),
     private readonly maxEntries = 10_000,
     private readonly clock: () => number = Date.now,
   ) {}
@@ -37,7 +38,7 @@ export class TtlCache<K, V> {
     value.then(
       (v) => {
         if (this.entries.get(key) !== entry) return;
-        if (keep(v)) entry.expiresAt = this.clock() + this.ttlMs;
+        if (keep(v)) entry.expiresAt = this.clock() + this.ttlOf(v);
         else this.entries.delete(key);
       },
       () => {
@@ -49,7 +50,11 @@ export class TtlCache<K, V> {
 
   /** Replaces what is cached for `key` (this process just wrote it). */
   set(key: K, value: V): void {
-    this.store(key, { value: Promise.resolve(value), expiresAt: this.clock() + this.ttlMs });
+    this.store(key, { value: Promise.resolve(value), expiresAt: this.clock() + this.ttlOf(value) });
+  }
+
+  private ttlOf(value: V): number {
+    return typeof this.ttlMs === 'number' ? this.ttlMs : this.ttlMs(value);
   }
 
   /** Forgets `key` (this process just changed or deleted what it names). */

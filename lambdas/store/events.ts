@@ -11,15 +11,22 @@
  * - Copy: when a session is tied to a user, its anonymous events are copied into the user's partition so reads of
  *   the user see them. Copies carry no `gpk`, so training (which resolves sessions through links) counts each once.
  * - Link: `pk` = "link|<group>|<sessionId>", `gpk` = "links|<group>": the session's user, written once.
- * - Event-id claim: `pk` = "eid|<group>|<eventId>": the key the first event with a caller-chosen `eventId` got, so
- *   a later event reusing the id is dropped.
- * Event ARNs start with `arn:`, so the `link|` and `eid|` prefixes never collide with an event partition.
+ * Event ARNs start with `arn:`, so the `link|` prefix never collides with an event partition.
+ *
+ * Event ids: an event sent again unchanged (a retried call) lands on its own key and overwrites itself. An event that
+ * reuses another's `eventId` with other content (another time, item or user) is written like any other, and dropped
+ * when read: of a group's events sharing an id, reads use the one with the earliest `sk` (its time, then its id;
+ * for one time and id the first index shard holding one) and skip the rest (`firstOfId`). Personalize
+ * drops the later-received one; here "later" is the event's own time, which, unlike the time of writing, a retry
+ * cannot change. Dropping at read time keeps every write a plain batched put: deciding at write time takes one
+ * conditional write per event, since DynamoDB makes conditional writes atomic together only in transactions.
+ * Training reads drop repeats across the group; a user's recent events drop repeats among those returned.
+ * (Tables written by earlier versions may hold `eid|…` claim items: no read looks at them.)
  *
  * Every item records when it was written. A dataset group deleted and created again under the same name has the
  * same ARN, so reads take a `since` (the group's creation time) and ignore what an earlier group of that name left.
  */
 import {
-  BatchGetCommand,
   BatchWriteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -58,8 +65,6 @@ export type RecentInteraction = Pick<
   'itemId' | 'eventType' | 'timestamp' | 'eventValue' | 'writtenAt'
 >;
 
-export type ClaimResult = 'new' | 'same' | 'taken';
-
 const BY_GROUP = 'byGroup';
 /** Index partitions per dataset group. */
 export const GROUP_SHARDS = 16;
@@ -68,8 +73,6 @@ const MERGED_PAGE = 1000;
 const TIME_WIDTH = 15;
 /** BatchWriteItem accepts at most 25 requests. */
 const BATCH = 25;
-/** BatchGetItem accepts at most 100 keys. */
-const BATCH_GET = 100;
 const MAX_ATTEMPTS = 8;
 
 export function eventPk(datasetGroupArn: string, actorId: string): string {
@@ -95,7 +98,6 @@ const shardGpk = (group: string, shard: number) => `${group}#${shard}`;
 
 const linkPk = (group: string, sessionId: string) => `link|${group}|${sessionId}`;
 const linksGpk = (group: string) => `links|${group}`;
-const claimPk = (group: string, eventId: string) => `eid|${group}|${eventId}`;
 
 const itemKey = (item: Record<string, unknown>) => `${item.pk}\u0000${item.sk}`;
 
@@ -127,80 +129,6 @@ export class EventStore {
   /** Copies events into `userId`'s partition, outside index `byGroup`. */
   async copyToUser(events: readonly StoredEvent[], userId: string): Promise<void> {
     await this.batchPut(events.map((e) => toItem({ ...e, actorId: userId, userId }, false)));
-  }
-
-  /**
-   * Claims caller-chosen event ids for the event keys they are about to be written under, one conditional write
-   * each, side by side; the ids some other write claimed first are then read back together in one consistent
-   * BatchGetItem. Per event: `same` means an earlier attempt of this very event claimed it (a retried call),
-   * `taken` that a different event already used the id.
-   */
-  async claimEventIds(events: readonly StoredEvent[], since: number): Promise<ClaimResult[]> {
-    const targets = events.map(
-      (e) => `${eventPk(e.datasetGroupArn, e.actorId)}#${eventSk(e.timestamp, e.eventId)}`,
-    );
-    const claimed = await Promise.all(
-      events.map(async (event, i) => {
-        try {
-          await this.ddb.send(
-            new PutCommand({
-              TableName: this.tableName,
-              Item: {
-                pk: claimPk(event.datasetGroupArn, event.eventId),
-                sk: 'E',
-                target: targets[i],
-                claimedAt: event.writtenAt,
-              },
-              ConditionExpression: 'attribute_not_exists(pk) OR claimedAt < :since',
-              ExpressionAttributeValues: { ':since': since },
-            }),
-          );
-          return true;
-        } catch (err) {
-          if (!isConditionFailure(err)) throw err;
-          return false;
-        }
-      }),
-    );
-    const lost = [
-      ...new Set(events.filter((_, i) => !claimed[i]).map((e) => claimPk(e.datasetGroupArn, e.eventId))),
-    ];
-    const owners = await this.batchGetTargets(lost);
-    return events.map((e, i) =>
-      claimed[i]
-        ? 'new'
-        : owners.get(claimPk(e.datasetGroupArn, e.eventId)) === targets[i]
-          ? 'same'
-          : 'taken',
-    );
-  }
-
-  /** The `target` of each claim item named, read consistently; unprocessed keys are read again. */
-  private async batchGetTargets(pks: readonly string[]): Promise<Map<string, unknown>> {
-    const targets = new Map<string, unknown>();
-    for (let i = 0; i < pks.length; i += BATCH_GET) {
-      let keys: Record<string, unknown>[] = pks.slice(i, i + BATCH_GET).map((pk) => ({ pk, sk: 'E' }));
-      for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt >= MAX_ATTEMPTS)
-          throw new Error(`${keys.length} reads of ${this.tableName} stayed unprocessed`);
-        if (attempt > 0) await this.sleep(Math.min(1000, 25 * 2 ** attempt));
-        const out = await this.ddb.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [this.tableName]: {
-                Keys: keys,
-                ConsistentRead: true,
-                ProjectionExpression: 'pk, #t',
-                ExpressionAttributeNames: { '#t': 'target' },
-              },
-            },
-          }),
-        );
-        for (const item of out.Responses?.[this.tableName] ?? []) targets.set(item.pk as string, item.target);
-        keys = (out.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
-      }
-    }
-    return targets;
   }
 
   /** The user a session was tied to (at or after `since`), if any. */
@@ -300,8 +228,9 @@ export class EventStore {
     since: number,
   ): Promise<RecentInteraction[]> {
     const items = await this.newest(datasetGroupArn, actorId, limit, since, {
-      ProjectionExpression: '#item, #type, #time, #value, #written',
+      ProjectionExpression: '#item, #type, #time, #value, #written, #id',
       ExpressionAttributeNames: {
+        '#id': 'eventId',
         '#item': 'itemId',
         '#type': 'eventType',
         '#time': 'timestamp',
@@ -320,7 +249,10 @@ export class EventStore {
     }));
   }
 
-  /** The actor's newest `limit` items written at or after `since`, oldest first: one reverse Query. */
+  /**
+   * The actor's newest `limit` items written at or after `since`, oldest first: one reverse Query. An `eventId`
+   * repeated among them is kept once (its earliest), so a reused id can leave fewer than `limit`.
+   */
   private async newest(
     datasetGroupArn: string,
     actorId: string,
@@ -339,7 +271,8 @@ export class EventStore {
         ...projection,
       }),
     );
-    return (out.Items ?? []).reverse();
+    const seen = new Set<string>();
+    return (out.Items ?? []).reverse().filter((item) => firstOfId(item, seen));
   }
 
   /** Every event stored in an actor's partition at or after `since`, oldest first. */
@@ -356,8 +289,16 @@ export class EventStore {
     return events;
   }
 
-  /** Every event recorded for a group at or after `since` (copies excluded), a page at a time, in time order. */
-  async *groupEvents(datasetGroupArn: string, since: number): AsyncGenerator<StoredEvent[]> {
+  /**
+   * Every event recorded for a group at or after `since` (copies excluded), a page at a time, in time order, each
+   * `eventId` once (its earliest event; see the module comment). `repeats` keeps the events that reuse an id too.
+   * Dropping repeats keeps the ids read so far in memory: about 100 bytes per event.
+   */
+  async *groupEvents(
+    datasetGroupArn: string,
+    since: number,
+    options: { readonly repeats?: boolean } = {},
+  ): AsyncGenerator<StoredEvent[]> {
     const query = (gpk: string): QueryCommandInput => ({
       TableName: this.tableName,
       IndexName: BY_GROUP,
@@ -370,7 +311,8 @@ export class EventStore {
       ...Array.from({ length: GROUP_SHARDS }, (_, shard) => shardGpk(datasetGroupArn, shard)),
     ].map((gpk) => new PagedCursor(this.pages(query(gpk))));
     for (const source of sources) await source.fill();
-    // A k-way merge of the shards on `gsk` (time, then event id).
+    // A k-way merge of the shards on `gsk` (time, then event id): an id's first event in this order is the one used.
+    const seen = options.repeats === true ? undefined : new Set<string>();
     let page: StoredEvent[] = [];
     for (;;) {
       let best: PagedCursor | undefined;
@@ -380,7 +322,8 @@ export class EventStore {
           best = source;
       }
       if (best === undefined) break;
-      page.push(fromItem(best.take()));
+      const item = best.take();
+      if (seen === undefined || firstOfId(item, seen)) page.push(fromItem(item));
       await best.fill();
       if (page.length >= MERGED_PAGE) {
         yield page;
@@ -476,6 +419,18 @@ function toItem(e: StoredEvent, indexed: boolean): Record<string, unknown> {
   }
   for (const key of Object.keys(item)) if (item[key] === undefined) delete item[key];
   return item;
+}
+
+/**
+ * Whether `item` is the first read (in time order) of the events with its `eventId`; records the id in `seen`.
+ * Items without an id (none are written so) always count.
+ */
+function firstOfId(item: Record<string, unknown>, seen: Set<string>): boolean {
+  const id = item.eventId;
+  if (typeof id !== 'string') return true;
+  if (seen.has(id)) return false;
+  seen.add(id);
+  return true;
 }
 
 function fromItem(item: Record<string, unknown>): StoredEvent {

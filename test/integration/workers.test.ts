@@ -69,7 +69,15 @@ it('serves control plane, events and runtime calls from two worker processes', a
     datasetGroupArn,
     load.acknowledged,
   );
-  expect(count).toEqual({ stored: 4 * 6 * 10, missing: 0, duplicated: 0, unexpected: 0 });
+  expect(count).toEqual({
+    stored: 4 * 6 * 10,
+    missing: 0,
+    duplicated: 0,
+    unexpected: 0,
+    items: 4 * 6 * 10 + load.conflicting,
+    reuses: load.conflicting,
+  });
+  expect(load.conflicting).toBe(4 * 2);
 
   await expect(
     t.personalizeRuntime.send(

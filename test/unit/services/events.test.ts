@@ -118,7 +118,7 @@ describe('putEvents', () => {
     ]);
   });
 
-  it('stores identical events and a reused eventId once', async () => {
+  it('uses identical events and a reused eventId once', async () => {
     const { g, trackingId } = await tracked('dedupe');
     const same = click('i1', 1_700_000_000);
     await putEvents(env.ctx, { trackingId, userId: 'u', sessionId: 's', eventList: [same, same] });
@@ -129,7 +129,8 @@ describe('putEvents', () => {
       sessionId: 's',
       eventList: [click('i2', 1_700_000_001, { eventId: 'e-1' })],
     });
-    // Same id, different event: dropped. Same id, same event (a retry): still stored once.
+    // Same id, different event: dropped (from training and from the user's recent events). Same id, same event
+    // (a retry): still one event.
     await putEvents(env.ctx, {
       trackingId,
       userId: 'u',
@@ -140,9 +141,10 @@ describe('putEvents', () => {
       ],
     });
     expect((await all(groupInteractions(env.ctx, g.group))).map((e) => e.itemId)).toEqual(['i1', 'i2']);
+    expect((await recentEvents(env.ctx, g.group, 'u', 10)).map((e) => e.itemId)).toEqual(['i1', 'i2']);
   });
 
-  it('writes a warm call as one BatchWriteItem, plus one conditional claim per caller-chosen eventId', async () => {
+  it('writes a warm call as one BatchWriteItem, with or without caller-chosen eventIds', async () => {
     const { g, trackingId } = await tracked('round-trips');
     const send = { trackingId, userId: 'rt', sessionId: 'rt-s' };
     await putEvents(env.ctx, { ...send, eventList: [click('i0', 1_700_000_000)] });
@@ -161,11 +163,7 @@ describe('putEvents', () => {
           click('i12', 1_700_000_012, { eventId: 'b' }),
         ],
       });
-      expect(spy.mock.calls.map(([command]) => command.constructor.name).sort()).toEqual([
-        'BatchWriteCommand',
-        'PutCommand',
-        'PutCommand',
-      ]);
+      expect(spy.mock.calls.map(([command]) => command.constructor.name)).toEqual(['BatchWriteCommand']);
     } finally {
       spy.mockRestore();
     }
@@ -233,6 +231,40 @@ describe('putEvents', () => {
       ['bob', 'i2'],
       ['bob', 'i3'],
     ]);
+  });
+
+  it("ties a session in the same round trip as the call's own write: link, session read and events side by side", async () => {
+    const { g, trackingId } = await tracked('tie-parallel');
+    await putEvents(env.ctx, { trackingId, sessionId: 'anon-p', eventList: [click('i1', 1_700_000_001)] });
+    const send = env.ctx.ddb.send.bind(env.ctx.ddb);
+    const log: string[] = [];
+    const spy = jest.spyOn(env.ctx.ddb, 'send').mockImplementation((async (command: object) => {
+      const name = command.constructor.name;
+      log.push(`start ${name}`);
+      try {
+        return await (send as (c: object) => Promise<unknown>)(command);
+      } finally {
+        log.push(`end ${name}`);
+      }
+    }) as never);
+    try {
+      await putEvents(env.ctx, {
+        trackingId,
+        userId: 'pia',
+        sessionId: 'anon-p',
+        eventList: [click('i2', 1_700_000_002)],
+      });
+    } finally {
+      spy.mockRestore();
+    }
+    // (The anonymous call left "no link" cached.) The link write, the read of the session and the events' write all
+    // start before any of them ends; then the session's event is copied to the user.
+    expect(new Set(log.slice(0, 3))).toEqual(
+      new Set(['start PutCommand', 'start QueryCommand', 'start BatchWriteCommand']),
+    );
+    expect(log.slice(-2)).toEqual(['start BatchWriteCommand', 'end BatchWriteCommand']);
+    expect(log).toHaveLength(8);
+    expect((await recentEvents(env.ctx, g.group, 'pia', 10)).map((e) => e.itemId)).toEqual(['i1', 'i2']);
   });
 
   it('refuses an unknown tracking id, forbidden or unknown properties, and a group without Interactions', async () => {

@@ -18,6 +18,25 @@ describe('TtlCache', () => {
     expect(await cache.get('k', load)).toBe(2);
   });
 
+  it('keeps each value for the time its ttl function gives it', async () => {
+    const c = clock();
+    const cache = new TtlCache<string, number | undefined>((v) => (v === undefined ? 10 : 1_000), 10, c.now);
+    let found: number | undefined;
+    const load = async () => found;
+    expect(await cache.get('k', load)).toBeUndefined();
+    found = 5;
+    c.advance(9);
+    expect(await cache.get('k', load)).toBeUndefined();
+    c.advance(1);
+    expect(await cache.get('k', load)).toBe(5);
+    found = 6;
+    c.advance(999);
+    expect(await cache.get('k', load)).toBe(5);
+    cache.set('k', undefined);
+    c.advance(10);
+    expect(await cache.get('k', load)).toBe(6);
+  });
+
   it('shares one load between concurrent gets and keeps no failed load', async () => {
     const cache = new TtlCache<string, number>(1_000);
     let loads = 0;

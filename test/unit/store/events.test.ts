@@ -91,29 +91,54 @@ describe('EventStore', () => {
     expect(await events.all(GROUP, 'u-twice', 0)).toEqual([e]);
   });
 
-  it('claims a caller event id once, and recognises a retry of the same event', async () => {
-    const first = event('u-claim', 1_700_000_200, 'client-id-1');
-    const other = event('u-claim', 1_700_000_201, 'client-id-2');
-    expect(await events.claimEventIds([first, other], 0)).toEqual(['new', 'new']);
-    expect(await events.claimEventIds([first], 0)).toEqual(['same']);
-    // The same id for another event (here a later time), alone, after a retry and twice in one call.
-    const reuse = { ...first, timestamp: 1_700_000_300 };
-    expect(await events.claimEventIds([reuse], 0)).toEqual(['taken']);
-    expect(await events.claimEventIds([other, reuse, first, reuse], 0)).toEqual([
-      'same',
-      'taken',
-      'same',
-      'taken',
+  it('reads each event id once: a retry overwrites itself, a reuse with other content is dropped by reads', async () => {
+    const group = `${GROUP}-ids`;
+    const inGroup = (e: StoredEvent): StoredEvent => ({ ...e, datasetGroupArn: group });
+    const first = inGroup(event('u-id', 1_700_000_200, 'client-id-1'));
+    const other = inGroup(event('u-id', 1_700_000_201, 'client-id-2'));
+    // Reuses of client-id-1: later in the same partition, later in another user's, and one from an earlier group
+    // of the same ARN (written before `since`), which must not shadow anything.
+    const later = { ...first, timestamp: 1_700_000_300, itemId: 'i-later' };
+    const elsewhere = inGroup(event('u-other', 1_700_000_250, 'client-id-1', { itemId: 'i-elsewhere' }));
+    const stale = { ...first, timestamp: 1_700_000_100, itemId: 'i-stale', writtenAt: 500 };
+    await events.put([first, other]);
+    await events.put([first, later, elsewhere, stale]);
+    await events.put([first]);
+
+    const read = async (repeats: boolean) => {
+      const out: StoredEvent[] = [];
+      for await (const page of events.groupEvents(group, 1_000, { repeats })) out.push(...page);
+      return out;
+    };
+    expect(await read(false)).toEqual([first, other]);
+    // The retried event is one item; each reuse is an item of its own, left to reads to drop.
+    expect((await read(true)).map((e) => e.itemId)).toEqual([
+      'i-client-id-1',
+      'i-client-id-2',
+      'i-elsewhere',
+      'i-later',
     ]);
-    // A claim older than `since` was made for an earlier group of the same ARN and no longer counts.
-    expect(await events.claimEventIds([{ ...reuse, writtenAt: 5_000 }], 2_000)).toEqual(['new']);
+    expect((await events.recentInteractions(group, 'u-id', 10, 1_000)).map((e) => e.itemId)).toEqual([
+      'i-client-id-1',
+      'i-client-id-2',
+    ]);
+    expect((await events.recent(group, 'u-id', 10, 1_000)).map((e) => e.itemId)).toEqual([
+      'i-client-id-1',
+      'i-client-id-2',
+    ]);
+    // Reads that count the earlier group's events see its event under that id first.
+    expect((await events.recent(group, 'u-id', 10, 0)).map((e) => e.itemId)).toEqual([
+      'i-stale',
+      'i-client-id-2',
+    ]);
   });
 
-  it('claims each of two concurrent events with one id for one of them only', async () => {
-    const a = event('u-race-a', 1_700_000_400, 'client-race');
-    const b = event('u-race-b', 1_700_000_401, 'client-race');
-    const [[ra], [rb]] = await Promise.all([events.claimEventIds([a], 0), events.claimEventIds([b], 0)]);
-    expect([ra, rb].sort()).toEqual(['new', 'taken']);
+  it('uses one of two events written concurrently with one id: the earlier', async () => {
+    const group = `${GROUP}-race`;
+    const a = { ...event('u-race-a', 1_700_000_401, 'client-race'), datasetGroupArn: group };
+    const b = { ...event('u-race-b', 1_700_000_400, 'client-race'), datasetGroupArn: group };
+    await Promise.all([events.put([a]), events.put([b])]);
+    expect(await collect(group)).toEqual([b]);
   });
 
   it('links a session to its first user only and lists links per group', async () => {
