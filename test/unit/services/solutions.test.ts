@@ -24,11 +24,20 @@ import {
   failureReasonOf,
   failVersion,
   loadModel,
+  planTraining,
   prepareTraining,
   publishVersion,
+  reduceShards,
+  sumShard,
   trainVersion,
 } from '../../../lambdas/services/training';
-import { snapshotKey } from '../../../lambdas/store/artifacts';
+import {
+  reducedSumsKey,
+  shardSumsKey,
+  snapshotKey,
+  trainingPlanKey,
+  trainingWorkPrefix,
+} from '../../../lambdas/store/artifacts';
 import { type DataEnv, interactionsCsv, ROLE_ARN, startDataEnv } from './data-env';
 
 const RECIPE = 'arn:aws:personalize:::recipe/aws-user-personalization';
@@ -337,9 +346,21 @@ describe('training a version through the workflow steps', () => {
     await prepareTraining(env.ctx, versionArn);
     expect((await status(versionArn))?.status).toBe('CREATE IN_PROGRESS');
     expect(await env.dataKeys(snapshotKey(versionArn))).toEqual([snapshotKey(versionArn)]);
+    // One shard at this size: the plan's list is what the workflow's Map runs over.
+    const { shards } = await planTraining(env.ctx, versionArn);
+    expect(shards).toEqual([0]);
+    await sumShard(env.ctx, versionArn, 0);
+    await reduceShards(env.ctx, versionArn);
+    expect(await env.dataKeys(trainingWorkPrefix(versionArn))).toEqual([
+      trainingPlanKey(versionArn),
+      shardSumsKey(versionArn, 0),
+      reducedSumsKey(versionArn),
+    ]);
     await trainVersion(env.ctx, versionArn);
     await evaluateVersion(env.ctx, versionArn);
     await publishVersion(env.ctx, versionArn);
+    // Publishing deletes the training's intermediate objects.
+    expect(await env.dataKeys(trainingWorkPrefix(versionArn))).toEqual([]);
     const version = await status(versionArn);
     expect(version?.status).toBe('ACTIVE');
     expect(version?.trainingHours).toBeGreaterThan(0);
