@@ -7,7 +7,8 @@
  * the first shard's arrays and adds nothing), several differ from them by rounding only (a relative 1e-12 or so).
  * The position count is an integer and adds exactly.
  *
- * The sums travel as one binary object per shard: a small JSON header (`h`, the positions, the sums key), then G
+ * The sums travel as one binary object per shard: a small JSON header (`h`, the positions, the sums key, the compute
+ * seconds), then G
  * ((h+1)²) and C ((h+1)·h) as little-endian float64.
  */
 import type { Statistics } from './accumulate';
@@ -39,6 +40,8 @@ export interface ShardSums {
   readonly key: string;
   readonly h: number;
   readonly stats: Statistics;
+  /** Compute seconds spent on these sums (added up over shards), for the training's reported hours. */
+  readonly seconds?: number;
 }
 
 /** The sums of the context's training users in `shard` of `shards`, for the fit of these hyperparameters and choices. */
@@ -74,7 +77,11 @@ export function addShardSums(total: ShardSums, next: ShardSums): ShardSums {
   };
   add(g, next.stats.g);
   add(c, next.stats.c);
-  return { ...total, stats: { g, c, positions: total.stats.positions + next.stats.positions } };
+  return {
+    ...total,
+    stats: { g, c, positions: total.stats.positions + next.stats.positions },
+    seconds: (total.seconds ?? 0) + (next.seconds ?? 0),
+  };
 }
 
 interface Header {
@@ -83,6 +90,7 @@ interface Header {
   readonly key: string;
   readonly h: number;
   readonly positions: number;
+  readonly seconds?: number;
 }
 
 const align8 = (n: number): number => Math.ceil(n / 8) * 8;
@@ -95,6 +103,7 @@ export function encodeShardSums(sums: ShardSums): Uint8Array[] {
     key: sums.key,
     h: sums.h,
     positions: sums.stats.positions,
+    ...(sums.seconds === undefined ? {} : { seconds: sums.seconds }),
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const head = new Uint8Array(align8(8 + json.length));
@@ -124,5 +133,10 @@ export function decodeShardSums(bytes: Uint8Array): ShardSums {
   };
   const g = floats(0, nx * nx);
   const c = floats(nx * nx, nx * header.h);
-  return { key: header.key, h: header.h, stats: { g, c, positions: header.positions } };
+  return {
+    key: header.key,
+    h: header.h,
+    stats: { g, c, positions: header.positions },
+    ...(header.seconds === undefined ? {} : { seconds: header.seconds }),
+  };
 }

@@ -8,14 +8,16 @@
  * - plan: self-tuning (`engine/tuning.ts`) chooses the model on a validation split of the snapshot less the metrics'
  *   held-out truths, and the users are cut into shards by a hash of their id, one per `SHARD_INTERACTIONS`
  *   interactions (at most `MAX_SHARDS`); writes `training/plan.json` and returns the shard list, which the workflow's
- *   Distributed Map runs over. An UPDATE version has no shards.
+ *   Distributed Map runs over. With one shard the list is empty: nothing is distributed, and the train step sums
+ *   itself, exactly as an undistributed training (it saves writing and reading the dense sums). An UPDATE version
+ *   has no shards either.
  * - shard sums (one per shard, in parallel): that shard's users' Gram and cross sums of the final fit
  *   (`engine/shards.ts`) to `training/shard-<n>.bin`.
  * - reduce: the shards' sums added up, to `training/sums.bin`.
- * - train: the final fit on every training user with the plan's choices, solving on the reduced sums, and
- *   `model.bin` with its item engagement statistics (`item-stats.ts`); records the step's wall time. One shard gives
- *   the model an undistributed training gives, bit for bit. An UPDATE version is not trained: its FULL version's
- *   model takes in the snapshot's new items and statistics (`engine/update.ts`).
+ * - train: the final fit on every training user with the plan's choices, solving on the reduced sums (or its own
+ *   with one shard), and `model.bin` with its item engagement statistics (`item-stats.ts`); records the step's wall
+ *   time. An UPDATE version is not trained: its FULL version's model takes in the snapshot's new items and
+ *   statistics (`engine/update.ts`).
  * - evaluate: Personalize's offline metrics (spec §6) of the served model, judged on the newest 10 % of each
  *   held-out user's interactions (a seeded sample of at most `MAX_EVALUATED_USERS` of 10 % of the users). The train
  *   step left exactly those truths out (`holdOutTruths`), so the metrics measure prediction, not memory, without a
@@ -118,11 +120,12 @@ export interface ShardEvent extends StepEvent {
   readonly shard: number;
 }
 
-/** `training/plan.json`: how many shards, and the model self-tuning chose. */
+/** `training/plan.json`: how many shards, the model self-tuning chose, and the plan step's seconds. */
 interface TrainingPlan {
   readonly shards: number;
   readonly hp: HyperParameters;
   readonly choices: ModelChoices;
+  readonly seconds: number;
 }
 
 /** What the failure step receives: the Catch's `{Error, Cause}` as well. */
@@ -299,24 +302,34 @@ async function readPlan(ctx: ServiceContext, arn: string): Promise<TrainingPlan>
 export async function planTraining(ctx: ServiceContext, arn: string): Promise<PlanEvent> {
   const version = await requireInProgress(ctx, arn);
   if (updateBaseOf(version) !== undefined) return { solutionVersionArn: arn, shards: [] };
+  const started = performance.now();
   const snapshot = await readSnapshot(ctx, arn);
   const plan = await withFitContext(version, snapshot, async (fit): Promise<TrainingPlan> => {
     const chosen = await chooseModel(fit, hpoOption(version.doc));
     const shards = shardCount(fit.seqs.itemSeq.length, shardInteractions(), MAX_SHARDS);
-    return { shards, hp: chosen.hp, choices: chosen.choices };
+    return { shards, hp: chosen.hp, choices: chosen.choices, seconds: (performance.now() - started) / 1000 };
   });
   await requireInProgress(ctx, arn);
   await putObject(ctx, trainingPlanKey(arn), [new TextEncoder().encode(JSON.stringify(plan))]);
-  return { solutionVersionArn: arn, shards: Array.from({ length: plan.shards }, (_, i) => i) };
+  // One shard is not distributed: the train step sums it itself, as an undistributed training does.
+  return {
+    solutionVersionArn: arn,
+    shards: isDistributed(plan) ? Array.from({ length: plan.shards }, (_, i) => i) : [],
+  };
 }
+
+/** Whether the plan's sums come from the shards (more than one) or from the train step itself. */
+const isDistributed = (plan: TrainingPlan): boolean => plan.shards > 1;
 
 export async function sumShard(ctx: ServiceContext, arn: string, shard: number): Promise<StepEvent> {
   const version = await requireInProgress(ctx, arn);
+  const started = performance.now();
   const plan = await readPlan(ctx, arn);
   const snapshot = await readSnapshot(ctx, arn);
   const sums = await withFitContext(version, snapshot, (fit) => shardSums(fit, plan, shard, plan.shards));
   await requireInProgress(ctx, arn);
-  await putObject(ctx, shardSumsKey(arn, shard), encodeShardSums(sums));
+  const seconds = (performance.now() - started) / 1000;
+  await putObject(ctx, shardSumsKey(arn, shard), encodeShardSums({ ...sums, seconds }));
   return { solutionVersionArn: arn };
 }
 
@@ -325,6 +338,7 @@ export async function reduceShards(ctx: ServiceContext, arn: string): Promise<St
   const version = await requireInProgress(ctx, arn);
   if (updateBaseOf(version) !== undefined) return { solutionVersionArn: arn };
   const plan = await readPlan(ctx, arn);
+  if (!isDistributed(plan)) return { solutionVersionArn: arn };
   let total: ShardSums | undefined;
   for (let shard = 0; shard < plan.shards; shard++) {
     const next = decodeShardSums(await getObject(ctx, shardSumsKey(arn, shard)));
@@ -347,11 +361,19 @@ export async function trainVersion(ctx: ServiceContext, arn: string): Promise<St
   // version. Either way the served model then takes in every item and item statistic of the data, the same work as
   // an automatic update.
   let learned: Model;
+  // The version's training time: this step's, plus the plan's and the shards' compute time (the shards count once
+  // each, whether they ran side by side or not, as compute is billed).
+  let earlierSeconds = 0;
   if (base !== undefined) learned = await loadModel(ctx, base);
   else {
     const plan = await readPlan(ctx, arn);
-    const given = decodeShardSums(await getObject(ctx, reducedSumsKey(arn)));
-    learned = await withFitContext(version, snapshot, (fit) => fitChosen(fit, plan, { given }));
+    const given = isDistributed(plan)
+      ? decodeShardSums(await getObject(ctx, reducedSumsKey(arn)))
+      : undefined;
+    earlierSeconds = plan.seconds + (given?.seconds ?? 0);
+    learned = await withFitContext(version, snapshot, (fit) =>
+      fitChosen(fit, plan, given === undefined ? {} : { given }),
+    );
   }
   const { model } = await updateModel(learned, {
     interactions: interactionRows(columns),
@@ -359,7 +381,7 @@ export async function trainVersion(ctx: ServiceContext, arn: string): Promise<St
   });
   await putObject(ctx, modelKey(arn), [model.serialize()]);
   await writeItemStats(ctx, modelKey(arn), itemStatsFromColumns(columns));
-  const trainSeconds = (performance.now() - started) / 1000;
+  const trainSeconds = earlierSeconds + (performance.now() - started) / 1000;
   await requireInProgress(ctx, arn);
   await ctx.resources.update<VersionDoc>(arn, {
     attrs: { trainSeconds } satisfies VersionAttrs,

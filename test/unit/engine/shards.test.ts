@@ -44,7 +44,9 @@ describe('shard sums', () => {
     const ctx = await fitContextOf({ interactions: data.interactions, items: data.items }, options, inThread);
     const chosen = await chooseModel(ctx, {});
     const one = await shardSums(ctx, chosen, 0, 1);
-    const decoded = decodeShardSums(concat(encodeShardSums(one)));
+    const decoded = decodeShardSums(concat(encodeShardSums({ ...one, seconds: 1.5 })));
+    expect(decoded.seconds).toBe(1.5);
+    expect(addShardSums(decodeShardSums(concat(encodeShardSums(decoded))), decoded).seconds).toBe(3);
     const staged = await fitChosen(ctx, chosen, { given: { key: decoded.key, stats: decoded.stats } });
     expect(Buffer.from(staged.serialize()).equals(Buffer.from(direct.serialize()))).toBe(true);
   });
