@@ -37,6 +37,11 @@ export const ENV = {
    * `SHARD_INTERACTIONS` of `services/training.ts`).
    */
   TRAINING_SHARD_INTERACTIONS: 'OP_TRAINING_SHARD_INTERACTIONS',
+  /**
+   * Training plan step only, optional: shards summed at once (default `SHARD_CONCURRENCY` of
+   * `services/training.ts`); the local runtime sets 1.
+   */
+  TRAINING_SHARD_CONCURRENCY: 'OP_TRAINING_SHARD_CONCURRENCY',
   /** ARN of the batch inference state machine that CreateBatchInferenceJob starts. */
   BATCH_INFERENCE_STATE_MACHINE_ARN: 'OP_BATCH_INFERENCE_STATE_MACHINE_ARN',
   /**

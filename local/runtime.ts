@@ -409,6 +409,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     delete process.env[ENV.IMPORT_ASSUME_ROLE];
     // This process outlives each request, so GetRecommendations need not wait for its record write.
     process.env[ENV.DEFER_RESPONSE_WRITES] = 'true';
+    // The training's shards run in this one process: each reads the whole snapshot and uses every core, so side by
+    // side they would only add memory. One at a time, each child's timeout also starts when it does.
+    process.env[ENV.TRAINING_SHARD_CONCURRENCY] = '1';
     // Only control-plane operations: a worker must never be reachable through an `X-Amz-Target`.
     const operations = ROUTES.filter((r) => r.service === 'control').map((r) => [r.operation, r.operation]);
     process.env[ENV.OPERATION_FUNCTIONS] = JSON.stringify(Object.fromEntries(operations));

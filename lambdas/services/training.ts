@@ -56,7 +56,7 @@ import {
 import { type ColumnsSplit, catalogSizeOfColumns, holdOutTruthRows } from '../engine/split';
 import { chooseModel, fitChosen, fitContextOf, inThread } from '../engine/train';
 import { updateModel } from '../engine/update';
-import { ENV, optionalEnv } from '../env';
+import { ENV, type EnvKey, optionalEnv } from '../env';
 import { PersonalizeError } from '../errors';
 import { logger } from '../observability';
 import {
@@ -104,15 +104,21 @@ export const SHARD_INTERACTIONS = 5_000_000;
  * reduce step reads them all.
  */
 export const MAX_SHARDS = 32;
+/** Shards summed at once (`OP_TRAINING_SHARD_CONCURRENCY` overrides it; the local runtime sets 1). */
+export const SHARD_CONCURRENCY = 16;
 
 /** The event every step receives and returns. */
 export interface StepEvent {
   readonly solutionVersionArn: string;
 }
 
-/** What the plan step returns: the shards the Distributed Map runs over (0 … n − 1; none for an UPDATE). */
+/**
+ * What the plan step returns: the shards the Distributed Map runs over (0 … n − 1; none for an UPDATE or one
+ * shard) and how many at once.
+ */
 export interface PlanEvent extends StepEvent {
   readonly shards: readonly number[];
+  readonly concurrency: number;
 }
 
 /** What one shard's step receives. */
@@ -289,10 +295,10 @@ function withFitContext<T>(
   });
 }
 
-/** Interactions per shard: `OP_TRAINING_SHARD_INTERACTIONS` when it is a positive integer, else the default. */
-function shardInteractions(): number {
-  const raw = Number(optionalEnv(ENV.TRAINING_SHARD_INTERACTIONS));
-  return Number.isInteger(raw) && raw > 0 ? raw : SHARD_INTERACTIONS;
+/** A positive integer from the environment, else `fallback`. */
+function positiveEnv(key: EnvKey, fallback: number): number {
+  const raw = Number(optionalEnv(key));
+  return Number.isInteger(raw) && raw > 0 ? raw : fallback;
 }
 
 async function readPlan(ctx: ServiceContext, arn: string): Promise<TrainingPlan> {
@@ -301,12 +307,17 @@ async function readPlan(ctx: ServiceContext, arn: string): Promise<TrainingPlan>
 
 export async function planTraining(ctx: ServiceContext, arn: string): Promise<PlanEvent> {
   const version = await requireInProgress(ctx, arn);
-  if (updateBaseOf(version) !== undefined) return { solutionVersionArn: arn, shards: [] };
+  const concurrency = positiveEnv(ENV.TRAINING_SHARD_CONCURRENCY, SHARD_CONCURRENCY);
+  if (updateBaseOf(version) !== undefined) return { solutionVersionArn: arn, shards: [], concurrency };
   const started = performance.now();
   const snapshot = await readSnapshot(ctx, arn);
   const plan = await withFitContext(version, snapshot, async (fit): Promise<TrainingPlan> => {
     const chosen = await chooseModel(fit, hpoOption(version.doc));
-    const shards = shardCount(fit.seqs.itemSeq.length, shardInteractions(), MAX_SHARDS);
+    const shards = shardCount(
+      fit.seqs.itemSeq.length,
+      positiveEnv(ENV.TRAINING_SHARD_INTERACTIONS, SHARD_INTERACTIONS),
+      MAX_SHARDS,
+    );
     return { shards, hp: chosen.hp, choices: chosen.choices, seconds: (performance.now() - started) / 1000 };
   });
   await requireInProgress(ctx, arn);
@@ -315,6 +326,7 @@ export async function planTraining(ctx: ServiceContext, arn: string): Promise<Pl
   return {
     solutionVersionArn: arn,
     shards: isDistributed(plan) ? Array.from({ length: plan.shards }, (_, i) => i) : [],
+    concurrency,
   };
 }
 

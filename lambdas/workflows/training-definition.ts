@@ -7,9 +7,9 @@
  *      └───────┴────────┴───────────────────────────────────────────┴────────┴────────┴──────────┴──(Catch)──→
  *                                                                                       RecordFailure → Failed
  *
- * `SumShards` is a Distributed Map on AWS (`ProcessorConfig.Mode` DISTRIBUTED: each shard a child execution, up to
- * {@link MAX_PARALLEL_SHARDS} at once); aws-local-stepfunctions runs the same state over the same `ItemsPath` with
- * the same `MaxConcurrency`. The shard list is the only data in the state besides the solution version ARN (the
+ * `SumShards` is a Distributed Map on AWS (`ProcessorConfig.Mode` DISTRIBUTED: each shard a child execution, as
+ * many at once as the plan's `concurrency`, 16 by default); aws-local-stepfunctions runs
+ * the same state over the same `ItemsPath` and `MaxConcurrencyPath`, where the plan says one at a time. The shard list is the only data in the state besides the solution version ARN (the
  * plan caps it at a few dozen small numbers); sums and models go through the data bucket at fixed keys, so no state
  * comes near Step Functions' 256 KB payload limit and the Map's own result is dropped.
  */
@@ -84,8 +84,6 @@ export const TRAINING_STEPS = {
 
 export const TRAINING_STEP_LIST: readonly TrainingStep[] = Object.values(TRAINING_STEPS);
 
-/** Shards summed at once. */
-export const MAX_PARALLEL_SHARDS = 16;
 /** The Distributed Map state over the shards. */
 export const SHARD_MAP_STATE = 'SumShards';
 
@@ -133,7 +131,7 @@ function shardMap(step: TrainingStep, next: string, failTo: string) {
   return {
     Type: 'Map',
     ItemsPath: '$.shards',
-    MaxConcurrency: MAX_PARALLEL_SHARDS,
+    MaxConcurrencyPath: '$.concurrency',
     ItemSelector: { 'solutionVersionArn.$': '$.solutionVersionArn', 'shard.$': '$$.Map.Item.Value' },
     ItemProcessor: {
       ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
@@ -164,7 +162,7 @@ export function trainingDefinition(): Record<string, unknown> {
     StartAt: s.prepare.state,
     States: {
       [s.prepare.state]: task(s.prepare, s.plan.state, s.fail.state),
-      [s.plan.state]: task(s.plan, SHARD_MAP_STATE, s.fail.state, ['shards']),
+      [s.plan.state]: task(s.plan, SHARD_MAP_STATE, s.fail.state, ['shards', 'concurrency']),
       [SHARD_MAP_STATE]: shardMap(s.shardSums, s.reduce.state, s.fail.state),
       [s.reduce.state]: task(s.reduce, s.train.state, s.fail.state),
       [s.train.state]: task(s.train, s.evaluate.state, s.fail.state),

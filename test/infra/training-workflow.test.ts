@@ -7,7 +7,6 @@ import { ROUTES, WORKERS } from '../../lambdas/api/routes';
 import { ENV } from '../../lambdas/env';
 import { DATA_BUCKET, TABLES } from '../../lambdas/store/tables';
 import {
-  MAX_PARALLEL_SHARDS,
   SHARD_MAP_STATE,
   TRAINING_STEP_LIST,
   TRAINING_STEPS,
@@ -32,7 +31,7 @@ interface TaskState {
   readonly Next?: string;
   readonly End?: boolean;
   readonly ItemsPath?: string;
-  readonly MaxConcurrency?: number;
+  readonly MaxConcurrencyPath?: string;
   readonly ItemSelector?: Record<string, string>;
   readonly ItemProcessor?: {
     ProcessorConfig?: { Mode?: string; ExecutionType?: string };
@@ -72,7 +71,7 @@ describe('state machine', () => {
     expect(shardMap).toMatchObject({
       Type: 'Map',
       ItemsPath: '$.shards',
-      MaxConcurrency: MAX_PARALLEL_SHARDS,
+      MaxConcurrencyPath: '$.concurrency',
       ResultPath: null,
       Next: TRAINING_STEPS.reduce.state,
     });

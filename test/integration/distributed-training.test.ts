@@ -1,6 +1,6 @@
 /**
  * The training workflow's Distributed Map on the local runtime: with a small shard size a FULL training runs one
- * ShardSums child per user shard and reaches ACTIVE with the metrics of a one-shard (undistributed) training; a failing shard ends
+ * ShardSums child per user shard, one at a time, and reaches ACTIVE with the metrics of a one-shard (undistributed) training; a failing shard ends
  * CREATE FAILED with a readable reason; StopSolutionVersionCreation during the shards ends CREATE STOPPED.
  */
 import {
@@ -18,6 +18,9 @@ import { groupWithInteractions, RECIPE } from './workflow';
 let t: TestRuntime;
 /** The shards each ShardSums child was invoked with, in call order. */
 const shardCalls: number[] = [];
+/** ShardSums children running now, and the most at once. */
+let running = 0;
+let mostAtOnce = 0;
 /** Runs before a shard's handler; a test may make it throw or stop the version. */
 let beforeShard: (event: { solutionVersionArn: string; shard: number }) => Promise<void> = async () => {};
 
@@ -30,8 +33,13 @@ beforeAll(async () => {
       const spied: Handler = async (event) => {
         const e = event as { solutionVersionArn: string; shard: number };
         shardCalls.push(e.shard);
-        await beforeShard(e);
-        return handler(event);
+        mostAtOnce = Math.max(mostAtOnce, ++running);
+        try {
+          await beforeShard(e);
+          return await handler(event);
+        } finally {
+          running--;
+        }
       };
       return spied;
     },
@@ -81,6 +89,8 @@ it('trains over three shards to ACTIVE with the metrics of one shard', async () 
   await t.idle();
   expect(await describeVersion(three)).toMatchObject({ status: 'ACTIVE' });
   expect([...shardCalls].sort()).toEqual([0, 1, 2]);
+  // The local runtime's plan runs the shards one at a time (they share one process).
+  expect(mostAtOnce).toBe(1);
 
   shardCalls.length = 0;
   const one = await train('one-shard', 1_000_000);

@@ -28,6 +28,7 @@ import {
   prepareTraining,
   publishVersion,
   reduceShards,
+  SHARD_CONCURRENCY,
   trainVersion,
 } from '../../../lambdas/services/training';
 import { snapshotKey, trainingPlanKey, trainingWorkPrefix } from '../../../lambdas/store/artifacts';
@@ -340,8 +341,8 @@ describe('training a version through the workflow steps', () => {
     expect((await status(versionArn))?.status).toBe('CREATE IN_PROGRESS');
     expect(await env.dataKeys(snapshotKey(versionArn))).toEqual([snapshotKey(versionArn)]);
     // One shard at this size: nothing for the workflow's Map to run, and the train step sums itself.
-    const { shards } = await planTraining(env.ctx, versionArn);
-    expect(shards).toEqual([]);
+    const plan = await planTraining(env.ctx, versionArn);
+    expect(plan).toEqual({ solutionVersionArn: versionArn, shards: [], concurrency: SHARD_CONCURRENCY });
     await reduceShards(env.ctx, versionArn);
     expect(await env.dataKeys(trainingWorkPrefix(versionArn))).toEqual([trainingPlanKey(versionArn)]);
     await trainVersion(env.ctx, versionArn);

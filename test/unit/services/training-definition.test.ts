@@ -42,6 +42,7 @@ describe('training definition', () => {
     expect(states[TRAINING_STEPS.plan.state]?.ResultSelector).toEqual({
       'solutionVersionArn.$': '$.solutionVersionArn',
       'shards.$': '$.shards',
+      'concurrency.$': '$.concurrency',
     });
     expect(states[SHARD_MAP_STATE]?.ItemSelector).toEqual({
       'solutionVersionArn.$': '$.solutionVersionArn',
