@@ -345,7 +345,7 @@ export async function sumShard(ctx: ServiceContext, arn: string, shard: number):
   return { solutionVersionArn: arn };
 }
 
-/** Adds the shards' sums in shard order (one shard: its sums unchanged). */
+/** Adds the shards' sums in shard order; a one-shard plan has nothing to add (the train step sums itself). */
 export async function reduceShards(ctx: ServiceContext, arn: string): Promise<StepEvent> {
   const version = await requireInProgress(ctx, arn);
   if (updateBaseOf(version) !== undefined) return { solutionVersionArn: arn };

@@ -8,10 +8,11 @@
  *                                                                                       RecordFailure → Failed
  *
  * `SumShards` is a Distributed Map on AWS (`ProcessorConfig.Mode` DISTRIBUTED: each shard a child execution, as
- * many at once as the plan's `concurrency`, 16 by default); aws-local-stepfunctions runs
- * the same state over the same `ItemsPath` and `MaxConcurrencyPath`, where the plan says one at a time. The shard list is the only data in the state besides the solution version ARN (the
- * plan caps it at a few dozen small numbers); sums and models go through the data bucket at fixed keys, so no state
- * comes near Step Functions' 256 KB payload limit and the Map's own result is dropped.
+ * many at once as the plan's `concurrency`, 16 by default); aws-local-stepfunctions runs the same state over the
+ * same `ItemsPath` and `MaxConcurrencyPath`, where the plan says one at a time. Besides the solution version ARN,
+ * only the plan's shard list (at most a few dozen small numbers) and concurrency travel in the state; sums and models
+ * go through the data bucket at fixed keys, so no state comes near Step Functions' 256 KB payload limit and the
+ * Map's own result is dropped.
  */
 
 /** One Task state of the workflow and the worker function behind it. */

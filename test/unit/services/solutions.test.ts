@@ -619,6 +619,13 @@ describe('failureReasonOf', () => {
     expect(failureReasonOf({ Error: 'States.Timeout', Cause: '' })).toBe(
       'Create failed. A training step exceeded its time limit.',
     );
+    // What a Distributed Map on AWS reports when a shard's child execution failed.
+    expect(
+      failureReasonOf({
+        Error: 'States.ExceedToleratedFailureThreshold',
+        Cause: 'The specified tolerated failure threshold was exceeded',
+      }),
+    ).toBe('Create failed. A shard of the distributed training failed.');
     const internal = failureReasonOf({
       Error: 'TypeError',
       Cause: JSON.stringify({
