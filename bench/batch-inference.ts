@@ -16,11 +16,9 @@ import {
 } from '@aws-sdk/client-personalize';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Random } from '../lambdas/engine/random';
-import { arnName, hexId, solutionVersionArn } from '../lambdas/services/arns';
 import { createServiceContext } from '../lambdas/services/context';
-import { SOLUTION_VERSION } from '../lambdas/services/solutions';
-import { modelKey } from '../lambdas/store/artifacts';
 import { startRuntime } from '../local/runtime';
+import { storeModelVersion } from './lib/model-version';
 import { quietRequestLogs } from './lib/quiet';
 import { randomModel } from './lib/random-model';
 import { createInteractionsDataset } from './lib/setup';
@@ -67,25 +65,12 @@ async function main(): Promise<void> {
         performAutoTraining: false,
       }),
     );
-    const ctx = createServiceContext();
-    const versionArn = solutionVersionArn(ctx, arnName(solutionArn as string) as string, hexId());
-    const model = randomModel(args.items, args.dimension, new Random(1));
-    await ctx.s3.send(
-      new PutObjectCommand({ Bucket: ctx.dataBucket, Key: modelKey(versionArn), Body: model.serialize() }),
+    const versionArn = await storeModelVersion(
+      solutionArn as string,
+      datasetGroupArn,
+      randomModel(args.items, args.dimension, new Random(1)),
     );
-    await ctx.resources.create({
-      arn: versionArn,
-      type: SOLUTION_VERSION,
-      parentArn: solutionArn as string,
-      status: 'ACTIVE',
-      doc: {
-        solutionVersionArn: versionArn,
-        solutionArn,
-        datasetGroupArn,
-        status: 'ACTIVE',
-        trainingMode: 'FULL',
-      },
-    });
+    const ctx = createServiceContext();
     const lines: string[] = [];
     for (let u = 0; u < args.users; u++) lines.push(JSON.stringify({ userId: `user-${u}` }));
     const inputKey = 'bench-input/users.jsonl';

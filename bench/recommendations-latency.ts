@@ -55,12 +55,10 @@ import {
 } from '@aws-sdk/client-personalize-runtime';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Random } from '../lambdas/engine/random';
-import { arnName, hexId, solutionVersionArn } from '../lambdas/services/arns';
 import { createServiceContext } from '../lambdas/services/context';
-import { SOLUTION_VERSION } from '../lambdas/services/solutions';
-import { modelKey } from '../lambdas/store/artifacts';
 import { startRuntime } from '../local/runtime';
 import { startEchoServer } from './lib/echo-server';
+import { storeModelVersion } from './lib/model-version';
 import { processCpuMs, processTree } from './lib/process-cpu';
 import { quietRequestLogs } from './lib/quiet';
 import { randomModel } from './lib/random-model';
@@ -180,28 +178,11 @@ async function main(): Promise<void> {
     );
 
     // The version as the training workflow leaves it, written through the same stores the handlers use.
-    const ctx = createServiceContext();
-    const versionArn = solutionVersionArn(ctx, arnName(solutionArn as string) as string, hexId());
-    const model = randomModel(args.items, args.dimension, new Random(1));
-    await ctx.s3.send(
-      new PutObjectCommand({ Bucket: ctx.dataBucket, Key: modelKey(versionArn), Body: model.serialize() }),
+    const versionArn = await storeModelVersion(
+      solutionArn as string,
+      datasetGroupArn,
+      randomModel(args.items, args.dimension, new Random(1)),
     );
-    const now = new Date();
-    await ctx.resources.create({
-      arn: versionArn,
-      type: SOLUTION_VERSION,
-      parentArn: solutionArn as string,
-      status: 'ACTIVE',
-      doc: {
-        solutionVersionArn: versionArn,
-        solutionArn,
-        datasetGroupArn,
-        status: 'ACTIVE',
-        trainingMode: 'FULL',
-        creationDateTime: now,
-        lastUpdatedDateTime: now,
-      },
-    });
     const { campaignArn } = await p.send(
       new CreateCampaignCommand({
         name: 'latency',
@@ -241,7 +222,7 @@ async function main(): Promise<void> {
       const filterArn = async (name: string, filterExpression: string) =>
         (await p.send(new CreateFilterCommand({ name, datasetGroupArn, filterExpression })))
           .filterArn as string;
-      await importGenres(p, ctx, datasetGroupArn, args.items);
+      await importGenres(p, createServiceContext(), datasetGroupArn, args.items);
       const seen = 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("*")';
       const genre = 'INCLUDE ItemID WHERE Items.GENRE IN ($GENRE)';
       const filterValues = { GENRE: '"g7"' };

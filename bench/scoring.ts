@@ -10,12 +10,18 @@
  * costs of loading the artifact and building the int8 copy (with its residuals' Gram matrix).
  *
  * Usage: npm run bench:scoring -- [--sizes 10000,100000,750000] [--requests 1000] [--reference 1000]
- *        [--dimension 149]
+ *        [--dimension 149] [--trained 1000000]
  * `--reference N` compares only the first N requests with the reference (it costs items × d scalar multiply-adds).
+ * `--trained N` trains each size's model instead, on N synthetic sequential interactions over that many items
+ * (`synthetic.ts`, default choices, no self-tuning), and each request is the newest 1–50 events of a random training
+ * user: trained models have flat softmaxes for uncertain users, which random factors do not show.
  */
 import { cpus, loadavg } from 'node:os';
+import { DEFAULT_CHOICES } from '../lambdas/engine/fit';
 import { Model } from '../lambdas/engine/model';
 import { Random } from '../lambdas/engine/random';
+import { generateSynthetic } from '../lambdas/engine/synthetic';
+import { train } from '../lambdas/engine/train';
 import type { RecommendRequest, ScoredItem } from '../lambdas/engine/types';
 import { randomModel } from './lib/random-model';
 
@@ -24,6 +30,7 @@ interface Args {
   requests: number;
   reference: number | undefined;
   dimension: number;
+  trained: number | undefined;
 }
 
 function parse(argv: readonly string[]): Args {
@@ -32,6 +39,7 @@ function parse(argv: readonly string[]): Args {
     requests: 1000,
     reference: undefined,
     dimension: 149,
+    trained: undefined,
   };
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i];
@@ -41,6 +49,7 @@ function parse(argv: readonly string[]): Args {
     else if (flag === '--requests') args.requests = Number(value);
     else if (flag === '--reference') args.reference = Number(value);
     else if (flag === '--dimension') args.dimension = Number(value);
+    else if (flag === '--trained') args.trained = Number(value);
     else throw new Error(`unknown flag ${flag}`);
   }
   return args;
@@ -71,7 +80,36 @@ function summary(label: string, wall: Float64Array, cpu: Float64Array): string {
 
 const WARM_UP = 20;
 
-function main(): void {
+/** Mean events per synthetic user of `--trained`. */
+const EVENTS_PER_USER = 30;
+
+/** A model trained on `interactions` synthetic events over `items` items, and its users' sequences. */
+async function trainedModel(
+  items: number,
+  interactions: number,
+  dimension: number,
+): Promise<{ bytes: Uint8Array; sequences: string[][] }> {
+  const data = generateSynthetic({
+    users: Math.ceil((interactions / EVENTS_PER_USER) * 1.3),
+    items,
+    meanEventsPerUser: EVENTS_PER_USER,
+    seed: 1,
+  });
+  const rows = [...data.interactions].sort((a, b) => a.timestamp - b.timestamp).slice(0, interactions);
+  const byUser = new Map<string, string[]>();
+  for (const x of rows) {
+    const list = byUser.get(x.userId);
+    if (list === undefined) byUser.set(x.userId, [x.itemId]);
+    else list.push(x.itemId);
+  }
+  const model = await train(
+    { interactions: rows },
+    { hyperParameters: { hiddenDimension: dimension }, choices: DEFAULT_CHOICES },
+  );
+  return { bytes: model.serialize(), sequences: [...byUser.values()] };
+}
+
+async function main(): Promise<void> {
   const args = parse(process.argv.slice(2));
   const referenceCount = Math.min(args.requests, args.reference ?? args.requests);
   console.log(`$ npm run bench:scoring -- ${process.argv.slice(2).join(' ')}`);
@@ -81,15 +119,23 @@ function main(): void {
   );
   const random = new Random(42);
   for (const items of args.sizes) {
-    const bytes = randomModel(items, args.dimension, random).serialize();
+    const trained =
+      args.trained === undefined ? undefined : await trainedModel(items, args.trained, args.dimension);
+    const bytes = trained?.bytes ?? randomModel(items, args.dimension, random).serialize();
     const loadStart = performance.now();
     const model = Model.load(bytes);
     const loadMs = performance.now() - loadStart;
     const prepareStart = performance.now();
     model.prepareScoring();
     const prepareMs = performance.now() - prepareStart;
+    const history = (): string[] => {
+      const length = 1 + random.nextInt(50);
+      if (trained === undefined) return Array.from({ length }, () => `item-${random.nextInt(items)}`);
+      const sequence = trained.sequences[random.nextInt(trained.sequences.length)] as string[];
+      return sequence.slice(-length);
+    };
     const requests: RecommendRequest[] = Array.from({ length: args.requests + WARM_UP }, (_, r) => ({
-      history: Array.from({ length: 1 + random.nextInt(50) }, () => `item-${random.nextInt(items)}`),
+      history: history(),
       numResults: 25,
       excludeHistory: r % 20 === 0,
     }));
@@ -127,7 +173,9 @@ function main(): void {
     }
     candidates.sort();
     console.log(
-      `items ${items} × d ${args.dimension}, top 25, ${args.requests} requests, one thread; load average ` +
+      `items ${model.itemCount} × d ${args.dimension}` +
+        `${args.trained === undefined ? ' (random factors)' : ` (trained on ${args.trained} synthetic interactions)`}` +
+        `, top 25, ${args.requests} requests, one thread; load average ` +
         `${loadavg()[0]?.toFixed(2)}\n` +
         `  ${summary('int8 SIMD scan + exact re-rank: ', simdWall, simdCpu)}\n` +
         `  ${summary('float64 scalar reference:       ', refWall, refCpu)} (first ${referenceCount})\n` +
@@ -136,9 +184,12 @@ function main(): void {
         `${worstError.toExponential(2)}, proven bound max ${worstBound.toExponential(2)}; re-ranked exactly p50 ` +
         `${quantile(candidates, 0.5)}, max ${quantile(candidates, 1)} items\n` +
         `  model load ${loadMs.toFixed(0)} ms (views over the artifact), int8 copy built in ${prepareMs.toFixed(0)} ` +
-        `ms (${((items * Math.ceil(args.dimension / 8) * 8) / 2 ** 20).toFixed(1)} MiB)`,
+        `ms (${((model.itemCount * Math.ceil(args.dimension / 8) * 8) / 2 ** 20).toFixed(1)} MiB)`,
     );
   }
 }
 
-main();
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

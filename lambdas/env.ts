@@ -49,6 +49,12 @@ export const ENV = {
    * the process outlives the request. Unset (Lambda): the write is awaited. See `services/deferred-writes.ts`.
    */
   DEFER_RESPONSE_WRITES: 'OP_DEFER_RESPONSE_WRITES',
+  /**
+   * Milliseconds (local runtime only): how long GetRecommendations reuses a user's recent events, forgotten when the
+   * process stores events of that user. Unset (Lambda, where PutEvents runs elsewhere): read on every request. See
+   * `services/recent-events-cache.ts`.
+   */
+  RECENT_EVENTS_CACHE_MS: 'OP_RECENT_EVENTS_CACHE_MS',
   /** Console function only: directory of the built console (default: `console/` beside the handler bundle). */
   CONSOLE_ASSETS_DIR: 'OP_CONSOLE_ASSETS_DIR',
 } as const;

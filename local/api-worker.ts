@@ -5,9 +5,12 @@
  * invokes them through the local Lambda API, as it does on AWS.
  *
  * Messages: the primary sends `{ type: 'stop' }`; the worker stops accepting requests, answers those in flight,
- * finishes its deferred writes and exits. It reports `{ type: 'listening', port }` once bound.
+ * finishes its deferred writes and exits. It reports `{ type: 'listening', port }` once bound. Each worker reports
+ * the actors whose events it stored (`events-written`), which the primary relays to the other workers so none keeps
+ * serving a user's recent events from before them.
  */
 import { deferredWrites } from '../lambdas/services/deferred-writes';
+import { recentEventsCache } from '../lambdas/services/recent-events-cache';
 import { createApiServer } from './api-gateway';
 import { FunctionRegistry } from './functions';
 import { close, listen } from './http-util';
@@ -16,7 +19,11 @@ import { close, listen } from './http-util';
 export const WORKER_PORT_ENV = 'OP_WORKER_PORT';
 export const WORKER_HOST_ENV = 'OP_WORKER_HOST';
 
-export type WorkerMessage = { readonly type: 'listening'; readonly port: number } | { readonly type: 'stop' };
+export type WorkerMessage =
+  | { readonly type: 'listening'; readonly port: number }
+  | { readonly type: 'stop' }
+  /** Both ways: a worker stored events of this actor (the primary relays it to the other workers). */
+  | { readonly type: 'events-written'; readonly datasetGroupArn: string; readonly actorId: string };
 
 async function main(): Promise<void> {
   const port = Number(process.env[WORKER_PORT_ENV]);
@@ -26,7 +33,16 @@ async function main(): Promise<void> {
   // In a cluster worker the primary owns the socket: every worker listening on the same port shares it.
   const bound = await listen(server, port, host);
   let stopping = false;
+  // Users' recent events cached here are forgotten whichever worker stores new ones.
+  const recent = recentEventsCache();
+  recent.onWritten((datasetGroupArn, actorId) =>
+    process.send?.({ type: 'events-written', datasetGroupArn, actorId } satisfies WorkerMessage),
+  );
   process.on('message', (message: WorkerMessage) => {
+    if (message.type === 'events-written') {
+      recent.forget(message.datasetGroupArn, message.actorId);
+      return;
+    }
     if (message.type !== 'stop' || stopping) return;
     stopping = true;
     close(server)

@@ -59,6 +59,9 @@ export const DEFAULT_AUTO_TRAINING_INTERVAL_MS = AUTO_TRAINING_CHECK_HOURS * 3_6
 /** Environment variable that sets the automatic-training check's interval of `npm start` (0 = off). */
 export const AUTO_TRAINING_INTERVAL_ENV = 'OPEN_PERSONALIZE_AUTO_TRAINING_INTERVAL';
 
+/** How long GetRecommendations reuses a user's recent events when no PutEvents for the user says otherwise. */
+export const RECENT_EVENTS_CACHE_MS = 1_000;
+
 const HOST = '127.0.0.1';
 const IMPORT_WORKER_HANDLER = 'dataset-import-worker';
 
@@ -412,6 +415,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     // The training's shards run in this one process: each reads the whole snapshot and uses every core, so side by
     // side they would only add memory. One at a time, each child's timeout also starts when it does.
     process.env[ENV.TRAINING_SHARD_CONCURRENCY] = '1';
+    // Every PutEvents passes through this process or a worker that tells the others, so a user's recent events
+    // can be reused briefly by GetRecommendations (`services/recent-events-cache.ts`).
+    process.env[ENV.RECENT_EVENTS_CACHE_MS] = String(RECENT_EVENTS_CACHE_MS);
     // Only control-plane operations: a worker must never be reachable through an `X-Amz-Target`.
     const operations = ROUTES.filter((r) => r.service === 'control').map((r) => [r.operation, r.operation]);
     process.env[ENV.OPERATION_FUNCTIONS] = JSON.stringify(Object.fromEntries(operations));

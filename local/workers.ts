@@ -1,8 +1,9 @@
 /**
  * The primary's side of `npm start -- --workers N`: forks N node:cluster workers (`api-worker.ts`) that share the
  * API port, so the API's HTTP, SigV4 and request handling use every core, while the embedded DynamoDB, S3, Lambda
- * and Step Functions stay in the primary (one copy of the data). A worker that dies is replaced; {@link stop} lets
- * each finish its requests in flight first.
+ * and Step Functions stay in the primary (one copy of the data). Notes that a worker stored events of a user are
+ * relayed to the other workers (their caches of recent events forget that user). A worker that dies is replaced;
+ * {@link stop} lets each finish its requests in flight first.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { join } from 'node:path';
@@ -85,6 +86,10 @@ export class ApiWorkers {
 
   private adopt(worker: Worker): void {
     this.workers.add(worker);
+    worker.on('message', (message: WorkerMessage) => {
+      if (message.type !== 'events-written') return;
+      for (const other of this.workers) if (other !== worker && other.isConnected()) other.send(message);
+    });
     worker.once('exit', (code, signal) => {
       this.workers.delete(worker);
       if (this.stopping) return;

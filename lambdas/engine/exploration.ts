@@ -99,6 +99,18 @@ export interface ExplorationRequest {
   readonly settings: ExplorationSettings;
   /** Needed when `settings.weight` > 0. */
   readonly random?: Random;
+  /**
+   * The only indices whose `scores` may be non-zero, where the caller knows them ({@link sparseExplorationScores}):
+   * the exploit list is then found among these instead of by a pass over the whole catalog (the same list).
+   */
+  readonly scored?: readonly number[];
+}
+
+/** What {@link sparseExplorationScores} gives {@link explore}. */
+export interface SparseScores {
+  /** Reused by the next call for the same catalog: read it before then. */
+  readonly scores: Float32Array;
+  readonly scored: readonly number[];
 }
 
 export interface ShownItem {
@@ -191,6 +203,26 @@ export const SPARSE_EXPLORATION_MAX_RESULTS = 250;
 export const SPARSE_EXPLORATION_MAX_CANDIDATE_SHARE = 0.1;
 
 /**
+ * The top `k` of `ranking` not excluded; among `scored` when the rest are zeros that cannot reach the list (ties are
+ * broken by index, so the k best of a superset of the list are the list).
+ */
+function exploitList(
+  ranking: Float32Array,
+  k: number,
+  exclude: ReadonlySet<number>,
+  scored: readonly number[] | undefined,
+): number[] {
+  if (scored === undefined) return topK(ranking, k, exclude);
+  const among = [...new Set(scored)].filter((j) => !exclude.has(j) && (ranking[j] as number) > 0);
+  // With fewer than k positive entries, zeros elsewhere fill the list: the whole catalog decides which.
+  if (among.length < k) return topK(ranking, k, exclude);
+  return topK(ranking, k, exclude, among);
+}
+
+/** Per catalog: the scores buffer {@link sparseExplorationScores} fills, and the entries it set last. */
+const sparseBuffers = new WeakMap<ExplorationCatalog, { scores: Float32Array; scored: number[] }>();
+
+/**
  * The scores {@link explore} reads, without scoring the whole catalog in JavaScript: the model's top 2k items (the
  * SIMD path) and every remaining candidate, exactly and under one normaliser. Every other entry stays 0, which
  * `explore` never reads: its exploit list is the top 2k of these scores, which are the catalog's top 2k, and it
@@ -204,7 +236,7 @@ export function sparseExplorationScores(
   settings: ExplorationSettings,
   numResults: number,
   request: Pick<RecommendRequest, 'history' | 'historyEventTypes' | 'blocked'>,
-): Float32Array | undefined {
+): SparseScores | undefined {
   if (catalog.penalised || numResults > SPARSE_EXPLORATION_MAX_RESULTS) return undefined;
   const n = catalog.size;
   const blocked = request.blocked;
@@ -213,12 +245,26 @@ export function sparseExplorationScores(
     blocked === undefined ? Array.from(all) : Array.from(all).filter((j) => blocked[j] !== 1);
   if (candidates.length > SPARSE_EXPLORATION_MAX_CANDIDATE_SHARE * n) return undefined;
   const { top, also } = model.recommendAlso({ ...request, numResults: 2 * numResults }, candidates);
-  const scores = new Float32Array(n);
-  for (const { itemId, score } of top) scores[model.itemIndex(itemId) as number] = score;
+  // A catalog-sized buffer per request costs more than the scoring it carries: one is reused, cleared where set.
+  let buffer = sparseBuffers.get(catalog);
+  if (buffer === undefined || buffer.scores.length !== n) {
+    buffer = { scores: new Float32Array(n), scored: [] };
+    sparseBuffers.set(catalog, buffer);
+  }
+  const { scores } = buffer;
+  for (const j of buffer.scored) scores[j] = 0;
+  const scored: number[] = [];
+  for (const { itemId, score } of top) {
+    const j = model.itemIndex(itemId) as number;
+    scores[j] = score;
+    scored.push(j);
+  }
   candidates.forEach((j, c) => {
     scores[j] = also[c] as number;
+    scored.push(j);
   });
-  return scores;
+  buffer.scored = scored;
+  return { scores, scored };
 }
 
 /** Candidate lists per catalog (catalogs are never changed once built) and age cut-off. */
@@ -299,7 +345,7 @@ export function explore(catalog: ExplorationCatalog, req: ExplorationRequest): S
     boundSum += u;
   }
   // Each slot takes at most one exploit item, and an exploit item already shown as explored is skipped once.
-  const exploit = topK(ranking, Math.min(n, 2 * k), exclude);
+  const exploit = exploitList(ranking, Math.min(n, 2 * k), exclude, req.scored);
   const shown = new Set<number>();
   const out: ShownItem[] = [];
   let next = 0;

@@ -220,8 +220,13 @@ export class SharedSums {
 }
 
 /** Fits the model on `ctx.keep`'s users with these choices. Deterministic for a given context and choices. */
-export async function fitSequences(ctx: FitContext, choices: ModelChoices, random: Random): Promise<Model> {
-  const embeddings = await fitEmbeddings(ctx, choices, random.fork());
+export async function fitSequences(
+  ctx: FitContext,
+  choices: ModelChoices,
+  random: Random,
+  start?: Float32Array,
+): Promise<Model> {
+  const embeddings = await fitEmbeddings(ctx, choices, random.fork(), start);
   return completeModel(ctx, choices, embeddings, random.fork());
 }
 
@@ -235,11 +240,16 @@ export interface FittedEmbeddings {
   readonly positions: number;
 }
 
-/** The embeddings of the closed form on the head, then of the tail and cold items. */
+/**
+ * The embeddings of the closed form on the head, then of the tail and cold items. `start`: the output embeddings
+ * of an earlier fit of the same items and dimension (self-tuning's best), whose span starts the subspace iteration
+ * instead of a random one, so that one product with A fewer reaches the same subspace.
+ */
 export async function fitEmbeddings(
   ctx: FitContext,
   choices: ModelChoices,
   random: Random,
+  start?: Float32Array,
 ): Promise<FittedEmbeddings> {
   const { seqs, catalog, keep, hp, parallel, progress } = ctx;
   const curve = curveOf(hp, choices);
@@ -304,10 +314,20 @@ export async function fitEmbeddings(
   };
   let basis: Float64Array = new Float64Array(h * k);
   for (let i = 0; i < basis.length; i++) basis[i] = random.nextNormal();
-  for (let it = 0; it <= POWER_ITERATIONS; it++) {
+  const warmStart = start !== undefined && start.length === n * d;
+  if (warmStart) {
+    // V's rows are the output embeddings divided by the target scale (see Q below); the oversampling stays random.
+    for (let pos = 0; pos < h; pos++) {
+      const row = (head[pos] as number) * d;
+      for (let col = 0; col < Math.min(d, k); col++)
+        basis[pos * k + col] = (start[row + col] as number) / (targetScale[pos] as number);
+    }
+  }
+  const iterations = warmStart ? 0 : POWER_ITERATIONS;
+  for (let it = 0; it <= iterations; it++) {
     basis = (await applyA(basis, k)).product;
     orthonormalizeColumns(basis, h, k);
-    progress(0.4 + (0.3 * (it + 1)) / (POWER_ITERATIONS + 2), 'subspace iteration');
+    progress(0.4 + (0.3 * (it + 1)) / (iterations + 2), 'subspace iteration');
   }
   const { solved, product: projected } = await applyA(basis, k);
   const small = matmulTransA(basis, projected, h, k, k);

@@ -341,7 +341,11 @@ export class Model implements Recommender {
     const eps = (scanError + sumError) * (1 + 2 ** -20) + 2 ** -21 * (big + scanError + sumError + 1);
     this.marks ??= new Uint8Array(n);
     const marks = this.marks;
-    const found = scorer.candidates(k, 2 * eps, excluded, big, req.blocked);
+    const found = scorer.narrow(
+      scorer.candidates(k, 2 * eps, excluded, big, req.blocked),
+      k,
+      eps - scanError * (1 + 2 ** -20),
+    );
     let pool: ArrayLike<number> & Iterable<number> = found;
     if (also.length > 0) {
       // Items asked for join the exact candidates unless they are history items (out = −∞ here), excluded or
@@ -698,11 +702,19 @@ function align8(x: number): number {
   return Math.ceil(x / 8) * 8;
 }
 
-/** Indices of the k largest scores not in `excluded`, best first (ties: lower index first). */
 /** No items besides the top ones to score. */
 const NONE: readonly number[] = [];
 
-export function topK(scores: Float32Array, k: number, excluded: ReadonlySet<number>): number[] {
+/**
+ * Indices of the k largest scores not in `excluded`, best first (ties: lower index first); only among the given
+ * distinct indices when `among` is set.
+ */
+export function topK(
+  scores: Float32Array,
+  k: number,
+  excluded: ReadonlySet<number>,
+  among?: readonly number[],
+): number[] {
   // Min-heap of (score, index) keyed so the worst kept candidate is at the root.
   const heapIdx: number[] = [];
   const worse = (a: number, b: number): boolean => {
@@ -725,8 +737,9 @@ export function topK(scores: Float32Array, k: number, excluded: ReadonlySet<numb
       pos = m;
     }
   };
-  const n = scores.length;
-  for (let j = 0; j < n; j++) {
+  const n = among === undefined ? scores.length : among.length;
+  for (let a = 0; a < n; a++) {
+    const j = among === undefined ? a : (among[a] as number);
     if (excluded.size > 0 && excluded.has(j)) continue;
     if (heapIdx.length < k) {
       heapIdx.push(j);

@@ -113,10 +113,14 @@ export async function train(data: TrainingData, options: TrainOptions = {}): Pro
   }
 }
 
-/** The model a training chose: the hyperparameters (HPO may change them) and the self-tuned choices. */
+/**
+ * The model a training chose: the hyperparameters (HPO may change them), the self-tuned choices and, where tuning
+ * fitted the chosen candidate, its output embeddings, which start the final fit's subspace iteration.
+ */
 export interface ChosenModel {
   readonly hp: HyperParameters;
   readonly choices: ModelChoices;
+  readonly output?: Float32Array;
 }
 
 /**
@@ -178,12 +182,16 @@ export async function chooseModel(
     new Random(ctx.seed).fork(),
     options.hpo,
   );
-  return { hp: tuned.hp, choices: tuned.choices };
+  return {
+    hp: tuned.hp,
+    choices: tuned.choices,
+    ...(tuned.output === undefined ? {} : { output: tuned.output }),
+  };
 }
 
 /**
  * The last stage: the fit on every training user with the chosen model; with `given`, on those sums (`sumsKey`
- * of `fit.ts`) instead of computing them. The same context and choices give the same model bit for bit.
+ * of `fit.ts`) instead of computing them. The same context and choice give the same model bit for bit.
  */
 export function fitChosen(
   ctx: FitContext,
@@ -196,6 +204,7 @@ export function fitChosen(
     { ...ctx, hp: chosen.hp, ...(options.given === undefined ? {} : { given: options.given }) },
     chosen.choices,
     random,
+    chosen.output,
   );
 }
 

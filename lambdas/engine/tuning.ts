@@ -40,6 +40,12 @@ const MAX_VALIDATION_USERS = 500;
 export const TUNING_HEAD = 1024;
 /** Rounds of the tail fit during tuning fits (the final fit makes `TAIL_ROUNDS`). */
 const TUNING_TAIL_ROUNDS = 1;
+/**
+ * Tuning fits train on a seeded sample of the other users holding at most this many events: the choices are
+ * relative to the data's scale (the ridge follows mean diag(XᵀX), the successor weight B's diagonal), so a sample
+ * of this size chooses them as the whole data would, while the grid's cost stops growing with the data.
+ */
+export const TUNING_EVENTS = 2_000_000;
 /** Share of each validation user's newest events that are the truth. */
 const TRUTH_SHARE = 0.1;
 const CUTOFF = 10;
@@ -73,6 +79,8 @@ export interface HpoSearch {
 export interface TuningResult {
   readonly hp: HyperParameters;
   readonly choices: ModelChoices;
+  /** The output embeddings of the chosen candidate's fit, where one was made (they start the final fit). */
+  readonly output?: Float32Array;
   readonly trials: readonly TuningTrial[];
 }
 
@@ -110,6 +118,7 @@ export async function tune(ctx: FitContext, random: Random, hpo?: HpoSearch): Pr
     for (let p = cut; p < end; p++) truth.add(ids[seqs.itemSeq[p] as number] as string);
     return { history, eventTypes, truth };
   });
+  capEvents(tuningKeep, seqs.userOffsets, TUNING_EVENTS, random);
   const tuningCtx: FitContext = {
     ...ctx,
     keep: tuningKeep,
@@ -186,7 +195,30 @@ export async function tune(ctx: FitContext, random: Random, hpo?: HpoSearch): Pr
       await consider(hp, best.choices);
     }
   }
-  return { ...best, trials };
+  const output = fitted.find((f) => f.key === bestEmbeddingKey)?.embeddings.output;
+  return { ...best, trials, ...(output === undefined ? {} : { output }) };
+}
+
+/**
+ * Keeps a seeded random sample of the kept users whose events add up to at most `cap` (unchanged, and no random
+ * draw, when they already do).
+ */
+export function capEvents(keep: Uint8Array, userOffsets: Int32Array, cap: number, random: Random): void {
+  const kept: number[] = [];
+  let total = 0;
+  for (let u = 0; u < keep.length; u++) {
+    if (!keep[u]) continue;
+    kept.push(u);
+    total += (userOffsets[u + 1] as number) - (userOffsets[u] as number);
+  }
+  if (total <= cap) return;
+  random.shuffle(kept);
+  let taken = 0;
+  for (const u of kept) {
+    const events = (userOffsets[u + 1] as number) - (userOffsets[u] as number);
+    if (taken + events <= cap) taken += events;
+    else keep[u] = 0;
+  }
 }
 
 /** Candidates with the same key have the same embeddings: they differ at most in the successor weight. */

@@ -211,7 +211,7 @@ export async function inferChunk(
           ...(mask === undefined ? {} : { blocked: mask.blocked }),
         });
         const shown = explore(explorationCatalog, {
-          scores: sparse ?? model.scoreAll(history),
+          ...(sparse ?? { scores: model.scoreAll(history) }),
           numResults,
           settings,
           ...(mask === undefined ? {} : { exclude: mask.indices() }),

@@ -3,11 +3,11 @@
  * while the response is already on its way, where the process outlives the request (the local runtime). On Lambda
  * a sandbox is frozen once the handler returns, so there the write is awaited ({@link deferWrites}).
  *
- * A record is written alone (one PutItem) when no record write is in flight, else together with the others made
- * while that write completes (one BatchWriteItem, a few milliseconds later under load): the store shares requests
- * between concurrent writes (`store/write-coalescer.ts`).
+ * A record waits up to `RECORD_LINGER_MS` (10 ms) for the records of other responses when no record write is in
+ * flight, else for that write to complete, and goes out with them: one BatchWriteItem (a PutItem when alone); the
+ * store shares requests between concurrent writes (`store/write-coalescer.ts`).
  *
- * What a crash loses: the records whose writes were queued or still in flight, i.e. those of the last few
+ * What a crash loses: the records whose writes were queued or still in flight, i.e. those of the last ten or so
  * milliseconds of responses. A later PutEvents naming such a `recommendationId` then records no implicit impression
  * list, and the list's exploration propensities are not kept; the response the caller got is unaffected. A failed
  * write is logged. In this process a reader of a record whose write is pending waits for it

@@ -21,6 +21,7 @@ import type { ServiceContext } from './context';
 import { cachedDataset, groupDatasetArn } from './dataset-data';
 import { deferredWrites } from './deferred-writes';
 import { cachedTrackingId } from './event-trackers';
+import { recentEventsCache } from './recent-events-cache';
 import { type FieldDef, ImportValidationError, parseProperties, type Value } from './row-validation';
 import { TtlCache } from './ttl-cache';
 
@@ -171,7 +172,10 @@ export async function putEvents(
       const owner = await store.linkSession(group, sessionId, userId, writtenAt, since);
       if (owner === userId) {
         const anonymous = await store.all(group, sessionId, since);
-        if (anonymous.length > 0) await store.copyToUser(anonymous, userId);
+        if (anonymous.length > 0) {
+          await store.copyToUser(anonymous, userId);
+          recentEventsCache().written(group, userId);
+        }
       }
       // Whoever won, the session now has a link made at or after `since`.
       sessionLinks.set(linkKey(group, sessionId), { userId: owner, linkedAt: writtenAt });
@@ -207,7 +211,12 @@ export async function putEvents(
     chosen.length === 0 ? [] : store.claimEventIds(chosen, since),
   ]);
   const taken = new Set(chosen.filter((_, i) => claims[i] === 'taken'));
-  await store.put(events.filter((_, i) => !taken.has(stored[i] as StoredEvent)));
+  try {
+    await store.put(events.filter((_, i) => !taken.has(stored[i] as StoredEvent)));
+  } finally {
+    // After the write (even a partial one): a read of the actor's events started from now on sees them.
+    recentEventsCache().written(group, actorId);
+  }
   return {};
 }
 

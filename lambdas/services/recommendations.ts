@@ -85,7 +85,7 @@ async function ranked(
     ...(mask === undefined ? {} : { blocked: mask.blocked }),
   });
   return explore(catalog, {
-    scores: sparse ?? scores(),
+    ...(sparse ?? { scores: scores() }),
     numResults,
     settings: served.exploration,
     ...(mask === undefined ? {} : { exclude: mask.indices() }),

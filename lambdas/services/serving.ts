@@ -3,14 +3,15 @@
  * it serves and the user's history; plus the per-process state of the serving path, the `recommendationId` and
  * the record each response leaves behind.
  *
- * Request path, warm: one awaited DynamoDB round trip, the Query of the user's most recent events. The campaign
- * record (`CAMPAIGN_TTL_MS`), the Interactions dataset (`DATASET_TTL_MS`) and a `$LATEST` campaign's newest version
- * (`SYNC_CHECK_MS`, refreshed in the background) come from short-lived per-process caches; the model is held in
- * memory ({@link ModelCache}) and reloaded only when the campaign's artifact changes; the `recommendationId` is
- * stored with what was shown by one PutItem, or, where the process outlives the request, not awaited and, under
- * load, batched with the records of other responses into one BatchWriteItem (`deferred-writes.ts` says what a
- * crash loses). Serving never writes anything else: moving a `$LATEST` campaign to a newer version is recorded by
- * the control plane (`followLatest`).
+ * Request path, warm: one awaited DynamoDB round trip, the Query of the user's most recent events, or none where
+ * the process hears of every PutEvents and keeps that read briefly (`recent-events-cache.ts`, the local runtime).
+ * The campaign record (`CAMPAIGN_TTL_MS`), the Interactions dataset (`DATASET_TTL_MS`) and a `$LATEST` campaign's
+ * newest version (`SYNC_CHECK_MS`, refreshed in the background) come from short-lived per-process caches; the model is
+ * held in memory ({@link ModelCache}) and reloaded only when the campaign's artifact changes; the `recommendationId` is
+ * stored with what was shown by one PutItem, or, where the process outlives the request, not awaited and batched with
+ * the records of other responses of the next {@link RECORD_LINGER_MS} into one BatchWriteItem (`deferred-writes.ts`
+ * says what a crash loses). Serving never writes anything else: moving a `$LATEST` campaign to a newer version is
+ * recorded by the control plane (`followLatest`).
  *
  * The history is the user's last interactions in the version's training data, followed by the user's (or anonymous
  * session's) recorded events newer than those, of any type that names an item, session-linked events included; the
@@ -41,6 +42,7 @@ import { FilterDataCache } from './filters/data';
 import { ItemMetadataCache } from './item-metadata';
 import { ExplorationCache } from './item-stats';
 import { HISTORY_TAIL, ModelCache, modelCache } from './model-cache';
+import { type RecentEventsCache, recentEventsCache } from './recent-events-cache';
 
 export { SYNC_CHECK_MS };
 
@@ -63,10 +65,16 @@ export interface ServingState {
   readonly exploration: ExplorationCache;
   /** Items, Users and recent interactions for filters. */
   readonly filters: FilterDataCache;
+  /** Users' recent events, where this process hears of every write (`recent-events-cache.ts`). */
+  readonly recentEvents: RecentEventsCache;
 }
 
-export function createServingState(models: ModelCache = new ModelCache()): ServingState {
+export function createServingState(
+  models: ModelCache = new ModelCache(),
+  recentEvents: RecentEventsCache = recentEventsCache(),
+): ServingState {
   return {
+    recentEvents,
     models,
     groups: new Map(),
     syncChecks: new Map(),
@@ -124,7 +132,7 @@ export async function serve(
   const knownGroup = state.groups.get(campaignArn);
   const [record, early] = await Promise.all([
     cachedCampaign<CampaignDoc>(ctx, campaignArn),
-    knownGroup === undefined ? undefined : userEvents(ctx, knownGroup, userId, eventLimit),
+    knownGroup === undefined ? undefined : userEvents(ctx, state, knownGroup, userId, eventLimit),
   ]);
   if (record === undefined) {
     state.groups.delete(campaignArn);
@@ -135,11 +143,11 @@ export async function serve(
     throw invalidInput(`Campaign ${campaignArn} is ${record.status ?? 'not ready'}; it must be ACTIVE.`);
   }
   const serving = await syncedServing(ctx, state, record);
-  let events: RecentEvent[] | undefined = early;
+  let events: readonly RecentEvent[] | undefined = early;
   // A campaign deleted and re-created under the same name may belong to another group.
   if (events === undefined || knownGroup !== serving.datasetGroupArn) {
     state.groups.set(campaignArn, serving.datasetGroupArn);
-    events = await userEvents(ctx, serving.datasetGroupArn, userId, eventLimit);
+    events = await userEvents(ctx, state, serving.datasetGroupArn, userId, eventLimit);
   }
   const { model, histories } = await state.models.model(ctx, campaignArn, {
     versionArn: serving.servingVersionArn,
@@ -170,13 +178,17 @@ export async function serve(
 /** The user's recent events, with the dataset's creation time from the cache when it is fresh. */
 async function userEvents(
   ctx: ServiceContext,
+  state: ServingState,
   groupArn: string,
   userId: string,
   limit: number,
-): Promise<RecentEvent[]> {
+): Promise<readonly RecentEvent[]> {
   const dataset = await cachedDataset(ctx, groupDatasetArn(groupArn, 'Interactions'));
   if (dataset === undefined) return [];
-  return recentEvents(ctx, groupArn, userId, limit, dataset.record.createdAt);
+  const since = dataset.record.createdAt;
+  return state.recentEvents.get(groupArn, userId, limit, since, () =>
+    recentEvents(ctx, groupArn, userId, limit, since),
+  );
 }
 
 /**
@@ -212,6 +224,12 @@ async function syncedServing(
   }
   return check.serving;
 }
+
+/**
+ * How long a deferred record write waits for the records of other responses before it is sent, when none is in
+ * flight: one BatchWriteItem for several responses costs the client and the table far less than a PutItem each.
+ */
+export const RECORD_LINGER_MS = 10;
 
 export function recommendationId(): string {
   // 4 + 36 characters: within PutEvents' 40-character recommendationId.
@@ -261,9 +279,13 @@ export async function remember(
     ...(extra.filterArn === undefined ? {} : { filterArn: extra.filterArn }),
     ...(extra.promotion === undefined ? {} : { promotion: extra.promotion }),
   };
-  const write = () => ctx.recommendations.put(record);
-  if (deferWrites()) deferredWrites.start(id, { recommendationId: id, campaignArn }, write);
-  else await write();
+  if (deferWrites()) {
+    deferredWrites.start(id, { recommendationId: id, campaignArn }, () =>
+      ctx.recommendations.put(record, RECORD_LINGER_MS),
+    );
+  } else {
+    await ctx.recommendations.put(record);
+  }
 }
 
 /** The items a recommendationId showed, in order, or `undefined` for an id this deployment never issued. */

@@ -54,7 +54,7 @@ import {
   tailColumns,
 } from '../engine/snapshot';
 import { type ColumnsSplit, catalogSizeOfColumns, holdOutTruthRows } from '../engine/split';
-import { chooseModel, fitChosen, fitContextOf, inThread } from '../engine/train';
+import { type ChosenModel, chooseModel, fitChosen, fitContextOf, inThread } from '../engine/train';
 import { updateModel } from '../engine/update';
 import { ENV, type EnvKey, optionalEnv } from '../env';
 import { PersonalizeError } from '../errors';
@@ -70,6 +70,7 @@ import {
   snapshotKey,
   trainingPlanKey,
   trainingWorkPrefix,
+  tuningStartKey,
 } from '../store/artifacts';
 import type { ResourceRecord } from '../store/resources';
 import type { ServiceContext } from './context';
@@ -126,11 +127,15 @@ export interface ShardEvent extends StepEvent {
   readonly shard: number;
 }
 
-/** `training/plan.json`: how many shards, the model self-tuning chose, and the plan step's seconds. */
+/**
+ * `training/plan.json`: how many shards, the model self-tuning chose, whether its output embeddings are in
+ * `training/start.bin` (they start the final fit), and the plan step's seconds.
+ */
 interface TrainingPlan {
   readonly shards: number;
   readonly hp: HyperParameters;
   readonly choices: ModelChoices;
+  readonly start: boolean;
   readonly seconds: number;
 }
 
@@ -305,22 +310,40 @@ async function readPlan(ctx: ServiceContext, arn: string): Promise<TrainingPlan>
   return JSON.parse(new TextDecoder().decode(await getObject(ctx, trainingPlanKey(arn)))) as TrainingPlan;
 }
 
+/** The plan's model as the final fit takes it: with self-tuning's output embeddings where it wrote them. */
+async function chosenOf(ctx: ServiceContext, arn: string, plan: TrainingPlan): Promise<ChosenModel> {
+  if (!plan.start) return plan;
+  const bytes = await getObject(ctx, tuningStartKey(arn));
+  if (bytes.byteLength % 4 !== 0) throw new Error(`Truncated ${tuningStartKey(arn)}`);
+  // A copy: the bytes need not be 4-aligned in their buffer.
+  const output = new Float32Array(bytes.byteLength / 4);
+  new Uint8Array(output.buffer).set(bytes);
+  return { ...plan, output };
+}
+
 export async function planTraining(ctx: ServiceContext, arn: string): Promise<PlanEvent> {
   const version = await requireInProgress(ctx, arn);
   const concurrency = positiveEnv(ENV.TRAINING_SHARD_CONCURRENCY, SHARD_CONCURRENCY);
   if (updateBaseOf(version) !== undefined) return { solutionVersionArn: arn, shards: [], concurrency };
   const started = performance.now();
   const snapshot = await readSnapshot(ctx, arn);
+  let output: Float32Array | undefined;
   const plan = await withFitContext(version, snapshot, async (fit): Promise<TrainingPlan> => {
     const chosen = await chooseModel(fit, hpoOption(version.doc));
+    output = chosen.output;
     const shards = shardCount(
       fit.seqs.itemSeq.length,
       positiveEnv(ENV.TRAINING_SHARD_INTERACTIONS, SHARD_INTERACTIONS),
       MAX_SHARDS,
     );
-    return { shards, hp: chosen.hp, choices: chosen.choices, seconds: (performance.now() - started) / 1000 };
+    const seconds = (performance.now() - started) / 1000;
+    return { shards, hp: chosen.hp, choices: chosen.choices, start: output !== undefined, seconds };
   });
   await requireInProgress(ctx, arn);
+  if (output !== undefined)
+    await putObject(ctx, tuningStartKey(arn), [
+      new Uint8Array(output.buffer, output.byteOffset, output.byteLength),
+    ]);
   await putObject(ctx, trainingPlanKey(arn), [new TextEncoder().encode(JSON.stringify(plan))]);
   // One shard is not distributed: the train step sums it itself, as an undistributed training does.
   return {
@@ -383,8 +406,9 @@ export async function trainVersion(ctx: ServiceContext, arn: string): Promise<St
       ? decodeShardSums(await getObject(ctx, reducedSumsKey(arn)))
       : undefined;
     earlierSeconds = plan.seconds + (given?.seconds ?? 0);
+    const chosen = await chosenOf(ctx, arn, plan);
     learned = await withFitContext(version, snapshot, (fit) =>
-      fitChosen(fit, plan, given === undefined ? {} : { given }),
+      fitChosen(fit, chosen, given === undefined ? {} : { given }),
     );
   }
   const { model } = await updateModel(learned, {

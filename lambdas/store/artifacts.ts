@@ -5,7 +5,8 @@
  * - `model.bin`: the trained model (`engine/model.ts`), and `updates/<generation>-<ms>.bin` the automatic updates'
  *   generations of it;
  * - `history-tails.bin`: each training user's newest events, for serving (the snapshot's format);
- * - `training/plan.json`: the training's plan (its shard count and the chosen model), `training/shard-<n>.bin` each
+ * - `training/plan.json`: the training's plan (its shard count and the chosen model), `training/start.bin` the
+ *   chosen candidate's output embeddings from self-tuning (float32, little-endian), `training/shard-<n>.bin` each
  *   user shard's sums and `training/sums.bin` their total (`engine/shards.ts`); the publish step deletes `training/`;
  * - `<model key without .bin>.item-stats.json` beside every model: its item statistics (`services/item-stats.ts`).
  * Whole-object reads, streamed writes, and deletion by key or by a solution's prefix.
@@ -43,6 +44,7 @@ export const historyTailsKey = (versionArn: string): string =>
 /** The distributed training's intermediate objects, all under one prefix so they go together. */
 export const trainingWorkPrefix = (versionArn: string): string => `${versionPrefix(versionArn)}training/`;
 export const trainingPlanKey = (versionArn: string): string => `${trainingWorkPrefix(versionArn)}plan.json`;
+export const tuningStartKey = (versionArn: string): string => `${trainingWorkPrefix(versionArn)}start.bin`;
 export const shardSumsKey = (versionArn: string, shard: number): string =>
   `${trainingWorkPrefix(versionArn)}shard-${String(shard).padStart(4, '0')}.bin`;
 export const reducedSumsKey = (versionArn: string): string => `${trainingWorkPrefix(versionArn)}sums.bin`;

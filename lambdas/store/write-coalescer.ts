@@ -7,6 +7,10 @@
  * long-running process (an `npm start` API worker) serving N concurrent PutEvents calls sends about N × 10 ÷ 25
  * requests instead of N, each paying the client's and the table's per-request cost once.
  *
+ * A caller that is not waiting for its write (a record written after the response) may let it linger: while no flush
+ * is in flight, its items wait up to `lingerMs` for others before a flush starts, so a process whose writes rarely
+ * overlap still shares requests. A caller without linger starts the flush at once, taking the lingering items along.
+ *
  * One batch never names a key twice (BatchWriteItem refuses it): a key already in the batch starts the next one. If
  * a shared batch fails, each of its callers' items are written again on their own, so one caller's bad item (or a
  * failure that outlasts the retries) fails that caller only.
@@ -24,6 +28,8 @@ interface Waiting<T> {
 export class WriteCoalescer<T> {
   private waiting: Waiting<T>[] = [];
   private flushing = false;
+  /** A flush lingering callers scheduled. */
+  private timer: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * @param write writes one batch of at most `batchSize` items with distinct keys (retrying what was unprocessed)
@@ -35,16 +41,31 @@ export class WriteCoalescer<T> {
     private readonly batchSize = 25,
   ) {}
 
-  /** Writes `items` (distinct keys) with other callers' and resolves once all of them are stored. */
-  put(items: readonly T[]): Promise<void> {
+  /**
+   * Writes `items` (distinct keys) with other callers' and resolves once all of them are stored; with `lingerMs`,
+   * they may wait that long for company when no flush is in flight.
+   */
+  put(items: readonly T[], lingerMs = 0): Promise<void> {
     if (items.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({ items, pending: 0, failed: false, resolve, reject });
-      if (!this.flushing) void this.flush();
+      if (this.flushing) return;
+      if (lingerMs > 0) {
+        this.timer ??= setTimeout(() => {
+          this.timer = undefined;
+          if (!this.flushing) void this.flush();
+        }, lingerMs);
+        return;
+      }
+      void this.flush();
     });
   }
 
   private async flush(): Promise<void> {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     this.flushing = true;
     try {
       while (this.waiting.length > 0) {

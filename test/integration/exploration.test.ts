@@ -75,10 +75,14 @@ function itemsCsv(latest: number): string {
 
 const ids = (r: GetRecommendationsResponse) => (r.itemList ?? []).map((i) => i.itemId as string);
 
+/** The response's record, read from the table: the runtime writes it shortly after answering. */
 async function record(r: GetRecommendationsResponse): Promise<RecommendationRecord> {
-  const found = await records.get(r.recommendationId as string);
-  if (found === undefined) throw new Error('no record for the recommendationId');
-  return found;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const found = await records.get(r.recommendationId as string);
+    if (found !== undefined) return found;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error('no record for the recommendationId');
 }
 
 describe('exploration and impressions through the SDK', () => {

@@ -2,10 +2,23 @@
  * `npm start -- --workers 2`: two cluster workers share the API port and serve the SDKs against the primary's one
  * set of emulators; a worker that dies is replaced.
  */
-import { CreateEventTrackerCommand, ListDatasetGroupsCommand } from '@aws-sdk/client-personalize';
-import { GetRecommendationsCommand, ResourceNotFoundException } from '@aws-sdk/client-personalize-runtime';
+import {
+  CreateCampaignCommand,
+  CreateEventTrackerCommand,
+  CreateSolutionCommand,
+  ListDatasetGroupsCommand,
+} from '@aws-sdk/client-personalize';
+import { PutEventsCommand } from '@aws-sdk/client-personalize-events';
+import {
+  GetRecommendationsCommand,
+  PersonalizeRuntimeClient,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-personalize-runtime';
+import { storeModelVersion } from '../../bench/lib/model-version';
 import { countStored, runPutEventsLoad } from '../../bench/lib/put-events-load';
-import { createInteractionsDataset } from '../../bench/lib/setup';
+import { randomModel } from '../../bench/lib/random-model';
+import { createInteractionsDataset, RECIPE } from '../../bench/lib/setup';
+import { Random } from '../../lambdas/engine/random';
 import { EVENTS_TABLE } from '../../lambdas/store/tables';
 import { startTestRuntime, type TestRuntime } from './harness';
 
@@ -66,6 +79,73 @@ it('serves control plane, events and runtime calls from two worker processes', a
       }),
     ),
   ).rejects.toBeInstanceOf(ResourceNotFoundException);
+}, 120_000);
+
+it('serves events one worker stored from the other worker at once, though workers cache recent events', async () => {
+  const { datasetGroupArn } = await createInteractionsDataset(t.personalize, 'relay');
+  const { trackingId } = await t.personalize.send(
+    new CreateEventTrackerCommand({ name: 'relay', datasetGroupArn }),
+  );
+  const { solutionArn } = await t.personalize.send(
+    new CreateSolutionCommand({
+      name: 'relay',
+      datasetGroupArn,
+      recipeArn: RECIPE,
+      performAutoTraining: false,
+    }),
+  );
+  const model = randomModel(300, 16, new Random(3));
+  const versionArn = await storeModelVersion(solutionArn as string, datasetGroupArn, model);
+  const { campaignArn } = await t.personalize.send(
+    new CreateCampaignCommand({
+      name: 'relay',
+      solutionVersionArn: versionArn,
+      campaignConfig: { itemExplorationConfig: { explorationWeight: '0' } },
+    }),
+  );
+  // A client per request: a new connection, which the cluster hands to the workers in turn.
+  const fresh = async () => {
+    const client = new PersonalizeRuntimeClient({
+      endpoint: t.runtime.endpoint,
+      region: t.runtime.region,
+      credentials: t.runtime.apiCredentials,
+      maxAttempts: 1,
+    });
+    try {
+      const out = await client.send(
+        new GetRecommendationsCommand({
+          campaignArn: campaignArn as string,
+          userId: 'relay-user',
+          numResults: 10,
+        }),
+      );
+      return (out.itemList ?? []).map((i) => i.itemId);
+    } finally {
+      client.destroy();
+    }
+  };
+  const history: string[] = [];
+  const expected = () => model.recommend({ history, numResults: 10 }).map((i) => i.itemId);
+  let sentAt = 1_800_000_000;
+  for (const step of [0, 1, 2]) {
+    const itemIds = [`item-${step * 7}`, `item-${step * 7 + 1}`];
+    // Every worker holds the user's events in its cache before they change.
+    for (let i = 0; i < 4; i++) expect(await fresh()).toEqual(expected());
+    await t.events.send(
+      new PutEventsCommand({
+        trackingId: trackingId as string,
+        userId: 'relay-user',
+        sessionId: 'relay-session',
+        eventList: itemIds.map((itemId) => ({
+          eventType: 'click',
+          itemId,
+          sentAt: new Date(sentAt++ * 1000),
+        })),
+      }),
+    );
+    history.push(...itemIds);
+    for (let i = 0; i < 4; i++) expect(await fresh()).toEqual(expected());
+  }
 }, 120_000);
 
 it('replaces a worker that dies', async () => {

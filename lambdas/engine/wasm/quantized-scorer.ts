@@ -119,6 +119,11 @@ export class QuantizedScorer {
   private readonly gramRounding: number;
   /** ‖δ‖₂ of the last {@link scan} (see {@link scanErrorNorm}). */
   private lastErrorNorm = 0;
+  /** ‖r_j‖₂ and ‖q̂_j‖₂ per item, rounded up to f32: the per-item bounds of {@link narrow}. */
+  private readonly residualNorms: Float32Array;
+  private readonly rowNorms: Float32Array;
+  /** |τ|, ‖u‖₂ and ‖e_u‖₂ of the last {@link scan}. */
+  private lastScan = { tau: 0, userNorm: 0, userError: 0 };
 
   /** Quantizes the n × d row-major matrix q. */
   constructor(q: Float32Array, n: number, d: number) {
@@ -160,6 +165,9 @@ export class QuantizedScorer {
     const input = new Float32Array(buffer, inputAt + base, GRAM_BLOCK * d);
     const stats = new Float64Array(buffer, statsAt + base, 4);
     stats.fill(0);
+    const residualRows = new Float64Array(buffer, residualAt + base, GRAM_BLOCK * ld);
+    this.residualNorms = new Float32Array(n);
+    this.rowNorms = new Float32Array(n);
     for (let j = 0; j < n; j += GRAM_BLOCK) {
       const rows = Math.min(GRAM_BLOCK, n - j);
       input.set(q.subarray(j * d, (j + rows) * d));
@@ -174,6 +182,19 @@ export class QuantizedScorer {
         ld,
         statsAt + base,
       );
+      // Per-row norms before gramAdd reads the block: the same f64 sums, in the same order, as the kernel's maxima.
+      for (let row = 0; row < rows; row++) {
+        let residual = 0;
+        let quantized = 0;
+        for (let c = 0; c < d; c++) {
+          const r = residualRows[row * ld + c] as number;
+          const back = (input[row * d + c] as number) - r;
+          residual += r * r;
+          quantized += back * back;
+        }
+        this.residualNorms[j + row] = roundUp(Math.sqrt(residual));
+        this.rowNorms[j + row] = roundUp(Math.sqrt(quantized));
+      }
       k.gramAdd(residualAt + base, rows, d, ld, gramAt + base);
     }
     const [maxResidual, maxRow, maxQuantized, frobenius] = Array.from(stats);
@@ -258,6 +279,7 @@ export class QuantizedScorer {
       this.extremesAt,
     );
     const userError = Math.sqrt(residual);
+    this.lastScan = { tau: Math.abs(tau), userNorm: uNorm, userError };
     // uᵀ RᵀR u, and its rounding: |Δ(RᵀR)_ce| ≤ γ √((RᵀR)_cc (RᵀR)_ee) (Cauchy–Schwarz on each sum).
     const g = this.gram;
     const roots = this.gramDiagonalRoots;
@@ -340,6 +362,36 @@ export class QuantizedScorer {
     return this.picked.subarray(0, count);
   }
 
+  /**
+   * Narrows {@link candidates}' answer with per-item bounds. Given exact values x_j within ε_j = (1 + 2⁻²⁰)|τ|(‖u‖₂
+   * ‖r_j‖₂ + ‖e_u‖₂ ‖q̂_j‖₂) + `slack` of logits_j (the per-item form of {@link scan}'s bound, `slack` the caller's
+   * further terms), and `found` = the candidates for a margin of twice the largest ε_j: the k largest x_j are among
+   * the returned indices. (The k items with the largest lower bounds logits_j − ε_j have x ≥ T′, the k-th largest of
+   * them; an item in the top k has x ≥ T′, so logits_j + ε_j ≥ T′. Items outside `found` have lower bounds below
+   * T − 2ε ≤ T′, T the k-th largest logit, so T′ is the same over `found` as over every item.) On flat
+   * distributions most of the catalog lies within twice the largest bound of the k-th logit, while the items with
+   * small vectors, usually the bulk of the catalog, have far smaller bounds. Returns a new array, ascending.
+   */
+  narrow(found: Int32Array, k: number, slack: number): Int32Array {
+    if (found.length <= k) return found;
+    const { tau, userNorm, userError } = this.lastScan;
+    const bound = (j: number): number =>
+      (1 + 2 ** -20) *
+        tau *
+        (userNorm * (this.residualNorms[j] as number) + userError * (this.rowNorms[j] as number)) +
+      slack;
+    const lower = new Float64Array(found.length);
+    found.forEach((j, i) => {
+      lower[i] = (this.logits[j] as number) - bound(j);
+    });
+    const threshold = kthLargest(Float64Array.from(lower), k);
+    // Widened by a relative 2⁻⁴⁰ for the f64 arithmetic of the bounds.
+    const floor = threshold - 2 ** -40 * (Math.abs(threshold) + 1);
+    const kept: number[] = [];
+    for (const j of found) if ((this.logits[j] as number) + bound(j) >= floor) kept.push(j);
+    return Int32Array.from(kept);
+  }
+
   /** The kernel's f32 exp of each x ≤ 0 (for tests of its accuracy); the result is reused by the next call. */
   exp(x: Float32Array): Float32Array {
     if (x.length > this.size) throw new Error('at most size values');
@@ -347,4 +399,37 @@ export class QuantizedScorer {
     this.k.expInto(this.outAt, x.length, this.tmpAt);
     return this.tmp.subarray(0, x.length);
   }
+}
+
+/** The smallest f32 not below x (x ≥ 0). */
+function roundUp(x: number): number {
+  const f = Math.fround(x);
+  return f >= x ? f : Math.fround(x * (1 + 2 ** -23));
+}
+
+/** The k-th largest value (1-based) of `a` (reordered in place), by quickselect. */
+function kthLargest(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  const target = k - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1] as number;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while ((a[i] as number) > pivot) i++;
+      while ((a[j] as number) < pivot) j--;
+      if (i <= j) {
+        const t = a[i] as number;
+        a[i] = a[j] as number;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else break;
+  }
+  return a[target] as number;
 }

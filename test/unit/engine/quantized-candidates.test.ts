@@ -62,3 +62,69 @@ describe('QuantizedScorer.candidates', () => {
     );
   });
 });
+
+describe('QuantizedScorer.narrow', () => {
+  /** n × d rows, each a Gaussian direction times a norm from `norms` (cycled), and a unit-scale user state. */
+  function world(n: number, d: number, norms: readonly number[], seed: number) {
+    let s = seed;
+    const next = (): number => {
+      s = (s * 1103515245 + 12345) % 2147483648;
+      return s / 2147483648 - 0.5;
+    };
+    const q = new Float32Array(n * d);
+    for (let j = 0; j < n; j++)
+      for (let c = 0; c < d; c++) q[j * d + c] = next() * (norms[j % norms.length] as number);
+    const u = Float32Array.from({ length: d }, () => next());
+    return { q, u };
+  }
+
+  function narrowed(n: number, d: number, norms: readonly number[], seed: number, tau: number, k: number) {
+    const { q, u } = world(n, d, norms, seed);
+    const scorer = new QuantizedScorer(q, n, d);
+    const scanError = scorer.scan(u, tau);
+    const exact = new Float32Array(n);
+    let largest = 0;
+    for (let j = 0; j < n; j++) {
+      let dot = 0;
+      for (let c = 0; c < d; c++) dot += (u[c] as number) * (q[j * d + c] as number);
+      exact[j] = tau * dot;
+      largest = Math.max(largest, Math.abs(scorer.logits[j] as number));
+    }
+    // The f32 roundings of the scan's logits and of the exact ones (as model.ts's bound has them).
+    const slack = 2 ** -21 * (largest + scanError + 1) + 1e-6;
+    const excluded = new Set([0, 5]);
+    const found = scorer.candidates(k, 2 * (scanError * (1 + 2 ** -20) + slack), excluded, largest);
+    const before = found.length;
+    const kept = Array.from(scorer.narrow(found, k, slack));
+    return { before, kept, truth: topK(exact, k, excluded) };
+  }
+
+  it('keeps the exact top k, for rows of very different norms', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 2000 }),
+        fc.integer({ min: 1, max: 30 }),
+        fc.constantFrom([1], [1, 1e-3], [10, 0.1, 0.01], [1, 1, 1, 1e-4]),
+        fc.double({ min: 0.1, max: 200, noNaN: true }),
+        fc.integer({ min: 1, max: 1_000_000 }),
+        (n, k, norms, tau, seed) => {
+          const { kept, truth } = narrowed(n + 6, 16, norms, seed, tau, k);
+          const set = new Set(kept);
+          for (const j of truth) expect(set.has(j)).toBe(true);
+          expect(set.has(0) || set.has(5)).toBe(false);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('leaves few candidates where a few large rows make the global bound wide and the rest are small', () => {
+    // One item in two thousand has fifty times the norm: the global bound, set by those, covers much of the
+    // catalog around the k-th logit, the per-item bounds of the small rows do not.
+    const norms = [50, ...Array.from({ length: 1999 }, () => 1)];
+    const { before, kept, truth } = narrowed(20_000, 32, norms, 7, 1, 25);
+    expect(before).toBeGreaterThan(1000);
+    expect(kept.length).toBeLessThan(200);
+    for (const j of truth) expect(kept).toContain(j);
+  });
+});

@@ -11,8 +11,9 @@ import {
 import { DEFAULT_HYPERPARAMETERS } from '../../../lambdas/engine/hyperparameters';
 import { ingestItems } from '../../../lambdas/engine/metadata';
 import { Random } from '../../../lambdas/engine/random';
+import { generateSynthetic } from '../../../lambdas/engine/synthetic';
 import { inThread, type ParallelRunner } from '../../../lambdas/engine/train';
-import { LONG_WEIGHTS, RIDGE_SCALES, tune } from '../../../lambdas/engine/tuning';
+import { capEvents, LONG_WEIGHTS, RIDGE_SCALES, tune } from '../../../lambdas/engine/tuning';
 import type { Interaction } from '../../../lambdas/engine/types';
 
 /** Start S_k, a fixed run of five items, then T_k: only an event six steps back tells which T comes. */
@@ -124,5 +125,59 @@ describe('self-tuning', () => {
     expect(a.recommend({ history: ['S1', 'N1'], numResults: 5 })).toEqual(
       b.recommend({ history: ['S1', 'N1'], numResults: 5 }),
     );
+  });
+});
+
+describe("capEvents (the tuning fits' sample of users)", () => {
+  // Users 0..99 with 1..100 events; user 7 is not kept to begin with.
+  const offsets = Int32Array.from({ length: 101 }, (_, u) => (u * (u + 1)) / 2);
+  const start = (): Uint8Array => Uint8Array.from({ length: 100 }, (_, u) => (u === 7 ? 0 : 1));
+  const events = (keep: Uint8Array): number =>
+    keep.reduce((sum, k, u) => sum + (k ? (offsets[u + 1] as number) - (offsets[u] as number) : 0), 0);
+
+  it('leaves the users alone and draws nothing when they fit under the cap', () => {
+    const keep = start();
+    const random = new Random(3);
+    capEvents(keep, offsets, events(keep), random);
+    expect(keep).toEqual(start());
+    expect(random.next()).toBe(new Random(3).next());
+  });
+
+  it('keeps a seeded sample of kept users, as many events as fit and never more', () => {
+    const a = start();
+    capEvents(a, offsets, 1000, new Random(1));
+    const b = start();
+    capEvents(b, offsets, 1000, new Random(1));
+    const c = start();
+    capEvents(c, offsets, 1000, new Random(2));
+    expect(a).toEqual(b);
+    expect(c).not.toEqual(a);
+    expect(events(a)).toBeLessThanOrEqual(1000);
+    // Greedy filling leaves less than the smallest dropped user's events unused.
+    const dropped = [...start().keys()].filter((u) => start()[u] === 1 && a[u] === 0);
+    expect(dropped.length).toBeGreaterThan(0);
+    expect(1000 - events(a)).toBeLessThan(Math.min(...dropped.map((u) => u + 1)));
+    expect(a[7]).toBe(0);
+  });
+});
+
+describe('the final fit started from the tuning fit', () => {
+  it('reaches the subspace of a cold start with one product fewer: the same top items', async () => {
+    const data = generateSynthetic({ users: 300, items: 200, meanEventsPerUser: 20, seed: 5 });
+    const ctx = { ...(await context(data.interactions, 8)), headItems: 120 };
+    const cold = await fitEmbeddings(ctx, DEFAULT_CHOICES, new Random(3));
+    const warm = await fitEmbeddings(ctx, DEFAULT_CHOICES, new Random(3), cold.output);
+    expect(warm.output).not.toEqual(cold.output);
+    const top = async (embeddings: typeof cold) => {
+      const model = await completeModel(ctx, DEFAULT_CHOICES, embeddings, new Random(4));
+      const byUser = new Map<string, string[]>();
+      for (const x of data.interactions) byUser.set(x.userId, [...(byUser.get(x.userId) ?? []), x.itemId]);
+      return [...byUser.values()]
+        .slice(0, 60)
+        .map((history) => model.recommend({ history, numResults: 10 }).map((s) => s.itemId));
+    };
+    const [a, b] = [await top(cold), await top(warm)];
+    const overlap = a.reduce((sum, list, u) => sum + list.filter((x) => b[u]?.includes(x)).length, 0) / 600;
+    expect(overlap).toBeGreaterThan(0.9);
   });
 });

@@ -217,6 +217,9 @@ describe('getRecommendations', () => {
     try {
       const out = await top(s, 'wendy');
       expect(out.itemList?.[0]?.itemId).toBe(next(20, 1));
+      // The record waits a moment for others' before it is sent; the response waited for neither.
+      expect(sent).toEqual(['QueryCommand']);
+      await until(() => sent.length === 2);
       expect(sent).toEqual(['QueryCommand', 'PutCommand']);
       release();
       expect((await expandRecommendationId(env.ctx, out.recommendationId as string))?.itemIds).toEqual(
@@ -234,6 +237,8 @@ describe('getRecommendations', () => {
     const { sent, release, restore } = holdRecordWrites();
     try {
       const first = await top(s, 'walt');
+      // Alone for RECORD_LINGER_MS, the first record goes out by itself (and is held there).
+      await until(() => sent.length === 2);
       const more = [await top(s, 'walt'), await top(s, 'walt'), await top(s, 'walt')];
       expect(sent).toEqual(['QueryCommand', 'PutCommand', 'QueryCommand', 'QueryCommand', 'QueryCommand']);
       release();
@@ -352,9 +357,15 @@ describe('getRecommendations', () => {
   });
 });
 
+/** Resolves once `done()` holds, checking every few milliseconds (for 5 s at most). */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !done(); i++) await new Promise((r) => setTimeout(r, 5));
+  if (!done()) throw new Error('condition not met within 5 s');
+}
+
 /**
- * Deferred response writes on, every DynamoDB command's name recorded, and record writes (PutItem) held until
- * `release`: what a request awaits shows in `sent` before the held writes go out.
+ * Deferred response writes on, every DynamoDB command's name recorded, and record writes (PutItem, BatchWriteItem)
+ * held until `release`: what a request awaits shows in `sent` before the held writes go out.
  */
 function holdRecordWrites(): { sent: string[]; release: () => void; restore: () => void } {
   const send = env.ctx.ddb.send.bind(env.ctx.ddb);
@@ -367,7 +378,9 @@ function holdRecordWrites(): { sent: string[]; release: () => void; restore: () 
     constructor: { name: string };
   }) => {
     sent.push(command.constructor.name);
-    if (command.constructor.name === 'PutCommand') return gate.then(() => send(command as never));
+    if (command.constructor.name === 'PutCommand' || command.constructor.name === 'BatchWriteCommand') {
+      return gate.then(() => send(command as never));
+    }
     return send(command as never);
   }) as never);
   process.env.OP_DEFER_RESPONSE_WRITES = 'true';

@@ -1,4 +1,9 @@
-import { type RecommendationRecord, RecommendationStore } from '../../../lambdas/store/recommendations';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type RecommendationRecord,
+  RecommendationStore,
+  recommendationPk,
+} from '../../../lambdas/store/recommendations';
 import { EVENTS_TABLE } from '../../../lambdas/store/tables';
 import { type LocalDynamo, startDynalite } from '../services/dynalite-table';
 
@@ -60,12 +65,53 @@ describe('RecommendationStore', () => {
   });
 
   it('writes the others of a shared batch the store refuses one record of, and refuses that one', async () => {
-    const bad = record(201, { scores: [Number.NaN, 0.5] });
+    // Over DynamoDB's 400 KB item limit.
+    const bad = record(201, { itemIds: ['x'.repeat(410_000), 'y'] });
     const puts = [record(199), record(200), bad, record(202)].map((r) => store.put(r));
     await expect(puts[2]).rejects.toThrow();
     await Promise.all([puts[0], puts[1], puts[3]]);
     expect((await store.get('RID-200'))?.userId).toBe('u200');
     expect((await store.get('RID-202'))?.userId).toBe('u202');
     expect(await store.get('RID-201')).toBeUndefined();
+  });
+
+  it('keeps the per-slot lists in one attribute, and reads records that hold them as list attributes', async () => {
+    const r = record(300, { explored: [false, true], probabilities: [1, 0.125], explorationWeight: 0.3 });
+    await store.put(r);
+    const stored = await local.ddb.send(
+      new GetCommand({ TableName: 'events', Key: { pk: recommendationPk('RID-300'), sk: 'R' } }),
+    );
+    expect(Object.keys(stored.Item ?? {})).not.toEqual(expect.arrayContaining(['itemIds']));
+    expect(typeof stored.Item?.shown).toBe('string');
+    expect(await store.get('RID-300')).toEqual({ ...r, scores: [0.5, 0] });
+
+    // As records were written before `shown`.
+    const { shown: _shown, ...rest } = stored.Item as Record<string, unknown>;
+    await local.ddb.send(
+      new PutCommand({
+        TableName: 'events',
+        Item: {
+          ...rest,
+          pk: recommendationPk('RID-301'),
+          recommendationId: 'RID-301',
+          itemIds: ['x', 'y'],
+          scores: [0.25, null],
+          explored: [true, false],
+          probabilities: [0.5, 1],
+        },
+      }),
+    );
+    expect(await store.get('RID-301')).toEqual({
+      ...r,
+      recommendationId: 'RID-301',
+      itemIds: ['x', 'y'],
+      scores: [0.25, null],
+      explored: [true, false],
+      probabilities: [0.5, 1],
+    });
+    await expect(store.put(record(302, { probabilities: [Number.POSITIVE_INFINITY, 1] }))).rejects.toThrow(
+      RangeError,
+    );
+    expect(await store.get('RID-302')).toBeUndefined();
   });
 });

@@ -111,4 +111,37 @@ describe('WriteCoalescer', () => {
     expect(w.written.filter((k) => k.startsWith('g') || k.startsWith('h'))).toHaveLength(10);
     expect(w.written.filter((k) => k.startsWith('b'))).toEqual([]);
   });
+
+  it('lets lingering callers wait for company while nothing is in flight; a caller without linger sends at once', async () => {
+    jest.useFakeTimers();
+    try {
+      const w = gatedWriter();
+      const coalescer = new WriteCoalescer<Item>(w.write, (i) => i.key, 25);
+      const a = watch(coalescer.put(items('a', 1), 10));
+      const b = watch(coalescer.put(items('b', 2), 10));
+      jest.advanceTimersByTime(9);
+      expect(w.calls).toHaveLength(0);
+      jest.advanceTimersByTime(1);
+      expect(w.calls.map((c) => c.items.map((i) => i.key))).toEqual([['a0', 'b0', 'b1']]);
+      // While that flush is in flight a lingering caller waits for it, not for its timer.
+      const c = watch(coalescer.put(items('c', 1), 10));
+      w.calls[0]?.release();
+      await jest.advanceTimersByTimeAsync(0);
+      expect(w.calls.map((call) => call.items.map((i) => i.key))).toEqual([['a0', 'b0', 'b1'], ['c0']]);
+      w.calls[1]?.release();
+      await jest.runAllTimersAsync();
+      expect([a.state(), b.state(), c.state()]).toEqual(['resolved', 'resolved', 'resolved']);
+
+      const d = watch(coalescer.put(items('d', 1), 10));
+      const e = watch(coalescer.put(items('e', 1)));
+      expect(w.calls.slice(2).map((call) => call.items.map((i) => i.key))).toEqual([['d0', 'e0']]);
+      w.calls[2]?.release();
+      await jest.runAllTimersAsync();
+      expect(w.calls).toHaveLength(3);
+      expect([d.state(), e.state()]).toEqual(['resolved', 'resolved']);
+      expect(w.written).toEqual(['a0', 'b0', 'b1', 'c0', 'd0', 'e0']);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });
