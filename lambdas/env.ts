@@ -32,6 +32,16 @@ export const ENV = {
   IMPORT_ASSUME_ROLE: 'OP_IMPORT_ASSUME_ROLE',
   /** ARN of the training state machine that CreateSolutionVersion starts (see `lambdas/workflows/`). */
   TRAINING_STATE_MACHINE_ARN: 'OP_TRAINING_STATE_MACHINE_ARN',
+  /**
+   * Training plan step only, optional: interactions per user shard of the distributed training's sums (default
+   * `SHARD_INTERACTIONS` of `services/training.ts`).
+   */
+  TRAINING_SHARD_INTERACTIONS: 'OP_TRAINING_SHARD_INTERACTIONS',
+  /**
+   * Training plan step only, optional: shards summed at once (default `SHARD_CONCURRENCY` of
+   * `services/training.ts`); the local runtime sets 1.
+   */
+  TRAINING_SHARD_CONCURRENCY: 'OP_TRAINING_SHARD_CONCURRENCY',
   /** ARN of the batch inference state machine that CreateBatchInferenceJob starts. */
   BATCH_INFERENCE_STATE_MACHINE_ARN: 'OP_BATCH_INFERENCE_STATE_MACHINE_ARN',
   /**

@@ -412,6 +412,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     delete process.env[ENV.IMPORT_ASSUME_ROLE];
     // This process outlives each request, so GetRecommendations need not wait for its record write.
     process.env[ENV.DEFER_RESPONSE_WRITES] = 'true';
+    // The training's shards run in this one process: each reads the whole snapshot and uses every core, so side by
+    // side they would only add memory. One at a time, each child's timeout also starts when it does.
+    process.env[ENV.TRAINING_SHARD_CONCURRENCY] = '1';
     // Every PutEvents passes through this process or a worker that tells the others, so a user's recent events
     // can be reused briefly by GetRecommendations (`services/recent-events-cache.ts`).
     process.env[ENV.RECENT_EVENTS_CACHE_MS] = String(RECENT_EVENTS_CACHE_MS);

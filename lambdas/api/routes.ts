@@ -226,6 +226,24 @@ export const WORKERS: readonly WorkerDef[] = [
     largeMemory: true,
   },
   {
+    name: 'TrainingPlan',
+    handler: 'training-plan',
+    grants: { resources: 'read', bucket: 'write' },
+    largeMemory: true,
+  },
+  {
+    name: 'TrainingShardSums',
+    handler: 'training-shard-sums',
+    grants: { resources: 'read', bucket: 'write' },
+    largeMemory: true,
+  },
+  {
+    name: 'TrainingReduce',
+    handler: 'training-reduce',
+    grants: { resources: 'read', bucket: 'write' },
+    largeMemory: true,
+  },
+  {
     name: 'TrainingTrain',
     handler: 'training-train',
     grants: { resources: 'write', bucket: 'write' },
@@ -237,7 +255,7 @@ export const WORKERS: readonly WorkerDef[] = [
     grants: { resources: 'write', bucket: 'read' },
     largeMemory: true,
   },
-  { name: 'TrainingPublish', handler: 'training-publish', grants: { resources: 'write' } },
+  { name: 'TrainingPublish', handler: 'training-publish', grants: { resources: 'write', bucket: 'write' } },
   { name: 'TrainingFail', handler: 'training-fail', grants: { resources: 'write' } },
   // The automatic-update workflow's steps (`lambdas/workflows/update-definition.ts`), started by Step Functions
   // only: the scan lists campaigns and versions; the apply step reads a group's data, writes a model generation and

@@ -117,6 +117,70 @@ export interface FitContext {
   readonly progress: (fraction: number, note: string) => void;
   /** Sums that fits on the same users share (self-tuning's trials); absent, each fit computes its own. */
   readonly shared?: SharedSums;
+  /**
+   * The fit's Gram and cross sums computed elsewhere (the shards of a distributed training, added up), under the
+   * key {@link sumsKey} gives for this fit; a fit whose key differs throws rather than use them.
+   */
+  readonly given?: { readonly key: string; readonly stats: Statistics };
+}
+
+/** The closed form's head: the most frequent items, by count then first appearance, and each item's position in it. */
+export interface Head {
+  readonly head: Int32Array;
+  /** Head position of every item, −1 outside the head. */
+  readonly headPos: Int32Array;
+  readonly h: number;
+  /** Items with at least one interaction. */
+  readonly warm: number;
+}
+
+export function headOf(seqs: Sequences, headItems: number): Head {
+  const n = seqs.items.size;
+  const warm: number[] = [];
+  for (let i = 0; i < n; i++) if ((seqs.itemCounts[i] as number) > 0) warm.push(i);
+  warm.sort((a, b) => (seqs.itemCounts[b] as number) - (seqs.itemCounts[a] as number) || a - b);
+  const head = Int32Array.from(warm.slice(0, Math.max(1, Math.floor(headItems))));
+  const headPos = new Int32Array(n).fill(-1);
+  head.forEach((item, pos) => {
+    headPos[item] = pos;
+  });
+  return { head, headPos, h: head.length, warm: warm.length };
+}
+
+/** What the Gram and cross sums of a fit depend on besides its users: the history curve, target horizon and head. */
+export function sumsKey(hp: HyperParameters, choices: ModelChoices, h: number): string {
+  return JSON.stringify([curveOf(hp, choices), choices.targetDecay, h]);
+}
+
+/** The Gram and cross sums of a fit with these choices over `keep`'s users (`accumulate.ts`). */
+export function fitSums(
+  ctx: Pick<FitContext, 'seqs' | 'hp' | 'parallel'>,
+  choices: ModelChoices,
+  head: Head,
+  keep: Uint8Array,
+): Promise<Statistics> {
+  const { seqs, hp, parallel } = ctx;
+  return accumulate(
+    seqs,
+    keep,
+    head.headPos,
+    head.h,
+    historyWeights(curveOf(hp, choices)),
+    targetWeights(choices.targetDecay),
+    parallel.alloc,
+    parallel.sums,
+    parallel.workers,
+  );
+}
+
+/** Copies of the sums in memory from `alloc` (the kernels' threads share it). */
+function copyStatistics(stats: Statistics, alloc: (length: number) => Float64Array): Statistics {
+  const copy = (a: Float64Array): Float64Array => {
+    const out = alloc(a.length);
+    out.set(a);
+    return out;
+  };
+  return { g: copy(stats.g), c: copy(stats.c), positions: stats.positions };
 }
 
 /**
@@ -151,13 +215,7 @@ export class SharedSums {
     alloc: (length: number) => Float64Array,
   ): Promise<Statistics> {
     if (this.latest?.key !== key) this.latest = { key, stats: await compute() };
-    const { g, c, positions } = this.latest.stats;
-    const copy = (a: Float64Array): Float64Array => {
-      const out = alloc(a.length);
-      out.set(a);
-      return out;
-    };
-    return { g: copy(g), c: copy(c), positions };
+    return copyStatistics(this.latest.stats, alloc);
   }
 }
 
@@ -199,33 +257,21 @@ export async function fitEmbeddings(
   const n = seqs.items.size;
   const d = hp.hiddenDimension;
 
-  // Head: the most frequent items, by count then first appearance.
-  const warm: number[] = [];
-  for (let i = 0; i < n; i++) if ((seqs.itemCounts[i] as number) > 0) warm.push(i);
-  warm.sort((a, b) => (seqs.itemCounts[b] as number) - (seqs.itemCounts[a] as number) || a - b);
-  const head = Int32Array.from(warm.slice(0, Math.max(1, Math.floor(ctx.headItems))));
-  const h = head.length;
-  const headPos = new Int32Array(n).fill(-1);
-  head.forEach((item, pos) => {
-    headPos[item] = pos;
-  });
+  const heads = headOf(seqs, ctx.headItems);
+  const { head, headPos, h } = heads;
   const nx = h + 1; // inputs: head items + context
 
-  const sums = (): Promise<Statistics> =>
-    accumulate(
-      seqs,
-      keep,
-      headPos,
-      h,
-      w,
-      targetWeights(choices.targetDecay),
-      parallel.alloc,
-      parallel.sums,
-      parallel.workers,
-    );
-  const { g, c, positions } =
-    (await ctx.shared?.statistics(JSON.stringify([curve, choices.targetDecay, h]), sums, parallel.alloc)) ??
-    (await sums());
+  const key = sumsKey(hp, choices, h);
+  const sums = (): Promise<Statistics> => fitSums(ctx, choices, heads, keep);
+  let statistics: Statistics;
+  if (ctx.given !== undefined) {
+    if (ctx.given.key !== key)
+      throw new Error(`The given sums are for ${ctx.given.key}, this fit needs ${key}`);
+    statistics = copyStatistics(ctx.given.stats, parallel.alloc);
+  } else {
+    statistics = (await ctx.shared?.statistics(key, sums, parallel.alloc)) ?? (await sums());
+  }
+  const { g, c, positions } = statistics;
   progress(0.2, 'accumulated');
   // The factor overwrites G's lower triangle only: XᵀX stays readable from the upper one and this diagonal.
   const gramDiagonal = new Float64Array(nx);
@@ -311,11 +357,11 @@ export async function fitEmbeddings(
   }
   for (let col = 0; col < r; col++) input[n * d + col] = pHead[h * r + col] as number;
 
-  if (warm.length > h)
+  if (heads.warm > h)
     await fitTail(seqs, keep, headPos, curve, w, input, output, d, statesGram, r, parallel, ctx.tailRounds);
   progress(0.85, 'tail items');
 
-  if (warm.length < n) {
+  if (heads.warm < n) {
     const features = buildItemFeatures(catalog, n);
     fitMetadataMap(features, seqs.itemCounts, input, output, d);
   }

@@ -96,34 +96,48 @@ export const inThread: ParallelRunner = {
 
 export async function train(data: TrainingData, options: TrainOptions = {}): Promise<Model> {
   const progress = options.onProgress ?? (() => undefined);
-  const hp = validateHyperParameters({
-    ...DEFAULT_HYPERPARAMETERS,
-    ...(options.hyperparameters ?? {}),
-    ...(options.hyperParameters ?? {}),
-  });
-  const seed = options.seed ?? 0;
-  const random = new Random(seed);
   let pool: WorkerPool | undefined;
   if (!options.parallel) {
     const workers = Math.max(1, Math.floor(options.workers ?? defaultWorkers()));
     if (workers > 1) pool = createWorkerPool(workers);
   }
   try {
-    return await fitModel(data, options, hp, random, seed, options.parallel ?? pool ?? inThread, progress);
+    const parallel = options.parallel ?? pool ?? inThread;
+    const ctx = await fitContextOf(data, { ...options, onProgress: progress }, parallel);
+    // Awaited here, so the threads are closed only after the fit.
+    if (options.choices !== undefined)
+      return await fitSequences(ctx, options.choices, new Random(options.seed ?? 0));
+    return await fitChosen(ctx, await chooseModel(ctx, options));
   } finally {
     await pool?.close();
   }
 }
 
-async function fitModel(
+/**
+ * The model a training chose: the hyperparameters (HPO may change them), the self-tuned choices and, where tuning
+ * fitted the chosen candidate, its output embeddings, which start the final fit's subspace iteration.
+ */
+export interface ChosenModel {
+  readonly hp: HyperParameters;
+  readonly choices: ModelChoices;
+  readonly output?: Float32Array;
+}
+
+/**
+ * `train`'s first stage: the data ingested and the users that train, in a context for the stages below. A
+ * training split over several processes (a distributed one) builds it in each from the same data and options.
+ */
+export async function fitContextOf(
   data: TrainingData,
   options: TrainOptions,
-  hp: HyperParameters,
-  random: Random,
-  seed: number,
   parallel: ParallelRunner,
-  progress: (fraction: number, note: string) => void,
-): Promise<Model> {
+): Promise<FitContext> {
+  const progress = options.onProgress ?? (() => undefined);
+  const hp = validateHyperParameters({
+    ...DEFAULT_HYPERPARAMETERS,
+    ...(options.hyperparameters ?? {}),
+    ...(options.hyperParameters ?? {}),
+  });
   const catalog: ItemCatalog = data.items ? await ingestItems(data.items) : ingestItems.empty();
   if (data.users) for await (const _ of data.users) break;
   const filter = {
@@ -144,23 +158,54 @@ async function fitModel(
     hp.minUserHistoryLengthPercentile,
     hp.maxUserHistoryLengthPercentile,
   );
-  const ctx: FitContext = {
+  return {
     seqs,
     catalog,
     keep,
     hp,
     headItems: options.headItems ?? HEAD_ITEMS,
     parallel,
-    seed,
+    seed: options.seed ?? 0,
     progress: (fraction, note) => progress(0.3 + 0.7 * fraction, note),
   };
-  if (options.choices !== undefined) return fitSequences(ctx, options.choices, random);
+}
+
+/** The second stage: self-tuning on a validation split of the context's users (`tuning.ts`). */
+export async function chooseModel(
+  ctx: FitContext,
+  options: Pick<TrainOptions, 'hpo' | 'onProgress'>,
+): Promise<ChosenModel> {
+  const progress = options.onProgress ?? (() => undefined);
+  // The tuning's random stream is the first fork of the seed's; the final fit continues from there (`fitChosen`).
   const tuned = await tune(
     { ...ctx, progress: (fraction, note) => progress(0.05 + 0.25 * fraction, note) },
-    random.fork(),
+    new Random(ctx.seed).fork(),
     options.hpo,
   );
-  return fitSequences({ ...ctx, hp: tuned.hp }, tuned.choices, random, tuned.output);
+  return {
+    hp: tuned.hp,
+    choices: tuned.choices,
+    ...(tuned.output === undefined ? {} : { output: tuned.output }),
+  };
+}
+
+/**
+ * The last stage: the fit on every training user with the chosen model; with `given`, on those sums (`sumsKey`
+ * of `fit.ts`) instead of computing them. The same context and choice give the same model bit for bit.
+ */
+export function fitChosen(
+  ctx: FitContext,
+  chosen: ChosenModel,
+  options: { readonly given?: FitContext['given'] } = {},
+): Promise<Model> {
+  const random = new Random(ctx.seed);
+  random.fork(); // the tuning's stream (`chooseModel`)
+  return fitSequences(
+    { ...ctx, hp: chosen.hp, ...(options.given === undefined ? {} : { given: options.given }) },
+    chosen.choices,
+    random,
+    chosen.output,
+  );
 }
 
 export type { IdIndex };

@@ -50,7 +50,7 @@ export interface VersionAttrs extends Record<string, unknown> {
   readonly executionArn?: string;
   /** For UPDATE versions: the FULL version they follow. */
   readonly baseSolutionVersionArn?: string;
-  /** Wall seconds of the train step. */
+  /** Seconds of the training: the plan and train steps' wall time plus the shards' (`trainingHours`). */
   readonly trainSeconds?: number;
   /** GetSolutionMetrics' map, written by the evaluate step. */
   readonly metrics?: Record<string, number>;

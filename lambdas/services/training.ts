@@ -5,32 +5,45 @@
  *   solution's `eventType` / `eventValueThreshold`, records the data's fingerprint (`data-fingerprint.ts`, which
  *   automatic training compares), enforces the minimum-data rule (spec §2.8) and writes a compact columnar training
  *   snapshot (`engine/snapshot.ts`) to `models/<solution>/<version>/training-data.bin`.
- * - train: trains the served model on the snapshot less the metrics' held-out truths and writes `model.bin` with its item engagement
- *   statistics (`item-stats.ts`); records the step's wall time. An UPDATE version is not trained: its FULL
- *   version's model takes in the snapshot's new items and statistics (`engine/update.ts`).
+ * - plan: self-tuning (`engine/tuning.ts`) chooses the model on a validation split of the snapshot less the metrics'
+ *   held-out truths, and the users are cut into shards by a hash of their id, one per `SHARD_INTERACTIONS`
+ *   interactions (at most `MAX_SHARDS`); writes `training/plan.json` and returns the shard list, which the workflow's
+ *   Distributed Map runs over. With one shard the list is empty: nothing is distributed, and the train step sums
+ *   itself, exactly as an undistributed training (it saves writing and reading the dense sums). An UPDATE version
+ *   has no shards either.
+ * - shard sums (one per shard, in parallel): that shard's users' Gram and cross sums of the final fit
+ *   (`engine/shards.ts`) to `training/shard-<n>.bin`.
+ * - reduce: the shards' sums added up, to `training/sums.bin`.
+ * - train: the final fit on every training user with the plan's choices, solving on the reduced sums (or its own
+ *   with one shard), and `model.bin` with its item engagement statistics (`item-stats.ts`); records the step's wall
+ *   time. An UPDATE version is not trained: its FULL version's model takes in the snapshot's new items and
+ *   statistics (`engine/update.ts`).
  * - evaluate: Personalize's offline metrics (spec §6) of the served model, judged on the newest 10 % of each
  *   held-out user's interactions (a seeded sample of at most `MAX_EVALUATED_USERS` of 10 % of the users). The train
  *   step left exactly those truths out (`holdOutTruths`), so the metrics measure prediction, not memory, without a
  *   second training; the served model misses only the held-out users' newest events (about 1 % of the data).
  * - publish: writes the training users' history tails for serving (`history-tails.bin`, the snapshot's format cut to
- *   each user's newest events), then `CREATE IN_PROGRESS` → `ACTIVE` with `trainingHours`.
+ *   each user's newest events), deletes the `training/` objects, then `CREATE IN_PROGRESS` → `ACTIVE` with
+ *   `trainingHours`.
  * - fail (the Catch target of every step): `CREATE FAILED` with a readable `failureReason`.
  *
  * Every status write is conditional on the status the step expects, so a version that StopSolutionVersionCreation
  * moved to `CREATE STOPPING` / `CREATE STOPPED` is never flipped back by a step that was already running.
  */
-import {
-  type HpoSearch,
-  type ItemMeta,
-  Model,
-  type TrainingData,
-  type TrainOptions,
-  train,
-  type UserMeta,
-} from '../engine';
+import { type HpoSearch, type ItemMeta, Model, type ParallelRunner, type UserMeta } from '../engine';
+import type { FitContext, ModelChoices } from '../engine/fit';
 import { MAX_HISTORY } from '../engine/history-weights';
+import type { HyperParameters } from '../engine/hyperparameters';
 import { evaluate, MAX_EVALUATED_USERS } from '../engine/metrics';
 import { createWorkerPool, defaultWorkers } from '../engine/parallel';
+import {
+  addShardSums,
+  decodeShardSums,
+  encodeShardSums,
+  type ShardSums,
+  shardCount,
+  shardSums,
+} from '../engine/shards';
 import {
   decodeSnapshot,
   encodeSnapshot,
@@ -41,10 +54,24 @@ import {
   tailColumns,
 } from '../engine/snapshot';
 import { type ColumnsSplit, catalogSizeOfColumns, holdOutTruthRows } from '../engine/split';
+import { type ChosenModel, chooseModel, fitChosen, fitContextOf, inThread } from '../engine/train';
 import { updateModel } from '../engine/update';
+import { ENV, type EnvKey, optionalEnv } from '../env';
 import { PersonalizeError } from '../errors';
 import { logger } from '../observability';
-import { getArtifact, historyTailsKey, modelKey, putArtifact, snapshotKey } from '../store/artifacts';
+import {
+  deleteArtifactsUnder,
+  getArtifact,
+  historyTailsKey,
+  modelKey,
+  putArtifact,
+  reducedSumsKey,
+  shardSumsKey,
+  snapshotKey,
+  trainingPlanKey,
+  trainingWorkPrefix,
+  tuningStartKey,
+} from '../store/artifacts';
 import type { ResourceRecord } from '../store/resources';
 import type { ServiceContext } from './context';
 import { DataFingerprint } from './data-fingerprint';
@@ -71,9 +98,45 @@ export const MIN_SHARE_WITH_TWO = 0.01;
 const TRAIN_SEED = 1;
 const SPLIT_SEED = 7;
 
+/** Interactions per user shard of the distributed sums (`OP_TRAINING_SHARD_INTERACTIONS` overrides it). */
+export const SHARD_INTERACTIONS = 5_000_000;
+/**
+ * Most shards: each shard's sums are two dense (h+1)² arrays (268 MB at the default head of 4,096 items), and one
+ * reduce step reads them all.
+ */
+export const MAX_SHARDS = 32;
+/** Shards summed at once (`OP_TRAINING_SHARD_CONCURRENCY` overrides it; the local runtime sets 1). */
+export const SHARD_CONCURRENCY = 16;
+
 /** The event every step receives and returns. */
 export interface StepEvent {
   readonly solutionVersionArn: string;
+}
+
+/**
+ * What the plan step returns: the shards the Distributed Map runs over (0 … n − 1; none for an UPDATE or one
+ * shard) and how many at once.
+ */
+export interface PlanEvent extends StepEvent {
+  readonly shards: readonly number[];
+  readonly concurrency: number;
+}
+
+/** What one shard's step receives. */
+export interface ShardEvent extends StepEvent {
+  readonly shard: number;
+}
+
+/**
+ * `training/plan.json`: how many shards, the model self-tuning chose, whether its output embeddings are in
+ * `training/start.bin` (they start the final fit), and the plan step's seconds.
+ */
+interface TrainingPlan {
+  readonly shards: number;
+  readonly hp: HyperParameters;
+  readonly choices: ModelChoices;
+  readonly start: boolean;
+  readonly seconds: number;
 }
 
 /** What the failure step receives: the Catch's `{Error, Cause}` as well. */
@@ -200,46 +263,161 @@ async function readSnapshot(ctx: ServiceContext, arn: string): Promise<TrainingS
   return decodeSnapshot(await getObject(ctx, snapshotKey(arn)));
 }
 
-/** Trains on both cores where the engine's worker threads can load (not under ts-jest, which stays in-thread). */
-async function trainWithPool(data: TrainingData, options: TrainOptions): Promise<Model> {
+/** Runs `run` on both cores where the engine's worker threads can load (not under ts-jest, which stays in-thread). */
+async function withParallel<T>(run: (parallel: ParallelRunner) => Promise<T>): Promise<T> {
   const workers = defaultWorkers();
-  if (workers <= 1) return train(data, options);
+  if (workers <= 1) return run(inThread);
   const pool = createWorkerPool(workers);
   try {
-    return await train(data, { ...options, parallel: pool });
+    return await run(pool);
   } finally {
     await pool.close();
   }
 }
 
+/**
+ * The engine's fit context of a FULL version's snapshot less the metrics' held-out truths: every step of a
+ * training builds the same one, so the plan's choices, the shards' sums and the final fit agree.
+ */
+function withFitContext<T>(
+  version: ResourceRecord<VersionDoc>,
+  snapshot: TrainingSnapshot,
+  run: (fit: FitContext) => Promise<T>,
+): Promise<T> {
+  const config = trainingConfigOf(version.doc.solutionConfig, version.doc.eventType);
+  const columns = snapshot.columns;
+  return withParallel(async (parallel) => {
+    const fit = await fitContextOf(
+      {
+        columns: { data: columns, keep: metricsSplit(columns).keep },
+        items: snapshot.items,
+        users: snapshot.users,
+      },
+      { hyperParameters: config.hyperParameters, seed: TRAIN_SEED },
+      parallel,
+    );
+    return run(fit);
+  });
+}
+
+/** A positive integer from the environment, else `fallback`. */
+function positiveEnv(key: EnvKey, fallback: number): number {
+  const raw = Number(optionalEnv(key));
+  return Number.isInteger(raw) && raw > 0 ? raw : fallback;
+}
+
+async function readPlan(ctx: ServiceContext, arn: string): Promise<TrainingPlan> {
+  return JSON.parse(new TextDecoder().decode(await getObject(ctx, trainingPlanKey(arn)))) as TrainingPlan;
+}
+
+/** The plan's model as the final fit takes it: with self-tuning's output embeddings where it wrote them. */
+async function chosenOf(ctx: ServiceContext, arn: string, plan: TrainingPlan): Promise<ChosenModel> {
+  if (!plan.start) return plan;
+  const bytes = await getObject(ctx, tuningStartKey(arn));
+  if (bytes.byteLength % 4 !== 0) throw new Error(`Truncated ${tuningStartKey(arn)}`);
+  // A copy: the bytes need not be 4-aligned in their buffer.
+  const output = new Float32Array(bytes.byteLength / 4);
+  new Uint8Array(output.buffer).set(bytes);
+  return { ...plan, output };
+}
+
+export async function planTraining(ctx: ServiceContext, arn: string): Promise<PlanEvent> {
+  const version = await requireInProgress(ctx, arn);
+  const concurrency = positiveEnv(ENV.TRAINING_SHARD_CONCURRENCY, SHARD_CONCURRENCY);
+  if (updateBaseOf(version) !== undefined) return { solutionVersionArn: arn, shards: [], concurrency };
+  const started = performance.now();
+  const snapshot = await readSnapshot(ctx, arn);
+  let output: Float32Array | undefined;
+  const plan = await withFitContext(version, snapshot, async (fit): Promise<TrainingPlan> => {
+    const chosen = await chooseModel(fit, hpoOption(version.doc));
+    output = chosen.output;
+    const shards = shardCount(
+      fit.seqs.itemSeq.length,
+      positiveEnv(ENV.TRAINING_SHARD_INTERACTIONS, SHARD_INTERACTIONS),
+      MAX_SHARDS,
+    );
+    const seconds = (performance.now() - started) / 1000;
+    return { shards, hp: chosen.hp, choices: chosen.choices, start: output !== undefined, seconds };
+  });
+  await requireInProgress(ctx, arn);
+  if (output !== undefined)
+    await putObject(ctx, tuningStartKey(arn), [
+      new Uint8Array(output.buffer, output.byteOffset, output.byteLength),
+    ]);
+  await putObject(ctx, trainingPlanKey(arn), [new TextEncoder().encode(JSON.stringify(plan))]);
+  // One shard is not distributed: the train step sums it itself, as an undistributed training does.
+  return {
+    solutionVersionArn: arn,
+    shards: isDistributed(plan) ? Array.from({ length: plan.shards }, (_, i) => i) : [],
+    concurrency,
+  };
+}
+
+/** Whether the plan's sums come from the shards (more than one) or from the train step itself. */
+const isDistributed = (plan: TrainingPlan): boolean => plan.shards > 1;
+
+export async function sumShard(ctx: ServiceContext, arn: string, shard: number): Promise<StepEvent> {
+  const version = await requireInProgress(ctx, arn);
+  const started = performance.now();
+  const plan = await readPlan(ctx, arn);
+  const snapshot = await readSnapshot(ctx, arn);
+  const sums = await withFitContext(version, snapshot, (fit) => shardSums(fit, plan, shard, plan.shards));
+  await requireInProgress(ctx, arn);
+  const seconds = (performance.now() - started) / 1000;
+  await putObject(ctx, shardSumsKey(arn, shard), encodeShardSums({ ...sums, seconds }));
+  return { solutionVersionArn: arn };
+}
+
+/** Adds the shards' sums in shard order; a one-shard plan has nothing to add (the train step sums itself). */
+export async function reduceShards(ctx: ServiceContext, arn: string): Promise<StepEvent> {
+  const version = await requireInProgress(ctx, arn);
+  if (updateBaseOf(version) !== undefined) return { solutionVersionArn: arn };
+  const plan = await readPlan(ctx, arn);
+  if (!isDistributed(plan)) return { solutionVersionArn: arn };
+  let total: ShardSums | undefined;
+  for (let shard = 0; shard < plan.shards; shard++) {
+    const next = decodeShardSums(await getObject(ctx, shardSumsKey(arn, shard)));
+    total = total === undefined ? next : addShardSums(total, next);
+  }
+  if (total === undefined) throw new Error(`The training plan of ${arn} has no shards`);
+  await requireInProgress(ctx, arn);
+  await putObject(ctx, reducedSumsKey(arn), encodeShardSums(total));
+  return { solutionVersionArn: arn };
+}
+
 export async function trainVersion(ctx: ServiceContext, arn: string): Promise<StepEvent> {
   const version = await requireInProgress(ctx, arn);
-  const config = trainingConfigOf(version.doc.solutionConfig, version.doc.eventType);
   const started = performance.now();
   const snapshot = await readSnapshot(ctx, arn);
   const columns = snapshot.columns;
   const base = updateBaseOf(version);
   // A FULL version learns without the truths the evaluate step judges it on (neither self-tuning nor the fit sees
-  // them); an UPDATE version (spec §7.5) learns nothing and starts from its FULL version. Either way the served
-  // model then takes in every item and item statistic of the data, the same work as an automatic update.
-  const learned =
-    base !== undefined
-      ? await loadModel(ctx, base)
-      : await trainWithPool(
-          {
-            columns: { data: columns, keep: metricsSplit(columns).keep },
-            items: snapshot.items,
-            users: snapshot.users,
-          },
-          { hyperParameters: config.hyperParameters, seed: TRAIN_SEED, ...hpoOption(version.doc) },
-        );
+  // them) and solves on the shards' sums; an UPDATE version (spec §7.5) learns nothing and starts from its FULL
+  // version. Either way the served model then takes in every item and item statistic of the data, the same work as
+  // an automatic update.
+  let learned: Model;
+  // The version's training time: this step's, plus the plan's and the shards' compute time (the shards count once
+  // each, whether they ran side by side or not, as compute is billed).
+  let earlierSeconds = 0;
+  if (base !== undefined) learned = await loadModel(ctx, base);
+  else {
+    const plan = await readPlan(ctx, arn);
+    const given = isDistributed(plan)
+      ? decodeShardSums(await getObject(ctx, reducedSumsKey(arn)))
+      : undefined;
+    earlierSeconds = plan.seconds + (given?.seconds ?? 0);
+    const chosen = await chosenOf(ctx, arn, plan);
+    learned = await withFitContext(version, snapshot, (fit) =>
+      fitChosen(fit, chosen, given === undefined ? {} : { given }),
+    );
+  }
   const { model } = await updateModel(learned, {
     interactions: interactionRows(columns),
     items: snapshot.items,
   });
   await putObject(ctx, modelKey(arn), [model.serialize()]);
   await writeItemStats(ctx, modelKey(arn), itemStatsFromColumns(columns));
-  const trainSeconds = (performance.now() - started) / 1000;
+  const trainSeconds = earlierSeconds + (performance.now() - started) / 1000;
   await requireInProgress(ctx, arn);
   await ctx.resources.update<VersionDoc>(arn, {
     attrs: { trainSeconds } satisfies VersionAttrs,
@@ -307,6 +485,7 @@ export async function publishVersion(ctx: ServiceContext, arn: string): Promise<
   // Serving reads no more of a history than the model does (MAX_HISTORY).
   const tails = tailColumns((await readSnapshot(ctx, arn)).columns, MAX_HISTORY);
   await putObject(ctx, historyTailsKey(arn), encodeSnapshot({ columns: tails, items: [], users: [] }));
+  await deleteArtifactsUnder(ctx.s3, ctx.dataBucket, trainingWorkPrefix(arn));
   await moveStatus(ctx, arn, [VERSION_STATUS.inProgress], VERSION_STATUS.active, {
     trainingHours: trainSeconds / 3600,
   });
@@ -332,6 +511,9 @@ export function failureReasonOf(error: FailEvent['error']): string {
   }
   if (READABLE_ERRORS.has(type) && message !== undefined) return message;
   if (name === 'States.Timeout') return 'Create failed. A training step exceeded its time limit.';
+  // A Distributed Map reports that its child executions failed, not why (their errors are in their executions).
+  if (name === 'States.ExceedToleratedFailureThreshold')
+    return 'Create failed. A shard of the distributed training failed.';
   const detail = message === undefined || message === '' ? '' : ` (${type}: ${message.split('\n')[0]})`;
   return `Create failed. An internal error occurred during training${detail}.`;
 }
@@ -366,11 +548,11 @@ export function stepArn(event: { readonly solutionVersionArn?: unknown }): strin
 }
 
 /** Runs a step and logs its outcome and wall time as one JSON line (CloudWatch on AWS, the console locally). */
-export async function timedStep(
+export async function timedStep<T extends StepEvent>(
   step: string,
   arn: string,
-  run: () => Promise<StepEvent>,
-): Promise<StepEvent> {
+  run: () => Promise<T>,
+): Promise<T> {
   const started = performance.now();
   let ok = false;
   try {

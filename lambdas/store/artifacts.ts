@@ -5,6 +5,9 @@
  * - `model.bin`: the trained model (`engine/model.ts`), and `updates/<generation>-<ms>.bin` the automatic updates'
  *   generations of it;
  * - `history-tails.bin`: each training user's newest events, for serving (the snapshot's format);
+ * - `training/plan.json`: the training's plan (its shard count and the chosen model), `training/start.bin` the
+ *   chosen candidate's output embeddings from self-tuning (float32, little-endian), `training/shard-<n>.bin` each
+ *   user shard's sums and `training/sums.bin` their total (`engine/shards.ts`); the publish step deletes `training/`;
  * - `<model key without .bin>.item-stats.json` beside every model: its item statistics (`services/item-stats.ts`).
  * Whole-object reads, streamed writes, and deletion by key or by a solution's prefix.
  */
@@ -37,6 +40,14 @@ export const snapshotKey = (versionArn: string): string => `${versionPrefix(vers
 export const modelKey = (versionArn: string): string => `${versionPrefix(versionArn)}model.bin`;
 export const historyTailsKey = (versionArn: string): string =>
   `${versionPrefix(versionArn)}history-tails.bin`;
+
+/** The distributed training's intermediate objects, all under one prefix so they go together. */
+export const trainingWorkPrefix = (versionArn: string): string => `${versionPrefix(versionArn)}training/`;
+export const trainingPlanKey = (versionArn: string): string => `${trainingWorkPrefix(versionArn)}plan.json`;
+export const tuningStartKey = (versionArn: string): string => `${trainingWorkPrefix(versionArn)}start.bin`;
+export const shardSumsKey = (versionArn: string, shard: number): string =>
+  `${trainingWorkPrefix(versionArn)}shard-${String(shard).padStart(4, '0')}.bin`;
+export const reducedSumsKey = (versionArn: string): string => `${trainingWorkPrefix(versionArn)}sums.bin`;
 
 /** Key of an automatic update's generation: beside the version's model, never the key a campaign serves now. */
 export function generationKey(versionArn: string, generation: number, at: number): string {

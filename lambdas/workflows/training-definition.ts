@@ -3,11 +3,16 @@
  * the local runtime runs, with `${...}` placeholders where each step's Lambda function ARN goes. CloudFormation fills
  * the placeholders through `DefinitionSubstitutions`; the local runner with {@link substitute}.
  *
- *   Prepare → Train → Evaluate → Publish → Succeeded
- *      └────────┴────────┴─────────┴──(Catch)──→ RecordFailure → Failed
+ *   Prepare → Plan → SumShards (Map: one ShardSums per user shard) → Reduce → Train → Evaluate → Publish → Succeeded
+ *      └───────┴────────┴───────────────────────────────────────────┴────────┴────────┴──────────┴──(Catch)──→
+ *                                                                                       RecordFailure → Failed
  *
- * Only the solution version ARN travels between states (each step returns `{"solutionVersionArn"}`); data and
- * models go through the data bucket, so no state comes near Step Functions' 256 KB payload limit.
+ * `SumShards` is a Distributed Map on AWS (`ProcessorConfig.Mode` DISTRIBUTED: each shard a child execution, as
+ * many at once as the plan's `concurrency`, 16 by default); aws-local-stepfunctions runs the same state over the
+ * same `ItemsPath` and `MaxConcurrencyPath`, where the plan says one at a time. Besides the solution version ARN,
+ * only the plan's shard list (at most a few dozen small numbers) and concurrency travel in the state; sums and models
+ * go through the data bucket at fixed keys, so no state comes near Step Functions' 256 KB payload limit and the
+ * Map's own result is dropped.
  */
 
 /** One Task state of the workflow and the worker function behind it. */
@@ -32,6 +37,24 @@ export const TRAINING_STEPS = {
     state: 'Prepare',
     worker: 'TrainingPrepare',
     placeholder: 'PrepareFunctionArn',
+    timeoutSeconds: LAMBDA_MAX_SECONDS,
+  },
+  plan: {
+    state: 'Plan',
+    worker: 'TrainingPlan',
+    placeholder: 'PlanFunctionArn',
+    timeoutSeconds: LAMBDA_MAX_SECONDS,
+  },
+  shardSums: {
+    state: 'ShardSums',
+    worker: 'TrainingShardSums',
+    placeholder: 'ShardSumsFunctionArn',
+    timeoutSeconds: LAMBDA_MAX_SECONDS,
+  },
+  reduce: {
+    state: 'Reduce',
+    worker: 'TrainingReduce',
+    placeholder: 'ReduceFunctionArn',
     timeoutSeconds: LAMBDA_MAX_SECONDS,
   },
   train: {
@@ -62,6 +85,9 @@ export const TRAINING_STEPS = {
 
 export const TRAINING_STEP_LIST: readonly TrainingStep[] = Object.values(TRAINING_STEPS);
 
+/** The Distributed Map state over the shards. */
+export const SHARD_MAP_STATE = 'SumShards';
+
 /** Where a caught error is put in the state, for the failure step: `{"Error": name, "Cause": text}`. */
 export const ERROR_PATH = '$.error';
 
@@ -79,16 +105,51 @@ export const TRANSIENT_ERRORS = [
 
 const retry = [{ ErrorEquals: [...TRANSIENT_ERRORS], IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2 }];
 
-function task(step: TrainingStep, next: string, catchTo: string) {
+const catchTo = (next: string) => [{ ErrorEquals: ['States.ALL'], ResultPath: ERROR_PATH, Next: next }];
+
+function task(step: TrainingStep, next: string, failTo: string, keep: readonly string[] = []) {
+  // Keep only the ARN (and `keep`): the step's own result is `{"solutionVersionArn"}` too.
+  const selector: Record<string, string> = { 'solutionVersionArn.$': '$.solutionVersionArn' };
+  for (const key of keep) selector[`${key}.$`] = `$.${key}`;
   return {
     Type: 'Task',
     Resource: `\${${step.placeholder}}`,
     TimeoutSeconds: step.timeoutSeconds,
-    // Keep only the ARN: the step's own result is `{"solutionVersionArn"}` too.
     Parameters: { 'solutionVersionArn.$': '$.solutionVersionArn' },
-    ResultSelector: { 'solutionVersionArn.$': '$.solutionVersionArn' },
+    ResultSelector: selector,
     Retry: retry,
-    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: ERROR_PATH, Next: catchTo }],
+    Catch: catchTo(failTo),
+    Next: next,
+  };
+}
+
+/**
+ * One child execution per shard, each a single guarded Task; a child that still fails after its retries fails the
+ * Map, whose Catch records the failure. The Map retries the transient errors too (locally a child's error reaches
+ * it by name; on AWS it sees `States.ExceedToleratedFailureThreshold`, which is not retried).
+ */
+function shardMap(step: TrainingStep, next: string, failTo: string) {
+  return {
+    Type: 'Map',
+    ItemsPath: '$.shards',
+    MaxConcurrencyPath: '$.concurrency',
+    ItemSelector: { 'solutionVersionArn.$': '$.solutionVersionArn', 'shard.$': '$$.Map.Item.Value' },
+    ItemProcessor: {
+      ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+      StartAt: step.state,
+      States: {
+        [step.state]: {
+          Type: 'Task',
+          Resource: `\${${step.placeholder}}`,
+          TimeoutSeconds: step.timeoutSeconds,
+          Retry: retry,
+          End: true,
+        },
+      },
+    },
+    ResultPath: null,
+    Retry: retry,
+    Catch: catchTo(failTo),
     Next: next,
   };
 }
@@ -97,10 +158,14 @@ function task(step: TrainingStep, next: string, catchTo: string) {
 export function trainingDefinition(): Record<string, unknown> {
   const s = TRAINING_STEPS;
   return {
-    Comment: 'Trains one solution version: prepare data, train, evaluate, publish; any failure is recorded.',
+    Comment:
+      'Trains one solution version: prepare data, plan, sum the user shards, reduce, train, evaluate, publish; any failure is recorded.',
     StartAt: s.prepare.state,
     States: {
-      [s.prepare.state]: task(s.prepare, s.train.state, s.fail.state),
+      [s.prepare.state]: task(s.prepare, s.plan.state, s.fail.state),
+      [s.plan.state]: task(s.plan, SHARD_MAP_STATE, s.fail.state, ['shards', 'concurrency']),
+      [SHARD_MAP_STATE]: shardMap(s.shardSums, s.reduce.state, s.fail.state),
+      [s.reduce.state]: task(s.reduce, s.train.state, s.fail.state),
       [s.train.state]: task(s.train, s.evaluate.state, s.fail.state),
       [s.evaluate.state]: task(s.evaluate, s.publish.state, s.fail.state),
       [s.publish.state]: task(s.publish, 'Succeeded', s.fail.state),

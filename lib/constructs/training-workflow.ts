@@ -1,3 +1,4 @@
+import { Policy } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
@@ -37,7 +38,10 @@ export interface TrainingWorkflowProps {
 
 /**
  * The training workflow: a Standard state machine built from the same ASL document the local runtime runs
- * (`lambdas/workflows/training-definition.ts`), whose Task states call the API's training workers. Operations whose
+ * (`lambdas/workflows/training-definition.ts`), whose Task states call the API's training workers. Its `SumShards`
+ * state is a Distributed Map, whose child executions the state machine starts itself: it gets
+ * `states:StartExecution` on itself and Describe/Stop on its executions, in a policy of its own (as CDK's
+ * DistributedMap does) so the state machine does not depend on it. Operations whose
  * route (or worker) grants `startTraining` get `states:StartExecution` on it and its ARN in
  * `OP_TRAINING_STATE_MACHINE_ARN`;
  * `stopTraining` gets `states:StopExecution` on its executions, `describeTraining` `states:DescribeExecution`.
@@ -57,6 +61,10 @@ export class TrainingWorkflow extends Construct {
       logRetention: props.logRetention,
     });
     this.stateMachine = stateMachine;
+    const childExecutions = new Policy(stateMachine, 'DistributedMapPolicy');
+    stateMachine.role.attachInlinePolicy(childExecutions);
+    stateMachine.grantStartExecution(childExecutions);
+    stateMachine.grantExecution(childExecutions, 'states:DescribeExecution', 'states:StopExecution');
     for (const [worker, fn] of stepWorkers) {
       if (workerDefs.find((w) => w.name === worker)?.largeMemory === true) {
         // The API construct sizes all workers alike; the model-fitting steps need more.

@@ -6,7 +6,12 @@
 import { ROUTES, WORKERS } from '../../lambdas/api/routes';
 import { ENV } from '../../lambdas/env';
 import { DATA_BUCKET, TABLES } from '../../lambdas/store/tables';
-import { TRAINING_STEP_LIST, TRANSIENT_ERRORS } from '../../lambdas/workflows/training-definition';
+import {
+  SHARD_MAP_STATE,
+  TRAINING_STEP_LIST,
+  TRAINING_STEPS,
+  TRANSIENT_ERRORS,
+} from '../../lambdas/workflows/training-definition';
 import { TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS } from '../../lib/constructs/personalize-function';
 import {
   actionsOf,
@@ -25,6 +30,14 @@ interface TaskState {
   readonly Catch?: Array<{ ErrorEquals: string[]; Next: string; ResultPath?: string }>;
   readonly Next?: string;
   readonly End?: boolean;
+  readonly ItemsPath?: string;
+  readonly MaxConcurrencyPath?: string;
+  readonly ItemSelector?: Record<string, string>;
+  readonly ItemProcessor?: {
+    ProcessorConfig?: { Mode?: string; ExecutionType?: string };
+    StartAt: string;
+    States: Record<string, TaskState>;
+  };
 }
 
 const sourceRoot = scratchSourceRoot();
@@ -38,13 +51,63 @@ const definition = JSON.parse(machine.Properties.DefinitionString as string) as 
 };
 const substitutions = machine.Properties.DefinitionSubstitutions as Record<string, unknown>;
 const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task');
+const shardMap = definition.States[SHARD_MAP_STATE] as TaskState;
+const childTasks = Object.entries(shardMap.ItemProcessor?.States ?? {});
 
 describe('state machine', () => {
   it('is a Standard workflow in JSONPath with one Task per training step', () => {
     expect(machine.Properties.StateMachineType).toBe('STANDARD');
     expect(definition.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
-    expect(tasks.map(([name]) => name).sort()).toEqual(TRAINING_STEP_LIST.map((s) => s.state).sort());
+    expect([...tasks, ...childTasks].map(([name]) => name).sort()).toEqual(
+      TRAINING_STEP_LIST.map((s) => s.state).sort(),
+    );
     expect(definition.StartAt).toBe('Prepare');
+  });
+
+  it('sums the user shards in a Distributed Map whose children invoke the shard function', () => {
+    const step = TRAINING_STEPS.shardSums;
+    // Plan → the Map over the plan's shard list → Reduce; the Map drops its own result.
+    expect(definition.States[TRAINING_STEPS.plan.state]?.Next).toBe(SHARD_MAP_STATE);
+    expect(shardMap).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.shards',
+      MaxConcurrencyPath: '$.concurrency',
+      ResultPath: null,
+      Next: TRAINING_STEPS.reduce.state,
+    });
+    expect(shardMap.ItemProcessor?.ProcessorConfig).toEqual({
+      Mode: 'DISTRIBUTED',
+      ExecutionType: 'STANDARD',
+    });
+    expect(shardMap.ItemSelector).toEqual({
+      'solutionVersionArn.$': '$.solutionVersionArn',
+      'shard.$': '$$.Map.Item.Value',
+    });
+    // Its one child state is a Task on the shard worker's function, guarded like every step.
+    expect(shardMap.ItemProcessor?.StartAt).toBe(step.state);
+    expect(childTasks).toHaveLength(1);
+    const [, child] = childTasks[0]!;
+    expect(child).toMatchObject({ Type: 'Task', Resource: `\${${step.placeholder}}`, End: true });
+    expect(child.TimeoutSeconds).toBe(step.timeoutSeconds);
+    expect(child.Retry?.[0]?.ErrorEquals).toEqual([...TRANSIENT_ERRORS]);
+    const [fnId] = view.functionFor(step.worker);
+    expect(substitutions[step.placeholder]).toEqual({ 'Fn::GetAtt': [fnId, 'Arn'] });
+    // A child that fails fails the Map, whose Catch records the failure.
+    expect(shardMap.Retry?.[0]?.ErrorEquals).toEqual([...TRANSIENT_ERRORS]);
+    expect(shardMap.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' },
+    ]);
+  });
+
+  it('may start, describe and stop its own child executions (Distributed Map)', () => {
+    const statements = view.roleStatements(refTarget(machine.Properties.RoleArn));
+    const start = statements.filter((s) => actionsOf(s).includes('states:StartExecution'));
+    expect(start).toHaveLength(1);
+    expect([...referencedIds(start[0]!.Resource)]).toEqual([machineId]);
+    const manage = statements.flatMap((s) => actionsOf(s)).filter((a) => a.startsWith('states:'));
+    expect(new Set(manage)).toEqual(
+      new Set(['states:StartExecution', 'states:DescribeExecution', 'states:StopExecution']),
+    );
   });
 
   it.each(tasks)(
@@ -64,8 +127,9 @@ describe('state machine', () => {
   );
 
   it('calls each step on its own worker function, through substitutions only', () => {
+    const states = { ...definition.States, ...shardMap.ItemProcessor?.States };
     for (const step of TRAINING_STEP_LIST) {
-      const state = definition.States[step.state];
+      const state = states[step.state];
       expect(state?.Resource).toBe(`\${${step.placeholder}}`);
       expect(state?.TimeoutSeconds).toBe(step.timeoutSeconds);
       const [fnId] = view.functionFor(step.worker);

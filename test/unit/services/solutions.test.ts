@@ -24,11 +24,14 @@ import {
   failureReasonOf,
   failVersion,
   loadModel,
+  planTraining,
   prepareTraining,
   publishVersion,
+  reduceShards,
+  SHARD_CONCURRENCY,
   trainVersion,
 } from '../../../lambdas/services/training';
-import { snapshotKey } from '../../../lambdas/store/artifacts';
+import { snapshotKey, trainingPlanKey, trainingWorkPrefix } from '../../../lambdas/store/artifacts';
 import { type DataEnv, interactionsCsv, ROLE_ARN, startDataEnv } from './data-env';
 
 const RECIPE = 'arn:aws:personalize:::recipe/aws-user-personalization';
@@ -337,9 +340,16 @@ describe('training a version through the workflow steps', () => {
     await prepareTraining(env.ctx, versionArn);
     expect((await status(versionArn))?.status).toBe('CREATE IN_PROGRESS');
     expect(await env.dataKeys(snapshotKey(versionArn))).toEqual([snapshotKey(versionArn)]);
+    // One shard at this size: nothing for the workflow's Map to run, and the train step sums itself.
+    const plan = await planTraining(env.ctx, versionArn);
+    expect(plan).toEqual({ solutionVersionArn: versionArn, shards: [], concurrency: SHARD_CONCURRENCY });
+    await reduceShards(env.ctx, versionArn);
+    expect(await env.dataKeys(trainingWorkPrefix(versionArn))).toEqual([trainingPlanKey(versionArn)]);
     await trainVersion(env.ctx, versionArn);
     await evaluateVersion(env.ctx, versionArn);
     await publishVersion(env.ctx, versionArn);
+    // Publishing deletes the training's intermediate objects.
+    expect(await env.dataKeys(trainingWorkPrefix(versionArn))).toEqual([]);
     const version = await status(versionArn);
     expect(version?.status).toBe('ACTIVE');
     expect(version?.trainingHours).toBeGreaterThan(0);
@@ -609,6 +619,13 @@ describe('failureReasonOf', () => {
     expect(failureReasonOf({ Error: 'States.Timeout', Cause: '' })).toBe(
       'Create failed. A training step exceeded its time limit.',
     );
+    // What a Distributed Map on AWS reports when a shard's child execution failed.
+    expect(
+      failureReasonOf({
+        Error: 'States.ExceedToleratedFailureThreshold',
+        Cause: 'The specified tolerated failure threshold was exceeded',
+      }),
+    ).toBe('Create failed. A shard of the distributed training failed.');
     const internal = failureReasonOf({
       Error: 'TypeError',
       Cause: JSON.stringify({

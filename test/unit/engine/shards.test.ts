@@ -1,0 +1,102 @@
+/**
+ * The distributed training's shard sums: one shard reproduces `train` bit for bit; three shards partition the users
+ * and add up to the one shard's sums within rounding; the sums' binary object round-trips exactly.
+ */
+import { train } from '../../../lambdas/engine';
+import { DEFAULT_CHOICES } from '../../../lambdas/engine/fit';
+import {
+  addShardSums,
+  decodeShardSums,
+  encodeShardSums,
+  type ShardSums,
+  shardCount,
+  shardOfUser,
+  shardSums,
+} from '../../../lambdas/engine/shards';
+import { generateSynthetic } from '../../../lambdas/engine/synthetic';
+import { chooseModel, fitChosen, fitContextOf, inThread } from '../../../lambdas/engine/train';
+
+const data = generateSynthetic({ users: 400, items: 90, seed: 5 });
+const options = { hyperParameters: { hiddenDimension: 32 }, headItems: 60, seed: 3 };
+
+async function reduced(shards: number, chosen = { hp: undefined, choices: DEFAULT_CHOICES }) {
+  const ctx = await fitContextOf({ interactions: data.interactions, items: data.items }, options, inThread);
+  const pick = { hp: chosen.hp ?? ctx.hp, choices: chosen.choices };
+  const parts: ShardSums[] = [];
+  for (let s = 0; s < shards; s++) parts.push(await shardSums(ctx, pick, s, shards));
+  const [first, ...rest] = parts;
+  return { ctx, parts, total: rest.reduce(addShardSums, first as ShardSums) };
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+describe('shard sums', () => {
+  it('one shard through the stages gives the model train gives, bit for bit', async () => {
+    const direct = await train({ interactions: data.interactions, items: data.items }, options);
+    const ctx = await fitContextOf({ interactions: data.interactions, items: data.items }, options, inThread);
+    const chosen = await chooseModel(ctx, {});
+    // Self-tuning ran, and its chosen embeddings start the final fit as they do in train().
+    expect(chosen.output?.length).toBeGreaterThan(0);
+    const one = await shardSums(ctx, chosen, 0, 1);
+    const decoded = decodeShardSums(concat(encodeShardSums({ ...one, seconds: 1.5 })));
+    expect(decoded.seconds).toBe(1.5);
+    expect(addShardSums(decodeShardSums(concat(encodeShardSums(decoded))), decoded).seconds).toBe(3);
+    const staged = await fitChosen(ctx, chosen, { given: { key: decoded.key, stats: decoded.stats } });
+    expect(Buffer.from(staged.serialize()).equals(Buffer.from(direct.serialize()))).toBe(true);
+  });
+
+  it('three shards partition the users and add up to the one shard within 1e-12 relative', async () => {
+    const one = await reduced(1);
+    const three = await reduced(3);
+    // Every shard has users, and the positions add up exactly.
+    for (const part of three.parts) expect(part.stats.positions).toBeGreaterThan(0);
+    expect(three.total.stats.positions).toBe(one.total.stats.positions);
+    expect(three.total.key).toBe(one.total.key);
+    const a = one.total.stats;
+    const b = three.total.stats;
+    expect(b.g.length).toBe(a.g.length);
+    let scale = 0;
+    for (const x of a.g) scale = Math.max(scale, Math.abs(x));
+    let worst = 0;
+    let nonzero = 0;
+    for (const [x, y] of [
+      [a.g, b.g],
+      [a.c, b.c],
+    ] as const) {
+      for (let i = 0; i < x.length; i++) {
+        worst = Math.max(worst, Math.abs((x[i] as number) - (y[i] as number)));
+        if (x[i] !== 0) nonzero++;
+      }
+    }
+    expect(nonzero).toBeGreaterThan(100);
+    expect(worst).toBeLessThanOrEqual(1e-12 * scale);
+  });
+
+  it('refuses to add the sums of different fits, and to use sums of another fit', async () => {
+    const { ctx, total } = await reduced(1);
+    const other = await reduced(1, { hp: undefined, choices: { ...DEFAULT_CHOICES, longWeight: 0.3 } });
+    expect(() => addShardSums(total, other.total)).toThrow(/Cannot add/);
+    await expect(
+      fitChosen(ctx, { hp: ctx.hp, choices: DEFAULT_CHOICES }, { given: other.total }),
+    ).rejects.toThrow(/given sums/);
+  });
+
+  it('hashes users into every shard and rejects a shard out of range', async () => {
+    const seen = new Set<number>();
+    for (let u = 0; u < 100; u++) seen.add(shardOfUser(`user-${u}`, 4));
+    expect([...seen].sort()).toEqual([0, 1, 2, 3]);
+    expect(shardCount(10, 4, 64)).toBe(3);
+    expect(shardCount(0, 4, 64)).toBe(1);
+    expect(shardCount(1000, 4, 64)).toBe(64);
+    const { ctx } = await reduced(1);
+    await expect(shardSums(ctx, { hp: ctx.hp, choices: DEFAULT_CHOICES }, 3, 3)).rejects.toThrow(/No shard/);
+  });
+});
