@@ -61,6 +61,8 @@ export const AUTO_TRAINING_INTERVAL_ENV = 'OPEN_PERSONALIZE_AUTO_TRAINING_INTERV
 
 /** How long GetRecommendations reuses a user's recent events when no PutEvents for the user says otherwise. */
 export const RECENT_EVENTS_CACHE_MS = 1_000;
+/** Interactions per training shard locally unless `OP_TRAINING_SHARD_INTERACTIONS` says otherwise: one shard. */
+export const LOCAL_SHARD_INTERACTIONS = 1_000_000_000;
 
 const HOST = '127.0.0.1';
 const IMPORT_WORKER_HANDLER = 'dataset-import-worker';
@@ -415,6 +417,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     // The training's shards run in this one process: each reads the whole snapshot and uses every core, so side by
     // side they would only add memory. One at a time, each child's timeout also starts when it does.
     process.env[ENV.TRAINING_SHARD_CONCURRENCY] = '1';
+    // For the same reason one shard, unless asked for more: shards exist for Lambda's 15 minutes and 10 GB, and here
+    // every shard would re-read the snapshot and move its dense sums through the embedded S3 on the same cores.
+    process.env[ENV.TRAINING_SHARD_INTERACTIONS] ??= String(LOCAL_SHARD_INTERACTIONS);
     // Every PutEvents passes through this process or a worker that tells the others, so a user's recent events
     // can be reused briefly by GetRecommendations (`services/recent-events-cache.ts`).
     process.env[ENV.RECENT_EVENTS_CACHE_MS] = String(RECENT_EVENTS_CACHE_MS);
