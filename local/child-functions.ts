@@ -29,6 +29,16 @@ function exitError(file: string, code: number | null, signal: NodeJS.Signals | n
   return { errorType: 'Runtime.ExitError', errorMessage: message, trace: [] };
 }
 
+/**
+ * Forgets the campaign in the serving path of this process. Required at call time, as the handlers are
+ * (`functions.ts`), so it is the module instance they use even where a test runner renews its module registry.
+ */
+function forgetCampaignHere(arn: string): void {
+  const campaigns =
+    require('../lambdas/services/campaigns') as typeof import('../lambdas/services/campaigns');
+  campaigns.forgetCampaign(arn);
+}
+
 export class ChildFunctions {
   private readonly children = new Map<string, Child>();
   private nextId = 1;
@@ -93,7 +103,10 @@ export class ChildFunctions {
     const child: Child = { process: proc, pending: new Map() };
     this.children.set(file, child);
     proc.on('message', (message: ChildMessage) => {
-      if (message.type !== 'outcome') return;
+      if (message.type === 'campaign-changed') {
+        forgetCampaignHere(message.arn);
+        return;
+      }
       const resolve = child.pending.get(message.id);
       child.pending.delete(message.id);
       resolve?.(message.outcome);
