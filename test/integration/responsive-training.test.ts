@@ -3,6 +3,8 @@
  * GetRecommendations made during a FULL training on a larger data set is answered by the primary (which also hosts
  * the embedded DynamoDB the request reads) in under 100 ms, and the training still ends ACTIVE.
  */
+
+import { Worker } from 'node:worker_threads';
 import {
   CreateCampaignCommand,
   CreateSolutionCommand,
@@ -55,6 +57,58 @@ async function timedRecommendations(campaignArn: string, userId: string): Promis
   return elapsed;
 }
 
+/**
+ * GetRecommendations sent every 100 ms from a thread of its own, so the time it measures includes any time the
+ * runtime's event loop (which is this test's too) was held: a client in this thread would not even send its request
+ * until the loop was free. Resolves, once stopped, with each request's milliseconds.
+ */
+function startSampler(campaignArn: string): { stop(): Promise<number[]> } {
+  const worker = new Worker(SAMPLER, {
+    eval: true,
+    workerData: {
+      campaignArn,
+      endpoint: t.runtime.endpoint,
+      region: t.runtime.region,
+      credentials: t.runtime.apiCredentials,
+    },
+  });
+  const result = new Promise<number[]>((resolve, reject) => {
+    worker.once('message', (timings: number[]) => resolve(timings));
+    worker.once('error', reject);
+  });
+  return {
+    stop: async () => {
+      worker.postMessage('stop');
+      const timings = await result;
+      await worker.terminate();
+      return timings;
+    },
+  };
+}
+
+const SAMPLER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { GetRecommendationsCommand, PersonalizeRuntimeClient } = require('@aws-sdk/client-personalize-runtime');
+const { campaignArn, endpoint, region, credentials } = workerData;
+const client = new PersonalizeRuntimeClient({ endpoint, region, credentials, maxAttempts: 1 });
+const timings = [];
+let stopping = false;
+parentPort.once('message', () => { stopping = true; });
+(async () => {
+  for (let user = 0; !stopping; user++) {
+    const started = performance.now();
+    const { itemList } = await client.send(
+      new GetRecommendationsCommand({ campaignArn, userId: 'u' + (user % 80), numResults: 10 }),
+    );
+    if (itemList.length !== 10) throw new Error('expected 10 items, got ' + itemList.length);
+    timings.push(performance.now() - started);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  client.destroy();
+  parentPort.postMessage(timings);
+})();
+`;
+
 async function status(solutionVersionArn: string): Promise<string | undefined> {
   const { solutionVersion } = await t.personalize.send(
     new DescribeSolutionVersionCommand({ solutionVersionArn }),
@@ -75,20 +129,19 @@ it('answers GetRecommendations in under 100 ms while a FULL training runs', asyn
   const { solutionVersionArn } = await t.personalize.send(
     new CreateSolutionVersionCommand({ solutionArn: await solution('large', large), trainingMode: 'FULL' }),
   );
-  const during: number[] = [];
-  let user = 0;
-  for (;;) {
-    const current = await status(solutionVersionArn as string);
-    if (current !== 'CREATE PENDING' && current !== 'CREATE IN_PROGRESS') break;
-    during.push(await timedRecommendations(campaignArn as string, `u${user++ % 80}`));
-    await new Promise((r) => setTimeout(r, 100));
+  const sampler = startSampler(campaignArn as string);
+  let current = await status(solutionVersionArn as string);
+  while (current === 'CREATE PENDING' || current === 'CREATE IN_PROGRESS') {
+    await new Promise((r) => setTimeout(r, 200));
+    current = await status(solutionVersionArn as string);
   }
+  const during = await sampler.stop();
   await t.idle();
   expect(await status(solutionVersionArn as string)).toBe('ACTIVE');
-  // The training lasted long enough to be sampled a number of times.
-  expect(during.length).toBeGreaterThanOrEqual(10);
   console.log(
     `GetRecommendations during the training: ${during.length} requests, max ${Math.max(...during).toFixed(1)} ms`,
   );
   for (const ms of during) expect(ms).toBeLessThan(100);
+  // The training lasted long enough to be sampled a number of times.
+  expect(during.length).toBeGreaterThanOrEqual(10);
 }, 120_000);
