@@ -8,6 +8,7 @@
  */
 import { join } from 'node:path';
 import { ROUTES, WORKERS } from '../lambdas/api/routes';
+import type { ChildFunctions } from './child-functions';
 
 /** Any Lambda handler: one JSON-serialisable event in, a JSON-serialisable result (or nothing) out. */
 export type Handler = (event: unknown) => Promise<unknown>;
@@ -46,6 +47,11 @@ export function functionTable(): ReadonlyMap<string, string> {
   return table;
 }
 
+/** Names of the functions that hold the CPU for seconds (`cpuBound` in `WORKERS`). */
+export function cpuBoundFunctions(): ReadonlySet<string> {
+  return new Set(WORKERS.filter((w) => w.cpuBound === true).map((w) => w.name));
+}
+
 /** The error payload Lambda returns with `X-Amz-Function-Error: Unhandled`. */
 export interface FunctionErrorPayload {
   readonly errorType: string;
@@ -72,9 +78,18 @@ export class FunctionRegistry {
   private readonly files: ReadonlyMap<string, string>;
   private readonly loaded = new Map<string, Handler>();
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly isolated: ReadonlySet<string>;
 
-  constructor(private readonly load: HandlerLoader = requireHandler) {
+  /**
+   * @param children where the CPU-bound functions run; without it every function runs in this process (a custom
+   * `load` can only run here).
+   */
+  constructor(
+    private readonly load: HandlerLoader = requireHandler,
+    private readonly children?: ChildFunctions,
+  ) {
     this.files = functionTable();
+    this.isolated = children === undefined ? new Set() : cpuBoundFunctions();
   }
 
   has(name: string): boolean {
@@ -99,6 +114,13 @@ export class FunctionRegistry {
   async invoke(name: string, event: unknown): Promise<InvokeOutcome> {
     const file = this.files.get(name);
     if (file === undefined) throw new Error(`Function not found: ${name}`);
+    if (this.children !== undefined && this.isolated.has(name)) {
+      const outcome = await this.children.invoke(file, event);
+      if (!outcome.ok) {
+        console.error(`[lambda] ${name} failed: ${outcome.error.errorType}: ${outcome.error.errorMessage}`);
+      }
+      return outcome;
+    }
     try {
       const handler = this.handlerFor(file);
       return { ok: true, result: await handler(event) };

@@ -1,6 +1,8 @@
 /**
  * The embedded runtime behind `npm start` and the integration tests: DynamoDB and S3 emulators, a local Lambda
- * Invoke API and a local API Gateway over the same handler modules the deployed functions run, all in this process.
+ * Invoke API and a local API Gateway over the same handler modules the deployed functions run, all in this process
+ * except the CPU-bound functions (training steps, imports, batch chunks), which run in child processes
+ * (`child-functions.ts`) so that a training does not stall the emulators and the API.
  *
  * Handlers read their configuration from `process.env` (the contract in `lambdas/env.ts`), so the runtime sets it
  * before the first handler is loaded. SDK clients are built once per module registry (`lambdas/clients.ts`) and
@@ -20,6 +22,7 @@ import { recoverAfterRestart } from '../lambdas/services/recovery';
 import { DATA_BUCKET, TABLES } from '../lambdas/store/tables';
 import { UPDATE_INTERVAL_HOURS, updateDefinitionJson } from '../lambdas/workflows/update-definition';
 import { createApiServer } from './api-gateway';
+import { ChildFunctions } from './child-functions';
 import { type Emulators, S3_CREDENTIALS, startEmulators } from './emulators';
 import { FunctionRegistry, type HandlerLoader, requireHandler } from './functions';
 import { close, listen } from './http-util';
@@ -304,7 +307,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     region,
   });
 
-  const registry = new FunctionRegistry(options.loadHandler ?? requireHandler);
+  // CPU-bound functions run in child processes, except with a custom loader, whose handlers live only here.
+  const children = options.loadHandler === undefined ? new ChildFunctions() : undefined;
+  const registry = new FunctionRegistry(options.loadHandler ?? requireHandler, children);
   const lambdaArn = (fn: string) => `arn:aws:lambda:${region}:${accountId}:function:${fn}`;
   const updateIntervalMs =
     options.updateIntervalMs ?? intervalFromEnv(UPDATE_INTERVAL_ENV, DEFAULT_UPDATE_INTERVAL_MS);
@@ -366,6 +371,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       for (const b of background) await b.idle();
     } while (background.some((b) => b.busy()));
     for (const b of background) await b.stop();
+    // Only the steps of stopped executions can still run in a child here; they end with it.
+    await children?.close();
     await close(statesServer);
     await close(lambdaServer);
     housekeeping.ddb.destroy();

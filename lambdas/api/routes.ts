@@ -202,6 +202,12 @@ export interface WorkerDef {
   readonly grants: Grants;
   /** Holds a whole dataset or model in memory: gets the training memory size instead of the worker default. */
   readonly largeMemory?: boolean;
+  /**
+   * Holds the CPU for seconds at a time (parses or scores a whole dataset or model): the local runtime runs it in a
+   * child process (`local/child-functions.ts`) so the emulators and the API it shares a process with stay
+   * responsive. No effect on AWS, where every function has its own process.
+   */
+  readonly cpuBound?: boolean;
   /** Reads or writes the customer's buckets with the job's `roleArn` assumed (`sts:AssumeRole`). */
   readonly assumesCustomerRole?: boolean;
 }
@@ -216,6 +222,7 @@ export const WORKERS: readonly WorkerDef[] = [
     name: 'DatasetImport',
     handler: 'dataset-import-worker',
     grants: { resources: 'write', bucket: 'write' },
+    cpuBound: true,
     assumesCustomerRole: true,
   },
   // The training workflow's steps (`lambdas/workflows/training-definition.ts`), started by Step Functions only.
@@ -223,6 +230,7 @@ export const WORKERS: readonly WorkerDef[] = [
     name: 'TrainingPrepare',
     handler: 'training-prepare',
     grants: { resources: 'write', events: 'read', records: 'read', bucket: 'write' },
+    cpuBound: true,
     largeMemory: true,
   },
   {
@@ -247,12 +255,14 @@ export const WORKERS: readonly WorkerDef[] = [
     name: 'TrainingTrain',
     handler: 'training-train',
     grants: { resources: 'write', bucket: 'write' },
+    cpuBound: true,
     largeMemory: true,
   },
   {
     name: 'TrainingEvaluate',
     handler: 'training-evaluate',
     grants: { resources: 'write', bucket: 'read' },
+    cpuBound: true,
     largeMemory: true,
   },
   { name: 'TrainingPublish', handler: 'training-publish', grants: { resources: 'write', bucket: 'write' } },
@@ -265,6 +275,7 @@ export const WORKERS: readonly WorkerDef[] = [
     name: 'AutomaticUpdateApply',
     handler: 'automatic-update-apply',
     grants: { resources: 'write', events: 'read', records: 'read', bucket: 'write' },
+    cpuBound: true,
     largeMemory: true,
   },
   // The automatic-training check, invoked hourly: reads the due solutions' data to fingerprint it and starts the
@@ -273,6 +284,7 @@ export const WORKERS: readonly WorkerDef[] = [
     name: AUTO_TRAINING_WORKER,
     handler: 'automatic-training',
     grants: { resources: 'write', events: 'read', records: 'read', bucket: 'read', startTraining: true },
+    cpuBound: true,
     largeMemory: true,
   },
   // The batch inference workflow's steps (`lambdas/workflows/batch-inference-definition.ts`), started by Step
@@ -288,6 +300,7 @@ export const WORKERS: readonly WorkerDef[] = [
     name: 'BatchInferenceChunk',
     handler: 'batch-inference-chunk',
     grants: { resources: 'write', events: 'read', records: 'read', bucket: 'write' },
+    cpuBound: true,
     largeMemory: true,
     assumesCustomerRole: true,
   },

@@ -486,9 +486,21 @@ export const CAMPAIGN_TTL_MS = 2_000;
 
 const campaignCache = new TtlCache<string, ResourceRecord | undefined>(CAMPAIGN_TTL_MS);
 
+const forgetListeners = new Set<(arn: string) => void>();
+
 /** Drops this process's cached record of a campaign that was just changed, so its next request reads it anew. */
 export function forgetCampaign(arn: string): void {
   campaignCache.delete(arn);
+  for (const listener of forgetListeners) listener(arn);
+}
+
+/**
+ * Calls `listener` after each {@link forgetCampaign} here, so a process that changes campaigns on behalf of one that
+ * serves them can tell it; returns what removes the listener.
+ */
+export function onCampaignForgotten(listener: (arn: string) => void): () => void {
+  forgetListeners.add(listener);
+  return () => forgetListeners.delete(listener);
 }
 
 /** The campaign's record, reused for {@link CAMPAIGN_TTL_MS} while it is ACTIVE; a missing one is read again. */
