@@ -237,18 +237,21 @@ export const WORKERS: readonly WorkerDef[] = [
     name: 'TrainingPlan',
     handler: 'training-plan',
     grants: { resources: 'read', bucket: 'write' },
+    cpuBound: true,
     largeMemory: true,
   },
   {
     name: 'TrainingShardSums',
     handler: 'training-shard-sums',
     grants: { resources: 'read', bucket: 'write' },
+    cpuBound: true,
     largeMemory: true,
   },
   {
     name: 'TrainingReduce',
     handler: 'training-reduce',
     grants: { resources: 'read', bucket: 'write' },
+    cpuBound: true,
     largeMemory: true,
   },
   {
