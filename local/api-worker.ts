@@ -9,6 +9,7 @@
  * the actors whose events it stored (`events-written`), which the primary relays to the other workers so none keeps
  * serving a user's recent events from before them.
  */
+import type { Socket } from 'node:net';
 import { deferredWrites } from '../lambdas/services/deferred-writes';
 import { recentEventsCache } from '../lambdas/services/recent-events-cache';
 import { createApiServer } from './api-gateway';
@@ -35,8 +36,15 @@ async function main(): Promise<void> {
   const server = createApiServer(registry);
   // The primary hands each new connection to a worker that is free at that moment, so a burst of connections
   // (clients starting together) can land mostly on one worker, and keep-alive keeps them there. Closing each
-  // connection after this many requests lets clients reconnect, and the connections even out across workers.
-  server.maxRequestsPerSocket = MAX_REQUESTS_PER_SOCKET;
+  // connection after this many requests lets clients reconnect, and the connections even out across workers. The
+  // last answer says `Connection: close` and Node then closes the socket (Node's own maxRequestsPerSocket leaves it
+  // open and answers 503 to whatever the client sends next, which clients that keep sending take as failures).
+  const served = new WeakMap<Socket, number>();
+  server.prependListener('request', (req, res) => {
+    const count = (served.get(req.socket) ?? 0) + 1;
+    served.set(req.socket, count);
+    if (count >= MAX_REQUESTS_PER_SOCKET) res.setHeader('Connection', 'close');
+  });
   // In a cluster worker the primary owns the socket: every worker listening on the same port shares it.
   const bound = await listen(server, port, host);
   let stopping = false;

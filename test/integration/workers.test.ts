@@ -2,6 +2,9 @@
  * `npm start -- --workers 2`: two cluster workers share the API port and serve the SDKs against the primary's one
  * set of emulators; a worker that dies is replaced.
  */
+
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import {
   CreateCampaignCommand,
   CreateEventTrackerCommand,
@@ -20,6 +23,7 @@ import { randomModel } from '../../bench/lib/random-model';
 import { createInteractionsDataset, RECIPE } from '../../bench/lib/setup';
 import { Random } from '../../lambdas/engine/random';
 import { EVENTS_TABLE } from '../../lambdas/store/tables';
+import { MAX_REQUESTS_PER_SOCKET } from '../../local/api-worker';
 import { startTestRuntime, type TestRuntime } from './harness';
 
 let t: TestRuntime;
@@ -171,3 +175,46 @@ it('replaces a worker that dies', async () => {
   const out = await t.personalize.send(new ListDatasetGroupsCommand({}));
   expect(out.datasetGroups?.length).toBeGreaterThan(0);
 }, 120_000);
+
+it('closes a keep-alive connection after MAX_REQUESTS_PER_SOCKET answers', async () => {
+  // One TCP connection, one request at a time: the last allowed answer says `Connection: close` and the worker then
+  // closes the socket, so a client that keeps sending reconnects (Node's maxRequestsPerSocket kept the socket open
+  // and answered every further request 503).
+  const url = new URL(t.runtime.endpoint);
+  const socket = connect(Number(url.port), url.hostname);
+  await once(socket, 'connect');
+  let received = '';
+  let closed = false;
+  socket.on('data', (chunk: Buffer) => {
+    received += chunk.toString('latin1');
+  });
+  socket.on('close', () => {
+    closed = true;
+  });
+  const body = '{}';
+  const answers: string[] = [];
+  for (let i = 0; i < MAX_REQUESTS_PER_SOCKET && !closed; i++) {
+    socket.write(
+      `POST / HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/x-amz-json-1.1\r\n` +
+        `Content-Length: ${body.length}\r\n\r\n${body}`,
+    );
+    // Each answer is complete once its body (Content-Length bytes after the blank line) has arrived.
+    for (;;) {
+      const head = received.indexOf('\r\n\r\n');
+      const length = head < 0 ? undefined : /content-length: (\d+)/i.exec(received.slice(0, head))?.[1];
+      if (length !== undefined && received.length >= head + 4 + Number(length)) {
+        answers.push(received.slice(0, head));
+        received = received.slice(head + 4 + Number(length));
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  }
+  expect(answers).toHaveLength(MAX_REQUESTS_PER_SOCKET);
+  expect(answers.some((a) => a.startsWith('HTTP/1.1 503'))).toBe(false);
+  expect(answers[MAX_REQUESTS_PER_SOCKET - 1]).toMatch(/connection: close/i);
+  const deadline = Date.now() + 2000;
+  while (!closed && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  socket.destroy();
+  expect(closed).toBe(true);
+});
