@@ -20,8 +20,12 @@ import { close, listen } from './http-util';
 export const WORKER_PORT_ENV = 'OP_WORKER_PORT';
 export const WORKER_HOST_ENV = 'OP_WORKER_HOST';
 
-/** Requests a worker answers on one connection before closing it (`Connection: close` on the last answer). */
-export const MAX_REQUESTS_PER_SOCKET = 100;
+/**
+ * Requests a worker answers on one connection before closing it (`Connection: close` on the last answer). Each
+ * reconnect costs the client a new connection through the primary, so rarely enough that it does not show in
+ * latency; often enough that a burst of connections evens out across workers within seconds.
+ */
+export const MAX_REQUESTS_PER_SOCKET = 1000;
 
 export type WorkerMessage =
   | { readonly type: 'listening'; readonly port: number }
