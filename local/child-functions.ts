@@ -1,12 +1,13 @@
 /**
- * Runs the CPU-bound functions of the local runtime (`cpuBound` in `WORKERS`) in child processes, one long-lived
- * child per handler file, forked on its first invocation (`function-child.ts`) and kept for the next ones: a fork
- * loads tsx, the SDK and the handler (about a second), which a training would otherwise pay at each step. The
- * primary, which hosts the embedded DynamoDB and S3 and serves the API, keeps its event loop for them while a
- * model trains.
+ * Runs the CPU-bound functions of the local runtime (`cpuBound` in `WORKERS`) off the primary's event loop, in one
+ * long-lived child process for all of them, forked on the first invocation (`function-child.ts`) and kept for the
+ * next ones: a fork loads tsx, the SDK and the engine (about a second), which a training would otherwise pay at
+ * each of its steps, or once per step with a child per function. The primary, which hosts the embedded DynamoDB and
+ * S3 and serves the API, keeps its event loop for them while a model trains; the functions share the child's as
+ * they shared the primary's before.
  *
  * A child that dies fails the invocations it was running with Lambda's `Runtime.ExitError` (as a crashed Lambda
- * sandbox does); the next invocation forks a new one. {@link close} ends the children once nothing runs in them.
+ * sandbox does); the next invocation forks a new one. {@link close} ends the child once nothing runs in it.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { setPriority } from 'node:os';
@@ -18,14 +19,16 @@ import { profilerFlags } from './workers';
 const ENTRY = join(__dirname, 'function-child.ts');
 /** Scheduling priority of the children (Unix niceness, higher yields more): below the primary's. */
 const CHILD_NICENESS = 10;
+/** The one child's key in {@link ChildFunctions}' map (one process runs every CPU-bound function). */
+const SHARED = 'cpu-bound';
 
 interface Child {
   readonly process: ChildProcess;
   readonly pending: Map<number, (outcome: InvokeOutcome) => void>;
 }
 
-function exitError(file: string, code: number | null, signal: NodeJS.Signals | null): FunctionErrorPayload {
-  const message = `The process running lambdas/handlers/${file} exited (${signal ?? code}) before answering`;
+function exitError(code: number | null, signal: NodeJS.Signals | null): FunctionErrorPayload {
+  const message = `The process running the CPU-bound functions exited (${signal ?? code}) before answering`;
   return { errorType: 'Runtime.ExitError', errorMessage: message, trace: [] };
 }
 
@@ -65,7 +68,7 @@ export class ChildFunctions {
         error: { errorType: 'ServiceException', errorMessage, trace: [] },
       });
     }
-    const child = this.childFor(file);
+    const child = this.childFor();
     const id = this.nextId++;
     return new Promise<InvokeOutcome>((resolve) => {
       child.pending.set(id, resolve);
@@ -91,8 +94,8 @@ export class ChildFunctions {
     );
   }
 
-  private childFor(file: string): Child {
-    const existing = this.children.get(file);
+  private childFor(): Child {
+    const existing = this.children.get(SHARED);
     if (existing !== undefined) return existing;
     const proc = fork(ENTRY, [], {
       // Children run TypeScript as the primary does (`npm start` is `node --import tsx`).
@@ -101,7 +104,7 @@ export class ChildFunctions {
       env: { ...process.env },
     });
     const child: Child = { process: proc, pending: new Map() };
-    this.children.set(file, child);
+    this.children.set(SHARED, child);
     proc.on('message', (message: ChildMessage) => {
       if (message.type === 'campaign-changed') {
         forgetCampaignHere(message.arn);
@@ -112,13 +115,12 @@ export class ChildFunctions {
       resolve?.(message.outcome);
     });
     proc.once('exit', (code, signal) => {
-      if (this.children.get(file) === child) this.children.delete(file);
-      for (const resolve of child.pending.values())
-        resolve({ ok: false, error: exitError(file, code, signal) });
+      if (this.children.get(SHARED) === child) this.children.delete(SHARED);
+      for (const resolve of child.pending.values()) resolve({ ok: false, error: exitError(code, signal) });
       child.pending.clear();
-      if (!this.closed) console.error(`[lambda] the process of ${file} exited (${signal ?? code})`);
+      if (!this.closed) console.error(`[lambda] the CPU-bound functions' process exited (${signal ?? code})`);
     });
-    proc.on('error', (err) => console.error(`[lambda] the process of ${file} failed:`, err));
+    proc.on('error', (err) => console.error("[lambda] the CPU-bound functions' process failed:", err));
     // Background work: when the cores are busy, the API and the emulators it reads go first.
     if (proc.pid !== undefined) {
       try {
