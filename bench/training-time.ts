@@ -12,8 +12,9 @@
  * in this process on the same interactions.
  *
  * Prints the command, the data set, the machine's load average before the run, and per run the wall time to
- * ACTIVE, the train step's own time (`trainingHours`) and the CPU time this process (every thread: API, emulators,
- * steps, the engine's workers) spent meanwhile — on a busy machine the CPU time says more than the wall time.
+ * ACTIVE, the train step's own time (`trainingHours`), and the CPU time and peak RSS of this process and its
+ * descendants (API, emulators, the runtime's child process running the steps, the engine's threads) meanwhile — on a
+ * busy machine the CPU time says more than the wall time.
  */
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -32,8 +33,10 @@ import { startRuntime } from '../local/runtime';
 import { EaseBaseline } from './baselines/ease';
 import { findDataset } from './datasets/public';
 import { runtimeClients } from './lib/clients';
+import { treeCpuMs, treeCpuSince } from './lib/process-cpu';
 import { quietRequestLogs } from './lib/quiet';
 import { createInteractionsDataset, RECIPE, ROLE } from './lib/setup';
+import { TreeRssSampler } from './lib/tree-rss';
 
 const UPLOAD_BUCKET = 'bench-uploads';
 const POLL_MS = 100;
@@ -178,7 +181,8 @@ async function main(): Promise<void> {
     );
     for (let run = 1; run <= runs; run++) {
       const started = performance.now();
-      const cpuBefore = process.cpuUsage();
+      const cpuBefore = treeCpuMs();
+      const rss = new TreeRssSampler();
       const { solutionVersionArn } = await p.send(new CreateSolutionVersionCommand({ solutionArn }));
       let status: string | undefined;
       let trainingHours: number | undefined;
@@ -192,13 +196,15 @@ async function main(): Promise<void> {
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       }
       const seconds = (performance.now() - started) / 1000;
-      const cpu = process.cpuUsage(cpuBefore);
-      const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+      // The process tree: the training steps run in the local runtime's child process.
+      const cpuSeconds = treeCpuSince(cpuBefore) / 1000;
+      const peakRss = rss.mark();
+      rss.stop();
       if (status !== 'ACTIVE') throw new Error(`version ended ${status}: ${failureReason}`);
       process.stdout.write(
         `run ${run}: CreateSolutionVersion -> ACTIVE in ${seconds.toFixed(1)} s ` +
-          `(train step ${((trainingHours ?? 0) * 3600).toFixed(1)} s; process CPU time ${cpuSeconds.toFixed(1)} s; ` +
-          `peak RSS so far ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB)\n`,
+          `(train step ${((trainingHours ?? 0) * 3600).toFixed(1)} s; CPU time of the process tree ` +
+          `${cpuSeconds.toFixed(1)} s; its peak RSS ${peakRss.toFixed(0)} MiB)\n`,
       );
       const { solutionVersion } = await p.send(new DescribeSolutionVersionCommand({ solutionVersionArn }));
       process.stdout.write(

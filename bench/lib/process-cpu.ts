@@ -55,3 +55,23 @@ export function processTree(root: number): number[] {
   }
   return tree;
 }
+
+/**
+ * CPU milliseconds `root` and its descendants have used so far, per process, so that two readings can be
+ * subtracted ({@link treeCpuSince}) even when processes started or ended in between.
+ */
+export function treeCpuMs(root = process.pid): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const pid of processTree(root)) {
+    const ms = processCpuMs([pid]);
+    if (ms !== undefined) out.set(pid, ms);
+  }
+  return out;
+}
+
+/** CPU milliseconds the process tree used since `before` (a {@link treeCpuMs} reading); new processes count whole. */
+export function treeCpuSince(before: ReadonlyMap<number, number>, root = process.pid): number {
+  let total = 0;
+  for (const [pid, ms] of treeCpuMs(root)) total += ms - (before.get(pid) ?? 0);
+  return total;
+}
