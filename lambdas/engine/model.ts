@@ -19,6 +19,7 @@
  * ({@link normaliserBound}): at most ε times the rest's share of Z, and usually far less, as the errors' L2 norm over
  * all items is bounded too (the residuals' Gram matrix) and enters weighted by the softmax weights.
  */
+import { align8, frameHeader, readFrame } from './framing';
 import { MAX_HISTORY } from './history-weights';
 import { HistoryCells, type RepeatTable, repeatProbabilities } from './repeat';
 import type { Recommender, RecommendRequest, ScoredItem } from './types';
@@ -566,13 +567,10 @@ export class Model implements Recommender {
       ...(this.tuned ? { tuned: { ...this.tuned } } : {}),
       arrays: descriptors,
     };
-    const json = new TextEncoder().encode(JSON.stringify(header));
-    const dataStart = align8(8 + json.length);
+    const head = frameHeader(MAGIC, header);
+    const dataStart = head.length;
     const bytes = new Uint8Array(dataStart + offset);
-    const view = new DataView(bytes.buffer);
-    view.setUint32(0, MAGIC, true);
-    view.setUint32(4, json.length, true);
-    bytes.set(json, 8);
+    bytes.set(head, 0);
     for (const [i, [, a]] of arrays.entries()) {
       const desc = descriptors[i] as Header['arrays'][number];
       bytes.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), dataStart + desc.offset);
@@ -581,15 +579,12 @@ export class Model implements Recommender {
   }
 
   static load(bytes: Uint8Array): Model {
-    if (bytes.length < 8) throw new Error('model artifact is truncated');
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    if (view.getUint32(0, true) !== MAGIC) throw new Error('not a model artifact');
-    const jsonLength = view.getUint32(4, true);
-    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + jsonLength))) as Header;
+    const frame = readFrame(bytes, MAGIC, 'model artifact');
+    const header = frame.header as Header;
     if (header.format !== MODEL_FORMAT || header.version !== MODEL_FORMAT_VERSION) {
       throw new Error(`unsupported model format ${header.format} v${header.version}`);
     }
-    const dataStart = align8(8 + jsonLength);
+    const { dataStart } = frame;
     const read = (name: ArrayName): Float32Array | Float64Array | Int32Array => {
       const desc = header.arrays.find((a) => a.name === name);
       if (!desc) throw new Error(`model artifact lacks ${name}`);
@@ -696,10 +691,6 @@ function dot(u: Float32Array, q: Float32Array, row: number, d: number): number {
   }
   for (; c < d; c++) s0 += (u[c] as number) * (q[row + c] as number);
   return s0 + s1 + s2 + s3;
-}
-
-function align8(x: number): number {
-  return Math.ceil(x / 8) * 8;
 }
 
 /** No items besides the top ones to score. */

@@ -11,8 +11,10 @@
  * seconds), then G
  * ((h+1)²) and C ((h+1)·h) as little-endian float64.
  */
+
 import type { Statistics } from './accumulate';
 import { type FitContext, fitSums, headOf, type ModelChoices, sumsKey } from './fit';
+import { frameHeader, readFrame } from './framing';
 import type { HyperParameters } from './hyperparameters';
 
 export const SUMS_FORMAT = 'open-personalize/sums';
@@ -93,8 +95,6 @@ interface Header {
   readonly seconds?: number;
 }
 
-const align8 = (n: number): number => Math.ceil(n / 8) * 8;
-
 /** The object's chunks: header, G, C (views of the arrays, not copies). */
 export function encodeShardSums(sums: ShardSums): Uint8Array[] {
   const header: Header = {
@@ -105,25 +105,17 @@ export function encodeShardSums(sums: ShardSums): Uint8Array[] {
     positions: sums.stats.positions,
     ...(sums.seconds === undefined ? {} : { seconds: sums.seconds }),
   };
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const head = new Uint8Array(align8(8 + json.length));
-  const view = new DataView(head.buffer);
-  view.setUint32(0, MAGIC, true);
-  view.setUint32(4, json.length, true);
-  head.set(json, 8);
   const bytes = (a: Float64Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  return [head, bytes(sums.stats.g), bytes(sums.stats.c)];
+  return [frameHeader(MAGIC, header), bytes(sums.stats.g), bytes(sums.stats.c)];
 }
 
 export function decodeShardSums(bytes: Uint8Array): ShardSums {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.byteLength < 8 || view.getUint32(0, true) !== MAGIC) throw new Error('Not a shard sums object');
-  const length = view.getUint32(4, true);
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length))) as Header;
+  const frame = readFrame(bytes, MAGIC, 'shard sums object');
+  const header = frame.header as Header;
   if (header.format !== SUMS_FORMAT || header.version !== SUMS_FORMAT_VERSION)
     throw new Error(`Unsupported sums format ${header.format} ${header.version}`);
   const nx = header.h + 1;
-  const start = align8(8 + length);
+  const start = frame.dataStart;
   const floats = (offset: number, count: number): Float64Array => {
     if (start + (offset + count) * 8 > bytes.byteLength) throw new Error('Truncated shard sums');
     // A copy: the bytes need not be 8-aligned in their buffer.

@@ -12,7 +12,9 @@
  * `userOffsets[u] .. userOffsets[u+1]`, oldest first (equal timestamps keep source order). Items and event types
  * are numbered in order of first appearance too.
  */
+
 import { Column, IdIndex, orderByUserThenTime } from './dataset';
+import { align8, frameHeader, readFrame } from './framing';
 import type { Interaction, ItemMeta, UserMeta } from './types';
 
 export const SNAPSHOT_FORMAT = 'open-personalize/interactions';
@@ -60,8 +62,6 @@ interface Header {
   users: readonly UserMeta[];
   arrays: { name: ArrayName; type: ArrayType; offset: number; length: number }[];
 }
-
-const align8 = (x: number): number => Math.ceil(x / 8) * 8;
 
 /** Rows in the snapshot. */
 export const rowCount = (c: InteractionColumns): number => c.item.length;
@@ -197,13 +197,7 @@ export function encodeSnapshot(snapshot: TrainingSnapshot): Uint8Array[] {
     users: snapshot.users,
     arrays: descriptors,
   };
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const head = new Uint8Array(align8(8 + json.length));
-  const view = new DataView(head.buffer);
-  view.setUint32(0, MAGIC, true);
-  view.setUint32(4, json.length, true);
-  head.set(json, 8);
-  const chunks: Uint8Array[] = [head];
+  const chunks: Uint8Array[] = [frameHeader(MAGIC, header)];
   for (const [, a] of arrays) {
     if (a.byteLength > 0) chunks.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
     const pad = align8(a.byteLength) - a.byteLength;
@@ -214,16 +208,12 @@ export function encodeSnapshot(snapshot: TrainingSnapshot): Uint8Array[] {
 
 /** Reads a snapshot. Arrays are views of `bytes` where aligned (copies otherwise), so keep `bytes` unmodified. */
 export function decodeSnapshot(bytes: Uint8Array): TrainingSnapshot {
-  if (bytes.length < 8) throw new Error('training snapshot is truncated');
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (view.getUint32(0, true) !== MAGIC) throw new Error('not a training snapshot');
-  const jsonLength = view.getUint32(4, true);
-  if (8 + jsonLength > bytes.length) throw new Error('training snapshot is truncated');
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + jsonLength))) as Header;
+  const frame = readFrame(bytes, MAGIC, 'training snapshot');
+  const header = frame.header as Header;
   if (header.format !== SNAPSHOT_FORMAT || header.version !== SNAPSHOT_FORMAT_VERSION) {
     throw new Error(`unsupported training snapshot format ${header.format} v${header.version}`);
   }
-  const dataStart = align8(8 + jsonLength);
+  const { dataStart } = frame;
   const read = (name: ArrayName): Int32Array | Float64Array | undefined => {
     const d = header.arrays.find((a) => a.name === name);
     if (d === undefined) return undefined;
