@@ -13,7 +13,7 @@ import {
 import { ENV } from '../../lambdas/env';
 import { type Handler, requireHandler } from '../../local/functions';
 import { startTestRuntime, type TestRuntime } from './harness';
-import { groupWithInteractions, RECIPE } from './workflow';
+import { chainInteractionsCsv, groupWithInteractions, RECIPE } from './workflow';
 
 let t: TestRuntime;
 /** The shards each ShardSums child was invoked with, in call order. */
@@ -50,20 +50,10 @@ afterAll(async () => {
   await t?.stop();
 });
 
-/** `users` users with `each` interactions over 150 items; item k tends to follow item k−1. */
-function interactionsCsv(users: number, each: number): string {
-  const lines = ['USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE'];
-  let time = 1_700_000_000;
-  for (let u = 0; u < users; u++) {
-    for (let s = 0; s < each; s++) lines.push(`u${u},i${(u * 13 + s) % 150},${time++},click`);
-  }
-  return `${lines.join('\n')}\n`;
-}
-
 let group: string;
 beforeAll(async () => {
   // 120 users × 25 = 3,000 interactions: three shards at 1,000 interactions each.
-  group = await groupWithInteractions(t, 'distributed', interactionsCsv(120, 25));
+  group = await groupWithInteractions(t, 'distributed', chainInteractionsCsv(120, 25));
 });
 
 async function train(name: string, shardInteractions: number): Promise<string> {

@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-personalize';
 import { GetRecommendationsCommand } from '@aws-sdk/client-personalize-runtime';
 import { startTestRuntime, type TestRuntime } from './harness';
-import { groupWithInteractions, RECIPE, trainedVersion } from './workflow';
+import { chainInteractionsCsv, groupWithInteractions, RECIPE, trainedVersion } from './workflow';
 
 let t: TestRuntime;
 
@@ -22,16 +22,6 @@ beforeAll(async () => {
   t = await startTestRuntime();
 });
 afterAll(() => t?.stop());
-
-/** `users` users with `each` interactions over `items` items; item k tends to follow item k−1. */
-function interactionsCsv(users: number, each: number, items: number): string {
-  const lines = ['USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE'];
-  let time = 1_700_000_000;
-  for (let u = 0; u < users; u++) {
-    for (let s = 0; s < each; s++) lines.push(`u${u},i${(u * 13 + s) % items},${time++},click`);
-  }
-  return `${lines.join('\n')}\n`;
-}
 
 async function solution(name: string, datasetGroupArn: string): Promise<string> {
   const { solutionArn } = await t.personalize.send(
@@ -117,7 +107,7 @@ async function status(solutionVersionArn: string): Promise<string | undefined> {
 }
 
 it('answers GetRecommendations in under 100 ms while a FULL training runs', async () => {
-  const small = await groupWithInteractions(t, 'served', interactionsCsv(80, 15, 60));
+  const small = await groupWithInteractions(t, 'served', chainInteractionsCsv(80, 15, 60));
   const served = await trainedVersion(t, await solution('served', small), 'FULL');
   const { campaignArn } = await t.personalize.send(
     new CreateCampaignCommand({ name: 'served', solutionVersionArn: served }),
@@ -125,7 +115,7 @@ it('answers GetRecommendations in under 100 ms while a FULL training runs', asyn
   // The first requests load the model and warm the connections; only the ones during the training count.
   for (let i = 0; i < 5; i++) await timedRecommendations(campaignArn as string, `u${i}`);
 
-  const large = await groupWithInteractions(t, 'large', interactionsCsv(300, 12, 400));
+  const large = await groupWithInteractions(t, 'large', chainInteractionsCsv(300, 12, 400));
   const { solutionVersionArn } = await t.personalize.send(
     new CreateSolutionVersionCommand({ solutionArn: await solution('large', large), trainingMode: 'FULL' }),
   );

@@ -21,7 +21,7 @@ import {
   StopSolutionVersionCreationCommand,
 } from '@aws-sdk/client-personalize';
 import { startTestRuntime, type TestRuntime } from './harness';
-import { groupWithInteractions, RECIPE } from './workflow';
+import { chainInteractionsCsv, groupWithInteractions, RECIPE } from './workflow';
 
 let t: TestRuntime;
 
@@ -30,16 +30,6 @@ beforeAll(async () => {
   t = await startTestRuntime();
 });
 afterAll(() => t?.stop());
-
-/** `users` users with `each` interactions over 150 items; item k tends to follow item k−1. */
-function interactionsCsv(users: number, each: number): string {
-  const lines = ['USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE'];
-  let time = 1_700_000_000;
-  for (let u = 0; u < users; u++) {
-    for (let s = 0; s < each; s++) lines.push(`u${u},i${(u * 13 + s) % 150},${time++},click`);
-  }
-  return `${lines.join('\n')}\n`;
-}
 
 async function solution(name: string, datasetGroupArn: string): Promise<string> {
   const { solutionArn } = await t.personalize.send(
@@ -59,7 +49,7 @@ const describe_ = async (solutionVersionArn: string) =>
 let group: string;
 beforeAll(async () => {
   // 120 users × 25 = 3,000 interactions.
-  group = await groupWithInteractions(t, 'training', interactionsCsv(120, 25));
+  group = await groupWithInteractions(t, 'training', chainInteractionsCsv(120, 25));
 });
 
 it('serves the recipe catalog', async () => {
@@ -134,7 +124,7 @@ it('stops a version: CREATE STOPPED, and stopping again is refused', async () =>
 
 it('fails a version on too little data with the documented reason', async () => {
   // 20 users × 60 = 1,200 interactions, but only 20 users with 2 or more.
-  const small = await groupWithInteractions(t, 'too-few-users', interactionsCsv(20, 60));
+  const small = await groupWithInteractions(t, 'too-few-users', chainInteractionsCsv(20, 60));
   const solutionArn = await solution('too-few-users', small);
   const { solutionVersionArn } = await t.personalize.send(new CreateSolutionVersionCommand({ solutionArn }));
   await t.idle();

@@ -142,3 +142,13 @@ export async function trainedVersion(
   });
   return solutionVersionArn as string;
 }
+
+/** `users` users with `each` interactions over `items` items; item k tends to follow item k−1. */
+export function chainInteractionsCsv(users: number, each: number, items = 150): string {
+  const lines = ['USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE'];
+  let time = 1_700_000_000;
+  for (let u = 0; u < users; u++) {
+    for (let s = 0; s < each; s++) lines.push(`u${u},i${(u * 13 + s) % items},${time++},click`);
+  }
+  return `${lines.join('\n')}\n`;
+}
