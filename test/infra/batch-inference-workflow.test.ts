@@ -10,6 +10,7 @@ import { BATCH_STEP_LIST, MAX_PARALLEL_CHUNKS } from '../../lambdas/workflows/ba
 import { TRANSIENT_ERRORS } from '../../lambdas/workflows/training-definition';
 import {
   actionsOf,
+  expectOwnChildExecutions,
   referencedIds,
   refTarget,
   scratchSourceRoot,
@@ -71,14 +72,7 @@ describe('batch inference state machine', () => {
   });
 
   it('may start, describe and stop its own child executions (Distributed Map)', () => {
-    const statements = view.roleStatements(refTarget(machine.Properties.RoleArn));
-    const start = statements.filter((s) => actionsOf(s).includes('states:StartExecution'));
-    expect(start).toHaveLength(1);
-    expect([...referencedIds(start[0]!.Resource)]).toEqual([machineId]);
-    const manage = statements.flatMap((s) => actionsOf(s)).filter((a) => a.startsWith('states:'));
-    expect(new Set(manage)).toEqual(
-      new Set(['states:StartExecution', 'states:DescribeExecution', 'states:StopExecution']),
-    );
+    expectOwnChildExecutions(view, machine.Properties.RoleArn, machineId);
   });
 });
 

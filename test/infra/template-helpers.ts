@@ -172,3 +172,18 @@ export function renderJoin(value: unknown): string {
   if (target === undefined) throw new Error(`cannot render ${JSON.stringify(value)}`);
   return target;
 }
+
+/**
+ * Expects the state machine's role to start executions of that state machine only, and to manage (start, describe,
+ * stop) no other: what a Distributed Map needs for its child executions.
+ */
+export function expectOwnChildExecutions(view: TemplateView, roleArn: unknown, machineId: string): void {
+  const statements = view.roleStatements(refTarget(roleArn));
+  const start = statements.filter((s) => actionsOf(s).includes('states:StartExecution'));
+  expect(start).toHaveLength(1);
+  expect([...referencedIds(start[0]!.Resource)]).toEqual([machineId]);
+  const manage = statements.flatMap((s) => actionsOf(s)).filter((a) => a.startsWith('states:'));
+  expect(new Set(manage)).toEqual(
+    new Set(['states:StartExecution', 'states:DescribeExecution', 'states:StopExecution']),
+  );
+}

@@ -15,6 +15,7 @@ import {
 import { TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS } from '../../lib/constructs/personalize-function';
 import {
   actionsOf,
+  expectOwnChildExecutions,
   referencedIds,
   refTarget,
   scratchSourceRoot,
@@ -100,14 +101,7 @@ describe('state machine', () => {
   });
 
   it('may start, describe and stop its own child executions (Distributed Map)', () => {
-    const statements = view.roleStatements(refTarget(machine.Properties.RoleArn));
-    const start = statements.filter((s) => actionsOf(s).includes('states:StartExecution'));
-    expect(start).toHaveLength(1);
-    expect([...referencedIds(start[0]!.Resource)]).toEqual([machineId]);
-    const manage = statements.flatMap((s) => actionsOf(s)).filter((a) => a.startsWith('states:'));
-    expect(new Set(manage)).toEqual(
-      new Set(['states:StartExecution', 'states:DescribeExecution', 'states:StopExecution']),
-    );
+    expectOwnChildExecutions(view, machine.Properties.RoleArn, machineId);
   });
 
   it.each(tasks)(
