@@ -380,15 +380,18 @@ export class QuantizedScorer {
         tau *
         (userNorm * (this.residualNorms[j] as number) + userError * (this.rowNorms[j] as number)) +
       slack;
-    const lower = new Float64Array(found.length);
-    found.forEach((j, i) => {
-      lower[i] = (this.logits[j] as number) - bound(j);
-    });
-    const threshold = kthLargest(Float64Array.from(lower), k);
+    const bounds = Float64Array.from(found, bound);
+    // kthLargest reorders its argument: the lower bounds get an array of their own.
+    const threshold = kthLargest(
+      Float64Array.from(found, (j, i) => (this.logits[j] as number) - (bounds[i] as number)),
+      k,
+    );
     // Widened by a relative 2⁻⁴⁰ for the f64 arithmetic of the bounds.
     const floor = threshold - 2 ** -40 * (Math.abs(threshold) + 1);
     const kept: number[] = [];
-    for (const j of found) if ((this.logits[j] as number) + bound(j) >= floor) kept.push(j);
+    found.forEach((j, i) => {
+      if ((this.logits[j] as number) + (bounds[i] as number) >= floor) kept.push(j);
+    });
     return Int32Array.from(kept);
   }
 
