@@ -20,10 +20,10 @@ import { cpus, loadavg } from 'node:os';
 import { DEFAULT_CHOICES } from '../lambdas/engine/fit';
 import { Model } from '../lambdas/engine/model';
 import { Random } from '../lambdas/engine/random';
-import { generateSynthetic } from '../lambdas/engine/synthetic';
 import { train } from '../lambdas/engine/train';
 import type { RecommendRequest, ScoredItem } from '../lambdas/engine/types';
 import { randomModel } from './lib/random-model';
+import { syntheticRows } from './lib/synthetic-rows';
 
 interface Args {
   sizes: number[];
@@ -89,13 +89,7 @@ async function trainedModel(
   interactions: number,
   dimension: number,
 ): Promise<{ bytes: Uint8Array; sequences: string[][] }> {
-  const data = generateSynthetic({
-    users: Math.ceil((interactions / EVENTS_PER_USER) * 1.3),
-    items,
-    meanEventsPerUser: EVENTS_PER_USER,
-    seed: 1,
-  });
-  const rows = [...data.interactions].sort((a, b) => a.timestamp - b.timestamp).slice(0, interactions);
+  const rows = syntheticRows(interactions, { items, eventsPerUser: EVENTS_PER_USER, seed: 1 });
   const byUser = new Map<string, string[]>();
   for (const x of rows) {
     const list = byUser.get(x.userId);

@@ -27,7 +27,6 @@ import {
   DescribeSolutionVersionCommand,
 } from '@aws-sdk/client-personalize';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { generateSynthetic } from '../lambdas/engine/synthetic';
 import type { Interaction } from '../lambdas/engine/types';
 import { startRuntime } from '../local/runtime';
 import { EaseBaseline } from './baselines/ease';
@@ -36,6 +35,7 @@ import { runtimeClients } from './lib/clients';
 import { treeCpuMs, treeCpuSince } from './lib/process-cpu';
 import { quietRequestLogs } from './lib/quiet';
 import { createInteractionsDataset, RECIPE, ROLE } from './lib/setup';
+import { syntheticRows } from './lib/synthetic-rows';
 import { TreeRssSampler } from './lib/tree-rss';
 
 const UPLOAD_BUCKET = 'bench-uploads';
@@ -83,17 +83,11 @@ function fromFile(path: string): BenchData {
 }
 
 function csvOf(target: number, seed: number, itemCount: number | undefined): BenchData {
-  // Log-normal user lengths: generate comfortably more, then keep the first `target` interactions in time order.
-  const users = Math.ceil((target / EVENTS_PER_USER) * 1.3);
-  const data = generateSynthetic({
-    users,
-    items: itemCount ?? Math.ceil(users * 0.75),
-    meanEventsPerUser: EVENTS_PER_USER,
+  const rows = syntheticRows(target, {
+    ...(itemCount === undefined ? {} : { items: itemCount }),
+    eventsPerUser: EVENTS_PER_USER,
     seed,
   });
-  const rows = [...data.interactions].sort((a, b) => a.timestamp - b.timestamp).slice(0, target);
-  if (rows.length < target)
-    throw new Error(`generator gave ${rows.length} interactions, fewer than ${target}`);
   return fromInteractions(rows, `synthetic, seed ${seed}`);
 }
 
