@@ -1,12 +1,16 @@
 /**
  * The local Step Functions: the subset of its API the handlers call (`StartExecution`, `StopExecution`,
- * `DescribeExecution`; AWS JSON 1.0 over a loopback port that `AWS_ENDPOINT_URL_SFN` points at) over state machines
+ * `DescribeExecution`; AWS JSON 1.0 over a loopback port that `AWS_ENDPOINT_URL_SFN` points at), and
+ * `ListExecutions` and `GetExecutionHistory` for benchmarks that time each state, over state machines
  * run in this process by aws-local-stepfunctions. Task states name Lambda function ARNs; the library invokes them
  * with an ordinary `LambdaClient`, which `AWS_ENDPOINT_URL_LAMBDA` sends to the local Lambda API, so a step's
  * error reaches `Retry`/`Catch` with the same name as in AWS (the function's `errorType`).
  *
  * Executions live in memory: a restart forgets finished ones, and shutdown waits for running ones so that none is
- * cut off between its steps.
+ * cut off between its steps. An execution's history keeps the library's event log as Step Functions names it
+ * (`TaskStateEntered`, `MapIterationStarted`, …), without states' inputs and outputs. A Map's iterations, inline or
+ * DISTRIBUTED, are in their parent's history (Step Functions gives a DISTRIBUTED Map's children executions of their
+ * own).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -41,6 +45,48 @@ export interface Execution {
   output?: string;
   error?: string;
   cause?: string;
+  /** The execution's events so far, oldest first. */
+  readonly history: HistoryEvent[];
+}
+
+/** An event of an execution's history, in `GetExecutionHistory`'s terms. */
+export interface HistoryEvent {
+  readonly id: number;
+  readonly timestamp: Date;
+  /** `ExecutionStarted`, `TaskStateEntered`, `MapStateExited`, `MapIterationSucceeded`, … */
+  readonly type: string;
+  /** The state entered or exited, or the Map state of an iteration. */
+  readonly name?: string;
+  /** The iteration of a Map: its own, or the one a state inside it runs in. */
+  readonly index?: number;
+  readonly error?: string;
+}
+
+/** An event of the library's log (the type is not exported by name). */
+type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+
+const capitalised = (word: string): string => word.charAt(0).toUpperCase() + word.slice(1);
+
+/** The library's event as Step Functions' history names it. */
+function historyEvent(id: number, e: EventLog): HistoryEvent {
+  const timestamp = new Date(e.timestamp);
+  const error = 'Error' in e ? e.Error : undefined;
+  if ('state' in e) {
+    const phase = e.type.slice('State'.length);
+    return {
+      id,
+      timestamp,
+      type: `${capitalised(e.state.type)}State${phase}`,
+      name: e.state.name,
+      index: e.index,
+      error,
+    };
+  }
+  if ('parentState' in e) {
+    const index = 'index' in e ? e.index : undefined;
+    return { id, timestamp, type: e.type, name: e.parentState.name, index, error };
+  }
+  return { id, timestamp, type: e.type, error };
 }
 
 /** A Step Functions API error: JSON 1.0 `__type` plus message, HTTP 400. */
@@ -139,9 +185,14 @@ export class LocalStepFunctions {
       input: inputText,
       startDate: new Date(),
       status: 'RUNNING',
+      history: [],
     };
     this.executions.set(executionArn, execution);
     const run = machine.run(parsed as never, { noThrowOnAbort: true });
+    void (async () => {
+      for await (const e of run.eventLogs)
+        execution.history.push(historyEvent(execution.history.length + 1, e));
+    })().catch(() => undefined);
     const done = run.result.then(
       (output) => {
         if (execution.status !== 'RUNNING') return;
@@ -191,6 +242,16 @@ export class LocalStepFunctions {
     return execution;
   }
 
+  /** The executions of a state machine, newest first. */
+  listExecutions(stateMachineArn: string): Execution[] {
+    if (!this.definitions.has(stateMachineArn)) {
+      throw new StatesError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
+    }
+    return [...this.executions.values()]
+      .filter((e) => e.stateMachineArn === stateMachineArn)
+      .sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
+  }
+
   busy(): boolean {
     return this.running.size > 0;
   }
@@ -222,6 +283,42 @@ function describeOutput(e: Execution) {
     output: e.output,
     error: e.error,
     cause: e.cause,
+  };
+}
+
+/** Step Functions' event shape: details under a member named for the event's kind. */
+function historyOutput(e: HistoryEvent) {
+  const out: Record<string, unknown> = { id: e.id, timestamp: epochSeconds(e.timestamp), type: e.type };
+  if (e.type.endsWith('StateEntered')) out.stateEnteredEventDetails = { name: e.name };
+  else if (e.type.endsWith('StateExited')) out.stateExitedEventDetails = { name: e.name };
+  else if (e.type.startsWith('MapIteration')) {
+    out[`${e.type.charAt(0).toLowerCase()}${e.type.slice(1)}EventDetails`] = { name: e.name, index: e.index };
+  } else if (e.error !== undefined) out.executionFailedEventDetails = { error: e.error };
+  return out;
+}
+
+const MAX_RESULTS = 1000;
+
+/** One page of `items`: `maxResults` (1–1000, default 100) from the offset a previous page's `nextToken` names. */
+function page<T>(
+  input: Record<string, unknown>,
+  items: readonly T[],
+  member: string,
+  shape: (item: T) => unknown,
+): Record<string, unknown> {
+  const max = input.maxResults ?? 100;
+  if (typeof max !== 'number' || !Number.isInteger(max) || max < 0 || max > MAX_RESULTS) {
+    throw new StatesError('ValidationException', `maxResults must be an integer from 0 to ${MAX_RESULTS}`);
+  }
+  const token = optionalString(input, 'nextToken');
+  const from = token === undefined ? 0 : Number(token);
+  if (!Number.isInteger(from) || from < 0 || from > items.length) {
+    throw new StatesError('InvalidToken', 'Invalid Token: the nextToken is not one this API returned');
+  }
+  const to = Math.min(items.length, from + (max === 0 ? 100 : max));
+  return {
+    [member]: items.slice(from, to).map(shape),
+    ...(to < items.length ? { nextToken: String(to) } : {}),
   };
 }
 
@@ -258,6 +355,24 @@ function dispatch(sfn: LocalStepFunctions, operation: string, input: Record<stri
     }
     case 'DescribeExecution':
       return describeOutput(sfn.describeExecution(requiredString(input, 'executionArn')));
+    case 'ListExecutions': {
+      const executions = sfn.listExecutions(requiredString(input, 'stateMachineArn'));
+      return page(input, executions, 'executions', (e) => {
+        const {
+          input: _input,
+          output: _output,
+          error: _error,
+          cause: _cause,
+          ...summary
+        } = describeOutput(e);
+        return summary;
+      });
+    }
+    case 'GetExecutionHistory': {
+      const { history } = sfn.describeExecution(requiredString(input, 'executionArn'));
+      const events = input.reverseOrder === true ? [...history].reverse() : history;
+      return page(input, events, 'events', historyOutput);
+    }
     default:
       throw new StatesError('UnknownOperationException', `Unsupported operation: ${operation}`);
   }

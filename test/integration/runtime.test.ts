@@ -28,6 +28,9 @@ import { GetActionRecommendationsCommand } from '@aws-sdk/client-personalize-run
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  ListExecutionsCommand,
   SFNClient,
   StartExecutionCommand,
   StopExecutionCommand,
@@ -470,12 +473,23 @@ describe('Step Functions emulation', () => {
           Choices: [
             { Variable: '$.mode', StringEquals: 'fail', Next: 'Explode' },
             { Variable: '$.mode', StringEquals: 'wait', Next: 'Pause' },
+            { Variable: '$.mode', StringEquals: 'map', Next: 'Each' },
           ],
           Default: 'AddOne',
         },
         AddOne: { Type: 'Task', Resource: arn('ListDatasetGroups'), Next: 'AddAnother' },
         AddAnother: { Type: 'Task', Resource: arn('ListDatasetGroups'), End: true },
         Pause: { Type: 'Wait', Seconds: 30, End: true },
+        Each: {
+          Type: 'Map',
+          ItemsPath: '$.items',
+          ItemProcessor: {
+            ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+            StartAt: 'Item',
+            States: { Item: { Type: 'Task', Resource: arn('ListDatasetGroups'), End: true } },
+          },
+          End: true,
+        },
         Explode: {
           Type: 'Task',
           Resource: arn('DescribeDatasetGroup'),
@@ -528,6 +542,51 @@ describe('Step Functions emulation', () => {
     const done = await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
     expect(done).toMatchObject({ status: 'SUCCEEDED', output: '{"n":3}', name: 'count' });
     expect(done.stopDate).toBeInstanceOf(Date);
+  });
+
+  it("keeps each execution's history as GetExecutionHistory pages it, Map iterations included", async () => {
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: machineArn(),
+        name: 'each',
+        input: '{"mode":"map","items":[{"n":1},{"n":5}]}',
+      }),
+    );
+    await t.idle();
+    const events: HistoryEvent[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 4, nextToken }));
+      expect((page.events ?? []).length).toBeLessThanOrEqual(4);
+      events.push(...(page.events ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken !== undefined);
+    const named = events.map((e) => {
+      const details =
+        e.stateEnteredEventDetails ?? e.stateExitedEventDetails ?? e.mapIterationSucceededEventDetails;
+      return `${e.type} ${details?.name ?? ''}`.trim();
+    });
+    expect(named[0]).toBe('ExecutionStarted');
+    expect(named.slice(1, 4)).toEqual([
+      'ChoiceStateEntered Branch',
+      'ChoiceStateExited Branch',
+      'MapStateEntered Each',
+    ]);
+    expect(named.filter((n) => n === 'TaskStateEntered Item')).toHaveLength(2);
+    expect(named.filter((n) => n === 'MapIterationSucceeded Each')).toHaveLength(2);
+    expect(named.slice(-2)).toEqual(['MapStateExited Each', 'ExecutionSucceeded']);
+    expect(events.map((e) => e.id)).toEqual(events.map((_, i) => i + 1));
+    const times = events.map((e) => (e.timestamp as Date).getTime());
+    expect(Math.min(...times)).toBe(times[0]);
+    expect(Math.max(...times)).toBe(times.at(-1));
+
+    const newestFirst = await sfn.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true }));
+    expect(newestFirst.events?.[0]?.type).toBe('ExecutionSucceeded');
+    const listed = await sfn.send(new ListExecutionsCommand({ stateMachineArn: machineArn() }));
+    expect(listed.executions?.[0]).toMatchObject({ name: 'each', status: 'SUCCEEDED' });
+    await expect(
+      sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken: 'nope' })),
+    ).rejects.toMatchObject({ name: 'InvalidToken' });
   });
 
   it('lets Catch see a failed function by its errorType and records the Fail state', async () => {
