@@ -4,15 +4,19 @@
  * version trains to ACTIVE, a campaign is created, and the first GetRecommendations is answered (model and history
  * tails cold), then a second one (warm).
  *
- *   npm run bench:scale -- --interactions 1000000 [--seed 1] [--tmp-dir DIR]
+ *   npm run bench:scale -- --interactions 1000000 [--seed 1] [--tmp-dir DIR] [--csv FILE] [--shard-interactions N]
  *
  * Prints the command, the machine and its load average, per step the wall time and the peak RSS of this process
- * tree (every process under this one, sampled from /proc every 200 ms), the training steps' own times as the
- * workflow logs them, and as a reference measured in the same run a plain streaming read of the same CSV (the
- * least any import has to do).
+ * tree (every process under this one, sampled from /proc every 200 ms), the training workflow's states and each
+ * shard of its Distributed Map as the local Step Functions' execution history times them, and as a reference
+ * measured in the same run a plain streaming read of the same CSV (the least any import has to do).
+ *
+ * `--csv FILE` keeps the generated CSV there and reuses it on the next run with the same size and seed (writing
+ * 50M interactions takes longer than importing them). `--shard-interactions N` splits the training's sums into
+ * shards of about N interactions, as on AWS (locally the runtime plans one shard), summed one after another.
  */
 import { createReadStream } from 'node:fs';
-import { mkdtemp, open, rm, stat } from 'node:fs/promises';
+import { access, mkdtemp, open, rename, rm, stat } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -27,7 +31,13 @@ import {
 } from '@aws-sdk/client-personalize';
 import { GetRecommendationsCommand } from '@aws-sdk/client-personalize-runtime';
 import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { logger } from '../lambdas/observability';
+import {
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  ListExecutionsCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
+import { ENV } from '../lambdas/env';
 import { historyTailsKey, modelKey, snapshotKey } from '../lambdas/store/artifacts';
 import { startRuntime } from '../local/runtime';
 import { runtimeClients } from './lib/clients';
@@ -37,6 +47,7 @@ import { TreeRssSampler } from './lib/tree-rss';
 import { writeInteractionsInChild } from './lib/write-interactions';
 
 const UPLOAD_BUCKET = 'bench-uploads';
+
 const POLL_MS = 250;
 
 function option(argv: readonly string[], name: string, fallback: number): number {
@@ -68,6 +79,12 @@ async function countLines(path: string): Promise<number> {
   return lines;
 }
 
+const exists = (path: string): Promise<boolean> =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
+
 async function firstLines(path: string): Promise<string[]> {
   const file = await open(path);
   try {
@@ -78,25 +95,43 @@ async function firstLines(path: string): Promise<string[]> {
   }
 }
 
-/** The training workflow's per-step records (`timedStep`), taken from the logger while the run lasts. */
-function captureStepTimes(): { steps: { step: string; seconds: number }[]; restore: () => void } {
-  const steps: { step: string; seconds: number }[] = [];
-  const original = logger.info;
-  logger.info = ((message: unknown, ...rest: unknown[]) => {
-    const attrs = rest[0] as { step?: unknown; seconds?: unknown } | undefined;
-    if (message === 'training step' && typeof attrs?.step === 'string' && typeof attrs.seconds === 'number') {
-      steps.push({ step: attrs.step, seconds: attrs.seconds });
-      print(`  (training step ${attrs.step}: ${attrs.seconds.toFixed(1)} s)`);
-      return;
+/** Wall seconds of each state of an execution and of each iteration of its Map, from its history. */
+async function stateTimes(
+  sfn: SFNClient,
+  executionArn: string,
+): Promise<{ states: { name: string; seconds: number }[]; iterations: number[] }> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken }),
+    );
+    events.push(...(page.events ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken !== undefined);
+  const at = (e: HistoryEvent): number => (e.timestamp as Date).getTime();
+  const states: { name: string; seconds: number }[] = [];
+  const iterationStart = new Map<number, number>();
+  const iterations: number[] = [];
+  // The workflow's states run one after another; between a Map's entry and exit, states belong to its iterations.
+  let current: { name: string; since: number; map: boolean } | undefined;
+  for (const e of events) {
+    const type = e.type ?? '';
+    const entered = e.stateEnteredEventDetails?.name;
+    const exited = e.stateExitedEventDetails?.name;
+    if (type === 'MapIterationStarted') {
+      iterationStart.set(e.mapIterationStartedEventDetails?.index ?? -1, at(e));
+    } else if (type === 'MapIterationSucceeded') {
+      const index = e.mapIterationSucceededEventDetails?.index ?? -1;
+      iterations[index] = (at(e) - (iterationStart.get(index) ?? at(e))) / 1000;
+    } else if (entered !== undefined && (current === undefined || !current.map)) {
+      current = { name: entered, since: at(e), map: type === 'MapStateEntered' };
+    } else if (exited !== undefined && exited === current?.name) {
+      states.push({ name: exited, seconds: (at(e) - current.since) / 1000 });
+      current = undefined;
     }
-    (original as (...args: unknown[]) => void).call(logger, message, ...rest);
-  }) as typeof logger.info;
-  return {
-    steps,
-    restore: () => {
-      logger.info = original;
-    },
-  };
+  }
+  return { states, iterations };
 }
 
 async function main(): Promise<void> {
@@ -111,17 +146,32 @@ async function main(): Promise<void> {
     `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}; ` +
       `load average ${load1?.toFixed(2)} (1 min) ${load5?.toFixed(2)} (5 min) at start`,
   );
+  const csvDirAt = argv.indexOf('--csv-dir');
+  const shardAt = argv.indexOf('--shard-interactions');
+  if (shardAt >= 0) {
+    process.env[ENV.TRAINING_SHARD_INTERACTIONS] = String(option(argv, 'shard-interactions', 1));
+  }
   const dir = await mkdtemp(join(tmpAt >= 0 ? (argv[tmpAt + 1] as string) : tmpdir(), 'op-bench-scale-'));
-  const csvPath = join(dir, 'interactions.csv');
+  const csvPath =
+    csvDirAt >= 0
+      ? join(argv[csvDirAt + 1] as string, `interactions-${rows}-seed-${seed}.csv`)
+      : join(dir, 'interactions.csv');
   try {
     let t = performance.now();
-    const writer = await writeInteractionsInChild(csvPath, rows, seed);
+    const data = `${rows.toLocaleString('en-US')} synthetic sequential interactions (100k-item catalog, seed ${seed})`;
+    if (csvDirAt >= 0 && (await exists(csvPath))) {
+      print(`data: ${data}, ${((await stat(csvPath)).size / 2 ** 20).toFixed(0)} MiB CSV of an earlier run`);
+    } else {
+      // Written under another name first, so a run cut short never leaves a partial file to be reused.
+      const writer = await writeInteractionsInChild(`${csvPath}.partial`, rows, seed);
+      await rename(`${csvPath}.partial`, csvPath);
+      print(
+        `data: ${data}, ${((await stat(csvPath)).size / 2 ** 20).toFixed(0)} MiB CSV written in ` +
+          `${((performance.now() - t) / 1000).toFixed(1)} s by a child process ` +
+          `(peak RSS ${writer.peakRssMiB.toFixed(0)} MiB; not in the figures below)`,
+      );
+    }
     const { size } = await stat(csvPath);
-    print(
-      `data: ${rows.toLocaleString('en-US')} synthetic sequential interactions (100k-item catalog, seed ${seed}), ` +
-        `${(size / 2 ** 20).toFixed(0)} MiB CSV written in ${((performance.now() - t) / 1000).toFixed(1)} s ` +
-        `by a child process (peak RSS ${writer.peakRssMiB.toFixed(0)} MiB; not in the figures below)`,
-    );
     const userId = (await firstLines(csvPath))[1]?.split(',')[0];
     if (userId === undefined) throw new Error('the CSV has no rows');
 
@@ -140,8 +190,11 @@ async function main(): Promise<void> {
     const runtime = await startRuntime({ port: 0, s3Port: 0 });
     const clients = runtimeClients(runtime);
     const { personalize: p, personalizeRuntime: rt, s3 } = clients;
-    // The workflow logs each step as it ends; publish ends after the version is ACTIVE.
-    const capture = captureStepTimes();
+    const sfn = new SFNClient({
+      endpoint: runtime.internalEndpoints.stepFunctions,
+      region: runtime.region,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     try {
       await s3.send(new CreateBucketCommand({ Bucket: UPLOAD_BUCKET }));
       await s3.send(
@@ -230,8 +283,22 @@ async function main(): Promise<void> {
       if (first.itemList?.length !== 25) throw new Error('the first recommendation returned no items');
 
       print(`overall peak RSS of the process tree: ${sampler.overall.toFixed(0)} MiB`);
+      // The version is ACTIVE before the workflow's last state ends: wait for the execution to finish.
+      const training = await until(
+        async () =>
+          (
+            await sfn.send(
+              new ListExecutionsCommand({ stateMachineArn: process.env[ENV.TRAINING_STATE_MACHINE_ARN] }),
+            )
+          ).executions?.[0],
+        (e) => e?.status !== 'RUNNING',
+      );
+      const { states, iterations } = await stateTimes(sfn, training?.executionArn as string);
+      print(`training states: ${states.map((x) => `${x.name} ${x.seconds.toFixed(1)} s`).join(', ')}`);
+      const sorted = [...iterations].sort((a, b) => a - b);
       print(
-        `training steps as logged: ${capture.steps.map((s) => `${s.step} ${s.seconds.toFixed(1)} s`).join(', ')}`,
+        `shards of the Distributed Map: ${iterations.length}, each ${iterations.map((x) => x.toFixed(1)).join(' ')} s ` +
+          `(median ${(sorted[Math.floor(sorted.length / 2)] ?? 0).toFixed(1)} s, summed one at a time)`,
       );
       print(`artifacts: ${sizes.join('; ')}`);
       print(
@@ -247,7 +314,7 @@ async function main(): Promise<void> {
       print(`load average at the end: ${end1?.toFixed(2)} (1 min) ${end5?.toFixed(2)} (5 min)`);
       sampler.stop();
     } finally {
-      capture.restore();
+      sfn.destroy();
       clients.destroy();
       await runtime.stop();
     }
