@@ -60,6 +60,7 @@ import { ENV, type EnvKey, optionalEnv } from '../env';
 import { PersonalizeError } from '../errors';
 import { logger } from '../observability';
 import {
+  dataMarkKey,
   deleteArtifactsUnder,
   getArtifact,
   historyTailsKey,
@@ -75,6 +76,7 @@ import {
 import type { ResourceRecord } from '../store/resources';
 import type { ServiceContext } from './context';
 import { DataFingerprint } from './data-fingerprint';
+import { ItemsDigest, MarkRecorder, writeMark } from './data-marks';
 import { groupInteractions, groupItems, groupUsers } from './dataset-data';
 import { hpoSearchOf } from './hpo-config';
 import { itemStatsFromColumns, writeItemStats } from './item-stats';
@@ -229,7 +231,8 @@ export async function prepareTraining(ctx: ServiceContext, arn: string): Promise
 
   const builder = new SnapshotBuilder();
   const fingerprint = new DataFingerprint();
-  for await (const batch of groupInteractions(ctx, groupArn)) {
+  const recorder = await MarkRecorder.start(ctx, groupArn);
+  for await (const batch of groupInteractions(ctx, groupArn, recorder?.observe)) {
     for (const x of batch) {
       if (!isTrainingInteraction(x, config)) continue;
       fingerprint.interaction(x);
@@ -237,16 +240,20 @@ export async function prepareTraining(ctx: ServiceContext, arn: string): Promise
     }
   }
   fingerprint.startItems();
+  const itemsDigest = new ItemsDigest();
   const items: ItemMeta[] = [];
   for await (const batch of groupItems(ctx, groupArn)) {
     for (const item of batch) {
       fingerprint.item(item);
+      itemsDigest.add(item);
       items.push(item);
     }
   }
   const users: UserMeta[] = [];
   for await (const batch of groupUsers(ctx, groupArn)) for (const user of batch) users.push(user);
   // Recorded before the minimum-data check, so automatic training does not retry data that already failed it.
+  if (recorder !== undefined)
+    await writeMark(ctx, dataMarkKey(arn), recorder.finish(itemsDigest.digest(), builder.size));
   await ctx.resources.update<VersionDoc>(arn, {
     attrs: { dataFingerprint: fingerprint.digest() } satisfies VersionAttrs,
   });
@@ -261,6 +268,12 @@ export async function prepareTraining(ctx: ServiceContext, arn: string): Promise
 
 async function readSnapshot(ctx: ServiceContext, arn: string): Promise<TrainingSnapshot> {
   return decodeSnapshot(await getObject(ctx, snapshotKey(arn)));
+}
+
+/** A version's training snapshot; `undefined` when it has none. */
+export async function loadSnapshot(ctx: ServiceContext, arn: string): Promise<TrainingSnapshot | undefined> {
+  const bytes = await getArtifact(ctx.s3, ctx.dataBucket, snapshotKey(arn));
+  return bytes === undefined ? undefined : decodeSnapshot(bytes);
 }
 
 /** Runs `run` on both cores where the engine's worker threads can load (not under ts-jest, which stays in-thread). */
