@@ -29,6 +29,7 @@ import type { Interaction, ItemMeta } from '../engine/types';
 import { updateModel } from '../engine/update';
 import { logger } from '../observability';
 import {
+  dataMarkKey,
   deleteArtifact,
   generationInteractionsKey,
   generationKey,
@@ -248,6 +249,7 @@ async function readIncremental(
   filter: EventFilter,
 ): Promise<UpdateData | undefined> {
   let mark: DataMark | undefined;
+  let markKey: string | undefined;
   let earlier: Iterable<Interaction> = [];
   if (lastModelKey !== undefined) {
     const last = await readMark(ctx, generationMarkKey(lastModelKey));
@@ -257,17 +259,25 @@ async function readIncremental(
         : await getArtifact(ctx.s3, ctx.dataBucket, generationInteractionsKey(lastModelKey));
     if (last !== undefined && bytes !== undefined) {
       mark = last;
+      markKey = generationMarkKey(lastModelKey);
       earlier = interactionRows(decodeSnapshot(bytes).columns);
     }
   }
   const sinceTraining = mark === undefined;
-  mark ??= await versionMark(ctx, versionArn);
-  if (mark === undefined) return undefined;
+  if (mark === undefined) {
+    mark = await versionMark(ctx, versionArn);
+    markKey = dataMarkKey(versionArn);
+  }
+  if (mark === undefined || markKey === undefined) return undefined;
   const since = await readSince(ctx, groupArn, mark, filter);
   if (since === undefined) return undefined;
   const { items, digest } = await readItems(ctx, groupArn);
   const eventsRead = since.eventsRead;
   if (since.interactions.length === 0 && since.links.size === 0 && digest === mark.items) {
+    // The same data, known up to a later moment: the next check starts from there and looks at none of these
+    // events again.
+    if (eventsRead > 0)
+      await writeMark(ctx, markKey, { ...since.mark, items: mark.items, interactions: mark.interactions });
     const unchanged = `no new items or interactions since ${sinceTraining ? 'training' : 'the last update'}`;
     return { interactions: [], items, eventsRead, unchanged };
   }
