@@ -172,25 +172,29 @@ export class EventStore {
     linkedAt: number,
     since: number,
   ): Promise<string> {
+    // Side by side with the link's write (tying a session is on PutEvents' path): if the mark fails, so does the
+    // call.
     const marking = this.marks.coverLink(datasetGroupArn, linkedAt);
-    if (marking !== undefined) await marking;
     try {
-      await this.ddb.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            pk: linkPk(datasetGroupArn, sessionId),
-            sk: 'L',
-            gpk: linksGpk(datasetGroupArn),
-            gsk: sessionId,
-            sessionId,
-            userId,
-            linkedAt,
-          },
-          ConditionExpression: 'attribute_not_exists(pk) OR linkedAt < :since',
-          ExpressionAttributeValues: { ':since': since },
-        }),
-      );
+      await Promise.all([
+        marking,
+        this.ddb.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              pk: linkPk(datasetGroupArn, sessionId),
+              sk: 'L',
+              gpk: linksGpk(datasetGroupArn),
+              gsk: sessionId,
+              sessionId,
+              userId,
+              linkedAt,
+            },
+            ConditionExpression: 'attribute_not_exists(pk) OR linkedAt < :since',
+            ExpressionAttributeValues: { ':since': since },
+          }),
+        ),
+      ]);
       return userId;
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
