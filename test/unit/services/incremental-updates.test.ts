@@ -4,6 +4,7 @@
  * k new events it reads those k, and what it publishes is byte for byte what a full read of the data gives.
  */
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { decodeSnapshot, interactionRows } from '../../../lambdas/engine/snapshot';
 import type { Interaction } from '../../../lambdas/engine/types';
 import { updateModel } from '../../../lambdas/engine/update';
 import { applyUpdate } from '../../../lambdas/services/automatic-updates';
@@ -21,7 +22,7 @@ import {
   publishVersion,
   trainVersion,
 } from '../../../lambdas/services/training';
-import { getArtifact } from '../../../lambdas/store/artifacts';
+import { getArtifact, snapshotKey } from '../../../lambdas/store/artifacts';
 import { MARK_BUCKET_MS } from '../../../lambdas/store/event-marks';
 import type { StoredEvent } from '../../../lambdas/store/events';
 import { DATA_BUCKET, type DataEnv, interactionsCsv, ROLE_ARN, startDataEnv } from './data-env';
@@ -50,6 +51,7 @@ function counting(ddb: DynamoDBDocumentClient): DynamoDBDocumentClient {
 
 let env: DataEnv;
 let group: string;
+let solutionArn: string;
 let versionArn: string;
 let campaignArn: string;
 let eventCount = 0;
@@ -115,15 +117,15 @@ beforeAll(async () => {
   await runDatasetImportJob(env.ctx, datasetImportJobArn as string);
   // Events written just before training: the first update's read looks back over them and must not count them twice.
   await putClicks(300, 1_700_010_000, (k) => `i${k % 200}`);
-  const { solutionArn } = await createSolution(env.ctx, {
+  ({ solutionArn } = (await createSolution(env.ctx, {
     name: 'incr',
     datasetGroupArn: group,
     recipeArn: RECIPE,
     solutionConfig: { algorithmHyperParameters: { hidden_dimension: '32' } },
-  });
+  })) as { solutionArn: string });
   ({ solutionVersionArn: versionArn } = (await createSolutionVersion(
     env.ctx,
-    { solutionArn: solutionArn as string, trainingMode: 'FULL' },
+    { solutionArn, trainingMode: 'FULL' },
     async () => 'arn:aws:states:us-east-1:000000000000:execution:training:incr',
   )) as { solutionVersionArn: string });
   await prepareTraining(env.ctx, versionArn);
@@ -187,4 +189,22 @@ it('re-reads events written just before the last update and counts each once', a
   expect(again.outcome.status).toBe('UNCHANGED');
   expect(again.read).toBe(4);
   expect(Buffer.from(await servedBytes()).equals(Buffer.from(await fullReadModel()))).toBe(true);
+});
+
+it("prepares an UPDATE version from its FULL version's snapshot and the events since, the same data as a full read", async () => {
+  env.advance(QUIET);
+  const { solutionVersionArn } = (await createSolutionVersion(
+    env.ctx,
+    { solutionArn, trainingMode: 'UPDATE' },
+    async () => 'arn:aws:states:us-east-1:000000000000:execution:training:incr-update',
+  )) as { solutionVersionArn: string };
+  indexItemsRead = 0;
+  await prepareTraining(env.ctx, solutionVersionArn);
+  // The 31 events written since the FULL training's mark (the first update check moved it past the 300 before).
+  expect(indexItemsRead).toBe(31);
+  const snapshot = decodeSnapshot((await getArtifact(env.s3, DATA_BUCKET, snapshotKey(solutionVersionArn)))!);
+  const key = (x: Interaction) => `${x.userId} ${x.itemId} ${x.timestamp} ${x.eventType} ${x.eventValue}`;
+  const full: string[] = [];
+  for await (const batch of groupInteractions(env.ctx, group)) full.push(...batch.map(key));
+  expect([...interactionRows(snapshot.columns)].map(key).sort()).toEqual(full.sort());
 });
