@@ -222,3 +222,30 @@ export function relinked(x: Interaction, links: ReadonlyMap<string, string>): In
   const user = links.get(x.userId);
   return user === undefined ? x : { ...x, userId: user };
 }
+
+/** Whether the data a FULL training would learn from changed since a version's training, by its mark. */
+export interface ChangeSince {
+  readonly changed: boolean;
+  /** Training interactions there are now. */
+  readonly interactions: number;
+}
+
+/**
+ * Whether the group's training data changed since `versionArn` was prepared: new training interactions, sessions
+ * tied to users, or other Items data. `undefined` when the version has no usable mark (then only a full read and
+ * its fingerprint can tell).
+ */
+export async function changedSince(
+  ctx: ServiceContext,
+  groupArn: string,
+  versionArn: string,
+  filter: Pick<TrainingConfig, 'eventType' | 'eventValueThreshold'>,
+): Promise<ChangeSince | undefined> {
+  const mark = await versionMark(ctx, versionArn);
+  if (mark === undefined) return undefined;
+  const since = await readSince(ctx, groupArn, mark, filter);
+  if (since === undefined) return undefined;
+  const interactions = mark.interactions + since.interactions.length;
+  if (since.interactions.length > 0 || since.links.size > 0) return { changed: true, interactions };
+  return { changed: (await readItems(ctx, groupArn)).digest !== mark.items, interactions };
+}

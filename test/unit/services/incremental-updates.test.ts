@@ -7,9 +7,10 @@ import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb
 import { decodeSnapshot, interactionRows } from '../../../lambdas/engine/snapshot';
 import type { Interaction } from '../../../lambdas/engine/types';
 import { updateModel } from '../../../lambdas/engine/update';
+import { runAutomaticTraining } from '../../../lambdas/services/automatic-training';
 import { applyUpdate } from '../../../lambdas/services/automatic-updates';
 import { CAMPAIGN, createCampaign } from '../../../lambdas/services/campaigns';
-import { INDEX_LAG_MS } from '../../../lambdas/services/data-marks';
+import { changedSince, INDEX_LAG_MS } from '../../../lambdas/services/data-marks';
 import { groupInteractions, groupItems } from '../../../lambdas/services/dataset-data';
 import { createDatasetImportJob, runDatasetImportJob } from '../../../lambdas/services/dataset-import-jobs';
 import { createSolutionVersion } from '../../../lambdas/services/solution-versions';
@@ -154,6 +155,14 @@ it('reads no event when nothing arrived since training, where a full read reads 
   const full = await update({ fullRead: true });
   expect(full.outcome.status).toBe('UNCHANGED');
   expect(full.read).toBeGreaterThanOrEqual(300);
+
+  // The automatic-training check, due since the solution was created, finds nothing new the same way.
+  indexItemsRead = 0;
+  const { outcomes } = await runAutomaticTraining(env.ctx, { start: async () => 'unused' });
+  expect(outcomes).toEqual([
+    expect.objectContaining({ status: 'SKIPPED', reason: `no new data since ${versionArn} was trained` }),
+  ]);
+  expect(indexItemsRead).toBe(0);
 });
 
 it('reads only the k new events, and publishes what a full read of the data gives', async () => {
@@ -189,6 +198,15 @@ it('re-reads events written just before the last update and counts each once', a
   expect(again.outcome.status).toBe('UNCHANGED');
   expect(again.read).toBe(4);
   expect(Buffer.from(await servedBytes()).equals(Buffer.from(await fullReadModel()))).toBe(true);
+});
+
+it('tells automatic training what changed since its last training from the events since alone', async () => {
+  indexItemsRead = 0;
+  expect(await changedSince(env.ctx, group, versionArn, {})).toEqual({
+    changed: true,
+    interactions: 1200 + 300 + 31,
+  });
+  expect(indexItemsRead).toBe(31);
 });
 
 it("prepares an UPDATE version from its FULL version's snapshot and the events since, the same data as a full read", async () => {
