@@ -6,11 +6,12 @@
  * - **Due.** A solution's `attrs.autoTrainingDueAt` (set by CreateSolution and by an UpdateSolution that switches
  *   automatic training on or changes its rate) says when; each decision moves it on by the solution's
  *   `rate(N days)`, keeping its phase.
- * - **New data.** The data a FULL training learns from now is fingerprinted (`data-fingerprint.ts`, the digest
- *   automatic updates use) and compared with the fingerprint the prepare step recorded on the
- *   solution's newest FULL version that ended `ACTIVE` or `CREATE FAILED`. Training is deterministic, so the same
- *   data would give the same model (or the same failure). Versions from before fingerprints were recorded count as
- *   trained on unknown data.
+ * - **New data.** Compared with the data the solution's newest FULL version that ended `ACTIVE` or `CREATE FAILED`
+ *   was prepared from. Training is deterministic, so the same data would give the same model (or the same failure).
+ *   The version's data mark (`data-marks.ts`) tells what arrived since without reading the group's older events;
+ *   when it cannot (no mark, or an Interactions import since), the data is read in full and fingerprinted
+ *   (`data-fingerprint.ts`) against the fingerprint the prepare step recorded. Versions from before fingerprints
+ *   were recorded count as trained on unknown data.
  * - **Busy.** While a version of the solution trains (or is being stopped) the check skips it and the schedule stays
  *   due, so the next check tries again. A solution being deleted is not ACTIVE and is never scheduled.
  *
@@ -23,6 +24,7 @@ import { logger } from '../observability';
 import type { ResourceRecord } from '../store/resources';
 import type { ServiceContext } from './context';
 import { trainingDataFingerprint } from './data-fingerprint';
+import { changedSince } from './data-marks';
 import { ACTIVE } from './dataset-groups';
 import {
   createSolutionVersion,
@@ -176,12 +178,22 @@ async function checkSolution(
 
   const groupArn = solution.doc.datasetGroupArn!;
   const config = trainingConfigOf(solution.doc.solutionConfig, solution.doc.eventType);
-  const data = await fingerprintOf(groupArn, config);
-  // Data is usually imported after the solution is created: train within the hour of its arrival.
-  if (data.interactions === 0) return retryLater('the dataset group has no interactions to train on yet');
   const last = await lastTraining(ctx, solutionArn);
-  const reason =
-    last?.fingerprint === data.fingerprint ? `no new data since ${last.arn} was trained` : undefined;
+  // What arrived since the last training, by its data mark; else a digest of all the data, compared with its.
+  const known = last === undefined ? undefined : await changedSince(ctx, groupArn, last.arn, config);
+  let same: boolean;
+  let interactions: number;
+  if (known !== undefined) {
+    same = !known.changed;
+    interactions = known.interactions;
+  } else {
+    const data = await fingerprintOf(groupArn, config);
+    same = last?.fingerprint === data.fingerprint;
+    interactions = data.interactions;
+  }
+  // Data is usually imported after the solution is created: train within the hour of its arrival.
+  if (interactions === 0) return retryLater('the dataset group has no interactions to train on yet');
+  const reason = same && last !== undefined ? `no new data since ${last.arn} was trained` : undefined;
 
   const now = ctx.now().getTime();
   const claimed = await claim(ctx, solution, {

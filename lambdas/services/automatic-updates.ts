@@ -9,10 +9,14 @@
  * newest ACTIVE FULL version of its solution (UPDATE versions and superseded versions are not auto-updated), and
  * its dataset group still has an Interactions dataset.
  *
- * Whether there is anything new is decided by a digest of the data the update reads (the solution's interactions
- * and the Items data): unchanged since the campaign's last update, or identical in size, newest timestamp and items
- * to the training data for a first update, means no new generation. The digest needs the data read once, which an
- * update does anyway; a cheaper change marker would need a per-group write on every PutEvents.
+ * An update reads the version's training snapshot and only the data that arrived since: the data mark its training
+ * recorded, or the one its previous generation recorded (`data-marks.ts`), says what was read; the write marks
+ * PutEvents keeps say whether events were written since and which event times to read. No new events, unchanged
+ * Items data and bulk generations mean no new generation, found with one Query and no event read. Each generation
+ * stores, beside it, its mark and the interactions that arrived since training, so the next update reads only
+ * what came after. Without a usable mark (a version trained before marks existed, an Interactions import since
+ * training, a mark older than write marks are kept) the update reads every interaction of the group, as training
+ * does, and compares a digest of that data (`data-fingerprint.ts`) with the last update's.
  *
  * Every update starts from the version's own model, never from an earlier generation, so generations do not drift
  * and a repeated update of the same data gives the same bytes.
@@ -20,15 +24,34 @@
 import { randomUUID } from 'node:crypto';
 import type { Campaign } from '@aws-sdk/client-personalize';
 import type { Model } from '../engine/model';
+import { decodeSnapshot, encodeSnapshot, interactionRows, SnapshotBuilder } from '../engine/snapshot';
 import type { Interaction, ItemMeta } from '../engine/types';
 import { updateModel } from '../engine/update';
 import { logger } from '../observability';
-import { deleteArtifact, generationKey, itemStatsKey, putArtifact } from '../store/artifacts';
+import {
+  dataMarkKey,
+  deleteArtifact,
+  generationInteractionsKey,
+  generationKey,
+  generationMarkKey,
+  getArtifact,
+  itemStatsKey,
+  putArtifact,
+} from '../store/artifacts';
 import type { ResourceRecord } from '../store/resources';
 import { UpdateRunLease } from '../store/update-lease';
 import { CAMPAIGN, forgetCampaign, type ServingAttrs } from './campaigns';
 import type { ServiceContext } from './context';
 import { DataFingerprint } from './data-fingerprint';
+import {
+  type DataMark,
+  readItems,
+  readMark,
+  readSince,
+  relinked,
+  versionMark,
+  writeMark,
+} from './data-marks';
 import { groupDatasetArn, groupInteractions, groupItems } from './dataset-data';
 import { ACTIVE } from './dataset-groups';
 import { itemStatsFromInteractions, writeItemStats } from './item-stats';
@@ -40,7 +63,7 @@ import {
   VERSION_STATUS,
   type VersionDoc,
 } from './solutions';
-import { loadModel } from './training';
+import { loadModel, loadSnapshot } from './training';
 
 /** What a campaign's `attrs` remember of its automatic updates, beside {@link ServingAttrs}. */
 export interface UpdateAttrs {
@@ -100,6 +123,8 @@ export interface UpdateOptions {
   readonly refreshStats?: StatsRefresher;
   /** Largest catalog an update produces. @default MAX_UPDATE_ITEMS (750,000) */
   readonly maxItems?: number;
+  /** Read every interaction of the group even where a data mark allows less (the reference path). @default false */
+  readonly fullRead?: boolean;
 }
 
 /** The campaign was updated, deleted or deactivated while an automatic update ran. */
@@ -171,23 +196,29 @@ export function updateLease(ctx: ServiceContext): UpdateRunLease {
   return new UpdateRunLease(ctx.ddb, ctx.resourcesTable);
 }
 
-/** The data an update reads: the solution's interactions and the group's items, with their digest. */
+type EventFilter = { readonly eventType?: string; readonly eventValueThreshold?: number };
+
+/** The data an update reads: the solution's interactions and the group's items. */
 interface UpdateData {
   readonly interactions: Interaction[];
   readonly items: ItemMeta[];
-  readonly latest: number;
-  readonly fingerprint: string;
+  /** Why no new generation is needed, found before any model work. */
+  readonly unchanged?: string;
+  /** Events read from the store. */
+  readonly eventsRead: number;
+  /** A full read: its newest timestamp and digest, which the campaign keeps. */
+  readonly full?: { readonly latest: number; readonly fingerprint: string };
+  /** An incremental read: the mark and the interactions since training, stored beside the generation. */
+  readonly next?: { readonly mark: DataMark; readonly arrived: Uint8Array[] };
 }
 
-async function readData(
-  ctx: ServiceContext,
-  groupArn: string,
-  filter: { readonly eventType?: string; readonly eventValueThreshold?: number },
-): Promise<UpdateData> {
+/** Every interaction and item of the group, with the digest of them. */
+async function readData(ctx: ServiceContext, groupArn: string, filter: EventFilter): Promise<UpdateData> {
   const fingerprint = new DataFingerprint();
   const interactions: Interaction[] = [];
   let latest = Number.NEGATIVE_INFINITY;
-  for await (const batch of groupInteractions(ctx, groupArn)) {
+  let eventsRead = 0;
+  for await (const batch of groupInteractions(ctx, groupArn, () => eventsRead++)) {
     for (const x of batch) {
       if (!isTrainingInteraction(x, filter)) continue;
       interactions.push(x);
@@ -203,7 +234,77 @@ async function readData(
       fingerprint.item(item);
     }
   }
-  return { interactions, items, latest, fingerprint: fingerprint.digest() };
+  return { interactions, items, eventsRead, full: { latest, fingerprint: fingerprint.digest() } };
+}
+
+/**
+ * The version's snapshot, the interactions the last generation's update found since training, and what arrived
+ * after that; `undefined` when no mark makes that possible (then only a full read gives the data).
+ */
+async function readIncremental(
+  ctx: ServiceContext,
+  groupArn: string,
+  versionArn: string,
+  lastModelKey: string | undefined,
+  filter: EventFilter,
+): Promise<UpdateData | undefined> {
+  let mark: DataMark | undefined;
+  let markKey: string | undefined;
+  let earlier: Iterable<Interaction> = [];
+  if (lastModelKey !== undefined) {
+    const last = await readMark(ctx, generationMarkKey(lastModelKey));
+    const bytes =
+      last === undefined
+        ? undefined
+        : await getArtifact(ctx.s3, ctx.dataBucket, generationInteractionsKey(lastModelKey));
+    if (last !== undefined && bytes !== undefined) {
+      mark = last;
+      markKey = generationMarkKey(lastModelKey);
+      earlier = interactionRows(decodeSnapshot(bytes).columns);
+    }
+  }
+  const sinceTraining = mark === undefined;
+  if (mark === undefined) {
+    mark = await versionMark(ctx, versionArn);
+    markKey = dataMarkKey(versionArn);
+  }
+  if (mark === undefined || markKey === undefined) return undefined;
+  const since = await readSince(ctx, groupArn, mark, filter);
+  if (since === undefined) return undefined;
+  const { items, digest } = await readItems(ctx, groupArn);
+  const eventsRead = since.eventsRead;
+  if (since.interactions.length === 0 && since.links.size === 0 && digest === mark.items) {
+    // The same data, known up to a later moment: the next check starts from there and looks at none of these
+    // events again.
+    if (eventsRead > 0)
+      await writeMark(ctx, markKey, { ...since.mark, items: mark.items, interactions: mark.interactions });
+    const unchanged = `no new items or interactions since ${sinceTraining ? 'training' : 'the last update'}`;
+    return { interactions: [], items, eventsRead, unchanged };
+  }
+  const snapshot = await loadSnapshot(ctx, versionArn);
+  if (snapshot === undefined) return undefined;
+  const links = new Map(since.mark.links);
+  const arrived = new SnapshotBuilder();
+  const interactions: Interaction[] = [];
+  for (const x of interactionRows(snapshot.columns)) interactions.push(relinked(x, links));
+  for (const x of earlier) {
+    const moved = relinked(x, links);
+    interactions.push(moved);
+    arrived.add(moved);
+  }
+  for (const x of since.interactions) {
+    interactions.push(x);
+    arrived.add(x);
+  }
+  return {
+    interactions,
+    items,
+    eventsRead,
+    next: {
+      mark: { ...since.mark, items: digest, interactions: interactions.length },
+      arrived: encodeSnapshot({ columns: arrived.finish(), items: [], users: [] }),
+    },
+  };
 }
 
 /**
@@ -241,11 +342,25 @@ async function updateCampaignModel(
   const versionArn = serving.servingVersionArn;
   const version = await ctx.resources.require<VersionDoc>(versionArn, SOLUTION_VERSION);
   const config = trainingConfigOf(version.doc.solutionConfig, version.doc.eventType);
-  const data = await readData(ctx, serving.datasetGroupArn, config);
-
   const stillServingLastUpdate =
     serving.updateBaseVersionArn === versionArn && serving.modelKey === serving.updateModelKey;
-  if (stillServingLastUpdate && serving.updateFingerprint === data.fingerprint) {
+  const groupArn = serving.datasetGroupArn;
+  const data =
+    (options.fullRead === true
+      ? undefined
+      : await readIncremental(
+          ctx,
+          groupArn,
+          versionArn,
+          stillServingLastUpdate ? serving.updateModelKey : undefined,
+          config,
+        )) ?? (await readData(ctx, groupArn, config));
+  if (data.unchanged !== undefined) return { campaignArn, status: 'UNCHANGED', reason: data.unchanged };
+  if (
+    stillServingLastUpdate &&
+    data.full !== undefined &&
+    serving.updateFingerprint === data.full.fingerprint
+  ) {
     return { campaignArn, status: 'UNCHANGED', reason: 'no new items or interactions since the last update' };
   }
   const base = await loadModel(ctx, versionArn);
@@ -257,9 +372,10 @@ async function updateCampaignModel(
   const servesBase =
     serving.modelKey !== serving.updateModelKey || serving.updateBaseVersionArn !== versionArn;
   const trainedOnSameData =
+    data.full !== undefined &&
     result.addedItems.length === 0 &&
     base.stats?.interactions === data.interactions.length &&
-    (data.interactions.length === 0 || base.latestInteractionTimestamp === data.latest);
+    (data.interactions.length === 0 || base.latestInteractionTimestamp === data.full.latest);
   if (servesBase && trainedOnSameData) {
     return { campaignArn, status: 'UNCHANGED', reason: 'no new items or interactions since training' };
   }
@@ -275,6 +391,10 @@ async function updateCampaignModel(
     modelKey: key,
     interactions: data.interactions,
   });
+  if (data.next !== undefined) {
+    await putArtifact(ctx.s3, ctx.dataBucket, generationInteractionsKey(key), data.next.arrived);
+    await writeMark(ctx, generationMarkKey(key), data.next.mark);
+  }
   const attrs: UpdateAttrs & Partial<ServingAttrs> = {
     servingVersionArn: versionArn,
     modelKey: key,
@@ -282,7 +402,7 @@ async function updateCampaignModel(
     updateGeneration: generation,
     updateModelKey: key,
     updatePreviousModelKey: stillServingLastUpdate ? serving.updateModelKey : undefined,
-    updateFingerprint: data.fingerprint,
+    updateFingerprint: data.full?.fingerprint,
     updatedAt: now,
   };
   try {
@@ -323,6 +443,8 @@ async function updateCampaignModel(
     addedItems: result.addedItems.length,
     droppedItems: result.droppedItems,
     interactions: result.interactions,
+    eventsRead: data.eventsRead,
+    incremental: data.full === undefined,
     seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
   });
   return {
@@ -335,9 +457,9 @@ async function updateCampaignModel(
   };
 }
 
-/** Deletes a generation and the statistics stored beside it; a failure only leaves garbage behind. */
+/** Deletes a generation and what is stored beside it; a failure only leaves garbage behind. */
 async function deleteObject(ctx: ServiceContext, key: string): Promise<void> {
-  for (const k of [key, itemStatsKey(key)]) {
+  for (const k of [key, itemStatsKey(key), generationMarkKey(key), generationInteractionsKey(key)]) {
     await deleteArtifact(ctx.s3, ctx.dataBucket, k).catch(() => undefined);
   }
 }

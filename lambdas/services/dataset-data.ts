@@ -6,6 +6,7 @@
  */
 import type { Interaction, ItemMeta, UserMeta } from '../engine/types';
 import type { BulkDataStore, BulkValue, Generation } from '../store/bulk-data';
+import type { StoredEvent } from '../store/events';
 import type { ResourceRecord } from '../store/resources';
 import { arnName, datasetArn, parseArn } from './arns';
 import type { ServiceContext } from './context';
@@ -135,11 +136,13 @@ const splitMulti = (value: string): string[] => value.split('|').filter((v) => v
 /**
  * Every interaction of a group, in batches: bulk-imported rows, then events from PutEvents. Anonymous events are
  * attributed to the user their session was later tied to, else to the session id (which GetRecommendations accepts
- * as a user id). Events without an item id are skipped: they carry nothing to train on.
+ * as a user id). Events without an item id are skipped: they carry nothing to train on. `onEvent` sees every
+ * stored event read, skipped or not (a data mark records the newest: `data-marks.ts`).
  */
 export async function* groupInteractions(
   ctx: ServiceContext,
   datasetGroupArn: string,
+  onEvent?: (event: StoredEvent) => void,
 ): AsyncGenerator<Interaction[]> {
   const { bulk, events } = ctx;
   const arn = groupDatasetArn(datasetGroupArn, 'Interactions');
@@ -176,18 +179,28 @@ export async function* groupInteractions(
   for await (const page of events.groupEvents(datasetGroupArn, since)) {
     const batch: Interaction[] = [];
     for (const e of page) {
-      if (e.itemId === undefined) continue;
-      batch.push({
-        userId: e.userId ?? links.get(e.sessionId) ?? e.sessionId,
-        itemId: e.itemId,
-        timestamp: e.timestamp,
-        eventType: e.eventType,
-        ...(e.eventValue === undefined ? {} : { eventValue: e.eventValue }),
-        ...(e.impression === undefined ? {} : { impression: [...e.impression] }),
-      });
+      onEvent?.(e);
+      const x = eventInteraction(e, links.get(e.sessionId));
+      if (x !== undefined) batch.push(x);
     }
     if (batch.length > 0) yield batch;
   }
+}
+
+/**
+ * A stored event as an interaction, attributed to its user, else to `sessionUser` (the user its session was tied
+ * to), else to its session; `undefined` for an event without an item id.
+ */
+export function eventInteraction(e: StoredEvent, sessionUser: string | undefined): Interaction | undefined {
+  if (e.itemId === undefined) return undefined;
+  return {
+    userId: e.userId ?? sessionUser ?? e.sessionId,
+    itemId: e.itemId,
+    timestamp: e.timestamp,
+    eventType: e.eventType,
+    ...(e.eventValue === undefined ? {} : { eventValue: e.eventValue }),
+    ...(e.impression === undefined ? {} : { impression: [...e.impression] }),
+  };
 }
 
 interface Meta {

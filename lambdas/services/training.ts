@@ -60,6 +60,7 @@ import { ENV, type EnvKey, optionalEnv } from '../env';
 import { PersonalizeError } from '../errors';
 import { logger } from '../observability';
 import {
+  dataMarkKey,
   deleteArtifactsUnder,
   getArtifact,
   historyTailsKey,
@@ -75,6 +76,15 @@ import {
 import type { ResourceRecord } from '../store/resources';
 import type { ServiceContext } from './context';
 import { DataFingerprint } from './data-fingerprint';
+import {
+  ItemsDigest,
+  MarkRecorder,
+  readItems,
+  readSince,
+  relinked,
+  versionMark,
+  writeMark,
+} from './data-marks';
 import { groupInteractions, groupItems, groupUsers } from './dataset-data';
 import { hpoSearchOf } from './hpo-config';
 import { itemStatsFromColumns, writeItemStats } from './item-stats';
@@ -83,6 +93,7 @@ import {
   isTrainingInteraction,
   leaveTraining,
   SOLUTION_VERSION,
+  type TrainingConfig,
   trainingConfigOf,
   VERSION_BUSY,
   VERSION_STATUS,
@@ -226,10 +237,53 @@ export async function prepareTraining(ctx: ServiceContext, arn: string): Promise
   const version = await requireVersion(ctx, arn);
   const config = trainingConfigOf(version.doc.solutionConfig, version.doc.eventType);
   const groupArn = version.doc.datasetGroupArn!;
+  const base = updateBaseOf(version);
+  const data =
+    (base === undefined ? undefined : await prepareSince(ctx, base, groupArn, config)) ??
+    (await prepareInFull(ctx, arn, groupArn, config));
+  const { builder } = data;
 
+  const perUser = builder.userCounts();
+  const usersWithTwo = perUser.reduce((n, c) => (c >= 2 ? n + 1 : n), 0);
+  checkMinimumData(builder.size, perUser.length, usersWithTwo);
+
+  await putObject(
+    ctx,
+    snapshotKey(arn),
+    encodeSnapshot({ columns: builder.finish(), items: data.items, users: data.users }),
+  );
+  return { solutionVersionArn: arn };
+}
+
+/** What the prepare step read, before the minimum-data check. */
+interface Prepared {
+  readonly builder: SnapshotBuilder;
+  readonly items: ItemMeta[];
+  readonly users: UserMeta[];
+}
+
+type EventFilter = Pick<TrainingConfig, 'eventType' | 'eventValueThreshold'>;
+
+async function readUsers(ctx: ServiceContext, groupArn: string): Promise<UserMeta[]> {
+  const users: UserMeta[] = [];
+  for await (const batch of groupUsers(ctx, groupArn)) for (const user of batch) users.push(user);
+  return users;
+}
+
+/**
+ * Every interaction, item and user of the group; records the data's fingerprint and, for the updates and checks
+ * that follow, its data mark (`data-marks.ts`).
+ */
+async function prepareInFull(
+  ctx: ServiceContext,
+  arn: string,
+  groupArn: string,
+  config: EventFilter,
+): Promise<Prepared> {
   const builder = new SnapshotBuilder();
   const fingerprint = new DataFingerprint();
-  for await (const batch of groupInteractions(ctx, groupArn)) {
+  const recorder = await MarkRecorder.start(ctx, groupArn);
+  for await (const batch of groupInteractions(ctx, groupArn, recorder?.observe)) {
     for (const x of batch) {
       if (!isTrainingInteraction(x, config)) continue;
       fingerprint.interaction(x);
@@ -237,30 +291,58 @@ export async function prepareTraining(ctx: ServiceContext, arn: string): Promise
     }
   }
   fingerprint.startItems();
+  const itemsDigest = new ItemsDigest();
   const items: ItemMeta[] = [];
   for await (const batch of groupItems(ctx, groupArn)) {
     for (const item of batch) {
       fingerprint.item(item);
+      itemsDigest.add(item);
       items.push(item);
     }
   }
-  const users: UserMeta[] = [];
-  for await (const batch of groupUsers(ctx, groupArn)) for (const user of batch) users.push(user);
+  const users = await readUsers(ctx, groupArn);
   // Recorded before the minimum-data check, so automatic training does not retry data that already failed it.
+  if (recorder !== undefined)
+    await writeMark(ctx, dataMarkKey(arn), recorder.finish(itemsDigest.digest(), builder.size));
   await ctx.resources.update<VersionDoc>(arn, {
     attrs: { dataFingerprint: fingerprint.digest() } satisfies VersionAttrs,
   });
+  return { builder, items, users };
+}
 
-  const perUser = builder.userCounts();
-  const usersWithTwo = perUser.reduce((n, c) => (c >= 2 ? n + 1 : n), 0);
-  checkMinimumData(builder.size, perUser.length, usersWithTwo);
-
-  await putObject(ctx, snapshotKey(arn), encodeSnapshot({ columns: builder.finish(), items, users }));
-  return { solutionVersionArn: arn };
+/**
+ * An UPDATE version's data: its FULL version's snapshot and the interactions that arrived since that training
+ * (`data-marks.ts`), with the items and users as they are now; `undefined` when the FULL version's mark does not
+ * allow it (then the data is read in full).
+ */
+async function prepareSince(
+  ctx: ServiceContext,
+  baseArn: string,
+  groupArn: string,
+  config: EventFilter,
+): Promise<Prepared | undefined> {
+  const mark = await versionMark(ctx, baseArn);
+  if (mark === undefined) return undefined;
+  const since = await readSince(ctx, groupArn, mark, config);
+  if (since === undefined) return undefined;
+  const snapshot = await loadSnapshot(ctx, baseArn);
+  if (snapshot === undefined) return undefined;
+  const links = new Map(since.mark.links);
+  const builder = new SnapshotBuilder();
+  for (const x of interactionRows(snapshot.columns)) builder.add(relinked(x, links));
+  for (const x of since.interactions) builder.add(x);
+  const { items } = await readItems(ctx, groupArn);
+  return { builder, items, users: await readUsers(ctx, groupArn) };
 }
 
 async function readSnapshot(ctx: ServiceContext, arn: string): Promise<TrainingSnapshot> {
   return decodeSnapshot(await getObject(ctx, snapshotKey(arn)));
+}
+
+/** A version's training snapshot; `undefined` when it has none. */
+export async function loadSnapshot(ctx: ServiceContext, arn: string): Promise<TrainingSnapshot | undefined> {
+  const bytes = await getArtifact(ctx.s3, ctx.dataBucket, snapshotKey(arn));
+  return bytes === undefined ? undefined : decodeSnapshot(bytes);
 }
 
 /** Runs `run` on both cores where the engine's worker threads can load (not under ts-jest, which stays in-thread). */

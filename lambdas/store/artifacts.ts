@@ -8,7 +8,10 @@
  * - `training/plan.json`: the training's plan (its shard count and the chosen model), `training/start.bin` the
  *   chosen candidate's output embeddings from self-tuning (float32, little-endian), `training/shard-<n>.bin` each
  *   user shard's sums and `training/sums.bin` their total (`engine/shards.ts`); the publish step deletes `training/`;
- * - `<model key without .bin>.item-stats.json` beside every model: its item statistics (`services/item-stats.ts`).
+ * - `<model key without .bin>.item-stats.json` beside every model: its item statistics (`services/item-stats.ts`);
+ * - `data-mark.json`: what the training read of the group's data (`services/data-marks.ts`), and beside each
+ *   generation `<key without .bin>.data-mark.json` with `<key without .bin>.new-interactions.bin`, the interactions
+ *   that arrived since the training (the snapshot's format), so the next update reads only what came after.
  * Whole-object reads, streamed writes, and deletion by key or by a solution's prefix.
  */
 import { Readable } from 'node:stream';
@@ -52,6 +55,19 @@ export const reducedSumsKey = (versionArn: string): string => `${trainingWorkPre
 /** Key of an automatic update's generation: beside the version's model, never the key a campaign serves now. */
 export function generationKey(versionArn: string, generation: number, at: number): string {
   return `${versionPrefix(versionArn)}updates/${String(generation).padStart(6, '0')}-${at}.bin`;
+}
+
+/** What a version's training read of its group's data. */
+export const dataMarkKey = (versionArn: string): string => `${versionPrefix(versionArn)}data-mark.json`;
+
+/** What the update that wrote a generation read, beside the generation. */
+export function generationMarkKey(generationKey: string): string {
+  return `${generationKey.replace(/\.bin$/, '')}.data-mark.json`;
+}
+
+/** The interactions that arrived since the training, as an update that wrote a generation read them. */
+export function generationInteractionsKey(generationKey: string): string {
+  return `${generationKey.replace(/\.bin$/, '')}.new-interactions.bin`;
 }
 
 /** The item statistics' key of a model artifact key. */

@@ -34,6 +34,7 @@ import {
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { EventMarks } from './event-marks';
 import { WriteCoalescer } from './write-coalescer';
 
 export type EventValue = string | number | boolean | null;
@@ -115,14 +116,21 @@ export class EventStore {
     BATCH,
   );
 
+  /** What was written when (`event-marks.ts`); `put` and `linkSession` keep the marks ahead of the data. */
+  readonly marks: EventMarks;
+
   constructor(
     private readonly ddb: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
-  ) {}
+  ) {
+    this.marks = new EventMarks(ddb, tableName);
+  }
 
   /** Writes events (idempotently: same actor, time and id → same item), retrying unprocessed items. */
   async put(events: readonly StoredEvent[]): Promise<void> {
+    const marking = this.marks.cover(events);
+    if (marking !== undefined) await marking;
     await this.batchPut(events.map((e) => toItem(e, true)));
   }
 
@@ -164,23 +172,29 @@ export class EventStore {
     linkedAt: number,
     since: number,
   ): Promise<string> {
+    // Side by side with the link's write (tying a session is on PutEvents' path): if the mark fails, so does the
+    // call.
+    const marking = this.marks.coverLink(datasetGroupArn, linkedAt);
     try {
-      await this.ddb.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            pk: linkPk(datasetGroupArn, sessionId),
-            sk: 'L',
-            gpk: linksGpk(datasetGroupArn),
-            gsk: sessionId,
-            sessionId,
-            userId,
-            linkedAt,
-          },
-          ConditionExpression: 'attribute_not_exists(pk) OR linkedAt < :since',
-          ExpressionAttributeValues: { ':since': since },
-        }),
-      );
+      await Promise.all([
+        marking,
+        this.ddb.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              pk: linkPk(datasetGroupArn, sessionId),
+              sk: 'L',
+              gpk: linksGpk(datasetGroupArn),
+              gsk: sessionId,
+              sessionId,
+              userId,
+              linkedAt,
+            },
+            ConditionExpression: 'attribute_not_exists(pk) OR linkedAt < :since',
+            ExpressionAttributeValues: { ':since': since },
+          }),
+        ),
+      ]);
       return userId;
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
@@ -331,6 +345,50 @@ export class EventStore {
       }
     }
     if (page.length > 0) yield page;
+  }
+
+  /**
+   * The group's events written at or after `writtenSince` (epoch ms) whose event time (epoch ms) falls in one of
+   * `ranges` ([from, to), as `event-marks.ts` reports them), copies excluded, in time order, each `eventId` once
+   * (its earliest among these). Reads only those time ranges of each index shard; DynamoDB still reads, and filters
+   * out, the events of those ranges written earlier. Like every index read it is eventually consistent: a reader
+   * asks for some time before the moment it needs.
+   */
+  async writtenSince(
+    datasetGroupArn: string,
+    writtenSince: number,
+    ranges: readonly (readonly [number, number])[],
+  ): Promise<StoredEvent[]> {
+    const bound = (ms: number, open: string) =>
+      Number.isFinite(ms) ? String(Math.max(0, Math.round(ms))).padStart(TIME_WIDTH, '0') : open;
+    const gpks = [
+      datasetGroupArn,
+      ...Array.from({ length: GROUP_SHARDS }, (_, shard) => shardGpk(datasetGroupArn, shard)),
+    ];
+    // The shards side by side, each shard's ranges one after another.
+    const reads = gpks.map(async (gpk) => {
+      const items: Record<string, unknown>[] = [];
+      for (const [from, to] of ranges) {
+        for await (const page of this.pages({
+          TableName: this.tableName,
+          IndexName: BY_GROUP,
+          KeyConditionExpression: 'gpk = :g AND gsk BETWEEN :from AND :to',
+          FilterExpression: 'writtenAt >= :since',
+          ExpressionAttributeValues: {
+            ':g': gpk,
+            ':from': bound(from, '0'),
+            ':to': bound(to, '~'),
+            ':since': writtenSince,
+          },
+        }))
+          items.push(...page);
+      }
+      return items;
+    });
+    const items = (await Promise.all(reads)).flat();
+    items.sort((a, b) => ((a.gsk as string) < (b.gsk as string) ? -1 : a.gsk === b.gsk ? 0 : 1));
+    const seen = new Set<string>();
+    return items.filter((item) => firstOfId(item, seen)).map(fromItem);
   }
 
   private async *pages(input: QueryCommandInput): AsyncGenerator<Record<string, unknown>[]> {
