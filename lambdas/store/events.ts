@@ -502,7 +502,7 @@ function callItems(events: readonly StoredEvent[]): Record<string, unknown>[] {
     let chunk: (readonly [string, StoredEvent])[] = [];
     let bytes = 0;
     for (const keyed of ordered) {
-      const size = Buffer.byteLength(JSON.stringify(keyed[1]));
+      const size = eventBytes(keyed[1]);
       if (chunk.length >= EVENTS_PER_ITEM || (chunk.length > 0 && bytes + size > ITEM_EVENT_BYTES)) {
         items.push(callItem(chunk));
         chunk = [];
@@ -514,6 +514,16 @@ function callItems(events: readonly StoredEvent[]): Record<string, unknown>[] {
     if (chunk.length > 0) items.push(callItem(chunk));
   }
   return items;
+}
+
+/**
+ * An event's size in bytes, or a bound on it: without impressions and columns, an event is a handful of strings
+ * the API caps at 256 characters (1,024 for an attribution source).
+ */
+function eventBytes(e: StoredEvent): number {
+  return e.impression === undefined && e.columns === undefined
+    ? 16_384
+    : Buffer.byteLength(JSON.stringify(e));
 }
 
 /** One call item from events (with their keys, in key order) sharing actor, session, user and write time. */
