@@ -1,7 +1,7 @@
 /**
  * PutEvents under load, with an exact ledger (`npm run bench:put-events-load`): 16 concurrent clients for 60 s
  * against a local runtime started here; reports events/s, counted-in (acknowledged distinct events) and
- * counted-stored, and fails if any acknowledged event is missing or stored twice, or the table holds any item
+ * counted-stored, and fails if any acknowledged event is missing or stored twice, or the table holds any event
  * besides the acknowledged events and the re-used eventIds it sent (which reads drop). The same clients then send the
  * same load to a plain Node HTTP echo server with as many processes (the ceiling: SDK client and HTTP, no API).
  *
@@ -151,7 +151,7 @@ async function main(): Promise<void> {
         `  counted in (acknowledged distinct events): ${api.load.acknowledged.size}  ->  ${apiRate.toFixed(0)} events/s over ${api.load.seconds.toFixed(1)} s`,
         `  api events/s in each 10 s: ${sliceRates(api.load).join(' ')} (the first 10 s include the workers compiling and warming up)`,
         `  counted stored (as training reads them, each eventId once): ${count.stored}  missing ${count.missing}  duplicated ${count.duplicated}  unexpected ${count.unexpected}`,
-        `  items in the table: ${count.items} = ${count.items - count.reuses} events + ${count.reuses} re-used eventIds (dropped by reads; ${api.load.conflicting} sent)`,
+        `  events in the table: ${count.items} = ${count.items - count.reuses} events + ${count.reuses} re-used eventIds (dropped by reads; ${api.load.conflicting} sent)`,
         `load avg    ${formatLoad()} (1, 5, 15 min) at the end`,
       ].join('\n'),
     );

@@ -2,8 +2,8 @@
  * PutEvents load with an exact ledger: concurrent clients send batches of events with unique `eventId`s, re-send
  * some acknowledged batches unchanged (a client retry) and send some events that reuse an acknowledged `eventId`
  * with other content (which reads must drop). Every acknowledged original is counted in; the group's stored
- * events are then counted and checked one by one, so a lost or duplicated event shows, and so is every item of the
- * table: the originals once each (a re-send overwrites itself) plus one item per re-used id, nothing else.
+ * events are then counted and checked one by one, so a lost or duplicated event shows, and so is every event the
+ * table holds: the originals once each (a re-send overwrites itself) plus one event per re-used id, nothing else.
  */
 
 import { fork } from 'node:child_process';
@@ -182,15 +182,15 @@ export interface StoredCount {
   readonly duplicated: number;
   /** Stored events that were not acknowledged originals (e.g. a conflicting re-use of an id). */
   readonly unexpected: number;
-  /** Items in the group's part of the table: the events reads see, and those they drop as re-used ids. */
+  /** Events in the group's part of the table: those reads see, and those they drop as re-used ids. */
   readonly items: number;
-  /** Items that are events re-using an acknowledged eventId (which reads drop). */
+  /** Events re-using an acknowledged eventId (which reads drop). */
   readonly reuses: number;
 }
 
 /**
  * Counts a group's stored events against the acknowledged ids, reading the Events table directly: once as every
- * reader does (each eventId once), and once item by item, so the items reads drop show too.
+ * reader does (each eventId once), and once event by event, so the events reads drop show too.
  */
 export async function countStored(
   dynamodbEndpoint: string,

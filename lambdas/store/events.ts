@@ -1,22 +1,30 @@
 /**
  * The Events table (see `EVENTS_TABLE` in `tables.ts`): the only code that reads or writes it.
  *
- * - Event: `pk` = "<datasetGroupArn>|<actor>" where the actor is the `userId`, or the `sessionId` of an anonymous
- *   event; `sk` = "<epoch ms, 15 digits>#<eventId>", so a user's most recent N events are one reverse Query and the
- *   same event written twice lands on the same key. `gpk` = "<group ARN>#<shard>" and `gsk` = `sk` put it in index
- *   `byGroup`, which training reads. The shard (0–15, a hash of the event's key) spreads one group's writes over
- *   sixteen index partitions, so PutEvents for a busy group is not capped by one partition's write rate; training
- *   merges the shards back into time order. Events written before sharding (`gpk` = the bare group ARN) are read
- *   too. The index projects only what training reads.
+ * - Call item: the events one PutEvents call records for one actor (up to {@link EVENTS_PER_ITEM}), in one item, so
+ *   a call costs the table one write and one index entry, not one per event. `pk` = "<datasetGroupArn>|<actor>"
+ *   where the actor is the `userId`, or the `sessionId` of an anonymous event. The attributes that differ between
+ *   events (`eventId`, `eventType`, `timestamp`, `itemId`, ...) are lists with one entry per event, in time order
+ *   (`null` where an event has none); those the events share (`sessionId`, `userId`, `writtenAt`) are plain values.
+ *   `sk` = "<newest event's key>#<digest of the item's events>", where an event's key is "<epoch ms, 15 digits>#
+ *   <eventId>": a user's most recent N events are among the newest N items (one reverse Query), and the same call
+ *   written twice lands on the same key. `gpk` = "<group ARN>#<shard>" and `gsk` = the oldest event's key put it in
+ *   index `byGroup`, which training reads. The shard (0–15, a hash of the item's key) spreads one group's writes
+ *   over sixteen index partitions, so PutEvents for a busy group is not capped by one partition's write rate;
+ *   training merges the shards back into time order, event by event. The index projects only what training reads.
+ * - Event item: one event per item, `sk` = its key (and `gsk` = `sk` in the index), as versions before call items
+ *   wrote events and as copies (below) are still written. Every read takes both. Events written before sharding
+ *   (`gpk` = the bare group ARN) are read too.
  * - Copy: when a session is tied to a user, its anonymous events are copied into the user's partition so reads of
  *   the user see them. Copies carry no `gpk`, so training (which resolves sessions through links) counts each once.
  * - Link: `pk` = "link|<group>|<sessionId>", `gpk` = "links|<group>": the session's user, written once.
  * Event ARNs start with `arn:`, so the `link|` prefix never collides with an event partition.
  *
- * Event ids: an event sent again unchanged (a retried call) lands on its own key and overwrites itself. An event that
- * reuses another's `eventId` with other content (another time, item or user) is written like any other, and dropped
- * when read: of a group's events sharing an id, reads use the one with the earliest `sk` (its time, then its id;
- * for one time and id the first index shard holding one) and skip the rest (`firstOfId`). Personalize
+ * Event ids: a call sent again unchanged (a retry) lands on its own key and overwrites itself; an event stored twice
+ * in one partition under one key (a retry inside another call) is read once. An event that reuses another's
+ * `eventId` with other content (another time, item or user) is written like any other, and dropped when read: of a
+ * group's events sharing an id, reads use the one with the earliest key (its time, then its id; for one time and id
+ * the first index shard holding one) and skip the rest (`firstOfId`). Personalize
  * drops the later-received one; here "later" is the event's own time, which, unlike the time of writing, a retry
  * cannot change. Dropping at read time keeps every write a plain batched put: deciding at write time takes one
  * conditional write per event, since DynamoDB makes conditional writes atomic together only in transactions.
@@ -26,6 +34,7 @@
  * Every item records when it was written. A dataset group deleted and created again under the same name has the
  * same ARN, so reads take a `since` (the group's creation time) and ignore what an earlier group of that name left.
  */
+import { createHash } from 'node:crypto';
 import {
   BatchWriteCommand,
   type DynamoDBDocumentClient,
@@ -74,6 +83,25 @@ const MERGED_PAGE = 1000;
 const TIME_WIDTH = 15;
 /** BatchWriteItem accepts at most 25 requests. */
 const BATCH = 25;
+/** Events per call item: as many as one PutEvents call carries. */
+export const EVENTS_PER_ITEM = 10;
+/**
+ * The most event bytes (as JSON) a call item takes: DynamoDB caps an item at 400 KB, and ten events that each
+ * expand a 500-item recommendation into impressions may exceed it; those are cut into more items.
+ */
+const ITEM_EVENT_BYTES = 300_000;
+/** The attributes of a call item that hold one entry per event. */
+const PER_EVENT = [
+  'eventId',
+  'eventType',
+  'timestamp',
+  'itemId',
+  'eventValue',
+  'impression',
+  'recommendationId',
+  'eventAttributionSource',
+  'columns',
+] as const;
 const MAX_ATTEMPTS = 8;
 
 export function eventPk(datasetGroupArn: string, actorId: string): string {
@@ -127,16 +155,19 @@ export class EventStore {
     this.marks = new EventMarks(ddb, tableName);
   }
 
-  /** Writes events (idempotently: same actor, time and id → same item), retrying unprocessed items. */
+  /**
+   * Writes events in call items (idempotently: the same events → the same item), retrying unprocessed items. Events
+   * of one actor, session, user and write time share items; the same event given twice is stored once.
+   */
   async put(events: readonly StoredEvent[]): Promise<void> {
     const marking = this.marks.cover(events);
     if (marking !== undefined) await marking;
-    await this.batchPut(events.map((e) => toItem(e, true)));
+    await this.batchPut(callItems(events));
   }
 
-  /** Copies events into `userId`'s partition, outside index `byGroup`. */
+  /** Copies events into `userId`'s partition, outside index `byGroup`, an item each. */
   async copyToUser(events: readonly StoredEvent[], userId: string): Promise<void> {
-    await this.batchPut(events.map((e) => toItem({ ...e, actorId: userId, userId }, false)));
+    await this.batchPut(events.map((e) => copyItem({ ...e, actorId: userId, userId })));
   }
 
   /** The user a session was tied to (at or after `since`), if any. */
@@ -264,8 +295,10 @@ export class EventStore {
   }
 
   /**
-   * The actor's newest `limit` items written at or after `since`, oldest first: one reverse Query. An `eventId`
-   * repeated among them is kept once (its earliest), so a reused id can leave fewer than `limit`.
+   * The actor's newest `limit` events written at or after `since`, as event records, oldest first: one reverse Query
+   * of `limit` items (an item holds at least one event, and no event of an older item is newer than an item's
+   * newest). An `eventId` repeated among them is kept once (its earliest), so a reused id can leave fewer than
+   * `limit`.
    */
   private async newest(
     datasetGroupArn: string,
@@ -285,20 +318,37 @@ export class EventStore {
         ...projection,
       }),
     );
+    const items = out.Items ?? [];
+    let events = sortedEvents(items.flatMap(expand));
+    const oldest = items[items.length - 1];
+    if (out.LastEvaluatedKey !== undefined && oldest !== undefined) {
+      // Older items were left unread: only what is at least as new as the oldest item's newest event is certain.
+      const floor = newestKey(oldest);
+      events = events.filter((e) => e.key >= floor);
+    }
     const seen = new Set<string>();
-    return (out.Items ?? []).reverse().filter((item) => firstOfId(item, seen));
+    return events
+      .map((e) => e.record)
+      .filter((record) => firstOfId(record, seen))
+      .slice(-limit);
   }
 
-  /** Every event stored in an actor's partition at or after `since`, oldest first. */
+  /** Every event stored in an actor's partition at or after `since`, oldest first, each key once. */
   async all(datasetGroupArn: string, actorId: string, since: number): Promise<StoredEvent[]> {
-    const events: StoredEvent[] = [];
+    const records: Record<string, unknown>[] = [];
     for await (const page of this.pages({
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk',
       FilterExpression: 'writtenAt >= :since',
       ExpressionAttributeValues: { ':pk': eventPk(datasetGroupArn, actorId), ':since': since },
     })) {
-      events.push(...page.map(fromItem));
+      records.push(...page.flatMap(expand));
+    }
+    const events: StoredEvent[] = [];
+    let lastKey: string | undefined;
+    for (const { key, record } of sortedEvents(records)) {
+      if (key !== lastKey) events.push(fromItem(record));
+      lastKey = key;
     }
     return events;
   }
@@ -325,8 +375,13 @@ export class EventStore {
       ...Array.from({ length: GROUP_SHARDS }, (_, shard) => shardGpk(datasetGroupArn, shard)),
     ].map((gpk) => new PagedCursor(this.pages(query(gpk))));
     for (const source of sources) await source.fill();
-    // A k-way merge of the shards on `gsk` (time, then event id): an id's first event in this order is the one used.
+    // A k-way merge of the shards on `gsk` (an item's oldest event key), then of the items' events on their keys
+    // (time, then event id): an event waits until no unread item can hold an older one. An id's first event in
+    // this order is the one used; an event stored twice under one key in one partition is one event.
     const seen = options.repeats === true ? undefined : new Set<string>();
+    const waiting = new EventHeap();
+    let lastKey = '';
+    let partitionsAtKey = new Set<unknown>();
     let page: StoredEvent[] = [];
     for (;;) {
       let best: PagedCursor | undefined;
@@ -335,14 +390,26 @@ export class EventStore {
         if (head !== undefined && (best === undefined || (head.gsk as string) < (best.head()?.gsk as string)))
           best = source;
       }
-      if (best === undefined) break;
-      const item = best.take();
-      if (seen === undefined || firstOfId(item, seen)) page.push(fromItem(item));
-      await best.fill();
-      if (page.length >= MERGED_PAGE) {
-        yield page;
-        page = [];
+      const bound = best?.head()?.gsk as string | undefined;
+      for (let next = waiting.peek(); next !== undefined && (bound === undefined || next.key < bound); ) {
+        waiting.pop();
+        if (next.key !== lastKey) {
+          lastKey = next.key;
+          partitionsAtKey = new Set();
+        }
+        const repeated = partitionsAtKey.has(next.record.pk);
+        partitionsAtKey.add(next.record.pk);
+        if (!repeated && (seen === undefined || firstOfId(next.record, seen)))
+          page.push(fromItem(next.record));
+        if (page.length >= MERGED_PAGE) {
+          yield page;
+          page = [];
+        }
+        next = waiting.peek();
       }
+      if (best === undefined) break;
+      for (const event of sortedEvents(expand(best.take()))) waiting.push(event);
+      await best.fill();
     }
     if (page.length > 0) yield page;
   }
@@ -385,10 +452,13 @@ export class EventStore {
       }
       return items;
     });
-    const items = (await Promise.all(reads)).flat();
-    items.sort((a, b) => ((a.gsk as string) < (b.gsk as string) ? -1 : a.gsk === b.gsk ? 0 : 1));
+    // A call item is found by its oldest event's time, which the marks cover as they cover all of its events.
+    const events = sortedEvents((await Promise.all(reads)).flat().flatMap(expand));
     const seen = new Set<string>();
-    return items.filter((item) => firstOfId(item, seen)).map(fromItem);
+    return events
+      .map((e) => e.record)
+      .filter((record) => firstOfId(record, seen))
+      .map(fromItem);
   }
 
   private async *pages(input: QueryCommandInput): AsyncGenerator<Record<string, unknown>[]> {
@@ -451,11 +521,11 @@ export async function batchWrite(
   }
 }
 
-function toItem(e: StoredEvent, indexed: boolean): Record<string, unknown> {
-  const sk = eventSk(e.timestamp, e.eventId);
+/** An event item (one event) outside index `byGroup`. */
+function copyItem(e: StoredEvent): Record<string, unknown> {
   const item: Record<string, unknown> = {
     pk: eventPk(e.datasetGroupArn, e.actorId),
-    sk,
+    sk: eventSk(e.timestamp, e.eventId),
     datasetGroupArn: e.datasetGroupArn,
     actorId: e.actorId,
     sessionId: e.sessionId,
@@ -471,12 +541,162 @@ function toItem(e: StoredEvent, indexed: boolean): Record<string, unknown> {
     columns: e.columns,
     writtenAt: e.writtenAt,
   };
-  if (indexed) {
-    item.gpk = shardGpk(e.datasetGroupArn, groupShard(item.pk as string, sk));
-    item.gsk = sk;
-  }
   for (const key of Object.keys(item)) if (item[key] === undefined) delete item[key];
   return item;
+}
+
+/**
+ * Call items for `events`: grouped by what a call item's events share, each group in key order with one event per
+ * key (the last given), cut into items of at most {@link EVENTS_PER_ITEM} events and {@link ITEM_EVENT_BYTES}.
+ */
+function callItems(events: readonly StoredEvent[]): Record<string, unknown>[] {
+  const groups = new Map<string, Map<string, StoredEvent>>();
+  for (const e of events) {
+    const shared = JSON.stringify([e.datasetGroupArn, e.actorId, e.sessionId, e.userId ?? null, e.writtenAt]);
+    const group = groups.get(shared) ?? new Map<string, StoredEvent>();
+    groups.set(shared, group);
+    group.set(eventSk(e.timestamp, e.eventId), e);
+  }
+  const items: Record<string, unknown>[] = [];
+  for (const group of groups.values()) {
+    const ordered = [...group].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    let chunk: (readonly [string, StoredEvent])[] = [];
+    let bytes = 0;
+    for (const keyed of ordered) {
+      const size = eventBytes(keyed[1]);
+      if (chunk.length >= EVENTS_PER_ITEM || (chunk.length > 0 && bytes + size > ITEM_EVENT_BYTES)) {
+        items.push(callItem(chunk));
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(keyed);
+      bytes += size;
+    }
+    if (chunk.length > 0) items.push(callItem(chunk));
+  }
+  return items;
+}
+
+/**
+ * An event's size in bytes, or a bound on it: without impressions and columns, an event is a handful of strings
+ * the API caps at 256 characters (1,024 for an attribution source).
+ */
+function eventBytes(e: StoredEvent): number {
+  return e.impression === undefined && e.columns === undefined
+    ? 16_384
+    : Buffer.byteLength(JSON.stringify(e));
+}
+
+/** One call item from events (with their keys, in key order) sharing actor, session, user and write time. */
+function callItem(keyed: readonly (readonly [string, StoredEvent])[]): Record<string, unknown> {
+  const events = keyed.map(([, e]) => e);
+  const first = events[0] as StoredEvent;
+  const lists: Record<string, unknown[]> = {};
+  for (const field of PER_EVENT) {
+    if (events.some((e) => e[field] !== undefined)) {
+      lists[field] = events.map((e) => (e[field] === undefined ? null : e[field]));
+    }
+  }
+  const digest = createHash('sha256').update(JSON.stringify(lists)).digest('hex').slice(0, 16);
+  const pk = eventPk(first.datasetGroupArn, first.actorId);
+  const sk = `${(keyed[keyed.length - 1] as readonly [string, StoredEvent])[0]}#${digest}`;
+  const item: Record<string, unknown> = {
+    pk,
+    sk,
+    gpk: shardGpk(first.datasetGroupArn, groupShard(pk, sk)),
+    gsk: (keyed[0] as readonly [string, StoredEvent])[0],
+    datasetGroupArn: first.datasetGroupArn,
+    actorId: first.actorId,
+    sessionId: first.sessionId,
+    writtenAt: first.writtenAt,
+    ...lists,
+  };
+  if (first.userId !== undefined) item.userId = first.userId;
+  return item;
+}
+
+/** An item's events as event records (an event item's, itself): a call item's lists taken apart. */
+function expand(item: Record<string, unknown>): Record<string, unknown>[] {
+  const ids = item.eventId;
+  if (!Array.isArray(ids)) return [item];
+  return ids.map((_, i) => {
+    const record = { ...item };
+    for (const field of PER_EVENT) {
+      const list = item[field];
+      if (Array.isArray(list)) record[field] = list[i];
+    }
+    return record;
+  });
+}
+
+interface KeyedRecord {
+  /** The event's key: its time, then its id (see {@link eventSk}). */
+  readonly key: string;
+  readonly record: Record<string, unknown>;
+}
+
+const keyOf = (record: Record<string, unknown>) =>
+  eventSk(record.timestamp as number, record.eventId as string);
+
+/** Event records with their keys, in key order (records of one key in the order given). */
+function sortedEvents(records: readonly Record<string, unknown>[]): KeyedRecord[] {
+  return records
+    .map((record) => ({ key: keyOf(record), record }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/** The key of an item's newest event. */
+function newestKey(item: Record<string, unknown>): string {
+  return sortedEvents(expand(item)).at(-1)?.key ?? '';
+}
+
+/** A binary min-heap of events on (key, arrival), so events of one key leave in the order they came. */
+class EventHeap {
+  private readonly heap: { readonly event: KeyedRecord; readonly order: number }[] = [];
+  private arrivals = 0;
+
+  peek(): KeyedRecord | undefined {
+    return this.heap[0]?.event;
+  }
+
+  push(event: KeyedRecord): void {
+    const heap = this.heap;
+    heap.push({ event, order: this.arrivals++ });
+    for (let i = heap.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if (!this.less(i, parent)) break;
+      this.swap(i, parent);
+      i = parent;
+    }
+  }
+
+  pop(): void {
+    const heap = this.heap;
+    const last = heap.pop();
+    if (last === undefined || heap.length === 0) return;
+    heap[0] = last;
+    for (let i = 0; ; ) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let least = i;
+      if (left < heap.length && this.less(left, least)) least = left;
+      if (right < heap.length && this.less(right, least)) least = right;
+      if (least === i) return;
+      this.swap(i, least);
+      i = least;
+    }
+  }
+
+  private less(a: number, b: number): boolean {
+    const x = this.heap[a] as (typeof this.heap)[number];
+    const y = this.heap[b] as (typeof this.heap)[number];
+    return x.event.key < y.event.key || (x.event.key === y.event.key && x.order < y.order);
+  }
+
+  private swap(a: number, b: number): void {
+    const heap = this.heap;
+    [heap[a], heap[b]] = [heap[b] as (typeof heap)[number], heap[a] as (typeof heap)[number]];
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
-import { EventStore, type StoredEvent } from '../../../lambdas/store/events';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { EVENTS_PER_ITEM, EventStore, eventSk, type StoredEvent } from '../../../lambdas/store/events';
 import { RecordStore } from '../../../lambdas/store/records';
 import { EVENTS_TABLE, RECORDS_TABLE } from '../../../lambdas/store/tables';
 import { type LocalDynamo, startDynalite } from '../services/dynalite-table';
@@ -167,6 +168,131 @@ describe('EventStore', () => {
     expect((await events.recent(group, 'carol', 10, 0)).map((e) => e.eventId)).toEqual(['a1', 'a2', 'k1']);
     expect((await collect(group)).map((e) => e.eventId)).toEqual(['a1', 'a2', 'k1']);
     expect(await events.links(group, 0)).toEqual(new Map());
+  });
+
+  it('stores the events of one call in one item, and reads them back one by one', async () => {
+    const group = `${GROUP}-calls`;
+    const call = Array.from({ length: EVENTS_PER_ITEM }, (_, i) => ({
+      ...event(
+        'erin',
+        1_700_000_000 + i,
+        `call-${i}`,
+        i === 3 ? { impression: ['x', 'y'], eventValue: 4 } : {},
+      ),
+      datasetGroupArn: group,
+      ...(i === 5 ? { itemId: undefined } : {}),
+    }));
+    await events.put(call);
+    // A retried call lands on the same item.
+    await events.put([...call].reverse());
+    const items = await local.ddb.send(
+      new QueryCommand({
+        TableName: 'events',
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `${group}|erin` },
+      }),
+    );
+    expect(items.Items).toHaveLength(1);
+    expect(await events.all(group, 'erin', 0)).toEqual(call);
+    expect(await collect(group)).toEqual(call);
+    expect(await events.recent(group, 'erin', 3, 0)).toEqual(call.slice(-3));
+  });
+
+  it('cuts a call whose events exceed what one item holds into more items', async () => {
+    const group = `${GROUP}-large`;
+    // Ten events, each with 500 shown items of 100 characters: about 500 KB, over DynamoDB's 400 KB per item.
+    const call = Array.from({ length: 10 }, (_, i) => ({
+      ...event('jo', 1_700_000_000 + i, `large-${i}`),
+      datasetGroupArn: group,
+      impression: Array.from({ length: 500 }, (_, k) => `${String(k).padStart(4, '0')}-${'x'.repeat(95)}`),
+    }));
+    await events.put(call);
+    expect(await events.all(group, 'jo', 0)).toEqual(call);
+    expect((await collect(group)).map((e) => e.eventId)).toEqual(call.map((e) => e.eventId));
+  });
+
+  it('merges calls whose times overlap into time order, for the group and for the newest N of an actor', async () => {
+    const group = `${GROUP}-overlap`;
+    const at = (actor: string, t: number, id: string): StoredEvent => ({
+      ...event(actor, 1_700_000_000 + t, id),
+      datasetGroupArn: group,
+    });
+    // One call spans t = 1…9; others fall in between, in the same partition and in other ones.
+    await events.put([at('fay', 1, 'wide-1'), at('fay', 9, 'wide-9')]);
+    await events.put([at('fay', 3, 'mid-3'), at('fay', 4, 'mid-4')]);
+    await events.put([at('gus', 2, 'other-2'), at('gus', 10, 'other-10')]);
+    await events.put([{ ...at('fay', 5, 'late-5'), writtenAt: 2_000 }]);
+    // An event item as earlier versions wrote them, in the index under the bare group key.
+    const sk = eventSk(1_700_000_006, 'legacy-6');
+    await local.ddb.send(
+      new PutCommand({
+        TableName: 'events',
+        Item: { pk: `${group}|fay`, sk, gpk: group, gsk: sk, ...at('fay', 6, 'legacy-6') },
+      }),
+    );
+    expect((await collect(group)).map((e) => e.eventId)).toEqual([
+      'wide-1',
+      'other-2',
+      'mid-3',
+      'mid-4',
+      'late-5',
+      'legacy-6',
+      'wide-9',
+      'other-10',
+    ]);
+    // The two newest items of fay hold the newest of her events but not the oldest of them: only those certain
+    // (not older than the older item's newest) are returned.
+    expect((await events.recent(group, 'fay', 2, 0)).map((e) => e.eventId)).toEqual(['legacy-6', 'wide-9']);
+    expect((await events.recent(group, 'fay', 3, 0)).map((e) => e.eventId)).toEqual([
+      'late-5',
+      'legacy-6',
+      'wide-9',
+    ]);
+    expect((await events.recentInteractions(group, 'fay', 10, 0)).map((e) => e.timestamp)).toEqual(
+      [1, 3, 4, 5, 6, 9].map((t) => 1_700_000_000 + t),
+    );
+    expect((await events.all(group, 'fay', 0)).map((e) => e.eventId)).toEqual([
+      'wide-1',
+      'mid-3',
+      'mid-4',
+      'late-5',
+      'legacy-6',
+      'wide-9',
+    ]);
+  });
+
+  it('returns of the newest N items only the events no unread item can outdate', async () => {
+    const group = `${GROUP}-floor`;
+    const at = (t: number, id: string, writtenAt: number): StoredEvent => ({
+      ...event('ivy', 1_700_000_000 + t, id),
+      datasetGroupArn: group,
+      writtenAt,
+    });
+    await events.put([at(1, 'old-1', 500), at(9, 'old-9', 500)]);
+    await events.put([at(2, 'new-2', 1_000), at(8, 'new-8', 1_000)]);
+    await events.put([at(7, 'new-7', 1_000)]);
+    // The Query reads the two newest items and the `since` filter drops one: new-2 is left out, as new-7 (unread)
+    // is newer.
+    expect((await events.recent(group, 'ivy', 2, 1_000)).map((e) => e.eventId)).toEqual(['new-8']);
+    // Every item read: nothing unread can be newer.
+    expect((await events.recent(group, 'ivy', 4, 1_000)).map((e) => e.eventId)).toEqual([
+      'new-2',
+      'new-7',
+      'new-8',
+    ]);
+  });
+
+  it('reads an event once that a retry stored again inside another call', async () => {
+    const group = `${GROUP}-inside`;
+    const a = { ...event('hal', 1_700_000_001, 'in-a'), datasetGroupArn: group };
+    const b = { ...event('hal', 1_700_000_002, 'in-b'), datasetGroupArn: group };
+    await events.put([a]);
+    await events.put([a, b]);
+    const withRepeats: StoredEvent[] = [];
+    for await (const page of events.groupEvents(group, 0, { repeats: true })) withRepeats.push(...page);
+    expect(withRepeats).toEqual([a, b]);
+    expect(await events.all(group, 'hal', 0)).toEqual([a, b]);
+    expect(await events.recent(group, 'hal', 10, 0)).toEqual([a, b]);
   });
 
   it('leaves out events written before `since`', async () => {
