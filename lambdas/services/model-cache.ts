@@ -7,12 +7,20 @@
  *
  * With the model comes each training user's history tail: the last {@link HISTORY_TAIL} items of the user in the
  * version's training snapshot, so users known from bulk imports are personalised from their history, not only from
- * events recorded after training. The training workflow's publish step writes them as their own small artifact
- * (`historyTailsKey`); a version published without one has its tails read from the whole snapshot.
+ * events recorded after training. The training workflow's publish step writes them as their own compact artifact
+ * (`historyTailsKey`, `engine/history-tails.ts`), which is served as downloaded: a user's tail is found and decoded
+ * when a request asks for it. A version published before that format has its tails (written as a snapshot) or, with
+ * none, its whole snapshot converted once at load.
  */
+import {
+  decodeHistoryTails,
+  type HistoryTails,
+  historyTailsOf,
+  isHistoryTails,
+} from '../engine/history-tails';
 import { MAX_HISTORY } from '../engine/history-weights';
 import { Model } from '../engine/model';
-import { decodeSnapshot, type InteractionColumns } from '../engine/snapshot';
+import { decodeSnapshot } from '../engine/snapshot';
 import { logger } from '../observability';
 import { getArtifact, historyTailsKey, snapshotKey } from '../store/artifacts';
 import type { ServiceContext } from './context';
@@ -20,25 +28,10 @@ import type { ServiceContext } from './context';
 /** No model reads more of a history than this (its state and its repeat rates, `engine/history-weights.ts`). */
 export const HISTORY_TAIL = MAX_HISTORY;
 
-/** A training user's most recent items (oldest first), their event types and the time of the newest. */
-export interface HistoryTail {
-  readonly itemIds: readonly string[];
-  readonly eventTypes: readonly (string | undefined)[];
-  /** Epoch seconds. */
-  readonly lastTimestamp: number;
-}
-
 export interface ServingModel {
   readonly model: Model;
   /** Training users' history tails, by user id. */
   readonly histories: HistoryTails;
-}
-
-/** History tails by user id, each built when asked for from the columns the model cache keeps. */
-export interface HistoryTails {
-  get(userId: string): HistoryTail | undefined;
-  /** Users with a tail. */
-  readonly size: number;
 }
 
 /** What a campaign serves: the solution version and its model artifact. */
@@ -51,32 +44,6 @@ export interface ModelRef {
 export type ObjectReader = (ctx: ServiceContext, key: string) => Promise<Uint8Array | undefined>;
 
 export const readObject: ObjectReader = (ctx, key) => getArtifact(ctx.s3, ctx.dataBucket, key);
-
-/**
- * Each user's last `tail` interactions of a training snapshot, whose users' rows are already in time order (ties
- * in source order).
- */
-export function historyTails(s: InteractionColumns, tail = HISTORY_TAIL): HistoryTails {
-  const users = new Map<string, number>();
-  s.userIds.forEach((id, u) => {
-    if ((s.userOffsets[u + 1] as number) > (s.userOffsets[u] as number)) users.set(id, u);
-  });
-  return {
-    size: users.size,
-    get(userId) {
-      const u = users.get(userId);
-      if (u === undefined) return undefined;
-      const to = s.userOffsets[u + 1] as number;
-      const itemIds: string[] = [];
-      const eventTypes: (string | undefined)[] = [];
-      for (let r = Math.max(s.userOffsets[u] as number, to - tail); r < to; r++) {
-        itemIds.push(s.itemIds[s.item[r] as number] as string);
-        eventTypes.push(s.eventTypes[s.type[r] as number]);
-      }
-      return { itemIds, eventTypes, lastTimestamp: s.time[to - 1] as number };
-    },
-  };
-}
 
 const NO_HISTORIES: HistoryTails = { get: () => undefined, size: 0 };
 
@@ -99,8 +66,10 @@ async function loadServingModel(
     logger.warn('No training snapshot; training histories unavailable', { ...ref });
     return { model, histories: NO_HISTORIES };
   }
+  if (tails !== undefined && isHistoryTails(tails)) return { model, histories: decodeHistoryTails(tails) };
   try {
-    return { model, histories: historyTails(decodeSnapshot(columns).columns) };
+    // A version published before the history tails artifact (its tails as a snapshot) or without one.
+    return { model, histories: historyTailsOf(decodeSnapshot(columns).columns, HISTORY_TAIL) };
   } catch (err) {
     // A version trained before the columnar snapshot: serve it, personalised from recorded events only.
     if (tails !== undefined) throw err;

@@ -4,7 +4,8 @@
  * - `training-data.bin`: the training snapshot (`engine/snapshot.ts`);
  * - `model.bin`: the trained model (`engine/model.ts`), and `updates/<generation>-<ms>.bin` the automatic updates'
  *   generations of it;
- * - `history-tails.bin`: each training user's newest events, for serving (the snapshot's format);
+ * - `history-tails.bin`: each training user's newest events, for serving (`engine/history-tails.ts`; versions published
+ *   before that format have them in the snapshot's);
  * - `training/plan.json`: the training's plan (its shard count and the chosen model), `training/start.bin` the
  *   chosen candidate's output embeddings from self-tuning (float32, little-endian), `training/shard-<n>.bin` each
  *   user shard's sums and `training/sums.bin` their total (`engine/shards.ts`); the publish step deletes `training/`;
