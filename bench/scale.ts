@@ -78,9 +78,27 @@ async function firstLines(path: string): Promise<string[]> {
   }
 }
 
-/** The training workflow's per-step records (`timedStep`), taken from the logger while the run lasts. */
-function captureStepTimes(): { steps: { step: string; seconds: number }[]; restore: () => void } {
+/** A model load as the serving path logs it (`services/model-cache.ts`). */
+interface ModelLoad {
+  readonly modelBytes: number;
+  readonly tailsBytes: number;
+  readonly downloadMs: number;
+  readonly modelMs: number;
+  readonly scoringMs: number;
+  readonly tailsMs: number;
+}
+
+/**
+ * The training workflow's per-step records (`timedStep`) and the serving path's model loads, taken from the logger
+ * while the run lasts.
+ */
+function captureLogs(): {
+  steps: { step: string; seconds: number }[];
+  loads: ModelLoad[];
+  restore: () => void;
+} {
   const steps: { step: string; seconds: number }[] = [];
+  const loads: ModelLoad[] = [];
   const original = logger.info;
   logger.info = ((message: unknown, ...rest: unknown[]) => {
     const attrs = rest[0] as { step?: unknown; seconds?: unknown } | undefined;
@@ -89,15 +107,22 @@ function captureStepTimes(): { steps: { step: string; seconds: number }[]; resto
       print(`  (training step ${attrs.step}: ${attrs.seconds.toFixed(1)} s)`);
       return;
     }
+    if (message === 'serving model loaded') {
+      loads.push(attrs as unknown as ModelLoad);
+      return;
+    }
     (original as (...args: unknown[]) => void).call(logger, message, ...rest);
   }) as typeof logger.info;
   return {
     steps,
+    loads,
     restore: () => {
       logger.info = original;
     },
   };
 }
+
+const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
 
 async function main(): Promise<void> {
   quietRequestLogs();
@@ -141,7 +166,7 @@ async function main(): Promise<void> {
     const clients = runtimeClients(runtime);
     const { personalize: p, personalizeRuntime: rt, s3 } = clients;
     // The workflow logs each step as it ends; publish ends after the version is ACTIVE.
-    const capture = captureStepTimes();
+    const capture = captureLogs();
     try {
       await s3.send(new CreateBucketCommand({ Bucket: UPLOAD_BUCKET }));
       await s3.send(
@@ -223,13 +248,29 @@ async function main(): Promise<void> {
 
       t = performance.now();
       const first = await rt.send(new GetRecommendationsCommand({ campaignArn, userId, numResults: 25 }));
+      const firstMs = performance.now() - t;
       step('first GetRecommendations (model and tails cold)', t);
+      const servingRss = process.memoryUsage().rss;
       t = performance.now();
       await rt.send(new GetRecommendationsCommand({ campaignArn, userId, numResults: 25 }));
       step('second GetRecommendations (warm)', t);
       if (first.itemList?.length !== 25) throw new Error('the first recommendation returned no items');
 
       print(`overall peak RSS of the process tree: ${sampler.overall.toFixed(0)} MiB`);
+      const load = capture.loads[0];
+      if (load !== undefined) {
+        const accounted = load.downloadMs + load.modelMs + load.scoringMs + load.tailsMs;
+        print(
+          `cold model load (as the serving path logs it): download ${load.downloadMs} ms (model ${mib(load.modelBytes)} MiB ` +
+            `and history tails ${mib(load.tailsBytes)} MiB in parallel), Model.load ${load.modelMs} ms, ` +
+            `prepareScoring ${load.scoringMs} ms, history tails ${load.tailsMs} ms; ` +
+            `the rest of the first request ${Math.max(0, firstMs - accounted).toFixed(0)} ms`,
+        );
+      }
+      print(
+        `serving process RSS after the first recommendation: ${mib(servingRss)} MiB (the process serving the API, ` +
+          'with the embedded DynamoDB and S3; training ran in its child)',
+      );
       print(
         `training steps as logged: ${capture.steps.map((s) => `${s.step} ${s.seconds.toFixed(1)} s`).join(', ')}`,
       );

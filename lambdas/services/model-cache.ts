@@ -47,35 +47,78 @@ export const readObject: ObjectReader = (ctx, key) => getArtifact(ctx.s3, ctx.da
 
 const NO_HISTORIES: HistoryTails = { get: () => undefined, size: 0 };
 
+/** What a model load spent where, logged once per load: the cold start of a serving function. */
+export interface LoadTimes {
+  readonly modelBytes: number;
+  readonly tailsBytes: number;
+  /** Both artifacts, read in parallel. */
+  readonly downloadMs: number;
+  readonly modelMs: number;
+  /** The int8 copy of the item matrix GetRecommendations scans. */
+  readonly scoringMs: number;
+  readonly tailsMs: number;
+}
+
 async function loadServingModel(
   ctx: ServiceContext,
   ref: ModelRef,
   read: ObjectReader,
 ): Promise<ServingModel> {
+  let at = performance.now();
+  const lap = (): number => {
+    const from = at;
+    at = performance.now();
+    return Math.round(at - from);
+  };
   const [artifact, tails] = await Promise.all([
     read(ctx, ref.modelKey),
     read(ctx, historyTailsKey(ref.versionArn)),
   ]);
+  const downloadMs = lap();
   if (artifact === undefined) throw new Error(`Model artifact ${ref.modelKey} does not exist`);
   const model = Model.load(artifact);
+  const modelMs = lap();
   // The int8 copy GetRecommendations scans is built here, not on the first request.
   model.prepareScoring();
+  const scoringMs = lap();
+  const histories = await trainingHistories(ctx, ref, read, tails);
+  const times: LoadTimes = {
+    modelBytes: artifact.length,
+    tailsBytes: tails?.length ?? 0,
+    downloadMs,
+    modelMs,
+    scoringMs,
+    tailsMs: lap(),
+  };
+  logger.info('serving model loaded', { ...ref, ...times });
+  return { model, histories };
+}
+
+/**
+ * The training users' history tails: the artifact as it is, or for a version published before it, converted from
+ * its tails written as a snapshot or, with none, from its whole snapshot.
+ */
+async function trainingHistories(
+  ctx: ServiceContext,
+  ref: ModelRef,
+  read: ObjectReader,
+  tails: Uint8Array | undefined,
+): Promise<HistoryTails> {
+  if (tails !== undefined && isHistoryTails(tails)) return decodeHistoryTails(tails);
   const columns = tails ?? (await read(ctx, snapshotKey(ref.versionArn)));
   if (columns === undefined) {
     // Without the snapshot only events recorded after training can personalise; worth a log line, not a failure.
     logger.warn('No training snapshot; training histories unavailable', { ...ref });
-    return { model, histories: NO_HISTORIES };
+    return NO_HISTORIES;
   }
-  if (tails !== undefined && isHistoryTails(tails)) return { model, histories: decodeHistoryTails(tails) };
   try {
-    // A version published before the history tails artifact (its tails as a snapshot) or without one.
-    return { model, histories: historyTailsOf(decodeSnapshot(columns).columns, HISTORY_TAIL) };
+    return historyTailsOf(decodeSnapshot(columns).columns, HISTORY_TAIL);
   } catch (err) {
     // A version trained before the columnar snapshot: serve it, personalised from recorded events only.
     if (tails !== undefined) throw err;
     const reason = err instanceof Error ? err.message : String(err);
     logger.warn('Unreadable training snapshot; training histories unavailable', { reason, ...ref });
-    return { model, histories: NO_HISTORIES };
+    return NO_HISTORIES;
   }
 }
 
