@@ -9,7 +9,7 @@
  *
  *   u32 magic "OPHT" | u32 header length | header JSON (UTF-8) | pad to 8 | arrays, each padded to 8
  *
- * The header holds the item ids and event types the tails name, the row encoding and where each array is:
+ * The header holds the event types, the row encoding and where each array is:
  * - `slots` (u32 × a power of two): an open-addressing table, linear probing; 0 is an empty slot, else user + 1.
  *   A user's home slot is the top bits of FNV-1a of the id times 2654435761 (Fibonacci hashing); the table is at
  *   most three quarters full, so a probe meets an empty slot soon;
@@ -17,10 +17,11 @@
  *   compared byte for byte when probing, so colliding hashes are told apart;
  * - `rowOffsets` (u32 × users + 1): user u's tail is rows `rowOffsets[u] .. rowOffsets[u+1]`, oldest first;
  * - `lastTimes` (f64 × users): the epoch seconds of each user's newest row;
- * - `items` (`itemWidth` bytes per row): the row's index into the header's `itemIds`, unsigned;
- * - `types` (`typeWidth` bytes per row): 0 for a row without an event type, else 1 + the index into `eventTypes`;
- *   with `typeWidth` 0 every row has the code `sameType` and the array is empty.
- * About 4 bytes per row at 100k items, where a snapshot of the tails takes 12 plus each user id in JSON.
+ * - `events` (`eventWidth` bytes per row, unsigned): item × `typeCodes` + type code, where the item numbers the
+ *   items the tails name and a type code is 0 for no event type, else 1 + the index into `eventTypes`; when every
+ *   row has the same code (`sameType`), `typeCodes` is 1 and the code is not stored;
+ * - `itemIdOffsets` (u32 × items + 1) and `itemIds` (UTF-8): item i's id, decoded when a tail first names it.
+ * 3 bytes per row at 100k items and a few event types, where a snapshot of the tails takes 12 plus every id in JSON.
  */
 import { align8, frameHeader, readFrame } from './framing';
 import { fnv1a } from './hash';
@@ -47,26 +48,34 @@ export interface HistoryTails {
   readonly size: number;
 }
 
-type ArrayName = 'slots' | 'idOffsets' | 'ids' | 'rowOffsets' | 'lastTimes' | 'items' | 'types';
+type ArrayName =
+  | 'slots'
+  | 'idOffsets'
+  | 'ids'
+  | 'rowOffsets'
+  | 'lastTimes'
+  | 'events'
+  | 'itemIdOffsets'
+  | 'itemIds';
 
 interface Header {
   format: string;
   version: number;
   users: number;
   rows: number;
-  itemIds: readonly string[];
+  items: number;
   eventTypes: readonly string[];
-  itemWidth: number;
-  typeWidth: number;
+  eventWidth: number;
+  typeCodes: number;
   sameType: number;
   arrays: { name: ArrayName; offset: number; byteLength: number }[];
 }
 
-/** Bytes per unsigned value for values below `count`: 1, 2, 3 or 4. */
+/** Bytes per unsigned value for values below `count` (up to 6, exact in a double). */
 function widthFor(count: number): number {
-  if (count <= 0x100) return 1;
-  if (count <= 0x10000) return 2;
-  return count <= 0x1000000 ? 3 : 4;
+  let width = 1;
+  while (count > 2 ** (8 * width)) width++;
+  return width;
 }
 
 /** Home slot of a hash in a table of 2^bits slots (bits ≥ 1). */
@@ -126,22 +135,27 @@ export function encodeHistoryTails(c: InteractionColumns, tail: number): Uint8Ar
       else if (code !== sameType) mixedTypes = true;
     }
   }
-  const itemWidth = widthFor(itemIds.length);
-  const typeWidth = mixedTypes ? widthFor(c.eventTypes.length + 1) : 0;
-  const items = new Uint8Array(rows * itemWidth);
-  const types = new Uint8Array(rows * typeWidth);
+  const typeCodes = mixedTypes ? c.eventTypes.length + 1 : 1;
+  const eventWidth = widthFor(itemIds.length * typeCodes);
+  const events = new Uint8Array(rows * eventWidth);
   const lastTimes = new Float64Array(n);
   for (let k = 0; k < n; k++) {
     const to = c.userOffsets[(users[k] as number) + 1] as number;
     let p = rowOffsets[k] as number;
     for (let r = firstRow(k); r < to; r++, p++) {
-      writeUnsigned(items, p * itemWidth, itemWidth, itemMap[c.item[r] as number] as number);
-      if (typeWidth > 0) writeUnsigned(types, p * typeWidth, typeWidth, (c.type[r] as number) + 1);
+      const code = mixedTypes ? (c.type[r] as number) + 1 : 0;
+      writeUnsigned(
+        events,
+        p * eventWidth,
+        eventWidth,
+        (itemMap[c.item[r] as number] as number) * typeCodes + code,
+      );
     }
     lastTimes[k] = c.time[to - 1] as number;
   }
 
-  const { idOffsets, ids } = encodeIds(users.map((u) => c.userIds[u] as string));
+  const { offsets: idOffsets, bytes: ids } = encodeStrings(users.map((u) => c.userIds[u] as string));
+  const { offsets: itemIdOffsets, bytes: itemIdBytes } = encodeStrings(itemIds);
   const bits = slotBits(n);
   const slots = new Uint32Array(2 ** bits);
   const mask = slots.length - 1;
@@ -156,9 +170,10 @@ export function encodeHistoryTails(c: InteractionColumns, tail: number): Uint8Ar
     ['slots', slots],
     ['idOffsets', idOffsets],
     ['rowOffsets', rowOffsets],
+    ['itemIdOffsets', itemIdOffsets],
     ['ids', ids],
-    ['items', items],
-    ['types', types],
+    ['events', events],
+    ['itemIds', itemIdBytes],
   ];
   let offset = 0;
   const descriptors: Header['arrays'] = arrays.map(([name, a]) => {
@@ -171,10 +186,10 @@ export function encodeHistoryTails(c: InteractionColumns, tail: number): Uint8Ar
     version: HISTORY_TAILS_FORMAT_VERSION,
     users: n,
     rows,
-    itemIds,
+    items: itemIds.length,
     eventTypes: c.eventTypes,
-    itemWidth,
-    typeWidth,
+    eventWidth,
+    typeCodes,
     sameType: Math.max(0, sameType),
     arrays: descriptors,
   };
@@ -187,19 +202,19 @@ export function encodeHistoryTails(c: InteractionColumns, tail: number): Uint8Ar
   return chunks;
 }
 
-/** The ids' UTF-8 bytes end to end, and where each starts. */
-function encodeIds(userIds: readonly string[]): { idOffsets: Uint32Array; ids: Uint8Array } {
+/** The strings' UTF-8 bytes end to end, and where each starts. */
+function encodeStrings(strings: readonly string[]): { offsets: Uint32Array; bytes: Uint8Array } {
   let most = 0;
-  for (const id of userIds) most += id.length * 3;
+  for (const text of strings) most += text.length * 3;
   const buffer = new Uint8Array(most);
   const encoder = new TextEncoder();
-  const idOffsets = new Uint32Array(userIds.length + 1);
+  const offsets = new Uint32Array(strings.length + 1);
   let at = 0;
-  userIds.forEach((id, k) => {
-    at += encoder.encodeInto(id, buffer.subarray(at)).written;
-    idOffsets[k + 1] = at;
+  strings.forEach((text, k) => {
+    at += encoder.encodeInto(text, buffer.subarray(at)).written;
+    offsets[k + 1] = at;
   });
-  return { idOffsets, ids: buffer.subarray(0, at) };
+  return { offsets, bytes: buffer.subarray(0, at) };
 }
 
 /** Whether `bytes` start like a history tails artifact (rather than a training snapshot of the tails). */
@@ -244,10 +259,11 @@ export function decodeHistoryTails(bytes: Uint8Array): HistoryTails {
   const idOffsets = wordsOf('idOffsets', u32, 4);
   const rowOffsets = wordsOf('rowOffsets', u32, 4);
   const lastTimes = wordsOf('lastTimes', (b, at, length) => new Float64Array(b, at, length), 8);
+  const itemIdOffsets = wordsOf('itemIdOffsets', u32, 4);
   const ids = bytesOf('ids');
-  const items = bytesOf('items');
-  const types = bytesOf('types');
-  const { users, rows, itemWidth, typeWidth } = header;
+  const events = bytesOf('events');
+  const itemIdBytes = bytesOf('itemIds');
+  const { users, rows, items, eventWidth, typeCodes } = header;
   const bits = Math.log2(slots.length);
   if (
     !Number.isInteger(bits) ||
@@ -258,14 +274,26 @@ export function decodeHistoryTails(bytes: Uint8Array): HistoryTails {
     lastTimes.length !== users ||
     idOffsets[users] !== ids.length ||
     rowOffsets[users] !== rows ||
-    items.length !== rows * itemWidth ||
-    types.length !== rows * typeWidth
+    itemIdOffsets.length !== items + 1 ||
+    itemIdOffsets[items] !== itemIdBytes.length ||
+    events.length !== rows * eventWidth ||
+    !(typeCodes >= 1)
   ) {
     throw new Error('history tails artifact is inconsistent');
   }
   const mask = slots.length - 1;
   const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
   const typeOf = (code: number): string | undefined => (code === 0 ? undefined : header.eventTypes[code - 1]);
+  const itemIds: (string | undefined)[] = [];
+  const itemId = (i: number): string => {
+    let id = itemIds[i];
+    if (id === undefined) {
+      id = decoder.decode(itemIdBytes.subarray(itemIdOffsets[i], itemIdOffsets[i + 1]));
+      itemIds[i] = id;
+    }
+    return id;
+  };
 
   const isUser = (u: number, key: Uint8Array): boolean => {
     const from = idOffsets[u] as number;
@@ -274,15 +302,15 @@ export function decodeHistoryTails(bytes: Uint8Array): HistoryTails {
     return true;
   };
   const tailOf = (u: number): HistoryTail => {
-    const itemIds: string[] = [];
+    const tailItems: string[] = [];
     const eventTypes: (string | undefined)[] = [];
     for (let r = rowOffsets[u] as number; r < (rowOffsets[u + 1] as number); r++) {
-      itemIds.push(header.itemIds[readUnsigned(items, r * itemWidth, itemWidth)] as string);
-      eventTypes.push(
-        typeOf(typeWidth === 0 ? header.sameType : readUnsigned(types, r * typeWidth, typeWidth)),
-      );
+      const value = readUnsigned(events, r * eventWidth, eventWidth);
+      const code = value % typeCodes;
+      tailItems.push(itemId((value - code) / typeCodes));
+      eventTypes.push(typeOf(typeCodes === 1 ? header.sameType : code));
     }
-    return { itemIds, eventTypes, lastTimestamp: lastTimes[u] as number };
+    return { itemIds: tailItems, eventTypes, lastTimestamp: lastTimes[u] as number };
   };
   return {
     size: users,
