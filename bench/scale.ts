@@ -38,6 +38,7 @@ import {
   SFNClient,
 } from '@aws-sdk/client-sfn';
 import { ENV } from '../lambdas/env';
+import { logger } from '../lambdas/observability';
 import { historyTailsKey, modelKey, snapshotKey } from '../lambdas/store/artifacts';
 import { startRuntime } from '../local/runtime';
 import { runtimeClients } from './lib/clients';
@@ -134,6 +135,37 @@ async function stateTimes(
   return { states, iterations };
 }
 
+/** A model load as the serving path logs it (`services/model-cache.ts`). */
+interface ModelLoad {
+  readonly modelBytes: number;
+  readonly tailsBytes: number;
+  readonly downloadMs: number;
+  readonly modelMs: number;
+  readonly scoringMs: number;
+  readonly tailsMs: number;
+}
+
+/** The serving path's model loads, taken from the logger while the run lasts. */
+function captureModelLoads(): { loads: ModelLoad[]; restore: () => void } {
+  const loads: ModelLoad[] = [];
+  const original = logger.info;
+  logger.info = ((message: unknown, ...rest: unknown[]) => {
+    if (message === 'serving model loaded') {
+      loads.push(rest[0] as ModelLoad);
+      return;
+    }
+    (original as (...args: unknown[]) => void).call(logger, message, ...rest);
+  }) as typeof logger.info;
+  return {
+    loads,
+    restore: () => {
+      logger.info = original;
+    },
+  };
+}
+
+const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
+
 async function main(): Promise<void> {
   quietRequestLogs();
   const argv = process.argv.slice(2);
@@ -195,6 +227,7 @@ async function main(): Promise<void> {
       region: runtime.region,
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
+    const capture = captureModelLoads();
     try {
       await s3.send(new CreateBucketCommand({ Bucket: UPLOAD_BUCKET }));
       await s3.send(
@@ -276,13 +309,29 @@ async function main(): Promise<void> {
 
       t = performance.now();
       const first = await rt.send(new GetRecommendationsCommand({ campaignArn, userId, numResults: 25 }));
+      const firstMs = performance.now() - t;
       step('first GetRecommendations (model and tails cold)', t);
+      const servingRss = process.memoryUsage().rss;
       t = performance.now();
       await rt.send(new GetRecommendationsCommand({ campaignArn, userId, numResults: 25 }));
       step('second GetRecommendations (warm)', t);
       if (first.itemList?.length !== 25) throw new Error('the first recommendation returned no items');
 
       print(`overall peak RSS of the process tree: ${sampler.overall.toFixed(0)} MiB`);
+      const load = capture.loads[0];
+      if (load !== undefined) {
+        const accounted = load.downloadMs + load.modelMs + load.scoringMs + load.tailsMs;
+        print(
+          `cold model load (as the serving path logs it): download ${load.downloadMs} ms (model ${mib(load.modelBytes)} MiB ` +
+            `and history tails ${mib(load.tailsBytes)} MiB in parallel), Model.load ${load.modelMs} ms, ` +
+            `prepareScoring ${load.scoringMs} ms, history tails ${load.tailsMs} ms; ` +
+            `the rest of the first request ${Math.max(0, firstMs - accounted).toFixed(0)} ms`,
+        );
+      }
+      print(
+        `serving process RSS after the first recommendation: ${mib(servingRss)} MiB (the process serving the API, ` +
+          'with the embedded DynamoDB and S3; training ran in its child)',
+      );
       // The version is ACTIVE before the workflow's last state ends: wait for the execution to finish.
       const training = await until(
         async () =>

@@ -15,6 +15,7 @@
 import type { Statistics } from './accumulate';
 import { type FitContext, fitSums, headOf, type ModelChoices, sumsKey } from './fit';
 import { frameHeader, readFrame } from './framing';
+import { fnv1a } from './hash';
 import type { HyperParameters } from './hyperparameters';
 
 export const SUMS_FORMAT = 'open-personalize/sums';
@@ -23,12 +24,7 @@ const MAGIC = 0x53554d53; // "SUMS"
 
 /** The shard (0 … shards − 1) of a user: FNV-1a of the id's UTF-16 code units, modulo the shard count. */
 export function shardOfUser(userId: string, shards: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < userId.length; i++) {
-    hash ^= userId.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash % shards;
+  return fnv1a(userId) % shards;
 }
 
 /** Shards for `interactions` interactions at `perShard` each: at least 1, at most `maxShards`. */

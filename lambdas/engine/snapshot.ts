@@ -316,37 +316,3 @@ export function latestTime(c: InteractionColumns): number {
   }
   return latest;
 }
-
-/**
- * Each user's last `tail` rows (the history tails serving starts from), as a snapshot of their own: the item table
- * keeps only the items those rows name; event values and impressions are left out.
- */
-export function tailColumns(c: InteractionColumns, tail: number): InteractionColumns {
-  const users = c.userIds.length;
-  const userOffsets = new Int32Array(users + 1);
-  for (let u = 0; u < users; u++) {
-    const length = Math.min(tail, (c.userOffsets[u + 1] as number) - (c.userOffsets[u] as number));
-    userOffsets[u + 1] = (userOffsets[u] as number) + length;
-  }
-  const m = userOffsets[users] as number;
-  const itemMap = new Int32Array(c.itemIds.length).fill(-1);
-  const itemIds: string[] = [];
-  const item = new Int32Array(m);
-  const time = c.time instanceof Int32Array ? new Int32Array(m) : new Float64Array(m);
-  const type = new Int32Array(m);
-  for (let u = 0; u < users; u++) {
-    const to = c.userOffsets[u + 1] as number;
-    let p = userOffsets[u] as number;
-    for (let r = to - ((userOffsets[u + 1] as number) - p); r < to; r++, p++) {
-      const old = c.item[r] as number;
-      if (itemMap[old] === -1) {
-        itemMap[old] = itemIds.length;
-        itemIds.push(c.itemIds[old] as string);
-      }
-      item[p] = itemMap[old] as number;
-      time[p] = c.time[r] as number;
-      type[p] = c.type[r] as number;
-    }
-  }
-  return { userIds: c.userIds, itemIds, eventTypes: c.eventTypes, userOffsets, item, time, type };
-}

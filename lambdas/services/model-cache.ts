@@ -7,12 +7,20 @@
  *
  * With the model comes each training user's history tail: the last {@link HISTORY_TAIL} items of the user in the
  * version's training snapshot, so users known from bulk imports are personalised from their history, not only from
- * events recorded after training. The training workflow's publish step writes them as their own small artifact
- * (`historyTailsKey`); a version published without one has its tails read from the whole snapshot.
+ * events recorded after training. The training workflow's publish step writes them as their own compact artifact
+ * (`historyTailsKey`, `engine/history-tails.ts`), which is served as downloaded: a user's tail is found and decoded
+ * when a request asks for it. A version published before that format has its tails (written as a snapshot) or, with
+ * none, its whole snapshot converted once at load.
  */
+import {
+  decodeHistoryTails,
+  type HistoryTails,
+  historyTailsOf,
+  isHistoryTails,
+} from '../engine/history-tails';
 import { MAX_HISTORY } from '../engine/history-weights';
 import { Model } from '../engine/model';
-import { decodeSnapshot, type InteractionColumns } from '../engine/snapshot';
+import { decodeSnapshot } from '../engine/snapshot';
 import { logger } from '../observability';
 import { getArtifact, historyTailsKey, snapshotKey } from '../store/artifacts';
 import type { ServiceContext } from './context';
@@ -20,25 +28,10 @@ import type { ServiceContext } from './context';
 /** No model reads more of a history than this (its state and its repeat rates, `engine/history-weights.ts`). */
 export const HISTORY_TAIL = MAX_HISTORY;
 
-/** A training user's most recent items (oldest first), their event types and the time of the newest. */
-export interface HistoryTail {
-  readonly itemIds: readonly string[];
-  readonly eventTypes: readonly (string | undefined)[];
-  /** Epoch seconds. */
-  readonly lastTimestamp: number;
-}
-
 export interface ServingModel {
   readonly model: Model;
   /** Training users' history tails, by user id. */
   readonly histories: HistoryTails;
-}
-
-/** History tails by user id, each built when asked for from the columns the model cache keeps. */
-export interface HistoryTails {
-  get(userId: string): HistoryTail | undefined;
-  /** Users with a tail. */
-  readonly size: number;
 }
 
 /** What a campaign serves: the solution version and its model artifact. */
@@ -52,61 +45,80 @@ export type ObjectReader = (ctx: ServiceContext, key: string) => Promise<Uint8Ar
 
 export const readObject: ObjectReader = (ctx, key) => getArtifact(ctx.s3, ctx.dataBucket, key);
 
-/**
- * Each user's last `tail` interactions of a training snapshot, whose users' rows are already in time order (ties
- * in source order).
- */
-export function historyTails(s: InteractionColumns, tail = HISTORY_TAIL): HistoryTails {
-  const users = new Map<string, number>();
-  s.userIds.forEach((id, u) => {
-    if ((s.userOffsets[u + 1] as number) > (s.userOffsets[u] as number)) users.set(id, u);
-  });
-  return {
-    size: users.size,
-    get(userId) {
-      const u = users.get(userId);
-      if (u === undefined) return undefined;
-      const to = s.userOffsets[u + 1] as number;
-      const itemIds: string[] = [];
-      const eventTypes: (string | undefined)[] = [];
-      for (let r = Math.max(s.userOffsets[u] as number, to - tail); r < to; r++) {
-        itemIds.push(s.itemIds[s.item[r] as number] as string);
-        eventTypes.push(s.eventTypes[s.type[r] as number]);
-      }
-      return { itemIds, eventTypes, lastTimestamp: s.time[to - 1] as number };
-    },
-  };
-}
-
 const NO_HISTORIES: HistoryTails = { get: () => undefined, size: 0 };
+
+/** What a model load spent where, logged once per load: the cold start of a serving function. */
+export interface LoadTimes {
+  readonly modelBytes: number;
+  readonly tailsBytes: number;
+  /** Both artifacts, read in parallel. */
+  readonly downloadMs: number;
+  readonly modelMs: number;
+  /** The int8 copy of the item matrix GetRecommendations scans. */
+  readonly scoringMs: number;
+  readonly tailsMs: number;
+}
 
 async function loadServingModel(
   ctx: ServiceContext,
   ref: ModelRef,
   read: ObjectReader,
 ): Promise<ServingModel> {
+  let at = performance.now();
+  const lap = (): number => {
+    const from = at;
+    at = performance.now();
+    return Math.round(at - from);
+  };
   const [artifact, tails] = await Promise.all([
     read(ctx, ref.modelKey),
     read(ctx, historyTailsKey(ref.versionArn)),
   ]);
+  const downloadMs = lap();
   if (artifact === undefined) throw new Error(`Model artifact ${ref.modelKey} does not exist`);
   const model = Model.load(artifact);
+  const modelMs = lap();
   // The int8 copy GetRecommendations scans is built here, not on the first request.
   model.prepareScoring();
+  const scoringMs = lap();
+  const histories = await trainingHistories(ctx, ref, read, tails);
+  const times: LoadTimes = {
+    modelBytes: artifact.length,
+    tailsBytes: tails?.length ?? 0,
+    downloadMs,
+    modelMs,
+    scoringMs,
+    tailsMs: lap(),
+  };
+  logger.info('serving model loaded', { ...ref, ...times });
+  return { model, histories };
+}
+
+/**
+ * The training users' history tails: the artifact as it is, or for a version published before it, converted from
+ * its tails written as a snapshot or, with none, from its whole snapshot.
+ */
+async function trainingHistories(
+  ctx: ServiceContext,
+  ref: ModelRef,
+  read: ObjectReader,
+  tails: Uint8Array | undefined,
+): Promise<HistoryTails> {
+  if (tails !== undefined && isHistoryTails(tails)) return decodeHistoryTails(tails);
   const columns = tails ?? (await read(ctx, snapshotKey(ref.versionArn)));
   if (columns === undefined) {
     // Without the snapshot only events recorded after training can personalise; worth a log line, not a failure.
     logger.warn('No training snapshot; training histories unavailable', { ...ref });
-    return { model, histories: NO_HISTORIES };
+    return NO_HISTORIES;
   }
   try {
-    return { model, histories: historyTails(decodeSnapshot(columns).columns) };
+    return historyTailsOf(decodeSnapshot(columns).columns, HISTORY_TAIL);
   } catch (err) {
     // A version trained before the columnar snapshot: serve it, personalised from recorded events only.
     if (tails !== undefined) throw err;
     const reason = err instanceof Error ? err.message : String(err);
     logger.warn('Unreadable training snapshot; training histories unavailable', { reason, ...ref });
-    return { model, histories: NO_HISTORIES };
+    return NO_HISTORIES;
   }
 }
 

@@ -20,6 +20,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PredictedItem } from '@aws-sdk/client-personalize-runtime';
 import type { ExplorationSettings } from '../engine/exploration';
+import { fnv1a } from '../engine/hash';
 import type { Model } from '../engine/model';
 import { invalidInput } from '../errors';
 import { logger } from '../observability';
@@ -238,9 +239,7 @@ export function recommendationId(): string {
 
 /** A 32-bit seed from a recommendationId (FNV-1a), so the id alone replays the draws of its list. */
 export function seedOf(id: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
+  return fnv1a(id);
 }
 
 /** Per shown item: whether its slot was explored, and the probability of showing it there. */

@@ -32,6 +32,7 @@
  */
 import { type HpoSearch, type ItemMeta, Model, type ParallelRunner, type UserMeta } from '../engine';
 import type { FitContext, ModelChoices } from '../engine/fit';
+import { encodeHistoryTails } from '../engine/history-tails';
 import { MAX_HISTORY } from '../engine/history-weights';
 import type { HyperParameters } from '../engine/hyperparameters';
 import { evaluate, MAX_EVALUATED_USERS } from '../engine/metrics';
@@ -51,7 +52,6 @@ import {
   interactionRows,
   SnapshotBuilder,
   type TrainingSnapshot,
-  tailColumns,
 } from '../engine/snapshot';
 import { type ColumnsSplit, catalogSizeOfColumns, holdOutTruthRows } from '../engine/split';
 import { type ChosenModel, chooseModel, fitChosen, fitContextOf, inThread } from '../engine/train';
@@ -565,8 +565,8 @@ export async function publishVersion(ctx: ServiceContext, arn: string): Promise<
   const version = await requireInProgress(ctx, arn);
   const trainSeconds = (version.attrs as VersionAttrs).trainSeconds ?? 0;
   // Serving reads no more of a history than the model does (MAX_HISTORY).
-  const tails = tailColumns((await readSnapshot(ctx, arn)).columns, MAX_HISTORY);
-  await putObject(ctx, historyTailsKey(arn), encodeSnapshot({ columns: tails, items: [], users: [] }));
+  const { columns } = await readSnapshot(ctx, arn);
+  await putObject(ctx, historyTailsKey(arn), encodeHistoryTails(columns, MAX_HISTORY));
   await deleteArtifactsUnder(ctx.s3, ctx.dataBucket, trainingWorkPrefix(arn));
   await moveStatus(ctx, arn, [VERSION_STATUS.inProgress], VERSION_STATUS.active, {
     trainingHours: trainSeconds / 3600,

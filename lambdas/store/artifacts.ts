@@ -4,7 +4,8 @@
  * - `training-data.bin`: the training snapshot (`engine/snapshot.ts`);
  * - `model.bin`: the trained model (`engine/model.ts`), and `updates/<generation>-<ms>.bin` the automatic updates'
  *   generations of it;
- * - `history-tails.bin`: each training user's newest events, for serving (the snapshot's format);
+ * - `history-tails.bin`: each training user's newest events, for serving (`engine/history-tails.ts`; versions published
+ *   before that format have them in the snapshot's);
  * - `training/plan.json`: the training's plan (its shard count and the chosen model), `training/start.bin` the
  *   chosen candidate's output embeddings from self-tuning (float32, little-endian), `training/shard-<n>.bin` each
  *   user shard's sums and `training/sums.bin` their total (`engine/shards.ts`); the publish step deletes `training/`;
@@ -12,13 +13,15 @@
  * - `data-mark.json`: what the training read of the group's data (`services/data-marks.ts`), and beside each
  *   generation `<key without .bin>.data-mark.json` with `<key without .bin>.new-interactions.bin`, the interactions
  *   that arrived since the training (the snapshot's format), so the next update reads only what came after.
- * Whole-object reads, streamed writes, and deletion by key or by a solution's prefix.
+ * Whole-object reads (large objects as parallel ranges), streamed writes, and deletion by key or by a solution's
+ * prefix.
  */
 import { Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  type GetObjectCommandOutput,
   ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -102,20 +105,76 @@ export async function putArtifact(
   await upload.done();
 }
 
-/** The object's bytes; `undefined` when there is no such object. */
+/** Objects larger than this are read as ranges of this size, several at once (S3's throughput is per connection). */
+export const RANGE_BYTES = 16 * 1024 * 1024;
+/** Ranges of one object read at once. */
+const RANGE_CONCURRENCY = 4;
+
+/** Copies a response body into `out` from `at`; throws unless it fills exactly `out[at, end)`. */
+async function readInto(body: unknown, out: Uint8Array, at: number, end: number, key: string): Promise<void> {
+  if (!(body instanceof Readable)) throw new Error(`Object ${key} has no readable body`);
+  let to = at;
+  for await (const chunk of body as AsyncIterable<Uint8Array>) {
+    if (to + chunk.length > end) throw new Error(`Object ${key} sent more bytes than asked for`);
+    out.set(chunk, to);
+    to += chunk.length;
+  }
+  if (to !== end) throw new Error(`Object ${key} ended after ${to - at} of ${end - at} bytes`);
+}
+
+/**
+ * The object's bytes; `undefined` when there is no such object. The bytes are written into one buffer as they
+ * arrive (no list of chunks to join); an object larger than {@link RANGE_BYTES} is read as ranges, up to
+ * {@link RANGE_CONCURRENCY} at once, each required to come from the version the first range came from (`If-Match`).
+ */
 export async function getArtifact(
   s3: S3Client,
   bucket: string,
   key: string,
 ): Promise<Uint8Array | undefined> {
+  let first: GetObjectCommandOutput;
   try {
-    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    if (out.Body === undefined) throw new Error(`Object ${key} has no body`);
-    return await out.Body.transformToByteArray();
+    first = await s3.send(
+      new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=0-${RANGE_BYTES - 1}` }),
+    );
   } catch (err) {
     if (err instanceof Error && err.name === 'NoSuchKey') return undefined;
+    // An empty object has no byte 0 to range over.
+    if (err instanceof Error && err.name === 'InvalidRange') return new Uint8Array(0);
     throw err;
   }
+  // A store that ignores Range answers with the whole object and no Content-Range.
+  const total = Number(/\/(\d+)$/.exec(first.ContentRange ?? '')?.[1] ?? first.ContentLength);
+  if (!Number.isSafeInteger(total)) throw new Error(`Object ${key} has no length`);
+  if (total === 0) {
+    // Some S3 emulators answer a range of an empty object with a body they never send.
+    if (first.Body instanceof Readable) first.Body.destroy();
+    return new Uint8Array(0);
+  }
+  const bytes = new Uint8Array(total);
+  const firstEnd = Math.min(total, first.ContentRange === undefined ? total : RANGE_BYTES);
+  let next = firstEnd;
+  const rest = async (): Promise<void> => {
+    while (next < total) {
+      const start = next;
+      const end = Math.min(total, start + RANGE_BYTES);
+      next = end;
+      const part = await s3.send(
+        new GetObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Range: `bytes=${start}-${end - 1}`,
+          ...(first.ETag === undefined ? {} : { IfMatch: first.ETag }),
+        }),
+      );
+      await readInto(part.Body, bytes, start, end, key);
+    }
+  };
+  await Promise.all([
+    readInto(first.Body, bytes, 0, firstEnd, key),
+    ...Array.from({ length: RANGE_CONCURRENCY - 1 }, rest),
+  ]);
+  return bytes;
 }
 
 /** Deletes one object; a missing one is no error. */

@@ -1,16 +1,12 @@
 import { gzipSync } from 'node:zlib';
 import type { Event } from '@aws-sdk/client-personalize-events';
-import {
-  decodeSnapshot,
-  encodeSnapshot,
-  SnapshotBuilder,
-  tailColumns,
-} from '../../../lambdas/engine/snapshot';
+import { encodeHistoryTails } from '../../../lambdas/engine/history-tails';
+import { encodeSnapshot, SnapshotBuilder } from '../../../lambdas/engine/snapshot';
 import type { Interaction } from '../../../lambdas/engine/types';
 import { createCampaign, followLatestOfVersion, updateCampaign } from '../../../lambdas/services/campaigns';
 import { createEventTracker } from '../../../lambdas/services/event-trackers';
 import { putEvents } from '../../../lambdas/services/events';
-import { historyTails, ModelCache, readObject } from '../../../lambdas/services/model-cache';
+import { HISTORY_TAIL, ModelCache, readObject } from '../../../lambdas/services/model-cache';
 import { getPersonalizedRanking } from '../../../lambdas/services/personalized-ranking';
 import { DEFAULT_NUM_RESULTS, getRecommendations } from '../../../lambdas/services/recommendations';
 import { putItems } from '../../../lambdas/services/records';
@@ -430,48 +426,24 @@ describe('getPersonalizedRanking', () => {
   });
 });
 
-describe('historyTails', () => {
-  it('keeps each user’s last items in time order, ties in source order', () => {
-    const builder = new SnapshotBuilder();
-    const rows: [string, string, number, string?][] = [
-      ['a', 'x', 30, 'click'],
-      ['b', 'y', 5],
-      ['a', 'y', 10, 'watch'],
-      ['a', 'z', 30, 'click'],
-      ['a', 'x', 20, 'watch'],
-      ['b', 'z', 4, 'click'],
-    ];
-    for (const [userId, itemId, timestamp, eventType] of rows) {
-      builder.add({ userId, itemId, timestamp, ...(eventType === undefined ? {} : { eventType }) });
-    }
-    const columns = builder.finish();
-    const a = { itemIds: ['x', 'x', 'z'], eventTypes: ['watch', 'click', 'click'], lastTimestamp: 30 };
-    const b = { itemIds: ['z', 'y'], eventTypes: ['click', undefined], lastTimestamp: 5 };
-    const tails = historyTails(columns, 3);
-    expect([tails.size, tails.get('a'), tails.get('b'), tails.get('never')]).toEqual([2, a, b, undefined]);
-    // The artifact the publish step writes gives the same tails after a round trip.
-    const written = decodeSnapshot(
-      Buffer.concat(encodeSnapshot({ columns: tailColumns(columns, 3), items: [], users: [] })),
-    ).columns;
-    expect(written.item).toHaveLength(5);
-    expect(written.itemIds).toHaveLength(3);
-    const fromArtifact = historyTails(written, 3);
-    expect([fromArtifact.size, fromArtifact.get('a'), fromArtifact.get('b')]).toEqual([2, a, b]);
-  });
-});
-
 describe('ModelCache', () => {
   const versionArn = 'arn:aws:personalize:us-east-1:000000000000:solution/old/0123abcd';
-  const snapshotOf = (interactions: readonly Interaction[]) => {
+  const columnsOf = (interactions: readonly Interaction[]) => {
     const builder = new SnapshotBuilder();
     for (const x of interactions) builder.add(x);
-    return Buffer.concat(encodeSnapshot({ columns: builder.finish(), items: [], users: [] }));
+    return builder.finish();
   };
+  const snapshotOf = (interactions: readonly Interaction[]) =>
+    Buffer.concat(encodeSnapshot({ columns: columnsOf(interactions), items: [], users: [] }));
   const cacheWith = (objects: Record<string, Uint8Array>) =>
     new ModelCache(async (_ctx, key) => objects[key]);
 
   it('reads the history tails artifact, and the snapshot only for a version published without one', async () => {
-    const tails = snapshotOf([{ userId: 'u', itemId: 'i1', timestamp: 1 }]);
+    const rows = [
+      { userId: 'u', itemId: 'i1', timestamp: 1, eventType: 'click' },
+      { userId: 'u', itemId: 'i3', timestamp: 2, eventType: 'watch' },
+    ];
+    const tails = Buffer.concat(encodeHistoryTails(columnsOf(rows), HISTORY_TAIL));
     const snapshot = snapshotOf([{ userId: 'v', itemId: 'i2', timestamp: 1 }]);
     const model = forward.model.serialize();
     const ref = { versionArn, modelKey: modelKey(versionArn) };
@@ -480,7 +452,20 @@ describe('ModelCache', () => {
       [historyTailsKey(versionArn)]: tails,
       [snapshotKey(versionArn)]: snapshot,
     }).model(env.ctx, 'c', ref);
-    expect([both.histories.get('u')?.itemIds, both.histories.get('v')]).toEqual([['i1'], undefined]);
+    expect([both.histories.get('u'), both.histories.get('v')]).toEqual([
+      { itemIds: ['i1', 'i3'], eventTypes: ['click', 'watch'], lastTimestamp: 2 },
+      undefined,
+    ]);
+    // A version published before the history tails format wrote its tails as a snapshot.
+    const legacy = await cacheWith({
+      [ref.modelKey]: model,
+      [historyTailsKey(versionArn)]: snapshotOf(rows),
+      [snapshotKey(versionArn)]: snapshot,
+    }).model(env.ctx, 'c', ref);
+    expect([legacy.histories.get('u'), legacy.histories.get('v')]).toEqual([
+      both.histories.get('u'),
+      undefined,
+    ]);
     const old = await cacheWith({ [ref.modelKey]: model, [snapshotKey(versionArn)]: snapshot }).model(
       env.ctx,
       'c',

@@ -1,4 +1,7 @@
 import type { Model } from '../../../lambdas/engine';
+import { decodeHistoryTails } from '../../../lambdas/engine/history-tails';
+import { MAX_HISTORY } from '../../../lambdas/engine/history-weights';
+import { decodeSnapshot } from '../../../lambdas/engine/snapshot';
 import { PersonalizeError } from '../../../lambdas/errors';
 import { createDatasetImportJob, runDatasetImportJob } from '../../../lambdas/services/dataset-import-jobs';
 import { describeAlgorithm, describeRecipe, listRecipes } from '../../../lambdas/services/recipes';
@@ -31,7 +34,13 @@ import {
   SHARD_CONCURRENCY,
   trainVersion,
 } from '../../../lambdas/services/training';
-import { snapshotKey, trainingPlanKey, trainingWorkPrefix } from '../../../lambdas/store/artifacts';
+import {
+  getArtifact,
+  historyTailsKey,
+  snapshotKey,
+  trainingPlanKey,
+  trainingWorkPrefix,
+} from '../../../lambdas/store/artifacts';
 import { type DataEnv, interactionsCsv, ROLE_ARN, startDataEnv } from './data-env';
 
 const RECIPE = 'arn:aws:personalize:::recipe/aws-user-personalization';
@@ -350,6 +359,20 @@ describe('training a version through the workflow steps', () => {
     await publishVersion(env.ctx, versionArn);
     // Publishing deletes the training's intermediate objects.
     expect(await env.dataKeys(trainingWorkPrefix(versionArn))).toEqual([]);
+    // And writes each training user's last MAX_HISTORY items, as the snapshot has them, for serving.
+    const read = async (key: string) =>
+      (await getArtifact(env.ctx.s3, env.ctx.dataBucket, key)) as Uint8Array;
+    const tails = decodeHistoryTails(await read(historyTailsKey(versionArn)));
+    const { columns: c } = decodeSnapshot(await read(snapshotKey(versionArn)));
+    expect(tails.size).toBe(c.userIds.length);
+    for (const [u, userId] of c.userIds.entries()) {
+      const to = c.userOffsets[u + 1] as number;
+      const from = Math.max(c.userOffsets[u] as number, to - MAX_HISTORY);
+      expect(tails.get(userId)?.itemIds).toEqual(
+        Array.from(c.item.subarray(from, to), (i) => c.itemIds[i] as string),
+      );
+      expect(tails.get(userId)?.lastTimestamp).toBe(c.time[to - 1]);
+    }
     const version = await status(versionArn);
     expect(version?.status).toBe('ACTIVE');
     expect(version?.trainingHours).toBeGreaterThan(0);
