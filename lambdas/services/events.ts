@@ -134,9 +134,10 @@ type StoredRecommendation = NonNullable<Awaited<ReturnType<ServiceContext['recom
 const linkKey = (group: string, sessionId: string) => `${group}\u0000${sessionId}`;
 
 /**
- * Records the events of one call. Warm (tracker, dataset and session link cached), a call is one BatchWriteItem,
- * shared with the calls this process serves at the same time, caller-chosen `eventId`s included: an event sent again
- * lands on its own key, and an event reusing another's id is dropped by every read (see `store/events.ts`).
+ * Records the events of one call. Warm (tracker, dataset and session link cached), a call is one item in one
+ * BatchWriteItem, shared with the calls this process serves at the same time, caller-chosen `eventId`s included: a
+ * call sent again lands on its own key, and an event reusing another's id is dropped by every read (see
+ * `store/events.ts`).
  */
 export async function putEvents(
   ctx: ServiceContext,
@@ -204,7 +205,7 @@ export async function putEvents(
     ...(columns === undefined ? {} : { columns }),
   }));
 
-  // A retried event overwrites itself; a different event reusing an eventId is stored and dropped when read.
+  // A retried call overwrites itself; a different event reusing an eventId is stored and dropped when read.
   const writing = withImplicitImpressions(ctx, stored)
     .then((events) => store.put(events))
     // After the write (even a partial one): a read of the actor's events started from now on sees them.
