@@ -11,7 +11,9 @@
  * - Copy: when a session is tied to a user, its anonymous events are copied into the user's partition so reads of
  *   the user see them. Copies carry no `gpk`, so training (which resolves sessions through links) counts each once.
  * - Link: `pk` = "link|<group>|<sessionId>", `gpk` = "links|<group>": the session's user, written once.
- * Event ARNs start with `arn:`, so the `link|` prefix never collides with an event partition.
+ * - Mark: `pk` = "marks|<group>": when events were written and which event times they carry (`event-marks.ts`, which
+ *   owns those items); `put` and `linkSession` keep them ahead of the data, and `writtenSince` reads what they name.
+ * Event ARNs start with `arn:`, so the `link|` and `marks|` prefixes never collide with an event partition.
  *
  * Event ids: an event sent again unchanged (a retried call) lands on its own key and overwrites itself. An event that
  * reuses another's `eventId` with other content (another time, item or user) is written like any other, and dropped
