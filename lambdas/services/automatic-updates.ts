@@ -14,12 +14,14 @@
  * PutEvents keeps say whether events were written since and which event times to read. No new events, unchanged
  * Items data and bulk generations mean no new generation, found with one Query and no event read. Each generation
  * stores, beside it, its mark and the interactions that arrived since training, so the next update reads only
- * what came after. Without a usable mark (a version trained before marks existed, an Interactions import since
+ * what came after; a check that finds nothing new moves the mark it read forward, so the next one does not look at
+ * the same events again (events written just before a mark are read once more, for the index's lag). The Items
+ * data is still read whole. Without a usable mark (a version trained before marks existed, an Interactions import since
  * training, a mark older than write marks are kept) the update reads every interaction of the group, as training
  * does, and compares a digest of that data (`data-fingerprint.ts`) with the last update's.
  *
  * Every update starts from the version's own model, never from an earlier generation, so generations do not drift
- * and a repeated update of the same data gives the same bytes.
+ * and a repeated update of the same data gives the same bytes, read incrementally or in full.
  */
 import { randomUUID } from 'node:crypto';
 import type { Campaign } from '@aws-sdk/client-personalize';

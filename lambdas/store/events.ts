@@ -18,7 +18,9 @@
  * - Copy: when a session is tied to a user, its anonymous events are copied into the user's partition so reads of
  *   the user see them. Copies carry no `gpk`, so training (which resolves sessions through links) counts each once.
  * - Link: `pk` = "link|<group>|<sessionId>", `gpk` = "links|<group>": the session's user, written once.
- * Event ARNs start with `arn:`, so the `link|` prefix never collides with an event partition.
+ * - Mark: `pk` = "marks|<group>": when events were written and which event times they carry (`event-marks.ts`, which
+ *   owns those items); `put` and `linkSession` keep them ahead of the data, and `writtenSince` reads what they name.
+ * Event ARNs start with `arn:`, so the `link|` and `marks|` prefixes never collide with an event partition.
  *
  * Event ids: a call sent again unchanged (a retry) lands on its own key and overwrites itself; an event stored twice
  * in one partition under one key (a retry inside another call) is read once. An event that reuses another's

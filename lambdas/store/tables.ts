@@ -43,8 +43,9 @@ export const RESOURCES_TABLE: TableDef = {
 /**
  * Events: `pk` = "<datasetGroupArn>|<userId or session>", `sk` = time-ordered event key, so a user's most recent N
  * events are one Query in reverse. `byGroup` (`gpk` = "<dataset group ARN>#<shard 0–15>") lets training read a
- * group's events; it projects only the attributes training and session links read. Recommendation records carry
- * `expiresAt` (epoch seconds), the table's TTL attribute.
+ * group's events; it projects only the attributes training and session links read. Write marks
+ * (`pk` = "marks|<group>", `event-marks.ts`) and recommendation records carry `expiresAt` (epoch seconds), the
+ * table's TTL attribute.
  */
 export const EVENTS_TABLE: TableDef = {
   id: 'Events',

@@ -62,11 +62,12 @@ async function putClicks(n: number, time: number, items: (k: number) => string):
   const events: StoredEvent[] = [];
   for (let k = 0; k < n; k++) {
     const id = eventCount++;
+    // The very first event is anonymous: its session is tied to a user only after training.
+    const actor = id === 0 ? { actorId: 'anon-0' } : { actorId: `u${id % 50}`, userId: `u${id % 50}` };
     events.push({
       datasetGroupArn: group,
-      actorId: `u${id % 50}`,
-      userId: `u${id % 50}`,
-      sessionId: `s${id % 50}`,
+      ...actor,
+      sessionId: id === 0 ? 'anon-0' : `s${id % 50}`,
       eventId: `e${id}`,
       eventType: 'click',
       itemId: items(k),
@@ -216,13 +217,17 @@ it("prepares an UPDATE version from its FULL version's snapshot and the events s
     { solutionArn, trainingMode: 'UPDATE' },
     async () => 'arn:aws:states:us-east-1:000000000000:execution:training:incr-update',
   )) as { solutionVersionArn: string };
+  // The session of an event the training read is tied to a user now: the version sees that event as the user's.
+  await env.ctx.events.linkSession(group, 'anon-0', 'u-linked', env.ctx.now().getTime(), 0);
   indexItemsRead = 0;
   await prepareTraining(env.ctx, solutionVersionArn);
-  // The 31 events written since the FULL training's mark (the first update check moved it past the 300 before).
-  expect(indexItemsRead).toBe(31);
+  // The 31 events written since the FULL training's mark (the first update check moved it past the 300 before),
+  // and the one session link.
+  expect(indexItemsRead).toBe(32);
   const snapshot = decodeSnapshot((await getArtifact(env.s3, DATA_BUCKET, snapshotKey(solutionVersionArn)))!);
   const key = (x: Interaction) => `${x.userId} ${x.itemId} ${x.timestamp} ${x.eventType} ${x.eventValue}`;
   const full: string[] = [];
   for await (const batch of groupInteractions(env.ctx, group)) full.push(...batch.map(key));
   expect([...interactionRows(snapshot.columns)].map(key).sort()).toEqual(full.sort());
+  expect(full.filter((x) => x.startsWith('u-linked '))).toHaveLength(1);
 });
