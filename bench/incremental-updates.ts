@@ -35,11 +35,11 @@ import type { StoredEvent } from '../lambdas/store/events';
 import { TABLES } from '../lambdas/store/tables';
 import { S3_CREDENTIALS, startEmulators } from '../local/emulators';
 import { randomModel } from './lib/random-model';
+import { avroSchemaJson, BASIC_INTERACTION_FIELDS, RECIPE } from './lib/setup';
 
 const DATA_BUCKET = 'bench-data';
 const UPLOAD_BUCKET = 'bench-uploads';
 const REGION = 'us-east-1';
-const RECIPE = 'arn:aws:personalize:::recipe/aws-user-personalization';
 const EVENTS_PER_USER = 25;
 /** Events per `EventStore.put` while loading, and puts in flight. */
 const LOAD_BATCH = 250;
@@ -52,18 +52,7 @@ function option(argv: readonly string[], name: string, fallback: number): number
   return value;
 }
 
-const INTERACTIONS_SCHEMA = JSON.stringify({
-  type: 'record',
-  name: 'Interactions',
-  namespace: 'com.amazonaws.personalize.schema',
-  fields: [
-    { name: 'USER_ID', type: 'string' },
-    { name: 'ITEM_ID', type: 'string' },
-    { name: 'TIMESTAMP', type: 'long' },
-    { name: 'EVENT_TYPE', type: 'string' },
-  ],
-  version: '1.0',
-});
+const INTERACTIONS_SCHEMA = avroSchemaJson('Interactions', BASIC_INTERACTION_FIELDS);
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);

@@ -39,6 +39,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { ENV } from '../lambdas/env';
 import { logger } from '../lambdas/observability';
+import type { LoadTimes } from '../lambdas/services/model-cache';
 import { historyTailsKey, modelKey, snapshotKey } from '../lambdas/store/artifacts';
 import { startRuntime } from '../local/runtime';
 import { runtimeClients } from './lib/clients';
@@ -135,23 +136,13 @@ async function stateTimes(
   return { states, iterations };
 }
 
-/** A model load as the serving path logs it (`services/model-cache.ts`). */
-interface ModelLoad {
-  readonly modelBytes: number;
-  readonly tailsBytes: number;
-  readonly downloadMs: number;
-  readonly modelMs: number;
-  readonly scoringMs: number;
-  readonly tailsMs: number;
-}
-
 /** The serving path's model loads, taken from the logger while the run lasts. */
-function captureModelLoads(): { loads: ModelLoad[]; restore: () => void } {
-  const loads: ModelLoad[] = [];
+function captureLoadTimess(): { loads: LoadTimes[]; restore: () => void } {
+  const loads: LoadTimes[] = [];
   const original = logger.info;
   logger.info = ((message: unknown, ...rest: unknown[]) => {
     if (message === 'serving model loaded') {
-      loads.push(rest[0] as ModelLoad);
+      loads.push(rest[0] as LoadTimes);
       return;
     }
     (original as (...args: unknown[]) => void).call(logger, message, ...rest);
@@ -227,7 +218,7 @@ async function main(): Promise<void> {
       region: runtime.region,
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
-    const capture = captureModelLoads();
+    const capture = captureLoadTimess();
     try {
       await s3.send(new CreateBucketCommand({ Bucket: UPLOAD_BUCKET }));
       await s3.send(

@@ -34,3 +34,18 @@ export function readFrame(
   const header: unknown = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length)));
   return { header, dataStart: align8(8 + length) };
 }
+
+/** A framed artifact as chunks to write one after another: the framed header, then each array, 8-byte aligned. */
+export function framedChunks(
+  magic: number,
+  header: unknown,
+  arrays: readonly ArrayBufferView[],
+): Uint8Array[] {
+  const chunks: Uint8Array[] = [frameHeader(magic, header)];
+  for (const a of arrays) {
+    if (a.byteLength > 0) chunks.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    const pad = align8(a.byteLength) - a.byteLength;
+    if (pad > 0) chunks.push(new Uint8Array(pad));
+  }
+  return chunks;
+}

@@ -23,7 +23,7 @@
  * - `itemIdOffsets` (u32 × items + 1) and `itemIds` (UTF-8): item i's id, decoded when a tail first names it.
  * 3 bytes per row at 100k items and a few event types, where a snapshot of the tails takes 12 plus every id in JSON.
  */
-import { align8, frameHeader, readFrame } from './framing';
+import { align8, framedChunks, readFrame } from './framing';
 import { fnv1a } from './hash';
 import type { InteractionColumns } from './snapshot';
 
@@ -193,13 +193,11 @@ export function encodeHistoryTails(c: InteractionColumns, tail: number): Uint8Ar
     sameType: Math.max(0, sameType),
     arrays: descriptors,
   };
-  const chunks: Uint8Array[] = [frameHeader(MAGIC, header)];
-  for (const [, a] of arrays) {
-    if (a.byteLength > 0) chunks.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-    const pad = align8(a.byteLength) - a.byteLength;
-    if (pad > 0) chunks.push(new Uint8Array(pad));
-  }
-  return chunks;
+  return framedChunks(
+    MAGIC,
+    header,
+    arrays.map(([, a]) => a),
+  );
 }
 
 /** The strings' UTF-8 bytes end to end, and where each starts. */

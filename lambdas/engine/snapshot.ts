@@ -14,7 +14,7 @@
  */
 
 import { Column, IdIndex, orderByUserThenTime } from './dataset';
-import { align8, frameHeader, readFrame } from './framing';
+import { align8, framedChunks, readFrame } from './framing';
 import type { Interaction, ItemMeta, UserMeta } from './types';
 
 export const SNAPSHOT_FORMAT = 'open-personalize/interactions';
@@ -197,13 +197,11 @@ export function encodeSnapshot(snapshot: TrainingSnapshot): Uint8Array[] {
     users: snapshot.users,
     arrays: descriptors,
   };
-  const chunks: Uint8Array[] = [frameHeader(MAGIC, header)];
-  for (const [, a] of arrays) {
-    if (a.byteLength > 0) chunks.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-    const pad = align8(a.byteLength) - a.byteLength;
-    if (pad > 0) chunks.push(new Uint8Array(pad));
-  }
-  return chunks;
+  return framedChunks(
+    MAGIC,
+    header,
+    arrays.map(([, a]) => a),
+  );
 }
 
 /** Reads a snapshot. Arrays are views of `bytes` where aligned (copies otherwise), so keep `bytes` unmodified. */
