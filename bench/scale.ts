@@ -337,8 +337,10 @@ async function main(): Promise<void> {
       print(`training states: ${states.map((x) => `${x.name} ${x.seconds.toFixed(1)} s`).join(', ')}`);
       const sorted = [...iterations].sort((a, b) => a - b);
       print(
-        `shards of the Distributed Map: ${iterations.length}, each ${iterations.map((x) => x.toFixed(1)).join(' ')} s ` +
-          `(median ${(sorted[Math.floor(sorted.length / 2)] ?? 0).toFixed(1)} s, summed one at a time)`,
+        iterations.length === 0
+          ? 'shards of the Distributed Map: none (a one-shard plan: Train sums in its own process)'
+          : `shards of the Distributed Map: ${iterations.length}, each ${iterations.map((x) => x.toFixed(1)).join(' ')} s ` +
+              `(median ${(sorted[Math.floor(sorted.length / 2)] ?? 0).toFixed(1)} s, summed one at a time)`,
       );
       print(`artifacts: ${sizes.join('; ')}`);
       print(
