@@ -7,7 +7,6 @@
 import {
   CreateCampaignCommand,
   CreateDatasetGroupCommand,
-  CreateSolutionCommand,
   CreateSolutionVersionCommand,
   DescribeCampaignCommand,
   GetSolutionMetricsCommand,
@@ -22,7 +21,7 @@ import {
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { UpdateOutcome } from '../../lambdas/services/automatic-updates';
 import { startTestRuntime, type TestRuntime } from './harness';
-import { createDataset, importAndWait, RECIPE, trainedVersion } from './workflow';
+import { createDataset, importAndWait, smallSolution, trainedVersion } from './workflow';
 
 let t: TestRuntime;
 const ITEMS = 150;
@@ -116,14 +115,7 @@ beforeAll(async () => {
     ],
     itemsCsv(),
   );
-  ({ solutionArn } = (await p.send(
-    new CreateSolutionCommand({
-      name: 'updates',
-      datasetGroupArn: group,
-      recipeArn: RECIPE,
-      solutionConfig: { algorithmHyperParameters: { hidden_dimension: '32' } },
-    }),
-  )) as { solutionArn: string });
+  solutionArn = await smallSolution(t, 'updates', group);
   fullVersion = await trainedVersion(t, solutionArn);
   ({ campaignArn } = (await p.send(
     new CreateCampaignCommand({

@@ -7,7 +7,6 @@
 import {
   CreateBatchInferenceJobCommand,
   CreateFilterCommand,
-  CreateSolutionCommand,
   DescribeBatchInferenceJobCommand,
   ListBatchInferenceJobsCommand,
 } from '@aws-sdk/client-personalize';
@@ -17,8 +16,8 @@ import {
   createDataset,
   groupWithInteractions,
   importAndWait,
-  RECIPE,
   ROLE,
+  smallSolution,
   trainedVersion,
 } from './workflow';
 
@@ -58,16 +57,8 @@ beforeAll(async () => {
     key: 'batch/items.csv',
     csv: `${itemsCsv.join('\n')}\n`,
   });
-  const { solutionArn } = await t.personalize.send(
-    new CreateSolutionCommand({
-      name: 'batch-solution',
-      datasetGroupArn: group,
-      recipeArn: RECIPE,
-      performAutoTraining: false,
-      solutionConfig: { algorithmHyperParameters: { hidden_dimension: '32' } },
-    }),
-  );
-  version = await trainedVersion(t, solutionArn as string, 'FULL');
+  const solutionArn = await smallSolution(t, 'batch-solution', group, { performAutoTraining: false });
+  version = await trainedVersion(t, solutionArn, 'FULL');
   genreFilter = (
     await t.personalize.send(
       new CreateFilterCommand({

@@ -4,7 +4,6 @@
  * CREATE FAILED with a readable reason; StopSolutionVersionCreation during the shards ends CREATE STOPPED.
  */
 import {
-  CreateSolutionCommand,
   CreateSolutionVersionCommand,
   DescribeSolutionVersionCommand,
   GetSolutionMetricsCommand,
@@ -13,7 +12,7 @@ import {
 import { ENV } from '../../lambdas/env';
 import { type Handler, requireHandler } from '../../local/functions';
 import { startTestRuntime, type TestRuntime } from './harness';
-import { chainInteractionsCsv, groupWithInteractions, RECIPE } from './workflow';
+import { chainInteractionsCsv, groupWithInteractions, smallSolution } from './workflow';
 
 let t: TestRuntime;
 /** The shards each ShardSums child was invoked with, in call order. */
@@ -58,14 +57,7 @@ beforeAll(async () => {
 
 async function train(name: string, shardInteractions: number): Promise<string> {
   process.env[ENV.TRAINING_SHARD_INTERACTIONS] = String(shardInteractions);
-  const { solutionArn } = await t.personalize.send(
-    new CreateSolutionCommand({
-      name,
-      datasetGroupArn: group,
-      recipeArn: RECIPE,
-      solutionConfig: { algorithmHyperParameters: { hidden_dimension: '32' } },
-    }),
-  );
+  const solutionArn = await smallSolution(t, name, group);
   const { solutionVersionArn } = await t.personalize.send(new CreateSolutionVersionCommand({ solutionArn }));
   return solutionVersionArn as string;
 }

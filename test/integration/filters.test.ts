@@ -11,7 +11,6 @@ import {
   CreateDatasetGroupCommand,
   CreateEventTrackerCommand,
   CreateFilterCommand,
-  CreateSolutionCommand,
   DeleteDatasetGroupCommand,
   DeleteFilterCommand,
   DescribeFilterCommand,
@@ -28,7 +27,13 @@ import {
 import { promotionPositions } from '../../lambdas/services/promotions';
 import { seedOf } from '../../lambdas/services/serving';
 import { startTestRuntime, type TestRuntime } from './harness';
-import { createDataset, groupWithInteractions, importAndWait, RECIPE, trainedVersion } from './workflow';
+import {
+  createDataset,
+  groupWithInteractions,
+  importAndWait,
+  smallSolution,
+  trainedVersion,
+} from './workflow';
 
 let t: TestRuntime;
 const CATALOG = 40;
@@ -91,16 +96,8 @@ beforeAll(async () => {
   const { trackingId } = await t.personalize.send(
     new CreateEventTrackerCommand({ name: 'filters-tracker', datasetGroupArn: group }),
   );
-  const { solutionArn } = await t.personalize.send(
-    new CreateSolutionCommand({
-      name: 'filters-solution',
-      datasetGroupArn: group,
-      recipeArn: RECIPE,
-      performAutoTraining: false,
-      solutionConfig: { algorithmHyperParameters: { hidden_dimension: '32' } },
-    }),
-  );
-  const version = await trainedVersion(t, solutionArn as string, 'FULL');
+  const solutionArn = await smallSolution(t, 'filters-solution', group, { performAutoTraining: false });
+  const version = await trainedVersion(t, solutionArn, 'FULL');
   const campaign = async (name: string, explorationWeight: string) =>
     (
       await t.personalize.send(

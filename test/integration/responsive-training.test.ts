@@ -7,13 +7,12 @@
 import { Worker } from 'node:worker_threads';
 import {
   CreateCampaignCommand,
-  CreateSolutionCommand,
   CreateSolutionVersionCommand,
   DescribeSolutionVersionCommand,
 } from '@aws-sdk/client-personalize';
 import { GetRecommendationsCommand } from '@aws-sdk/client-personalize-runtime';
 import { startTestRuntime, type TestRuntime } from './harness';
-import { chainInteractionsCsv, groupWithInteractions, RECIPE, trainedVersion } from './workflow';
+import { chainInteractionsCsv, groupWithInteractions, smallSolution, trainedVersion } from './workflow';
 
 let t: TestRuntime;
 
@@ -23,18 +22,8 @@ beforeAll(async () => {
 });
 afterAll(() => t?.stop());
 
-async function solution(name: string, datasetGroupArn: string): Promise<string> {
-  const { solutionArn } = await t.personalize.send(
-    new CreateSolutionCommand({
-      name,
-      datasetGroupArn,
-      recipeArn: RECIPE,
-      performAutoTraining: false,
-      solutionConfig: { algorithmHyperParameters: { hidden_dimension: '32' } },
-    }),
-  );
-  return solutionArn as string;
-}
+const solution = (name: string, datasetGroupArn: string): Promise<string> =>
+  smallSolution(t, name, datasetGroupArn, { performAutoTraining: false });
 
 /** Milliseconds one GetRecommendations takes, end to end through the SDK. */
 async function timedRecommendations(campaignArn: string, userId: string): Promise<number> {

@@ -21,7 +21,7 @@ import {
   StopSolutionVersionCreationCommand,
 } from '@aws-sdk/client-personalize';
 import { startTestRuntime, type TestRuntime } from './harness';
-import { chainInteractionsCsv, groupWithInteractions, RECIPE } from './workflow';
+import { chainInteractionsCsv, groupWithInteractions, RECIPE, smallSolution } from './workflow';
 
 let t: TestRuntime;
 
@@ -31,17 +31,8 @@ beforeAll(async () => {
 });
 afterAll(() => t?.stop());
 
-async function solution(name: string, datasetGroupArn: string): Promise<string> {
-  const { solutionArn } = await t.personalize.send(
-    new CreateSolutionCommand({
-      name,
-      datasetGroupArn,
-      recipeArn: RECIPE,
-      solutionConfig: { algorithmHyperParameters: { hidden_dimension: '32' } },
-    }),
-  );
-  return solutionArn as string;
-}
+const solution = (name: string, datasetGroupArn: string): Promise<string> =>
+  smallSolution(t, name, datasetGroupArn);
 
 const describe_ = async (solutionVersionArn: string) =>
   (await t.personalize.send(new DescribeSolutionVersionCommand({ solutionVersionArn }))).solutionVersion;

@@ -1,12 +1,13 @@
 /**
  * The setup most integration tests share, through the SDK clients of a {@link TestRuntime}: schemas and datasets,
- * imports run to completion, a group filled with interactions, a version trained to `ACTIVE`.
+ * imports run to completion, a group filled with interactions, a small solution, a version trained to `ACTIVE`.
  */
 import {
   CreateDatasetCommand,
   CreateDatasetGroupCommand,
   CreateDatasetImportJobCommand,
   CreateSchemaCommand,
+  CreateSolutionCommand,
   CreateSolutionVersionCommand,
   type DatasetImportJob,
   DescribeDatasetImportJobCommand,
@@ -115,6 +116,28 @@ export async function groupWithInteractions(t: TestRuntime, name: string, csv: s
   });
   expect(job.status).toBe('ACTIVE');
   return datasetGroupArn as string;
+}
+
+/**
+ * A User-Personalization solution of `datasetGroupArn` at a small rank (`hidden_dimension` 32), so tests train fast;
+ * `performAutoTraining: false` when asked. Returns its ARN.
+ */
+export async function smallSolution(
+  t: TestRuntime,
+  name: string,
+  datasetGroupArn: string,
+  options: { readonly performAutoTraining?: boolean } = {},
+): Promise<string> {
+  const { solutionArn } = await t.personalize.send(
+    new CreateSolutionCommand({
+      name,
+      datasetGroupArn,
+      recipeArn: RECIPE,
+      ...options,
+      solutionConfig: { algorithmHyperParameters: { hidden_dimension: '32' } },
+    }),
+  );
+  return solutionArn as string;
 }
 
 /**
