@@ -134,9 +134,11 @@ export class QuantizedScorer {
     this.stride = stride;
     // Even row length for the f64 residual rows `gramAdd` reads two at a time.
     const ld = stride;
+    // The int8 rows in blocks of four (the kernel's layout), the last block zero-padded.
+    const blocks = Math.ceil(n / 4);
     this.qAt = 0;
-    this.scaleAt = align(n * stride);
-    this.uAt = this.scaleAt + align(n * 4);
+    this.scaleAt = align(blocks * 4 * stride);
+    this.uAt = this.scaleAt + align(blocks * 16);
     this.outAt = this.uAt + align(stride * 2);
     this.tmpAt = this.outAt + align(n * 4);
     this.extremesAt = this.tmpAt + align(n * 4);

@@ -13,27 +13,80 @@ export function heapBase(): usize {
   return __heap_base;
 }
 
-/** Σ over the four i32 lanes, wrapping: the caller keeps the true sum within ±2³¹ (see quantized-scorer.ts). */
+/**
+ * Σ_c q[j][c] u[c] for the four rows of the block at `block` (layout: see `scan`), lane i for row i: two chunks of
+ * eight columns per step, each int8 sign-extended to int16 as it loads (`v128.load8x8_s`) and multiplied with u in
+ * pairs by `i32x4.dot_i16x8_s`; the four rows share each load of u, and every load has a constant offset from one
+ * running address.
+ */
 // @ts-ignore: decorator
 @inline
-function lanes(v: v128): i32 {
-  return (
-    i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3)
+function blockSums(block: usize, chunks: i32, u: usize): v128 {
+  let a0 = i32x4.splat(0);
+  let a1 = i32x4.splat(0);
+  let a2 = i32x4.splat(0);
+  let a3 = i32x4.splat(0);
+  let p = block;
+  let x = u;
+  const pairs = block + ((<usize>(chunks >> 1)) << 6);
+  while (p < pairs) {
+    const x0 = v128.load(x);
+    const x1 = v128.load(x, 16);
+    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load8x8_s(p), x0));
+    a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load8x8_s(p, 8), x0));
+    a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v128.load8x8_s(p, 16), x0));
+    a3 = i32x4.add(a3, i32x4.dot_i16x8_s(v128.load8x8_s(p, 24), x0));
+    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load8x8_s(p, 32), x1));
+    a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load8x8_s(p, 40), x1));
+    a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v128.load8x8_s(p, 48), x1));
+    a3 = i32x4.add(a3, i32x4.dot_i16x8_s(v128.load8x8_s(p, 56), x1));
+    p += 64;
+    x += 32;
+  }
+  if (chunks & 1) {
+    const x0 = v128.load(x);
+    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load8x8_s(p), x0));
+    a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load8x8_s(p, 8), x0));
+    a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v128.load8x8_s(p, 16), x0));
+    a3 = i32x4.add(a3, i32x4.dot_i16x8_s(v128.load8x8_s(p, 24), x0));
+  }
+  // Lane i is row i's sum: pairwise sums of (a0, a1) and (a2, a3), then of those.
+  const s01 = i32x4.add(v128.shuffle<i32>(a0, a1, 0, 2, 4, 6), v128.shuffle<i32>(a0, a1, 1, 3, 5, 7));
+  const s23 = i32x4.add(v128.shuffle<i32>(a2, a3, 0, 2, 4, 6), v128.shuffle<i32>(a2, a3, 1, 3, 5, 7));
+  return i32x4.add(v128.shuffle<i32>(s01, s23, 0, 2, 4, 6), v128.shuffle<i32>(s01, s23, 1, 3, 5, 7));
+}
+
+/** The int32 sums of `blocks` blocks of four rows from `q` (see `blockSums`), four per block, at `out`. */
+function dots(q: usize, blocks: i32, blockBytes: usize, chunks: i32, u: usize, out: usize): void {
+  for (let b = 0; b < blocks; b++) v128.store(out + (<usize>b << 4), blockSums(q + <usize>b * blockBytes, chunks, u));
+}
+
+/** f32(s_i · factor · scale[i]) for the four lanes i, the products taken in f64 (scale: four f32 at `scale`). */
+// @ts-ignore: decorator
+@inline
+function logits4(s: v128, f: v128, scale: usize): v128 {
+  const b = v128.load(scale);
+  const lo = f64x2.mul(f64x2.mul(f64x2.convert_low_i32x4_s(s), f), f64x2.promote_low_f32x4(b));
+  const hi = f64x2.mul(
+    f64x2.mul(f64x2.convert_low_i32x4_s(v128.shuffle<i32>(s, s, 2, 3, 0, 1)), f),
+    f64x2.promote_low_f32x4(v128.shuffle<i32>(b, b, 2, 3, 0, 1)),
   );
+  return v128.shuffle<i32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
 }
 
 /**
- * out[j] = f32((Σ_c q[j][c] u[c]) · factor · scale[j]) for j in [0, n), the product taken in f64: q is n rows of
- * `stride` int8 at `q`, u `stride` int16, scale n f32. Eight int8 at a time are sign-extended to int16 as they load
- * (`v128.load8x8_s`) and multiplied with u in pairs by `i32x4.dot_i16x8_s`; four rows share each load of u, and
- * their four int32 sums come out as one vector. The largest out[j] and the largest |out[j]| are stored as two f32 at
- * `extremes`, then (f64 at extremes + 8, f32 at extremes + 16) Σ_j exp(out[j] − m) and its shift m, the largest
- * out[j], and (f64 at extremes + 24) Σ_j exp(out[j] − m)² (the squared softmax weights, up to Z², for the
+ * out[j] = f32((Σ_c q[j][c] u[c]) · factor · scale[j]) for j in [0, n), the product taken in f64: q is the int8
+ * matrix in blocks of four rows (`quantizeRows`' layout: block b, holding rows 4b to 4b + 3, starts at q + 4b·stride
+ * and interleaves its rows eight columns at a time; the rows past n in the last block are zero), u `stride` int16,
+ * scale n f32 (readable up to n rounded up to four). The largest out[j] and the largest |out[j]| are stored as two
+ * f32 at `extremes`, then (f64 at extremes + 8, f32 at extremes + 16) Σ_j exp(out[j] − m) and its shift m, the
+ * largest out[j], and (f64 at extremes + 24) Σ_j exp(out[j] − m)² (the squared softmax weights, up to Z², for the
  * normaliser's second-moment bound in ../../model.ts). Both sums run in the same pass, block by block of rows, and
  * are rescaled by exp(m_old − m_new) (squared for the second) when a block holds a larger value.
  */
 export function scan(q: usize, scale: usize, n: i32, stride: i32, u: usize, factor: f64, out: usize, extremes: usize): void {
-  const rowBytes = <usize>stride;
+  const blockBytes = <usize>stride << 2;
+  const chunks = stride >> 3;
   const f = f64x2.splat(factor);
   let top = f32x4.splat(-Infinity);
   let big = f32x4.splat(0);
@@ -50,33 +103,10 @@ export function scan(q: usize, scale: usize, n: i32, stride: i32, u: usize, fact
     const first = j;
     const last = min(whole, j + BLOCK_ROWS);
     let blockTop = f32x4.splat(-Infinity);
+    // The rows' int32 sums go where their logits will, and are turned into logits in place.
+    dots(q + (<usize>j >> 2) * blockBytes, (last - j) >> 2, blockBytes, chunks, u, out + (<usize>j << 2));
     for (; j < last; j += 4) {
-      const r0 = q + <usize>j * rowBytes;
-      const r1 = r0 + rowBytes;
-      const r2 = r1 + rowBytes;
-      const r3 = r2 + rowBytes;
-      let a0 = i32x4.splat(0);
-      let a1 = i32x4.splat(0);
-      let a2 = i32x4.splat(0);
-      let a3 = i32x4.splat(0);
-      for (let c: usize = 0; c < rowBytes; c += 8) {
-        const x = v128.load(u + (c << 1));
-        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load8x8_s(r0 + c), x));
-        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load8x8_s(r1 + c), x));
-        a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v128.load8x8_s(r2 + c), x));
-        a3 = i32x4.add(a3, i32x4.dot_i16x8_s(v128.load8x8_s(r3 + c), x));
-      }
-      // Lane i of s is row i's sum: pairwise sums of (a0, a1) and (a2, a3), then of those.
-      const s01 = i32x4.add(v128.shuffle<i32>(a0, a1, 0, 2, 4, 6), v128.shuffle<i32>(a0, a1, 1, 3, 5, 7));
-      const s23 = i32x4.add(v128.shuffle<i32>(a2, a3, 0, 2, 4, 6), v128.shuffle<i32>(a2, a3, 1, 3, 5, 7));
-      const s = i32x4.add(v128.shuffle<i32>(s01, s23, 0, 2, 4, 6), v128.shuffle<i32>(s01, s23, 1, 3, 5, 7));
-      const b = v128.load(scale + (<usize>j << 2));
-      const lo = f64x2.mul(f64x2.mul(f64x2.convert_low_i32x4_s(s), f), f64x2.promote_low_f32x4(b));
-      const hi = f64x2.mul(
-        f64x2.mul(f64x2.convert_low_i32x4_s(v128.shuffle<i32>(s, s, 2, 3, 0, 1)), f),
-        f64x2.promote_low_f32x4(v128.shuffle<i32>(b, b, 2, 3, 0, 1)),
-      );
-      const v = v128.shuffle<i32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+      const v = logits4(v128.load(out + (<usize>j << 2)), f, scale + (<usize>j << 2));
       v128.store(out + (<usize>j << 2), v);
       blockTop = f32x4.max(blockTop, v);
       big = f32x4.max(big, f32x4.abs(v));
@@ -108,26 +138,24 @@ export function scan(q: usize, scale: usize, n: i32, stride: i32, u: usize, fact
   let a = max(max(f32x4.extract_lane(big, 0), f32x4.extract_lane(big, 1)), max(f32x4.extract_lane(big, 2), f32x4.extract_lane(big, 3)));
   let total = f64x2.extract_lane(acc0, 0) + f64x2.extract_lane(acc0, 1) + f64x2.extract_lane(acc1, 0) + f64x2.extract_lane(acc1, 1);
   let squares = f64x2.extract_lane(sq0, 0) + f64x2.extract_lane(sq0, 1) + f64x2.extract_lane(sq1, 0) + f64x2.extract_lane(sq1, 1);
-  // The rows after the last full group of four, one at a time.
-  for (; j < n; j++) {
-    const r0 = q + <usize>j * rowBytes;
-    let a0 = i32x4.splat(0);
-    for (let c: usize = 0; c < rowBytes; c += 8) {
-      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load8x8_s(r0 + c), v128.load(u + (c << 1))));
+  if (j < n) {
+    // The last, partial block (its missing rows are zero): its four logits go to out (whose length the caller
+    // rounds up to four), then the rows that exist are taken one at a time.
+    v128.store(out + (<usize>j << 2), logits4(blockSums(q + (<usize>j >> 2) * blockBytes, chunks, u), f, scale + (<usize>j << 2)));
+    for (; j < n; j++) {
+      const z = load<f32>(out + (<usize>j << 2));
+      t = max(t, z);
+      a = max(a, abs(z));
+      if (z > shift) {
+        const g = Math.exp(<f64>shift - <f64>z);
+        total *= g;
+        squares *= g * g;
+        shift = z;
+      }
+      const e = <f64>f32x4.extract_lane(exp4(f32x4.splat(z - shift)), 0);
+      total += e;
+      squares += e * e;
     }
-    const z = <f32>(<f64>lanes(a0) * factor * <f64>load<f32>(scale + (<usize>j << 2)));
-    store<f32>(out + (<usize>j << 2), z);
-    t = max(t, z);
-    a = max(a, abs(z));
-    if (z > shift) {
-      const g = Math.exp(<f64>shift - <f64>z);
-      total *= g;
-      squares *= g * g;
-      shift = z;
-    }
-    const e = <f64>f32x4.extract_lane(exp4(f32x4.splat(z - shift)), 0);
-    total += e;
-    squares += e * e;
   }
   store<f32>(extremes, t);
   store<f32>(extremes, a, 4);
@@ -138,8 +166,9 @@ export function scan(q: usize, scale: usize, n: i32, stride: i32, u: usize, fact
 
 /**
  * Quantizes `rows` rows of d f32 at `q` (row-major) to int8: for row j, σ = 127 / max_c |q_jc| (0 for a zero row),
- * b = f32(1 / σ) stored as an f32 at `scale` + 4j, q̃_jc = round(σ q_jc) (ties to even; |q̃_jc| ≤ 127) as `stride`
- * int8 at `qi` + j·stride (padding left as it is), and the residual q_jc − b q̃_jc, exact in f64, as `ld` f64 at
+ * b = f32(1 / σ) stored as an f32 at `scale` + 4j, q̃_jc = round(σ q_jc) (ties to even; |q̃_jc| ≤ 127) as int8
+ * in `scan`'s layout of blocks of four rows from `qi` (rows a multiple of four, or the call is the last; padding
+ * left as it is), and the residual q_jc − b q̃_jc, exact in f64, as `ld` f64 at
  * `residuals` + 8·j·ld (padding left as it is). Stores, as f64 at `stats`, the running maxima over all calls of
  * ‖r_j‖², ‖b q̃_j‖² and ‖q̃_j‖², and the running sum of ‖b q̃_j‖².
  */
@@ -155,7 +184,8 @@ export function quantizeRows(q: usize, rows: i32, d: i32, stride: i32, qi: usize
     const sigma: f64 = maxAbs > 0 ? 127 / <f64>maxAbs : 0;
     const b = <f32>(sigma > 0 ? 1 / sigma : 0);
     store<f32>(scale + (<usize>j << 2), b);
-    const out = qi + <usize>j * <usize>stride;
+    // Row j of its block of four: eight columns at a time, interleaved with the block's other rows (see `scan`).
+    const out = qi + (<usize>(j >> 2) * <usize>stride << 2) + (<usize>(j & 3) << 3);
     const res = residuals + ((<usize>j * <usize>ld) << 3);
     let residual: f64 = 0;
     let rowNorm: f64 = 0;
@@ -163,7 +193,7 @@ export function quantizeRows(q: usize, rows: i32, d: i32, stride: i32, qi: usize
     for (let c = 0; c < d; c++) {
       const x = <f64>load<f32>(row + (<usize>c << 2));
       const v: f64 = min<f64>(127, max<f64>(-127, nearest<f64>(x * sigma)));
-      store<i8>(out + <usize>c, <i8>(<i32>v));
+      store<i8>(out + ((<usize>c >> 3) << 5) + (<usize>c & 7), <i8>(<i32>v));
       // Exact in f64: b v has at most 31 significant bits, and x − b v is a multiple of x's and b v's last bits.
       const back = <f64>b * v;
       const r = x - back;
