@@ -4,10 +4,15 @@
  *   items × (8·d + (d rounded up to 8) + 8 + 512)   the float32 input and output vectors (views over the artifact),
  *                                                    the int8 copy the scan reads, its per-item scale and bounds,
  *                                                    and per item its id, index entry, successor table and buffers
- *   + 13 × history events + 128 × users              the history tails (12.6 B per event measured) and their index
+ *   + 4 × history events + 96 × users                the history tails, a view over their downloaded artifact
+ *                                                    (`lambdas/engine/history-tails.ts`): one packed row of at most
+ *                                                    4 bytes per event; per user 4-byte id and row offsets, an
+ *                                                    8-byte newest time, at most 10.7 bytes of hash-table slots and
+ *                                                    the id's UTF-8 bytes (up to 69 fit in the 96)
  * and the function gets 192 MB for the runtime plus a quarter more than that for the garbage collector's headroom,
  * rounded up to 64 MB. Measured: a 750,000 × 149 model loaded, scanned and queried takes 1,157 MiB more RSS
- * (1,618 B per item), the formula's model part 1,334 MiB.
+ * (1,618 B per item), the formula's model part 1,334 MiB; at 20M interactions over 100k items and about 670k
+ * users, the serving process held 452 MiB with its 78.7 MiB of tails, where the formula gives 640 MB.
  */
 
 export interface ServingCapacity {
@@ -30,8 +35,8 @@ export const DEFAULT_SERVING_CAPACITY: ServingCapacity = Object.freeze({
 
 const MIB = 2 ** 20;
 const PER_ITEM_OVERHEAD = 512;
-const PER_HISTORY_EVENT = 13;
-const PER_USER = 128;
+const PER_HISTORY_EVENT = 4;
+const PER_USER = 96;
 const RUNTIME_MB = 192;
 const HEADROOM = 1.25;
 const LAMBDA_MAX_MB = 10_240;

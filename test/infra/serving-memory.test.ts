@@ -6,14 +6,14 @@ import {
 } from '../../lib/serving-memory';
 
 describe('servingMemoryMb', () => {
-  it('follows the formula: per item 8d + d rounded to 8 + 520 bytes, per event 13, per user 128', () => {
+  it('follows the formula: per item 8d + d rounded to 8 + 520 bytes, per event 4, per user 96', () => {
     // 750,000 × (8·149 + 152 + 520) = 1,398,000,000 B = 1,333.2 MiB; 192 + 1.25 × that = 1,858.6 → 1,920 MB.
     const catalog = { items: 750_000, hiddenDimension: 149, historyEvents: 0, users: 0 };
     expect(servingBytes(catalog)).toBe(1_398_000_000);
     expect(servingMemoryMb(catalog)).toBe(1920);
-    // The defaults: 100,000 × (2,048 + 256 + 520) + 13 × 20M + 128 × 1M = 670,400,000 B = 639.3 MiB → 991.2 → 1,024.
-    expect(servingBytes(DEFAULT_SERVING_CAPACITY)).toBe(670_400_000);
-    expect(servingMemoryMb(DEFAULT_SERVING_CAPACITY)).toBe(1024);
+    // The defaults: 100,000 × (2,048 + 256 + 520) + 4 × 20M + 96 × 1M = 458,400,000 B = 437.2 MiB → 738.5 → 768.
+    expect(servingBytes(DEFAULT_SERVING_CAPACITY)).toBe(458_400_000);
+    expect(servingMemoryMb(DEFAULT_SERVING_CAPACITY)).toBe(768);
   });
 
   it('gives a 750k-item model more than the 1,157 MiB it was measured to add to a process', () => {
