@@ -19,7 +19,7 @@
  */
 import type { Interaction, ItemMeta } from '../engine/types';
 import { dataMarkKey, getArtifact, putArtifact } from '../store/artifacts';
-import type { StoredEvent } from '../store/events';
+import type { StoredEvent } from '../store/event-items';
 import type { ServiceContext } from './context';
 import { DataFingerprint } from './data-fingerprint';
 import {

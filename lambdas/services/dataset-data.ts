@@ -6,7 +6,7 @@
  */
 import type { Interaction, ItemMeta, UserMeta } from '../engine/types';
 import type { BulkDataStore, BulkValue, Generation } from '../store/bulk-data';
-import type { StoredEvent } from '../store/events';
+import type { StoredEvent } from '../store/event-items';
 import type { ResourceRecord } from '../store/resources';
 import { arnName, datasetArn, parseArn } from './arns';
 import type { ServiceContext } from './context';

@@ -16,7 +16,8 @@
 import { createHash } from 'node:crypto';
 import type { Event, PutEventsRequest } from '@aws-sdk/client-personalize-events';
 import { invalidInput } from '../errors';
-import type { RecentInteraction, StoredEvent } from '../store/events';
+import type { StoredEvent } from '../store/event-items';
+import type { RecentInteraction } from '../store/events';
 import type { ServiceContext } from './context';
 import { cachedDataset, groupDatasetArn } from './dataset-data';
 import { deferredWrites } from './deferred-writes';

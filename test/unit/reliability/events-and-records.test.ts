@@ -3,7 +3,8 @@
  */
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { EventStore, eventSk, type StoredEvent } from '../../../lambdas/store/events';
+import { eventSk, type StoredEvent } from '../../../lambdas/store/event-items';
+import { EventStore } from '../../../lambdas/store/events';
 import { RecommendationStore } from '../../../lambdas/store/recommendations';
 import { EVENTS_TABLE } from '../../../lambdas/store/tables';
 import { type LocalDynamo, startDynalite } from '../services/dynalite-table';

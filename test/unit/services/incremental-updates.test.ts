@@ -24,8 +24,8 @@ import {
   trainVersion,
 } from '../../../lambdas/services/training';
 import { getArtifact, snapshotKey } from '../../../lambdas/store/artifacts';
+import type { StoredEvent } from '../../../lambdas/store/event-items';
 import { MARK_BUCKET_MS } from '../../../lambdas/store/event-marks';
-import type { StoredEvent } from '../../../lambdas/store/events';
 import { DATA_BUCKET, type DataEnv, interactionsCsv, ROLE_ARN, startDataEnv } from './data-env';
 
 const RECIPE = 'arn:aws:personalize:::recipe/aws-user-personalization';

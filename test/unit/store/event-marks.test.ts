@@ -3,8 +3,9 @@
  * call), a reader learns what was written since a moment and reads only those event-time spans of the index.
  */
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { StoredEvent } from '../../../lambdas/store/event-items';
 import { MARK_BUCKET_MS, MARK_RETENTION_MS, SPAN_MS, spanRuns } from '../../../lambdas/store/event-marks';
-import { EventStore, type StoredEvent } from '../../../lambdas/store/events';
+import { EventStore } from '../../../lambdas/store/events';
 import { EVENTS_TABLE } from '../../../lambdas/store/tables';
 import { type LocalDynamo, startDynalite } from '../services/dynalite-table';
 

@@ -1,5 +1,6 @@
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { EVENTS_PER_ITEM, EventStore, eventSk, type StoredEvent } from '../../../lambdas/store/events';
+import { EVENTS_PER_ITEM, eventSk, type StoredEvent } from '../../../lambdas/store/event-items';
+import { EventStore } from '../../../lambdas/store/events';
 import { RecordStore } from '../../../lambdas/store/records';
 import { EVENTS_TABLE, RECORDS_TABLE } from '../../../lambdas/store/tables';
 import { type LocalDynamo, startDynalite } from '../services/dynalite-table';
