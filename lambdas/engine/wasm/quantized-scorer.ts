@@ -46,6 +46,7 @@ interface ScoringExports {
     stats: number,
   ): void;
   gramAdd(r: number, rows: number, d: number, ld: number, g: number): void;
+  quadraticForm(g: number, d: number, ld: number, u: number): number;
   maxOf(p: number, n: number): number;
   expInto(p: number, n: number, dst: number): void;
   sumExp(p: number, n: number, shift: number, squares: number): number;
@@ -112,10 +113,14 @@ export class QuantizedScorer {
   private readonly tmp: Float32Array;
   /** L of the module comment: the largest ‖ũ‖₂ the int32 sums allow. */
   private readonly userNormLimit: number;
-  /** RᵀR (d × d, upper triangle) and √(RᵀR)_cc. */
-  private readonly gram: Float64Array;
+  /** Where RᵀR (d × {@link ld}, row-major, zero-padded) and the user state as f64 are, for `quadraticForm`. */
+  private readonly formAt: number;
+  private readonly formUAt: number;
+  private readonly formU: Float64Array;
+  private readonly ld: number;
+  /** √(RᵀR)_cc. */
   private readonly gramDiagonalRoots: Float64Array;
-  /** Relative rounding of the f64 sums behind {@link gram} (and of the quadratic form taken from it). */
+  /** Relative rounding of the f64 sums behind RᵀR (and of the quadratic form taken from it). */
   private readonly gramRounding: number;
   /** ‖δ‖₂ of the last {@link scan} (see {@link scanErrorNorm}). */
   private lastErrorNorm = 0;
@@ -144,13 +149,16 @@ export class QuantizedScorer {
     this.extremesAt = this.tmpAt + align(n * 4);
     this.maskAt = this.extremesAt + 64;
     this.heapAt = this.maskAt + align(n);
+    // RᵀR (d × ld, both triangles) and u as f64, for the quadratic form of each request.
+    this.formAt = this.heapAt + align(MAX_K * 4);
+    this.formUAt = this.formAt + align(d * ld * 8);
     // Scratch for a block of input rows, their residuals and the residuals' Gram matrix, used only here (it
     // overlaps nothing a request reads before writing: the logits and their scratch array).
     const residualAt = this.outAt;
     const gramAt = residualAt + align(GRAM_BLOCK * ld * 8);
     const inputAt = gramAt + align(d * ld * 8);
     const statsAt = inputAt + align(GRAM_BLOCK * d * 4);
-    const end = Math.max(this.heapAt + align(MAX_K * 4), statsAt + 64);
+    const end = Math.max(this.formUAt + align(ld * 8), statsAt + 64);
     const { k, base } = instantiate(end);
     this.k = k;
     this.qAt += base;
@@ -161,6 +169,8 @@ export class QuantizedScorer {
     this.extremesAt += base;
     this.maskAt += base;
     this.heapAt += base;
+    this.formAt += base;
+    this.formUAt += base;
     const buffer = k.memory.buffer;
     const gramView = new Float64Array(buffer, gramAt + base, d * ld);
     gramView.fill(0);
@@ -205,7 +215,8 @@ export class QuantizedScorer {
     this.frobeniusNorm = Math.sqrt(frobenius as number) * (1 + 2 ** -40);
     this.userNormLimit =
       (maxQuantized as number) > 0 ? INT32_LIMIT / Math.sqrt(maxQuantized as number) : INT32_LIMIT;
-    // The upper triangle, symmetrised into a private copy (the scratch space is reused by requests).
+    // The upper triangle, symmetrised into a copy (the scratch space, which may overlap that of the quadratic form,
+    // is reused by requests), then into the quadratic form's matrix.
     const gram = new Float64Array(d * d);
     for (let c = 0; c < d; c++) {
       for (let e = c; e < d; e++) {
@@ -214,7 +225,12 @@ export class QuantizedScorer {
         gram[e * d + c] = v;
       }
     }
-    this.gram = gram;
+    const formMatrix = new Float64Array(buffer, this.formAt, d * ld);
+    formMatrix.fill(0);
+    for (let c = 0; c < d; c++) formMatrix.set(gram.subarray(c * d, (c + 1) * d), c * ld);
+    this.formU = new Float64Array(buffer, this.formUAt, ld);
+    this.formU.fill(0);
+    this.ld = ld;
     this.gramDiagonalRoots = Float64Array.from({ length: d }, (_, c) => Math.sqrt(gram[c * d + c] as number));
     // Each entry is a sequential f64 sum of n products, the quadratic form one of d² more: γ_m = m·2⁻⁵³ / (1 − m·2⁻⁵³).
     this.gramRounding = 2 * (n + d * d + 4) * 2 ** -53;
@@ -283,17 +299,13 @@ export class QuantizedScorer {
     const userError = Math.sqrt(residual);
     this.lastScan = { tau: Math.abs(tau), userNorm: uNorm, userError };
     // uᵀ RᵀR u, and its rounding: |Δ(RᵀR)_ce| ≤ γ √((RᵀR)_cc (RᵀR)_ee) (Cauchy–Schwarz on each sum).
-    const g = this.gram;
     const roots = this.gramDiagonalRoots;
-    let form = 0;
     let weighted = 0;
     for (let c = 0; c < d; c++) {
-      const uc = u[c] as number;
-      let row = 0;
-      for (let e = 0; e < d; e++) row += (g[c * d + e] as number) * (u[e] as number);
-      form += uc * row;
-      weighted += Math.abs(uc) * (roots[c] as number);
+      this.formU[c] = u[c] as number;
+      weighted += Math.abs(u[c] as number) * (roots[c] as number);
     }
+    const form = this.k.quadraticForm(this.formAt, d, this.ld, this.formUAt);
     const ru = Math.sqrt(Math.max(0, form) + this.gramRounding * weighted * weighted);
     this.lastErrorNorm = Math.abs(tau) * (ru + userError * this.frobeniusNorm) * (1 + 2 ** -40);
     return Math.abs(tau) * (uNorm * this.maxResidualNorm + userError * this.maxRowNorm);
@@ -377,24 +389,30 @@ export class QuantizedScorer {
   narrow(found: Int32Array, k: number, slack: number): Int32Array {
     if (found.length <= k) return found;
     const { tau, userNorm, userError } = this.lastScan;
-    const bound = (j: number): number =>
-      (1 + 2 ** -20) *
-        tau *
-        (userNorm * (this.residualNorms[j] as number) + userError * (this.rowNorms[j] as number)) +
-      slack;
-    const bounds = Float64Array.from(found, bound);
-    // kthLargest reorders its argument: the lower bounds get an array of their own.
-    const threshold = kthLargest(
-      Float64Array.from(found, (j, i) => (this.logits[j] as number) - (bounds[i] as number)),
-      k,
-    );
+    const m = found.length;
+    // Each candidate's bound, and its lower bound in an array of its own (kthLargest reorders it).
+    const bounds = new Float64Array(m);
+    const lower = new Float64Array(m);
+    for (let i = 0; i < m; i++) {
+      const j = found[i] as number;
+      const b =
+        (1 + 2 ** -20) *
+          tau *
+          (userNorm * (this.residualNorms[j] as number) + userError * (this.rowNorms[j] as number)) +
+        slack;
+      bounds[i] = b;
+      lower[i] = (this.logits[j] as number) - b;
+    }
+    const threshold = kthLargest(lower, k);
     // Widened by a relative 2⁻⁴⁰ for the f64 arithmetic of the bounds.
     const floor = threshold - 2 ** -40 * (Math.abs(threshold) + 1);
-    const kept: number[] = [];
-    found.forEach((j, i) => {
-      if ((this.logits[j] as number) + (bounds[i] as number) >= floor) kept.push(j);
-    });
-    return Int32Array.from(kept);
+    const kept = new Int32Array(m);
+    let count = 0;
+    for (let i = 0; i < m; i++) {
+      const j = found[i] as number;
+      if ((this.logits[j] as number) + (bounds[i] as number) >= floor) kept[count++] = j;
+    }
+    return kept.slice(0, count);
   }
 
   /** The kernel's f32 exp of each x ≤ 0 (for tests of its accuracy); the result is reused by the next call. */

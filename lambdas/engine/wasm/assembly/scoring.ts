@@ -257,6 +257,23 @@ export function gramAdd(r: usize, rows: i32, d: i32, ld: i32, g: usize): void {
   }
 }
 
+/**
+ * uᵀ G u for the d × d matrix G at `g` (row-major, rows `ld` f64 apart, ld even, entries past d zero) and the `ld`
+ * f64 of u at `u` (entries past d zero): each row's Σ_e g_ce u_e in two f64 lanes (even and odd e), then
+ * Σ_c u_c · row_c, a sum of d² products in f64.
+ */
+export function quadraticForm(g: usize, d: i32, ld: i32, u: usize): f64 {
+  const rowBytes = <usize>ld << 3;
+  let form: f64 = 0;
+  for (let c = 0; c < d; c++) {
+    const row = g + <usize>c * rowBytes;
+    let acc = f64x2.splat(0);
+    for (let e: usize = 0; e < rowBytes; e += 16) acc = f64x2.add(acc, f64x2.mul(v128.load(row + e), v128.load(u + e)));
+    form += load<f64>(u + (<usize>c << 3)) * (f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1));
+  }
+  return form;
+}
+
 /** The largest of n f32 at p (−∞ for n = 0; −∞ entries are allowed). */
 export function maxOf(p: usize, n: i32): f32 {
   let m = f32x4.splat(-Infinity);
