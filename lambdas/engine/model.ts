@@ -187,14 +187,33 @@ export class Model implements Recommender {
 
   /** The d-dimensional state of a user with this history (oldest first; unknown items are skipped). */
   userState(history: readonly string[]): Float32Array {
+    return this.stateOf(this.indicesOf(history));
+  }
+
+  /** The catalog index of each history item (−1 for items the model does not know), looked up once per request. */
+  private indicesOf(history: readonly string[]): Int32Array {
+    const indices = new Int32Array(history.length);
+    for (let h = 0; h < history.length; h++) indices[h] = this.index.get(history[h] as string) ?? -1;
+    return indices;
+  }
+
+  /** The newest known history item's index, or −1. */
+  private newestKnown(indices: Int32Array): number {
+    for (let h = indices.length - 1; h >= 0; h--)
+      if ((indices[h] as number) >= 0) return indices[h] as number;
+    return -1;
+  }
+
+  /** {@link userState} of the history's indices. */
+  private stateOf(indices: Int32Array): Float32Array {
     const d = this.hiddenDimension;
     const p = this.inputEmbeddings;
     const w = this.historyWeights;
     const u = p.slice(this.itemIds.length * d, (this.itemIds.length + 1) * d);
     let taken = 0;
-    for (let h = history.length - 1; h >= 0 && taken < w.length; h--) {
-      const i = this.index.get(history[h] as string);
-      if (i === undefined) continue;
+    for (let h = indices.length - 1; h >= 0 && taken < w.length; h--) {
+      const i = indices[h] as number;
+      if (i < 0) continue;
       const row = i * d;
       const wk = w[taken] as number;
       for (let c = 0; c < d; c++) u[c] = (u[c] as number) + wk * (p[row + c] as number);
@@ -211,15 +230,16 @@ export class Model implements Recommender {
     history: readonly string[],
     eventTypes: readonly (string | undefined)[] | undefined,
   ): { logZ: number; newMass: number } {
-    const u = this.userState(history);
+    const indices = this.indicesOf(history);
+    const u = this.stateOf(indices);
     const d = this.hiddenDimension;
     const n = this.itemIds.length;
     const q = this.outputEmbeddings;
     const out = this.logits;
     const tau = this.temperature;
     for (let j = 0, row = 0; j < n; j++, row += d) out[j] = tau * dot(u, q, row, d);
-    this.addSuccessors(history, out, undefined);
-    const newMass = this.readRepeats(history, eventTypes);
+    this.addSuccessors(indices, out, undefined);
+    const newMass = this.readRepeats(indices, eventTypes);
     const cells = this.cells as HistoryCells;
     for (let r = 0; r < cells.size; r++) out[cells.items[r] as number] = Number.NEGATIVE_INFINITY;
     let max = Number.NEGATIVE_INFINITY;
@@ -235,36 +255,29 @@ export class Model implements Recommender {
    * z_j += β P(j | newest known history item), for every j (or only the marked ones), in the successor table's
    * order. Returns the largest |z_j| it wrote (0 if none).
    */
-  private addSuccessors(history: readonly string[], out: Float32Array, only: Uint8Array | undefined): number {
+  private addSuccessors(indices: Int32Array, out: Float32Array, only: Uint8Array | undefined): number {
     let big = 0;
-    if (this.transitionWeight === 0) return big;
-    for (let h = history.length - 1; h >= 0; h--) {
-      const i = this.index.get(history[h] as string);
-      if (i === undefined) continue;
-      const beta = this.transitionWeight;
-      for (let e = this.successorOffsets[i] as number; e < (this.successorOffsets[i + 1] as number); e++) {
-        const j = this.successorItems[e] as number;
-        if (only !== undefined && only[j] !== 1) continue;
-        out[j] = (out[j] as number) + beta * (this.successorWeights[e] as number);
-        big = Math.max(big, Math.abs(out[j] as number));
-      }
-      break;
+    const i = this.newestKnown(indices);
+    if (this.transitionWeight === 0 || i < 0) return big;
+    const beta = this.transitionWeight;
+    for (let e = this.successorOffsets[i] as number; e < (this.successorOffsets[i + 1] as number); e++) {
+      const j = this.successorItems[e] as number;
+      if (only !== undefined && only[j] !== 1) continue;
+      out[j] = (out[j] as number) + beta * (this.successorWeights[e] as number);
+      big = Math.max(big, Math.abs(out[j] as number));
     }
     return big;
   }
 
   /** Reads the history's repeat cells and rates φ into the reused buffers; returns 1 − Σφ. */
-  private readRepeats(
-    history: readonly string[],
-    eventTypes: readonly (string | undefined)[] | undefined,
-  ): number {
+  private readRepeats(indices: Int32Array, eventTypes: readonly (string | undefined)[] | undefined): number {
     this.cells ??= new HistoryCells(this.itemIds.length);
     const cells = this.cells;
-    const last = history.length - 1;
+    const last = indices.length - 1;
     const types = this.repeat.eventTypes.length + 1;
     cells.read(
-      history.length,
-      (k) => this.index.get(history[last - k] as string) ?? -1,
+      indices.length,
+      (k) => indices[last - k] as number,
       (k) => this.typeIndex.get(eventTypes?.[last - k] ?? '') ?? 0,
       types,
     );
@@ -314,19 +327,21 @@ export class Model implements Recommender {
     if (k === 0 || n === 0) return { top: [], also: new Float64Array(also.length) };
     const d = this.hiddenDimension;
     const tau = this.temperature;
-    const excluded = this.excludedIndices(req);
+    const indices = this.indicesOf(req.history);
+    const excluded = this.excludedIndices(req, indices);
     const scorer = this.prepareScoring();
     const out = scorer.logits;
-    const u = this.userState(req.history);
+    const u = this.stateOf(indices);
     const scanError = scorer.scan(u, tau);
     // The scan also summed exp(ẑ_j − m) over every item; each logit changed below is swapped in that sum
     // (`changed`: j → its ẑ_j) unless the changed ones dominate it.
     const changed = new Map<number, number>();
-    for (const i of this.successorTargets(req.history)) if (!changed.has(i)) changed.set(i, out[i] as number);
+    const targets = this.successorTargets(indices);
+    for (const i of targets) if (!changed.has(i)) changed.set(i, out[i] as number);
     let top = scorer.scanMax;
-    const big = Math.max(scorer.scanMaxAbs, this.addSuccessors(req.history, out, undefined));
-    for (const i of this.successorTargets(req.history)) top = Math.max(top, out[i] as number);
-    const newMass = this.readRepeats(req.history, req.historyEventTypes);
+    const big = Math.max(scorer.scanMaxAbs, this.addSuccessors(indices, out, undefined));
+    for (const i of targets) top = Math.max(top, out[i] as number);
+    const newMass = this.readRepeats(indices, req.historyEventTypes);
     const cells = this.cells as HistoryCells;
     for (let r = 0; r < cells.size; r++) {
       const j = cells.items[r] as number;
@@ -373,7 +388,7 @@ export class Model implements Recommender {
       out[j] = tau * dot(u, q, j * d, d);
       marks[j] = 1;
     }
-    this.addSuccessors(req.history, out, marks);
+    this.addSuccessors(indices, out, marks);
     let exactMass = 0;
     for (const j of pool) top = Math.max(top, out[j] as number);
     // log Z = m + log Σ exp(out_j − m). From the scan's sum, the changed terms swapped: a removed term differs
@@ -489,7 +504,7 @@ export class Model implements Recommender {
     return this.lastBounds;
   }
 
-  private excludedIndices(req: RecommendRequest): Set<number> {
+  private excludedIndices(req: RecommendRequest, indices: Int32Array): Set<number> {
     const excluded = new Set<number>();
     if (req.exclude) {
       for (const id of req.exclude) {
@@ -497,34 +512,26 @@ export class Model implements Recommender {
         if (i !== undefined) excluded.add(i);
       }
     }
-    if (req.excludeHistory) {
-      for (const id of req.history) {
-        const i = this.index.get(id);
-        if (i !== undefined) excluded.add(i);
-      }
-    }
+    if (req.excludeHistory) for (const i of indices) if (i >= 0) excluded.add(i);
     return excluded;
   }
 
   /** {@link excludedIndices} and the `blocked` mask, for the reference's top k. */
   private allExcluded(req: RecommendRequest): Set<number> {
-    const excluded = this.excludedIndices(req);
+    const excluded = this.excludedIndices(req, this.indicesOf(req.history));
     const blocked = req.blocked;
     if (blocked !== undefined) for (let j = 0; j < blocked.length; j++) if (blocked[j] === 1) excluded.add(j);
     return excluded;
   }
 
   /** The items the successor term touches for this history. */
-  private successorTargets(history: readonly string[]): Int32Array {
-    for (let h = history.length - 1; h >= 0; h--) {
-      const i = this.index.get(history[h] as string);
-      if (i === undefined) continue;
-      return this.successorItems.subarray(
-        this.successorOffsets[i] as number,
-        this.successorOffsets[i + 1] as number,
-      );
-    }
-    return new Int32Array(0);
+  private successorTargets(indices: Int32Array): Int32Array {
+    const i = this.newestKnown(indices);
+    if (i < 0) return new Int32Array(0);
+    return this.successorItems.subarray(
+      this.successorOffsets[i] as number,
+      this.successorOffsets[i + 1] as number,
+    );
   }
 
   serialize(): Uint8Array {
