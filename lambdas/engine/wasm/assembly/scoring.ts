@@ -107,10 +107,8 @@ export function scan(q: usize, scale: usize, n: i32, stride: i32, u: usize, fact
   let top = f32x4.splat(-Infinity);
   let big = f32x4.splat(0);
   let shift: f32 = -Infinity;
-  let acc0 = f64x2.splat(0);
-  let acc1 = f64x2.splat(0);
-  let sq0 = f64x2.splat(0);
-  let sq1 = f64x2.splat(0);
+  expTotal = 0;
+  expSquares = 0;
   const blocks = n >> 2;
   const length = (blocks + STREAMS - 1) / STREAMS;
   for (let t0 = 0; t0 < length; t0 += SEGMENT_BLOCKS) {
@@ -134,31 +132,18 @@ export function scan(q: usize, scale: usize, n: i32, stride: i32, u: usize, fact
       const m = max(max(f32x4.extract_lane(blockTop, 0), f32x4.extract_lane(blockTop, 1)), max(f32x4.extract_lane(blockTop, 2), f32x4.extract_lane(blockTop, 3)));
       if (m > shift) {
         const g = Math.exp(<f64>shift - <f64>m);
-        const gv = f64x2.splat(g);
-        const g2 = f64x2.splat(g * g);
-        acc0 = f64x2.mul(acc0, gv);
-        acc1 = f64x2.mul(acc1, gv);
-        sq0 = f64x2.mul(sq0, g2);
-        sq1 = f64x2.mul(sq1, g2);
+        expTotal *= g;
+        expSquares *= g * g;
         shift = m;
       }
-      const sv = f32x4.splat(shift);
-      for (let i = first; i < last; i += 4) {
-        const e = exp4(f32x4.sub(v128.load(out + (<usize>i << 2)), sv));
-        const e0 = f64x2.promote_low_f32x4(e);
-        const e1 = f64x2.promote_low_f32x4(v128.shuffle<i32>(e, e, 2, 3, 0, 1));
-        acc0 = f64x2.add(acc0, e0);
-        acc1 = f64x2.add(acc1, e1);
-        sq0 = f64x2.add(sq0, f64x2.mul(e0, e0));
-        sq1 = f64x2.add(sq1, f64x2.mul(e1, e1));
-      }
+      addExpTerms(out, first, last, shift);
     }
   }
   let j = blocks << 2;
   let t = max(max(f32x4.extract_lane(top, 0), f32x4.extract_lane(top, 1)), max(f32x4.extract_lane(top, 2), f32x4.extract_lane(top, 3)));
   let a = max(max(f32x4.extract_lane(big, 0), f32x4.extract_lane(big, 1)), max(f32x4.extract_lane(big, 2), f32x4.extract_lane(big, 3)));
-  let total = f64x2.extract_lane(acc0, 0) + f64x2.extract_lane(acc0, 1) + f64x2.extract_lane(acc1, 0) + f64x2.extract_lane(acc1, 1);
-  let squares = f64x2.extract_lane(sq0, 0) + f64x2.extract_lane(sq0, 1) + f64x2.extract_lane(sq1, 0) + f64x2.extract_lane(sq1, 1);
+  let total = expTotal;
+  let squares = expSquares;
   if (j < n) {
     // The last, partial block (its missing rows are zero): its four logits go to out (whose length the caller
     // rounds up to four), then the rows that exist are taken one at a time.
@@ -341,18 +326,23 @@ export function expInto(p: usize, n: i32, dst: usize): void {
   }
 }
 
+/** The running sums of exp terms and of their squares that `addExpTerms` adds to (reset by each caller). */
+let expTotal: f64 = 0;
+let expSquares: f64 = 0;
+
 /**
- * Σ_j exp(p[j] − shift) over n f32 at p, each term in f32 (p[j] ≤ shift), summed in f64; the sum of the terms'
- * squares is stored as an f64 at `squares`.
+ * Adds Σ exp(p[j] − shift) over j in [first, last) (a multiple of four apart; p[j] ≤ shift), each term in f32, to
+ * `expTotal`, and the terms' squares to `expSquares`, both summed in f64: in two pairs of f64 lanes, then added.
  */
-export function sumExp(p: usize, n: i32, shift: f32, squares: usize): f64 {
+// @ts-ignore: decorator
+@inline
+function addExpTerms(p: usize, first: i32, last: i32, shift: f32): void {
   const s = f32x4.splat(shift);
   let acc0 = f64x2.splat(0);
   let acc1 = f64x2.splat(0);
   let sq0 = f64x2.splat(0);
   let sq1 = f64x2.splat(0);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
+  for (let i = first; i < last; i += 4) {
     const e = exp4(f32x4.sub(v128.load(p + (<usize>i << 2)), s));
     const e0 = f64x2.promote_low_f32x4(e);
     const e1 = f64x2.promote_low_f32x4(v128.shuffle<i32>(e, e, 2, 3, 0, 1));
@@ -361,15 +351,26 @@ export function sumExp(p: usize, n: i32, shift: f32, squares: usize): f64 {
     sq0 = f64x2.add(sq0, f64x2.mul(e0, e0));
     sq1 = f64x2.add(sq1, f64x2.mul(e1, e1));
   }
-  let total = f64x2.extract_lane(acc0, 0) + f64x2.extract_lane(acc0, 1) + f64x2.extract_lane(acc1, 0) + f64x2.extract_lane(acc1, 1);
-  let square = f64x2.extract_lane(sq0, 0) + f64x2.extract_lane(sq0, 1) + f64x2.extract_lane(sq1, 0) + f64x2.extract_lane(sq1, 1);
-  for (; i < n; i++) {
+  expTotal += f64x2.extract_lane(acc0, 0) + f64x2.extract_lane(acc0, 1) + f64x2.extract_lane(acc1, 0) + f64x2.extract_lane(acc1, 1);
+  expSquares += f64x2.extract_lane(sq0, 0) + f64x2.extract_lane(sq0, 1) + f64x2.extract_lane(sq1, 0) + f64x2.extract_lane(sq1, 1);
+}
+
+/**
+ * Σ_j exp(p[j] − shift) over n f32 at p, each term in f32 (p[j] ≤ shift), summed in f64; the sum of the terms'
+ * squares is stored as an f64 at `squares`.
+ */
+export function sumExp(p: usize, n: i32, shift: f32, squares: usize): f64 {
+  expTotal = 0;
+  expSquares = 0;
+  const whole = n & ~3;
+  addExpTerms(p, 0, whole, shift);
+  for (let i = whole; i < n; i++) {
     const v = <f64>f32x4.extract_lane(exp4(f32x4.splat(load<f32>(p + (<usize>i << 2)) - shift)), 0);
-    total += v;
-    square += v * v;
+    expTotal += v;
+    expSquares += v * v;
   }
-  store<f64>(squares, square);
-  return total;
+  store<f64>(squares, expSquares);
+  return expTotal;
 }
 
 /**
