@@ -257,6 +257,7 @@ export class QuantizedScorer {
       this.k.scan(this.qAt, this.scaleAt, rows, this.stride, this.uAt, 1, this.outAt, this.extremesAt);
       this.k.candidates(this.outAt, rows, 1, 0, this.maskAt, this.heapAt, this.tmpAt);
       this.k.sumExp(this.outAt, rows, this.k.maxOf(this.outAt, rows), this.extremesAt + 24);
+      this.k.quadraticForm(this.formAt, this.dimension, this.ld, this.formUAt);
     }
   }
 
