@@ -11,8 +11,13 @@ import {
   DescribeSolutionVersionCommand,
 } from '@aws-sdk/client-personalize';
 import { GetRecommendationsCommand } from '@aws-sdk/client-personalize-runtime';
-import { startTestRuntime, type TestRuntime } from './harness';
-import { chainInteractionsCsv, groupWithInteractions, smallSolution, trainedVersion } from './workflow';
+import { startTestRuntime, type TestRuntime } from '../integration/harness';
+import {
+  chainInteractionsCsv,
+  groupWithInteractions,
+  smallSolution,
+  trainedVersion,
+} from '../integration/workflow';
 
 let t: TestRuntime;
 
