@@ -38,6 +38,7 @@ import { fitRepeatTable, type RepeatTable } from './repeat';
 import { type SuccessorTable, successorTable, successorWeights } from './successors';
 import { fitTail } from './tail';
 import type { ParallelRunner } from './train';
+import { fitUserFeatures, type UserTokens } from './user-features';
 
 /** Most frequent items that enter the closed form; bounds its O(n³) time and O(n²) memory. */
 export const HEAD_ITEMS = 4096;
@@ -79,6 +80,8 @@ export interface ModelChoices {
    * coefficient scale; the softmax temperature is then fitted on the sum.
    */
   readonly successorFactor: number;
+  /** α of the Users metadata embeddings (`user-features.ts`); 0 leaves Users metadata out. */
+  readonly userFeatureWeight: number;
 }
 
 /** Longest target horizon, and where ρ^r is cut. */
@@ -100,6 +103,7 @@ export const DEFAULT_CHOICES: ModelChoices = Object.freeze({
   longDecay: 0.98,
   targetDecay: 0,
   successorFactor: 1.75,
+  userFeatureWeight: 0,
 });
 
 /** Everything a fit needs besides the choices. */
@@ -108,6 +112,8 @@ export interface FitContext {
   readonly catalog: ItemCatalog;
   /** Users that train (1) or not (0). */
   readonly keep: Uint8Array;
+  /** The users' categorical Users metadata, where any user has some. */
+  readonly userTokens?: UserTokens;
   readonly hp: HyperParameters;
   readonly headItems: number;
   /** Alternations between tail items' output and input embeddings (`fitTail`). @default `TAIL_ROUNDS` of `tail.ts` */
@@ -395,6 +401,10 @@ export async function completeModel(
   );
   progress(0.95, 'calibrated');
 
+  const userFeatures =
+    ctx.userTokens === undefined || choices.userFeatureWeight === 0
+      ? undefined
+      : fitUserFeatures(seqs, keep, ctx.userTokens, output, d, temperature, choices.userFeatureWeight);
   const itemCreationTimestamps = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const created = catalog.creation.get(i);
@@ -426,6 +436,7 @@ export async function completeModel(
       positions,
     },
     tuned: tunedParams(hp, choices),
+    ...(userFeatures === undefined ? {} : { userFeatures }),
   });
   progress(1, 'done');
   return model;
@@ -461,6 +472,7 @@ function tunedParams(hp: HyperParameters, choices: ModelChoices): Record<string,
     long_term_decay: String(choices.longDecay),
     target_decay: String(choices.targetDecay),
     successor_factor: String(choices.successorFactor),
+    user_feature_weight: String(choices.userFeatureWeight),
   };
 }
 

@@ -23,6 +23,8 @@ export interface TestCase {
   readonly history: readonly string[];
   /** The event type of each history entry, where known. */
   readonly historyEventTypes?: readonly (string | undefined)[];
+  /** The user's categorical Users metadata, where known. */
+  readonly userAttributes?: Readonly<Record<string, readonly string[]>>;
   readonly truth: readonly string[];
 }
 
@@ -149,6 +151,7 @@ export function evaluate(
       .recommend({
         history: testCase.history,
         ...(testCase.historyEventTypes ? { historyEventTypes: testCase.historyEventTypes } : {}),
+        ...(testCase.userAttributes ? { userAttributes: testCase.userAttributes } : {}),
         numResults: METRIC_DEPTH,
         excludeHistory: options.excludeHistory ?? false,
       })

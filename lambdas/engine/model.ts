@@ -23,6 +23,7 @@ import { align8, frameHeader, readFrame } from './framing';
 import { MAX_HISTORY } from './history-weights';
 import { HistoryCells, type RepeatTable, repeatProbabilities } from './repeat';
 import type { Recommender, RecommendRequest, ScoredItem } from './types';
+import { tokenOf, type UserFeatureEmbeddings } from './user-features';
 import { QuantizedScorer } from './wasm/quantized-scorer';
 
 export const MODEL_FORMAT = 'open-personalize/user-personalization';
@@ -73,6 +74,8 @@ export interface ModelParts {
   readonly stats?: TrainingStats;
   /** The values self-tuning chose, as Personalize's `tunedHPOParams.algorithmHyperParameters` strings. */
   readonly tuned?: Readonly<Record<string, string>>;
+  /** Input embeddings of Users metadata values, added to the state of a user who has them (`user-features.ts`). */
+  readonly userFeatures?: UserFeatureEmbeddings;
 }
 
 interface Header {
@@ -87,6 +90,7 @@ interface Header {
   seed: number;
   stats?: TrainingStats;
   tuned?: Record<string, string>;
+  userFeatureTokens?: string[];
   arrays: { name: ArrayName; type: 'float32' | 'float64' | 'int32'; offset: number; length: number }[];
 }
 
@@ -100,7 +104,8 @@ type ArrayName =
   | 'itemCreationTimestamps'
   | 'successorOffsets'
   | 'successorItems'
-  | 'successorWeights';
+  | 'successorWeights'
+  | 'userFeatureEmbeddings';
 
 export class Model implements Recommender {
   readonly itemIds: readonly string[];
@@ -120,6 +125,8 @@ export class Model implements Recommender {
   readonly seed: number;
   readonly stats: TrainingStats | undefined;
   readonly tuned: Readonly<Record<string, string>> | undefined;
+  readonly userFeatures: UserFeatureEmbeddings | undefined;
+  private readonly featureIndex = new Map<string, number>();
   private readonly index = new Map<string, number>();
   private readonly typeIndex = new Map<string, number>();
   private logits: Float32Array;
@@ -161,6 +168,15 @@ export class Model implements Recommender {
     this.seed = parts.seed;
     this.stats = parts.stats;
     this.tuned = parts.tuned;
+    this.userFeatures = parts.userFeatures;
+    if (parts.userFeatures !== undefined) {
+      const { tokens, embeddings } = parts.userFeatures;
+      if (embeddings.length !== tokens.length * d)
+        throw new Error('userFeatures.embeddings must be tokens × d');
+      tokens.forEach((token, t) => {
+        this.featureIndex.set(token, t);
+      });
+    }
     parts.itemIds.forEach((id, i) => {
       this.index.set(id, i);
     });
@@ -185,9 +201,17 @@ export class Model implements Recommender {
     return this.index.get(itemId);
   }
 
-  /** The d-dimensional state of a user with this history (oldest first; unknown items are skipped). */
-  userState(history: readonly string[]): Float32Array {
-    return this.stateOf(this.indicesOf(history));
+  /**
+   * The d-dimensional state of a user with this history (oldest first; unknown items are skipped) and these Users
+   * metadata values (values the model does not know are skipped).
+   */
+  userState(history: readonly string[], attributes?: RecommendRequest['userAttributes']): Float32Array {
+    return this.stateOf(this.indicesOf(history), attributes);
+  }
+
+  /** Whether the model uses Users metadata, so callers know to look the requesting user's up. */
+  get usesUserAttributes(): boolean {
+    return this.featureIndex.size > 0;
   }
 
   /** The catalog index of each history item (−1 for items the model does not know), looked up once per request. */
@@ -205,11 +229,21 @@ export class Model implements Recommender {
   }
 
   /** {@link userState} of the history's indices. */
-  private stateOf(indices: Int32Array): Float32Array {
+  private stateOf(indices: Int32Array, attributes: RecommendRequest['userAttributes']): Float32Array {
     const d = this.hiddenDimension;
     const p = this.inputEmbeddings;
     const w = this.historyWeights;
     const u = p.slice(this.itemIds.length * d, (this.itemIds.length + 1) * d);
+    if (attributes !== undefined && this.userFeatures !== undefined) {
+      const e = this.userFeatures.embeddings;
+      for (const [field, values] of Object.entries(attributes)) {
+        for (const value of values) {
+          const t = this.featureIndex.get(tokenOf(field, value));
+          if (t === undefined) continue;
+          for (let c = 0; c < d; c++) u[c] = (u[c] as number) + (e[t * d + c] as number);
+        }
+      }
+    }
     let taken = 0;
     for (let h = indices.length - 1; h >= 0 && taken < w.length; h--) {
       const i = indices[h] as number;
@@ -229,9 +263,10 @@ export class Model implements Recommender {
   private computeScores(
     history: readonly string[],
     eventTypes: readonly (string | undefined)[] | undefined,
+    attributes: RecommendRequest['userAttributes'],
   ): { logZ: number; newMass: number } {
     const indices = this.indicesOf(history);
-    const u = this.stateOf(indices);
+    const u = this.stateOf(indices, attributes);
     const d = this.hiddenDimension;
     const n = this.itemIds.length;
     const q = this.outputEmbeddings;
@@ -296,9 +331,13 @@ export class Model implements Recommender {
    * Probability of every catalog item being the next event for this history (index-aligned with `itemIds`). The
    * returned array is reused by the next call.
    */
-  scoreAll(history: readonly string[], eventTypes?: readonly (string | undefined)[]): Float32Array {
+  scoreAll(
+    history: readonly string[],
+    eventTypes?: readonly (string | undefined)[],
+    attributes?: RecommendRequest['userAttributes'],
+  ): Float32Array {
     const out = this.logits;
-    const { logZ, newMass } = this.computeScores(history, eventTypes);
+    const { logZ, newMass } = this.computeScores(history, eventTypes, attributes);
     for (let j = 0; j < out.length; j++) out[j] = newMass * Math.exp((out[j] as number) - logZ);
     return out;
   }
@@ -331,7 +370,7 @@ export class Model implements Recommender {
     const excluded = this.excludedIndices(req, indices);
     const scorer = this.prepareScoring();
     const out = scorer.logits;
-    const u = this.stateOf(indices);
+    const u = this.stateOf(indices, req.userAttributes);
     const scanError = scorer.scan(u, tau);
     // The scan also summed exp(ẑ_j − m) over every item; each logit changed below is swapped in that sum
     // (`changed`: j → its ẑ_j) unless the changed ones dominate it.
@@ -478,6 +517,30 @@ export class Model implements Recommender {
     return { top: list, also: Float64Array.from(also, (j) => newMass * Math.exp((out[j] as number) - logZ)) };
   }
 
+  /** This model with these Users metadata embeddings in place of its own; every other array is shared. */
+  withUserFeatures(userFeatures: UserFeatureEmbeddings): Model {
+    return new Model({
+      itemIds: this.itemIds,
+      hiddenDimension: this.hiddenDimension,
+      historyWeights: this.historyWeights,
+      temperature: this.temperature,
+      successorOffsets: this.successorOffsets,
+      successorItems: this.successorItems,
+      successorWeights: this.successorWeights,
+      transitionWeight: this.transitionWeight,
+      repeat: this.repeat,
+      inputEmbeddings: this.inputEmbeddings,
+      outputEmbeddings: this.outputEmbeddings,
+      itemCounts: this.itemCounts,
+      itemCreationTimestamps: this.itemCreationTimestamps,
+      latestInteractionTimestamp: this.latestInteractionTimestamp,
+      seed: this.seed,
+      ...(this.stats ? { stats: this.stats } : {}),
+      ...(this.tuned ? { tuned: this.tuned } : {}),
+      userFeatures,
+    });
+  }
+
   /** Builds the int8 copy of the output embeddings {@link recommend} scans (once; later calls return it). */
   prepareScoring(): QuantizedScorer {
     this.scorer ??= new QuantizedScorer(this.outputEmbeddings, this.itemIds.length, this.hiddenDimension);
@@ -488,7 +551,7 @@ export class Model implements Recommender {
   recommendReference(req: RecommendRequest): ScoredItem[] {
     const k = resultCount(req);
     if (k === 0 || this.itemIds.length === 0) return [];
-    const { logZ, newMass } = this.computeScores(req.history, req.historyEventTypes);
+    const { logZ, newMass } = this.computeScores(req.history, req.historyEventTypes, req.userAttributes);
     const top = topK(this.logits, k, this.allExcluded(req));
     return top.map((i) => ({
       itemId: this.itemIds[i] as string,
@@ -547,6 +610,7 @@ export class Model implements Recommender {
       ['successorItems', this.successorItems],
       ['successorWeights', this.successorWeights],
     ];
+    if (this.userFeatures !== undefined) arrays.push(['userFeatureEmbeddings', this.userFeatures.embeddings]);
     let offset = 0;
     const descriptors: Header['arrays'] = [];
     for (const [name, a] of arrays) {
@@ -572,6 +636,7 @@ export class Model implements Recommender {
       seed: this.seed,
       ...(this.stats ? { stats: this.stats } : {}),
       ...(this.tuned ? { tuned: { ...this.tuned } } : {}),
+      ...(this.userFeatures ? { userFeatureTokens: [...this.userFeatures.tokens] } : {}),
       arrays: descriptors,
     };
     const head = frameHeader(MAGIC, header);
@@ -631,6 +696,14 @@ export class Model implements Recommender {
       seed: header.seed,
       ...(header.stats ? { stats: header.stats } : {}),
       ...(header.tuned ? { tuned: header.tuned } : {}),
+      ...(header.userFeatureTokens
+        ? {
+            userFeatures: {
+              tokens: header.userFeatureTokens,
+              embeddings: read('userFeatureEmbeddings') as Float32Array,
+            },
+          }
+        : {}),
     });
   }
 }

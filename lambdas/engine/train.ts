@@ -14,6 +14,7 @@ import { Random } from './random';
 import type { InteractionColumns } from './snapshot';
 import { type HpoSearch, tune } from './tuning';
 import type { Interaction, ItemMeta, UserMeta } from './types';
+import { userTokensOf } from './user-features';
 
 export interface TrainingData {
   /** The interactions, in any order; or give `columns` instead. */
@@ -139,7 +140,6 @@ export async function fitContextOf(
     ...(options.hyperParameters ?? {}),
   });
   const catalog: ItemCatalog = data.items ? await ingestItems(data.items) : ingestItems.empty();
-  if (data.users) for await (const _ of data.users) break;
   const filter = {
     ...(options.eventType === undefined ? {} : { eventType: options.eventType }),
     ...(options.eventValueThreshold === undefined
@@ -151,6 +151,7 @@ export async function fitContextOf(
       ? ingestColumns(data.columns.data, filter, catalog.items, data.columns.keep)
       : await ingestInteractions(data.interactions ?? [], filter, catalog.items);
   if (seqs.itemSeq.length === 0) throw new Error('no interactions left to train on');
+  const userTokens = data.users === undefined ? undefined : await userTokensOf(data.users, seqs.users);
   progress(0.05, 'ingested');
 
   const keep = selectUsersByHistoryLength(
@@ -162,6 +163,7 @@ export async function fitContextOf(
     seqs,
     catalog,
     keep,
+    ...(userTokens === undefined ? {} : { userTokens }),
     hp,
     headItems: options.headItems ?? HEAD_ITEMS,
     parallel,

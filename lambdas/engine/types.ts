@@ -47,6 +47,8 @@ export interface RecommendRequest {
   readonly excludeHistory?: boolean;
   /** 1 at the catalog indices never to return (a filter's mask; index-aligned with the model's items). */
   readonly blocked?: Uint8Array;
+  /** The user's categorical Users metadata (multi-valued fields split), for a model that uses it. */
+  readonly userAttributes?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** Anything that ranks items for a history: the engine's model and every benchmark baseline. */

@@ -215,7 +215,7 @@ interface Meta {
  * "true"/"false", numbers as numeric features, the textual field as text. Plain (non-categorical) strings are not
  * training features in Personalize and are left out.
  */
-function metaOf(
+export function metaOf(
   fields: readonly FieldDef[],
   idField: string,
   value: (column: string) => BulkValue | undefined,

@@ -17,7 +17,7 @@ import type { ServiceContext } from './context';
 import { filterMask, startFilter } from './filters/apply';
 import { RECENT_EVENTS_READ } from './filters/data';
 import { requestedColumns, withMetadata } from './item-metadata';
-import { defaultState, recommendationId, remember, type ServingState, serve } from './serving';
+import { defaultState, recommendationId, remember, type ServingState, serve, userInput } from './serving';
 
 export const MAX_RANKING_INPUT = 500;
 export const MAX_RANKING_INPUT_WITH_METADATA = 50;
@@ -68,7 +68,7 @@ export async function getPersonalizedRanking(
   });
   // The SIMD path scores the listed items exactly under its normaliser, without a pass over the catalog in JavaScript.
   const { also: scores } = served.model.recommendAlso(
-    { history: served.history, historyEventTypes: served.historyEventTypes, numResults: 1 },
+    { ...userInput(served), numResults: 1 },
     listed.map((x) => x.index),
   );
   const known = listed.map(({ itemId }, at) => ({ itemId, score: scores[at] as number, at }));

@@ -37,6 +37,7 @@ import {
   type ServingState,
   seedOf,
   serve,
+  userInput,
 } from './serving';
 
 export const DEFAULT_NUM_RESULTS = 25;
@@ -66,8 +67,7 @@ async function ranked(
   const catalog = await state.exploration.get(ctx, served.serving.modelKey, model);
   if (isPlainRanking(catalog, served.exploration)) {
     const top = model.recommend({
-      history: served.history,
-      historyEventTypes: served.historyEventTypes,
+      ...userInput(served),
       numResults,
       ...(mask === undefined ? {} : { blocked: mask.blocked }),
     });
@@ -80,8 +80,7 @@ async function ranked(
   }
   // Exploring: from the SIMD path's top 2k and the candidates where that gives `explore` all it reads.
   const sparse = sparseExplorationScores(model, catalog, served.exploration, numResults, {
-    history: served.history,
-    historyEventTypes: served.historyEventTypes,
+    ...userInput(served),
     ...(mask === undefined ? {} : { blocked: mask.blocked }),
   });
   return explore(catalog, {
@@ -140,7 +139,7 @@ export async function getRecommendations(
   let all: Float32Array | undefined;
   // A copy: the model reuses the array scoreAll returns for its next call (recommend included).
   const scores = () => {
-    all ??= served.model.scoreAll(served.history, served.historyEventTypes).slice();
+    all ??= served.model.scoreAll(served.history, served.historyEventTypes, served.userAttributes).slice();
     return all;
   };
 
@@ -150,8 +149,7 @@ export async function getRecommendations(
     const slots = promotedSlots(promotion.percentPromotedItems ?? 0, numResults);
     promotedItems = served.model
       .recommend({
-        history: served.history,
-        historyEventTypes: served.historyEventTypes,
+        ...userInput(served),
         numResults: slots,
         blocked: promotionMask.blocked,
       })

@@ -22,6 +22,7 @@ import type { PredictedItem } from '@aws-sdk/client-personalize-runtime';
 import type { ExplorationSettings } from '../engine/exploration';
 import { fnv1a } from '../engine/hash';
 import type { Model } from '../engine/model';
+import type { RecommendRequest } from '../engine/types';
 import { invalidInput } from '../errors';
 import { logger } from '../observability';
 import type { PromotionRecord, RecommendationRecord } from '../store/recommendations';
@@ -35,7 +36,7 @@ import {
   SYNC_CHECK_MS,
 } from './campaigns';
 import type { ServiceContext } from './context';
-import { cachedDataset, groupDatasetArn } from './dataset-data';
+import { cachedDataset, groupDatasetArn, metaOf } from './dataset-data';
 import { ACTIVE } from './dataset-groups';
 import { deferredWrites, deferWrites } from './deferred-writes';
 import { type RecentEvent, recentEvents } from './events';
@@ -98,6 +99,8 @@ export interface Served {
   readonly model: Model;
   readonly history: string[];
   readonly historyEventTypes: (string | undefined)[];
+  /** The user's categorical Users metadata, where the model uses it. */
+  readonly userAttributes?: RecommendRequest['userAttributes'];
   readonly enableMetadata: boolean;
   readonly exploration: ExplorationSettings;
   /** The user's most recent recorded events, oldest first (as many as the caller asked {@link serve} for). */
@@ -165,15 +168,46 @@ export async function serve(
     history.push(e.itemId);
     historyEventTypes.push(e.eventType);
   }
+  const userAttributes = await userAttributesOf(ctx, state, serving.datasetGroupArn, userId, model);
   return {
     serving,
     model,
     history,
     historyEventTypes,
+    ...(userAttributes === undefined ? {} : { userAttributes }),
     enableMetadata: record.doc.campaignConfig?.enableMetadataWithRecommendations === true,
     exploration: explorationSettings(record.doc.campaignConfig?.itemExplorationConfig),
     events,
   };
+}
+
+/** What the model reads of the served user: the history, its event types and the Users metadata. */
+export function userInput(
+  served: Served,
+): Pick<RecommendRequest, 'history' | 'historyEventTypes' | 'userAttributes'> {
+  return {
+    history: served.history,
+    historyEventTypes: served.historyEventTypes,
+    ...(served.userAttributes === undefined ? {} : { userAttributes: served.userAttributes }),
+  };
+}
+
+/**
+ * The user's categorical Users metadata (from the cache filters use), where the model uses Users metadata and the
+ * group has the user in a Users dataset.
+ */
+async function userAttributesOf(
+  ctx: ServiceContext,
+  state: ServingState,
+  groupArn: string,
+  userId: string,
+  model: Model,
+): Promise<RecommendRequest['userAttributes']> {
+  if (!model.usesUserAttributes) return undefined;
+  const users = await state.filters.table(ctx, groupArn, 'Users');
+  const row = users?.row(userId);
+  if (users === undefined || row === undefined) return undefined;
+  return metaOf(users.fields, 'USER_ID', (column) => row[column]).categorical;
 }
 
 /** The user's recent events, with the dataset's creation time from the cache when it is fresh. */

@@ -547,7 +547,12 @@ export async function evaluateVersion(ctx: ServiceContext, arn: string): Promise
   }
   const snapshot = await readSnapshot(ctx, arn);
   const model = await loadModel(ctx, arn);
-  const metrics = evaluate(model, metricsSplit(snapshot.columns).test, {
+  const attributes = new Map(snapshot.users.map((u) => [u.userId, u.categorical]));
+  const test = metricsSplit(snapshot.columns).test.map((t) => {
+    const userAttributes = attributes.get(t.userId);
+    return userAttributes === undefined ? t : { ...t, userAttributes };
+  });
+  const metrics = evaluate(model, test, {
     catalogSize: catalogSizeOfColumns(
       snapshot.columns,
       snapshot.items.map((i) => i.itemId),
