@@ -519,26 +519,7 @@ export class Model implements Recommender {
 
   /** This model with these Users metadata embeddings in place of its own; every other array is shared. */
   withUserFeatures(userFeatures: UserFeatureEmbeddings): Model {
-    return new Model({
-      itemIds: this.itemIds,
-      hiddenDimension: this.hiddenDimension,
-      historyWeights: this.historyWeights,
-      temperature: this.temperature,
-      successorOffsets: this.successorOffsets,
-      successorItems: this.successorItems,
-      successorWeights: this.successorWeights,
-      transitionWeight: this.transitionWeight,
-      repeat: this.repeat,
-      inputEmbeddings: this.inputEmbeddings,
-      outputEmbeddings: this.outputEmbeddings,
-      itemCounts: this.itemCounts,
-      itemCreationTimestamps: this.itemCreationTimestamps,
-      latestInteractionTimestamp: this.latestInteractionTimestamp,
-      seed: this.seed,
-      ...(this.stats ? { stats: this.stats } : {}),
-      ...(this.tuned ? { tuned: this.tuned } : {}),
-      userFeatures,
-    });
+    return new Model({ ...this, userFeatures });
   }
 
   /** Builds the int8 copy of the output embeddings {@link recommend} scans (once; later calls return it). */

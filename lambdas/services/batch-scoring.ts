@@ -30,7 +30,7 @@ import {
   jobId,
 } from './batch-inference-jobs';
 import type { ServiceContext } from './context';
-import { groupDatasetArn } from './dataset-data';
+import { groupDatasetArn, groupUserAttributes } from './dataset-data';
 import type { RecentEvent } from './events';
 import { checkRequiredParameters, resolveParameters, type SchemaFields } from './filters/compile';
 import { FilterDataCache, userInteractions } from './filters/data';
@@ -139,6 +139,7 @@ export async function inferChunk(
     ageCutOffDays: Number(doc.batchInferenceJobConfig?.itemExplorationConfig?.explorationItemAgeCutOff ?? 30),
   };
   const plain = isPlainRanking(explorationCatalog, settings);
+  const users = model.usesUserAttributes ? await groupUserAttributes(ctx, attrs.datasetGroupArn) : undefined;
   const numResults = doc.numResults ?? 25;
   const masks =
     filter === undefined
@@ -193,9 +194,11 @@ export async function inferChunk(
       try {
         const mask = masks?.(userId, filterValues as Record<string, string> | undefined);
         const history = histories.get(userId)?.itemIds ?? [];
+        const userAttributes = users?.get(userId);
+        const about = { history, ...(userAttributes === undefined ? {} : { userAttributes }) };
         if (plain) {
           const top = model.recommend({
-            history,
+            ...about,
             numResults,
             ...(mask === undefined ? {} : { exclude: mask.ids(model.itemIds, (i) => model.itemIndex(i)) }),
           });
@@ -207,11 +210,11 @@ export async function inferChunk(
           };
         }
         const sparse = sparseExplorationScores(model, explorationCatalog, settings, numResults, {
-          history,
+          ...about,
           ...(mask === undefined ? {} : { blocked: mask.blocked }),
         });
         const shown = explore(explorationCatalog, {
-          ...(sparse ?? { scores: model.scoreAll(history) }),
+          ...(sparse ?? { scores: model.scoreAll(history, undefined, userAttributes) }),
           numResults,
           settings,
           ...(mask === undefined ? {} : { exclude: mask.indices() }),

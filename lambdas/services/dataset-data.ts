@@ -300,6 +300,17 @@ export async function* groupItems(ctx: ServiceContext, datasetGroupArn: string):
   }));
 }
 
+/** Every user's categorical Users metadata in a group (user id → field → values), for a model that uses it. */
+export async function groupUserAttributes(
+  ctx: ServiceContext,
+  datasetGroupArn: string,
+): Promise<Map<string, Record<string, string[]>>> {
+  const attributes = new Map<string, Record<string, string[]>>();
+  for (const [userId, meta] of await mergedRecords(ctx, datasetGroupArn, 'Users'))
+    if (meta.categorical !== undefined) attributes.set(userId, meta.categorical);
+  return attributes;
+}
+
 /** Every user of a group, in batches. */
 export async function* groupUsers(ctx: ServiceContext, datasetGroupArn: string): AsyncGenerator<UserMeta[]> {
   yield* batched(
