@@ -179,7 +179,8 @@ describe('parseFilter', () => {
         fc.constantFrom(' ', '  ', '\n', '\t '),
         (t, flips, gap) => {
           const text = formatFilter(t);
-          // Re-case keywords and identifiers outside quoted values; widen the spaces between tokens.
+          // Re-case keywords and identifiers outside quoted values (not $PARAMETER names, which keep their case);
+          // widen the spaces between tokens.
           const varied = text
             .split(/("(?:[^"\\]|\\.)*")/)
             .map((part, i) =>
@@ -187,7 +188,7 @@ describe('parseFilter', () => {
                 ? part
                 : part
                     .replace(
-                      /\b(INCLUDE|EXCLUDE|ItemID|WHERE|AND|OR|NOT|IN|IF|Items|Interactions|Users|CurrentUser)\b/g,
+                      /(?<!\$)\b(INCLUDE|EXCLUDE|ItemID|WHERE|AND|OR|NOT|IN|IF|Items|Interactions|Users|CurrentUser)\b/g,
                       (w) => scramble(w, flips),
                     )
                     .replace(/ /g, gap),
