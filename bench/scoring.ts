@@ -1,5 +1,5 @@
 /**
- * Scoring latency of the engine's `Model.recommend` (top 25 with the exact normaliser, single thread) at catalog
+ * Scoring latency of the engine's `Model.recommend` (top 25 with the exact normaliser, one thread unless `--threads`) at catalog
  * sizes 10,000 / 100,000 / 750,000 and hidden dimension 149, beside the float64 scalar reference
  * (`Model.recommendReference`) measured in the same run on the same requests. Training a 750,000-item model is not
  * what this measures, so each model is built through the `Model` constructor from seeded Gaussian factors. Each
@@ -10,11 +10,13 @@
  * costs of loading the artifact and building the int8 copy (with its residuals' Gram matrix).
  *
  * Usage: npm run bench:scoring -- [--sizes 10000,100000,750000] [--requests 1000] [--reference 1000]
- *        [--dimension 149] [--trained 1000000]
+ *        [--dimension 149] [--trained 1000000] [--threads 1]
  * `--reference N` compares only the first N requests with the reference (it costs items × d scalar multiply-adds).
  * `--trained N` trains each size's model instead, on N synthetic sequential interactions over that many items
  * (`synthetic.ts`, default choices, no self-tuning), and each request is the newest 1–50 events of a random training
  * user: trained models have flat softmaxes for uncertain users, which random factors do not show.
+ * `--threads N` shares each scan among N threads (the requesting one included) from 32,768 items up; the CPU times
+ * then count every thread's.
  */
 import { cpus, loadavg } from 'node:os';
 import { DEFAULT_CHOICES } from '../lambdas/engine/fit';
@@ -31,6 +33,7 @@ interface Args {
   reference: number | undefined;
   dimension: number;
   trained: number | undefined;
+  threads: number;
 }
 
 function parse(argv: readonly string[]): Args {
@@ -40,6 +43,7 @@ function parse(argv: readonly string[]): Args {
     reference: undefined,
     dimension: 149,
     trained: undefined,
+    threads: 1,
   };
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i];
@@ -50,6 +54,7 @@ function parse(argv: readonly string[]): Args {
     else if (flag === '--reference') args.reference = Number(value);
     else if (flag === '--dimension') args.dimension = Number(value);
     else if (flag === '--trained') args.trained = Number(value);
+    else if (flag === '--threads') args.threads = Number(value);
     else throw new Error(`unknown flag ${flag}`);
   }
   return args;
@@ -120,8 +125,9 @@ async function main(): Promise<void> {
     const model = Model.load(bytes);
     const loadMs = performance.now() - loadStart;
     const prepareStart = performance.now();
-    model.prepareScoring();
+    const scorer = model.prepareScoring(args.threads);
     const prepareMs = performance.now() - prepareStart;
+    await scorer.ready();
     const history = (): string[] => {
       const length = 1 + random.nextInt(50);
       if (trained === undefined) return Array.from({ length }, () => `item-${random.nextInt(items)}`);
@@ -169,7 +175,7 @@ async function main(): Promise<void> {
     console.log(
       `items ${model.itemCount} × d ${args.dimension}` +
         `${args.trained === undefined ? ' (random factors)' : ` (trained on ${args.trained} synthetic interactions)`}` +
-        `, top 25, ${args.requests} requests, one thread; load average ` +
+        `, top 25, ${args.requests} requests, ${scorer.scanThreads} thread(s); load average ` +
         `${loadavg()[0]?.toFixed(2)}\n` +
         `  ${summary('int8 SIMD scan + exact re-rank: ', simdWall, simdCpu)}\n` +
         `  ${summary('float64 scalar reference:       ', refWall, refCpu)} (first ${referenceCount})\n` +

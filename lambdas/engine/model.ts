@@ -522,9 +522,17 @@ export class Model implements Recommender {
     return new Model({ ...this, userFeatures });
   }
 
-  /** Builds the int8 copy of the output embeddings {@link recommend} scans (once; later calls return it). */
-  prepareScoring(): QuantizedScorer {
-    this.scorer ??= new QuantizedScorer(this.outputEmbeddings, this.itemIds.length, this.hiddenDimension);
+  /**
+   * Builds the int8 copy of the output embeddings {@link recommend} scans, scanned by `threads` threads on large
+   * catalogs (once; later calls return it).
+   */
+  prepareScoring(threads?: number): QuantizedScorer {
+    this.scorer ??= new QuantizedScorer(
+      this.outputEmbeddings,
+      this.itemIds.length,
+      this.hiddenDimension,
+      threads,
+    );
     return this.scorer;
   }
 

@@ -1,14 +1,14 @@
 /**
- * The engine's only thread plumbing: a pool of worker threads that run the block-parallel linear-algebra kernels
- * on SharedArrayBuffer-backed matrices (each thread with its own instance of the WebAssembly kernels). The worker entry is this module itself (spawned with a `workerData`
- * marker), so it works under tsx, in the esbuild bundle of a handler and in plain Node alike. Every kernel writes a
- * disjoint block with the same operation order as the single-threaded path, so results are bit-identical for any
- * number of workers.
+ * The training's thread pool: worker threads that run the block-parallel linear-algebra kernels on SharedArrayBuffer-backed matrices (each thread with its own instance of
+ * the WebAssembly kernels). The worker entry is this module itself (spawned with a `workerData` marker), so it works
+ * under tsx, in the esbuild bundle of a handler and in plain Node alike. Every kernel writes a disjoint block with
+ * the same operation order as the single-threaded path, so results are bit-identical for any number of workers.
  */
 import { availableParallelism } from 'node:os';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, type Worker, workerData } from 'node:worker_threads';
 import { accumulateRows, type SumsInput } from './accumulate';
 import { matmul, matmulTransA, solveCholesky, updateTrailing } from './linalg';
+import { spawnWorker, workersLoadable } from './threads';
 import type { ParallelRunner } from './train';
 
 const MARKER = 'open-personalize-engine-worker';
@@ -76,8 +76,7 @@ if (!isMainThread && (workerData as { marker?: string } | null)?.marker === MARK
  * could not load (ts-jest compiles in-process; tsx registers itself for workers through execArgv).
  */
 export function defaultWorkers(): number {
-  const loadable = !__filename.endsWith('.ts') || process.execArgv.some((a) => a.includes('tsx'));
-  return loadable ? Math.min(2, availableParallelism()) : 1;
+  return workersLoadable() ? Math.min(2, availableParallelism()) : 1;
 }
 
 /** Splits [0, total) into `parts` contiguous ranges of near-equal size. */
@@ -101,17 +100,7 @@ export interface WorkerPool extends ParallelRunner {
  */
 export function createWorkerPool(workers: number, entry: string = __filename): WorkerPool {
   const threads: Worker[] = [];
-  for (let i = 0; i < workers - 1; i++) {
-    // TypeScript source (scripts under tsx) needs tsx's CommonJS hook inside the worker too.
-    const w = entry.endsWith('.ts')
-      ? new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(entry)});`, {
-          eval: true,
-          workerData: { marker: MARKER },
-        })
-      : new Worker(entry, { workerData: { marker: MARKER } });
-    w.unref();
-    threads.push(w);
-  }
+  for (let i = 0; i < workers - 1; i++) threads.push(spawnWorker(entry, { marker: MARKER }));
   const dispatch = (w: Worker, task: Task): Promise<void> =>
     new Promise((resolve, reject) => {
       const onMessage = (msg: { ok: boolean; message?: string }): void => {

@@ -12,6 +12,7 @@ export interface WasmMemory {
 }
 export interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
+  Memory: new (limits: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
   Instance: new (module: object, imports: object) => { readonly exports: object };
 }
 export const WASM = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;

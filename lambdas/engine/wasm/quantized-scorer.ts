@@ -19,12 +19,22 @@
  * valid.
  */
 import { WASM, type WasmMemory } from './kernels';
+import {
+  defaultScanThreads,
+  MIN_SHARED_SEGMENTS,
+  type ScanExports,
+  type ScanLayout,
+  ScanThreads,
+  SUMMARY_BYTES,
+  scanSegment,
+} from './scan-threads';
 import { SCORING_WASM_BASE64 } from './scoring.generated';
 
-interface ScoringExports {
-  readonly memory: WasmMemory;
+interface ScoringExports extends ScanExports {
   heapBase(): number;
-  scan(
+  finishScan(
+    stats: number,
+    segments: number,
     q: number,
     scale: number,
     n: number,
@@ -67,17 +77,26 @@ const INT32_LIMIT = 2 ** 31 - 1;
 /** Rows quantized, and their residuals handed to `gramAdd`, per call. */
 const GRAM_BLOCK = 256;
 const WARM_UP_CALLS = 8;
+/**
+ * Blocks of four rows per segment of the scan (8,192 rows, 1.2 MB at d = 149): the unit threads claim, and the
+ * order in which the normaliser's partial sums are combined, whatever the number of threads.
+ */
+const SEGMENT_BLOCKS = 2048;
 /** Largest k of {@link QuantizedScorer.candidates}. */
 export const MAX_K = 1024;
 let compiled: object | undefined;
 
-function instantiate(bytes: number): { k: ScoringExports; base: number } {
+/**
+ * An instance of the scoring module over a new shared memory of at least `bytes` free bytes from `base` (the first
+ * page holds the module's own data).
+ */
+function instantiate(bytes: number): { k: ScoringExports; memory: WasmMemory; module: object; base: number } {
   compiled ??= new WASM.Module(Buffer.from(SCORING_WASM_BASE64, 'base64'));
-  const k = new WASM.Instance(compiled, {}).exports as unknown as ScoringExports;
-  const base = Math.ceil(k.heapBase() / 64) * 64;
-  const have = k.memory.buffer.byteLength;
-  if (base + bytes > have) k.memory.grow(Math.ceil((base + bytes - have) / PAGE));
-  return { k, base };
+  const pages = 1 + Math.ceil(bytes / PAGE);
+  const memory = new WASM.Memory({ initial: pages, maximum: pages, shared: true });
+  const k = new WASM.Instance(compiled, { env: { memory } }).exports as unknown as ScoringExports;
+  if (k.heapBase() > PAGE) throw new Error('the scoring module outgrew its first page');
+  return { k, memory, module: compiled, base: PAGE };
 }
 
 function align(x: number): number {
@@ -103,6 +122,9 @@ export class QuantizedScorer {
   private readonly outAt: number;
   private readonly tmpAt: number;
   private readonly extremesAt: number;
+  private readonly statsAt: number;
+  private readonly layout: ScanLayout;
+  private readonly threads: ScanThreads | undefined;
   private readonly maskAt: number;
   private readonly heapAt: number;
   private readonly mask: Uint8Array;
@@ -130,8 +152,11 @@ export class QuantizedScorer {
   /** |τ|, ‖u‖₂ and ‖e_u‖₂ of the last {@link scan}. */
   private lastScan = { tau: 0, userNorm: 0, userError: 0 };
 
-  /** Quantizes the n × d row-major matrix q. */
-  constructor(q: Float32Array, n: number, d: number) {
+  /**
+   * Quantizes the n × d row-major matrix q; {@link scan} shares its work among `threads` threads (the caller's
+   * included) on large catalogs.
+   */
+  constructor(q: Float32Array, n: number, d: number, threads: number = defaultScanThreads()) {
     if (q.length !== n * d) throw new Error('matrix must be n × d');
     this.size = n;
     this.dimension = d;
@@ -147,7 +172,10 @@ export class QuantizedScorer {
     this.outAt = this.uAt + align(stride * 2);
     this.tmpAt = this.outAt + align(n * 4);
     this.extremesAt = this.tmpAt + align(n * 4);
-    this.maskAt = this.extremesAt + 64;
+    this.statsAt = this.extremesAt + 64;
+    const segments = Math.ceil(Math.floor(n / 4) / SEGMENT_BLOCKS);
+    // At least one summary, for the warm-up.
+    this.maskAt = this.statsAt + align(Math.max(1, segments) * SUMMARY_BYTES);
     this.heapAt = this.maskAt + align(n);
     // RᵀR (d × ld, both triangles) and u as f64, for the quadratic form of each request.
     this.formAt = this.heapAt + align(MAX_K * 4);
@@ -159,7 +187,7 @@ export class QuantizedScorer {
     const inputAt = gramAt + align(d * ld * 8);
     const statsAt = inputAt + align(GRAM_BLOCK * d * 4);
     const end = Math.max(this.formUAt + align(ld * 8), statsAt + 64);
-    const { k, base } = instantiate(end);
+    const { k, memory, module, base } = instantiate(end);
     this.k = k;
     this.qAt += base;
     this.scaleAt += base;
@@ -167,11 +195,12 @@ export class QuantizedScorer {
     this.outAt += base;
     this.tmpAt += base;
     this.extremesAt += base;
+    this.statsAt += base;
     this.maskAt += base;
     this.heapAt += base;
     this.formAt += base;
     this.formUAt += base;
-    const buffer = k.memory.buffer;
+    const buffer = memory.buffer;
     const gramView = new Float64Array(buffer, gramAt + base, d * ld);
     gramView.fill(0);
     const input = new Float32Array(buffer, inputAt + base, GRAM_BLOCK * d);
@@ -243,7 +272,42 @@ export class QuantizedScorer {
     this.mask.fill(0);
     // The candidates share the scratch array of `exp`.
     this.picked = new Int32Array(buffer, this.tmpAt, n);
+    this.layout = {
+      qAt: this.qAt,
+      scaleAt: this.scaleAt,
+      stride,
+      uAt: this.uAt,
+      outAt: this.outAt,
+      statsAt: this.statsAt,
+      blocks: Math.floor(n / 4),
+      segmentBlocks: SEGMENT_BLOCKS,
+      segments,
+    };
     this.warmUp();
+    this.threads =
+      threads > 1 && segments >= MIN_SHARED_SEGMENTS
+        ? new ScanThreads(threads, module, memory, this.layout, this)
+        : undefined;
+  }
+
+  /** Threads the scan runs on now (the caller's included). */
+  get scanThreads(): number {
+    return this.threads?.active ? this.threads.threadCount : 1;
+  }
+
+  /** Settles once the scan's threads run (at once without threads). */
+  async ready(): Promise<void> {
+    await this.threads?.started;
+  }
+
+  /** How many of the last {@link scan}'s segments other threads scanned (0 without threads). */
+  get sharedSegments(): number {
+    return this.threads?.active ? this.layout.segments - this.threads.lastOwnSegments : 0;
+  }
+
+  /** Ends the scan's threads; later scans run on the calling thread. */
+  async close(): Promise<void> {
+    await this.threads?.close();
   }
 
   /**
@@ -254,7 +318,29 @@ export class QuantizedScorer {
   private warmUp(): void {
     const rows = Math.min(this.size, 64);
     for (let rep = 0; rep < WARM_UP_CALLS; rep++) {
-      this.k.scan(this.qAt, this.scaleAt, rows, this.stride, this.uAt, 1, this.outAt, this.extremesAt);
+      this.k.scanBlocks(
+        this.qAt,
+        this.scaleAt,
+        0,
+        rows >> 2,
+        this.stride,
+        this.uAt,
+        1,
+        this.outAt,
+        this.statsAt,
+      );
+      this.k.finishScan(
+        this.statsAt,
+        1,
+        this.qAt,
+        this.scaleAt,
+        rows,
+        this.stride,
+        this.uAt,
+        1,
+        this.outAt,
+        this.extremesAt,
+      );
       this.k.candidates(this.outAt, rows, 1, 0, this.maskAt, this.heapAt, this.tmpAt);
       this.k.sumExp(this.outAt, rows, this.k.maxOf(this.outAt, rows), this.extremesAt + 24);
       this.k.quadraticForm(this.formAt, this.dimension, this.ld, this.formUAt);
@@ -287,13 +373,18 @@ export class QuantizedScorer {
       this.u16[c] = v;
       residual += (x - a * v) * (x - a * v);
     }
-    this.k.scan(
+    const factor = tau * a;
+    if (this.threads?.active) this.threads.run(this.k, factor);
+    else for (let s = 0; s < this.layout.segments; s++) scanSegment(this.k, this.layout, s, factor);
+    this.k.finishScan(
+      this.statsAt,
+      this.layout.segments,
       this.qAt,
       this.scaleAt,
       this.size,
       this.stride,
       this.uAt,
-      tau * a,
+      factor,
       this.outAt,
       this.extremesAt,
     );

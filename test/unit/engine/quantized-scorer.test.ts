@@ -146,6 +146,49 @@ describe('QuantizedScorer', () => {
     expect(Math.abs(s.scanSquares / squares - 1)).toBeLessThan(2 * EXP_ERROR);
   });
 
+  it('scans on several threads to the same bits as on one, its segments summed like the float64 sums', async () => {
+    // Five segments of 8,192 rows and three rows past the last whole block.
+    const n = 40_963;
+    // Segments long enough (1.2 MB each) that the other thread wakes before the caller has scanned them all.
+    const d = 149;
+    const random = new Random(11);
+    // Entries from a multiplicative hash: 6M draws of the seeded generator would take seconds here.
+    const q = Float32Array.from(
+      { length: n * d },
+      (_, i) => (Math.imul(i + 1, 0x9e3779b1) >>> 0) / 2 ** 32 - 0.5,
+    );
+    const alone = new QuantizedScorer(q, n, d, 1);
+    const shared = new QuantizedScorer(q, n, d, 2);
+    try {
+      expect(shared.scanThreads).toBe(2);
+      // The other thread takes segments once it has started; until then the caller scans them all.
+      let helped = 0;
+      for (let trial = 0; trial < 400 && helped < 3; trial++) {
+        const u = gaussian(random, d, 2);
+        const bound = alone.scan(u, 1.5);
+        expect(shared.scan(u, 1.5)).toBe(bound);
+        if (shared.sharedSegments > 0) helped++;
+        const bits = (s: QuantizedScorer) => Buffer.from(s.logits.buffer, s.logits.byteOffset, n * 4);
+        expect(bits(shared).equals(bits(alone))).toBe(true);
+        expect([
+          shared.scanMax,
+          shared.scanMaxAbs,
+          shared.scanShift,
+          shared.scanSum,
+          shared.scanSquares,
+        ]).toEqual([alone.scanMax, alone.scanMaxAbs, alone.scanShift, alone.scanSum, alone.scanSquares]);
+        if (shared.sharedSegments === 0) await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      expect(helped).toBe(3);
+      let expected = 0;
+      for (let j = 0; j < n; j++) expected += Math.exp((alone.logits[j] as number) - alone.scanShift);
+      expect(Math.abs(alone.scanSum / expected - 1)).toBeLessThan(EXP_ERROR);
+    } finally {
+      await shared.close();
+    }
+    expect(shared.scanThreads).toBe(1);
+  }, 30_000);
+
   it('is built from the current AssemblyScript source (run `npm run build:wasm` after editing it)', () => {
     const source = readFileSync(join(__dirname, '../../../lambdas/engine/wasm/assembly/scoring.ts'), 'utf8');
     expect(createHash('sha256').update(source).digest('hex')).toBe(SCORING_SOURCE_SHA256);

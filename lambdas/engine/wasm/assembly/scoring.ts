@@ -2,17 +2,19 @@
 // by `npm run build:wasm` into ../scoring.generated.ts; the TypeScript side is ../quantized-scorer.ts.
 //
 // The item matrix is stored quantized, one row of `stride` int8 per item (stride a multiple of 8, zero-padded), with
-// one f32 scale per item; the user state is quantized to `stride` int16. `scan` computes every item's approximate
-// logit from them; `sumExp` the softmax normaliser over a logit array.
+// one f32 scale per item; the user state is quantized to `stride` int16. `scanBlocks` computes every item's
+// approximate logit from them, a fixed range of rows per call so that threads can share the work (`scanBlocks`, then
+// `finishScan`); `sumExp` the softmax normaliser over a logit array. The memory is imported and shared: every
+// thread's instance works on the same matrix.
 
 /**
- * `scan` reads the matrix as this many runs of consecutive blocks of four rows, taking a block from each in turn:
+ * `scanBlocks` reads its range of the matrix as this many runs of consecutive blocks of four rows, taking a block from each in turn:
  * several streams of loads keep more of memory's bandwidth busy than one. On the 2-core VM the benchmarks run on, the
  * dot products alone over 100k rows × 152 bytes read 8.5 GB/s as one stream and 19.7 as four (10th percentiles of a
  * loaded machine), and the whole scan took about 12 % less time.
  */
 const STREAMS = 4;
-/** Blocks per run that `scan` takes before their exp terms: their logits stay in L1 until those are summed. */
+/** Blocks per run that `scanBlocks` takes before their exp terms: their logits stay in L1 until those are summed. */
 const SEGMENT_BLOCKS = 16;
 
 /** Address of the first byte free for the caller's arrays. */
@@ -91,16 +93,17 @@ function logits4(s: v128, f: v128, scale: usize): v128 {
 }
 
 /**
- * out[j] = f32((Σ_c q[j][c] u[c]) · factor · scale[j]) for j in [0, n), the product taken in f64: q is the int8
- * matrix in blocks of four rows (`quantizeRows`' layout: block b, holding rows 4b to 4b + 3, starts at q + 4b·stride
- * and interleaves its rows eight columns at a time; the rows past n in the last block are zero), u `stride` int16,
- * scale n f32 (readable up to n rounded up to four). The largest out[j] and the largest |out[j]| are stored as two
- * f32 at `extremes`, then (f64 at extremes + 8, f32 at extremes + 16) Σ_j exp(out[j] − m) and its shift m, the
- * largest out[j], and (f64 at extremes + 24) Σ_j exp(out[j] − m)² (the squared softmax weights, up to Z², for the
- * normaliser's second-moment bound in ../../model.ts). Both sums run in the same pass, block by block of rows, and
- * are rescaled by exp(m_old − m_new) (squared for the second) when a block holds a larger value.
+ * out[j] = f32((Σ_c q[j][c] u[c]) · factor · scale[j]) for the rows of blocks [from, to), the product taken in f64:
+ * q is the int8 matrix in blocks of four rows (`quantizeRows`' layout: block b, holding rows 4b to 4b + 3, starts at
+ * q + 4b·stride and interleaves its rows eight columns at a time), u `stride` int16, scale one f32 per row. Stores
+ * the range's summary at `stats` (see `SUMMARY_BYTES`): the largest out[j] and the largest |out[j]| (f32 at 0 and
+ * 4), Σ_j exp(out[j] − m) (f64 at 8) and its shift m, the largest out[j] (f32 at 16), and Σ_j exp(out[j] − m)²
+ * (f64 at 24; the squared softmax weights, for the normaliser's second-moment bound in ../../model.ts). Both sums run
+ * in the same pass, a segment of blocks at a time, and are rescaled by exp(m_old − m_new) (squared for the second)
+ * when a segment holds a larger value. A range is one segment of the caller's fixed partition of the matrix, so its
+ * summary does not depend on which thread scans it; `finishScan` combines them in order.
  */
-export function scan(q: usize, scale: usize, n: i32, stride: i32, u: usize, factor: f64, out: usize, extremes: usize): void {
+export function scanBlocks(q: usize, scale: usize, from: i32, to: i32, stride: i32, u: usize, factor: f64, out: usize, stats: usize): void {
   const blockBytes = <usize>stride << 2;
   const chunks = stride >> 3;
   const f = f64x2.splat(factor);
@@ -109,22 +112,25 @@ export function scan(q: usize, scale: usize, n: i32, stride: i32, u: usize, fact
   let shift: f32 = -Infinity;
   expTotal = 0;
   expSquares = 0;
-  const blocks = n >> 2;
+  const blocks = to - from;
   const length = (blocks + STREAMS - 1) / STREAMS;
+  const qr = q + <usize>from * blockBytes;
+  const outr = out + (<usize>from << 4);
+  const scaler = scale + (<usize>from << 4);
   for (let t0 = 0; t0 < length; t0 += SEGMENT_BLOCKS) {
     const t1 = min(length, t0 + SEGMENT_BLOCKS);
     // The rows' int32 sums go where their logits will, and are turned into logits in place: then, run by run, a
     // segment's logits, and (still in cache) their exp terms, the shift first raised to the segment's largest
     // logit if that is larger.
-    dotsInterleaved(q, blocks, length, t0, t1, blockBytes, chunks, u, out);
+    dotsInterleaved(qr, blocks, length, t0, t1, blockBytes, chunks, u, outr);
     for (let r = 0; r < STREAMS; r++) {
       const first = (r * length + t0) << 2;
       const last = min(blocks, r * length + t1) << 2;
       if (first >= last) continue;
       let blockTop = f32x4.splat(-Infinity);
       for (let i = first; i < last; i += 4) {
-        const v = logits4(v128.load(out + (<usize>i << 2)), f, scale + (<usize>i << 2));
-        v128.store(out + (<usize>i << 2), v);
+        const v = logits4(v128.load(outr + (<usize>i << 2)), f, scaler + (<usize>i << 2));
+        v128.store(outr + (<usize>i << 2), v);
         blockTop = f32x4.max(blockTop, v);
         big = f32x4.max(big, f32x4.abs(v));
       }
@@ -136,18 +142,51 @@ export function scan(q: usize, scale: usize, n: i32, stride: i32, u: usize, fact
         expSquares *= g * g;
         shift = m;
       }
-      addExpTerms(out, first, last, shift);
+      addExpTerms(outr, first, last, shift);
     }
   }
-  let j = blocks << 2;
-  let t = max(max(f32x4.extract_lane(top, 0), f32x4.extract_lane(top, 1)), max(f32x4.extract_lane(top, 2), f32x4.extract_lane(top, 3)));
-  let a = max(max(f32x4.extract_lane(big, 0), f32x4.extract_lane(big, 1)), max(f32x4.extract_lane(big, 2), f32x4.extract_lane(big, 3)));
-  let total = expTotal;
-  let squares = expSquares;
+  store<f32>(stats, max(max(f32x4.extract_lane(top, 0), f32x4.extract_lane(top, 1)), max(f32x4.extract_lane(top, 2), f32x4.extract_lane(top, 3))));
+  store<f32>(stats, max(max(f32x4.extract_lane(big, 0), f32x4.extract_lane(big, 1)), max(f32x4.extract_lane(big, 2), f32x4.extract_lane(big, 3))), 4);
+  store<f64>(stats, expTotal, 8);
+  store<f32>(stats, shift, 16);
+  store<f64>(stats, expSquares, 24);
+}
+
+/** Bytes of one range's summary written by `scanBlocks`. */
+const SUMMARY_BYTES: usize = 32;
+
+/**
+ * Combines the summaries of `segments` consecutive ranges (at `stats`, `SUMMARY_BYTES` apart, in the order of their
+ * rows) and adds the rows past the last whole block of four (`n` rows in all; the missing rows of the last block are
+ * zero): their four logits go to out (whose length the caller rounds up to four), then the rows that exist are taken
+ * one at a time. Stores the whole matrix's summary at `extremes`, laid out as `scanBlocks`' (the shift m of the sums
+ * being the largest logit).
+ */
+export function finishScan(stats: usize, segments: i32, q: usize, scale: usize, n: i32, stride: i32, u: usize, factor: f64, out: usize, extremes: usize): void {
+  let t: f32 = -Infinity;
+  let a: f32 = 0;
+  let shift: f32 = -Infinity;
+  let total: f64 = 0;
+  let squares: f64 = 0;
+  for (let s = 0; s < segments; s++) {
+    const at = stats + <usize>s * SUMMARY_BYTES;
+    t = max(t, load<f32>(at));
+    a = max(a, load<f32>(at, 4));
+    const m = load<f32>(at, 16);
+    if (m == -Infinity) continue; // an empty range
+    if (m > shift) {
+      const g = Math.exp(<f64>shift - <f64>m);
+      total *= g;
+      squares *= g * g;
+      shift = m;
+    }
+    const h = Math.exp(<f64>m - <f64>shift);
+    total += load<f64>(at, 8) * h;
+    squares += load<f64>(at, 24) * h * h;
+  }
+  let j = (n >> 2) << 2;
   if (j < n) {
-    // The last, partial block (its missing rows are zero): its four logits go to out (whose length the caller
-    // rounds up to four), then the rows that exist are taken one at a time.
-    v128.store(out + (<usize>j << 2), logits4(blockSums(q + (<usize>j >> 2) * blockBytes, chunks, u), f, scale + (<usize>j << 2)));
+    v128.store(out + (<usize>j << 2), logits4(blockSums(q + (<usize>j >> 2) * (<usize>stride << 2), stride >> 3, u), f64x2.splat(factor), scale + (<usize>j << 2)));
     for (; j < n; j++) {
       const z = load<f32>(out + (<usize>j << 2));
       t = max(t, z);
