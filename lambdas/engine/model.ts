@@ -517,16 +517,22 @@ export class Model implements Recommender {
     return { top: list, also: Float64Array.from(also, (j) => newMass * Math.exp((out[j] as number) - logZ)) };
   }
 
-  /** This model with these Users metadata embeddings in place of its own; every other array is shared. */
+  /**
+   * This model with these Users metadata embeddings in place of its own; every other array, and the int8 copy of
+   * the output embeddings once built, is shared.
+   */
   withUserFeatures(userFeatures: UserFeatureEmbeddings): Model {
-    return new Model({ ...this, userFeatures });
+    const model = new Model({ ...this, userFeatures });
+    model.scorer = this.scorer;
+    return model;
   }
 
   /**
-   * Builds the int8 copy of the output embeddings {@link recommend} scans, scanned by `threads` threads on large
-   * catalogs (once; later calls return it).
+   * Builds the int8 copy of the output embeddings {@link recommend} scans (once; later calls return it), its scan
+   * shared by `threads` threads on large catalogs. Serving asks for them; training's own scoring (self-tuning's
+   * validation, the metrics) uses the default, one.
    */
-  prepareScoring(threads?: number): QuantizedScorer {
+  prepareScoring(threads = 1): QuantizedScorer {
     this.scorer ??= new QuantizedScorer(
       this.outputEmbeddings,
       this.itemIds.length,

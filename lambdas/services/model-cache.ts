@@ -21,6 +21,7 @@ import {
 import { MAX_HISTORY } from '../engine/history-weights';
 import { Model } from '../engine/model';
 import { decodeSnapshot } from '../engine/snapshot';
+import { defaultScanThreads } from '../engine/wasm/scan-threads';
 import { logger } from '../observability';
 import { getArtifact, historyTailsKey, snapshotKey } from '../store/artifacts';
 import type { ServiceContext } from './context';
@@ -78,8 +79,9 @@ async function loadServingModel(
   if (artifact === undefined) throw new Error(`Model artifact ${ref.modelKey} does not exist`);
   const model = Model.load(artifact);
   const modelMs = lap();
-  // The int8 copy GetRecommendations scans is built here, not on the first request.
-  model.prepareScoring();
+  // The int8 copy GetRecommendations scans is built here, not on the first request, with the threads that share
+  // each request's scan on a large catalog.
+  model.prepareScoring(defaultScanThreads());
   const scoringMs = lap();
   const histories = await trainingHistories(ctx, ref, read, tails);
   const times: LoadTimes = {

@@ -20,7 +20,6 @@
  */
 import { WASM, type WasmMemory } from './kernels';
 import {
-  defaultScanThreads,
   MIN_SHARED_SEGMENTS,
   type ScanExports,
   type ScanLayout,
@@ -156,7 +155,7 @@ export class QuantizedScorer {
    * Quantizes the n × d row-major matrix q; {@link scan} shares its work among `threads` threads (the caller's
    * included) on large catalogs.
    */
-  constructor(q: Float32Array, n: number, d: number, threads: number = defaultScanThreads()) {
+  constructor(q: Float32Array, n: number, d: number, threads = 1) {
     if (q.length !== n * d) throw new Error('matrix must be n × d');
     this.size = n;
     this.dimension = d;
