@@ -6,6 +6,7 @@
  * {@link stop} lets each finish its requests in flight first.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { WORKER_HOST_ENV, WORKER_PORT_ENV, type WorkerMessage } from './api-worker';
 
@@ -35,6 +36,7 @@ export class ApiWorkers {
   private constructor(
     private readonly port: number,
     private readonly host: string,
+    private readonly scanThreads: string,
   ) {}
 
   /** Forks `count` workers listening on `port` (0: one ephemeral port they share) and resolves with that port. */
@@ -50,7 +52,11 @@ export class ApiWorkers {
       execArgv: ['--import', 'tsx', ...profilerFlags(process.execArgv)],
       silent: false,
     });
-    const workers = new ApiWorkers(port, host);
+    // The workers already share the cores: a request's scan gets the cores per worker (one when there are as many
+    // workers as cores), unless OP_SCORING_THREADS says otherwise.
+    const scanThreads =
+      process.env.OP_SCORING_THREADS ?? String(Math.max(1, Math.floor(availableParallelism() / count)));
+    const workers = new ApiWorkers(port, host, scanThreads);
     try {
       // Workers asking for the same port (0 included) share the one socket the primary bound for the first.
       const [bound] = await Promise.all(Array.from({ length: count }, () => workers.fork()));
@@ -105,6 +111,7 @@ export class ApiWorkers {
       ...process.env,
       [WORKER_PORT_ENV]: String(this.port),
       [WORKER_HOST_ENV]: this.host,
+      OP_SCORING_THREADS: this.scanThreads,
     });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
