@@ -9,7 +9,7 @@ import { putEvents } from '../../../lambdas/services/events';
 import { HISTORY_TAIL, ModelCache, readObject } from '../../../lambdas/services/model-cache';
 import { getPersonalizedRanking } from '../../../lambdas/services/personalized-ranking';
 import { DEFAULT_NUM_RESULTS, getRecommendations } from '../../../lambdas/services/recommendations';
-import { putItems } from '../../../lambdas/services/records';
+import { putItems, putUsers } from '../../../lambdas/services/records';
 import {
   createServingState,
   expandRecommendationId,
@@ -34,6 +34,7 @@ afterAll(async () => {
 interface Setup {
   readonly group: string;
   readonly items: string;
+  readonly users: string;
   readonly solution: string;
   readonly version: string;
   readonly campaignArn: string;
@@ -41,10 +42,14 @@ interface Setup {
   readonly state: ServingState;
 }
 
-async function setup(name: string, enableMetadataWithRecommendations = false): Promise<Setup> {
+async function setup(
+  name: string,
+  enableMetadataWithRecommendations = false,
+  trained: Trained = forward,
+): Promise<Setup> {
   const g = await env.group(name);
   const solution = await newSolution(env, g.group, `${name}-solution`);
-  const version = await addVersion(env, solution, g.group, forward);
+  const version = await addVersion(env, solution, g.group, trained);
   const { campaignArn } = await createCampaign(env.ctx, {
     name,
     solutionVersionArn: version,
@@ -57,6 +62,7 @@ async function setup(name: string, enableMetadataWithRecommendations = false): P
   return {
     group: g.group,
     items: g.items,
+    users: g.users,
     solution,
     version,
     campaignArn: campaignArn as string,
@@ -350,6 +356,43 @@ describe('getRecommendations', () => {
         metadataColumns: { ITEMS: ['GENRES'] },
       }),
     ).toBe('InvalidInputException');
+  });
+});
+
+describe('Users metadata', () => {
+  it("adds the requesting user's Users metadata embeddings for a model that has them, in both operations", async () => {
+    // The forward model, with one embedding for MEMBERSHIP=gold that points its users at i30: 40 along q_i30.
+    const { model } = forward;
+    const d = model.hiddenDimension;
+    const target = model.itemIndex('i30') as number;
+    const q = model.outputEmbeddings.subarray(target * d, (target + 1) * d);
+    const norm = q.reduce((sum, x) => sum + x * x, 0);
+    const withGold = model.withUserFeatures({
+      tokens: ['MEMBERSHIP=gold'],
+      embeddings: Float32Array.from(q, (x) => (40 * x) / norm),
+    });
+    expect(withGold.usesUserAttributes).toBe(true);
+    const s = await setup('rec-users', false, { model: withGold, interactions: forward.interactions });
+    await putUsers(env.ctx, {
+      datasetArn: s.users,
+      users: [
+        { userId: 'gold-user', properties: JSON.stringify({ membership: 'gold', age: 30 }) },
+        { userId: 'silver-user', properties: JSON.stringify({ membership: 'silver', age: 30 }) },
+      ],
+    });
+    const first = async (userId: string) => (await top(s, userId, 5)).itemList?.[0]?.itemId;
+    expect(await first('gold-user')).toBe('i30');
+    expect(await first('silver-user')).not.toBe('i30');
+    expect(await first('no-metadata-user')).not.toBe('i30');
+    const ranked = async (userId: string) =>
+      (
+        await getPersonalizedRanking(
+          env.ctx,
+          { campaignArn: s.campaignArn, userId, inputList: ['i29', 'i30', 'i31'] },
+          s.state,
+        )
+      ).personalizedRanking?.[0]?.itemId;
+    expect(await ranked('gold-user')).toBe('i30');
   });
 });
 
