@@ -396,10 +396,13 @@ export class Model implements Recommender {
     const eps = (scanError + sumError) * (1 + 2 ** -20) + 2 ** -21 * (big + scanError + sumError + 1);
     this.marks ??= new Uint8Array(n);
     const marks = this.marks;
-    const found = scorer.narrow(
-      scorer.candidates(k, 2 * eps, excluded, big, req.blocked),
+    const found = scorer.narrowedCandidates(
       k,
+      2 * eps,
+      excluded,
+      big,
       eps - scanError * (1 + 2 ** -20),
+      req.blocked,
     );
     let pool: ArrayLike<number> & Iterable<number> = found;
     if (also.length > 0) {

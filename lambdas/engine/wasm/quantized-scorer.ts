@@ -68,6 +68,20 @@ interface ScoringExports extends ScanExports {
     heap: number,
     dst: number,
   ): number;
+  boundedCandidates(
+    p: number,
+    n: number,
+    k: number,
+    c: number,
+    un: number,
+    ue: number,
+    slack: number,
+    r: number,
+    s: number,
+    mask: number,
+    heap: number,
+    dst: number,
+  ): number;
 }
 
 const PAGE = 65536;
@@ -83,6 +97,11 @@ const WARM_UP_CALLS = 8;
 const SEGMENT_BLOCKS = 2048;
 /** Largest k of {@link QuantizedScorer.candidates}. */
 export const MAX_K = 1024;
+/**
+ * Above this share of the catalog, {@link QuantizedScorer.narrowedCandidates} narrows by one pass of the kernel over
+ * every item (12 bytes an item) rather than over the candidates in JavaScript (tens of nanoseconds each).
+ */
+const KERNEL_NARROWING_SHARE = 1 / 16;
 let compiled: object | undefined;
 
 /**
@@ -126,6 +145,9 @@ export class QuantizedScorer {
   private readonly threads: ScanThreads | undefined;
   private readonly maskAt: number;
   private readonly heapAt: number;
+  /** ‖r_j‖₂ and ‖q̂_j‖₂ per item (f32, the views {@link residualNorms} and {@link rowNorms}), and an f64 heap of k. */
+  private readonly normsAt: number;
+  private readonly boundHeapAt: number;
   private readonly mask: Uint8Array;
   private readonly picked: Int32Array;
   private readonly extremes: Float32Array;
@@ -185,7 +207,10 @@ export class QuantizedScorer {
     const gramAt = residualAt + align(GRAM_BLOCK * ld * 8);
     const inputAt = gramAt + align(d * ld * 8);
     const statsAt = inputAt + align(GRAM_BLOCK * d * 4);
-    const end = Math.max(this.formUAt + align(ld * 8), statsAt + 64);
+    // The per-item norms are written while the scratch is in use, so they come after both.
+    this.normsAt = Math.max(this.formUAt + align(ld * 8), statsAt + 64);
+    this.boundHeapAt = this.normsAt + 2 * align(n * 4);
+    const end = this.boundHeapAt + align(MAX_K * 8);
     const { k, memory, module, base } = instantiate(end);
     this.k = k;
     this.qAt += base;
@@ -197,6 +222,8 @@ export class QuantizedScorer {
     this.statsAt += base;
     this.maskAt += base;
     this.heapAt += base;
+    this.normsAt += base;
+    this.boundHeapAt += base;
     this.formAt += base;
     this.formUAt += base;
     const buffer = memory.buffer;
@@ -206,8 +233,8 @@ export class QuantizedScorer {
     const stats = new Float64Array(buffer, statsAt + base, 4);
     stats.fill(0);
     const residualRows = new Float64Array(buffer, residualAt + base, GRAM_BLOCK * ld);
-    this.residualNorms = new Float32Array(n);
-    this.rowNorms = new Float32Array(n);
+    this.residualNorms = new Float32Array(buffer, this.normsAt, n);
+    this.rowNorms = new Float32Array(buffer, this.normsAt + align(n * 4), n);
     for (let j = 0; j < n; j += GRAM_BLOCK) {
       const rows = Math.min(GRAM_BLOCK, n - j);
       input.set(q.subarray(j * d, (j + rows) * d));
@@ -465,6 +492,56 @@ export class QuantizedScorer {
     if (blocked !== undefined) this.mask.fill(0);
     else for (const j of excluded) this.mask[j] = 0;
     return this.picked.subarray(0, count);
+  }
+
+  /**
+   * {@link candidates} for `margin` (twice the largest per-item bound, at least), narrowed by the per-item bounds
+   * ({@link narrow}; `slack` as there): in JavaScript over the candidates where they are few, else by
+   * {@link boundedCandidates}' one pass over the catalog, which gives the same set. Returns a new array, ascending.
+   */
+  narrowedCandidates(
+    k: number,
+    margin: number,
+    excluded: Iterable<number>,
+    largest: number,
+    slack: number,
+    blocked?: Uint8Array,
+  ): Int32Array {
+    const found = this.candidates(k, margin, excluded, largest, blocked);
+    if (found.length <= k) return found.slice();
+    if (found.length <= this.size * KERNEL_NARROWING_SHARE) return this.narrow(found, k, slack);
+    return this.boundedCandidates(k, excluded, slack, blocked);
+  }
+
+  /**
+   * {@link narrow}'s answer computed over every item at once, in one pass of the kernel: the indices outside
+   * `excluded` and `blocked` with a finite logit whose upper bound logits_j + ε_j reaches T′ − 2⁻⁴⁰(|T′| + 1), T′
+   * the k-th largest lower bound logits_j − ε_j over those items. Every item's ε_j is that of {@link narrow}, by the
+   * same f64 arithmetic, and T′ is the same (the k largest lower bounds lie among `narrow`'s candidates), so the
+   * set is the same. Returns a new array, ascending.
+   */
+  boundedCandidates(k: number, excluded: Iterable<number>, slack: number, blocked?: Uint8Array): Int32Array {
+    if (!(k >= 1 && k <= MAX_K)) throw new Error(`k must be in [1, ${MAX_K}]`);
+    const { tau, userNorm, userError } = this.lastScan;
+    if (blocked !== undefined) this.mask.set(blocked.subarray(0, this.size));
+    for (const j of excluded) this.mask[j] = 1;
+    const count = this.k.boundedCandidates(
+      this.outAt,
+      this.size,
+      k,
+      (1 + 2 ** -20) * tau,
+      userNorm,
+      userError,
+      slack,
+      this.normsAt,
+      this.normsAt + align(this.size * 4),
+      this.maskAt,
+      this.boundHeapAt,
+      this.tmpAt,
+    );
+    if (blocked !== undefined) this.mask.fill(0);
+    else for (const j of excluded) this.mask[j] = 0;
+    return this.picked.slice(0, count);
   }
 
   /**

@@ -96,7 +96,9 @@ describe('QuantizedScorer.narrow', () => {
     const found = scorer.candidates(k, 2 * (scanError * (1 + 2 ** -20) + slack), excluded, largest);
     const before = found.length;
     const kept = Array.from(scorer.narrow(found, k, slack));
-    return { before, kept, truth: topK(exact, k, excluded) };
+    // The kernel's one pass over the catalog, which narrowedCandidates takes when the candidates are many.
+    const fused = Array.from(scorer.boundedCandidates(k, excluded, slack));
+    return { before, kept, fused, truth: topK(exact, k, excluded) };
   }
 
   it('keeps the exact top k, for rows of very different norms', () => {
@@ -108,10 +110,13 @@ describe('QuantizedScorer.narrow', () => {
         fc.double({ min: 0.1, max: 200, noNaN: true }),
         fc.integer({ min: 1, max: 1_000_000 }),
         (n, k, norms, tau, seed) => {
-          const { kept, truth } = narrowed(n + 6, 16, norms, seed, tau, k);
+          const { before, kept, fused, truth } = narrowed(n + 6, 16, norms, seed, tau, k);
           const set = new Set(kept);
           for (const j of truth) expect(set.has(j)).toBe(true);
           expect(set.has(0) || set.has(5)).toBe(false);
+          // narrow returns its input whole when it holds k items or fewer; otherwise both give the same set.
+          if (before > k) expect(fused).toEqual(kept);
+          for (const j of truth) expect(fused).toContain(j);
         },
       ),
       { numRuns: 60 },
@@ -122,9 +127,10 @@ describe('QuantizedScorer.narrow', () => {
     // One item in two thousand has fifty times the norm: the global bound, set by those, covers much of the
     // catalog around the k-th logit, the per-item bounds of the small rows do not.
     const norms = [50, ...Array.from({ length: 1999 }, () => 1)];
-    const { before, kept, truth } = narrowed(20_000, 32, norms, 7, 1, 25);
+    const { before, kept, fused, truth } = narrowed(20_000, 32, norms, 7, 1, 25);
     expect(before).toBeGreaterThan(1000);
     expect(kept.length).toBeLessThan(200);
     for (const j of truth) expect(kept).toContain(j);
+    expect(fused).toEqual(kept);
   });
 });

@@ -473,3 +473,93 @@ export function candidates(p: usize, n: i32, k: i32, margin: f32, mask: usize, h
   }
   return kept;
 }
+
+/**
+ * The candidates for an exact top k by per-item bounds (the fused form of `candidates` followed by
+ * QuantizedScorer.narrow): item j (mask[j] = 0, p[j] finite) has bound b_j = c (un r[j] + ue s[j]) + slack, lower
+ * p[j] − b_j and upper p[j] + b_j, all in f64 from the f32 p, r and s. T is the k-th largest lower bound over those
+ * items (−∞ while fewer than k); returns, written ascending as i32 at `dst`, the count of the items whose upper bound
+ * is at least T − 2⁻⁴⁰(|T| + 1). `heap` holds k f64 (a min-heap of the k largest lower bounds so far). An item
+ * whose upper bound is below the running floor is skipped: its lower bound is below the running T, which only
+ * rises, so it is neither a candidate nor among the k largest lower bounds. Four items at a time are compared with
+ * the running floor in f64 lanes, by the same arithmetic as the scalar path.
+ */
+export function boundedCandidates(p: usize, n: i32, k: i32, c: f64, un: f64, ue: f64, slack: f64, r: usize, s: usize, mask: usize, heap: usize, dst: usize): i32 {
+  let size = 0;
+  let count = 0;
+  let floor: f64 = -Infinity;
+  const cv = f64x2.splat(c);
+  const unv = f64x2.splat(un);
+  const uev = f64x2.splat(ue);
+  const slackv = f64x2.splat(slack);
+  let i = 0;
+  while (i < n) {
+    if (i + 4 <= n) {
+      const at = <usize>i << 2;
+      const pv = v128.load(p + at);
+      const rv = v128.load(r + at);
+      const sv = v128.load(s + at);
+      const swap = (x: v128): v128 => v128.shuffle<i32>(x, x, 2, 3, 0, 1);
+      const b0 = f64x2.add(f64x2.mul(cv, f64x2.add(f64x2.mul(unv, f64x2.promote_low_f32x4(rv)), f64x2.mul(uev, f64x2.promote_low_f32x4(sv)))), slackv);
+      const b1 = f64x2.add(f64x2.mul(cv, f64x2.add(f64x2.mul(unv, f64x2.promote_low_f32x4(swap(rv))), f64x2.mul(uev, f64x2.promote_low_f32x4(swap(sv))))), slackv);
+      const f = f64x2.splat(floor);
+      const up0 = f64x2.ge(f64x2.add(f64x2.promote_low_f32x4(pv), b0), f);
+      const up1 = f64x2.ge(f64x2.add(f64x2.promote_low_f32x4(swap(pv)), b1), f);
+      if (!v128.any_true(v128.or(up0, up1))) {
+        i += 4;
+        continue;
+      }
+    }
+    const end = min(n, i + 4);
+    for (; i < end; i++) {
+      const v = <f64>load<f32>(p + (<usize>i << 2));
+      if (v == -Infinity || load<u8>(mask + <usize>i) != 0) continue;
+      const b = c * (un * <f64>load<f32>(r + (<usize>i << 2)) + ue * <f64>load<f32>(s + (<usize>i << 2))) + slack;
+      if (!(v + b >= floor)) continue;
+      store<i32>(dst + (<usize>count << 2), i);
+      count++;
+      const lower = v - b;
+      if (size < k) {
+        let pos = size++;
+        while (pos > 0) {
+          const parent = (pos - 1) >> 1;
+          const pv = load<f64>(heap + (<usize>parent << 3));
+          if (pv <= lower) break;
+          store<f64>(heap + (<usize>pos << 3), pv);
+          pos = parent;
+        }
+        store<f64>(heap + (<usize>pos << 3), lower);
+      } else if (lower > load<f64>(heap)) {
+        let pos = 0;
+        for (;;) {
+          const l = 2 * pos + 1;
+          if (l >= size) break;
+          const rr = l + 1;
+          let m = l;
+          if (rr < size && load<f64>(heap + (<usize>rr << 3)) < load<f64>(heap + (<usize>l << 3))) m = rr;
+          const mv = load<f64>(heap + (<usize>m << 3));
+          if (mv >= lower) break;
+          store<f64>(heap + (<usize>pos << 3), mv);
+          pos = m;
+        }
+        store<f64>(heap + (<usize>pos << 3), lower);
+      }
+      if (size == k) {
+        const t = load<f64>(heap);
+        floor = t - 9.094947017729282e-13 * (abs(t) + 1);
+      }
+    }
+  }
+  // Keep those still above the final floor.
+  let kept = 0;
+  for (let q = 0; q < count; q++) {
+    const j = load<i32>(dst + (<usize>q << 2));
+    const v = <f64>load<f32>(p + (<usize>j << 2));
+    const b = c * (un * <f64>load<f32>(r + (<usize>j << 2)) + ue * <f64>load<f32>(s + (<usize>j << 2))) + slack;
+    if (v + b >= floor) {
+      store<i32>(dst + (<usize>kept << 2), j);
+      kept++;
+    }
+  }
+  return kept;
+}
