@@ -412,6 +412,40 @@ export function sumExp(p: usize, n: i32, shift: f32, squares: usize): f64 {
   return expTotal;
 }
 
+/** Adds v to the min-heap of `size` values of T at `heap` (which has room for one more). */
+// @ts-ignore: decorator
+@inline
+function heapInsert<T>(heap: usize, size: i32, v: T): void {
+  let pos = size;
+  while (pos > 0) {
+    const parent = (pos - 1) >> 1;
+    const pv = load<T>(heap + <usize>parent * sizeof<T>());
+    if (pv <= v) break;
+    store<T>(heap + <usize>pos * sizeof<T>(), pv);
+    pos = parent;
+  }
+  store<T>(heap + <usize>pos * sizeof<T>(), v);
+}
+
+/** Replaces the smallest of the min-heap of `size` values of T at `heap` with v (v larger than it). */
+// @ts-ignore: decorator
+@inline
+function heapReplaceTop<T>(heap: usize, size: i32, v: T): void {
+  let pos = 0;
+  for (;;) {
+    const l = 2 * pos + 1;
+    if (l >= size) break;
+    const r = l + 1;
+    let m = l;
+    if (r < size && load<T>(heap + <usize>r * sizeof<T>()) < load<T>(heap + <usize>l * sizeof<T>())) m = r;
+    const mv = load<T>(heap + <usize>m * sizeof<T>());
+    if (mv >= v) break;
+    store<T>(heap + <usize>pos * sizeof<T>(), mv);
+    pos = m;
+  }
+  store<T>(heap + <usize>pos * sizeof<T>(), v);
+}
+
 /**
  * The candidates for an exact top k (see ../../candidates.ts): indices j (ascending, written as i32 at `dst`) with
  * p[j] finite, mask[j] = 0 and p[j] ≥ T − margin, where T is the k-th largest such p[j] (−∞ while fewer than k);
@@ -434,31 +468,8 @@ export function candidates(p: usize, n: i32, k: i32, margin: f32, mask: usize, h
       if (!(v >= floor) || v == -Infinity || load<u8>(mask + <usize>i) != 0) continue;
       store<i32>(dst + (<usize>count << 2), i);
       count++;
-      if (size < k) {
-        let pos = size++;
-        while (pos > 0) {
-          const parent = (pos - 1) >> 1;
-          const pv = load<f32>(heap + (<usize>parent << 2));
-          if (pv <= v) break;
-          store<f32>(heap + (<usize>pos << 2), pv);
-          pos = parent;
-        }
-        store<f32>(heap + (<usize>pos << 2), v);
-      } else if (v > load<f32>(heap)) {
-        let pos = 0;
-        for (;;) {
-          const l = 2 * pos + 1;
-          if (l >= size) break;
-          const r = l + 1;
-          let m = l;
-          if (r < size && load<f32>(heap + (<usize>r << 2)) < load<f32>(heap + (<usize>l << 2))) m = r;
-          const mv = load<f32>(heap + (<usize>m << 2));
-          if (mv >= v) break;
-          store<f32>(heap + (<usize>pos << 2), mv);
-          pos = m;
-        }
-        store<f32>(heap + (<usize>pos << 2), v);
-      }
+      if (size < k) heapInsert<f32>(heap, size++, v);
+      else if (v > load<f32>(heap)) heapReplaceTop<f32>(heap, size, v);
       if (size == k) floor = load<f32>(heap) - margin;
     }
   }
@@ -519,31 +530,8 @@ export function boundedCandidates(p: usize, n: i32, k: i32, c: f64, un: f64, ue:
       store<i32>(dst + (<usize>count << 2), i);
       count++;
       const lower = v - b;
-      if (size < k) {
-        let pos = size++;
-        while (pos > 0) {
-          const parent = (pos - 1) >> 1;
-          const pv = load<f64>(heap + (<usize>parent << 3));
-          if (pv <= lower) break;
-          store<f64>(heap + (<usize>pos << 3), pv);
-          pos = parent;
-        }
-        store<f64>(heap + (<usize>pos << 3), lower);
-      } else if (lower > load<f64>(heap)) {
-        let pos = 0;
-        for (;;) {
-          const l = 2 * pos + 1;
-          if (l >= size) break;
-          const rr = l + 1;
-          let m = l;
-          if (rr < size && load<f64>(heap + (<usize>rr << 3)) < load<f64>(heap + (<usize>l << 3))) m = rr;
-          const mv = load<f64>(heap + (<usize>m << 3));
-          if (mv >= lower) break;
-          store<f64>(heap + (<usize>pos << 3), mv);
-          pos = m;
-        }
-        store<f64>(heap + (<usize>pos << 3), lower);
-      }
+      if (size < k) heapInsert<f64>(heap, size++, lower);
+      else if (lower > load<f64>(heap)) heapReplaceTop<f64>(heap, size, lower);
       if (size == k) {
         const t = load<f64>(heap);
         floor = t - 9.094947017729282e-13 * (abs(t) + 1);
