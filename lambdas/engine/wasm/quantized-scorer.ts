@@ -368,6 +368,20 @@ export class QuantizedScorer {
         this.extremesAt,
       );
       this.k.candidates(this.outAt, rows, 1, 0, this.maskAt, this.heapAt, this.tmpAt);
+      this.k.boundedCandidates(
+        this.outAt,
+        rows,
+        1,
+        0,
+        0,
+        0,
+        0,
+        this.normsAt,
+        this.normsAt + align(this.size * 4),
+        this.maskAt,
+        this.boundHeapAt,
+        this.tmpAt,
+      );
       this.k.sumExp(this.outAt, rows, this.k.maxOf(this.outAt, rows), this.extremesAt + 24);
       this.k.quadraticForm(this.formAt, this.dimension, this.ld, this.formUAt);
     }
