@@ -1,8 +1,9 @@
 /**
- * The training's thread pool: worker threads that run the block-parallel linear-algebra kernels on SharedArrayBuffer-backed matrices (each thread with its own instance of
- * the WebAssembly kernels). The worker entry is this module itself (spawned with a `workerData` marker), so it works
- * under tsx, in the esbuild bundle of a handler and in plain Node alike. Every kernel writes a disjoint block with
- * the same operation order as the single-threaded path, so results are bit-identical for any number of workers.
+ * The training's thread pool: worker threads that run the block-parallel linear-algebra kernels on
+ * SharedArrayBuffer-backed matrices (each thread with its own instance of the WebAssembly kernels). The worker entry
+ * is this module itself (spawned with a `workerData` marker), so it works under tsx, in the esbuild bundle of a
+ * handler and in plain Node alike. Every kernel writes a disjoint block with the same operation order as the
+ * single-threaded path, so results are bit-identical for any number of workers.
  */
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, type Worker, workerData } from 'node:worker_threads';
