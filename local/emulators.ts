@@ -144,20 +144,27 @@ const keyText = (schema: readonly KeySchemaElement[] | undefined): string =>
   (schema ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`).join(',');
 
 /**
- * A table persisted by an older version may lack an index added since; dynalite cannot add one to an existing
- * table (UpdateTable there only changes throughput), so say so at start rather than fail on the first query.
+ * A table persisted by an older version may lack an index added since, or an attribute an index projects since;
+ * dynalite cannot add either to an existing table (UpdateTable there only changes throughput), so say so at start
+ * rather than fail on the first query or read events without the attribute.
  */
 export function checkSchema(def: TableDef, name: string, table: TableDescription, dataDir?: string): void {
   const want = createTableInput(def, name);
   const problems: string[] = [];
   if (keyText(table.KeySchema) !== keyText(want.KeySchema)) problems.push('its key schema differs');
-  const have = new Map(
-    (table.GlobalSecondaryIndexes ?? []).map((ix) => [ix.IndexName, keyText(ix.KeySchema)]),
-  );
+  const have = new Map((table.GlobalSecondaryIndexes ?? []).map((ix) => [ix.IndexName, ix]));
   for (const ix of want.GlobalSecondaryIndexes ?? []) {
     const found = have.get(ix.IndexName);
+    const projected = new Set(found?.Projection?.NonKeyAttributes ?? []);
+    const missing =
+      found?.Projection?.ProjectionType === 'INCLUDE'
+        ? (ix.Projection.NonKeyAttributes ?? []).filter((a) => !projected.has(a))
+        : [];
     if (found === undefined) problems.push(`index ${ix.IndexName} is missing`);
-    else if (found !== keyText(ix.KeySchema)) problems.push(`index ${ix.IndexName} has other keys`);
+    else if (keyText(found.KeySchema) !== keyText(ix.KeySchema))
+      problems.push(`index ${ix.IndexName} has other keys`);
+    else if (missing.length > 0)
+      problems.push(`index ${ix.IndexName} does not project ${missing.join(', ')}`);
   }
   if (problems.length > 0) {
     throw new Error(

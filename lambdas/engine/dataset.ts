@@ -2,6 +2,7 @@
  * Streams interactions into compact per-user sequences: ids become int32 indices as records arrive, so no
  * per-interaction object outlives ingestion.
  */
+import { type TokenSets, tokensOfAttributes } from './feature-embeddings';
 import type { InteractionColumns } from './snapshot';
 import type { Interaction } from './types';
 
@@ -75,6 +76,8 @@ export interface Sequences {
   readonly itemFirstSeen: Float64Array;
   /** Newest interaction in the data, epoch seconds (NaN if none). */
   readonly latestTimestamp: number;
+  /** Contextual metadata per event (units aligned with `itemSeq`), where any event has some. */
+  readonly context?: TokenSets;
 }
 
 export async function ingestInteractions(
@@ -88,6 +91,10 @@ export async function ingestInteractions(
   const timeCol = new Column(new Float64Array(1024), (s) => new Float64Array(s));
   const typeCol = new Column(new Int32Array(1024), (s) => new Int32Array(s));
   const eventTypes = new IdIndex();
+  const contextTokens = new IdIndex();
+  const contextOffsets = new Column(new Int32Array(1024), (s) => new Int32Array(s));
+  const contextIds = new Column(new Int32Array(1024), (s) => new Int32Array(s));
+  contextOffsets.push(0);
   for await (const r of source) {
     if (filter.eventType !== undefined && r.eventType !== filter.eventType) continue;
     if (filter.eventValueThreshold !== undefined) {
@@ -97,6 +104,9 @@ export async function ingestInteractions(
     itemCol.push(items.intern(r.itemId));
     timeCol.push(r.timestamp);
     typeCol.push(r.eventType === undefined || r.eventType === '' ? 0 : eventTypes.intern(r.eventType) + 1);
+    if (r.context !== undefined)
+      for (const token of tokensOfAttributes(r.context)) contextIds.push(contextTokens.intern(token));
+    contextOffsets.push(contextIds.length);
   }
   const typeOf = typeCol.trimmed();
   const userOf = userCol.trimmed();
@@ -116,7 +126,19 @@ export async function ingestInteractions(
 
   const facts = new ItemFacts(items.size);
   for (let i = 0; i < m; i++) facts.add(itemOf[i] as number, timeOf[i] as number);
-  return { users, items, userOffsets, itemSeq, eventTypes, typeSeq, ...facts.done() };
+  const context = listsInOrder(contextOffsets.trimmed(), contextIds.trimmed(), order);
+  return {
+    users,
+    items,
+    userOffsets,
+    itemSeq,
+    eventTypes,
+    typeSeq,
+    ...facts.done(),
+    ...(context === undefined
+      ? {}
+      : { context: { tokens: contextTokens.ids, offsets: context.offsets, ids: context.values } }),
+  };
 }
 
 /**
@@ -166,6 +188,7 @@ export function ingestColumns(
   const itemSeq = new Int32Array(m);
   const typeSeq = new Int32Array(m);
   const facts = new ItemFacts(items.size);
+  const context = keptContext(c, kept, m);
   let p = 0;
   for (let u = 0; u < c.userIds.length; u++) {
     const start = p;
@@ -191,7 +214,23 @@ export function ingestColumns(
     eventTypes,
     typeSeq,
     ...facts.done(),
+    ...(context === undefined ? {} : { context }),
   };
+}
+
+/** The context tokens of the `m` rows `kept` marks, as per-position sets; undefined when the columns have none. */
+function keptContext(c: InteractionColumns, kept: Uint8Array, m: number): TokenSets | undefined {
+  const { contextTokens: tokens, contextOffsets: from, contextIds: ids } = c;
+  if (tokens === undefined || from === undefined || ids === undefined) return undefined;
+  const offsets = new Int32Array(m + 1);
+  const out = new Column(new Int32Array(1024), (s) => new Int32Array(s));
+  let p = 0;
+  for (let r = 0; r < kept.length; r++) {
+    if (kept[r] === 0) continue;
+    for (let e = from[r] as number; e < (from[r + 1] as number); e++) out.push(ids[e] as number);
+    offsets[++p] = out.length;
+  }
+  return { tokens, offsets, ids: out.trimmed().slice() };
 }
 
 /** Per-item interaction counts and first times, and the newest time, counted event by event. */
@@ -283,4 +322,26 @@ function isSortedByTime(rows: Int32Array, time: Float64Array): boolean {
     if ((time[rows[i] as number] as number) < (time[rows[i - 1] as number] as number)) return false;
   }
   return true;
+}
+
+/** Per-row lists (CSR) in the rows' sorted order (`order[p]` is the row at position p); undefined when all are empty. */
+export function listsInOrder(
+  offsets: Int32Array,
+  values: Int32Array,
+  order: Int32Array,
+): { offsets: Int32Array; values: Int32Array } | undefined {
+  if (values.length === 0) return undefined;
+  const m = order.length;
+  const sortedOffsets = new Int32Array(m + 1);
+  const sorted = new Int32Array(values.length);
+  let at = 0;
+  for (let p = 0; p < m; p++) {
+    const r = order[p] as number;
+    const a = offsets[r] as number;
+    const b = offsets[r + 1] as number;
+    sorted.set(values.subarray(a, b), at);
+    at += b - a;
+    sortedOffsets[p + 1] = at;
+  }
+  return { offsets: sortedOffsets, values: sorted };
 }

@@ -235,7 +235,7 @@ export function sparseExplorationScores(
   catalog: ExplorationCatalog,
   settings: ExplorationSettings,
   numResults: number,
-  request: Pick<RecommendRequest, 'history' | 'historyEventTypes' | 'userAttributes' | 'blocked'>,
+  request: Pick<RecommendRequest, 'history' | 'historyEventTypes' | 'userAttributes' | 'context' | 'blocked'>,
 ): SparseScores | undefined {
   if (catalog.penalised || numResults > SPARSE_EXPLORATION_MAX_RESULTS) return undefined;
   const n = catalog.size;

@@ -28,6 +28,7 @@ import { accumulate, type Statistics } from './accumulate';
 import { calibrateScores } from './calibrate';
 import type { Sequences } from './dataset';
 import { symmetricEigen } from './eigen';
+import { type FeatureEmbeddings, fitFeatureEmbeddings, type TokenSets } from './feature-embeddings';
 import { type HistoryCurve, historyWeights } from './history-weights';
 import { type HyperParameters, RECENCY_DECAY } from './hyperparameters';
 import { choleskyAsync, matmul, matmulTransA, orthonormalizeColumns } from './linalg';
@@ -38,7 +39,6 @@ import { fitRepeatTable, type RepeatTable } from './repeat';
 import { type SuccessorTable, successorTable, successorWeights } from './successors';
 import { fitTail } from './tail';
 import type { ParallelRunner } from './train';
-import { fitUserFeatures, type UserTokens } from './user-features';
 
 /** Most frequent items that enter the closed form; bounds its O(n³) time and O(n²) memory. */
 export const HEAD_ITEMS = 4096;
@@ -80,8 +80,10 @@ export interface ModelChoices {
    * coefficient scale; the softmax temperature is then fitted on the sum.
    */
   readonly successorFactor: number;
-  /** α of the Users metadata embeddings (`user-features.ts`); 0 leaves Users metadata out. */
+  /** α of the Users metadata embeddings (`feature-embeddings.ts`); 0 leaves Users metadata out. */
   readonly userFeatureWeight: number;
+  /** α of the contextual metadata embeddings; 0 leaves the events' and requests' context out. */
+  readonly contextWeight: number;
 }
 
 /** Longest target horizon, and where ρ^r is cut. */
@@ -104,6 +106,7 @@ export const DEFAULT_CHOICES: ModelChoices = Object.freeze({
   targetDecay: 0,
   successorFactor: 1.75,
   userFeatureWeight: 0,
+  contextWeight: 0,
 });
 
 /** Everything a fit needs besides the choices. */
@@ -113,7 +116,7 @@ export interface FitContext {
   /** Users that train (1) or not (0). */
   readonly keep: Uint8Array;
   /** The users' categorical Users metadata, where any user has some. */
-  readonly userTokens?: UserTokens;
+  readonly userTokens?: TokenSets;
   readonly hp: HyperParameters;
   readonly headItems: number;
   /** Alternations between tail items' output and input embeddings (`fitTail`). @default `TAIL_ROUNDS` of `tail.ts` */
@@ -401,10 +404,16 @@ export async function completeModel(
   );
   progress(0.95, 'calibrated');
 
-  const userFeatures =
-    ctx.userTokens === undefined || choices.userFeatureWeight === 0
+  const features = (
+    sets: TokenSets | undefined,
+    per: 'user' | 'event',
+    weight: number,
+  ): FeatureEmbeddings | undefined =>
+    sets === undefined || weight === 0
       ? undefined
-      : fitUserFeatures(seqs, keep, ctx.userTokens, output, d, temperature, choices.userFeatureWeight);
+      : fitFeatureEmbeddings(seqs, keep, sets, per, output, d, temperature, weight);
+  const userFeatures = features(ctx.userTokens, 'user', choices.userFeatureWeight);
+  const contextFeatures = features(seqs.context, 'event', choices.contextWeight);
   const itemCreationTimestamps = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const created = catalog.creation.get(i);
@@ -437,6 +446,7 @@ export async function completeModel(
     },
     tuned: tunedParams(hp, choices),
     ...(userFeatures === undefined ? {} : { userFeatures }),
+    ...(contextFeatures === undefined ? {} : { contextFeatures }),
   });
   progress(1, 'done');
   return model;
@@ -473,6 +483,7 @@ function tunedParams(hp: HyperParameters, choices: ModelChoices): Record<string,
     target_decay: String(choices.targetDecay),
     successor_factor: String(choices.successorFactor),
     user_feature_weight: String(choices.userFeatureWeight),
+    context_weight: String(choices.contextWeight),
   };
 }
 

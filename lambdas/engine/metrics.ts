@@ -25,6 +25,8 @@ export interface TestCase {
   readonly historyEventTypes?: readonly (string | undefined)[];
   /** The user's categorical Users metadata, where known. */
   readonly userAttributes?: Readonly<Record<string, readonly string[]>>;
+  /** The first truth event's contextual metadata: what a request made just before it would carry. */
+  readonly context?: Readonly<Record<string, readonly string[]>>;
   readonly truth: readonly string[];
 }
 
@@ -152,6 +154,7 @@ export function evaluate(
         history: testCase.history,
         ...(testCase.historyEventTypes ? { historyEventTypes: testCase.historyEventTypes } : {}),
         ...(testCase.userAttributes ? { userAttributes: testCase.userAttributes } : {}),
+        ...(testCase.context ? { context: testCase.context } : {}),
         numResults: METRIC_DEPTH,
         excludeHistory: options.excludeHistory ?? false,
       })

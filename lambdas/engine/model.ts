@@ -19,11 +19,12 @@
  * ({@link normaliserBound}): at most ε times the rest's share of Z, and usually far less, as the errors' L2 norm over
  * all items is bounded too (the residuals' Gram matrix) and enters weighted by the softmax weights.
  */
+
+import { type FeatureEmbeddings, FeatureTable } from './feature-embeddings';
 import { align8, frameHeader, readFrame } from './framing';
 import { MAX_HISTORY } from './history-weights';
 import { HistoryCells, type RepeatTable, repeatProbabilities } from './repeat';
 import type { Recommender, RecommendRequest, ScoredItem } from './types';
-import { tokenOf, type UserFeatureEmbeddings } from './user-features';
 import { QuantizedScorer } from './wasm/quantized-scorer';
 
 export const MODEL_FORMAT = 'open-personalize/user-personalization';
@@ -39,6 +40,9 @@ export interface TrainingStats {
   readonly items: number;
   readonly positions: number;
 }
+
+/** The metadata of a request that enters the user's state. */
+export type Metadata = Pick<RecommendRequest, 'userAttributes' | 'context'>;
 
 export interface ModelParts {
   readonly itemIds: readonly string[];
@@ -74,8 +78,10 @@ export interface ModelParts {
   readonly stats?: TrainingStats;
   /** The values self-tuning chose, as Personalize's `tunedHPOParams.algorithmHyperParameters` strings. */
   readonly tuned?: Readonly<Record<string, string>>;
-  /** Input embeddings of Users metadata values, added to the state of a user who has them (`user-features.ts`). */
-  readonly userFeatures?: UserFeatureEmbeddings;
+  /** Input embeddings of Users metadata values, added to the state of a user who has them (`feature-embeddings.ts`). */
+  readonly userFeatures?: FeatureEmbeddings;
+  /** Input embeddings of contextual metadata values, added to the state of a request with them in its context. */
+  readonly contextFeatures?: FeatureEmbeddings;
 }
 
 interface Header {
@@ -91,6 +97,7 @@ interface Header {
   stats?: TrainingStats;
   tuned?: Record<string, string>;
   userFeatureTokens?: string[];
+  contextFeatureTokens?: string[];
   arrays: { name: ArrayName; type: 'float32' | 'float64' | 'int32'; offset: number; length: number }[];
 }
 
@@ -105,7 +112,8 @@ type ArrayName =
   | 'successorOffsets'
   | 'successorItems'
   | 'successorWeights'
-  | 'userFeatureEmbeddings';
+  | 'userFeatureEmbeddings'
+  | 'contextFeatureEmbeddings';
 
 export class Model implements Recommender {
   readonly itemIds: readonly string[];
@@ -125,8 +133,10 @@ export class Model implements Recommender {
   readonly seed: number;
   readonly stats: TrainingStats | undefined;
   readonly tuned: Readonly<Record<string, string>> | undefined;
-  readonly userFeatures: UserFeatureEmbeddings | undefined;
-  private readonly featureIndex = new Map<string, number>();
+  readonly userFeatures: FeatureEmbeddings | undefined;
+  readonly contextFeatures: FeatureEmbeddings | undefined;
+  private readonly userTable: FeatureTable | undefined;
+  private readonly contextTable: FeatureTable | undefined;
   private readonly index = new Map<string, number>();
   private readonly typeIndex = new Map<string, number>();
   private logits: Float32Array;
@@ -169,14 +179,10 @@ export class Model implements Recommender {
     this.stats = parts.stats;
     this.tuned = parts.tuned;
     this.userFeatures = parts.userFeatures;
-    if (parts.userFeatures !== undefined) {
-      const { tokens, embeddings } = parts.userFeatures;
-      if (embeddings.length !== tokens.length * d)
-        throw new Error('userFeatures.embeddings must be tokens × d');
-      tokens.forEach((token, t) => {
-        this.featureIndex.set(token, t);
-      });
-    }
+    this.contextFeatures = parts.contextFeatures;
+    this.userTable = parts.userFeatures === undefined ? undefined : new FeatureTable(parts.userFeatures, d);
+    this.contextTable =
+      parts.contextFeatures === undefined ? undefined : new FeatureTable(parts.contextFeatures, d);
     parts.itemIds.forEach((id, i) => {
       this.index.set(id, i);
     });
@@ -203,15 +209,20 @@ export class Model implements Recommender {
 
   /**
    * The d-dimensional state of a user with this history (oldest first; unknown items are skipped) and these Users
-   * metadata values (values the model does not know are skipped).
+   * metadata and context values (values the model does not know are skipped).
    */
-  userState(history: readonly string[], attributes?: RecommendRequest['userAttributes']): Float32Array {
-    return this.stateOf(this.indicesOf(history), attributes);
+  userState(history: readonly string[], features: Metadata = {}): Float32Array {
+    return this.stateOf(this.indicesOf(history), features.userAttributes, features.context);
   }
 
   /** Whether the model uses Users metadata, so callers know to look the requesting user's up. */
   get usesUserAttributes(): boolean {
-    return this.featureIndex.size > 0;
+    return (this.userTable?.size ?? 0) > 0;
+  }
+
+  /** Whether the model uses a request's contextual metadata. */
+  get usesContext(): boolean {
+    return (this.contextTable?.size ?? 0) > 0;
   }
 
   /** The catalog index of each history item (−1 for items the model does not know), looked up once per request. */
@@ -229,21 +240,17 @@ export class Model implements Recommender {
   }
 
   /** {@link userState} of the history's indices. */
-  private stateOf(indices: Int32Array, attributes: RecommendRequest['userAttributes']): Float32Array {
+  private stateOf(
+    indices: Int32Array,
+    attributes: RecommendRequest['userAttributes'],
+    context: RecommendRequest['context'],
+  ): Float32Array {
     const d = this.hiddenDimension;
     const p = this.inputEmbeddings;
     const w = this.historyWeights;
     const u = p.slice(this.itemIds.length * d, (this.itemIds.length + 1) * d);
-    if (attributes !== undefined && this.userFeatures !== undefined) {
-      const e = this.userFeatures.embeddings;
-      for (const [field, values] of Object.entries(attributes)) {
-        for (const value of values) {
-          const t = this.featureIndex.get(tokenOf(field, value));
-          if (t === undefined) continue;
-          for (let c = 0; c < d; c++) u[c] = (u[c] as number) + (e[t * d + c] as number);
-        }
-      }
-    }
+    if (attributes !== undefined) this.userTable?.addTo(u, attributes);
+    if (context !== undefined) this.contextTable?.addTo(u, context);
     let taken = 0;
     for (let h = indices.length - 1; h >= 0 && taken < w.length; h--) {
       const i = indices[h] as number;
@@ -263,10 +270,10 @@ export class Model implements Recommender {
   private computeScores(
     history: readonly string[],
     eventTypes: readonly (string | undefined)[] | undefined,
-    attributes: RecommendRequest['userAttributes'],
+    features: Metadata,
   ): { logZ: number; newMass: number } {
     const indices = this.indicesOf(history);
-    const u = this.stateOf(indices, attributes);
+    const u = this.stateOf(indices, features.userAttributes, features.context);
     const d = this.hiddenDimension;
     const n = this.itemIds.length;
     const q = this.outputEmbeddings;
@@ -334,10 +341,10 @@ export class Model implements Recommender {
   scoreAll(
     history: readonly string[],
     eventTypes?: readonly (string | undefined)[],
-    attributes?: RecommendRequest['userAttributes'],
+    features: Metadata = {},
   ): Float32Array {
     const out = this.logits;
-    const { logZ, newMass } = this.computeScores(history, eventTypes, attributes);
+    const { logZ, newMass } = this.computeScores(history, eventTypes, features);
     for (let j = 0; j < out.length; j++) out[j] = newMass * Math.exp((out[j] as number) - logZ);
     return out;
   }
@@ -370,7 +377,7 @@ export class Model implements Recommender {
     const excluded = this.excludedIndices(req, indices);
     const scorer = this.prepareScoring();
     const out = scorer.logits;
-    const u = this.stateOf(indices, req.userAttributes);
+    const u = this.stateOf(indices, req.userAttributes, req.context);
     const scanError = scorer.scan(u, tau);
     // The scan also summed exp(ẑ_j − m) over every item; each logit changed below is swapped in that sum
     // (`changed`: j → its ẑ_j) unless the changed ones dominate it.
@@ -524,8 +531,8 @@ export class Model implements Recommender {
    * This model with these Users metadata embeddings in place of its own; every other array, and the int8 copy of
    * the output embeddings once built, is shared.
    */
-  withUserFeatures(userFeatures: UserFeatureEmbeddings): Model {
-    const model = new Model({ ...this, userFeatures });
+  withFeatures(features: Pick<ModelParts, 'userFeatures' | 'contextFeatures'>): Model {
+    const model = new Model({ ...this, ...features });
     model.scorer = this.scorer;
     return model;
   }
@@ -549,7 +556,7 @@ export class Model implements Recommender {
   recommendReference(req: RecommendRequest): ScoredItem[] {
     const k = resultCount(req);
     if (k === 0 || this.itemIds.length === 0) return [];
-    const { logZ, newMass } = this.computeScores(req.history, req.historyEventTypes, req.userAttributes);
+    const { logZ, newMass } = this.computeScores(req.history, req.historyEventTypes, req);
     const top = topK(this.logits, k, this.allExcluded(req));
     return top.map((i) => ({
       itemId: this.itemIds[i] as string,
@@ -609,6 +616,8 @@ export class Model implements Recommender {
       ['successorWeights', this.successorWeights],
     ];
     if (this.userFeatures !== undefined) arrays.push(['userFeatureEmbeddings', this.userFeatures.embeddings]);
+    if (this.contextFeatures !== undefined)
+      arrays.push(['contextFeatureEmbeddings', this.contextFeatures.embeddings]);
     let offset = 0;
     const descriptors: Header['arrays'] = [];
     for (const [name, a] of arrays) {
@@ -635,6 +644,7 @@ export class Model implements Recommender {
       ...(this.stats ? { stats: this.stats } : {}),
       ...(this.tuned ? { tuned: { ...this.tuned } } : {}),
       ...(this.userFeatures ? { userFeatureTokens: [...this.userFeatures.tokens] } : {}),
+      ...(this.contextFeatures ? { contextFeatureTokens: [...this.contextFeatures.tokens] } : {}),
       arrays: descriptors,
     };
     const head = frameHeader(MAGIC, header);
@@ -699,6 +709,14 @@ export class Model implements Recommender {
             userFeatures: {
               tokens: header.userFeatureTokens,
               embeddings: read('userFeatureEmbeddings') as Float32Array,
+            },
+          }
+        : {}),
+      ...(header.contextFeatureTokens
+        ? {
+            contextFeatures: {
+              tokens: header.contextFeatureTokens,
+              embeddings: read('contextFeatureEmbeddings') as Float32Array,
             },
           }
         : {}),

@@ -13,7 +13,8 @@
  * are numbered in order of first appearance too.
  */
 
-import { Column, IdIndex, orderByUserThenTime } from './dataset';
+import { Column, IdIndex, listsInOrder, orderByUserThenTime } from './dataset';
+import { attributesOfTokens, tokensOfAttributes } from './feature-embeddings';
 import { align8, framedChunks, readFrame } from './framing';
 import type { Interaction, ItemMeta, UserMeta } from './types';
 
@@ -40,6 +41,13 @@ export interface InteractionColumns {
   /** rows + 1 entries: row r's impression list is impressionItems[impressionOffsets[r] .. [r+1]); absent if none. */
   readonly impressionOffsets?: Int32Array;
   readonly impressionItems?: Int32Array;
+  /**
+   * Contextual metadata: the `FIELD=value` tokens of the events' categorical Interactions columns, and per row
+   * (rows + 1 offsets) indices into them; absent when no row has any.
+   */
+  readonly contextTokens?: readonly string[];
+  readonly contextOffsets?: Int32Array;
+  readonly contextIds?: Int32Array;
 }
 
 export interface TrainingSnapshot {
@@ -48,7 +56,16 @@ export interface TrainingSnapshot {
   readonly users: readonly UserMeta[];
 }
 
-type ArrayName = 'userOffsets' | 'item' | 'time' | 'type' | 'value' | 'impressionOffsets' | 'impressionItems';
+type ArrayName =
+  | 'userOffsets'
+  | 'item'
+  | 'time'
+  | 'type'
+  | 'value'
+  | 'impressionOffsets'
+  | 'impressionItems'
+  | 'contextOffsets'
+  | 'contextIds';
 type ArrayType = 'int32' | 'float64';
 
 interface Header {
@@ -58,6 +75,7 @@ interface Header {
   userIds: readonly string[];
   itemIds: readonly string[];
   eventTypes: readonly string[];
+  contextTokens?: readonly string[];
   items: readonly ItemMeta[];
   users: readonly UserMeta[];
   arrays: { name: ArrayName; type: ArrayType; offset: number; length: number }[];
@@ -81,10 +99,14 @@ export class SnapshotBuilder {
   private readonly value = new Column(new Float64Array(1024), (n) => new Float64Array(n));
   private readonly shownOffsets = new Column(new Int32Array(1024), (n) => new Int32Array(n));
   private readonly shown = new Column(new Int32Array(1024), (n) => new Int32Array(n));
+  private readonly contextTokens = new IdIndex();
+  private readonly contextOffsets = new Column(new Int32Array(1024), (n) => new Int32Array(n));
+  private readonly contextIds = new Column(new Int32Array(1024), (n) => new Int32Array(n));
   private hasValue = false;
 
   constructor() {
     this.shownOffsets.push(0);
+    this.contextOffsets.push(0);
   }
 
   get size(): number {
@@ -94,6 +116,10 @@ export class SnapshotBuilder {
   add(x: Interaction): void {
     if (x.impression !== undefined) for (const id of x.impression) this.shown.push(this.items.intern(id));
     this.shownOffsets.push(this.shown.length);
+    if (x.context !== undefined)
+      for (const token of tokensOfAttributes(x.context))
+        this.contextIds.push(this.contextTokens.intern(token));
+    this.contextOffsets.push(this.contextIds.length);
     this.user.push(this.users.intern(x.userId));
     this.item.push(this.items.intern(x.itemId));
     this.time.push(x.timestamp);
@@ -123,7 +149,7 @@ export class SnapshotBuilder {
       return out;
     };
     const wholeSeconds = timeOf.every((t) => Number.isInteger(t) && t >= -2147483648 && t <= 2147483647);
-    const columns: InteractionColumns = {
+    let columns: InteractionColumns = {
       userIds: this.users.ids,
       itemIds: this.items.ids,
       eventTypes: this.types.ids,
@@ -132,30 +158,21 @@ export class SnapshotBuilder {
       time: wholeSeconds ? permute(timeOf, new Int32Array(m)) : permute(timeOf, new Float64Array(m)),
       type: permute(this.type.trimmed(), new Int32Array(m)),
       ...(this.hasValue ? { value: permute(this.value.trimmed(), new Float64Array(m)) } : {}),
-      ...this.impressionsInOrder(order),
     };
-    return columns;
-  }
-
-  private impressionsInOrder(
-    order: Int32Array,
-  ): Pick<InteractionColumns, 'impressionOffsets' | 'impressionItems'> {
-    const items = this.shown.trimmed();
-    if (items.length === 0) return {};
-    const offsets = this.shownOffsets.trimmed();
-    const m = order.length;
-    const impressionOffsets = new Int32Array(m + 1);
-    const impressionItems = new Int32Array(items.length);
-    let at = 0;
-    for (let p = 0; p < m; p++) {
-      const r = order[p] as number;
-      const a = offsets[r] as number;
-      const b = offsets[r + 1] as number;
-      impressionItems.set(items.subarray(a, b), at);
-      at += b - a;
-      impressionOffsets[p + 1] = at;
+    const impressions = listsInOrder(this.shownOffsets.trimmed(), this.shown.trimmed(), order);
+    if (impressions !== undefined) {
+      columns = { ...columns, impressionOffsets: impressions.offsets, impressionItems: impressions.values };
     }
-    return { impressionOffsets, impressionItems };
+    const context = listsInOrder(this.contextOffsets.trimmed(), this.contextIds.trimmed(), order);
+    if (context !== undefined) {
+      columns = {
+        ...columns,
+        contextTokens: this.contextTokens.ids,
+        contextOffsets: context.offsets,
+        contextIds: context.values,
+      };
+    }
+    return columns;
   }
 }
 
@@ -175,6 +192,9 @@ export function encodeSnapshot(snapshot: TrainingSnapshot): Uint8Array[] {
   if (c.impressionOffsets !== undefined && c.impressionItems !== undefined) {
     arrays.push(['impressionOffsets', c.impressionOffsets], ['impressionItems', c.impressionItems]);
   }
+  if (c.contextOffsets !== undefined && c.contextIds !== undefined) {
+    arrays.push(['contextOffsets', c.contextOffsets], ['contextIds', c.contextIds]);
+  }
   let offset = 0;
   const descriptors: Header['arrays'] = arrays.map(([name, a]) => {
     const d = {
@@ -193,6 +213,7 @@ export function encodeSnapshot(snapshot: TrainingSnapshot): Uint8Array[] {
     userIds: c.userIds,
     itemIds: c.itemIds,
     eventTypes: c.eventTypes,
+    ...(c.contextTokens === undefined ? {} : { contextTokens: c.contextTokens }),
     items: snapshot.items,
     users: snapshot.users,
     arrays: descriptors,
@@ -234,6 +255,8 @@ export function decodeSnapshot(bytes: Uint8Array): TrainingSnapshot {
   const value = read('value');
   const impressionOffsets = read('impressionOffsets');
   const impressionItems = read('impressionItems');
+  const contextOffsets = read('contextOffsets');
+  const contextIds = read('contextIds');
   const columns: InteractionColumns = {
     userIds: header.userIds,
     itemIds: header.itemIds,
@@ -248,6 +271,13 @@ export function decodeSnapshot(bytes: Uint8Array): TrainingSnapshot {
       : {
           impressionOffsets: impressionOffsets as Int32Array,
           impressionItems: impressionItems as Int32Array,
+        }),
+    ...(contextOffsets === undefined || contextIds === undefined || header.contextTokens === undefined
+      ? {}
+      : {
+          contextTokens: header.contextTokens,
+          contextOffsets: contextOffsets as Int32Array,
+          contextIds: contextIds as Int32Array,
         }),
   };
   if (
@@ -283,6 +313,7 @@ export function rowInteraction(c: InteractionColumns, r: number, userId: string)
   const value = c.value?.[r];
   const shownFrom = c.impressionOffsets?.[r];
   const shownTo = c.impressionOffsets?.[r + 1];
+  const context = rowContext(c, r);
   return {
     userId,
     itemId: c.itemIds[c.item[r] as number] as string,
@@ -297,7 +328,18 @@ export function rowInteraction(c: InteractionColumns, r: number, userId: string)
           ),
         }
       : {}),
+    ...(context === undefined ? {} : { context }),
   };
+}
+
+/** Row `r`'s contextual metadata, as `Interaction.context` holds it; undefined for a row without. */
+export function rowContext(c: InteractionColumns, r: number): Interaction['context'] {
+  const from = c.contextOffsets?.[r];
+  const to = c.contextOffsets?.[r + 1];
+  if (from === undefined || to === undefined || to === from) return undefined;
+  const ids = (c.contextIds as Int32Array).subarray(from, to);
+  const tokens = c.contextTokens as readonly string[];
+  return attributesOfTokens(Array.from(ids, (id) => tokens[id] as string));
 }
 
 /** Whether row `r` carries an impression list. */

@@ -4,7 +4,7 @@
  */
 import { sampleTestCases, type TestCase } from './metrics';
 import { Random } from './random';
-import type { InteractionColumns } from './snapshot';
+import { type InteractionColumns, rowContext } from './snapshot';
 import type { Interaction } from './types';
 
 export interface SplitOptions {
@@ -53,12 +53,14 @@ export function splitByUser(interactions: readonly Interaction[], options: Split
     const n = events.length;
     const truthCount = truthCountOf(n, truthFraction);
     const input = events.slice(0, n - truthCount);
+    const context = events[n - truthCount]?.context;
     test.push({
       userId,
       input,
       history: input.map((x) => x.itemId),
       historyEventTypes: input.map((x) => x.eventType),
       truth: events.slice(n - truthCount).map((x) => x.itemId),
+      ...(context === undefined ? {} : { context }),
     });
   }
   return { train, test };
@@ -138,11 +140,13 @@ export function holdOutTruthRows(
     const cut = to - truthCountOf(to - from, truthFraction);
     keep.fill(0, cut, to);
     const rows = (a: number, b: number) => Array.from({ length: b - a }, (_, k) => a + k);
+    const context = rowContext(c, cut);
     return {
       userId: ids[u] as string,
       history: rows(from, cut).map((r) => c.itemIds[c.item[r] as number] as string),
       historyEventTypes: rows(from, cut).map((r) => c.eventTypes[c.type[r] as number]),
       truth: rows(cut, to).map((r) => c.itemIds[c.item[r] as number] as string),
+      ...(context === undefined ? {} : { context }),
     };
   });
   return { keep, test };

@@ -4,6 +4,7 @@
  */
 import { accumulateRows, type SumsRunner } from './accumulate';
 import { type IdIndex, ingestColumns, ingestInteractions, selectUsersByHistoryLength } from './dataset';
+import { userTokensOf } from './feature-embeddings';
 import { type FitContext, fitSequences, HEAD_ITEMS, type ModelChoices } from './fit';
 import { DEFAULT_HYPERPARAMETERS, type HyperParameters, validateHyperParameters } from './hyperparameters';
 import { matmul, matmulTransA, solveLower, solveUpperT, updateTrailing } from './linalg';
@@ -14,7 +15,6 @@ import { Random } from './random';
 import type { InteractionColumns } from './snapshot';
 import { type HpoSearch, tune } from './tuning';
 import type { Interaction, ItemMeta, UserMeta } from './types';
-import { userTokensOf } from './user-features';
 
 export interface TrainingData {
   /** The interactions, in any order; or give `columns` instead. */

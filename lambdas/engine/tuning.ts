@@ -8,7 +8,16 @@
  * successor weight), so it costs 1 + 2 + 2 + 1 + 1 = 7 fits at most; the successor weight's candidate reuses the
  * best fit's embeddings, and candidates share the sums they can (`SharedSums`). Tuning fits use a smaller head of
  * the closed form ({@link TUNING_HEAD}) and one round of the tail fit, which keeps them cheap on large catalogs.
+ * The weights of the Users metadata and context embeddings come last, on the chosen model: they cost no fit, only
+ * their embeddings' sums and the validation users' scores.
  */
+import {
+  type Attributes,
+  attributesOfTokens,
+  fitFeatureEmbeddings,
+  type TokenSets,
+  tokensAt,
+} from './feature-embeddings';
 import {
   completeModel,
   DEFAULT_CHOICES,
@@ -21,7 +30,6 @@ import {
 import type { HyperParameters } from './hyperparameters';
 import type { Model } from './model';
 import type { Random } from './random';
-import { fitUserFeatures, type UserTokens } from './user-features';
 
 /** Candidates for λ / mean diag(XᵀX). */
 export const RIDGE_SCALES: readonly number[] = [0.03, 0.1, 0.3];
@@ -33,8 +41,11 @@ export const LONG_DECAYS: readonly number[] = [0.9, 0.98];
 export const TARGET_DECAYS: readonly number[] = [0, 0.6];
 /** Candidates for the weight of the successor term relative to the sequence model's scale. */
 export const SUCCESSOR_FACTORS: readonly number[] = [1.75, 6];
-/** Candidates for α of the Users metadata embeddings, as shares of a Newton step (`user-features.ts`); 0 is the start. */
-export const USER_FEATURE_WEIGHTS: readonly number[] = [0.25, 0.5, 1, 2, 4, 8];
+/**
+ * Candidates for α of the Users metadata and of the context embeddings, as shares of a Newton step
+ * (`feature-embeddings.ts`); 0 is the start.
+ */
+export const FEATURE_WEIGHTS: readonly number[] = [0.25, 0.5, 1, 2, 4, 8];
 /** Share of the training users that validate, and bounds on their number. */
 const VALIDATION_SHARE = 0.1;
 const MIN_VALIDATION_USERS = 30;
@@ -64,8 +75,12 @@ export interface TuningTrial {
 interface ValidationCase {
   readonly history: readonly string[];
   readonly eventTypes: readonly (string | undefined)[];
-  readonly attributes: Readonly<Record<string, readonly string[]>>;
+  readonly attributes: Attributes;
   readonly truth: ReadonlySet<string>;
+  /** The first truth event's context: what a request made just before it carries. */
+  readonly context: Attributes;
+  /** The truth items grouped by the context of their events (one group without context). */
+  readonly truthByContext: readonly { readonly context: Attributes; readonly items: ReadonlySet<string> }[];
 }
 
 /**
@@ -119,8 +134,28 @@ export async function tune(ctx: FitContext, random: Random, hpo?: HpoSearch): Pr
       eventTypes.push(t === 0 ? undefined : types[t - 1]);
     }
     const truth = new Set<string>();
-    for (let p = cut; p < end; p++) truth.add(ids[seqs.itemSeq[p] as number] as string);
-    return { history, eventTypes, attributes: attributesOf(ctx.userTokens, u), truth };
+    const groups = new Map<string, { context: Attributes; items: Set<string> }>();
+    for (let p = cut; p < end; p++) {
+      const item = ids[seqs.itemSeq[p] as number] as string;
+      truth.add(item);
+      const tokens = seqs.context === undefined ? [] : tokensAt(seqs.context, p);
+      const key = tokens.join('\n');
+      let group = groups.get(key);
+      if (group === undefined) {
+        group = { context: attributesOfTokens(tokens), items: new Set() };
+        groups.set(key, group);
+      }
+      group.items.add(item);
+    }
+    const truthByContext = [...groups.values()];
+    return {
+      history,
+      eventTypes,
+      attributes: ctx.userTokens === undefined ? {} : attributesOfTokens(tokensAt(ctx.userTokens, u)),
+      truth,
+      context: truthByContext[0]?.context ?? {},
+      truthByContext,
+    };
   });
   capEvents(tuningKeep, seqs.userOffsets, TUNING_EVENTS, random);
   const tuningCtx: FitContext = {
@@ -136,7 +171,7 @@ export async function tune(ctx: FitContext, random: Random, hpo?: HpoSearch): Pr
   // The embeddings of the latest fit and of the best one: a candidate that changes only the successor weight
   // reuses them and only completes the model anew.
   const fitted: { key: string; embeddings: FittedEmbeddings }[] = [];
-  // The best candidate's model, which the Users metadata weight is chosen on.
+  // The best candidate's model, which the metadata weights are chosen on.
   let bestModel: Model | undefined;
   const score = async (hp: HyperParameters, choices: ModelChoices): Promise<number> => {
     const key = JSON.stringify([hp, choices]);
@@ -203,28 +238,41 @@ export async function tune(ctx: FitContext, random: Random, hpo?: HpoSearch): Pr
       await consider(hp, best.choices);
     }
   }
-  const userTokens = ctx.userTokens;
-  if (userTokens !== undefined && bestModel !== undefined) {
-    const model = bestModel;
-    best = { hp: best.hp, choices: { ...best.choices, userFeatureWeight: 0 } };
-    let bestFit = validationLogLikelihoods(model, cases);
-    for (const userFeatureWeight of USER_FEATURE_WEIGHTS) {
-      const features = fitUserFeatures(
+  // The metadata weights, Users metadata first, then context with the chosen Users embeddings in place: of the
+  // weights whose validation likelihood is clearly above the model's without the feature, the highest mean wins.
+  let model = bestModel;
+  const sources: [TokenSets | undefined, 'user' | 'event', 'userFeatureWeight' | 'contextWeight'][] = [
+    [ctx.userTokens, 'user', 'userFeatureWeight'],
+    [seqs.context, 'event', 'contextWeight'],
+  ];
+  for (const [sets, per, choice] of sources) {
+    if (sets === undefined || model === undefined) continue;
+    const base = model;
+    const baseFit = validationLogLikelihoods(base, cases);
+    const baseChoices = best.choices;
+    best = { hp: best.hp, choices: { ...baseChoices, [choice]: 0 } };
+    let bestMean = Number.NEGATIVE_INFINITY;
+    for (const weight of FEATURE_WEIGHTS) {
+      const features = fitFeatureEmbeddings(
         seqs,
         tuningKeep,
-        userTokens,
-        model.outputEmbeddings,
-        model.hiddenDimension,
-        model.temperature,
-        userFeatureWeight,
+        sets,
+        per,
+        base.outputEmbeddings,
+        base.hiddenDimension,
+        base.temperature,
+        weight,
       );
-      const withFeatures = model.withUserFeatures(features);
-      const fit = validationLogLikelihoods(withFeatures, cases);
-      const choices = { ...best.choices, userFeatureWeight };
-      trials.push({ hp: best.hp, choices, ndcg: mean(validationNdcgs(withFeatures, cases)) });
-      if (clearlyBetter(fit, bestFit)) {
+      const candidate = base.withFeatures(
+        per === 'user' ? { userFeatures: features } : { contextFeatures: features },
+      );
+      const fit = validationLogLikelihoods(candidate, cases);
+      const choices = { ...baseChoices, [choice]: weight };
+      trials.push({ hp: best.hp, choices, ndcg: mean(validationNdcgs(candidate, cases)) });
+      if (clearlyBetter(fit, baseFit) && mean(fit) > bestMean) {
         best = { hp: best.hp, choices };
-        bestFit = fit;
+        bestMean = mean(fit);
+        model = candidate;
       }
     }
   }
@@ -267,6 +315,7 @@ function validationNdcgs(model: Model, cases: readonly ValidationCase[]): Float6
         history: c.history,
         historyEventTypes: c.eventTypes,
         userAttributes: c.attributes,
+        context: c.context,
         numResults: CUTOFF,
       })
       .map((x) => x.itemId);
@@ -281,19 +330,29 @@ function validationNdcgs(model: Model, cases: readonly ValidationCase[]): Float6
  */
 function validationLogLikelihoods(model: Model, cases: readonly ValidationCase[]): Float64Array {
   return Float64Array.from(cases, (c) => {
-    const truth: number[] = [];
-    for (const id of c.truth) {
-      const j = model.itemIndex(id);
-      if (j !== undefined) truth.push(j);
-    }
-    if (truth.length === 0) return 0;
-    const { also } = model.recommendAlso(
-      { history: c.history, historyEventTypes: c.eventTypes, userAttributes: c.attributes, numResults: 1 },
-      truth,
-    );
     let total = 0;
-    for (const p of also) total += Math.log(Math.max(p, 1e-30));
-    return total / truth.length;
+    let count = 0;
+    for (const group of c.truthByContext) {
+      const truth: number[] = [];
+      for (const id of group.items) {
+        const j = model.itemIndex(id);
+        if (j !== undefined) truth.push(j);
+      }
+      if (truth.length === 0) continue;
+      const { also } = model.recommendAlso(
+        {
+          history: c.history,
+          historyEventTypes: c.eventTypes,
+          userAttributes: c.attributes,
+          context: group.context,
+          numResults: 1,
+        },
+        truth,
+      );
+      for (const p of also) total += Math.log(Math.max(p, 1e-30));
+      count += truth.length;
+    }
+    return count === 0 ? 0 : total / count;
   });
 }
 
@@ -316,19 +375,6 @@ export function clearlyBetter(candidate: Float64Array, incumbent: Float64Array):
   let squares = 0;
   for (const x of diffs) squares += (x - m) ** 2;
   return m > 2 * Math.sqrt(squares / (n - 1) / n);
-}
-
-/** A validation user's categorical Users metadata, as a request carries it (empty without any). */
-function attributesOf(userTokens: UserTokens | undefined, user: number): Record<string, string[]> {
-  const attributes: Record<string, string[]> = {};
-  if (userTokens === undefined) return attributes;
-  for (let e = userTokens.offsets[user] as number; e < (userTokens.offsets[user + 1] as number); e++) {
-    const token = userTokens.tokens[userTokens.ids[e] as number] as string;
-    const at = token.indexOf('=');
-    const field = token.slice(0, at);
-    attributes[field] = [...(attributes[field] ?? []), token.slice(at + 1)];
-  }
-  return attributes;
 }
 
 /**

@@ -11,6 +11,8 @@ export interface Interaction {
   readonly eventValue?: number;
   /** Items shown to the user when this interaction happened (explicit or expanded from a recommendationId). */
   readonly impression?: readonly string[];
+  /** Contextual metadata recorded with the event: its categorical Interactions columns (multi-valued ones split). */
+  readonly context?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface ItemMeta {
@@ -49,6 +51,8 @@ export interface RecommendRequest {
   readonly blocked?: Uint8Array;
   /** The user's categorical Users metadata (multi-valued fields split), for a model that uses it. */
   readonly userAttributes?: Readonly<Record<string, readonly string[]>>;
+  /** The request's contextual metadata (DEVICE, LOCATION, … ; multi-valued fields split), for a model that uses it. */
+  readonly context?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** Anything that ranks items for a history: the engine's model and every benchmark baseline. */

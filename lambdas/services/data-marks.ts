@@ -23,6 +23,7 @@ import type { StoredEvent } from '../store/event-items';
 import type { ServiceContext } from './context';
 import { DataFingerprint } from './data-fingerprint';
 import {
+  contextFields,
   currentGenerations,
   eventInteraction,
   findDataset,
@@ -192,8 +193,9 @@ export async function readSince(
     if (user !== undefined) sessions.set(e.sessionId, user);
   }
   const interactions: Interaction[] = [];
+  const contextNames = contextFields(dataset.fields);
   for (const e of fresh) {
-    const x = eventInteraction(e, sessions.get(e.sessionId));
+    const x = eventInteraction(e, sessions.get(e.sessionId), contextNames);
     if (x !== undefined && isTrainingInteraction(x, filter)) interactions.push(x);
   }
 

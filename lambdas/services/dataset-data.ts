@@ -134,10 +134,37 @@ async function* bulkRows(
 const splitMulti = (value: string): string[] => value.split('|').filter((v) => v !== '');
 
 /**
+ * The contextual metadata fields of an Interactions schema: its categorical fields (reserved fields cannot be
+ * categorical), which a request's `context` names too.
+ */
+export function contextFields(fields: readonly FieldDef[]): string[] {
+  return fields.filter((f) => f.categorical === true).map((f) => f.name);
+}
+
+/** An event's context from its categorical column values (multi-valued ones split); undefined when it has none. */
+function contextOf(
+  names: readonly string[],
+  value: (name: string) => unknown,
+): Record<string, string[]> | undefined {
+  const context: Record<string, string[]> = {};
+  let found = false;
+  for (const name of names) {
+    const v = value(name);
+    if (typeof v !== 'string') continue;
+    const values = splitMulti(v);
+    if (values.length === 0) continue;
+    context[name] = values;
+    found = true;
+  }
+  return found ? context : undefined;
+}
+
+/**
  * Every interaction of a group, in batches: bulk-imported rows, then events from PutEvents. Anonymous events are
  * attributed to the user their session was later tied to, else to the session id (which GetRecommendations accepts
  * as a user id). Events without an item id are skipped: they carry nothing to train on. `onEvent` sees every
- * stored event read, skipped or not (a data mark records the newest: `data-marks.ts`).
+ * stored event read, skipped or not (a data mark records the newest: `data-marks.ts`). The categorical columns
+ * come with each interaction as its context.
  */
 export async function* groupInteractions(
   ctx: ServiceContext,
@@ -146,10 +173,11 @@ export async function* groupInteractions(
 ): AsyncGenerator<Interaction[]> {
   const { bulk, events } = ctx;
   const arn = groupDatasetArn(datasetGroupArn, 'Interactions');
-  const dataset = await ctx.resources.get(arn, 'dataset');
+  const dataset = await findDataset(ctx, arn);
   if (dataset === undefined) return;
+  const contextNames = contextFields(dataset.fields);
   // Data stored before the dataset was created belongs to an earlier dataset with the same ARN.
-  const since = dataset.createdAt;
+  const since = dataset.record.createdAt;
   for await (const { rows, index } of bulkRows(bulk, arn, since)) {
     const col = (name: string) => index.get(name) ?? -1;
     const [u, i, t, et, ev, im] = [
@@ -168,10 +196,13 @@ export async function* groupInteractions(
         eventType?: string;
         eventValue?: number;
         impression?: string[];
+        context?: Record<string, string[]>;
       } = { userId: row[u] as string, itemId: row[i] as string, timestamp: row[t] as number };
       if (et >= 0 && typeof row[et] === 'string') interaction.eventType = row[et];
       if (ev >= 0 && typeof row[ev] === 'number') interaction.eventValue = row[ev];
       if (im >= 0 && typeof row[im] === 'string') interaction.impression = splitMulti(row[im]);
+      const context = contextOf(contextNames, (name) => row[index.get(name) ?? -1]);
+      if (context !== undefined) interaction.context = context;
       return interaction;
     });
   }
@@ -180,7 +211,7 @@ export async function* groupInteractions(
     const batch: Interaction[] = [];
     for (const e of page) {
       onEvent?.(e);
-      const x = eventInteraction(e, links.get(e.sessionId));
+      const x = eventInteraction(e, links.get(e.sessionId), contextNames);
       if (x !== undefined) batch.push(x);
     }
     if (batch.length > 0) yield batch;
@@ -189,10 +220,16 @@ export async function* groupInteractions(
 
 /**
  * A stored event as an interaction, attributed to its user, else to `sessionUser` (the user its session was tied
- * to), else to its session; `undefined` for an event without an item id.
+ * to), else to its session, with the columns `contextNames` lists as its context; `undefined` for an event without
+ * an item id.
  */
-export function eventInteraction(e: StoredEvent, sessionUser: string | undefined): Interaction | undefined {
+export function eventInteraction(
+  e: StoredEvent,
+  sessionUser: string | undefined,
+  contextNames: readonly string[] = [],
+): Interaction | undefined {
   if (e.itemId === undefined) return undefined;
+  const context = contextOf(contextNames, (name) => e.columns?.[name]);
   return {
     userId: e.userId ?? sessionUser ?? e.sessionId,
     itemId: e.itemId,
@@ -200,6 +237,7 @@ export function eventInteraction(e: StoredEvent, sessionUser: string | undefined
     eventType: e.eventType,
     ...(e.eventValue === undefined ? {} : { eventValue: e.eventValue }),
     ...(e.impression === undefined ? {} : { impression: [...e.impression] }),
+    ...(context === undefined ? {} : { context }),
   };
 }
 

@@ -43,6 +43,7 @@ export async function getPersonalizedRanking(
     campaignArn,
     userId,
     pending === undefined ? undefined : RECENT_EVENTS_READ,
+    input.context,
   );
   const columns = requestedColumns(input.metadataColumns, served.enableMetadata, campaignArn);
   const groupArn = served.serving.datasetGroupArn;

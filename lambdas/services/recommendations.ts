@@ -5,7 +5,8 @@
  * - `numResults` 0 (the model's minimum) means "unset": the default 25, as an unset integer in the older SDKs.
  * - Items the user already interacted with are not excluded: User-Personalization may recommend them again (use a
  *   filter to exclude them, which Personalize documents as the way to do so).
- * - `context` is validated by the wire layer but does not change scores yet: the engine has no contextual features.
+ * - `context` enters the user's state for a model that learned contextual metadata (categorical Interactions
+ *   fields) with self-tuning's weight above 0; keys or values the model does not know change nothing.
  * - The campaign's `itemExplorationConfig` and the served artifact's impression statistics apply
  *   (`engine/exploration.ts`); the random draws are seeded from the recommendationId, so a list can be replayed,
  *   and each shown item's exploration flag and slot probability are stored with that id.
@@ -124,7 +125,14 @@ export async function getRecommendations(
       ? undefined
       : startFilter(ctx, promotion.filterArn as string, promotion.filterValues);
   const filtered = requestFilter !== undefined || promotionFilter !== undefined;
-  const served = await serve(ctx, state, campaignArn, userId, filtered ? RECENT_EVENTS_READ : undefined);
+  const served = await serve(
+    ctx,
+    state,
+    campaignArn,
+    userId,
+    filtered ? RECENT_EVENTS_READ : undefined,
+    input.context,
+  );
   const columns = requestedColumns(input.metadataColumns, served.enableMetadata, campaignArn);
   const groupArn = served.serving.datasetGroupArn;
   const catalog = modelCatalog(served);
@@ -139,7 +147,7 @@ export async function getRecommendations(
   let all: Float32Array | undefined;
   // A copy: the model reuses the array scoreAll returns for its next call (recommend included).
   const scores = () => {
-    all ??= served.model.scoreAll(served.history, served.historyEventTypes, served.userAttributes).slice();
+    all ??= served.model.scoreAll(served.history, served.historyEventTypes, userInput(served)).slice();
     return all;
   };
 

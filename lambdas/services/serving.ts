@@ -101,6 +101,8 @@ export interface Served {
   readonly historyEventTypes: (string | undefined)[];
   /** The user's categorical Users metadata, where the model uses it. */
   readonly userAttributes?: RecommendRequest['userAttributes'];
+  /** The request's contextual metadata, where the model uses it. */
+  readonly context?: RecommendRequest['context'];
   readonly enableMetadata: boolean;
   readonly exploration: ExplorationSettings;
   /** The user's most recent recorded events, oldest first (as many as the caller asked {@link serve} for). */
@@ -123,6 +125,16 @@ function explorationSettings(config: Record<string, string> | undefined): Explor
 }
 
 /**
+ * The request's `context` as the model reads it: each value split on `|` like a categorical column's (keys are the
+ * Interactions schema's categorical fields; others match nothing in the model).
+ */
+function requestContext(context: Readonly<Record<string, string>>): RecommendRequest['context'] {
+  const out: Record<string, string[]> = {};
+  for (const [field, value] of Object.entries(context)) out[field] = value.split('|').filter((v) => v !== '');
+  return out;
+}
+
+/**
  * The campaign (must exist and be ACTIVE), its model and the user's history, read in parallel where possible.
  * `eventLimit` recorded events are read (more than the model needs when a filter looks at recent interactions).
  */
@@ -132,6 +144,7 @@ export async function serve(
   campaignArn: string,
   userId: string,
   eventLimit: number = HISTORY_TAIL,
+  context?: Readonly<Record<string, string>>,
 ): Promise<Served> {
   const knownGroup = state.groups.get(campaignArn);
   const [record, early] = await Promise.all([
@@ -175,20 +188,22 @@ export async function serve(
     history,
     historyEventTypes,
     ...(userAttributes === undefined ? {} : { userAttributes }),
+    ...(context !== undefined && model.usesContext ? { context: requestContext(context) } : {}),
     enableMetadata: record.doc.campaignConfig?.enableMetadataWithRecommendations === true,
     exploration: explorationSettings(record.doc.campaignConfig?.itemExplorationConfig),
     events,
   };
 }
 
-/** What the model reads of the served user: the history, its event types and the Users metadata. */
+/** What the model reads of the served user: the history, its event types, the Users metadata and the context. */
 export function userInput(
   served: Served,
-): Pick<RecommendRequest, 'history' | 'historyEventTypes' | 'userAttributes'> {
+): Pick<RecommendRequest, 'history' | 'historyEventTypes' | 'userAttributes' | 'context'> {
   return {
     history: served.history,
     historyEventTypes: served.historyEventTypes,
     ...(served.userAttributes === undefined ? {} : { userAttributes: served.userAttributes }),
+    ...(served.context === undefined ? {} : { context: served.context }),
   };
 }
 

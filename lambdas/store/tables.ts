@@ -43,7 +43,8 @@ export const RESOURCES_TABLE: TableDef = {
 /**
  * Events: `pk` = "<datasetGroupArn>|<userId or session>", `sk` = time-ordered event key, so a user's most recent N
  * events are one Query in reverse. `byGroup` (`gpk` = "<dataset group ARN>#<shard 0–15>") lets training read a
- * group's events; it projects only the attributes training and session links read. Write marks
+ * group's events; it projects only the attributes training and session links read (`columns`: the contextual
+ * metadata; adding it to a deployed table's index means replacing the index, which DynamoDB builds anew). Write marks
  * (`pk` = "marks|<group>", `event-marks.ts`) and recommendation records carry `expiresAt` (epoch seconds), the
  * table's TTL attribute.
  */
@@ -69,6 +70,7 @@ export const EVENTS_TABLE: TableDef = {
         'itemId',
         'eventValue',
         'impression',
+        'columns',
         'linkedAt',
       ],
     },

@@ -37,8 +37,8 @@ import {
 } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { RESOURCES_TABLE } from '../../lambdas/store/tables';
-import { checkSchema } from '../../local/emulators';
+import { EVENTS_TABLE, RESOURCES_TABLE } from '../../lambdas/store/tables';
+import { checkSchema, createTableInput } from '../../local/emulators';
 import { type HandlerLoader, HandlerNotFoundError, requireHandler } from '../../local/functions';
 import { parseCli } from '../../local/main';
 import { TRAINING_STATE_MACHINE } from '../../local/state-machines';
@@ -653,6 +653,32 @@ describe('persisted table check', () => {
     expect(() => checkSchema(RESOURCES_TABLE, 'Resources', table(['byType']), '.data')).toThrow(
       'Table Resources in .data was created by another version: index byParent is missing.',
     );
+  });
+
+  it('names the attributes an older index does not project', () => {
+    const current = createTableInput(EVENTS_TABLE, 'Events');
+    const index = current.GlobalSecondaryIndexes?.[0];
+    const older: TableDescription = {
+      KeySchema: current.KeySchema,
+      GlobalSecondaryIndexes: [
+        {
+          ...index,
+          Projection: {
+            ProjectionType: 'INCLUDE',
+            NonKeyAttributes: index?.Projection?.NonKeyAttributes?.filter((a) => a !== 'columns'),
+          },
+        },
+      ],
+    };
+    expect(() => checkSchema(EVENTS_TABLE, 'Events', older, '.data')).toThrow(
+      'Table Events in .data was created by another version: index byGroup does not project columns.',
+    );
+    expect(() =>
+      checkSchema(EVENTS_TABLE, 'Events', {
+        ...older,
+        GlobalSecondaryIndexes: current.GlobalSecondaryIndexes,
+      }),
+    ).not.toThrow();
   });
 });
 

@@ -2,9 +2,12 @@
  * Training through the official SDK client against the local runtime, where CreateSolutionVersion starts the
  * training state machine on the local Step Functions runner: a version trains to ACTIVE with metrics; too little
  * data ends CREATE FAILED with the documented reason; a stopped version ends CREATE STOPPED; the operations that
- * need another state are refused; hyperparameter strings are validated.
+ * need another state are refused; hyperparameter strings are validated; an Interactions dataset's categorical
+ * column is learned as context and a request's `context` uses it.
  */
 import {
+  CreateCampaignCommand,
+  CreateDatasetGroupCommand,
   CreateSolutionCommand,
   CreateSolutionVersionCommand,
   DeleteDatasetGroupCommand,
@@ -20,8 +23,19 @@ import {
   ResourceInUseException,
   StopSolutionVersionCreationCommand,
 } from '@aws-sdk/client-personalize';
+import { GetRecommendationsCommand } from '@aws-sdk/client-personalize-runtime';
+import { Random } from '../../lambdas/engine/random';
 import { startTestRuntime, type TestRuntime } from './harness';
-import { chainInteractionsCsv, groupWithInteractions, RECIPE, smallSolution } from './workflow';
+import {
+  chainInteractionsCsv,
+  createDataset,
+  groupWithInteractions,
+  INTERACTION_FIELDS,
+  importAndWait,
+  RECIPE,
+  smallSolution,
+  trainedVersion,
+} from './workflow';
 
 let t: TestRuntime;
 
@@ -144,3 +158,58 @@ it('validates hyperparameter strings, naming the key and its range', async () =>
   expect(err).toBeInstanceOf(InvalidInputException);
   expect((err as Error).message).toMatch(/bptt must be an integer in \[2, 32\], got 64/);
 });
+
+it("learns a categorical Interactions column as context: tunedHPOParams reports it and a request's context leads", async () => {
+  // 600 users of 2–6 events: half from 40 common items, half from the pool the event's DEVICE names (tv → a, phone → b).
+  const lines = ['USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,DEVICE'];
+  let time = 1_700_000_000;
+  const r = new Random(7);
+  for (let u = 0; u < 600; u++) {
+    for (let e = 2 + r.nextInt(5); e > 0; e--) {
+      const tv = r.nextInt(2) === 0;
+      const item = r.nextInt(2) === 0 ? `c${r.nextInt(40)}` : `${tv ? 'a' : 'b'}${r.nextInt(20)}`;
+      lines.push(`u${u},${item},${time++},click,${tv ? 'tv' : 'phone'}`);
+    }
+  }
+  const p = t.personalize;
+  const { datasetGroupArn } = await p.send(new CreateDatasetGroupCommand({ name: 'context' }));
+  const datasetArn = await createDataset(t, {
+    datasetGroupArn: datasetGroupArn as string,
+    datasetType: 'Interactions',
+    fields: [...INTERACTION_FIELDS, { name: 'DEVICE', type: ['null', 'string'], categorical: true }],
+    schemaName: 'context-interactions',
+  });
+  const job = await importAndWait(t, {
+    datasetArn,
+    jobName: 'context-import',
+    key: 'context/interactions.csv',
+    csv: `${lines.join('\n')}\n`,
+  });
+  expect(job.status).toBe('ACTIVE');
+  const solutionVersionArn = await trainedVersion(t, await solution('context', datasetGroupArn as string));
+  const tuned = (await describe_(solutionVersionArn))?.tunedHPOParams?.algorithmHyperParameters;
+  expect(Number(tuned?.context_weight)).toBeGreaterThan(0);
+  const { campaignArn } = await p.send(new CreateCampaignCommand({ name: 'context', solutionVersionArn }));
+  // A new user's top 10: mostly from the pool of the request's device.
+  const pools = async (context?: Record<string, string>) => {
+    const { itemList } = await t.personalizeRuntime.send(
+      new GetRecommendationsCommand({
+        campaignArn,
+        userId: 'newcomer',
+        numResults: 10,
+        ...(context ? { context } : {}),
+      }),
+    );
+    const ids = (itemList ?? []).map((i) => i.itemId as string);
+    return {
+      a: ids.filter((id) => id.startsWith('a')).length,
+      b: ids.filter((id) => id.startsWith('b')).length,
+    };
+  };
+  const tv = await pools({ DEVICE: 'tv' });
+  const phone = await pools({ DEVICE: 'phone' });
+  expect(tv.a).toBeGreaterThan(tv.b);
+  expect(phone.b).toBeGreaterThan(phone.a);
+  expect(tv.b).toBe(0);
+  expect(phone.a).toBe(0);
+}, 120_000);

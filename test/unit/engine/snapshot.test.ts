@@ -45,16 +45,30 @@ function reference(interactions: readonly Interaction[]): Interaction[] {
 }
 
 const mixed: Interaction[] = [
-  { userId: 'ユーザー', itemId: 'café', timestamp: 30, eventType: 'click', eventValue: 2.5 },
+  {
+    userId: 'ユーザー',
+    itemId: 'café',
+    timestamp: 30,
+    eventType: 'click',
+    eventValue: 2.5,
+    context: { DEVICE: ['tv'] },
+  },
   { userId: 'b', itemId: 'y', timestamp: 5 },
-  { userId: 'ユーザー', itemId: '🎬', timestamp: 10, eventType: 'watch', impression: ['🎬', 'café', 'z'] },
+  {
+    userId: 'ユーザー',
+    itemId: '🎬',
+    timestamp: 10,
+    eventType: 'watch',
+    impression: ['🎬', 'café', 'z'],
+    context: { DEVICE: ['phone', 'tv'], CITY: ['Zürich=Nord'] },
+  },
   { userId: 'ユーザー', itemId: 'z', timestamp: 30, eventType: 'click' },
   { userId: 'b', itemId: 'z', timestamp: 4.5, eventType: 'click', eventValue: -1 },
   { userId: 'ユーザー', itemId: 'café', timestamp: 20 },
 ];
 
 describe('training snapshot format', () => {
-  it('round-trips ids, times, types, values, impressions and metadata', () => {
+  it('round-trips ids, times, types, values, impressions, contexts and metadata', () => {
     const snapshot: TrainingSnapshot = {
       columns: build(mixed),
       items: [
@@ -72,7 +86,7 @@ describe('training snapshot format', () => {
     }
   });
 
-  it('stores whole-second times as Int32 and leaves out absent value and impression columns', () => {
+  it('stores whole-second times as Int32 and leaves out absent value, impression and context columns', () => {
     const plain = mixed.map(({ userId, itemId, timestamp, eventType }) => ({
       userId,
       itemId,
@@ -83,6 +97,7 @@ describe('training snapshot format', () => {
     expect(columns.time).toBeInstanceOf(Int32Array);
     expect(columns.value).toBeUndefined();
     expect(columns.impressionOffsets).toBeUndefined();
+    expect(columns.contextOffsets).toBeUndefined();
     expect([...interactionRows(columns)]).toEqual(reference(plain));
   });
 
@@ -112,6 +127,7 @@ function sequences(): Interaction[] {
         itemId: `i${(u * 3 + k * 5) % 41}`,
         timestamp: 1000 + ((k * 13) % 30) - (k % 4 === 0 ? 1 : 0),
         eventType: k % 3 === 0 ? 'buy' : 'click',
+        ...(k % 4 === 1 ? { context: { DEVICE: [k % 8 === 1 ? 'tv' : 'phone'] } } : {}),
       });
     }
   }
@@ -127,14 +143,17 @@ describe('engine entry from columns', () => {
     const fromObjects = holdOutTruths(interactions, options);
     const fromColumns = holdOutTruthRows(columns, options);
     expect(fromColumns.test).toEqual(
-      fromObjects.test.map(({ userId, history, historyEventTypes, truth }) => ({
+      fromObjects.test.map(({ userId, history, historyEventTypes, truth, context }) => ({
         userId,
         history,
         historyEventTypes,
         truth,
+        ...(context === undefined ? {} : { context }),
       })),
     );
     expect(fromColumns.test).toHaveLength(6);
+    // A request for a test user carries the context of its first truth event.
+    expect(fromColumns.test.filter((t) => t.context !== undefined).length).toBeGreaterThan(0);
     const kept = [...interactionRows(columns, (r) => fromColumns.keep[r] === 1)];
     expect(kept).toHaveLength(fromObjects.train.length);
     expect(kept).toEqual(reference(fromObjects.train));
@@ -153,6 +172,15 @@ describe('engine entry from columns', () => {
     );
     expect(actual.latestTimestamp).toBe(expected.latestTimestamp);
     expect(actual.eventTypes.ids).toEqual(['click']);
+    // The same context tokens at every position.
+    const contexts = (s: typeof actual) =>
+      Array.from(s.itemSeq, (_, p) => {
+        const c = s.context;
+        if (c === undefined) return [];
+        return Array.from(c.ids.subarray(c.offsets[p], c.offsets[p + 1]), (id) => c.tokens[id]);
+      });
+    expect(contexts(actual)).toEqual(contexts(expected));
+    expect(contexts(actual).flat()).toContain('DEVICE=tv');
   });
 
   it('counts the catalog like the interactions do', () => {

@@ -73,7 +73,14 @@ describe('putEvents', () => {
         eventType: 'click',
         impression: ['i2', 'i9'],
       },
-      { userId: 'alice', itemId: 'i3', timestamp: 1_700_000_003.5, eventType: 'click', eventValue: 2 },
+      {
+        userId: 'alice',
+        itemId: 'i3',
+        timestamp: 1_700_000_003.5,
+        eventType: 'click',
+        eventValue: 2,
+        context: { DEVICE: ['ios'] },
+      },
     ]);
   });
 

@@ -367,9 +367,8 @@ describe('Users metadata', () => {
     const target = model.itemIndex('i30') as number;
     const q = model.outputEmbeddings.subarray(target * d, (target + 1) * d);
     const norm = q.reduce((sum, x) => sum + x * x, 0);
-    const withGold = model.withUserFeatures({
-      tokens: ['MEMBERSHIP=gold'],
-      embeddings: Float32Array.from(q, (x) => (40 * x) / norm),
+    const withGold = model.withFeatures({
+      userFeatures: { tokens: ['MEMBERSHIP=gold'], embeddings: Float32Array.from(q, (x) => (40 * x) / norm) },
     });
     expect(withGold.usesUserAttributes).toBe(true);
     const s = await setup('rec-users', false, { model: withGold, interactions: forward.interactions });
@@ -393,6 +392,50 @@ describe('Users metadata', () => {
         )
       ).personalizedRanking?.[0]?.itemId;
     expect(await ranked('gold-user')).toBe('i30');
+  });
+});
+
+describe('contextual metadata', () => {
+  it("adds the request's context embeddings for a model that has them, in both operations", async () => {
+    // The forward model, with one embedding for DEVICE=tv that points requests made on a tv at i30.
+    const { model } = forward;
+    const d = model.hiddenDimension;
+    const target = model.itemIndex('i30') as number;
+    const q = model.outputEmbeddings.subarray(target * d, (target + 1) * d);
+    const norm = q.reduce((sum, x) => sum + x * x, 0);
+    const withTv = model.withFeatures({
+      contextFeatures: { tokens: ['DEVICE=tv'], embeddings: Float32Array.from(q, (x) => (40 * x) / norm) },
+    });
+    expect(withTv.usesContext).toBe(true);
+    const s = await setup('rec-context', false, { model: withTv, interactions: forward.interactions });
+    const first = async (context?: Record<string, string>) =>
+      (
+        await getRecommendations(
+          env.ctx,
+          { campaignArn: s.campaignArn, userId: 'u1', numResults: 5, ...(context ? { context } : {}) },
+          s.state,
+        )
+      ).itemList?.[0]?.itemId;
+    expect(await first({ DEVICE: 'tv' })).toBe('i30');
+    expect(await first({ DEVICE: 'phone|tv' })).toBe('i30');
+    expect(await first({ DEVICE: 'phone' })).not.toBe('i30');
+    expect(await first({ LOCATION: 'tv' })).not.toBe('i30');
+    expect(await first()).not.toBe('i30');
+    const ranked = async (context?: Record<string, string>) =>
+      (
+        await getPersonalizedRanking(
+          env.ctx,
+          {
+            campaignArn: s.campaignArn,
+            userId: 'u1',
+            inputList: ['i29', 'i30', 'i31'],
+            ...(context ? { context } : {}),
+          },
+          s.state,
+        )
+      ).personalizedRanking?.[0]?.itemId;
+    expect(await ranked({ DEVICE: 'tv' })).toBe('i30');
+    expect(await ranked()).not.toBe('i30');
   });
 });
 
