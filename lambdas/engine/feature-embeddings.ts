@@ -137,19 +137,30 @@ export class FeatureTable {
 }
 
 /**
- * The tokens' embeddings for weight α from `keep`'s users (module comment); `per` says whether `sets` holds a set
- * per user or per event.
+ * What the embeddings of every α are made of, summed once over `keep`'s users for the output embeddings: per token,
+ * Σ q_y over its events, their count and how many users they belong to; over all events, Σ q_y and Σ ‖q_y‖².
  */
-export function fitFeatureEmbeddings(
+export interface FeatureSums {
+  readonly tokens: readonly string[];
+  readonly d: number;
+  readonly sums: Float64Array;
+  readonly counts: Float64Array;
+  readonly members: Int32Array;
+  readonly total: Float64Array;
+  readonly squares: number;
+  readonly events: number;
+  readonly users: number;
+}
+
+/** {@link FeatureSums} of `sets`, a set per user or per event (`per`), under these output embeddings. */
+export function featureSums(
   seqs: Sequences,
   keep: Uint8Array,
   sets: TokenSets,
   per: 'user' | 'event',
   output: Float32Array,
   d: number,
-  temperature: number,
-  weight: number,
-): FeatureEmbeddings {
+): FeatureSums {
   const t = sets.tokens.length;
   const sums = new Float64Array(t * d);
   const counts = new Float64Array(t);
@@ -191,18 +202,24 @@ export function fitFeatureEmbeddings(
     events += b - a;
     users++;
   }
+  return { tokens: sets.tokens, d, sums, counts, members, total, squares, events, users };
+}
+
+/** The tokens' embeddings for weight α and softmax temperature τ (module comment). */
+export function featureEmbeddings(f: FeatureSums, temperature: number, weight: number): FeatureEmbeddings {
+  const { d, sums, counts, members, total, events } = f;
   const tokens: string[] = [];
   const rows: number[] = [];
   let meanSquare = 0;
   for (let c = 0; c < d; c++) meanSquare += ((total[c] as number) / Math.max(1, events)) ** 2;
-  const variance = events > 0 ? (squares / events - meanSquare) / d : 0;
+  const variance = events > 0 ? (f.squares / events - meanSquare) / d : 0;
   if (!(variance > 0) || !(temperature > 0) || weight === 0)
     return { tokens, embeddings: new Float32Array(0) };
-  const shrink = events / users;
-  for (let id = 0; id < t; id++) {
+  const shrink = events / f.users;
+  for (let id = 0; id < f.tokens.length; id++) {
     const n = counts[id] as number;
     if ((members[id] as number) < 2) continue;
-    tokens.push(sets.tokens[id] as string);
+    tokens.push(f.tokens[id] as string);
     const scale = weight / (temperature * variance * (n + shrink));
     for (let c = 0; c < d; c++)
       rows.push(scale * ((sums[id * d + c] as number) - (n * (total[c] as number)) / events));

@@ -28,7 +28,7 @@ import { accumulate, type Statistics } from './accumulate';
 import { calibrateScores } from './calibrate';
 import type { Sequences } from './dataset';
 import { symmetricEigen } from './eigen';
-import { type FeatureEmbeddings, fitFeatureEmbeddings, type TokenSets } from './feature-embeddings';
+import { type FeatureEmbeddings, featureEmbeddings, featureSums, type TokenSets } from './feature-embeddings';
 import { type HistoryCurve, historyWeights } from './history-weights';
 import { type HyperParameters, RECENCY_DECAY } from './hyperparameters';
 import { choleskyAsync, matmul, matmulTransA, orthonormalizeColumns } from './linalg';
@@ -411,7 +411,7 @@ export async function completeModel(
   ): FeatureEmbeddings | undefined =>
     sets === undefined || weight === 0
       ? undefined
-      : fitFeatureEmbeddings(seqs, keep, sets, per, output, d, temperature, weight);
+      : featureEmbeddings(featureSums(seqs, keep, sets, per, output, d), temperature, weight);
   const userFeatures = features(ctx.userTokens, 'user', choices.userFeatureWeight);
   const contextFeatures = features(seqs.context, 'event', choices.contextWeight);
   const itemCreationTimestamps = new Float64Array(n);

@@ -14,7 +14,8 @@
 import {
   type Attributes,
   attributesOfTokens,
-  fitFeatureEmbeddings,
+  featureEmbeddings,
+  featureSums,
   type TokenSets,
   tokensAt,
 } from './feature-embeddings';
@@ -252,17 +253,9 @@ export async function tune(ctx: FitContext, random: Random, hpo?: HpoSearch): Pr
     const baseChoices = best.choices;
     best = { hp: best.hp, choices: { ...baseChoices, [choice]: 0 } };
     let bestMean = Number.NEGATIVE_INFINITY;
+    const sums = featureSums(seqs, tuningKeep, sets, per, base.outputEmbeddings, base.hiddenDimension);
     for (const weight of FEATURE_WEIGHTS) {
-      const features = fitFeatureEmbeddings(
-        seqs,
-        tuningKeep,
-        sets,
-        per,
-        base.outputEmbeddings,
-        base.hiddenDimension,
-        base.temperature,
-        weight,
-      );
+      const features = featureEmbeddings(sums, base.temperature, weight);
       const candidate = base.withFeatures(
         per === 'user' ? { userFeatures: features } : { contextFeatures: features },
       );

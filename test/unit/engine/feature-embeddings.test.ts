@@ -2,7 +2,8 @@ import { type Interaction, Model, train, type UserMeta } from '../../../lambdas/
 import { IdIndex, ingestInteractions } from '../../../lambdas/engine/dataset';
 import {
   attributesOfTokens,
-  fitFeatureEmbeddings,
+  featureEmbeddings,
+  featureSums,
   tokensOfAttributes,
   userTokensOf,
 } from '../../../lambdas/engine/feature-embeddings';
@@ -121,7 +122,11 @@ describe('Users metadata', () => {
     const output = new Float32Array(2);
     output[i] = 1;
     output[1 - i] = 3;
-    const fitted = fitFeatureEmbeddings(seqs, Uint8Array.of(1, 1, 1), tokens!, 'user', output, 1, 0.5, 2);
+    const fitted = featureEmbeddings(
+      featureSums(seqs, Uint8Array.of(1, 1, 1), tokens!, 'user', output, 1),
+      0.5,
+      2,
+    );
     // T: 4 events summing 1 + 3 + 1 + 1 = 6 against 4 × 2 = 8; α (−2) / (τ σ² (4 + 2)) = 2 (−2) / (0.5 × 6) = −4/3.
     expect(fitted.tokens).toEqual(['G=T']);
     expect(fitted.embeddings[0]).toBeCloseTo(-4 / 3, 6);
@@ -222,16 +227,8 @@ describe('contextual metadata', () => {
     output[1 - i] = 3;
     // q̄ = (1 + 3 + 1 + 3 + 3 + 3) / 6 = 7/3, σ² = (1 + 9 + 1 + 9 + 9 + 9) / 6 − 49/9 = 8/9, s = 2.
     // T: 4 events summing 1 + 1 + 3 + 3 = 8 against 4 × 7/3; α (8 − 28/3) / (τ σ² (4 + 2)) = 2 (−4/3) / (0.5 × 8/9 × 6).
-    const fitted = fitFeatureEmbeddings(
-      seqs,
-      Uint8Array.of(1, 1, 1),
-      seqs.context!,
-      'event',
-      output,
-      1,
-      0.5,
-      2,
-    );
+    const sums = featureSums(seqs, Uint8Array.of(1, 1, 1), seqs.context!, 'event', output, 1);
+    const fitted = featureEmbeddings(sums, 0.5, 2);
     expect(fitted.tokens).toEqual(['D=T']);
     expect(fitted.embeddings[0]).toBeCloseTo((2 * (-4 / 3)) / ((0.5 * 8 * 6) / 9), 6);
   });
