@@ -253,6 +253,7 @@ export async function tune(ctx: FitContext, random: Random, hpo?: HpoSearch): Pr
     const baseChoices = best.choices;
     best = { hp: best.hp, choices: { ...baseChoices, [choice]: 0 } };
     let bestMean = Number.NEGATIVE_INFINITY;
+    let previous = mean(baseFit);
     const sums = featureSums(seqs, tuningKeep, sets, per, base.outputEmbeddings, base.hiddenDimension);
     for (const weight of FEATURE_WEIGHTS) {
       const features = featureEmbeddings(sums, base.temperature, weight);
@@ -267,6 +268,10 @@ export async function tune(ctx: FitContext, random: Random, hpo?: HpoSearch): Pr
         bestMean = mean(fit);
         model = candidate;
       }
+      // The state is linear in α and the log-likelihood concave in the state, so once the mean falls as α grows it
+      // falls for every larger α too.
+      if (mean(fit) < previous) break;
+      previous = mean(fit);
     }
   }
   const output = fitted.find((f) => f.key === bestEmbeddingKey)?.embeddings.output;
