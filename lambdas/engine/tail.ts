@@ -32,10 +32,12 @@ export function stateAt(
 }
 
 /**
- * Calls `visit(t, u)` for every position t ≥ 1 of the user's slice [a, b) with the state u of the history before
- * t, updated recursively instead of summed anew: with the curve w_k = γ^(k−1)[k ≤ W] + c η^(k−1)[k ≤ K],
+ * Calls `visit(t, u)` for every position t ≥ 1 of the user's slice [a, b) that `wanted` accepts, with the state u of
+ * the history before t, updated recursively instead of summed anew: with the curve
+ * w_k = γ^(k−1)[k ≤ W] + c η^(k−1)[k ≤ K],
  *   S_{t+1} = γ S_t + p_{s_t} − γ^W p_{s_{t−W}},   L_{t+1} = η L_t + c p_{s_t} − c η^K p_{s_{t−K}},
- * u_t = p_ctx + S_t + L_t, so a position costs O(d) rather than O(K·d). `u` is reused between calls.
+ * u_t = p_ctx + S_t + L_t, so a position costs O(d) rather than O(K·d); u is only formed for the wanted ones. `u` is
+ * reused between calls.
  */
 export function forEachState(
   seqs: Sequences,
@@ -47,6 +49,7 @@ export function forEachState(
   n: number,
   d: number,
   scratch: { short: Float64Array; long: Float64Array; u: Float64Array },
+  wanted: (t: number) => boolean,
   visit: (t: number, u: Float64Array) => void,
 ): void {
   const { short, long, u } = scratch;
@@ -58,23 +61,73 @@ export function forEachState(
   const ctx = n * d;
   for (let t = a + 1; t < b; t++) {
     const inRow = (seqs.itemSeq[t - 1] as number) * d;
-    const shortRow = t - 1 - window >= a ? (seqs.itemSeq[t - 1 - window] as number) * d : -1;
-    const longRow = c > 0 && t - 1 - length >= a ? (seqs.itemSeq[t - 1 - length] as number) * d : -1;
+    decayAdd(short, gamma, input, inRow, 1, d);
+    if (t - 1 - window >= a)
+      subtractRow(short, shortOut, input, (seqs.itemSeq[t - 1 - window] as number) * d, d);
+    if (c > 0) {
+      decayAdd(long, eta, input, inRow, c, d);
+      if (t - 1 - length >= a)
+        subtractRow(long, longOut, input, (seqs.itemSeq[t - 1 - length] as number) * d, d);
+    }
+    if (!wanted(t)) continue;
     for (let col = 0; col < d; col++) {
-      const p = input[inRow + col] as number;
-      let sv = gamma * (short[col] as number) + p;
-      if (shortRow >= 0) sv -= shortOut * (input[shortRow + col] as number);
-      short[col] = sv;
-      let lv = 0;
-      if (c > 0) {
-        lv = eta * (long[col] as number) + c * p;
-        if (longRow >= 0) lv -= longOut * (input[longRow + col] as number);
-        long[col] = lv;
-      }
-      u[col] = (input[ctx + col] as number) + sv + lv;
+      const lv = c > 0 ? (long[col] as number) : 0;
+      u[col] = (input[ctx + col] as number) + (short[col] as number) + lv;
     }
     visit(t, u);
   }
+}
+
+/** v ← decay·v + scale·m[row .. row + d) (scale 1 adds the row as it is). */
+function decayAdd(
+  v: Float64Array,
+  decay: number,
+  m: Float32Array,
+  row: number,
+  scale: number,
+  d: number,
+): void {
+  if (scale === 1)
+    for (let col = 0; col < d; col++) v[col] = decay * (v[col] as number) + (m[row + col] as number);
+  else
+    for (let col = 0; col < d; col++) v[col] = decay * (v[col] as number) + scale * (m[row + col] as number);
+}
+
+/** v ← v − f·m[row .. row + d). */
+function subtractRow(v: Float64Array, f: number, m: Float32Array, row: number, d: number): void {
+  for (let col = 0; col < d; col++) v[col] = (v[col] as number) - f * (m[row + col] as number);
+}
+
+/** acc += m[row .. row + r). */
+function addRow(acc: Float64Array, m: Float32Array, row: number, r: number): void {
+  for (let col = 0; col < r; col++) acc[col] = (acc[col] as number) + (m[row + col] as number);
+}
+
+/**
+ * The items that followed each item in the kept users' sequences (CSR by item, in sequence order): item i's
+ * followers are items[offsets[i] .. offsets[i + 1]).
+ */
+function followers(seqs: Sequences, keep: Uint8Array, n: number): { offsets: Int32Array; items: Int32Array } {
+  const offsets = new Int32Array(n + 1);
+  const each = (visit: (prev: number, y: number) => void): void => {
+    for (let user = 0; user < keep.length; user++) {
+      if (!keep[user]) continue;
+      const b = seqs.userOffsets[user + 1] as number;
+      for (let t = (seqs.userOffsets[user] as number) + 1; t < b; t++)
+        visit(seqs.itemSeq[t - 1] as number, seqs.itemSeq[t] as number);
+    }
+  };
+  each((prev) => {
+    offsets[prev + 1] = (offsets[prev + 1] as number) + 1;
+  });
+  for (let i = 0; i < n; i++) offsets[i + 1] = (offsets[i + 1] as number) + (offsets[i] as number);
+  const items = new Int32Array(offsets[n] as number);
+  const fill = offsets.slice(0, n);
+  each((prev, y) => {
+    items[fill[prev] as number] = y;
+    fill[prev] = (fill[prev] as number) + 1;
+  });
+  return { offsets, items };
 }
 
 /**
@@ -109,6 +162,7 @@ export async function fitTail(
   const successor = new Float64Array(n * r);
   const successorCount = new Float64Array(n);
   const scratch = { short: new Float64Array(d), long: new Float64Array(d), u: new Float64Array(d) };
+  const next = followers(seqs, keep, n);
   // Tail inputs and outputs depend on each other (a tail item's state may contain tail items), so two rounds.
   for (let round = 0; round < rounds; round++) {
     sums.fill(0);
@@ -116,9 +170,9 @@ export async function fitTail(
       if (!keep[user]) continue;
       const a = seqs.userOffsets[user] as number;
       const b = seqs.userOffsets[user + 1] as number;
-      forEachState(seqs, a, b, curve, window.length, input, n, d, scratch, (t, u) => {
+      const tailTarget = (t: number): boolean => isTail(seqs.itemSeq[t] as number);
+      forEachState(seqs, a, b, curve, window.length, input, n, d, scratch, tailTarget, (t, u) => {
         const y = seqs.itemSeq[t] as number;
-        if (!isTail(y)) return;
         for (let col = 0; col < r; col++)
           sums[y * r + col] = (sums[y * r + col] as number) + (u[col] as number);
       });
@@ -133,20 +187,15 @@ export async function fitTail(
       for (let col = 0; col < r; col++) output[i * d + col] = rhs[col * tail.length + q] as number;
     });
 
-    successor.fill(0);
-    successorCount.fill(0);
-    for (let user = 0; user < keep.length; user++) {
-      if (!keep[user]) continue;
-      const a = seqs.userOffsets[user] as number;
-      const b = seqs.userOffsets[user + 1] as number;
-      for (let t = a + 1; t < b; t++) {
-        const y = seqs.itemSeq[t] as number;
-        const prev = seqs.itemSeq[t - 1] as number;
-        for (let col = 0; col < r; col++) {
-          successor[prev * r + col] = (successor[prev * r + col] as number) + (output[y * d + col] as number);
-        }
-        successorCount[prev] = (successorCount[prev] as number) + 1;
-      }
+    // Σ of the output embeddings that followed each item, an item's sum at a time (its row stays in cache).
+    const acc = new Float64Array(r);
+    for (let prev = 0; prev < n; prev++) {
+      const from = next.offsets[prev] as number;
+      const to = next.offsets[prev + 1] as number;
+      successorCount[prev] = to - from;
+      acc.fill(0);
+      for (let e = from; e < to; e++) addRow(acc, output, (next.items[e] as number) * d, r);
+      successor.set(acc, prev * r);
     }
     let num = 0;
     let den = 0;

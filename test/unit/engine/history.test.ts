@@ -156,12 +156,44 @@ describe('forEachState', () => {
       const scratch = { short: new Float64Array(d), long: new Float64Array(d), u: new Float64Array(d) };
       const expected = new Float64Array(d);
       let visited = 0;
-      forEachState(seqs, 0, 60, curve, w.length, input, n, d, scratch, (t, u) => {
-        stateAt(seqs, 0, t, w, input, n, d, expected);
-        for (let c = 0; c < d; c++) expect(u[c]).toBeCloseTo(expected[c] as number, 9);
-        visited++;
-      });
+      forEachState(
+        seqs,
+        0,
+        60,
+        curve,
+        w.length,
+        input,
+        n,
+        d,
+        scratch,
+        () => true,
+        (t, u) => {
+          stateAt(seqs, 0, t, w, input, n, d, expected);
+          for (let c = 0; c < d; c++) expect(u[c]).toBeCloseTo(expected[c] as number, 9);
+          visited++;
+        },
+      );
       expect(visited).toBe(59);
+      // Positions left out are skipped, and the states of those after them stay right.
+      const odd: number[] = [];
+      forEachState(
+        seqs,
+        0,
+        60,
+        curve,
+        w.length,
+        input,
+        n,
+        d,
+        scratch,
+        (t) => t % 2 === 1,
+        (t, u) => {
+          stateAt(seqs, 0, t, w, input, n, d, expected);
+          for (let c = 0; c < d; c++) expect(u[c]).toBeCloseTo(expected[c] as number, 9);
+          odd.push(t);
+        },
+      );
+      expect(odd).toHaveLength(30);
     }
   });
 });
