@@ -6,6 +6,7 @@ import type { Sequences } from './dataset';
 import type { HistoryCurve } from './history-weights';
 import { cholesky } from './linalg';
 import type { ParallelRunner } from './train';
+import { scratch } from './wasm/kernels';
 
 /** Ridge penalty of the tail output regression (on d-dimensional states, so much smaller than the head's). */
 const TAIL_RIDGE = 1;
@@ -32,70 +33,79 @@ export function stateAt(
 }
 
 /**
- * Calls `visit(t, u)` for every position t ≥ 1 of the user's slice [a, b) that `wanted` accepts, with the state u of
- * the history before t, updated recursively instead of summed anew: with the curve
- * w_k = γ^(k−1)[k ≤ W] + c η^(k−1)[k ≤ K],
+ * Σ, over the kept users' positions t ≥ 1 whose item is a target (`targets`, 1 per item), of the first r entries of
+ * the state before t, added into row y_t of `sums` (n × r): the states are carried from one position to the next
+ * instead of summed anew, with the curve w_k = γ^(k−1)[k ≤ W] + c η^(k−1)[k ≤ K],
  *   S_{t+1} = γ S_t + p_{s_t} − γ^W p_{s_{t−W}},   L_{t+1} = η L_t + c p_{s_t} − c η^K p_{s_{t−K}},
- * u_t = p_ctx + S_t + L_t, so a position costs O(d) rather than O(K·d); u is only formed for the wanted ones. `u` is
- * reused between calls.
+ * u_t = p_ctx + S_t + L_t, so a position costs O(d) rather than O(K·d). The pass is the `tailStateSums` kernel; the
+ * data is copied into its memory for the call.
  */
-export function forEachState(
+export function tailStateSums(
   seqs: Sequences,
-  a: number,
-  b: number,
+  keep: Uint8Array,
+  targets: Uint8Array,
   curve: HistoryCurve,
   length: number,
   input: Float32Array,
   n: number,
   d: number,
-  scratch: { short: Float64Array; long: Float64Array; u: Float64Array },
-  wanted: (t: number) => boolean,
-  visit: (t: number, u: Float64Array) => void,
+  sums: Float64Array,
+  r: number,
 ): void {
-  const { short, long, u } = scratch;
-  short.fill(0);
-  long.fill(0);
+  const positions = seqs.itemSeq.length;
+  const users = keep.length;
+  const half = (count: number) => Math.ceil(count / 2);
+  const { k, at } = scratch(
+    half(positions),
+    half(users + 1),
+    Math.ceil(users / 8),
+    Math.ceil(n / 8),
+    half(input.length),
+    d,
+    d,
+    n * r,
+  );
+  const [seqAt, offsetsAt, keepAt, targetsAt, inputAt, shortAt, longAt, sumsAt] = at as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const buffer = k.memory.buffer;
+  new Int32Array(buffer, seqAt, positions).set(seqs.itemSeq);
+  new Int32Array(buffer, offsetsAt, users + 1).set(seqs.userOffsets.subarray(0, users + 1));
+  new Uint8Array(buffer, keepAt, users).set(keep);
+  new Uint8Array(buffer, targetsAt, n).set(targets.subarray(0, n));
+  new Float32Array(buffer, inputAt, input.length).set(input);
+  const out = new Float64Array(buffer, sumsAt, n * r);
+  out.set(sums);
   const { shortDecay: gamma, window, longWeight: c, longDecay: eta } = curve;
-  const shortOut = gamma ** window;
-  const longOut = c * eta ** length;
-  const ctx = n * d;
-  for (let t = a + 1; t < b; t++) {
-    const inRow = (seqs.itemSeq[t - 1] as number) * d;
-    decayAdd(short, gamma, input, inRow, 1, d);
-    if (t - 1 - window >= a)
-      subtractRow(short, shortOut, input, (seqs.itemSeq[t - 1 - window] as number) * d, d);
-    if (c > 0) {
-      decayAdd(long, eta, input, inRow, c, d);
-      if (t - 1 - length >= a)
-        subtractRow(long, longOut, input, (seqs.itemSeq[t - 1 - length] as number) * d, d);
-    }
-    if (!wanted(t)) continue;
-    for (let col = 0; col < d; col++) {
-      const lv = c > 0 ? (long[col] as number) : 0;
-      u[col] = (input[ctx + col] as number) + (short[col] as number) + lv;
-    }
-    visit(t, u);
-  }
-}
-
-/** v ← decay·v + scale·m[row .. row + d) (scale 1 adds the row as it is). */
-function decayAdd(
-  v: Float64Array,
-  decay: number,
-  m: Float32Array,
-  row: number,
-  scale: number,
-  d: number,
-): void {
-  if (scale === 1)
-    for (let col = 0; col < d; col++) v[col] = decay * (v[col] as number) + (m[row + col] as number);
-  else
-    for (let col = 0; col < d; col++) v[col] = decay * (v[col] as number) + scale * (m[row + col] as number);
-}
-
-/** v ← v − f·m[row .. row + d). */
-function subtractRow(v: Float64Array, f: number, m: Float32Array, row: number, d: number): void {
-  for (let col = 0; col < d; col++) v[col] = (v[col] as number) - f * (m[row + col] as number);
+  k.tailStateSums(
+    seqAt,
+    offsetsAt,
+    keepAt,
+    users,
+    targetsAt,
+    inputAt,
+    n,
+    d,
+    gamma,
+    window,
+    gamma ** window,
+    c,
+    eta,
+    length,
+    c * eta ** length,
+    shortAt,
+    longAt,
+    sumsAt,
+    r,
+  );
+  sums.set(out);
 }
 
 /** acc += m[row .. row + r). */
@@ -161,22 +171,13 @@ export async function fitTail(
   const sums = new Float64Array(n * r);
   const successor = new Float64Array(n * r);
   const successorCount = new Float64Array(n);
-  const scratch = { short: new Float64Array(d), long: new Float64Array(d), u: new Float64Array(d) };
   const next = followers(seqs, keep, n);
+  const targets = new Uint8Array(n);
+  for (const i of tail) targets[i] = 1;
   // Tail inputs and outputs depend on each other (a tail item's state may contain tail items), so two rounds.
   for (let round = 0; round < rounds; round++) {
     sums.fill(0);
-    for (let user = 0; user < keep.length; user++) {
-      if (!keep[user]) continue;
-      const a = seqs.userOffsets[user] as number;
-      const b = seqs.userOffsets[user + 1] as number;
-      const tailTarget = (t: number): boolean => isTail(seqs.itemSeq[t] as number);
-      forEachState(seqs, a, b, curve, window.length, input, n, d, scratch, tailTarget, (t, u) => {
-        const y = seqs.itemSeq[t] as number;
-        for (let col = 0; col < r; col++)
-          sums[y * r + col] = (sums[y * r + col] as number) + (u[col] as number);
-      });
-    }
+    tailStateSums(seqs, keep, targets, curve, window.length, input, n, d, sums, r);
     // All tail items in one solve: column q of the r × |tail| right-hand side is tail item q's sum.
     const rhs = parallel.alloc(r * tail.length);
     tail.forEach((i, q) => {

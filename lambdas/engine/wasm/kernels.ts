@@ -42,6 +42,27 @@ export interface KernelExports {
   solveUpperT(u: number, ldu: number, k0: number, k1: number, z: number, n: number, strips: number): void;
   factorPanel(p: number, bw: number, rows: number): number;
   orthonormalizeRow(y: number, n: number, j: number): void;
+  tailStateSums(
+    seq: number,
+    offsets: number,
+    keep: number,
+    users: number,
+    target: number,
+    input: number,
+    n: number,
+    d: number,
+    gamma: number,
+    window: number,
+    shortOut: number,
+    c: number,
+    eta: number,
+    length: number,
+    longOut: number,
+    short: number,
+    long: number,
+    sums: number,
+    r: number,
+  ): void;
 }
 
 /** Columns per strip of a packed right-hand operand. */
@@ -100,8 +121,46 @@ function warmUp(k: KernelExports): void {
     heap.set(heap.subarray(a / 8, a / 8 + n * n), d / 8);
     k.factorPanel(d, n, n);
     for (let j = 0; j < 4; j++) k.orthonormalizeRow(c, n, j);
+    warmUpTailStates(k, d);
   }
   heap.fill(0, base / 8, (base + bytes) / 8);
+}
+
+/**
+ * One user of 64 events of item 0 (of one item, d = 8) through `tailStateSums`, in 1,344 bytes at `at` (zeroed
+ * here): the pass's loops run, so the warm-up starts its compilation too.
+ */
+function warmUpTailStates(k: KernelExports, at: number): void {
+  new Uint8Array(k.memory.buffer, at, 1344).fill(0);
+  const words = new Int32Array(k.memory.buffer, at, 72);
+  words[65] = 64; // offsets = [0, 64] after the 64 positions
+  const flags = new Uint8Array(k.memory.buffer, at + 272, 2);
+  flags[0] = 1; // keep[0]
+  flags[1] = 1; // target[item 0]
+  const [seq, offsets, keep, target, input, short, long, sums] = [
+    0, 256, 272, 273, 512, 1024, 1152, 1280,
+  ].map((offset) => at + offset) as [number, number, number, number, number, number, number, number];
+  k.tailStateSums(
+    seq,
+    offsets,
+    keep,
+    1,
+    target,
+    input,
+    1,
+    8,
+    0.5,
+    2,
+    0.25,
+    0.1,
+    0.9,
+    3,
+    0.07,
+    short,
+    long,
+    sums,
+    8,
+  );
 }
 
 /** A call's view of the kernels: byte offsets of its matrices and a Float64Array over the memory. */

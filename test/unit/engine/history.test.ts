@@ -3,7 +3,7 @@ import { ingestInteractions } from '../../../lambdas/engine/dataset';
 import { historyWeights, MAX_HISTORY, pairTable } from '../../../lambdas/engine/history-weights';
 import { Random } from '../../../lambdas/engine/random';
 import { FREQUENCY_BOUNDS, fitRepeatTable } from '../../../lambdas/engine/repeat';
-import { forEachState, stateAt } from '../../../lambdas/engine/tail';
+import { stateAt, tailStateSums } from '../../../lambdas/engine/tail';
 import { inThread } from '../../../lambdas/engine/train';
 import type { Interaction } from '../../../lambdas/engine/types';
 
@@ -139,61 +139,46 @@ describe('fitRepeatTable', () => {
   });
 });
 
-describe('forEachState', () => {
-  it('gives every position the state that summing the history curve anew gives', async () => {
+describe('tailStateSums', () => {
+  it("adds, for the kept users' target positions, the state that summing the history curve anew gives", async () => {
     const r = new Random(9);
     const interactions: Interaction[] = [];
-    for (let t = 0; t < 60; t++) interactions.push({ userId: 'u', itemId: `i${r.nextInt(9)}`, timestamp: t });
+    for (const user of ['u', 'v', 'w'])
+      for (let t = 0; t < 40; t++)
+        interactions.push({ userId: user, itemId: `i${r.nextInt(9)}`, timestamp: t });
     const seqs = await ingestInteractions(interactions, {});
     const n = seqs.items.size;
-    const d = 3;
+    // d odd and the summed width r below it, so the kernel's pairs and remainders are both taken.
+    const d = 5;
+    const width = 4;
     const input = Float32Array.from({ length: (n + 1) * d }, () => r.nextNormal());
+    const keep = Uint8Array.of(1, 0, 1);
+    const targets = Uint8Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 0 : 1));
     for (const curve of [
       { shortDecay: 0.8, window: 4, longWeight: 0.3, longDecay: 0.9 },
       { shortDecay: 0.5, window: 6, longWeight: 0, longDecay: 0.9 },
     ]) {
       const w = historyWeights(curve);
-      const scratch = { short: new Float64Array(d), long: new Float64Array(d), u: new Float64Array(d) };
-      const expected = new Float64Array(d);
-      let visited = 0;
-      forEachState(
-        seqs,
-        0,
-        60,
-        curve,
-        w.length,
-        input,
-        n,
-        d,
-        scratch,
-        () => true,
-        (t, u) => {
-          stateAt(seqs, 0, t, w, input, n, d, expected);
-          for (let c = 0; c < d; c++) expect(u[c]).toBeCloseTo(expected[c] as number, 9);
-          visited++;
-        },
-      );
-      expect(visited).toBe(59);
-      // Positions left out are skipped, and the states of those after them stay right.
-      const odd: number[] = [];
-      forEachState(
-        seqs,
-        0,
-        60,
-        curve,
-        w.length,
-        input,
-        n,
-        d,
-        scratch,
-        (t) => t % 2 === 1,
-        (t, u) => {
-          stateAt(seqs, 0, t, w, input, n, d, expected);
-          for (let c = 0; c < d; c++) expect(u[c]).toBeCloseTo(expected[c] as number, 9);
-          odd.push(t);
-        },
-      );
-      expect(odd).toHaveLength(30);
+      const start = Float64Array.from({ length: n * width }, (_, i) => i / 7);
+      const expected = Float64Array.from(start);
+      const u = new Float64Array(d);
+      let added = 0;
+      for (let user = 0; user < keep.length; user++) {
+        if (!keep[user]) continue;
+        const a = seqs.userOffsets[user] as number;
+        for (let t = a + 1; t < (seqs.userOffsets[user + 1] as number); t++) {
+          const y = seqs.itemSeq[t] as number;
+          if (!targets[y]) continue;
+          stateAt(seqs, a, t, w, input, n, d, u);
+          for (let c = 0; c < width; c++)
+            expected[y * width + c] = (expected[y * width + c] as number) + (u[c] as number);
+          added++;
+        }
+      }
+      expect(added).toBeGreaterThan(30);
+      const sums = Float64Array.from(start);
+      tailStateSums(seqs, keep, targets, curve, w.length, input, n, d, sums, width);
+      for (let i = 0; i < sums.length; i++) expect(sums[i]).toBeCloseTo(expected[i] as number, 9);
     }
   });
 });

@@ -450,3 +450,101 @@ export function orthonormalizeRow(y: usize, n: i32, j: i32): void {
     store<f64>(yj + o, load<f64>(yj + o) * f64x2.extract_lane(inv, 0));
   }
 }
+
+/**
+ * The tail fit's pass over the training positions (../tail.ts): for each user u with keep[u] ≠ 0 (u8), whose
+ * positions are seq[offsets[u] .. offsets[u + 1]) (i32 item indices), the state before each position t ≥ 1 is
+ * carried from the previous one,
+ *   S ← γ S + p_{s_{t−1}} − γ^W p_{s_{t−1−W}},   L ← η L + c p_{s_{t−1}} − c η^K p_{s_{t−1−K}},
+ * (each subtraction only where that position is the user's; `shortOut` = γ^W, `longOut` = c η^K, L left out when
+ * c = 0), and where the item y at t is a target (u8 at target + y), the state's first r entries,
+ * (p_ctx + S) + L, are added to row y of `sums` (f64, n × r). p is `input`: (n + 1) × d f32, its last row p_ctx.
+ * `short` and `long` are d f64 of scratch. Each entry takes the scalar code's operations in its order (products and
+ * sums of f64, no fused multiply-add), so the sums are the same bits as the JavaScript version's.
+ */
+export function tailStateSums(
+  seq: usize,
+  offsets: usize,
+  keep: usize,
+  users: i32,
+  target: usize,
+  input: usize,
+  n: i32,
+  d: i32,
+  gamma: f64,
+  window: i32,
+  shortOut: f64,
+  c: f64,
+  eta: f64,
+  length: i32,
+  longOut: f64,
+  short: usize,
+  long: usize,
+  sums: usize,
+  r: i32,
+): void {
+  const pairs = d & ~1;
+  const rPairs = r & ~1;
+  const ctx = input + ((<usize>n * <usize>d) << 2);
+  const g2 = f64x2.splat(gamma);
+  const so2 = f64x2.splat(shortOut);
+  const e2 = f64x2.splat(eta);
+  const c2 = f64x2.splat(c);
+  const lo2 = f64x2.splat(longOut);
+  const withLong = c > 0;
+  for (let u = 0; u < users; u++) {
+    if (load<u8>(keep + <usize>u) == 0) continue;
+    const a = load<i32>(offsets + (<usize>u << 2));
+    const b = load<i32>(offsets + (<usize>(u + 1) << 2));
+    memory.fill(short, 0, <usize>d << 3);
+    memory.fill(long, 0, <usize>d << 3);
+    for (let t = a + 1; t < b; t++) {
+      const inRow = input + ((<usize>load<i32>(seq + (<usize>(t - 1) << 2)) * <usize>d) << 2);
+      const dropShort = t - 1 - window >= a;
+      const shortRow = dropShort ? input + ((<usize>load<i32>(seq + (<usize>(t - 1 - window) << 2)) * <usize>d) << 2) : 0;
+      const dropLong = withLong && t - 1 - length >= a;
+      const longRow = dropLong ? input + ((<usize>load<i32>(seq + (<usize>(t - 1 - length) << 2)) * <usize>d) << 2) : 0;
+      let col = 0;
+      for (; col < pairs; col += 2) {
+        const at = <usize>col << 3;
+        const p = f64x2.promote_low_f32x4(v128.load64_zero(inRow + (<usize>col << 2)));
+        let s = f64x2.add(f64x2.mul(g2, v128.load(short + at)), p);
+        if (dropShort) s = f64x2.sub(s, f64x2.mul(so2, f64x2.promote_low_f32x4(v128.load64_zero(shortRow + (<usize>col << 2)))));
+        v128.store(short + at, s);
+        if (withLong) {
+          let l = f64x2.add(f64x2.mul(e2, v128.load(long + at)), f64x2.mul(c2, p));
+          if (dropLong) l = f64x2.sub(l, f64x2.mul(lo2, f64x2.promote_low_f32x4(v128.load64_zero(longRow + (<usize>col << 2)))));
+          v128.store(long + at, l);
+        }
+      }
+      for (; col < d; col++) {
+        const at = <usize>col << 3;
+        const p = <f64>load<f32>(inRow + (<usize>col << 2));
+        let s = gamma * load<f64>(short + at) + p;
+        if (dropShort) s = s - shortOut * <f64>load<f32>(shortRow + (<usize>col << 2));
+        store<f64>(short + at, s);
+        if (withLong) {
+          let l = eta * load<f64>(long + at) + c * p;
+          if (dropLong) l = l - longOut * <f64>load<f32>(longRow + (<usize>col << 2));
+          store<f64>(long + at, l);
+        }
+      }
+      const y = load<i32>(seq + (<usize>t << 2));
+      if (load<u8>(target + <usize>y) == 0) continue;
+      const row = sums + ((<usize>y * <usize>r) << 3);
+      col = 0;
+      for (; col < rPairs; col += 2) {
+        const at = <usize>col << 3;
+        let v = f64x2.add(f64x2.promote_low_f32x4(v128.load64_zero(ctx + (<usize>col << 2))), v128.load(short + at));
+        if (withLong) v = f64x2.add(v, v128.load(long + at));
+        else v = f64x2.add(v, f64x2.splat(0));
+        v128.store(row + at, f64x2.add(v128.load(row + at), v));
+      }
+      for (; col < r; col++) {
+        const at = <usize>col << 3;
+        const v = <f64>load<f32>(ctx + (<usize>col << 2)) + load<f64>(short + at) + (withLong ? load<f64>(long + at) : 0);
+        store<f64>(row + at, load<f64>(row + at) + v);
+      }
+    }
+  }
+}
