@@ -108,16 +108,14 @@ export function tailStateSums(
   sums.set(out);
 }
 
-/** acc += m[row .. row + r). */
-function addRow(acc: Float64Array, m: Float32Array, row: number, r: number): void {
-  for (let col = 0; col < r; col++) acc[col] = (acc[col] as number) + (m[row + col] as number);
+/** Item i's followers are items[offsets[i] .. offsets[i + 1]). */
+export interface Followers {
+  readonly offsets: Int32Array;
+  readonly items: Int32Array;
 }
 
-/**
- * The items that followed each item in the kept users' sequences (CSR by item, in sequence order): item i's
- * followers are items[offsets[i] .. offsets[i + 1]).
- */
-function followers(seqs: Sequences, keep: Uint8Array, n: number): { offsets: Int32Array; items: Int32Array } {
+/** The items that followed each item in the kept users' sequences (CSR by item, in sequence order). */
+export function followers(seqs: Sequences, keep: Uint8Array, n: number): Followers {
   const offsets = new Int32Array(n + 1);
   const each = (visit: (prev: number, y: number) => void): void => {
     for (let user = 0; user < keep.length; user++) {
@@ -138,6 +136,29 @@ function followers(seqs: Sequences, keep: Uint8Array, n: number): { offsets: Int
     fill[prev] = (fill[prev] as number) + 1;
   });
   return { offsets, items };
+}
+
+/**
+ * Row i of `sums` (n × r) = Σ of the first r entries of `m`'s rows (of d) of item i's followers, in their order:
+ * the `followerSums` kernel, on copies in its memory.
+ */
+export function followerSums(
+  next: Followers,
+  m: Float32Array,
+  n: number,
+  d: number,
+  sums: Float64Array,
+  r: number,
+): void {
+  const half = (count: number) => Math.ceil(count / 2);
+  const { k, at } = scratch(half(n + 1), half(next.items.length), half(m.length), n * r);
+  const [offsetsAt, itemsAt, mAt, sumsAt] = at as [number, number, number, number];
+  const buffer = k.memory.buffer;
+  new Int32Array(buffer, offsetsAt, n + 1).set(next.offsets);
+  new Int32Array(buffer, itemsAt, next.items.length).set(next.items);
+  new Float32Array(buffer, mAt, m.length).set(m);
+  k.followerSums(offsetsAt, itemsAt, n, mAt, d, r, sumsAt);
+  sums.set(new Float64Array(buffer, sumsAt, n * r));
 }
 
 /**
@@ -188,16 +209,9 @@ export async function fitTail(
       for (let col = 0; col < r; col++) output[i * d + col] = rhs[col * tail.length + q] as number;
     });
 
-    // Σ of the output embeddings that followed each item, an item's sum at a time (its row stays in cache).
-    const acc = new Float64Array(r);
-    for (let prev = 0; prev < n; prev++) {
-      const from = next.offsets[prev] as number;
-      const to = next.offsets[prev + 1] as number;
-      successorCount[prev] = to - from;
-      acc.fill(0);
-      for (let e = from; e < to; e++) addRow(acc, output, (next.items[e] as number) * d, r);
-      successor.set(acc, prev * r);
-    }
+    followerSums(next, output, n, d, successor, r);
+    for (let prev = 0; prev < n; prev++)
+      successorCount[prev] = (next.offsets[prev + 1] as number) - (next.offsets[prev] as number);
     let num = 0;
     let den = 0;
     for (let i = 0; i < n; i++) {

@@ -63,6 +63,15 @@ export interface KernelExports {
     sums: number,
     r: number,
   ): void;
+  followerSums(
+    offsets: number,
+    items: number,
+    n: number,
+    m: number,
+    d: number,
+    r: number,
+    sums: number,
+  ): void;
 }
 
 /** Columns per strip of a packed right-hand operand. */
@@ -161,6 +170,8 @@ function warmUpTailStates(k: KernelExports, at: number): void {
     sums,
     8,
   );
+  // Item 0 followed 64 times by item 0 (the same offsets and positions).
+  k.followerSums(offsets, seq, 1, input, 8, 8, sums);
 }
 
 /** A call's view of the kernels: byte offsets of its matrices and a Float64Array over the memory. */

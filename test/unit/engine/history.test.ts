@@ -3,7 +3,7 @@ import { ingestInteractions } from '../../../lambdas/engine/dataset';
 import { historyWeights, MAX_HISTORY, pairTable } from '../../../lambdas/engine/history-weights';
 import { Random } from '../../../lambdas/engine/random';
 import { FREQUENCY_BOUNDS, fitRepeatTable } from '../../../lambdas/engine/repeat';
-import { stateAt, tailStateSums } from '../../../lambdas/engine/tail';
+import { followerSums, followers, stateAt, tailStateSums } from '../../../lambdas/engine/tail';
 import { inThread } from '../../../lambdas/engine/train';
 import type { Interaction } from '../../../lambdas/engine/types';
 
@@ -180,5 +180,36 @@ describe('tailStateSums', () => {
       tailStateSums(seqs, keep, targets, curve, w.length, input, n, d, sums, width);
       for (let i = 0; i < sums.length; i++) expect(sums[i]).toBeCloseTo(expected[i] as number, 9);
     }
+  });
+});
+
+describe('followerSums', () => {
+  it("sums, per item, the rows of the items that followed it in the kept users' sequences", async () => {
+    const r = new Random(4);
+    const interactions: Interaction[] = [];
+    for (const user of ['u', 'v', 'w'])
+      for (let t = 0; t < 30; t++)
+        interactions.push({ userId: user, itemId: `i${r.nextInt(7)}`, timestamp: t });
+    const seqs = await ingestInteractions(interactions, {});
+    const n = seqs.items.size;
+    const d = 5;
+    const width = 3;
+    const m = Float32Array.from({ length: n * d }, () => r.nextNormal());
+    const keep = Uint8Array.of(1, 0, 1);
+    const expected = new Float64Array(n * width);
+    for (let user = 0; user < keep.length; user++) {
+      if (!keep[user]) continue;
+      for (let t = (seqs.userOffsets[user] as number) + 1; t < (seqs.userOffsets[user + 1] as number); t++) {
+        const prev = seqs.itemSeq[t - 1] as number;
+        const y = seqs.itemSeq[t] as number;
+        for (let c = 0; c < width; c++)
+          expected[prev * width + c] = (expected[prev * width + c] as number) + (m[y * d + c] as number);
+      }
+    }
+    const next = followers(seqs, keep, n);
+    expect(next.items).toHaveLength(58);
+    const sums = new Float64Array(n * width).fill(7);
+    followerSums(next, m, n, d, sums, width);
+    expect(Array.from(sums)).toEqual(Array.from(expected));
   });
 });

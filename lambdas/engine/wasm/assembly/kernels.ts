@@ -548,3 +548,29 @@ export function tailStateSums(
     }
   }
 }
+
+/**
+ * Row i of `sums` (f64, n × r) = Σ of the first r entries of rows items[offsets[i] .. offsets[i + 1]) (i32) of `m`
+ * (f32, rows of d), summed from 0 in that order: the tail fit's sums of the output vectors that followed each item.
+ */
+export function followerSums(offsets: usize, items: usize, n: i32, m: usize, d: i32, r: i32, sums: usize): void {
+  const pairs = r & ~1;
+  for (let i = 0; i < n; i++) {
+    const from = load<i32>(offsets + (<usize>i << 2));
+    const to = load<i32>(offsets + (<usize>(i + 1) << 2));
+    const row = sums + ((<usize>i * <usize>r) << 3);
+    memory.fill(row, 0, <usize>r << 3);
+    for (let e = from; e < to; e++) {
+      const src = m + ((<usize>load<i32>(items + (<usize>e << 2)) * <usize>d) << 2);
+      let col = 0;
+      for (; col < pairs; col += 2) {
+        const at = row + (<usize>col << 3);
+        v128.store(at, f64x2.add(v128.load(at), f64x2.promote_low_f32x4(v128.load64_zero(src + (<usize>col << 2)))));
+      }
+      for (; col < r; col++) {
+        const at = row + (<usize>col << 3);
+        store<f64>(at, load<f64>(at) + <f64>load<f32>(src + (<usize>col << 2)));
+      }
+    }
+  }
+}
