@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import type { Event } from '@aws-sdk/client-personalize-events';
+import type { FeatureEmbeddings } from '../../../lambdas/engine/feature-embeddings';
 import { encodeHistoryTails } from '../../../lambdas/engine/history-tails';
 import { encodeSnapshot, SnapshotBuilder } from '../../../lambdas/engine/snapshot';
 import type { Interaction } from '../../../lambdas/engine/types';
@@ -359,17 +360,20 @@ describe('getRecommendations', () => {
   });
 });
 
+/** One metadata embedding for the forward model that points a state at i30: 40 along q_i30 / ‖q_i30‖². */
+function towardsI30(token: string): FeatureEmbeddings {
+  const { model } = forward;
+  const d = model.hiddenDimension;
+  const target = model.itemIndex('i30') as number;
+  const q = model.outputEmbeddings.subarray(target * d, (target + 1) * d);
+  const norm = q.reduce((sum, x) => sum + x * x, 0);
+  return { tokens: [token], embeddings: Float32Array.from(q, (x) => (40 * x) / norm) };
+}
+
 describe('Users metadata', () => {
   it("adds the requesting user's Users metadata embeddings for a model that has them, in both operations", async () => {
-    // The forward model, with one embedding for MEMBERSHIP=gold that points its users at i30: 40 along q_i30.
-    const { model } = forward;
-    const d = model.hiddenDimension;
-    const target = model.itemIndex('i30') as number;
-    const q = model.outputEmbeddings.subarray(target * d, (target + 1) * d);
-    const norm = q.reduce((sum, x) => sum + x * x, 0);
-    const withGold = model.withFeatures({
-      userFeatures: { tokens: ['MEMBERSHIP=gold'], embeddings: Float32Array.from(q, (x) => (40 * x) / norm) },
-    });
+    // The forward model, with one embedding for MEMBERSHIP=gold that points its users at i30.
+    const withGold = forward.model.withFeatures({ userFeatures: towardsI30('MEMBERSHIP=gold') });
     expect(withGold.usesUserAttributes).toBe(true);
     const s = await setup('rec-users', false, { model: withGold, interactions: forward.interactions });
     await putUsers(env.ctx, {
@@ -398,14 +402,7 @@ describe('Users metadata', () => {
 describe('contextual metadata', () => {
   it("adds the request's context embeddings for a model that has them, in both operations", async () => {
     // The forward model, with one embedding for DEVICE=tv that points requests made on a tv at i30.
-    const { model } = forward;
-    const d = model.hiddenDimension;
-    const target = model.itemIndex('i30') as number;
-    const q = model.outputEmbeddings.subarray(target * d, (target + 1) * d);
-    const norm = q.reduce((sum, x) => sum + x * x, 0);
-    const withTv = model.withFeatures({
-      contextFeatures: { tokens: ['DEVICE=tv'], embeddings: Float32Array.from(q, (x) => (40 * x) / norm) },
-    });
+    const withTv = forward.model.withFeatures({ contextFeatures: towardsI30('DEVICE=tv') });
     expect(withTv.usesContext).toBe(true);
     const s = await setup('rec-context', false, { model: withTv, interactions: forward.interactions });
     const first = async (context?: Record<string, string>) =>
