@@ -191,8 +191,11 @@ export async function fitTail(
   for (let i = 0; i < n; i++) if (isTail(i)) tail.push(i);
   const sums = new Float64Array(n * r);
   const successor = new Float64Array(n * r);
-  const successorCount = new Float64Array(n);
   const next = followers(seqs, keep, n);
+  const successorCount = Float64Array.from(
+    { length: n },
+    (_, i) => (next.offsets[i + 1] as number) - (next.offsets[i] as number),
+  );
   const targets = new Uint8Array(n);
   for (const i of tail) targets[i] = 1;
   // Tail inputs and outputs depend on each other (a tail item's state may contain tail items), so two rounds.
@@ -210,8 +213,6 @@ export async function fitTail(
     });
 
     followerSums(next, output, n, d, successor, r);
-    for (let prev = 0; prev < n; prev++)
-      successorCount[prev] = (next.offsets[prev + 1] as number) - (next.offsets[prev] as number);
     let num = 0;
     let den = 0;
     for (let i = 0; i < n; i++) {
