@@ -131,7 +131,8 @@ async function* bulkRows(
   }
 }
 
-const splitMulti = (value: string): string[] => value.split('|').filter((v) => v !== '');
+/** The values of a multi-valued categorical string (`a|b`), empty parts dropped. */
+export const splitMulti = (value: string): string[] => value.split('|').filter((v) => v !== '');
 
 /**
  * The contextual metadata fields of an Interactions schema: its categorical fields (reserved fields cannot be

@@ -36,7 +36,7 @@ import {
   SYNC_CHECK_MS,
 } from './campaigns';
 import type { ServiceContext } from './context';
-import { cachedDataset, groupDatasetArn, metaOf } from './dataset-data';
+import { cachedDataset, groupDatasetArn, metaOf, splitMulti } from './dataset-data';
 import { ACTIVE } from './dataset-groups';
 import { deferredWrites, deferWrites } from './deferred-writes';
 import { type RecentEvent, recentEvents } from './events';
@@ -130,7 +130,7 @@ function explorationSettings(config: Record<string, string> | undefined): Explor
  */
 function requestContext(context: Readonly<Record<string, string>>): RecommendRequest['context'] {
   const out: Record<string, string[]> = {};
-  for (const [field, value] of Object.entries(context)) out[field] = value.split('|').filter((v) => v !== '');
+  for (const [field, value] of Object.entries(context)) out[field] = splitMulti(value);
   return out;
 }
 
