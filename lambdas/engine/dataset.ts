@@ -91,10 +91,7 @@ export async function ingestInteractions(
   const timeCol = new Column(new Float64Array(1024), (s) => new Float64Array(s));
   const typeCol = new Column(new Int32Array(1024), (s) => new Int32Array(s));
   const eventTypes = new IdIndex();
-  const contextTokens = new IdIndex();
-  const contextOffsets = new Column(new Int32Array(1024), (s) => new Int32Array(s));
-  const contextIds = new Column(new Int32Array(1024), (s) => new Int32Array(s));
-  contextOffsets.push(0);
+  const contexts = new ContextColumn();
   for await (const r of source) {
     if (filter.eventType !== undefined && r.eventType !== filter.eventType) continue;
     if (filter.eventValueThreshold !== undefined) {
@@ -104,9 +101,7 @@ export async function ingestInteractions(
     itemCol.push(items.intern(r.itemId));
     timeCol.push(r.timestamp);
     typeCol.push(r.eventType === undefined || r.eventType === '' ? 0 : eventTypes.intern(r.eventType) + 1);
-    if (r.context !== undefined)
-      for (const token of tokensOfAttributes(r.context)) contextIds.push(contextTokens.intern(token));
-    contextOffsets.push(contextIds.length);
+    contexts.add(r.context);
   }
   const typeOf = typeCol.trimmed();
   const userOf = userCol.trimmed();
@@ -126,7 +121,7 @@ export async function ingestInteractions(
 
   const facts = new ItemFacts(items.size);
   for (let i = 0; i < m; i++) facts.add(itemOf[i] as number, timeOf[i] as number);
-  const context = listsInOrder(contextOffsets.trimmed(), contextIds.trimmed(), order);
+  const context = contexts.sorted(order);
   return {
     users,
     items,
@@ -135,9 +130,7 @@ export async function ingestInteractions(
     eventTypes,
     typeSeq,
     ...facts.done(),
-    ...(context === undefined
-      ? {}
-      : { context: { tokens: contextTokens.ids, offsets: context.offsets, ids: context.values } }),
+    ...(context === undefined ? {} : { context }),
   };
 }
 
@@ -322,6 +315,31 @@ function isSortedByTime(rows: Int32Array, time: Float64Array): boolean {
     if ((time[rows[i] as number] as number) < (time[rows[i - 1] as number] as number)) return false;
   }
   return true;
+}
+
+/** Each arriving row's context tokens, interned in order of first appearance (CSR by row). */
+export class ContextColumn {
+  private readonly tokens = new IdIndex();
+  private readonly offsets = new Column(new Int32Array(1024), (s) => new Int32Array(s));
+  private readonly ids = new Column(new Int32Array(1024), (s) => new Int32Array(s));
+
+  constructor() {
+    this.offsets.push(0);
+  }
+
+  add(context: Interaction['context']): void {
+    if (context !== undefined)
+      for (const token of tokensOfAttributes(context)) this.ids.push(this.tokens.intern(token));
+    this.offsets.push(this.ids.length);
+  }
+
+  /** The rows' tokens in their sorted order (`order[p]` is the row at position p); undefined when none has any. */
+  sorted(order: Int32Array): TokenSets | undefined {
+    const lists = listsInOrder(this.offsets.trimmed(), this.ids.trimmed(), order);
+    return lists === undefined
+      ? undefined
+      : { tokens: this.tokens.ids, offsets: lists.offsets, ids: lists.values };
+  }
 }
 
 /** Per-row lists (CSR) in the rows' sorted order (`order[p]` is the row at position p); undefined when all are empty. */

@@ -13,8 +13,8 @@
  * are numbered in order of first appearance too.
  */
 
-import { Column, IdIndex, listsInOrder, orderByUserThenTime } from './dataset';
-import { attributesOfTokens, tokensOfAttributes } from './feature-embeddings';
+import { Column, ContextColumn, IdIndex, listsInOrder, orderByUserThenTime } from './dataset';
+import { attributesOfTokens } from './feature-embeddings';
 import { align8, framedChunks, readFrame } from './framing';
 import type { Interaction, ItemMeta, UserMeta } from './types';
 
@@ -99,14 +99,11 @@ export class SnapshotBuilder {
   private readonly value = new Column(new Float64Array(1024), (n) => new Float64Array(n));
   private readonly shownOffsets = new Column(new Int32Array(1024), (n) => new Int32Array(n));
   private readonly shown = new Column(new Int32Array(1024), (n) => new Int32Array(n));
-  private readonly contextTokens = new IdIndex();
-  private readonly contextOffsets = new Column(new Int32Array(1024), (n) => new Int32Array(n));
-  private readonly contextIds = new Column(new Int32Array(1024), (n) => new Int32Array(n));
+  private readonly contexts = new ContextColumn();
   private hasValue = false;
 
   constructor() {
     this.shownOffsets.push(0);
-    this.contextOffsets.push(0);
   }
 
   get size(): number {
@@ -116,10 +113,7 @@ export class SnapshotBuilder {
   add(x: Interaction): void {
     if (x.impression !== undefined) for (const id of x.impression) this.shown.push(this.items.intern(id));
     this.shownOffsets.push(this.shown.length);
-    if (x.context !== undefined)
-      for (const token of tokensOfAttributes(x.context))
-        this.contextIds.push(this.contextTokens.intern(token));
-    this.contextOffsets.push(this.contextIds.length);
+    this.contexts.add(x.context);
     this.user.push(this.users.intern(x.userId));
     this.item.push(this.items.intern(x.itemId));
     this.time.push(x.timestamp);
@@ -163,13 +157,13 @@ export class SnapshotBuilder {
     if (impressions !== undefined) {
       columns = { ...columns, impressionOffsets: impressions.offsets, impressionItems: impressions.values };
     }
-    const context = listsInOrder(this.contextOffsets.trimmed(), this.contextIds.trimmed(), order);
+    const context = this.contexts.sorted(order);
     if (context !== undefined) {
       columns = {
         ...columns,
-        contextTokens: this.contextTokens.ids,
+        contextTokens: context.tokens,
         contextOffsets: context.offsets,
-        contextIds: context.values,
+        contextIds: context.ids,
       };
     }
     return columns;
