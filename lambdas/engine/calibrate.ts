@@ -12,6 +12,7 @@ import { HistoryCells } from './repeat';
 import { SUCCESSOR_SMOOTHING, type SuccessorTable } from './successors';
 import { stateAt } from './tail';
 import type { ParallelRunner } from './train';
+import { scratch } from './wasm/kernels';
 
 /** Positions sampled at most. */
 const CALIBRATION_POSITIONS = 2048;
@@ -99,12 +100,16 @@ export async function calibrateScores(
 /**
  * argmax_τ Σ_s log softmax(τ z_s)[target_s] by damped Newton steps; −∞ logits are excluded items. Each sample's
  * finite logits are shifted by their maximum once (y = z − max z, which changes neither the softmax nor the
- * gradient z_target − E_p[z] = y_target − E_p[y]), so a step costs one exp per logit.
+ * gradient z_target − E_p[z] = y_target − E_p[y]) and copied into the kernels' memory, where a step's sums of
+ * e^{τy}, y e^{τy} and y² e^{τy} are one `softmaxMoments` call (exp in f32, sums in f64).
  */
 export function fitTemperature(logits: readonly Float32Array[], targets: readonly number[]): number {
   let tau = 1;
   if (logits.length === 0) return tau;
-  const shifted = logits.map((z) => {
+  const m = logits.length;
+  const maxima = new Float64Array(m);
+  const offsets = new Int32Array(m + 1);
+  logits.forEach((z, s) => {
     let max = Number.NEGATIVE_INFINITY;
     let finite = 0;
     for (let j = 0; j < z.length; j++) {
@@ -114,30 +119,30 @@ export function fitTemperature(logits: readonly Float32Array[], targets: readonl
         if (zj > max) max = zj;
       }
     }
-    const y = new Float32Array(finite);
-    for (let j = 0, at = 0; j < z.length; j++)
-      if (z[j] !== Number.NEGATIVE_INFINITY) y[at++] = (z[j] as number) - max;
-    return { y, max };
+    maxima[s] = max;
+    offsets[s + 1] = (offsets[s] as number) + finite;
   });
+  const total = offsets[m] as number;
+  const { k, at } = scratch(Math.ceil(total / 2), Math.ceil((m + 1) / 2), 3 * m);
+  const [yAt, offsetsAt, momentsAt] = at as [number, number, number];
+  const y = new Float32Array(k.memory.buffer, yAt, total);
+  logits.forEach((z, s) => {
+    const max = maxima[s] as number;
+    let p = offsets[s] as number;
+    for (let j = 0; j < z.length; j++) if (z[j] !== Number.NEGATIVE_INFINITY) y[p++] = (z[j] as number) - max;
+  });
+  new Int32Array(k.memory.buffer, offsetsAt, m + 1).set(offsets);
+  const moments = new Float64Array(k.memory.buffer, momentsAt, 3 * m);
   for (let it = 0; it < 60; it++) {
+    k.softmaxMoments(yAt, offsetsAt, m, tau, momentsAt);
     let grad = 0;
     let hess = 0;
-    for (let s = 0; s < shifted.length; s++) {
-      const { y, max } = shifted[s] as { y: Float32Array; max: number };
-      let sum = 0;
-      let mean = 0;
-      let second = 0;
-      for (let j = 0; j < y.length; j++) {
-        const yj = y[j] as number;
-        const e = Math.exp(tau * yj);
-        sum += e;
-        mean += e * yj;
-        second += e * yj * yj;
-      }
-      mean /= sum;
+    for (let s = 0; s < m; s++) {
+      const sum = moments[3 * s] as number;
+      const mean = (moments[3 * s + 1] as number) / sum;
       const target = (logits[s] as Float32Array)[targets[s] as number] as number;
-      grad += target - max - mean;
-      hess += second / sum - mean * mean;
+      grad += target - (maxima[s] as number) - mean;
+      hess += (moments[3 * s + 2] as number) / sum - mean * mean;
     }
     if (!(hess > 0)) break;
     // Newton step, limited to a factor of 2 so that a far start cannot overshoot.

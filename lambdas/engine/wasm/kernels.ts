@@ -72,6 +72,7 @@ export interface KernelExports {
     r: number,
     sums: number,
   ): void;
+  softmaxMoments(y: number, offsets: number, samples: number, tau: number, out: number): void;
 }
 
 /** Columns per strip of a packed right-hand operand. */
@@ -131,6 +132,9 @@ function warmUp(k: KernelExports): void {
     k.factorPanel(d, n, n);
     for (let j = 0; j < 4; j++) k.orthonormalizeRow(c, n, j);
     warmUpTailStates(k, d);
+    // Two samples of 64 values (offsets 0, 64, 128 after them).
+    new Int32Array(k.memory.buffer, c + 512, 3).set([0, 64, 128]);
+    k.softmaxMoments(c, c + 512, 2, 1, c + 1024);
   }
   heap.fill(0, base / 8, (base + bytes) / 8);
 }

@@ -1,6 +1,3 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   cholesky,
   choleskyAsync,
@@ -16,6 +13,7 @@ import {
 import * as reference from '../../../lambdas/engine/linalg-reference';
 import { Random } from '../../../lambdas/engine/random';
 import { KERNELS_SOURCE_SHA256, KERNELS_WASM_BASE64 } from '../../../lambdas/engine/wasm/kernels.generated';
+import { sourceHash } from '../../../scripts/build-wasm';
 
 /** A random symmetric positive definite n×n matrix MᵀM + I. */
 function spd(n: number, r: Random): Float64Array {
@@ -272,11 +270,7 @@ describe('linalg', () => {
     });
 
     it('are built from the current AssemblyScript source (run `npm run build:wasm` after editing it)', () => {
-      const source = readFileSync(
-        join(__dirname, '../../../lambdas/engine/wasm/assembly/kernels.ts'),
-        'utf8',
-      );
-      expect(createHash('sha256').update(source).digest('hex')).toBe(KERNELS_SOURCE_SHA256);
+      expect(sourceHash('kernels')).toBe(KERNELS_SOURCE_SHA256);
       const bytes = Buffer.from(KERNELS_WASM_BASE64, 'base64');
       expect(bytes.subarray(0, 4).toString('latin1')).toBe('\0asm');
     });

@@ -1,10 +1,8 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { EXP_ERROR } from '../../../lambdas/engine/model';
 import { Random } from '../../../lambdas/engine/random';
 import { QuantizedScorer } from '../../../lambdas/engine/wasm/quantized-scorer';
 import { SCORING_SOURCE_SHA256, SCORING_WASM_BASE64 } from '../../../lambdas/engine/wasm/scoring.generated';
+import { sourceHash } from '../../../scripts/build-wasm';
 
 function gaussian(random: Random, length: number, scale: number): Float32Array {
   return Float32Array.from({ length }, () => random.nextNormal() * scale);
@@ -190,8 +188,7 @@ describe('QuantizedScorer', () => {
   }, 30_000);
 
   it('is built from the current AssemblyScript source (run `npm run build:wasm` after editing it)', () => {
-    const source = readFileSync(join(__dirname, '../../../lambdas/engine/wasm/assembly/scoring.ts'), 'utf8');
-    expect(createHash('sha256').update(source).digest('hex')).toBe(SCORING_SOURCE_SHA256);
+    expect(sourceHash('scoring')).toBe(SCORING_SOURCE_SHA256);
     expect(Buffer.from(SCORING_WASM_BASE64, 'base64').subarray(0, 4).toString('latin1')).toBe('\0asm');
   });
 });

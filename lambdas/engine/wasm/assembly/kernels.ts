@@ -9,6 +9,8 @@
 // strips of 8 columns (zero-padded), each strip stored row after row: element (p, c) sits at
 // strip (c >> 3), offset (p * 8 + (c & 7)). One strip row is four f64x2 registers.
 
+import { exp4 } from './exp';
+
 const W: i32 = 8;
 
 /** Address of the first byte free for the caller's matrices. */
@@ -572,5 +574,57 @@ export function followerSums(offsets: usize, items: usize, n: i32, m: usize, d: 
         store<f64>(at, load<f64>(at) + <f64>load<f32>(src + (<usize>col << 2)));
       }
     }
+  }
+}
+
+/**
+ * The softmax moments of calibration's Newton steps: for each of `samples` samples s, over its f32 values y_j ≤ 0
+ * (rows offsets[s] to offsets[s + 1] of `y`, offsets i32), with e_j = exp(f32(f32(τ) y_j)) by `exp4`: Σ e_j,
+ * Σ e_j y_j and Σ e_j y_j², each summed in f64 over four lanes (two f64x2, then added), as three f64 at out + 24s.
+ */
+export function softmaxMoments(y: usize, offsets: usize, samples: i32, tau: f64, out: usize): void {
+  const t: f32 = <f32>tau;
+  const tv = f32x4.splat(t);
+  for (let s = 0; s < samples; s++) {
+    const from = load<i32>(offsets + (<usize>s << 2));
+    const to = load<i32>(offsets + (<usize>(s + 1) << 2));
+    let sum0 = f64x2.splat(0);
+    let sum1 = f64x2.splat(0);
+    let mean0 = f64x2.splat(0);
+    let mean1 = f64x2.splat(0);
+    let second0 = f64x2.splat(0);
+    let second1 = f64x2.splat(0);
+    let j = from;
+    for (; j + 4 <= to; j += 4) {
+      const v = v128.load(y + (<usize>j << 2));
+      const e = exp4(f32x4.mul(tv, v));
+      const e0 = f64x2.promote_low_f32x4(e);
+      const e1 = f64x2.promote_low_f32x4(v128.shuffle<i32>(e, e, 2, 3, 0, 1));
+      const y0 = f64x2.promote_low_f32x4(v);
+      const y1 = f64x2.promote_low_f32x4(v128.shuffle<i32>(v, v, 2, 3, 0, 1));
+      const ey0 = f64x2.mul(e0, y0);
+      const ey1 = f64x2.mul(e1, y1);
+      sum0 = f64x2.add(sum0, e0);
+      sum1 = f64x2.add(sum1, e1);
+      mean0 = f64x2.add(mean0, ey0);
+      mean1 = f64x2.add(mean1, ey1);
+      second0 = f64x2.add(second0, f64x2.mul(ey0, y0));
+      second1 = f64x2.add(second1, f64x2.mul(ey1, y1));
+    }
+    let sum = f64x2.extract_lane(sum0, 0) + f64x2.extract_lane(sum0, 1) + f64x2.extract_lane(sum1, 0) + f64x2.extract_lane(sum1, 1);
+    let mean = f64x2.extract_lane(mean0, 0) + f64x2.extract_lane(mean0, 1) + f64x2.extract_lane(mean1, 0) + f64x2.extract_lane(mean1, 1);
+    let second = f64x2.extract_lane(second0, 0) + f64x2.extract_lane(second0, 1) + f64x2.extract_lane(second1, 0) + f64x2.extract_lane(second1, 1);
+    for (; j < to; j++) {
+      const v = load<f32>(y + (<usize>j << 2));
+      const e = <f64>f32x4.extract_lane(exp4(f32x4.splat(t * v)), 0);
+      const ey = e * <f64>v;
+      sum += e;
+      mean += ey;
+      second += ey * <f64>v;
+    }
+    const at = out + <usize>s * 24;
+    store<f64>(at, sum);
+    store<f64>(at, mean, 8);
+    store<f64>(at, second, 16);
   }
 }
