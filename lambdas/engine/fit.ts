@@ -43,6 +43,15 @@ import type { ParallelRunner } from './train';
 /** Most frequent items that enter the closed form; bounds its O(n³) time and O(n²) memory. */
 export const HEAD_ITEMS = 4096;
 /**
+ * Events an item needs to enter the head beyond its first {@link HEAD_FLOOR} items. An item seen a few times gives
+ * its column of the closed form little to fit: the tail fit (ridge regression onto the states before and after it)
+ * serves it about as well, at none of the head's cubic cost. On sparse data this shrinks the head, and with it most
+ * of the final fit's time; on dense data the head stays full.
+ */
+export const HEAD_MIN_EVENTS = 10;
+/** The head holds at least this many items (where the catalog and `headItems` allow), however sparse the data. */
+export const HEAD_FLOOR = 2048;
+/**
  * The regression target is y_t + μ x_t (the window itself, head items only): the model learns B + μI and scoring
  * takes μ x back off. Full-rank this changes nothing; at rank d it frees the capacity the fitted values would
  * otherwise spend on pushing recently seen items down (B has a negative diagonal — an identity-like, high-rank
@@ -133,7 +142,10 @@ export interface FitContext {
   readonly given?: { readonly key: string; readonly stats: Statistics };
 }
 
-/** The closed form's head: the most frequent items, by count then first appearance, and each item's position in it. */
+/**
+ * The closed form's head: the most frequent items, by count then first appearance, at most `headItems` of them and,
+ * past the first {@link HEAD_FLOOR}, only those with {@link HEAD_MIN_EVENTS} events; and each item's position in it.
+ */
 export interface Head {
   readonly head: Int32Array;
   /** Head position of every item, −1 outside the head. */
@@ -148,7 +160,11 @@ export function headOf(seqs: Sequences, headItems: number): Head {
   const warm: number[] = [];
   for (let i = 0; i < n; i++) if ((seqs.itemCounts[i] as number) > 0) warm.push(i);
   warm.sort((a, b) => (seqs.itemCounts[b] as number) - (seqs.itemCounts[a] as number) || a - b);
-  const head = Int32Array.from(warm.slice(0, Math.max(1, Math.floor(headItems))));
+  let frequent = 0;
+  while (frequent < warm.length && (seqs.itemCounts[warm[frequent] as number] as number) >= HEAD_MIN_EVENTS)
+    frequent++;
+  const size = Math.min(Math.max(1, Math.floor(headItems)), Math.max(HEAD_FLOOR, frequent));
+  const head = Int32Array.from(warm.slice(0, size));
   const headPos = new Int32Array(n).fill(-1);
   head.forEach((item, pos) => {
     headPos[item] = pos;
