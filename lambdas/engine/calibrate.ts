@@ -76,10 +76,11 @@ export async function calibrateScores(
   for (let j0 = 0; j0 < n && m > 0; j0 += ITEM_BLOCK) {
     const j1 = Math.min(n, j0 + ITEM_BLOCK);
     const q = parallel.alloc((j1 - j0) * d);
-    for (let e = 0; e < q.length; e++) q[e] = output[j0 * d + e] as number;
+    q.set(output.subarray(j0 * d, j1 * d));
     const block = await parallel.matmulRows(q, ut, j1 - j0, d, m);
-    for (let j = j0; j < j1; j++)
-      for (let s = 0; s < m; s++) (logits[s] as Float32Array)[j] = block[(j - j0) * m + s] as number;
+    logits.forEach((z, s) => {
+      for (let j = j0; j < j1; j++) z[j] = block[(j - j0) * m + s] as number;
+    });
   }
   samples.forEach(({ y, prev, seen }, s) => {
     const z = logits[s] as Float32Array;

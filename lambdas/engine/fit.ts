@@ -307,26 +307,25 @@ export async function fitEmbeddings(
   progress(0.4, 'factorised');
 
   const windowPenalty = WINDOW_PENALTY_FACTOR * (await meanNegativeDiagonal(g, c, nx, h, parallel, random));
-  // C += μ XᵀX restricted to head targets (the context column of XᵀX is not a target); by tiles, because the
-  // lower half reads XᵀX's upper triangle column-wise.
-  for (let i0 = 0; i0 < nx; i0 += TILE) {
-    for (let p0 = 0; p0 < h; p0 += TILE) {
-      for (let i = i0; i < Math.min(nx, i0 + TILE); i++) {
-        for (let pos = p0; pos < Math.min(h, p0 + TILE); pos++) {
-          const xtx = i < pos ? g[i * nx + pos] : i > pos ? g[pos * nx + i] : (gramDiagonal[i] as number);
-          c[i * h + pos] = (c[i * h + pos] as number) + windowPenalty * (xtx as number);
-        }
-      }
-    }
-  }
-
-  // Target columns weighted by count^−α before the rank reduction, and scaled back in Q.
+  // C ← (C + μ XᵀX) / s in one pass: XᵀX restricted to head targets (the context column of XᵀX is not a target),
+  // and s the target scale, which weighs target columns by count^−α before the rank reduction (Q scales them back).
+  // By tiles, because the lower half reads XᵀX's upper triangle column-wise.
   const targetScale = new Float64Array(h);
   for (let pos = 0; pos < h; pos++)
     targetScale[pos] = (seqs.itemCounts[head[pos] as number] as number) ** TARGET_SCALING;
-  for (let i = 0; i < nx; i++) {
-    for (let pos = 0; pos < h; pos++)
-      c[i * h + pos] = (c[i * h + pos] as number) / (targetScale[pos] as number);
+  for (let i0 = 0; i0 < nx; i0 += TILE) {
+    const i1 = Math.min(nx, i0 + TILE);
+    for (let p0 = 0; p0 < h; p0 += TILE) {
+      const p1 = Math.min(h, p0 + TILE);
+      for (let i = i0; i < i1; i++) {
+        const row = i * h;
+        for (let pos = p0; pos < p1; pos++) {
+          const xtx = i < pos ? g[i * nx + pos] : i > pos ? g[pos * nx + i] : (gramDiagonal[i] as number);
+          c[row + pos] =
+            ((c[row + pos] as number) + windowPenalty * (xtx as number)) / (targetScale[pos] as number);
+        }
+      }
+    }
   }
   progress(0.45, 'diagonal');
 
