@@ -18,10 +18,10 @@
  * and target items are weighted by count^−α (TARGET_SCALING). The softmax temperature is fitted by maximum
  * likelihood on sampled training positions.
  *
- * Catalogs larger than HEAD_ITEMS fit the closed form on the most frequent items; the others get output
- * embeddings by ridge regression from the user states that preceded them and input embeddings from the items
- * that followed them. Items without interactions get both from their metadata by a ridge map fitted on warm
- * items. Users metadata is not used yet.
+ * The closed form covers a head of frequent items (`headOf`: at most HEAD_ITEMS, fewer on sparse data); the others
+ * get output embeddings by ridge regression from the user states that preceded them and input embeddings from the
+ * items that followed them. Items without interactions get both from their metadata by a ridge map fitted on warm
+ * items. Users and contextual metadata get their vectors in `feature-embeddings.ts`.
  */
 
 import { accumulate, type Statistics } from './accumulate';
@@ -142,10 +142,7 @@ export interface FitContext {
   readonly given?: { readonly key: string; readonly stats: Statistics };
 }
 
-/**
- * The closed form's head: the most frequent items, by count then first appearance, at most `headItems` of them and,
- * past the first {@link HEAD_FLOOR}, only those with {@link HEAD_MIN_EVENTS} events; and each item's position in it.
- */
+/** The closed form's head and each item's position in it. */
 export interface Head {
   readonly head: Int32Array;
   /** Head position of every item, −1 outside the head. */
@@ -155,6 +152,10 @@ export interface Head {
   readonly warm: number;
 }
 
+/**
+ * The most frequent items, by count then first appearance: at most `headItems` of them and, past the first
+ * {@link HEAD_FLOOR}, only those with at least {@link HEAD_MIN_EVENTS} events.
+ */
 export function headOf(seqs: Sequences, headItems: number): Head {
   const n = seqs.items.size;
   const warm: number[] = [];
