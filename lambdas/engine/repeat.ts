@@ -42,11 +42,17 @@ export interface RepeatTable {
   readonly itemFactors: Float32Array;
 }
 
-function bucket(bounds: readonly number[], value: number): number {
-  let b = 0;
-  while (b < bounds.length - 1 && value > (bounds[b] as number)) b++;
-  return b;
+/** The bucket of every value 0 … MAX_HISTORY: the first whose upper bound it does not exceed (the last for larger). */
+function buckets(bounds: readonly number[]): Uint8Array {
+  const of = new Uint8Array(MAX_HISTORY + 1);
+  for (let value = 0, b = 0; value <= MAX_HISTORY; value++) {
+    while (b < bounds.length - 1 && value > (bounds[b] as number)) b++;
+    of[value] = b;
+  }
+  return of;
 }
+const RECENCY_BUCKET = buckets(RECENCY_BOUNDS);
+const FREQUENCY_BUCKET = buckets(FREQUENCY_BOUNDS);
 
 /** The distinct items of a history (newest first) with their recency cell, written into reusable buffers. */
 export class HistoryCells {
@@ -87,8 +93,8 @@ export class HistoryCells {
     const f = FREQUENCY_BOUNDS.length;
     for (let r = 0; r < this.size; r++) {
       const item = this.items[r] as number;
-      const rec = bucket(RECENCY_BOUNDS, r + 1);
-      const freq = bucket(FREQUENCY_BOUNDS, this.count[item] as number);
+      const rec = RECENCY_BUCKET[r + 1] as number;
+      const freq = FREQUENCY_BUCKET[this.count[item] as number] as number;
       this.cells[r] = (rec * f + freq) * types + (this.firstType[item] as number);
     }
   }
