@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -36,13 +36,19 @@ export const MODULES: Readonly<Record<string, { prefix: string; flags: readonly 
   },
 };
 
-/** AssemblyScript files that are not modules of their own but are imported by them. */
-const SHARED_SOURCES: readonly string[] = ['exp'];
+/** The AssemblyScript files that are not modules of their own (the ones the modules import), by name. */
+function sharedSources(): string[] {
+  return readdirSync(join(WASM_DIR, 'assembly'))
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => file.slice(0, -'.ts'.length))
+    .filter((name) => !(name in MODULES))
+    .sort();
+}
 
-/** SHA-256 of a module's source: its own file, then the shared files it may import, in that order. */
+/** SHA-256 of a module's source: its own file, then every shared file, in name order. */
 export function sourceHash(name: string): string {
   const hash = createHash('sha256');
-  for (const file of [name, ...SHARED_SOURCES])
+  for (const file of [name, ...sharedSources()])
     hash.update(readFileSync(join(WASM_DIR, 'assembly', `${file}.ts`), 'utf8'));
   return hash.digest('hex');
 }
