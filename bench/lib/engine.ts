@@ -5,6 +5,7 @@
  * fit times compare with the single-threaded baselines.
  */
 import type * as Engine from '../../lambdas/engine/index';
+import type { GridPoint } from '../baselines';
 
 /** Typed against the engine's real signature, so an interface change fails type checking here. */
 export interface EngineModule {
@@ -50,5 +51,19 @@ export function resolveHyperparameters(
     out[key] =
       typeof current === 'number' ? Number(raw) : typeof current === 'boolean' ? raw === 'true' : raw;
   }
+  return out;
+}
+
+/** Hyperparameters of the recipe, which the engine reports in `tunedHPOParams` but does not self-tune. */
+const RECIPE_KEYS = new Set(['hidden_dimension', 'bptt', 'recency_mask']);
+
+/**
+ * The engine's self-tuned choices (its `tunedHPOParams` less the recipe's own hyperparameters), for the report's
+ * "tuned" column; empty for a model that reports none.
+ */
+export function selfTunedChoices(model: { readonly tuned?: Readonly<Record<string, string>> }): GridPoint {
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries(model.tuned ?? {}))
+    if (!RECIPE_KEYS.has(key)) out[key] = Number(value);
   return out;
 }

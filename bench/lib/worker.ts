@@ -4,7 +4,7 @@
  * protocol and leave-last-out, and reports metrics, wall-clock times and this process's peak RSS to the parent.
  */
 
-import type { HyperParameters } from '../../lambdas/engine/index';
+import type { HyperParameters, Model } from '../../lambdas/engine/index';
 import {
   evaluate,
   evaluateNextItem,
@@ -13,7 +13,7 @@ import {
 } from '../../lambdas/engine/metrics';
 import type { Interaction, Recommender } from '../../lambdas/engine/types';
 import { type GridPoint, isBaselineName } from '../baselines';
-import { loadEngine, resolveHyperparameters } from './engine';
+import { loadEngine, resolveHyperparameters, selfTunedChoices } from './engine';
 import { peakRssMiB } from './peak-rss';
 import { fitTuned, fitWithOptions } from './tune';
 import { type DatasetRequest, foldOf, loadDataset, type SuiteDataset } from './workloads';
@@ -68,7 +68,7 @@ async function fitEngine(
   dataset: SuiteDataset,
   interactions: Interaction[],
   seed: number,
-): Promise<Recommender> {
+): Promise<Model> {
   const engine = loadEngine();
   if (engine === undefined) throw new Error('lambdas/engine/index.ts does not export train');
   return engine.train(
@@ -92,7 +92,8 @@ async function fitModel(
   seed: number,
 ): Promise<Fitted> {
   if (request.model === 'engine') {
-    return { model: await fitEngine(request, dataset, train, seed), tuneSeconds: 0 };
+    const model = await fitEngine(request, dataset, train, seed);
+    return { model, tuneSeconds: 0, chosen: selfTunedChoices(model) };
   }
   if (!isBaselineName(request.model)) throw new Error(`unknown model ${request.model}`);
   const tuned = fitTuned(request.model, train, seed, request.excludeHistory ?? false);

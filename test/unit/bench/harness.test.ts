@@ -18,7 +18,7 @@ import {
   repeatFraction,
 } from '../../../bench/datasets/public';
 import { parseArgs } from '../../../bench/lib/args';
-import { resolveHyperparameters } from '../../../bench/lib/engine';
+import { resolveHyperparameters, selfTunedChoices } from '../../../bench/lib/engine';
 import { formatDataset, formatOverview, summarize } from '../../../bench/lib/report';
 import { meanCi } from '../../../bench/lib/stats';
 import { formatTable } from '../../../bench/lib/table';
@@ -64,6 +64,18 @@ describe('bench helpers', () => {
     expect(() => parseArgs(['ml1m'])).toThrow(/unexpected argument/);
     expect(() => parseArgs(['--seeds', '0'])).toThrow(/positive/);
     expect(() => parseArgs(['--datasets', ','])).toThrow(/no data set/);
+  });
+
+  it("reports the engine's self-tuned choices without the recipe's hyperparameters", () => {
+    const tuned = {
+      hidden_dimension: '149',
+      bptt: '32',
+      recency_mask: 'true',
+      ridge_scale: '0.03',
+      target_decay: '0.6',
+    };
+    expect(selfTunedChoices({ tuned })).toEqual({ ridge_scale: 0.03, target_decay: 0.6 });
+    expect(selfTunedChoices({})).toEqual({});
   });
 
   it("maps flags onto the engine's hyperparameter names and types", () => {
