@@ -4,8 +4,8 @@
  * truth), the model is fitted on the other users for each candidate of a small grid, and the candidate with the
  * best mean NDCG@10 on the validation users wins. The caller then refits on every user with it.
  *
- * The search is coordinate-wise (ridge first, then the long-term weight, its decay, the target horizon and the
- * successor weight), so it costs 1 + 2 + 2 + 1 + 1 = 7 fits at most; the successor weight's candidate reuses the
+ * The search is coordinate-wise (ridge first, then the long-term weight, the target horizon and the successor
+ * weight), so it costs 1 + 2 + 2 + 1 = 6 fits at most; the successor weight's candidate reuses the
  * best fit's embeddings, and candidates share the sums they can (`SharedSums`). Tuning fits use a smaller head of
  * the closed form ({@link TUNING_HEAD}) and one round of the tail fit, which keeps them cheap on large catalogs.
  * The weights of the Users metadata and context embeddings come last, on the chosen model: they cost no fit, only
@@ -36,8 +36,6 @@ import type { Random } from './random';
 export const RIDGE_SCALES: readonly number[] = [0.03, 0.1, 0.3];
 /** Candidates for the weight of the long-term part of the history curve. */
 export const LONG_WEIGHTS: readonly number[] = [0, 0.1, 0.3];
-/** Candidates for its per-event decay. */
-export const LONG_DECAYS: readonly number[] = [0.9, 0.98];
 /** Candidates for the decay of the target horizon (0: the next event only). */
 export const TARGET_DECAYS: readonly number[] = [0, 0.6];
 /** Candidates for the weight of the successor term relative to the sequence model's scale. */
@@ -195,7 +193,7 @@ export async function tune(ctx: FitContext, random: Random, hpo?: HpoSearch): Pr
     tried.set(key, ndcg);
     trials.push({ hp, choices, ndcg });
     ctx.progress(
-      Math.min(1, trials.length / Math.min(budget, 8)),
+      Math.min(1, trials.length / Math.min(budget, 7)),
       `tuning trial ${trials.length}: NDCG@${CUTOFF} ${ndcg.toFixed(4)}`,
     );
     return ndcg;
@@ -215,9 +213,6 @@ export async function tune(ctx: FitContext, random: Random, hpo?: HpoSearch): Pr
   };
   for (const ridgeScale of RIDGE_SCALES) await consider(best.hp, { ...best.choices, ridgeScale });
   for (const longWeight of LONG_WEIGHTS) await consider(best.hp, { ...best.choices, longWeight });
-  if (best.choices.longWeight > 0) {
-    for (const longDecay of LONG_DECAYS) await consider(best.hp, { ...best.choices, longDecay });
-  }
   for (const targetDecay of TARGET_DECAYS) await consider(best.hp, { ...best.choices, targetDecay });
   for (const successorFactor of SUCCESSOR_FACTORS)
     await consider(best.hp, { ...best.choices, successorFactor });
