@@ -144,8 +144,8 @@ export class Model implements Recommender {
   private readonly repeatBuffer: Float64Array;
   private scorer: QuantizedScorer | undefined;
   private marks: Uint8Array | undefined;
-  /** Bounds measured by the last {@link recommend} (for benchmarks and tests). */
-  private lastBounds: ScanBounds = { logit: 0, logZ: 0, candidates: 0 };
+  /** Bounds proved by the last {@link recommend} (for benchmarks and tests), taken when asked for. */
+  private lastBounds: () => ScanBounds = () => ({ logit: 0, logZ: 0, candidates: 0 });
 
   constructor(parts: ModelParts) {
     const n = parts.itemIds.length;
@@ -495,22 +495,20 @@ export class Model implements Recommender {
     const restShare = Math.min(1, Math.max(0, 1 - exactMass));
     // ŵ_j = e^out_j / Z taken over the computed z, which is within a relative exp and rounding error of the true sum.
     const weightSlack = z > 0 ? (1 + 4 * sumRounding) / z : Number.POSITIVE_INFINITY;
-    this.lastBounds = {
+    // Taken when asked for: the bound on ‖δ‖₂ needs the scorer's RᵀR, which serving never builds.
+    const scan = scorer.scanState;
+    const weightNorm = Math.sqrt(squares) * weightSlack;
+    const maxWeight = Math.exp(top - shift) * weightSlack;
+    const candidates = pool.length;
+    this.lastBounds = () => ({
       logit: eps,
       logZ:
-        normaliserBound(
-          restShare,
-          eps,
-          scanError,
-          scorer.scanErrorNorm,
-          Math.sqrt(squares) * weightSlack,
-          Math.exp(top - shift) * weightSlack,
-        ) +
+        normaliserBound(restShare, eps, scanError, scorer.errorNormOf(scan), weightNorm, maxWeight) +
         sumRounding +
         swapError +
         1e-12,
-      candidates: pool.length,
-    };
+      candidates,
+    });
     this.setRepeatLogits(out, logZ, newMass);
     const ranked = Array.from(pool);
     if (!req.excludeHistory) {
@@ -569,7 +567,7 @@ export class Model implements Recommender {
    * `logZ` (so each score within a factor e^±logZ), and how many items were re-ranked exactly.
    */
   bounds(): ScanBounds {
-    return this.lastBounds;
+    return this.lastBounds();
   }
 
   private excludedIndices(req: RecommendRequest, indices: Int32Array): Set<number> {

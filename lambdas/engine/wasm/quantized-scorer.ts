@@ -13,9 +13,11 @@
  * with, per item, |δ_j| ≤ |τ| (‖u‖₂ max_j ‖r_j‖₂ + ‖e_u‖₂ max_j ‖q̂_j‖₂) (before ẑ_j is rounded to f32), and over
  * all items at once, with R the n × d matrix of residuals and Q̂ that of the q̂_j,
  *   ‖δ‖₂ = |τ| ‖R u + Q̂ e_u‖₂ ≤ |τ| (√(uᵀ RᵀR u) + ‖e_u‖₂ ‖Q̂‖_F),
- * which is what bounds the normaliser (../model.ts): RᵀR is summed once, when the matrix is quantized. Rounding
- * residuals point every way, so uᵀRᵀRu is about ‖u‖² ‖R‖²_F / d, and ‖δ‖₂ about √(n/d) times the per-item bound
- * rather than √n times. Each instance's memory is sized once, at construction, so the typed-array views over it stay
+ * which is what bounds the normaliser (../model.ts). Rounding residuals point every way, so uᵀRᵀRu is about
+ * ‖u‖² ‖R‖²_F / d, and ‖δ‖₂ about √(n/d) times the per-item bound rather than √n times. Only that reported bound
+ * needs RᵀR (n·d²/2 products, most of what quantizing costs): it is summed once, when a bound is first asked for
+ * ({@link QuantizedScorer.errorNormOf}), by quantizing the rows again into scratch space, so serving, which asks for
+ * none, never pays it. Each instance's memory is sized once, at construction, so the typed-array views over it stay
  * valid.
  */
 import { WASM, type WasmMemory } from './kernels';
@@ -121,6 +123,27 @@ function align(x: number): number {
   return Math.ceil(x / 64) * 64;
 }
 
+/** What a scan's ‖δ‖₂ bound needs: |τ|, ‖u‖₂, ‖e_u‖₂ (module comment) and u itself. */
+export interface ScanState {
+  readonly tau: number;
+  readonly userNorm: number;
+  readonly userError: number;
+  readonly u: Float32Array;
+}
+
+/** Scratch addresses (absolute) and views for a block of rows being quantized. */
+interface BlockScratch {
+  readonly inputAt: number;
+  readonly rowsAt: number;
+  readonly scalesAt: number;
+  readonly residualAt: number;
+  readonly gramAt: number;
+  readonly statsAt: number;
+  readonly input: Float32Array;
+  readonly residuals: Float64Array;
+  readonly stats: Float64Array;
+}
+
 export class QuantizedScorer {
   readonly size: number;
   readonly dimension: number;
@@ -161,17 +184,19 @@ export class QuantizedScorer {
   private readonly formUAt: number;
   private readonly formU: Float64Array;
   private readonly ld: number;
-  /** √(RᵀR)_cc. */
-  private readonly gramDiagonalRoots: Float64Array;
+  /** Scratch for a block of rows quantized again (see {@link quantizeBlock}), apart from everything a request uses. */
+  private readonly scratch: BlockScratch;
+  /** The matrix as given, which {@link gram} quantizes again. */
+  private readonly source: Float32Array;
+  /** √(RᵀR)_cc, once {@link gram} has summed RᵀR. */
+  private gramDiagonalRoots: Float64Array | undefined;
   /** Relative rounding of the f64 sums behind RᵀR (and of the quadratic form taken from it). */
   private readonly gramRounding: number;
-  /** ‖δ‖₂ of the last {@link scan} (see {@link scanErrorNorm}). */
-  private lastErrorNorm = 0;
   /** ‖r_j‖₂ and ‖q̂_j‖₂ per item, rounded up to f32: the per-item bounds of {@link narrow}. */
   private readonly residualNorms: Float32Array;
   private readonly rowNorms: Float32Array;
-  /** |τ|, ‖u‖₂ and ‖e_u‖₂ of the last {@link scan}. */
-  private lastScan = { tau: 0, userNorm: 0, userError: 0 };
+  /** |τ|, ‖u‖₂, ‖e_u‖₂ and u of the last {@link scan}. */
+  private lastScan: ScanState = { tau: 0, userNorm: 0, userError: 0, u: new Float32Array(0) };
 
   /**
    * Quantizes the n × d row-major matrix q; {@link scan} shares its work among `threads` threads (the caller's
@@ -198,19 +223,19 @@ export class QuantizedScorer {
     // At least one summary, for the warm-up.
     this.maskAt = this.statsAt + align(Math.max(1, segments) * SUMMARY_BYTES);
     this.heapAt = this.maskAt + align(n);
-    // RᵀR (d × ld, both triangles) and u as f64, for the quadratic form of each request.
+    // RᵀR (d × ld, both triangles) and u as f64, for the quadratic form of a bound.
     this.formAt = this.heapAt + align(MAX_K * 4);
     this.formUAt = this.formAt + align(d * ld * 8);
-    // Scratch for a block of input rows, their residuals and the residuals' Gram matrix, used only here (it
-    // overlaps nothing a request reads before writing: the logits and their scratch array).
-    const residualAt = this.outAt;
-    const gramAt = residualAt + align(GRAM_BLOCK * ld * 8);
-    const inputAt = gramAt + align(d * ld * 8);
-    const statsAt = inputAt + align(GRAM_BLOCK * d * 4);
-    // The per-item norms are written while the scratch is in use, so they come after both.
-    this.normsAt = Math.max(this.formUAt + align(ld * 8), statsAt + 64);
+    this.normsAt = this.formUAt + align(ld * 8);
     this.boundHeapAt = this.normsAt + 2 * align(n * 4);
-    const end = this.boundHeapAt + align(MAX_K * 8);
+    // Scratch for a block of input rows, their int8 rows, scales and residuals, and the residuals' Gram matrix.
+    const inputAt = this.boundHeapAt + align(MAX_K * 8);
+    const rowsAt = inputAt + align(GRAM_BLOCK * d * 4);
+    const scalesAt = rowsAt + align(GRAM_BLOCK * stride);
+    const residualAt = scalesAt + align(GRAM_BLOCK * 4);
+    const gramAt = residualAt + align(GRAM_BLOCK * ld * 8);
+    const statsAt = gramAt + align(d * ld * 8);
+    const end = statsAt + 64;
     const { k, memory, module, base } = instantiate(end);
     this.k = k;
     this.qAt += base;
@@ -227,29 +252,26 @@ export class QuantizedScorer {
     this.formAt += base;
     this.formUAt += base;
     const buffer = memory.buffer;
-    const gramView = new Float64Array(buffer, gramAt + base, d * ld);
-    gramView.fill(0);
-    const input = new Float32Array(buffer, inputAt + base, GRAM_BLOCK * d);
-    const stats = new Float64Array(buffer, statsAt + base, 4);
+    this.ld = ld;
+    this.source = q;
+    this.scratch = {
+      inputAt: inputAt + base,
+      rowsAt: rowsAt + base,
+      scalesAt: scalesAt + base,
+      residualAt: residualAt + base,
+      gramAt: gramAt + base,
+      statsAt: statsAt + base,
+      input: new Float32Array(buffer, inputAt + base, GRAM_BLOCK * d),
+      residuals: new Float64Array(buffer, residualAt + base, GRAM_BLOCK * ld),
+      stats: new Float64Array(buffer, statsAt + base, 4),
+    };
+    const { input, residuals: residualRows, stats } = this.scratch;
     stats.fill(0);
-    const residualRows = new Float64Array(buffer, residualAt + base, GRAM_BLOCK * ld);
     this.residualNorms = new Float32Array(buffer, this.normsAt, n);
     this.rowNorms = new Float32Array(buffer, this.normsAt + align(n * 4), n);
     for (let j = 0; j < n; j += GRAM_BLOCK) {
-      const rows = Math.min(GRAM_BLOCK, n - j);
-      input.set(q.subarray(j * d, (j + rows) * d));
-      k.quantizeRows(
-        inputAt + base,
-        rows,
-        d,
-        stride,
-        this.qAt + j * stride,
-        this.scaleAt + 4 * j,
-        residualAt + base,
-        ld,
-        statsAt + base,
-      );
-      // Per-row norms before gramAdd reads the block: the same f64 sums, in the same order, as the kernel's maxima.
+      const rows = this.quantizeBlock(j, this.qAt + j * stride, this.scaleAt + 4 * j);
+      // Per-row norms: the same f64 sums, in the same order, as the kernel's maxima.
       for (let row = 0; row < rows; row++) {
         let residual = 0;
         let quantized = 0;
@@ -262,7 +284,6 @@ export class QuantizedScorer {
         this.residualNorms[j + row] = roundUp(Math.sqrt(residual));
         this.rowNorms[j + row] = roundUp(Math.sqrt(quantized));
       }
-      k.gramAdd(residualAt + base, rows, d, ld, gramAt + base);
     }
     const [maxResidual, maxRow, maxQuantized, frobenius] = Array.from(stats);
     this.maxResidualNorm = Math.sqrt(maxResidual as number);
@@ -270,23 +291,8 @@ export class QuantizedScorer {
     this.frobeniusNorm = Math.sqrt(frobenius as number) * (1 + 2 ** -40);
     this.userNormLimit =
       (maxQuantized as number) > 0 ? INT32_LIMIT / Math.sqrt(maxQuantized as number) : INT32_LIMIT;
-    // The upper triangle, symmetrised into a copy (the scratch space, which may overlap that of the quadratic form,
-    // is reused by requests), then into the quadratic form's matrix.
-    const gram = new Float64Array(d * d);
-    for (let c = 0; c < d; c++) {
-      for (let e = c; e < d; e++) {
-        const v = gramView[c * ld + e] as number;
-        gram[c * d + e] = v;
-        gram[e * d + c] = v;
-      }
-    }
-    const formMatrix = new Float64Array(buffer, this.formAt, d * ld);
-    formMatrix.fill(0);
-    for (let c = 0; c < d; c++) formMatrix.set(gram.subarray(c * d, (c + 1) * d), c * ld);
     this.formU = new Float64Array(buffer, this.formUAt, ld);
     this.formU.fill(0);
-    this.ld = ld;
-    this.gramDiagonalRoots = Float64Array.from({ length: d }, (_, c) => Math.sqrt(gram[c * d + c] as number));
     // Each entry is a sequential f64 sum of n products, the quadratic form one of d² more: γ_m = m·2⁻⁵³ / (1 − m·2⁻⁵³).
     this.gramRounding = 2 * (n + d * d + 4) * 2 ** -53;
     this.u16 = new Int16Array(buffer, this.uAt, stride);
@@ -383,7 +389,6 @@ export class QuantizedScorer {
         this.tmpAt,
       );
       this.k.sumExp(this.outAt, rows, this.k.maxOf(this.outAt, rows), this.extremesAt + 24);
-      this.k.quadraticForm(this.formAt, this.dimension, this.ld, this.formUAt);
     }
   }
 
@@ -429,23 +434,94 @@ export class QuantizedScorer {
       this.extremesAt,
     );
     const userError = Math.sqrt(residual);
-    this.lastScan = { tau: Math.abs(tau), userNorm: uNorm, userError };
-    // uᵀ RᵀR u, and its rounding: |Δ(RᵀR)_ce| ≤ γ √((RᵀR)_cc (RᵀR)_ee) (Cauchy–Schwarz on each sum).
-    const roots = this.gramDiagonalRoots;
-    let weighted = 0;
-    for (let c = 0; c < d; c++) {
-      this.formU[c] = u[c] as number;
-      weighted += Math.abs(u[c] as number) * (roots[c] as number);
-    }
-    const form = this.k.quadraticForm(this.formAt, d, this.ld, this.formUAt);
-    const ru = Math.sqrt(Math.max(0, form) + this.gramRounding * weighted * weighted);
-    this.lastErrorNorm = Math.abs(tau) * (ru + userError * this.frobeniusNorm) * (1 + 2 ** -40);
+    this.lastScan = {
+      tau: Math.abs(tau),
+      userNorm: uNorm,
+      userError,
+      u: Float32Array.from(u.subarray(0, d)),
+    };
     return Math.abs(tau) * (uNorm * this.maxResidualNorm + userError * this.maxRowNorm);
   }
 
-  /** The bound on ‖δ‖₂ over all items of the last {@link scan} (module comment), before the logits' f32 rounding. */
-  get scanErrorNorm(): number {
-    return this.lastErrorNorm;
+  /** What the last {@link scan} was, for {@link errorNormOf} (which may be asked after later scans). */
+  get scanState(): ScanState {
+    return this.lastScan;
+  }
+
+  /** Whether RᵀR has been summed (by the first {@link errorNormOf}). */
+  get hasGram(): boolean {
+    return this.gramDiagonalRoots !== undefined;
+  }
+
+  /**
+   * The bound on ‖δ‖₂ over all items of a scan (module comment), before the logits' f32 rounding. The first call
+   * sums RᵀR.
+   */
+  errorNormOf(scan: ScanState): number {
+    const roots = this.gram();
+    const d = this.dimension;
+    // uᵀ RᵀR u, and its rounding: |Δ(RᵀR)_ce| ≤ γ √((RᵀR)_cc (RᵀR)_ee) (Cauchy–Schwarz on each sum).
+    let weighted = 0;
+    for (let c = 0; c < d; c++) {
+      this.formU[c] = scan.u[c] as number;
+      weighted += Math.abs(scan.u[c] as number) * (roots[c] as number);
+    }
+    const form = this.k.quadraticForm(this.formAt, d, this.ld, this.formUAt);
+    const ru = Math.sqrt(Math.max(0, form) + this.gramRounding * weighted * weighted);
+    return scan.tau * (ru + scan.userError * this.frobeniusNorm) * (1 + 2 ** -40);
+  }
+
+  /**
+   * Quantizes `GRAM_BLOCK` rows of the source from row `j` into the int8 rows at `rowsAt` and the scales at
+   * `scalesAt`, their residuals into the scratch, and their maxima into the scratch's statistics; returns the count.
+   */
+  private quantizeBlock(j: number, rowsAt: number, scalesAt: number): number {
+    const { dimension: d, stride, ld, scratch } = this;
+    const rows = Math.min(GRAM_BLOCK, this.size - j);
+    scratch.input.set(this.source.subarray(j * d, (j + rows) * d));
+    this.k.quantizeRows(
+      scratch.inputAt,
+      rows,
+      d,
+      stride,
+      rowsAt,
+      scalesAt,
+      scratch.residualAt,
+      ld,
+      scratch.statsAt,
+    );
+    return rows;
+  }
+
+  /**
+   * RᵀR in the quadratic form's matrix, summed on the first call from the rows quantized again (the same kernel on
+   * the same input gives the same residuals, into the scratch rather than over the rows requests scan); returns
+   * √(RᵀR)_cc.
+   */
+  private gram(): Float64Array {
+    if (this.gramDiagonalRoots !== undefined) return this.gramDiagonalRoots;
+    const { dimension: d, ld, scratch } = this;
+    const buffer = this.scratch.input.buffer;
+    const gramView = new Float64Array(buffer, scratch.gramAt, d * ld);
+    gramView.fill(0);
+    for (let j = 0; j < this.size; j += GRAM_BLOCK) {
+      const rows = this.quantizeBlock(j, scratch.rowsAt, scratch.scalesAt);
+      this.k.gramAdd(scratch.residualAt, rows, d, ld, scratch.gramAt);
+    }
+    // The upper triangle, symmetrised into the quadratic form's matrix.
+    const formMatrix = new Float64Array(buffer, this.formAt, d * ld);
+    formMatrix.fill(0);
+    for (let c = 0; c < d; c++) {
+      for (let e = c; e < d; e++) {
+        const v = gramView[c * ld + e] as number;
+        formMatrix[c * ld + e] = v;
+        formMatrix[e * ld + c] = v;
+      }
+    }
+    this.gramDiagonalRoots = Float64Array.from({ length: d }, (_, c) =>
+      Math.sqrt(formMatrix[c * ld + c] as number),
+    );
+    return this.gramDiagonalRoots;
   }
 
   /** Σ_j exp(ẑ_j − {@link scanShift})², summed by the last {@link scan} (or of the last {@link sumExp}'s terms). */

@@ -54,6 +54,7 @@ describe('QuantizedScorer', () => {
     for (let trial = 0; trial < 5; trial++) {
       const u = gaussian(random, d, 1 + trial);
       const bound = s.scan(u, tau);
+      const errorNorm = s.errorNormOf(s.scanState);
       const exact = exactLogits(q, u, n, d, tau);
       let worst = 0;
       let top = Number.NEGATIVE_INFINITY;
@@ -71,12 +72,10 @@ describe('QuantizedScorer', () => {
       }
       expect(worst).toBeLessThanOrEqual(bound);
       // ‖δ‖₂ over all items: within its Gram-matrix bound, and far below √n times the per-item one.
-      expect(Math.sqrt(errorSquares)).toBeLessThanOrEqual(
-        s.scanErrorNorm + 2 ** -24 * Math.sqrt(logitSquares),
-      );
-      expect(s.scanErrorNorm).toBeLessThan(0.5 * Math.sqrt(n) * bound);
+      expect(Math.sqrt(errorSquares)).toBeLessThanOrEqual(errorNorm + 2 ** -24 * Math.sqrt(logitSquares));
+      expect(errorNorm).toBeLessThan(0.5 * Math.sqrt(n) * bound);
       // And tight: uᵀRᵀRu is ‖Ru‖² itself, and u's own rounding adds little.
-      expect(s.scanErrorNorm).toBeLessThan(1.5 * Math.sqrt(errorSquares));
+      expect(errorNorm).toBeLessThan(1.5 * Math.sqrt(errorSquares));
       expect(Math.abs(s.logits[9] as number)).toBe(0);
       expect(s.scanMax).toBe(top);
       expect(s.scanMaxAbs).toBe(big);
@@ -97,6 +96,33 @@ describe('QuantizedScorer', () => {
       for (let c = 0; c < d; c++) uNorm += (u[c] as number) ** 2;
       expect(bound).toBeLessThan(1.5e-2 * Math.abs(tau) * Math.sqrt(uNorm) * s.maxRowNorm);
     }
+  });
+
+  it('sums RᵀR only when a bound on ‖δ‖₂ is asked for, and bounds an earlier scan as if asked at once', () => {
+    const n = 901;
+    const d = 37;
+    const random = new Random(3);
+    const q = gaussian(random, n * d, 1);
+    const first = gaussian(random, d, 1);
+    const second = gaussian(random, d, 2);
+    const atOnce = new QuantizedScorer(q, n, d);
+    atOnce.scan(first, 1.5);
+    const asked = atOnce.errorNormOf(atOnce.scanState);
+    const lazy = new QuantizedScorer(q, n, d);
+    lazy.scan(first, 1.5);
+    const state = lazy.scanState;
+    lazy.scan(second, 0.5);
+    expect(lazy.hasGram).toBe(false);
+    // The same bits from the state kept across a later scan, with RᵀR summed after it.
+    expect(lazy.errorNormOf(state)).toBe(asked);
+    expect(lazy.hasGram).toBe(true);
+    // The later scan's logits are untouched by the summing, which quantizes the rows again into scratch space.
+    const exact = exactLogits(q, second, n, d, 0.5);
+    const bound = lazy.errorNormOf(lazy.scanState);
+    let squares = 0;
+    for (let j = 0; j < n; j++) squares += ((lazy.logits[j] as number) - (exact[j] as number)) ** 2;
+    expect(Math.sqrt(squares)).toBeLessThanOrEqual(bound * (1 + 1e-6));
+    expect(Math.sqrt(squares)).toBeGreaterThan(0.5 * bound);
   });
 
   it('does not overflow its int32 sums at the largest quantized values', () => {
