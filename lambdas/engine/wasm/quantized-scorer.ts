@@ -54,6 +54,7 @@ interface ScoringExports extends ScanExports {
     scale: number,
     residuals: number,
     ld: number,
+    norms: number,
     stats: number,
   ): void;
   gramAdd(r: number, rows: number, d: number, ld: number, g: number): void;
@@ -138,9 +139,9 @@ interface BlockScratch {
   readonly scalesAt: number;
   readonly residualAt: number;
   readonly gramAt: number;
+  readonly rowSumsAt: number;
   readonly statsAt: number;
   readonly input: Float32Array;
-  readonly residuals: Float64Array;
   readonly stats: Float64Array;
 }
 
@@ -234,7 +235,8 @@ export class QuantizedScorer {
     const scalesAt = rowsAt + align(GRAM_BLOCK * stride);
     const residualAt = scalesAt + align(GRAM_BLOCK * 4);
     const gramAt = residualAt + align(GRAM_BLOCK * ld * 8);
-    const statsAt = gramAt + align(d * ld * 8);
+    const rowSumsAt = gramAt + align(d * ld * 8);
+    const statsAt = rowSumsAt + align(GRAM_BLOCK * 16);
     const end = statsAt + 64;
     const { k, memory, module, base } = instantiate(end);
     this.k = k;
@@ -260,29 +262,22 @@ export class QuantizedScorer {
       scalesAt: scalesAt + base,
       residualAt: residualAt + base,
       gramAt: gramAt + base,
+      rowSumsAt: rowSumsAt + base,
       statsAt: statsAt + base,
       input: new Float32Array(buffer, inputAt + base, GRAM_BLOCK * d),
-      residuals: new Float64Array(buffer, residualAt + base, GRAM_BLOCK * ld),
       stats: new Float64Array(buffer, statsAt + base, 4),
     };
-    const { input, residuals: residualRows, stats } = this.scratch;
+    const { stats } = this.scratch;
     stats.fill(0);
+    // ‖r_j‖² and ‖q̂_j‖² of each row of a block, as the kernel summed them for its maxima.
+    const rowSums = new Float64Array(buffer, rowSumsAt + base, 2 * GRAM_BLOCK);
     this.residualNorms = new Float32Array(buffer, this.normsAt, n);
     this.rowNorms = new Float32Array(buffer, this.normsAt + align(n * 4), n);
     for (let j = 0; j < n; j += GRAM_BLOCK) {
       const rows = this.quantizeBlock(j, this.qAt + j * stride, this.scaleAt + 4 * j);
-      // Per-row norms: the same f64 sums, in the same order, as the kernel's maxima.
       for (let row = 0; row < rows; row++) {
-        let residual = 0;
-        let quantized = 0;
-        for (let c = 0; c < d; c++) {
-          const r = residualRows[row * ld + c] as number;
-          const back = (input[row * d + c] as number) - r;
-          residual += r * r;
-          quantized += back * back;
-        }
-        this.residualNorms[j + row] = roundUp(Math.sqrt(residual));
-        this.rowNorms[j + row] = roundUp(Math.sqrt(quantized));
+        this.residualNorms[j + row] = roundUp(Math.sqrt(rowSums[2 * row] as number));
+        this.rowNorms[j + row] = roundUp(Math.sqrt(rowSums[2 * row + 1] as number));
       }
     }
     const [maxResidual, maxRow, maxQuantized, frobenius] = Array.from(stats);
@@ -473,7 +468,8 @@ export class QuantizedScorer {
 
   /**
    * Quantizes `GRAM_BLOCK` rows of the source from row `j` into the int8 rows at `rowsAt` and the scales at
-   * `scalesAt`, their residuals into the scratch, and their maxima into the scratch's statistics; returns the count.
+   * `scalesAt`, their residuals and squared norms into the scratch, and their maxima into the scratch's statistics;
+   * returns the count.
    */
   private quantizeBlock(j: number, rowsAt: number, scalesAt: number): number {
     const { dimension: d, stride, ld, scratch } = this;
@@ -488,6 +484,7 @@ export class QuantizedScorer {
       scalesAt,
       scratch.residualAt,
       ld,
+      scratch.rowSumsAt,
       scratch.statsAt,
     );
     return rows;

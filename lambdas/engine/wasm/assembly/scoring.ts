@@ -216,10 +216,11 @@ export function finishScan(stats: usize, segments: i32, q: usize, scale: usize, 
  * b = f32(1 / σ) stored as an f32 at `scale` + 4j, q̃_jc = round(σ q_jc) (ties to even; |q̃_jc| ≤ 127) as int8
  * in `scan`'s layout of blocks of four rows from `qi` (rows a multiple of four, or the call is the last; padding
  * left as it is), and the residual q_jc − b q̃_jc, exact in f64, as `ld` f64 at
- * `residuals` + 8·j·ld (padding left as it is). Stores, as f64 at `stats`, the running maxima over all calls of
- * ‖r_j‖², ‖b q̃_j‖² and ‖q̃_j‖², and the running sum of ‖b q̃_j‖².
+ * `residuals` + 8·j·ld (padding left as it is), and ‖r_j‖² and ‖b q̃_j‖² as two f64 at `norms` + 16j. Stores, as
+ * f64 at `stats`, the running maxima over all calls of ‖r_j‖², ‖b q̃_j‖² and ‖q̃_j‖², and the running sum of
+ * ‖b q̃_j‖².
  */
-export function quantizeRows(q: usize, rows: i32, d: i32, stride: i32, qi: usize, scale: usize, residuals: usize, ld: i32, stats: usize): void {
+export function quantizeRows(q: usize, rows: i32, d: i32, stride: i32, qi: usize, scale: usize, residuals: usize, ld: i32, norms: usize, stats: usize): void {
   let maxResidual = load<f64>(stats);
   let maxRow = load<f64>(stats, 8);
   let maxQuantized = load<f64>(stats, 16);
@@ -249,6 +250,8 @@ export function quantizeRows(q: usize, rows: i32, d: i32, stride: i32, qi: usize
       rowNorm += back * back;
       quantized += v * v;
     }
+    store<f64>(norms + (<usize>j << 4), residual);
+    store<f64>(norms + (<usize>j << 4), rowNorm, 8);
     maxResidual = max(maxResidual, residual);
     maxRow = max(maxRow, rowNorm);
     maxQuantized = max(maxQuantized, quantized);
