@@ -274,7 +274,7 @@ export class QuantizedScorer {
     this.residualNorms = new Float32Array(buffer, this.normsAt, n);
     this.rowNorms = new Float32Array(buffer, this.normsAt + align(n * 4), n);
     for (let j = 0; j < n; j += GRAM_BLOCK) {
-      const rows = this.quantizeBlock(j, this.qAt + j * stride, this.scaleAt + 4 * j);
+      const rows = this.quantizeBlock(j, this.qAt + j * stride, this.scaleAt + 4 * j, 0);
       for (let row = 0; row < rows; row++) {
         this.residualNorms[j + row] = roundUp(Math.sqrt(rowSums[2 * row] as number));
         this.rowNorms[j + row] = roundUp(Math.sqrt(rowSums[2 * row + 1] as number));
@@ -468,10 +468,10 @@ export class QuantizedScorer {
 
   /**
    * Quantizes `GRAM_BLOCK` rows of the source from row `j` into the int8 rows at `rowsAt` and the scales at
-   * `scalesAt`, their residuals and squared norms into the scratch, and their maxima into the scratch's statistics;
-   * returns the count.
+   * `scalesAt`, their residuals at `residualAt` (none for 0), their squared norms into the scratch and their maxima
+   * into the scratch's statistics; returns the count.
    */
-  private quantizeBlock(j: number, rowsAt: number, scalesAt: number): number {
+  private quantizeBlock(j: number, rowsAt: number, scalesAt: number, residualAt: number): number {
     const { dimension: d, stride, ld, scratch } = this;
     const rows = Math.min(GRAM_BLOCK, this.size - j);
     scratch.input.set(this.source.subarray(j * d, (j + rows) * d));
@@ -482,7 +482,7 @@ export class QuantizedScorer {
       stride,
       rowsAt,
       scalesAt,
-      scratch.residualAt,
+      residualAt,
       ld,
       scratch.rowSumsAt,
       scratch.statsAt,
@@ -502,7 +502,7 @@ export class QuantizedScorer {
     const gramView = new Float64Array(buffer, scratch.gramAt, d * ld);
     gramView.fill(0);
     for (let j = 0; j < this.size; j += GRAM_BLOCK) {
-      const rows = this.quantizeBlock(j, scratch.rowsAt, scratch.scalesAt);
+      const rows = this.quantizeBlock(j, scratch.rowsAt, scratch.scalesAt, scratch.residualAt);
       this.k.gramAdd(scratch.residualAt, rows, d, ld, scratch.gramAt);
     }
     // The upper triangle, symmetrised into the quadratic form's matrix.

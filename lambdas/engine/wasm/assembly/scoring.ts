@@ -215,10 +215,9 @@ export function finishScan(stats: usize, segments: i32, q: usize, scale: usize, 
  * Quantizes `rows` rows of d f32 at `q` (row-major) to int8: for row j, σ = 127 / max_c |q_jc| (0 for a zero row),
  * b = f32(1 / σ) stored as an f32 at `scale` + 4j, q̃_jc = round(σ q_jc) (ties to even; |q̃_jc| ≤ 127) as int8
  * in `scan`'s layout of blocks of four rows from `qi` (rows a multiple of four, or the call is the last; padding
- * left as it is), and the residual q_jc − b q̃_jc, exact in f64, as `ld` f64 at
- * `residuals` + 8·j·ld (padding left as it is), and ‖r_j‖² and ‖b q̃_j‖² as two f64 at `norms` + 16j. Stores, as
- * f64 at `stats`, the running maxima over all calls of ‖r_j‖², ‖b q̃_j‖² and ‖q̃_j‖², and the running sum of
- * ‖b q̃_j‖².
+ * left as it is), the residual q_jc − b q̃_jc, exact in f64, as `ld` f64 at `residuals` + 8·j·ld (padding left
+ * as it is; nothing when `residuals` is 0), and ‖r_j‖² and ‖b q̃_j‖² as two f64 at `norms` + 16j. Stores, as f64 at
+ * `stats`, the running maxima over all calls of ‖r_j‖², ‖b q̃_j‖² and ‖q̃_j‖², and the running sum of ‖b q̃_j‖².
  */
 export function quantizeRows(q: usize, rows: i32, d: i32, stride: i32, qi: usize, scale: usize, residuals: usize, ld: i32, norms: usize, stats: usize): void {
   let maxResidual = load<f64>(stats);
@@ -245,7 +244,7 @@ export function quantizeRows(q: usize, rows: i32, d: i32, stride: i32, qi: usize
       // Exact in f64: b v has at most 31 significant bits, and x − b v is a multiple of x's and b v's last bits.
       const back = <f64>b * v;
       const r = x - back;
-      store<f64>(res + (<usize>c << 3), r);
+      if (residuals != 0) store<f64>(res + (<usize>c << 3), r);
       residual += r * r;
       rowNorm += back * back;
       quantized += v * v;
