@@ -19,6 +19,7 @@
  */
 import { buildItemFeatures, fitMetadataMap, ingestItems } from './metadata';
 import { Model, type ModelParts } from './model';
+import type { InteractionColumns } from './snapshot';
 import type { Interaction, ItemMeta } from './types';
 
 /** Items an updated model holds at most (spec §7.5: automatic updates consider up to 750,000 items). */
@@ -26,7 +27,9 @@ export const MAX_UPDATE_ITEMS = 750_000;
 
 export interface UpdateInput {
   /** Every interaction the model's solution trains on now (after its event-type and event-value filtering). */
-  readonly interactions: Iterable<Interaction>;
+  readonly interactions?: Iterable<Interaction>;
+  /** The same as a training snapshot's columns (`snapshot.ts`), instead of `interactions`: no object per row. */
+  readonly columns?: InteractionColumns;
   /** The Items dataset now. */
   readonly items?: Iterable<ItemMeta>;
   /**
@@ -51,24 +54,62 @@ interface ItemFacts {
   first: number;
 }
 
-/** Folds the data into `base`; see the module comment for what changes and what does not. */
-export async function updateModel(base: Model, input: UpdateInput): Promise<UpdateResult> {
-  const maxItems = input.maxItems ?? MAX_UPDATE_ITEMS;
-  if (!Number.isInteger(maxItems) || maxItems < 1) throw new Error(`maxItems must be a positive integer`);
+/** What an update reads from the interactions: per item, its count and first time; the newest time; the count. */
+interface InteractionFacts {
+  readonly items: Map<string, ItemFacts>;
+  readonly latest: number;
+  readonly interactions: number;
+}
 
-  const facts = new Map<string, ItemFacts>();
-  let latest = base.latestInteractionTimestamp;
+/** The facts of `xs`, the newest time folded from `latest` (the model's) in the order given. */
+function factsOfInteractions(xs: Iterable<Interaction>, latest: number): InteractionFacts {
+  const items = new Map<string, ItemFacts>();
   let interactions = 0;
-  for (const x of input.interactions) {
+  for (const x of xs) {
     interactions++;
-    const f = facts.get(x.itemId);
-    if (f === undefined) facts.set(x.itemId, { count: 1, first: x.timestamp });
+    const f = items.get(x.itemId);
+    if (f === undefined) items.set(x.itemId, { count: 1, first: x.timestamp });
     else {
       f.count++;
       if (x.timestamp < f.first) f.first = x.timestamp;
     }
     if (!(x.timestamp <= latest)) latest = x.timestamp;
   }
+  return { items, latest, interactions };
+}
+
+/** {@link factsOfInteractions} of a snapshot's rows, in row order, counted per item index first. */
+function factsOfColumns(c: InteractionColumns, latest: number): InteractionFacts {
+  const count = new Float64Array(c.itemIds.length);
+  const first = new Float64Array(c.itemIds.length);
+  const rows = c.item.length;
+  for (let r = 0; r < rows; r++) {
+    const i = c.item[r] as number;
+    const t = c.time[r] as number;
+    if (count[i] === 0 || t < (first[i] as number)) first[i] = t;
+    count[i] = (count[i] as number) + 1;
+    if (!(t <= latest)) latest = t;
+  }
+  const items = new Map<string, ItemFacts>();
+  for (let i = 0; i < count.length; i++) {
+    if (count[i] === 0) continue;
+    items.set(c.itemIds[i] as string, { count: count[i] as number, first: first[i] as number });
+  }
+  return { items, latest, interactions: rows };
+}
+
+/** Folds the data into `base`; see the module comment for what changes and what does not. */
+export async function updateModel(base: Model, input: UpdateInput): Promise<UpdateResult> {
+  const maxItems = input.maxItems ?? MAX_UPDATE_ITEMS;
+  if (!Number.isInteger(maxItems) || maxItems < 1) throw new Error(`maxItems must be a positive integer`);
+
+  const {
+    items: facts,
+    latest,
+    interactions,
+  } = input.columns !== undefined
+    ? factsOfColumns(input.columns, base.latestInteractionTimestamp)
+    : factsOfInteractions(input.interactions ?? [], base.latestInteractionTimestamp);
   const metas = new Map<string, ItemMeta>();
   for (const meta of input.items ?? []) metas.set(meta.itemId, meta);
 

@@ -493,10 +493,7 @@ export async function trainVersion(ctx: ServiceContext, arn: string): Promise<St
       fitChosen(fit, chosen, given === undefined ? {} : { given }),
     );
   }
-  const { model } = await updateModel(learned, {
-    interactions: interactionRows(columns),
-    items: snapshot.items,
-  });
+  const { model } = await updateModel(learned, { columns, items: snapshot.items });
   await putObject(ctx, modelKey(arn), [model.serialize()]);
   await writeItemStats(ctx, modelKey(arn), itemStatsFromColumns(columns));
   const trainSeconds = earlierSeconds + (performance.now() - started) / 1000;

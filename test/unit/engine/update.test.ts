@@ -1,5 +1,6 @@
 import { type Interaction, type ItemMeta, Model, train } from '../../../lambdas/engine';
 import { Random } from '../../../lambdas/engine/random';
+import { interactionRows, SnapshotBuilder } from '../../../lambdas/engine/snapshot';
 import { updateModel } from '../../../lambdas/engine/update';
 
 const SMALL = { hiddenDimension: 32 };
@@ -134,6 +135,26 @@ describe('updateModel', () => {
     expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
     const loaded = Model.load(a);
     expect(loaded.itemIndex('new-x')).toBe(base.itemCount);
+  });
+
+  it("takes a snapshot's columns to the same bytes as their rows", async () => {
+    const builder = new SnapshotBuilder();
+    const later: Interaction[] = [
+      { userId: 'u0', itemId: 'only-in-events', timestamp: 90 },
+      { userId: 'u1', itemId: 'only-in-events', timestamp: 95 },
+      { userId: 'u9', itemId: 'x1', timestamp: 200 },
+    ];
+    for (const x of [...data, ...later]) builder.add(x);
+    const columns = builder.finish();
+    const items = [...ITEMS, meta('dated', 'x', { creationTimestamp: 50 })];
+    const fromRows = await updateModel(base, { interactions: interactionRows(columns), items });
+    const fromColumns = await updateModel(base, { columns, items });
+    expect(fromColumns.interactions).toBe(data.length + 3);
+    expect(fromColumns.addedItems).toEqual(fromRows.addedItems);
+    expect(fromColumns.model.latestInteractionTimestamp).toBe(200);
+    expect(Buffer.from(fromColumns.model.serialize()).equals(Buffer.from(fromRows.model.serialize()))).toBe(
+      true,
+    );
   });
 
   it('changes nothing when there is nothing new', async () => {
