@@ -495,7 +495,8 @@ export class Model implements Recommender {
     const restShare = Math.min(1, Math.max(0, 1 - exactMass));
     // ŵ_j = e^out_j / Z taken over the computed z, which is within a relative exp and rounding error of the true sum.
     const weightSlack = z > 0 ? (1 + 4 * sumRounding) / z : Number.POSITIVE_INFINITY;
-    // Taken when asked for: the bound on ‖δ‖₂ needs the scorer's RᵀR, which serving never builds.
+    // Taken when asked for: the bound on ‖δ‖₂ needs the scorer's RᵀR, which serving never builds. The scan state
+    // holds u, this request's own array, which nothing changes afterwards.
     const scan = scorer.scanState;
     const weightNorm = Math.sqrt(squares) * weightSlack;
     const maxWeight = Math.exp(top - shift) * weightSlack;

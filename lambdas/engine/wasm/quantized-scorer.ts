@@ -124,7 +124,7 @@ function align(x: number): number {
   return Math.ceil(x / 64) * 64;
 }
 
-/** What a scan's ‖δ‖₂ bound needs: |τ|, ‖u‖₂, ‖e_u‖₂ (module comment) and u itself. */
+/** What a scan's ‖δ‖₂ bound needs: |τ|, ‖u‖₂, ‖e_u‖₂ (module comment) and u itself (the caller's array). */
 export interface ScanState {
   readonly tau: number;
   readonly userNorm: number;
@@ -429,16 +429,15 @@ export class QuantizedScorer {
       this.extremesAt,
     );
     const userError = Math.sqrt(residual);
-    this.lastScan = {
-      tau: Math.abs(tau),
-      userNorm: uNorm,
-      userError,
-      u: Float32Array.from(u.subarray(0, d)),
-    };
+    this.lastScan = { tau: Math.abs(tau), userNorm: uNorm, userError, u };
     return Math.abs(tau) * (uNorm * this.maxResidualNorm + userError * this.maxRowNorm);
   }
 
-  /** What the last {@link scan} was, for {@link errorNormOf} (which may be asked after later scans). */
+  /**
+   * What the last {@link scan} was, for {@link errorNormOf} (which may be asked after later scans). It holds the
+   * scanned u itself, not a copy, so that serving, which never asks for the bound, copies nothing: a caller that
+   * reuses its buffer for the next state must copy this state's u before asking.
+   */
   get scanState(): ScanState {
     return this.lastScan;
   }
