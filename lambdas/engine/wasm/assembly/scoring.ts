@@ -9,14 +9,7 @@
 
 import { exp4 } from './exp';
 
-/**
- * `scanBlocks` reads its range of the matrix as this many runs of consecutive blocks of four rows, taking a block from each in turn:
- * several streams of loads keep more of memory's bandwidth busy than one. On the 2-core VM the benchmarks run on, the
- * dot products alone over 100k rows × 152 bytes read 8.5 GB/s as one stream and 19.7 as four (10th percentiles of a
- * loaded machine), and the whole scan took about 12 % less time.
- */
-const STREAMS = 4;
-/** Blocks per run that `scanBlocks` takes before their exp terms: their logits stay in L1 until those are summed. */
+/** Blocks that `scanBlocks` takes before their exp terms: their logits stay in L1 until those are summed. */
 const SEGMENT_BLOCKS = 16;
 
 /** Address of the first byte free for the caller's arrays. */
@@ -67,20 +60,6 @@ function blockSums(block: usize, chunks: i32, u: usize): v128 {
   return i32x4.add(v128.shuffle<i32>(s01, s23, 0, 2, 4, 6), v128.shuffle<i32>(s01, s23, 1, 3, 5, 7));
 }
 
-/**
- * The int32 sums (see `blockSums`, four per block, at out + 16b for block b) of blocks t0 ≤ t < t1 of each of
- * {@link STREAMS} runs of `length` blocks (run r holds blocks r·length to (r + 1)·length, those below `blocks`):
- * the runs are read in turn, block by block, so the memory system streams from several places at once.
- */
-function dotsInterleaved(q: usize, blocks: i32, length: i32, t0: i32, t1: i32, blockBytes: usize, chunks: i32, u: usize, out: usize): void {
-  for (let t = t0; t < t1; t++) {
-    for (let r = 0; r < STREAMS; r++) {
-      const b = r * length + t;
-      if (b < blocks) v128.store(out + (<usize>b << 4), blockSums(q + <usize>b * blockBytes, chunks, u));
-    }
-  }
-}
-
 /** f32(s_i · factor · scale[i]) for the four lanes i, the products taken in f64 (scale: four f32 at `scale`). */
 // @ts-ignore: decorator
 @inline
@@ -115,37 +94,32 @@ export function scanBlocks(q: usize, scale: usize, from: i32, to: i32, stride: i
   expTotal = 0;
   expSquares = 0;
   const blocks = to - from;
-  const length = (blocks + STREAMS - 1) / STREAMS;
   const qr = q + <usize>from * blockBytes;
   const outr = out + (<usize>from << 4);
   const scaler = scale + (<usize>from << 4);
-  for (let t0 = 0; t0 < length; t0 += SEGMENT_BLOCKS) {
-    const t1 = min(length, t0 + SEGMENT_BLOCKS);
-    // The rows' int32 sums go where their logits will, and are turned into logits in place: then, run by run, a
-    // segment's logits, and (still in cache) their exp terms, the shift first raised to the segment's largest
-    // logit if that is larger.
-    dotsInterleaved(qr, blocks, length, t0, t1, blockBytes, chunks, u, outr);
-    for (let r = 0; r < STREAMS; r++) {
-      const first = (r * length + t0) << 2;
-      const last = min(blocks, r * length + t1) << 2;
-      if (first >= last) continue;
-      let blockTop = f32x4.splat(-Infinity);
-      for (let i = first; i < last; i += 4) {
-        const v = logits4(v128.load(outr + (<usize>i << 2)), f, scaler + (<usize>i << 2));
-        v128.store(outr + (<usize>i << 2), v);
-        blockTop = f32x4.max(blockTop, v);
-        big = f32x4.max(big, f32x4.abs(v));
-      }
-      top = f32x4.max(top, blockTop);
-      const m = max(max(f32x4.extract_lane(blockTop, 0), f32x4.extract_lane(blockTop, 1)), max(f32x4.extract_lane(blockTop, 2), f32x4.extract_lane(blockTop, 3)));
-      if (m > shift) {
-        const g = Math.exp(<f64>shift - <f64>m);
-        expTotal *= g;
-        expSquares *= g * g;
-        shift = m;
-      }
-      addExpTerms(outr, first, last, shift);
+  for (let b0 = 0; b0 < blocks; b0 += SEGMENT_BLOCKS) {
+    const b1 = min(blocks, b0 + SEGMENT_BLOCKS);
+    // The rows' int32 sums go where their logits will, and are turned into logits in place: then (still in cache)
+    // their exp terms, the shift first raised to the segment's largest logit if that is larger.
+    for (let b = b0; b < b1; b++) v128.store(outr + (<usize>b << 4), blockSums(qr + <usize>b * blockBytes, chunks, u));
+    const first = b0 << 2;
+    const last = b1 << 2;
+    let blockTop = f32x4.splat(-Infinity);
+    for (let i = first; i < last; i += 4) {
+      const v = logits4(v128.load(outr + (<usize>i << 2)), f, scaler + (<usize>i << 2));
+      v128.store(outr + (<usize>i << 2), v);
+      blockTop = f32x4.max(blockTop, v);
+      big = f32x4.max(big, f32x4.abs(v));
     }
+    top = f32x4.max(top, blockTop);
+    const m = max(max(f32x4.extract_lane(blockTop, 0), f32x4.extract_lane(blockTop, 1)), max(f32x4.extract_lane(blockTop, 2), f32x4.extract_lane(blockTop, 3)));
+    if (m > shift) {
+      const g = Math.exp(<f64>shift - <f64>m);
+      expTotal *= g;
+      expSquares *= g * g;
+      shift = m;
+    }
+    addExpTerms(outr, first, last, shift);
   }
   store<f32>(stats, max(max(f32x4.extract_lane(top, 0), f32x4.extract_lane(top, 1)), max(f32x4.extract_lane(top, 2), f32x4.extract_lane(top, 3))));
   store<f32>(stats, max(max(f32x4.extract_lane(big, 0), f32x4.extract_lane(big, 1)), max(f32x4.extract_lane(big, 2), f32x4.extract_lane(big, 3))), 4);
