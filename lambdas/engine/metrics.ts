@@ -141,14 +141,37 @@ export function evaluate(
   testCases: readonly TestCase[],
   options: EvaluateOptions,
 ): PersonalizeMetrics {
-  const sums = { mrr: 0, n5: 0, n10: 0, n25: 0, p5: 0, p10: 0, p25: 0 };
-  const recommended = new Set<string>();
   const evaluated = sampleTestCases(
     testCases,
     options.maxUsers ?? MAX_EVALUATED_USERS,
     options.sampleSeed ?? 1,
   );
-  for (const testCase of evaluated) {
+  return summarize(
+    [scoreCases(recommender, evaluated, options.excludeHistory ?? false)],
+    options.catalogSize,
+  );
+}
+
+/** The per-user values {@link summarize} averages, in this order. */
+const CASE_METRICS = 7;
+
+/** What {@link scoreCases} found for a run of test cases. */
+export interface CaseScores {
+  /** Per case, in case order: MRR@25, NDCG@5, @10, @25, precision@5, @10, @25. */
+  readonly values: Float64Array;
+  /** The distinct items recommended to those cases. */
+  readonly recommended: readonly string[];
+}
+
+/** Runs each test case through the recommender (top 25) and takes its metrics. */
+export function scoreCases(
+  recommender: Recommender,
+  cases: readonly TestCase[],
+  excludeHistory: boolean,
+): CaseScores {
+  const values = new Float64Array(cases.length * CASE_METRICS);
+  const recommended = new Set<string>();
+  cases.forEach((testCase, c) => {
     const ranked = recommender
       .recommend({
         history: testCase.history,
@@ -156,30 +179,53 @@ export function evaluate(
         ...(testCase.userAttributes ? { userAttributes: testCase.userAttributes } : {}),
         ...(testCase.context ? { context: testCase.context } : {}),
         numResults: METRIC_DEPTH,
-        excludeHistory: options.excludeHistory ?? false,
+        excludeHistory,
       })
       .map((s) => s.itemId);
     for (const item of ranked.slice(0, METRIC_DEPTH)) recommended.add(item);
     const relevant = new Set(testCase.truth);
-    sums.mrr += reciprocalRankAtK(ranked, relevant, 25);
-    sums.n5 += ndcgAtK(ranked, relevant, 5);
-    sums.n10 += ndcgAtK(ranked, relevant, 10);
-    sums.n25 += ndcgAtK(ranked, relevant, 25);
-    sums.p5 += precisionAtK(ranked, relevant, 5);
-    sums.p10 += precisionAtK(ranked, relevant, 10);
-    sums.p25 += precisionAtK(ranked, relevant, 25);
+    values.set(
+      [
+        reciprocalRankAtK(ranked, relevant, 25),
+        ndcgAtK(ranked, relevant, 5),
+        ndcgAtK(ranked, relevant, 10),
+        ndcgAtK(ranked, relevant, 25),
+        precisionAtK(ranked, relevant, 5),
+        precisionAtK(ranked, relevant, 10),
+        precisionAtK(ranked, relevant, 25),
+      ],
+      c * CASE_METRICS,
+    );
+  });
+  return { values, recommended: [...recommended] };
+}
+
+/**
+ * The metrics of consecutive runs of test cases, given in case order: each metric is the mean of its per-case
+ * values, summed in case order, so how the cases were split into runs changes no bit.
+ */
+export function summarize(parts: readonly CaseScores[], catalogSize: number): PersonalizeMetrics {
+  const sums = new Float64Array(CASE_METRICS);
+  const recommended = new Set<string>();
+  let n = 0;
+  for (const part of parts) {
+    const cases = part.values.length / CASE_METRICS;
+    for (let c = 0; c < cases; c++)
+      for (let m = 0; m < CASE_METRICS; m++)
+        sums[m] = (sums[m] as number) + (part.values[c * CASE_METRICS + m] as number);
+    n += cases;
+    for (const item of part.recommended) recommended.add(item);
   }
-  const n = evaluated.length;
-  const mean = (x: number): number => (n > 0 ? x / n : 0);
+  const mean = (m: number): number => (n > 0 ? (sums[m] as number) / n : 0);
   return {
-    coverage: coverage(recommended, options.catalogSize),
-    mean_reciprocal_rank_at_25: mean(sums.mrr),
-    normalized_discounted_cumulative_gain_at_5: mean(sums.n5),
-    normalized_discounted_cumulative_gain_at_10: mean(sums.n10),
-    normalized_discounted_cumulative_gain_at_25: mean(sums.n25),
-    precision_at_5: mean(sums.p5),
-    precision_at_10: mean(sums.p10),
-    precision_at_25: mean(sums.p25),
+    coverage: coverage(recommended, catalogSize),
+    mean_reciprocal_rank_at_25: mean(0),
+    normalized_discounted_cumulative_gain_at_5: mean(1),
+    normalized_discounted_cumulative_gain_at_10: mean(2),
+    normalized_discounted_cumulative_gain_at_25: mean(3),
+    precision_at_5: mean(4),
+    precision_at_10: mean(5),
+    precision_at_25: mean(6),
   };
 }
 

@@ -81,7 +81,7 @@ export function defaultWorkers(): number {
 }
 
 /** Splits [0, total) into `parts` contiguous ranges of near-equal size. */
-function ranges(total: number, parts: number): [number, number][] {
+export function ranges(total: number, parts: number): [number, number][] {
   const out: [number, number][] = [];
   for (let p = 0; p < parts; p++) {
     const a = Math.floor((total * p) / parts);

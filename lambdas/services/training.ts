@@ -31,11 +31,12 @@
  * moved to `CREATE STOPPING` / `CREATE STOPPED` is never flipped back by a step that was already running.
  */
 import { type HpoSearch, type ItemMeta, Model, type ParallelRunner, type UserMeta } from '../engine';
+import { evaluateOnThreads } from '../engine/evaluation-threads';
 import type { FitContext, ModelChoices } from '../engine/fit';
 import { encodeHistoryTails } from '../engine/history-tails';
 import { MAX_HISTORY } from '../engine/history-weights';
 import type { HyperParameters } from '../engine/hyperparameters';
-import { evaluate, MAX_EVALUATED_USERS } from '../engine/metrics';
+import { MAX_EVALUATED_USERS } from '../engine/metrics';
 import { createWorkerPool, defaultWorkers } from '../engine/parallel';
 import {
   addShardSums,
@@ -543,19 +544,26 @@ export async function evaluateVersion(ctx: ServiceContext, arn: string): Promise
     return { solutionVersionArn: arn };
   }
   const snapshot = await readSnapshot(ctx, arn);
-  const model = await loadModel(ctx, arn);
+  const modelBytes = await getObject(ctx, modelKey(arn));
   const attributes = new Map(snapshot.users.map((u) => [u.userId, u.categorical]));
   const test = metricsSplit(snapshot.columns).test.map((t) => {
     const userAttributes = attributes.get(t.userId);
     return userAttributes === undefined ? t : { ...t, userAttributes };
   });
-  const metrics = evaluate(model, test, {
+  const options = {
     catalogSize: catalogSizeOfColumns(
       snapshot.columns,
       snapshot.items.map((i) => i.itemId),
     ),
     maxUsers: MAX_EVALUATED_USERS,
-  });
+  };
+  const metrics = await evaluateOnThreads(
+    modelBytes,
+    Model.load(modelBytes),
+    test,
+    options,
+    defaultWorkers(),
+  );
   await requireInProgress(ctx, arn);
   await ctx.resources.update<VersionDoc>(arn, {
     attrs: { metrics: { ...metrics } } satisfies VersionAttrs,

@@ -1,0 +1,51 @@
+import { type Interaction, train } from '../../../lambdas/engine';
+import { evaluateOnThreads } from '../../../lambdas/engine/evaluation-threads';
+import { evaluate, type TestCase } from '../../../lambdas/engine/metrics';
+import { Random } from '../../../lambdas/engine/random';
+
+/** Users drifting along a ring of 60 items, so that rankings and metrics differ from user to user. */
+function ringData(users: number, seed: number): { interactions: Interaction[]; cases: TestCase[] } {
+  const r = new Random(seed);
+  const interactions: Interaction[] = [];
+  const cases: TestCase[] = [];
+  for (let u = 0; u < users; u++) {
+    let cur = r.nextInt(60);
+    const seq: string[] = [];
+    for (let t = 0; t < 14; t++) {
+      cur = (cur + 1 + r.nextInt(4)) % 60;
+      seq.push(`i${cur}`);
+    }
+    seq.slice(0, 10).forEach((itemId, t) => {
+      interactions.push({ userId: `u${u}`, itemId, timestamp: t });
+    });
+    cases.push({ userId: `u${u}`, history: seq.slice(0, 10), truth: seq.slice(10) });
+  }
+  return { interactions, cases };
+}
+
+describe('evaluateOnThreads', () => {
+  it('gives the same metrics, bit for bit, on one, two and three threads as evaluate on one', async () => {
+    const { interactions, cases } = ringData(120, 5);
+    const model = await train({ interactions }, { hyperParameters: { hiddenDimension: 32 }, seed: 2 });
+    const bytes = model.serialize();
+    // A sample smaller than the cases, so the threads split the sampled users, not the input.
+    const options = { catalogSize: 60, maxUsers: 97, sampleSeed: 4 };
+    const alone = evaluate(model, cases, options);
+    expect(alone.normalized_discounted_cumulative_gain_at_10).toBeGreaterThan(0);
+    expect(alone.normalized_discounted_cumulative_gain_at_10).toBeLessThan(1);
+    for (const threads of [1, 2, 3]) {
+      const shared = await evaluateOnThreads(bytes, model, cases, options, threads);
+      expect(shared).toEqual(alone);
+      for (const key of Object.keys(alone) as (keyof typeof alone)[])
+        expect(Object.is(shared[key], alone[key])).toBe(true);
+    }
+  }, 60_000);
+
+  it('fails with the thread’s reason when another thread cannot load the model', async () => {
+    const { interactions, cases } = ringData(40, 6);
+    const model = await train({ interactions }, { hyperParameters: { hiddenDimension: 32 }, seed: 2 });
+    await expect(evaluateOnThreads(new Uint8Array(16), model, cases, { catalogSize: 60 }, 2)).rejects.toThrow(
+      /model artifact/,
+    );
+  }, 60_000);
+});
