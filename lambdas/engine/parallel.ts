@@ -72,12 +72,16 @@ if (!isMainThread && (workerData as { marker?: string } | null)?.marker === MARK
   });
 }
 
+/** Most threads by default: the vCPUs of Lambda's largest function (10,240 MB). */
+const MAX_DEFAULT_WORKERS = 6;
+
 /**
- * Threads to use by default: 2 (capped by the machine), or 1 when this module is TypeScript source that a worker
- * could not load (ts-jest compiles in-process; tsx registers itself for workers through execArgv).
+ * Threads to use by default: one per core up to {@link MAX_DEFAULT_WORKERS}, or 1 when this module is TypeScript
+ * source that a worker could not load (ts-jest compiles in-process; tsx registers itself for workers through
+ * execArgv). Results have the same bits on any number.
  */
 export function defaultWorkers(): number {
-  return workersLoadable() ? Math.min(2, availableParallelism()) : 1;
+  return workersLoadable() ? Math.min(MAX_DEFAULT_WORKERS, availableParallelism()) : 1;
 }
 
 /** Splits [0, total) into `parts` contiguous ranges of near-equal size. */

@@ -346,7 +346,7 @@ export async function loadSnapshot(ctx: ServiceContext, arn: string): Promise<Tr
   return bytes === undefined ? undefined : decodeSnapshot(bytes);
 }
 
-/** Runs `run` on both cores where the engine's worker threads can load (not under ts-jest, which stays in-thread). */
+/** Runs `run` on the engine's worker threads where they can load (not under ts-jest, which stays in-thread). */
 async function withParallel<T>(run: (parallel: ParallelRunner) => Promise<T>): Promise<T> {
   const workers = defaultWorkers();
   if (workers <= 1) return run(inThread);
