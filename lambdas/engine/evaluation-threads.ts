@@ -63,12 +63,11 @@ function scoreOnThread(
 }
 
 /**
- * `evaluate` (metrics.ts) of the model whose artifact is `bytes` (`model` is that model, loaded), with the test
- * users shared among `threads` threads, the calling one included: the same metrics, bit for bit, as on one thread.
+ * `evaluate` (metrics.ts) of the model whose artifact is `bytes`, with the test users shared among `threads`
+ * threads, the calling one included: the same metrics, bit for bit, as on one thread.
  */
 export async function evaluateOnThreads(
   bytes: Uint8Array,
-  model: Model,
   testCases: readonly TestCase[],
   options: EvaluateOptions,
   threads: number,
@@ -92,7 +91,7 @@ export async function evaluateOnThreads(
   const [a, b] = first ?? [0, 0];
   let own: CaseScores;
   try {
-    own = scoreCases(model, evaluated.slice(a, b), excludeHistory);
+    own = scoreCases(Model.load(bytes), evaluated.slice(a, b), excludeHistory);
   } catch (error) {
     // The threads' answers are no longer wanted, but a failure among them must not go unhandled.
     await pending.catch(() => undefined);

@@ -557,13 +557,7 @@ export async function evaluateVersion(ctx: ServiceContext, arn: string): Promise
     ),
     maxUsers: MAX_EVALUATED_USERS,
   };
-  const metrics = await evaluateOnThreads(
-    modelBytes,
-    Model.load(modelBytes),
-    test,
-    options,
-    defaultWorkers(),
-  );
+  const metrics = await evaluateOnThreads(modelBytes, test, options, defaultWorkers());
   await requireInProgress(ctx, arn);
   await ctx.resources.update<VersionDoc>(arn, {
     attrs: { metrics: { ...metrics } } satisfies VersionAttrs,

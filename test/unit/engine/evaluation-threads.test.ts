@@ -34,18 +34,31 @@ describe('evaluateOnThreads', () => {
     expect(alone.normalized_discounted_cumulative_gain_at_10).toBeGreaterThan(0);
     expect(alone.normalized_discounted_cumulative_gain_at_10).toBeLessThan(1);
     for (const threads of [1, 2, 3]) {
-      const shared = await evaluateOnThreads(bytes, model, cases, options, threads);
+      const shared = await evaluateOnThreads(bytes, cases, options, threads);
       expect(shared).toEqual(alone);
       for (const key of Object.keys(alone) as (keyof typeof alone)[])
         expect(Object.is(shared[key], alone[key])).toBe(true);
     }
   }, 60_000);
 
-  it('fails with the thread’s reason when another thread cannot load the model', async () => {
+  it('fails with the other thread’s reason when a case it scores is malformed', async () => {
     const { interactions, cases } = ringData(40, 6);
     const model = await train({ interactions }, { hyperParameters: { hiddenDimension: 32 }, seed: 2 });
-    await expect(evaluateOnThreads(new Uint8Array(16), model, cases, { catalogSize: 60 }, 2)).rejects.toThrow(
-      /model artifact/,
+    // The last case falls to the second thread; this thread's cases are sound.
+    const bad = { ...cases[39], history: null } as unknown as TestCase;
+    let reason = '';
+    try {
+      evaluate(model, [bad], { catalogSize: 60 });
+    } catch (error) {
+      reason = (error as Error).message;
+    }
+    expect(reason).not.toBe('');
+    const broken = [...cases.slice(0, -1), bad];
+    await expect(evaluateOnThreads(model.serialize(), broken, { catalogSize: 60 }, 2)).rejects.toThrow(
+      reason,
+    );
+    await expect(evaluateOnThreads(model.serialize(), cases, { catalogSize: 60 }, 2)).resolves.toEqual(
+      evaluate(model, cases, { catalogSize: 60 }),
     );
   }, 60_000);
 });
