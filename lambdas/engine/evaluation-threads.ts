@@ -8,9 +8,8 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import {
   type CaseScores,
   type EvaluateOptions,
-  MAX_EVALUATED_USERS,
+  evaluatedCases,
   type PersonalizeMetrics,
-  sampleTestCases,
   scoreCases,
   summarize,
   type TestCase,
@@ -72,11 +71,7 @@ export async function evaluateOnThreads(
   options: EvaluateOptions,
   threads: number,
 ): Promise<PersonalizeMetrics> {
-  const evaluated = sampleTestCases(
-    testCases,
-    options.maxUsers ?? MAX_EVALUATED_USERS,
-    options.sampleSeed ?? 1,
-  );
+  const evaluated = evaluatedCases(testCases, options);
   const excludeHistory = options.excludeHistory ?? false;
   const [first, ...rest] = ranges(evaluated.length, Math.max(1, threads));
   let shared: SharedArrayBuffer | undefined;

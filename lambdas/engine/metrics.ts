@@ -141,15 +141,15 @@ export function evaluate(
   testCases: readonly TestCase[],
   options: EvaluateOptions,
 ): PersonalizeMetrics {
-  const evaluated = sampleTestCases(
-    testCases,
-    options.maxUsers ?? MAX_EVALUATED_USERS,
-    options.sampleSeed ?? 1,
-  );
   return summarize(
-    [scoreCases(recommender, evaluated, options.excludeHistory ?? false)],
+    [scoreCases(recommender, evaluatedCases(testCases, options), options.excludeHistory ?? false)],
     options.catalogSize,
   );
+}
+
+/** The test cases an evaluation ranks: the seeded sample of `options`. */
+export function evaluatedCases(testCases: readonly TestCase[], options: EvaluateOptions): TestCase[] {
+  return sampleTestCases(testCases, options.maxUsers ?? MAX_EVALUATED_USERS, options.sampleSeed ?? 1);
 }
 
 /** The per-user values {@link summarize} averages, in this order. */
