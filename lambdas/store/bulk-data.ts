@@ -1,9 +1,10 @@
 /**
  * Bulk-imported dataset data: the only code that reads import sources from S3 and reads or writes imported rows.
  *
- * Each successful import job is one *generation*: an S3 object `datasets/<dataset resource id>/imports/<job>.jsonl`
- * in the data bucket whose first line is `{"v":1,"columns":[...]}` and every further line a JSON array of one row's
- * normalised values in that column order (strings, numbers, booleans, null).
+ * Each successful import job is one *generation*: an S3 object `datasets/<dataset resource id>/imports/<job>.bin`
+ * in the data bucket holding the rows' normalised values (strings, numbers, booleans, null) in columnar blocks
+ * (`bulk-format.ts`). Generations written before that format, `<job>.jsonl`, are still read: a first line
+ * `{"v":1,"columns":[...]}`, then a JSON array of one row's values per line.
  *
  * Which generations make up a dataset's bulk data is recorded under `pk` = "bulk#<datasetArn>" in the Resources
  * table. The head item (`sk` = "BULK") has a `version` that every publish checks and bumps, the newest generations
@@ -33,8 +34,18 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { Upload } from '@aws-sdk/lib-storage';
+import {
+  BLOCK_ROWS,
+  type BulkValue,
+  blockLength,
+  decodeBlock,
+  decodeFileHeader,
+  encodeBlock,
+  encodeFileHeader,
+  isBinaryGeneration,
+} from './bulk-format';
 
-export type BulkValue = string | number | boolean | null;
+export type { BulkValue };
 export type ImportMode = 'FULL' | 'INCREMENTAL';
 
 export interface Generation {
@@ -58,11 +69,10 @@ export interface BulkBatch {
   readonly rows: BulkValue[][];
 }
 
-const FORMAT_VERSION = 1;
+/** The version of the JSON-lines generations written before the binary format. */
+const JSON_LINES_VERSION = 1;
 const POINTER_SK = 'BULK';
 const MAX_PUBLISH_ATTEMPTS = 20;
-/** Lines are handed to the upload stream in blocks of about this many characters. */
-const FLUSH_CHARS = 256 * 1024;
 
 /** Generations kept in the head item before the oldest are moved to a chunk item. */
 export const INLINE_GENERATIONS = 64;
@@ -88,14 +98,14 @@ interface Head {
   readonly generations: readonly Generation[];
 }
 
-/** `arn:aws:personalize:r:a:dataset/G/INTERACTIONS` → `datasets/G/INTERACTIONS/imports/<job>.jsonl`. */
+/** `arn:aws:personalize:r:a:dataset/G/INTERACTIONS` → `datasets/G/INTERACTIONS/imports/<job>.bin`. */
 export function generationKey(datasetArn: string, jobName: string): string {
   const resource = datasetArn
     .split(':')
     .slice(5)
     .join(':')
     .replace(/^dataset\//, '');
-  return `datasets/${resource}/imports/${jobName}.jsonl`;
+  return `datasets/${resource}/imports/${jobName}.bin`;
 }
 
 export class BulkDataStore {
@@ -264,34 +274,23 @@ export class BulkDataStore {
     return new GenerationWriter(this.s3, this.bucket, key, columns);
   }
 
-  /** Streams a generation's rows in batches. */
+  /** Streams a generation's rows in batches (a block of the binary format, or what a chunk of JSON lines held). */
   async *read(key: string): AsyncGenerator<BulkBatch> {
     const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-    let columns: string[] | undefined;
-    let rest = '';
-    const decoder = new TextDecoder('utf-8');
-    const take = (text: string): BulkValue[][] => {
-      const lines = (rest + text).split('\n');
-      rest = lines.pop() ?? '';
-      const rows: BulkValue[][] = [];
-      for (const line of lines) {
-        if (line === '') continue;
-        if (columns === undefined) {
-          const header = JSON.parse(line) as { v: number; columns: string[] };
-          if (header.v !== FORMAT_VERSION) throw new Error(`${key}: unknown bulk data format ${header.v}`);
-          columns = header.columns;
-        } else {
-          rows.push(JSON.parse(line) as BulkValue[]);
-        }
-      }
-      return rows;
-    };
-    for await (const chunk of out.Body as Readable) {
-      const rows = take(decoder.decode(chunk as Uint8Array, { stream: true }));
-      if (rows.length > 0 && columns !== undefined) yield { columns, rows };
+    const body = (out.Body as Readable)[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+    // Enough of the start to tell the format by.
+    const start: Uint8Array[] = [];
+    let length = 0;
+    while (length < 4) {
+      const next = await body.next();
+      if (next.done) break;
+      start.push(next.value);
+      length += next.value.length;
     }
-    const rows = take(`${decoder.decode()}\n`);
-    if (rows.length > 0 && columns !== undefined) yield { columns, rows };
+    if (length === 0) return;
+    const first = Buffer.concat(start);
+    const rest: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => body };
+    yield* isBinaryGeneration(first) ? readBlocks(key, first, rest) : readJsonLines(key, first, rest);
   }
 
   async delete(key: string): Promise<void> {
@@ -299,17 +298,101 @@ export class BulkDataStore {
   }
 }
 
+/** The rows of a binary generation whose bytes are `first`, then `rest`, a block at a time. */
+async function* readBlocks(
+  key: string,
+  first: Uint8Array,
+  rest: AsyncIterable<Uint8Array>,
+): AsyncGenerator<BulkBatch> {
+  // The bytes not decoded yet, joined only once a whole header or block is there.
+  let parts: Uint8Array[] = [first];
+  let size = first.length;
+  const joined = (): Uint8Array => {
+    if (parts.length > 1) parts = [Buffer.concat(parts)];
+    return parts[0] ?? new Uint8Array(0);
+  };
+  const drop = (length: number): void => {
+    const left = joined().subarray(length);
+    parts = [left];
+    size = left.length;
+  };
+  let columns: string[] | undefined;
+  let need = 8;
+  const take = function* (): Generator<BulkBatch> {
+    while (size >= need) {
+      if (columns === undefined) {
+        const file = decodeFileHeader(joined(), key);
+        if (file === undefined) {
+          need = Math.max(need, size + 1);
+          return;
+        }
+        columns = file.columns;
+        drop(file.length);
+        need = 4;
+        continue;
+      }
+      const length = blockLength(joined()) as number;
+      if (size < length) {
+        need = length;
+        return;
+      }
+      yield { columns, rows: decodeBlock(joined().subarray(0, length), columns.length, key) };
+      drop(length);
+      need = 4;
+    }
+  };
+  yield* take();
+  for await (const chunk of rest) {
+    parts.push(chunk);
+    size += chunk.length;
+    yield* take();
+  }
+  if (size > 0 || columns === undefined) throw new Error(`${key} is truncated`);
+}
+
+/** The rows of a JSON-lines generation (written before the binary format) whose bytes are `first`, then `rest`. */
+async function* readJsonLines(
+  key: string,
+  first: Uint8Array,
+  rest: AsyncIterable<Uint8Array>,
+): AsyncGenerator<BulkBatch> {
+  let columns: string[] | undefined;
+  let tail = '';
+  const decoder = new TextDecoder('utf-8');
+  const take = (text: string): BulkValue[][] => {
+    const lines = (tail + text).split('\n');
+    tail = lines.pop() ?? '';
+    const rows: BulkValue[][] = [];
+    for (const line of lines) {
+      if (line === '') continue;
+      if (columns === undefined) {
+        const header = JSON.parse(line) as { v: number; columns: string[] };
+        if (header.v !== JSON_LINES_VERSION) throw new Error(`${key}: unknown bulk data format ${header.v}`);
+        columns = header.columns;
+      } else {
+        rows.push(JSON.parse(line) as BulkValue[]);
+      }
+    }
+    return rows;
+  };
+  const batch = (rows: BulkValue[][]): BulkBatch[] =>
+    rows.length > 0 && columns !== undefined ? [{ columns, rows }] : [];
+  yield* batch(take(decoder.decode(first, { stream: true })));
+  for await (const chunk of rest) yield* batch(take(decoder.decode(chunk, { stream: true })));
+  yield* batch(take(`${decoder.decode()}\n`));
+}
+
 /**
- * Streams lines to S3 with a multipart upload, so a generation of any size is written with bounded memory. `write`
- * waits while the upload is behind.
+ * Streams a generation to S3 with a multipart upload, a block of rows at a time, so a generation of any size is
+ * written with bounded memory. `write` waits while the upload is behind.
  */
 export class GenerationWriter {
   private readonly body = new PassThrough();
   private readonly done: Promise<unknown>;
   private readonly upload: Upload;
+  private readonly columns: number;
   private failure: unknown;
-  private lines: string[] = [];
-  private chars = 0;
+  private block: (readonly BulkValue[])[] = [];
   rows = 0;
 
   constructor(
@@ -320,22 +403,21 @@ export class GenerationWriter {
   ) {
     this.upload = new Upload({
       client: s3,
-      params: { Bucket: bucket, Key: key, Body: this.body, ContentType: 'application/x-ndjson' },
+      params: { Bucket: bucket, Key: key, Body: this.body, ContentType: 'application/octet-stream' },
       queueSize: 2,
     });
     this.done = this.upload.done();
     this.done.catch((err: unknown) => {
       this.failure = err;
     });
-    this.lines.push(JSON.stringify({ v: FORMAT_VERSION, columns }));
+    this.columns = columns.length;
+    this.body.write(encodeFileHeader(columns));
   }
 
   async write(row: readonly BulkValue[]): Promise<void> {
-    const line = JSON.stringify(row);
-    this.lines.push(line);
-    this.chars += line.length;
+    this.block.push(row);
     this.rows++;
-    if (this.chars >= FLUSH_CHARS) await this.flush();
+    if (this.block.length >= BLOCK_ROWS) await this.flush();
   }
 
   /** Ends the object; resolves when S3 has it. */
@@ -357,11 +439,11 @@ export class GenerationWriter {
 
   private async flush(): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
-    if (this.lines.length === 0) return;
-    const text = `${this.lines.join('\n')}\n`;
-    this.lines = [];
-    this.chars = 0;
-    if (!this.body.write(text)) await Promise.race([once(this.body, 'drain'), this.done]);
+    if (this.block.length === 0) return;
+    const chunks = encodeBlock(this.block, this.columns);
+    this.block = [];
+    const bytes = Buffer.concat(chunks);
+    if (!this.body.write(bytes)) await Promise.race([once(this.body, 'drain'), this.done]);
     if (this.failure !== undefined) throw this.failure;
   }
 }

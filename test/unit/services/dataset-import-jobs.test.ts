@@ -101,7 +101,7 @@ describe('dataset import jobs', () => {
     ).toEqual(stateBefore);
     expect(await interactionsOf(g.group)).toEqual(before);
     expect(await env.dataKeys('datasets/full-then-bad/INTERACTIONS/')).toEqual([
-      'datasets/full-then-bad/INTERACTIONS/imports/good.jsonl',
+      'datasets/full-then-bad/INTERACTIONS/imports/good.bin',
     ]);
   });
 
@@ -120,7 +120,7 @@ describe('dataset import jobs', () => {
     expect(await env.dataKeys('datasets/modes/')).toHaveLength(3);
     await env.ctx.bulk.sweepRetired(g.interactions, 0, Date.now() + 1);
     expect(await env.dataKeys('datasets/modes/')).toEqual([
-      'datasets/modes/INTERACTIONS/imports/third.jsonl',
+      'datasets/modes/INTERACTIONS/imports/third.bin',
     ]);
   });
 

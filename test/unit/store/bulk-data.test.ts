@@ -1,4 +1,4 @@
-import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   BulkDataStore,
   type BulkValue,
@@ -6,6 +6,7 @@ import {
   generationKey,
   ImportSource,
 } from '../../../lambdas/store/bulk-data';
+import { BLOCK_ROWS } from '../../../lambdas/store/bulk-format';
 import { RESOURCES_TABLE } from '../../../lambdas/store/tables';
 import { type LocalDynamo, startDynalite } from '../services/dynalite-table';
 import { type LocalS3, startLocalS3 } from '../services/local-s3';
@@ -57,15 +58,15 @@ const generation = (key: string, mode: Generation['mode'], rows: number): Genera
 
 describe('BulkDataStore', () => {
   it('names generation objects after the dataset and job', () => {
-    expect(generationKey(DATASET, 'job-1')).toBe('datasets/bulk-test/INTERACTIONS/imports/job-1.jsonl');
+    expect(generationKey(DATASET, 'job-1')).toBe('datasets/bulk-test/INTERACTIONS/imports/job-1.bin');
   });
 
   it('streams a multi-part generation to S3 and reads back the same rows', async () => {
     const key = generationKey(DATASET, 'big');
     const writer = store.openWriter(key, ['USER_ID', 'ITEM_ID', 'TIMESTAMP', 'EVENT_VALUE']);
     const expected: BulkValue[][] = [];
-    // About 7 MB of lines: more than one 5 MB upload part.
-    for (let i = 0; i < 120_000; i++) {
+    // About 8 MB of blocks: more than one 5 MB upload part.
+    for (let i = 0; i < 200_000; i++) {
       const row: BulkValue[] = [
         `user-${i % 977}-padding-padding`,
         `item-${i}`,
@@ -76,11 +77,66 @@ describe('BulkDataStore', () => {
       await writer.write(row);
     }
     await writer.finish();
-    expect(writer.rows).toBe(120_000);
+    expect(writer.rows).toBe(200_000);
     const back = await readAll(key);
     expect(back.columns).toEqual(['USER_ID', 'ITEM_ID', 'TIMESTAMP', 'EVENT_VALUE']);
     expect(back.rows.length).toBe(expected.length);
     expect(back.rows).toEqual(expected);
+  });
+
+  it('reads back every kind of value, over several blocks and a partial last one', async () => {
+    const key = generationKey(DATASET, 'kinds');
+    const columns = ['S', 'N', 'B', 'MIXED'];
+    const strings = ['', 'plain', 'é-ü 日本', '"quoted"\\,\n|x', '\ud800 lone', '😀'];
+    const numbers = [0, -1.5, 1e300, 2 ** 53 + 2, 1_700_000_000];
+    const expected: BulkValue[][] = Array.from({ length: BLOCK_ROWS * 2 + 17 }, (_, i) => [
+      strings[i % strings.length] as string,
+      i % 7 === 0 ? null : (numbers[i % numbers.length] as number),
+      i % 3 === 0 ? null : i % 2 === 0,
+      [null, 'm', 3.25, true, false][i % 5] as BulkValue,
+    ]);
+    const writer = store.openWriter(key, columns);
+    for (const row of expected) await writer.write(row);
+    await writer.finish();
+    const back = await readAll(key);
+    expect(back.columns).toEqual(columns);
+    expect(back.rows).toEqual(expected);
+    // Equal strings of a block come back as one value, whatever the row.
+    expect(back.rows[0]?.[0]).toBe('');
+  });
+
+  it('reads a generation of no rows, and refuses one cut short', async () => {
+    const empty = generationKey(DATASET, 'empty');
+    const writer = store.openWriter(empty, ['A']);
+    await writer.finish();
+    expect(await readAll(empty)).toEqual({ columns: [], rows: [] });
+
+    const full = generationKey(DATASET, 'to-cut');
+    const complete = store.openWriter(full, ['A']);
+    for (let i = 0; i < 100; i++) await complete.write([`v${i}`]);
+    await complete.finish();
+    const bytes = await (
+      await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: full }))
+    ).Body?.transformToByteArray();
+    const cut = generationKey(DATASET, 'cut');
+    await s3.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: cut, Body: bytes?.subarray(0, bytes.length - 9) }),
+    );
+    await expect(readAll(cut)).rejects.toThrow(/is truncated/);
+  });
+
+  it('still reads a generation written as JSON lines before the binary format', async () => {
+    const key = 'datasets/bulk-test/INTERACTIONS/imports/old.jsonl';
+    const body = ['{"v":1,"columns":["USER_ID","N"]}', '["u1",1]', '["ü",null]', '[true,2.5]', ''].join('\n');
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: Buffer.from(body) }));
+    expect(await readAll(key)).toEqual({
+      columns: ['USER_ID', 'N'],
+      rows: [
+        ['u1', 1],
+        ['ü', null],
+        [true, 2.5],
+      ],
+    });
   });
 
   it('aborting a writer leaves no object behind', async () => {
