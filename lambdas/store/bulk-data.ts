@@ -35,6 +35,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { Upload } from '@aws-sdk/lib-storage';
 import {
+  BLOCK_CHARS,
   BLOCK_ROWS,
   type BulkValue,
   blockLength,
@@ -43,6 +44,7 @@ import {
   encodeBlock,
   encodeFileHeader,
   isBinaryGeneration,
+  stringChars,
 } from './bulk-format';
 
 export type { BulkValue };
@@ -393,6 +395,7 @@ export class GenerationWriter {
   private readonly columns: number;
   private failure: unknown;
   private block: (readonly BulkValue[])[] = [];
+  private blockChars = 0;
   rows = 0;
 
   constructor(
@@ -416,8 +419,9 @@ export class GenerationWriter {
 
   async write(row: readonly BulkValue[]): Promise<void> {
     this.block.push(row);
+    this.blockChars += stringChars(row);
     this.rows++;
-    if (this.block.length >= BLOCK_ROWS) await this.flush();
+    if (this.block.length >= BLOCK_ROWS || this.blockChars >= BLOCK_CHARS) await this.flush();
   }
 
   /** Ends the object; resolves when S3 has it. */
@@ -442,6 +446,7 @@ export class GenerationWriter {
     if (this.block.length === 0) return;
     const chunks = encodeBlock(this.block, this.columns);
     this.block = [];
+    this.blockChars = 0;
     const bytes = Buffer.concat(chunks);
     if (!this.body.write(bytes)) await Promise.race([once(this.body, 'drain'), this.done]);
     if (this.failure !== undefined) throw this.failure;

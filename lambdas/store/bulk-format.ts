@@ -8,8 +8,9 @@
  * row (null, string, number, false, true; one byte each), the numbers as float64 where the column holds any, and
  * the strings as int32 indices into the block's string table (each distinct string once, in order of first
  * appearance), where it holds any. A reader decodes a block into rows again; equal strings of a block decode to one
- * string, so their hash is computed once by whoever interns them. Blocks are cut every {@link BLOCK_ROWS} rows, so
- * writing and reading need memory for one block only.
+ * string, so their hash is computed once by whoever interns them. A block is cut at {@link BLOCK_ROWS} rows, or
+ * sooner once its strings reach {@link BLOCK_CHARS} characters (long text fields), so writing and reading need
+ * memory for one block only.
  */
 import { align8, framedChunks, readFrame } from '../engine/framing';
 
@@ -19,8 +20,17 @@ export const BULK_FORMAT = 'open-personalize/bulk';
 export const BULK_FORMAT_VERSION = 2;
 const FILE_MAGIC = 0x4b4c5542; // "BULK" little-endian
 const BLOCK_MAGIC = 0x4b4c4f42; // "BOLK"
-/** Rows per block. */
+/** Most rows per block. */
 export const BLOCK_ROWS = 8192;
+/** Characters of string values after which a block is cut even if it has fewer rows. */
+export const BLOCK_CHARS = 1 << 22;
+
+/** The characters of a row's string values (what {@link BLOCK_CHARS} counts). */
+export function stringChars(row: readonly BulkValue[]): number {
+  let chars = 0;
+  for (const v of row) if (typeof v === 'string') chars += v.length;
+  return chars;
+}
 
 const KIND_NULL = 0;
 const KIND_STRING = 1;

@@ -6,7 +6,7 @@ import {
   generationKey,
   ImportSource,
 } from '../../../lambdas/store/bulk-data';
-import { BLOCK_ROWS } from '../../../lambdas/store/bulk-format';
+import { BLOCK_CHARS, BLOCK_ROWS } from '../../../lambdas/store/bulk-format';
 import { RESOURCES_TABLE } from '../../../lambdas/store/tables';
 import { type LocalDynamo, startDynalite } from '../services/dynalite-table';
 import { type LocalS3, startLocalS3 } from '../services/local-s3';
@@ -103,6 +103,27 @@ describe('BulkDataStore', () => {
     expect(back.rows).toEqual(expected);
     // Equal strings of a block come back as one value, whatever the row.
     expect(back.rows[0]?.[0]).toBe('');
+  });
+
+  it('cuts a block early when its strings are long, and reads the rows back in order', async () => {
+    const key = generationKey(DATASET, 'long-text');
+    // 40 rows of 300,000 characters: about 14 rows per block of 4M characters.
+    const expected: BulkValue[][] = Array.from({ length: 40 }, (_, i) => [
+      `item-${i}`,
+      `${i}`.padEnd(300_000, 'x'),
+    ]);
+    const writer = store.openWriter(key, ['ITEM_ID', 'DESCRIPTION']);
+    for (const row of expected) await writer.write(row);
+    await writer.finish();
+    const sizes: number[] = [];
+    const rows: BulkValue[][] = [];
+    for await (const batch of store.read(key)) {
+      sizes.push(batch.rows.length);
+      rows.push(...batch.rows);
+    }
+    expect(rows).toEqual(expected);
+    expect(sizes.length).toBe(Math.ceil(40 / Math.ceil(BLOCK_CHARS / 300_006)));
+    expect(Math.max(...sizes)).toBeLessThan(BLOCK_ROWS);
   });
 
   it('reads a generation of no rows, and refuses one cut short', async () => {
