@@ -119,9 +119,7 @@ describe('dataset import jobs', () => {
     // Replaced data stays readable for a grace period (a training run may be reading it), then goes.
     expect(await env.dataKeys('datasets/modes/')).toHaveLength(3);
     await env.ctx.bulk.sweepRetired(g.interactions, 0, Date.now() + 1);
-    expect(await env.dataKeys('datasets/modes/')).toEqual([
-      'datasets/modes/INTERACTIONS/imports/third.bin',
-    ]);
+    expect(await env.dataKeys('datasets/modes/')).toEqual(['datasets/modes/INTERACTIONS/imports/third.bin']);
   });
 
   it('imports every file under a folder, columns in any order, quoted fields', async () => {
