@@ -61,9 +61,20 @@ function scoreOnThread(
   });
 }
 
+/** `bytes`' own SharedArrayBuffer where they fill one, else a shared copy. */
+function sharedBytes(bytes: Uint8Array): SharedArrayBuffer {
+  const { buffer } = bytes;
+  if (buffer instanceof SharedArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength)
+    return buffer;
+  const copy = new SharedArrayBuffer(bytes.length);
+  new Uint8Array(copy).set(bytes);
+  return copy;
+}
+
 /**
- * `evaluate` (metrics.ts) of the model whose artifact is `bytes`, with the test users shared among `threads`
- * threads, the calling one included: the same metrics, bit for bit, as on one thread.
+ * `evaluate` (metrics.ts) of the model whose artifact is `bytes` (best in a SharedArrayBuffer of their own, which
+ * the threads then read without a copy), with the test users shared among `threads` threads, the calling one
+ * included: the same metrics, bit for bit, as on one thread.
  */
 export async function evaluateOnThreads(
   bytes: Uint8Array,
@@ -75,10 +86,7 @@ export async function evaluateOnThreads(
   const excludeHistory = options.excludeHistory ?? false;
   const [first, ...rest] = ranges(evaluated.length, Math.max(1, threads));
   let shared: SharedArrayBuffer | undefined;
-  if (rest.length > 0) {
-    shared = new SharedArrayBuffer(bytes.length);
-    new Uint8Array(shared).set(bytes);
-  }
+  if (rest.length > 0) shared = sharedBytes(bytes);
   const others = rest.map(([a, b]) =>
     scoreOnThread(shared as SharedArrayBuffer, evaluated.slice(a, b), excludeHistory),
   );

@@ -206,8 +206,9 @@ async function putObject(ctx: ServiceContext, key: string, chunks: Iterable<Uint
   await putArtifact(ctx.s3, ctx.dataBucket, key, chunks);
 }
 
-async function getObject(ctx: ServiceContext, key: string): Promise<Uint8Array> {
-  const bytes = await getArtifact(ctx.s3, ctx.dataBucket, key);
+/** The object's bytes, in a SharedArrayBuffer when `shared` (`getArtifact`). */
+async function getObject(ctx: ServiceContext, key: string, shared = false): Promise<Uint8Array> {
+  const bytes = await getArtifact(ctx.s3, ctx.dataBucket, key, shared);
   if (bytes === undefined) throw new Error(`No object ${key}`);
   return bytes;
 }
@@ -544,7 +545,8 @@ export async function evaluateVersion(ctx: ServiceContext, arn: string): Promise
     return { solutionVersionArn: arn };
   }
   const snapshot = await readSnapshot(ctx, arn);
-  const modelBytes = await getObject(ctx, modelKey(arn));
+  // Shared, so that Evaluate's threads read the model without a copy of their own.
+  const modelBytes = await getObject(ctx, modelKey(arn), true);
   const attributes = new Map(snapshot.users.map((u) => [u.userId, u.categorical]));
   const test = metricsSplit(snapshot.columns).test.map((t) => {
     const userAttributes = attributes.get(t.userId);

@@ -124,13 +124,15 @@ async function readInto(body: unknown, out: Uint8Array, at: number, end: number,
 
 /**
  * The object's bytes; `undefined` when there is no such object. The bytes are written into one buffer as they
- * arrive (no list of chunks to join); an object larger than {@link RANGE_BYTES} is read as ranges, up to
- * {@link RANGE_CONCURRENCY} at once, each required to come from the version the first range came from (`If-Match`).
+ * arrive (no list of chunks to join), a SharedArrayBuffer when `shared` (for worker threads to read without a
+ * copy); an object larger than {@link RANGE_BYTES} is read as ranges, up to {@link RANGE_CONCURRENCY} at once, each
+ * required to come from the version the first range came from (`If-Match`).
  */
 export async function getArtifact(
   s3: S3Client,
   bucket: string,
   key: string,
+  shared = false,
 ): Promise<Uint8Array | undefined> {
   let first: GetObjectCommandOutput;
   try {
@@ -151,7 +153,7 @@ export async function getArtifact(
     if (first.Body instanceof Readable) first.Body.destroy();
     return new Uint8Array(0);
   }
-  const bytes = new Uint8Array(total);
+  const bytes = new Uint8Array(shared ? new SharedArrayBuffer(total) : new ArrayBuffer(total));
   const firstEnd = Math.min(total, first.ContentRange === undefined ? total : RANGE_BYTES);
   let next = firstEnd;
   const rest = async (): Promise<void> => {

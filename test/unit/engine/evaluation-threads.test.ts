@@ -33,8 +33,16 @@ describe('evaluateOnThreads', () => {
     const alone = evaluate(model, cases, options);
     expect(alone.normalized_discounted_cumulative_gain_at_10).toBeGreaterThan(0);
     expect(alone.normalized_discounted_cumulative_gain_at_10).toBeLessThan(1);
-    for (const threads of [1, 2, 3]) {
-      const shared = await evaluateOnThreads(bytes, cases, options, threads);
+    // The artifact in a SharedArrayBuffer of its own, as the evaluate step reads it, and in an ordinary one.
+    const inShared = new Uint8Array(new SharedArrayBuffer(bytes.length));
+    inShared.set(bytes);
+    for (const [threads, artifact] of [
+      [1, bytes],
+      [2, bytes],
+      [3, bytes],
+      [2, inShared],
+    ] as const) {
+      const shared = await evaluateOnThreads(artifact, cases, options, threads);
       expect(shared).toEqual(alone);
       for (const key of Object.keys(alone) as (keyof typeof alone)[])
         expect(Object.is(shared[key], alone[key])).toBe(true);

@@ -29,6 +29,10 @@ describe('getArtifact', () => {
       const read = await getArtifact(s3, BUCKET, `object-${length}`);
       expect(read?.length).toBe(length);
       expect(Buffer.compare(Buffer.from(read as Uint8Array), Buffer.from(bytes))).toBe(0);
+      const shared = await getArtifact(s3, BUCKET, `object-${length}`, true);
+      expect(shared?.buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(shared?.byteLength).toBe(shared?.buffer.byteLength);
+      expect(Buffer.compare(Buffer.from(shared as Uint8Array), Buffer.from(bytes))).toBe(0);
     }
   });
 
