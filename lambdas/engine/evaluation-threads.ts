@@ -85,8 +85,8 @@ export async function evaluateOnThreads(
   const evaluated = evaluatedCases(testCases, options);
   const excludeHistory = options.excludeHistory ?? false;
   const [first, ...rest] = ranges(evaluated.length, Math.max(1, threads));
-  let shared: SharedArrayBuffer | undefined;
-  if (rest.length > 0) shared = sharedBytes(bytes);
+  // The shared bytes only where other threads will read them.
+  const shared = rest.length > 0 ? sharedBytes(bytes) : undefined;
   const others = rest.map(([a, b]) =>
     scoreOnThread(shared as SharedArrayBuffer, evaluated.slice(a, b), excludeHistory),
   );

@@ -12,7 +12,7 @@
  * sooner once its strings reach {@link BLOCK_CHARS} characters (long text fields), so writing and reading need
  * memory for one block only.
  */
-import { align8, framedChunks, readFrame } from '../engine/framing';
+import { align8, framedChunks, frameHeader, readFrame } from '../engine/framing';
 
 export type BulkValue = string | number | boolean | null;
 
@@ -62,8 +62,7 @@ export function isBinaryGeneration(bytes: Uint8Array): boolean {
 
 /** The start of a generation file: its framed header. */
 export function encodeFileHeader(columns: readonly string[]): Uint8Array {
-  const [head] = framedChunks(FILE_MAGIC, { format: BULK_FORMAT, version: BULK_FORMAT_VERSION, columns }, []);
-  return head as Uint8Array;
+  return frameHeader(FILE_MAGIC, { format: BULK_FORMAT, version: BULK_FORMAT_VERSION, columns });
 }
 
 /** The columns of a generation file whose framed header is `bytes`' start; `undefined` until the header is whole. */
