@@ -262,17 +262,39 @@ export function selectUsersByHistoryLength(
   minPercentile: number,
   maxPercentile: number,
 ): Uint8Array {
+  return usersWithin(userOffsets, historyLengthBounds(userOffsets, minPercentile, maxPercentile));
+}
+
+/** The least and most history length of the users that train; ±∞ keeps everyone on that side. */
+export interface LengthBounds {
+  readonly lo: number;
+  readonly hi: number;
+}
+
+/** The history lengths at the two percentiles (nearest rank on the sorted lengths of every user). */
+export function historyLengthBounds(
+  userOffsets: Int32Array,
+  minPercentile: number,
+  maxPercentile: number,
+): LengthBounds {
   const u = userOffsets.length - 1;
-  const lengths = new Float64Array(u);
-  for (let i = 0; i < u; i++) lengths[i] = (userOffsets[i + 1] as number) - (userOffsets[i] as number);
-  const sorted = Float64Array.from(lengths).sort();
+  const sorted = new Float64Array(u);
+  for (let i = 0; i < u; i++) sorted[i] = (userOffsets[i + 1] as number) - (userOffsets[i] as number);
+  sorted.sort();
   const at = (p: number): number => sorted[Math.min(u - 1, Math.max(0, Math.ceil(p * u) - 1))] as number;
-  const lo = minPercentile <= 0 ? Number.NEGATIVE_INFINITY : at(minPercentile);
-  const hi = maxPercentile >= 1 ? Number.POSITIVE_INFINITY : at(maxPercentile);
+  return {
+    lo: minPercentile <= 0 ? Number.NEGATIVE_INFINITY : at(minPercentile),
+    hi: maxPercentile >= 1 ? Number.POSITIVE_INFINITY : at(maxPercentile),
+  };
+}
+
+/** Which users' history lengths lie within the bounds (1) or not (0). */
+export function usersWithin(userOffsets: Int32Array, bounds: LengthBounds): Uint8Array {
+  const u = userOffsets.length - 1;
   const keep = new Uint8Array(u);
   for (let i = 0; i < u; i++) {
-    const len = lengths[i] as number;
-    keep[i] = len >= lo && len <= hi ? 1 : 0;
+    const len = (userOffsets[i + 1] as number) - (userOffsets[i] as number);
+    keep[i] = len >= bounds.lo && len <= bounds.hi ? 1 : 0;
   }
   return keep;
 }

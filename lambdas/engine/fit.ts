@@ -186,7 +186,7 @@ export function sumsKey(hp: HyperParameters, choices: ModelChoices, h: number): 
 export function fitSums(
   ctx: Pick<FitContext, 'seqs' | 'hp' | 'parallel'>,
   choices: ModelChoices,
-  head: Head,
+  head: Pick<Head, 'headPos' | 'h'>,
   keep: Uint8Array,
 ): Promise<Statistics> {
   const { seqs, hp, parallel } = ctx;

@@ -4,3 +4,8 @@ export function fnv1a(text: string): number {
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
   return h;
 }
+
+/** The shard (0 … shards − 1) of a user: FNV-1a of the id's UTF-16 code units, modulo the shard count. */
+export function shardOfUser(userId: string, shards: number): number {
+  return fnv1a(userId) % shards;
+}

@@ -13,19 +13,20 @@
  */
 
 import type { Statistics } from './accumulate';
+import { historyLengthBounds, IdIndex, ingestColumns, usersWithin } from './dataset';
 import { type FitContext, fitSums, headOf, type ModelChoices, sumsKey } from './fit';
 import { frameHeader, readFrame } from './framing';
-import { fnv1a } from './hash';
+import { shardOfUser } from './hash';
 import type { HyperParameters } from './hyperparameters';
+import type { InteractionColumns } from './snapshot';
+import { trainingRowsOf } from './split';
+import type { ParallelRunner } from './train';
 
 export const SUMS_FORMAT = 'open-personalize/sums';
 export const SUMS_FORMAT_VERSION = 1;
 const MAGIC = 0x53554d53; // "SUMS"
 
-/** The shard (0 … shards − 1) of a user: FNV-1a of the id's UTF-16 code units, modulo the shard count. */
-export function shardOfUser(userId: string, shards: number): number {
-  return fnv1a(userId) % shards;
-}
+export { shardOfUser };
 
 /** Shards for `interactions` interactions at `perShard` each: at least 1, at most `maxShards`. */
 export function shardCount(interactions: number, perShard: number, maxShards: number): number {
@@ -59,6 +60,58 @@ export async function shardSums(
   const fitCtx = { ...ctx, hp: chosen.hp };
   const stats = await fitSums(fitCtx, chosen.choices, head, keep);
   return { key: sumsKey(chosen.hp, chosen.choices, head.h), h: head.h, stats };
+}
+
+/**
+ * What a shard's sums need of the whole data besides its own users' rows, from the context of every user: the
+ * head's item ids in head order, the history lengths of the users that train (null for no bound), and the metrics'
+ * sampled test users, whose truths no sum sees.
+ */
+export interface ShardPlan {
+  readonly head: readonly string[];
+  readonly historyLengths: readonly [number | null, number | null];
+  readonly heldOut: readonly string[];
+}
+
+export function shardPlanOf(ctx: FitContext, heldOut: readonly string[]): ShardPlan {
+  const { head } = headOf(ctx.seqs, ctx.headItems);
+  const { hp, seqs } = ctx;
+  const { lo, hi } = historyLengthBounds(
+    seqs.userOffsets,
+    hp.minUserHistoryLengthPercentile,
+    hp.maxUserHistoryLengthPercentile,
+  );
+  return {
+    head: Array.from(head, (i) => seqs.items.ids[i] as string),
+    historyLengths: [Number.isFinite(lo) ? lo : null, Number.isFinite(hi) ? hi : null],
+    heldOut,
+  };
+}
+
+/**
+ * The sums of a shard from its own users' columns (`readSnapshotShard`) and the plan: the same sums `shardSums`
+ * takes from the context of every user, bit for bit, since the shard's users keep their relative order.
+ */
+export async function partSums(
+  part: InteractionColumns,
+  plan: ShardPlan,
+  chosen: { readonly hp: HyperParameters; readonly choices: ModelChoices },
+  parallel: ParallelRunner,
+): Promise<ShardSums> {
+  const seqs = ingestColumns(part, {}, new IdIndex(), trainingRowsOf(part, new Set(plan.heldOut)));
+  const [lo, hi] = plan.historyLengths;
+  const keep = usersWithin(seqs.userOffsets, {
+    lo: lo ?? Number.NEGATIVE_INFINITY,
+    hi: hi ?? Number.POSITIVE_INFINITY,
+  });
+  const h = plan.head.length;
+  const headPos = new Int32Array(seqs.items.size).fill(-1);
+  plan.head.forEach((id, p) => {
+    const i = seqs.items.get(id);
+    if (i !== undefined) headPos[i] = p;
+  });
+  const stats = await fitSums({ seqs, hp: chosen.hp, parallel }, chosen.choices, { headPos, h }, keep);
+  return { key: sumsKey(chosen.hp, chosen.choices, h), h, stats };
 }
 
 /**

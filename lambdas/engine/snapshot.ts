@@ -8,18 +8,23 @@
  *   u32 magic "OPPS" | u32 header length | header JSON (UTF-8) | pad to 8 | arrays, each padded to 8
  *
  * The header names every array with its element type, offset from the start of the array data, and length.
- * Users are numbered in order of first appearance in the source, and a user's events are rows
- * `userOffsets[u] .. userOffsets[u+1]`, oldest first (equal timestamps keep source order). Items and event types
- * are numbered in order of first appearance too.
+ * A user's events are rows `userOffsets[u] .. userOffsets[u+1]`, oldest first (equal timestamps keep source order).
+ * Users are grouped by the distributed training's shard (`shardOfUser`), shard 0 first, and within a shard numbered
+ * in order of first appearance in the source; the header's `shardUsers` gives each shard's users, so that a shard
+ * reads its own users' rows by byte range (`readSnapshotShard`) and nothing else of the columns. Items and event
+ * types are numbered in order of first appearance.
  */
 
 import { Column, ContextColumn, IdIndex, listsInOrder, orderByUserThenTime } from './dataset';
 import { attributesOfTokens } from './feature-embeddings';
 import { align8, framedChunks, readFrame } from './framing';
+import { shardOfUser } from './hash';
 import type { Interaction, ItemMeta, UserMeta } from './types';
 
 export const SNAPSHOT_FORMAT = 'open-personalize/interactions';
-export const SNAPSHOT_FORMAT_VERSION = 2;
+export const SNAPSHOT_FORMAT_VERSION = 3;
+/** Version 2 had no shards: one shard of every user. It is still read. */
+const VERSIONS_READ = [2, SNAPSHOT_FORMAT_VERSION];
 const MAGIC = 0x5350504f; // "OPPS" little-endian
 const NO_TYPE = -1;
 
@@ -54,6 +59,8 @@ export interface TrainingSnapshot {
   readonly columns: InteractionColumns;
   readonly items: readonly ItemMeta[];
   readonly users: readonly UserMeta[];
+  /** The user shards the columns are grouped by (`SnapshotBuilder.finish`). @default 1 */
+  readonly shards?: number;
 }
 
 type ArrayName =
@@ -78,6 +85,8 @@ interface Header {
   contextTokens?: readonly string[];
   items: readonly ItemMeta[];
   users: readonly UserMeta[];
+  /** shards + 1 entries: shard s's users are shardUsers[s] .. shardUsers[s+1]; absent in version 2 (one shard). */
+  shardUsers?: readonly number[];
   arrays: { name: ArrayName; type: ArrayType; offset: number; length: number }[];
 }
 
@@ -131,9 +140,14 @@ export class SnapshotBuilder {
     return counts;
   }
 
-  /** The columns, sorted by user and time. The builder must not be used afterwards. */
-  finish(): InteractionColumns {
-    const userOf = this.user.trimmed();
+  /**
+   * The columns, sorted by user and time, the users grouped by their shard of `shards` (in order of first
+   * appearance within a shard). The builder must not be used afterwards.
+   */
+  finish(shards = 1): InteractionColumns {
+    const grouped = groupUsersByShard(this.users.ids, shards);
+    const userOf =
+      grouped === undefined ? this.user.trimmed() : this.user.trimmed().map((x) => grouped.rank[x] as number);
     const m = userOf.length;
     const u = this.users.size;
     const timeOf = this.time.trimmed();
@@ -144,7 +158,7 @@ export class SnapshotBuilder {
     };
     const wholeSeconds = timeOf.every((t) => Number.isInteger(t) && t >= -2147483648 && t <= 2147483647);
     let columns: InteractionColumns = {
-      userIds: this.users.ids,
+      userIds: grouped === undefined ? this.users.ids : grouped.ids,
       itemIds: this.items.ids,
       eventTypes: this.types.ids,
       userOffsets,
@@ -168,6 +182,40 @@ export class SnapshotBuilder {
     }
     return columns;
   }
+}
+
+/** Users renumbered by shard, first appearance within a shard: each old number's new one, and the ids in new order. */
+function groupUsersByShard(
+  ids: readonly string[],
+  shards: number,
+): { rank: Int32Array; ids: string[] } | undefined {
+  if (shards <= 1) return undefined;
+  const shardOf = Int32Array.from(ids, (id) => shardOfUser(id, shards));
+  const next = new Int32Array(shards + 1);
+  for (const s of shardOf) next[s + 1] = (next[s + 1] as number) + 1;
+  for (let s = 0; s < shards; s++) next[s + 1] = (next[s + 1] as number) + (next[s] as number);
+  const rank = new Int32Array(ids.length);
+  const out = new Array<string>(ids.length);
+  for (let u = 0; u < ids.length; u++) {
+    const s = shardOf[u] as number;
+    const r = next[s] as number;
+    next[s] = r + 1;
+    rank[u] = r;
+    out[r] = ids[u] as string;
+  }
+  return { rank, ids: out };
+}
+
+/** Each shard's first user and the end: throws unless the users are grouped by shard in shard order. */
+function shardUsersOf(userIds: readonly string[], shards: number): number[] {
+  const bounds = [0];
+  for (let u = 0; u < userIds.length; u++) {
+    const s = shards <= 1 ? 0 : shardOfUser(userIds[u] as string, shards);
+    if (s < bounds.length - 1) throw new Error(`The snapshot's users are not grouped into ${shards} shards`);
+    while (bounds.length - 1 < s) bounds.push(u);
+  }
+  while (bounds.length <= shards) bounds.push(userIds.length);
+  return bounds;
 }
 
 /**
@@ -210,6 +258,7 @@ export function encodeSnapshot(snapshot: TrainingSnapshot): Uint8Array[] {
     ...(c.contextTokens === undefined ? {} : { contextTokens: c.contextTokens }),
     items: snapshot.items,
     users: snapshot.users,
+    shardUsers: shardUsersOf(c.userIds, snapshot.shards ?? 1),
     arrays: descriptors,
   };
   return framedChunks(
@@ -222,37 +271,123 @@ export function encodeSnapshot(snapshot: TrainingSnapshot): Uint8Array[] {
 /** Reads a snapshot. Arrays are views of `bytes` where aligned (copies otherwise), so keep `bytes` unmodified. */
 export function decodeSnapshot(bytes: Uint8Array): TrainingSnapshot {
   const frame = readFrame(bytes, MAGIC, 'training snapshot');
-  const header = frame.header as Header;
-  if (header.format !== SNAPSHOT_FORMAT || header.version !== SNAPSHOT_FORMAT_VERSION) {
-    throw new Error(`unsupported training snapshot format ${header.format} v${header.version}`);
-  }
-  const { dataStart } = frame;
-  const read = (name: ArrayName): Int32Array | Float64Array | undefined => {
+  const header = checkedHeader(frame.header);
+  const array = (name: ArrayName): Int32Array | Float64Array | undefined => {
     const d = header.arrays.find((a) => a.name === name);
     if (d === undefined) return undefined;
     const width = d.type === 'float64' ? 8 : 4;
-    const start = dataStart + d.offset;
+    const start = frame.dataStart + d.offset;
     const end = start + d.length * width;
     if (end > bytes.length) throw new Error('training snapshot is truncated');
-    const aligned = (bytes.byteOffset + start) % width === 0;
-    const buffer = aligned ? bytes.buffer : bytes.slice(start, end).buffer;
-    const at = aligned ? bytes.byteOffset + start : 0;
-    return d.type === 'float64'
-      ? new Float64Array(buffer, at, d.length)
-      : new Int32Array(buffer, at, d.length);
+    return typedView(bytes, start, end, d.type);
   };
+  const arrays = {} as Arrays;
+  for (const d of header.arrays) arrays[d.name] = array(d.name);
+  const columns = assembleColumns(header, arrays, header.userIds);
+  if (
+    columns.userOffsets.length !== columns.userIds.length + 1 ||
+    columns.userOffsets[columns.userIds.length] !== header.interactions ||
+    columns.item.length !== header.interactions
+  ) {
+    throw new Error('training snapshot is inconsistent');
+  }
+  return { columns, items: header.items, users: header.users, shards: shardBounds(header).length - 1 };
+}
+
+/** Reads bytes [start, end) of an object. */
+export type ByteRangeReader = (start: number, end: number) => Promise<Uint8Array>;
+
+/**
+ * Shard `shard`'s users of a stored snapshot, read by byte ranges: the header, then only those users' slices of
+ * each array, so that a shard's memory and transfer follow its own rows. The columns keep the whole snapshot's
+ * item, event-type and context tables; user numbers and row offsets start from 0. `users` (the Users metadata) is
+ * cut to the shard's users.
+ */
+export async function readSnapshotShard(read: ByteRangeReader, shard: number): Promise<TrainingSnapshot> {
+  const prefix = await read(0, 8);
+  const length = new DataView(prefix.buffer, prefix.byteOffset, 8).getUint32(4, true);
+  const frame = readFrame(await read(0, 8 + length), MAGIC, 'training snapshot');
+  const header = checkedHeader(frame.header);
+  const bounds = shardBounds(header);
+  if (!Number.isInteger(shard) || shard < 0 || shard >= bounds.length - 1)
+    throw new Error(`The training snapshot has no shard ${shard} of ${bounds.length - 1}`);
+  const u0 = bounds[shard] as number;
+  const u1 = bounds[shard + 1] as number;
+  const slice = async (name: ArrayName, from: number, to: number) => {
+    const d = header.arrays.find((a) => a.name === name);
+    if (d === undefined) return undefined;
+    if (from < 0 || to > d.length || from > to) throw new Error('training snapshot is inconsistent');
+    const width = d.type === 'float64' ? 8 : 4;
+    const at = frame.dataStart + d.offset;
+    const bytes = to > from ? await read(at + from * width, at + to * width) : new Uint8Array(0);
+    return typedView(bytes, 0, bytes.length, d.type);
+  };
+  const arrays = {} as Arrays;
+  const userRows = (await slice('userOffsets', u0, u1 + 1)) as Int32Array;
+  const r0 = userRows[0] as number;
+  const r1 = userRows[u1 - u0] as number;
+  arrays.userOffsets = userRows.map((x) => x - r0);
+  for (const name of ['item', 'time', 'type', 'value'] as const) arrays[name] = await slice(name, r0, r1);
+  for (const [from, items] of [
+    ['impressionOffsets', 'impressionItems'],
+    ['contextOffsets', 'contextIds'],
+  ] as const) {
+    const rowsAt = (await slice(from, r0, r1 + 1)) as Int32Array | undefined;
+    if (rowsAt === undefined) continue;
+    arrays[from] = rowsAt.map((x) => x - (rowsAt[0] as number));
+    arrays[items] = await slice(items, rowsAt[0] as number, rowsAt[r1 - r0] as number);
+  }
+  const userIds = header.userIds.slice(u0, u1);
+  const columns = assembleColumns(header, arrays, userIds);
+  if (columns.userOffsets.length !== userIds.length + 1 || columns.item.length !== r1 - r0)
+    throw new Error('training snapshot is inconsistent');
+  const mine = new Set(userIds);
+  return {
+    columns,
+    items: header.items,
+    users: header.users.filter((user) => mine.has(user.userId)),
+    shards: bounds.length - 1,
+  };
+}
+
+type Arrays = Partial<Record<ArrayName, Int32Array | Float64Array>>;
+
+function checkedHeader(header: unknown): Header {
+  const h = header as Header;
+  if (h.format !== SNAPSHOT_FORMAT || !VERSIONS_READ.includes(h.version)) {
+    throw new Error(`unsupported training snapshot format ${h.format} v${h.version}`);
+  }
+  return h;
+}
+
+/** The header's shard bounds; one shard of every user for a version 2 snapshot. */
+const shardBounds = (header: Header): readonly number[] => header.shardUsers ?? [0, header.userIds.length];
+
+/** Bytes [start, end) as an array of `type`: a view where aligned, else a copy. */
+function typedView(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  type: ArrayType,
+): Int32Array | Float64Array {
+  const width = type === 'float64' ? 8 : 4;
+  const aligned = (bytes.byteOffset + start) % width === 0;
+  const buffer = aligned ? bytes.buffer : bytes.slice(start, end).buffer;
+  const at = aligned ? bytes.byteOffset + start : 0;
+  const length = (end - start) / width;
+  return type === 'float64' ? new Float64Array(buffer, at, length) : new Int32Array(buffer, at, length);
+}
+
+/** The columns from the header's tables and these arrays. */
+function assembleColumns(header: Header, arrays: Arrays, userIds: readonly string[]): InteractionColumns {
   const need = (name: ArrayName): Int32Array | Float64Array => {
-    const a = read(name);
+    const a = arrays[name];
     if (a === undefined) throw new Error(`training snapshot lacks ${name}`);
     return a;
   };
-  const value = read('value');
-  const impressionOffsets = read('impressionOffsets');
-  const impressionItems = read('impressionItems');
-  const contextOffsets = read('contextOffsets');
-  const contextIds = read('contextIds');
-  const columns: InteractionColumns = {
-    userIds: header.userIds,
+  const { value, impressionOffsets, impressionItems, contextOffsets, contextIds } = arrays;
+  return {
+    userIds,
     itemIds: header.itemIds,
     eventTypes: header.eventTypes,
     userOffsets: need('userOffsets') as Int32Array,
@@ -274,14 +409,6 @@ export function decodeSnapshot(bytes: Uint8Array): TrainingSnapshot {
           contextIds: contextIds as Int32Array,
         }),
   };
-  if (
-    columns.userOffsets.length !== columns.userIds.length + 1 ||
-    columns.userOffsets[columns.userIds.length] !== header.interactions ||
-    columns.item.length !== header.interactions
-  ) {
-    throw new Error('training snapshot is inconsistent');
-  }
-  return { columns, items: header.items, users: header.users };
 }
 
 /**

@@ -137,7 +137,7 @@ export function holdOutTruthRows(
   const test = sampled.map((u): TestCase => {
     const from = c.userOffsets[u] as number;
     const to = c.userOffsets[u + 1] as number;
-    const cut = to - truthCountOf(to - from, truthFraction);
+    const cut = truthCut(c, u, truthFraction);
     keep.fill(0, cut, to);
     const rows = (a: number, b: number) => Array.from({ length: b - a }, (_, k) => a + k);
     const context = rowContext(c, cut);
@@ -150,6 +150,28 @@ export function holdOutTruthRows(
     };
   });
   return { keep, test };
+}
+
+/** User u's first truth row when it is a test user. */
+function truthCut(c: InteractionColumns, u: number, truthFraction: number): number {
+  const from = c.userOffsets[u] as number;
+  const to = c.userOffsets[u + 1] as number;
+  return to - truthCountOf(to - from, truthFraction);
+}
+
+/**
+ * The training rows of {@link holdOutTruthRows} for columns that hold a part of the users (a shard's): the truths
+ * of the users in `test`, the test users the whole data's split sampled, are 0.
+ */
+export function trainingRowsOf(
+  c: InteractionColumns,
+  test: ReadonlySet<string>,
+  truthFraction = 0.1,
+): Uint8Array {
+  const keep = new Uint8Array(c.item.length).fill(1);
+  for (let u = 0; u < c.userIds.length; u++)
+    if (test.has(c.userIds[u] as string)) keep.fill(0, truthCut(c, u, truthFraction), c.userOffsets[u + 1]);
+  return keep;
 }
 
 /** {@link catalogSize} of a snapshot: distinct items its interactions name, with `itemIds` (the Items dataset). */

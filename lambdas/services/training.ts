@@ -4,15 +4,15 @@
  * - prepare: `CREATE PENDING` → `CREATE IN_PROGRESS`; reads the group's interactions, items and users, applies the
  *   solution's `eventType` / `eventValueThreshold`, records the data's fingerprint (`data-fingerprint.ts`, which
  *   automatic training compares), enforces the minimum-data rule (spec §2.8) and writes a compact columnar training
- *   snapshot (`engine/snapshot.ts`) to `models/<solution>/<version>/training-data.bin`.
+ *   snapshot (`engine/snapshot.ts`) to `models/<solution>/<version>/training-data.bin`, its users cut into shards by
+ *   a hash of their id, one per `SHARD_INTERACTIONS` interactions (at most `MAX_SHARDS`), and grouped by shard.
  * - plan: self-tuning (`engine/tuning.ts`) chooses the model on a validation split of the snapshot less the metrics'
- *   held-out truths, and the users are cut into shards by a hash of their id, one per `SHARD_INTERACTIONS`
- *   interactions (at most `MAX_SHARDS`); writes `training/plan.json` and returns the shard list, which the workflow's
- *   Distributed Map runs over. With one shard the list is empty: nothing is distributed, and the train step sums
- *   itself, exactly as an undistributed training (it saves writing and reading the dense sums). An UPDATE version
- *   has no shards either.
+ *   held-out truths; writes `training/plan.json`, with what a shard needs of the whole data (`ShardPlan`), and
+ *   returns the shard list, which the workflow's Distributed Map runs over. With one shard the list is empty:
+ *   nothing is distributed, and the train step sums itself, exactly as an undistributed training (it saves writing
+ *   and reading the dense sums). An UPDATE version has no shards either.
  * - shard sums (one per shard, in parallel): that shard's users' Gram and cross sums of the final fit
- *   (`engine/shards.ts`) to `training/shard-<n>.bin`.
+ *   (`engine/shards.ts`) to `training/shard-<n>.bin`, from the byte ranges of the snapshot that hold its users.
  * - reduce: the shards' sums added up, to `training/sums.bin`.
  * - train: the final fit on every training user with the plan's choices, solving on the reduced sums (or its own
  *   with one shard), and `model.bin` with its item engagement statistics (`item-stats.ts`); records the step's wall
@@ -42,15 +42,18 @@ import {
   addShardSums,
   decodeShardSums,
   encodeShardSums,
+  partSums,
+  type ShardPlan,
   type ShardSums,
   shardCount,
-  shardSums,
+  shardPlanOf,
 } from '../engine/shards';
 import {
   decodeSnapshot,
   encodeSnapshot,
   type InteractionColumns,
   interactionRows,
+  readSnapshotShard,
   SnapshotBuilder,
   type TrainingSnapshot,
 } from '../engine/snapshot';
@@ -64,6 +67,7 @@ import {
   dataMarkKey,
   deleteArtifactsUnder,
   getArtifact,
+  getArtifactRange,
   historyTailsKey,
   modelKey,
   putArtifact,
@@ -140,11 +144,13 @@ export interface ShardEvent extends StepEvent {
 }
 
 /**
- * `training/plan.json`: how many shards, the model self-tuning chose, whether its output embeddings are in
- * `training/start.bin` (they start the final fit), and the plan step's seconds.
+ * `training/plan.json`: how many shards and, with more than one, what each needs of the whole data; the model
+ * self-tuning chose, whether its output embeddings are in `training/start.bin` (they start the final fit), and the
+ * plan step's seconds.
  */
 interface TrainingPlan {
   readonly shards: number;
+  readonly shardPlan?: ShardPlan;
   readonly hp: HyperParameters;
   readonly choices: ModelChoices;
   readonly start: boolean;
@@ -249,10 +255,15 @@ export async function prepareTraining(ctx: ServiceContext, arn: string): Promise
   const usersWithTwo = perUser.reduce((n, c) => (c >= 2 ? n + 1 : n), 0);
   checkMinimumData(builder.size, perUser.length, usersWithTwo);
 
+  const shards = shardCount(
+    builder.size,
+    positiveEnv(ENV.TRAINING_SHARD_INTERACTIONS, SHARD_INTERACTIONS),
+    MAX_SHARDS,
+  );
   await putObject(
     ctx,
     snapshotKey(arn),
-    encodeSnapshot({ columns: builder.finish(), items: data.items, users: data.users }),
+    encodeSnapshot({ columns: builder.finish(shards), items: data.items, users: data.users, shards }),
   );
   return { solutionVersionArn: arn };
 }
@@ -366,21 +377,22 @@ async function withParallel<T>(run: (parallel: ParallelRunner) => Promise<T>): P
 function withFitContext<T>(
   version: ResourceRecord<VersionDoc>,
   snapshot: TrainingSnapshot,
-  run: (fit: FitContext) => Promise<T>,
+  run: (fit: FitContext, split: ColumnsSplit) => Promise<T>,
 ): Promise<T> {
   const config = trainingConfigOf(version.doc.solutionConfig, version.doc.eventType);
   const columns = snapshot.columns;
+  const split = metricsSplit(columns);
   return withParallel(async (parallel) => {
     const fit = await fitContextOf(
       {
-        columns: { data: columns, keep: metricsSplit(columns).keep },
+        columns: { data: columns, keep: split.keep },
         items: snapshot.items,
         users: snapshot.users,
       },
       { hyperParameters: config.hyperParameters, seed: TRAIN_SEED },
       parallel,
     );
-    return run(fit);
+    return run(fit, split);
   });
 }
 
@@ -412,16 +424,26 @@ export async function planTraining(ctx: ServiceContext, arn: string): Promise<Pl
   const started = performance.now();
   const snapshot = await readSnapshot(ctx, arn);
   let output: Float32Array | undefined;
-  const plan = await withFitContext(version, snapshot, async (fit): Promise<TrainingPlan> => {
+  const shards = snapshot.shards ?? 1;
+  const plan = await withFitContext(version, snapshot, async (fit, split): Promise<TrainingPlan> => {
     const chosen = await chooseModel(fit, hpoOption(version.doc));
     output = chosen.output;
-    const shards = shardCount(
-      fit.seqs.itemSeq.length,
-      positiveEnv(ENV.TRAINING_SHARD_INTERACTIONS, SHARD_INTERACTIONS),
-      MAX_SHARDS,
-    );
     const seconds = (performance.now() - started) / 1000;
-    return { shards, hp: chosen.hp, choices: chosen.choices, start: output !== undefined, seconds };
+    return {
+      shards,
+      ...(shards > 1
+        ? {
+            shardPlan: shardPlanOf(
+              fit,
+              split.test.map((t) => t.userId),
+            ),
+          }
+        : {}),
+      hp: chosen.hp,
+      choices: chosen.choices,
+      start: output !== undefined,
+      seconds,
+    };
   });
   await requireInProgress(ctx, arn);
   if (output !== undefined)
@@ -441,11 +463,18 @@ export async function planTraining(ctx: ServiceContext, arn: string): Promise<Pl
 const isDistributed = (plan: TrainingPlan): boolean => plan.shards > 1;
 
 export async function sumShard(ctx: ServiceContext, arn: string, shard: number): Promise<StepEvent> {
-  const version = await requireInProgress(ctx, arn);
+  await requireInProgress(ctx, arn);
   const started = performance.now();
   const plan = await readPlan(ctx, arn);
-  const snapshot = await readSnapshot(ctx, arn);
-  const sums = await withFitContext(version, snapshot, (fit) => shardSums(fit, plan, shard, plan.shards));
+  if (plan.shardPlan === undefined) throw new Error(`The training plan of ${arn} has no shards`);
+  const key = snapshotKey(arn);
+  const part = await readSnapshotShard(
+    (start, end) => getArtifactRange(ctx.s3, ctx.dataBucket, key, start, end),
+    shard,
+  );
+  const sums = await withParallel((parallel) =>
+    partSums(part.columns, plan.shardPlan as ShardPlan, plan, parallel),
+  );
   await requireInProgress(ctx, arn);
   const seconds = (performance.now() - started) / 1000;
   await putObject(ctx, shardSumsKey(arn, shard), encodeShardSums({ ...sums, seconds }));

@@ -179,6 +179,40 @@ export async function getArtifact(
   return bytes;
 }
 
+/**
+ * Bytes [start, end) of an object, read as ranges of at most {@link RANGE_BYTES}, up to {@link RANGE_CONCURRENCY}
+ * at once.
+ */
+export async function getArtifactRange(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  start: number,
+  end: number,
+): Promise<Uint8Array> {
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start)
+    throw new Error(`Bad range [${start}, ${end}) of ${key}`);
+  const bytes = new Uint8Array(end - start);
+  let next = start;
+  const worker = async (): Promise<void> => {
+    while (next < end) {
+      const from = next;
+      const to = Math.min(end, from + RANGE_BYTES);
+      next = to;
+      const part = await s3.send(
+        new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${from}-${to - 1}` }),
+      );
+      if (part.ContentRange === undefined) {
+        if (part.Body instanceof Readable) part.Body.destroy();
+        throw new Error(`The store sent all of ${key} for a range of it`);
+      }
+      await readInto(part.Body, bytes, from - start, to - start, key);
+    }
+  };
+  await Promise.all(Array.from({ length: RANGE_CONCURRENCY }, worker));
+  return bytes;
+}
+
 /** Deletes one object; a missing one is no error. */
 export async function deleteArtifact(s3: S3Client, bucket: string, key: string): Promise<void> {
   await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));

@@ -8,11 +8,20 @@ import {
   addShardSums,
   decodeShardSums,
   encodeShardSums,
+  partSums,
   type ShardSums,
   shardCount,
   shardOfUser,
+  shardPlanOf,
   shardSums,
 } from '../../../lambdas/engine/shards';
+import {
+  decodeSnapshot,
+  encodeSnapshot,
+  readSnapshotShard,
+  SnapshotBuilder,
+} from '../../../lambdas/engine/snapshot';
+import { holdOutTruthRows } from '../../../lambdas/engine/split';
 import { generateSynthetic } from '../../../lambdas/engine/synthetic';
 import { chooseModel, fitChosen, fitContextOf, inThread } from '../../../lambdas/engine/train';
 
@@ -78,6 +87,49 @@ describe('shard sums', () => {
     }
     expect(nonzero).toBeGreaterThan(100);
     expect(worst).toBeLessThanOrEqual(1e-12 * scale);
+  });
+
+  it("a shard's sums from its own users' byte ranges and the plan equal its sums from every user, bit for bit", async () => {
+    const builder = new SnapshotBuilder();
+    for (const x of data.interactions) builder.add(x);
+    const bytes = Buffer.concat(
+      encodeSnapshot({ columns: builder.finish(3), items: data.items, users: [], shards: 3 }),
+    );
+    const columns = decodeSnapshot(bytes).columns;
+    const split = holdOutTruthRows(columns, { seed: 7, maxUsers: 15, sampleSeed: 7 });
+    // Bounds on history length leave users out on both sides.
+    const hyperParameters = {
+      ...options.hyperParameters,
+      minUserHistoryLengthPercentile: 0.1,
+      maxUserHistoryLengthPercentile: 0.9,
+    };
+    const ctx = await fitContextOf(
+      { columns: { data: columns, keep: split.keep }, items: data.items },
+      { ...options, hyperParameters },
+      inThread,
+    );
+    expect(ctx.keep.some((k) => k === 0)).toBe(true);
+    const plan = JSON.parse(
+      JSON.stringify(
+        shardPlanOf(
+          ctx,
+          split.test.map((t) => t.userId),
+        ),
+      ),
+    );
+    expect(plan.heldOut).toHaveLength(15);
+    expect(plan.head).toHaveLength(60);
+    const chosen = { hp: ctx.hp, choices: DEFAULT_CHOICES };
+    const read = (start: number, end: number) => Promise.resolve(bytes.subarray(start, end));
+    for (let shard = 0; shard < 3; shard++) {
+      const everyone = await shardSums(ctx, chosen, shard, 3);
+      const own = await partSums((await readSnapshotShard(read, shard)).columns, plan, chosen, inThread);
+      expect(own.key).toBe(everyone.key);
+      expect(own.stats.positions).toBe(everyone.stats.positions);
+      expect(own.stats.positions).toBeGreaterThan(0);
+      expect(Buffer.from(own.stats.g.buffer).equals(Buffer.from(everyone.stats.g.buffer))).toBe(true);
+      expect(Buffer.from(own.stats.c.buffer).equals(Buffer.from(everyone.stats.c.buffer))).toBe(true);
+    }
   });
 
   it('refuses to add the sums of different fits, and to use sums of another fit', async () => {

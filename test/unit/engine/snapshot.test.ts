@@ -1,8 +1,11 @@
 import { IdIndex, ingestColumns, ingestInteractions, type Sequences } from '../../../lambdas/engine/dataset';
+import { frameHeader, readFrame } from '../../../lambdas/engine/framing';
+import { shardOfUser } from '../../../lambdas/engine/hash';
 import {
   decodeSnapshot,
   encodeSnapshot,
   interactionRows,
+  readSnapshotShard,
   SnapshotBuilder,
   type TrainingSnapshot,
 } from '../../../lambdas/engine/snapshot';
@@ -99,6 +102,94 @@ describe('training snapshot format', () => {
     expect(columns.impressionOffsets).toBeUndefined();
     expect(columns.contextOffsets).toBeUndefined();
     expect([...interactionRows(columns)]).toEqual(reference(plain));
+  });
+
+  describe('user shards', () => {
+    // 60 users, each with a few events, some with values, impressions, context and fractional times.
+    const many: Interaction[] = [];
+    for (let k = 0; k < 400; k++) {
+      const userId = `u${(k * 7) % 60}`;
+      many.push({
+        userId,
+        itemId: `i${(k * 13) % 37}`,
+        timestamp: 1000 - k + (k % 5 === 0 ? 0.5 : 0),
+        ...(k % 3 === 0 ? { eventType: k % 2 ? 'click' : 'buy' } : {}),
+        ...(k % 4 === 0 ? { eventValue: k / 7 } : {}),
+        ...(k % 6 === 0 ? { impression: [`i${k % 37}`, `i${(k + 1) % 37}`] } : {}),
+        ...(k % 5 === 1 ? { context: { DEVICE: [k % 2 ? 'tv' : 'phone'] } } : {}),
+      });
+    }
+    const users = Array.from({ length: 60 }, (_, u) => ({
+      userId: `u${u}`,
+      categorical: { TIER: [`t${u % 3}`] },
+    }));
+    const sharded = (shards: number): Uint8Array => {
+      const builder = new SnapshotBuilder();
+      for (const x of many) builder.add(x);
+      return Buffer.concat(encodeSnapshot({ columns: builder.finish(shards), items: [], users, shards }));
+    };
+    /** A reader over the bytes that counts what it was asked for. */
+    const reader = (bytes: Uint8Array) => {
+      const read = { bytes: 0 };
+      const at = (start: number, end: number) => {
+        read.bytes += end - start;
+        return Promise.resolve(bytes.slice(start, end));
+      };
+      return { read, at };
+    };
+
+    it('groups users by shard, and each shard reads back its own users by byte ranges only', async () => {
+      const bytes = sharded(3);
+      const whole = decodeSnapshot(bytes);
+      expect(whole.shards).toBe(3);
+      const shardOf = (x: Interaction) => shardOfUser(x.userId, 3);
+      const grouped = reference(many).sort((a, b) => shardOf(a) - shardOf(b));
+      expect([...interactionRows(whole.columns)]).toEqual(grouped);
+      let sizes = 0;
+      for (let shard = 0; shard < 3; shard++) {
+        const { read, at } = reader(bytes);
+        const part = await readSnapshotShard(at, shard);
+        const mine = grouped.filter((x) => shardOf(x) === shard);
+        expect(mine.length).toBeGreaterThan(50);
+        expect(part.shards).toBe(3);
+        expect([...interactionRows(part.columns)]).toEqual(mine);
+        expect(part.columns.itemIds).toEqual(whole.columns.itemIds);
+        expect(part.users.map((u) => u.userId).sort()).toEqual(
+          [...new Set(mine.map((x) => x.userId))].sort(),
+        );
+        // The header and this shard's slices: less than the whole object.
+        expect(read.bytes).toBeLessThan(bytes.length);
+        sizes += read.bytes;
+      }
+      // Each shard read the header, and the shards' slices together are the arrays.
+      const { dataStart } = readFrame(bytes, 0x5350504f, 'training snapshot');
+      expect(sizes).toBeGreaterThan(bytes.length - dataStart);
+      await expect(readSnapshotShard(reader(bytes).at, 3)).rejects.toThrow(/no shard 3 of 3/);
+    });
+
+    it('refuses to encode users that are not grouped by shard', () => {
+      const builder = new SnapshotBuilder();
+      for (const x of many) builder.add(x);
+      expect(() => encodeSnapshot({ columns: builder.finish(1), items: [], users: [], shards: 3 })).toThrow(
+        /not grouped into 3 shards/,
+      );
+    });
+
+    it('reads a version 2 snapshot, which has no shards, as one shard', async () => {
+      const bytes = sharded(1);
+      const frame = readFrame(bytes, 0x5350504f, 'training snapshot');
+      const { shardUsers, ...header } = frame.header as { shardUsers: number[]; version: number };
+      expect(shardUsers).toEqual([0, 60]);
+      const v2 = Buffer.concat([
+        frameHeader(0x5350504f, { ...header, version: 2 }),
+        bytes.subarray(frame.dataStart),
+      ]);
+      const back = decodeSnapshot(v2);
+      expect(back.shards).toBe(1);
+      const part = await readSnapshotShard(reader(v2).at, 0);
+      expect([...interactionRows(part.columns)]).toEqual([...interactionRows(back.columns)]);
+      expect([...interactionRows(back.columns)]).toEqual(reference(many));
+    });
   });
 
   it('round-trips an empty snapshot', () => {

@@ -1,5 +1,5 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { getArtifact, putArtifact, RANGE_BYTES } from '../../../lambdas/store/artifacts';
+import { getArtifact, getArtifactRange, putArtifact, RANGE_BYTES } from '../../../lambdas/store/artifacts';
 import { type LocalS3, startLocalS3 } from '../services/local-s3';
 
 const BUCKET = 'data';
@@ -34,6 +34,23 @@ describe('getArtifact', () => {
       expect(shared?.byteLength).toBe(shared?.buffer.byteLength);
       expect(Buffer.compare(Buffer.from(shared as Uint8Array), Buffer.from(bytes))).toBe(0);
     }
+  });
+
+  it('reads byte ranges of an object, long ones as several ranges put back in order', async () => {
+    const length = 4 * RANGE_BYTES + 12_345;
+    const bytes = pattern(length);
+    await putArtifact(s3, BUCKET, 'ranged', [bytes]);
+    for (const [start, end] of [
+      [1, 2],
+      [0, 5],
+      [5, RANGE_BYTES + 7],
+      [2 * RANGE_BYTES - 3, length],
+      [10, 10],
+    ] as const) {
+      const read = await getArtifactRange(s3, BUCKET, 'ranged', start, end);
+      expect(Buffer.compare(Buffer.from(read), Buffer.from(bytes.subarray(start, end)))).toBe(0);
+    }
+    await expect(getArtifactRange(s3, BUCKET, 'ranged', 5, 4)).rejects.toThrow(/Bad range/);
   });
 
   it('reads an empty object as no bytes and a missing one as undefined', async () => {
