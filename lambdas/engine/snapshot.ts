@@ -297,22 +297,29 @@ export function decodeSnapshot(bytes: Uint8Array): TrainingSnapshot {
 /** Reads bytes [start, end) of an object. */
 export type ByteRangeReader = (start: number, end: number) => Promise<Uint8Array>;
 
-/**
- * Shard `shard`'s users of a stored snapshot, read by byte ranges: the header, then only those users' slices of
- * each array, so that a shard's memory and transfer follow its own rows. The columns keep the whole snapshot's
- * item, event-type and context tables; user numbers and row offsets start from 0. `users` (the Users metadata) is
- * cut to the shard's users.
- */
-export async function readSnapshotShard(read: ByteRangeReader, shard: number): Promise<TrainingSnapshot> {
+/** A stored snapshot opened by its header: its tables, its shards, and each shard's users read on demand. */
+export interface StoredSnapshot {
+  readonly userIds: readonly string[];
+  readonly itemIds: readonly string[];
+  readonly items: readonly ItemMeta[];
+  readonly shards: number;
+  /** Every user's row offsets (users + 1 entries), read by one byte range. */
+  userOffsets(): Promise<Int32Array>;
+  /**
+   * Shard `shard`'s users, read by byte ranges: only their slices of each array, so that a shard's memory and
+   * transfer follow its own rows. The columns keep the whole snapshot's item, event-type and context tables; user
+   * numbers and row offsets start from 0. `users` (the Users metadata) is cut to the shard's users.
+   */
+  shard(shard: number): Promise<TrainingSnapshot>;
+}
+
+/** Opens a stored snapshot: reads its header, and nothing of its arrays yet. */
+export async function openSnapshot(read: ByteRangeReader): Promise<StoredSnapshot> {
   const prefix = await read(0, 8);
   const length = new DataView(prefix.buffer, prefix.byteOffset, 8).getUint32(4, true);
   const frame = readFrame(await read(0, 8 + length), MAGIC, 'training snapshot');
   const header = checkedHeader(frame.header);
   const bounds = shardBounds(header);
-  if (!Number.isInteger(shard) || shard < 0 || shard >= bounds.length - 1)
-    throw new Error(`The training snapshot has no shard ${shard} of ${bounds.length - 1}`);
-  const u0 = bounds[shard] as number;
-  const u1 = bounds[shard + 1] as number;
   const slice = async (name: ArrayName, from: number, to: number) => {
     const d = header.arrays.find((a) => a.name === name);
     if (d === undefined) return undefined;
@@ -322,32 +329,51 @@ export async function readSnapshotShard(read: ByteRangeReader, shard: number): P
     const bytes = to > from ? await read(at + from * width, at + to * width) : new Uint8Array(0);
     return typedView(bytes, 0, bytes.length, d.type);
   };
-  const arrays = {} as Arrays;
-  const userRows = (await slice('userOffsets', u0, u1 + 1)) as Int32Array;
-  const r0 = userRows[0] as number;
-  const r1 = userRows[u1 - u0] as number;
-  arrays.userOffsets = userRows.map((x) => x - r0);
-  for (const name of ['item', 'time', 'type', 'value'] as const) arrays[name] = await slice(name, r0, r1);
-  for (const [from, items] of [
-    ['impressionOffsets', 'impressionItems'],
-    ['contextOffsets', 'contextIds'],
-  ] as const) {
-    const rowsAt = (await slice(from, r0, r1 + 1)) as Int32Array | undefined;
-    if (rowsAt === undefined) continue;
-    arrays[from] = rowsAt.map((x) => x - (rowsAt[0] as number));
-    arrays[items] = await slice(items, rowsAt[0] as number, rowsAt[r1 - r0] as number);
-  }
-  const userIds = header.userIds.slice(u0, u1);
-  const columns = assembleColumns(header, arrays, userIds);
-  if (columns.userOffsets.length !== userIds.length + 1 || columns.item.length !== r1 - r0)
-    throw new Error('training snapshot is inconsistent');
-  const mine = new Set(userIds);
-  return {
-    columns,
-    items: header.items,
-    users: header.users.filter((user) => mine.has(user.userId)),
-    shards: bounds.length - 1,
+  const shard = async (s: number): Promise<TrainingSnapshot> => {
+    if (!Number.isInteger(s) || s < 0 || s >= bounds.length - 1)
+      throw new Error(`The training snapshot has no shard ${s} of ${bounds.length - 1}`);
+    const u0 = bounds[s] as number;
+    const u1 = bounds[s + 1] as number;
+    const arrays = {} as Arrays;
+    const userRows = (await slice('userOffsets', u0, u1 + 1)) as Int32Array;
+    const r0 = userRows[0] as number;
+    const r1 = userRows[u1 - u0] as number;
+    arrays.userOffsets = userRows.map((x) => x - r0);
+    for (const name of ['item', 'time', 'type', 'value'] as const) arrays[name] = await slice(name, r0, r1);
+    for (const [from, items] of [
+      ['impressionOffsets', 'impressionItems'],
+      ['contextOffsets', 'contextIds'],
+    ] as const) {
+      const rowsAt = (await slice(from, r0, r1 + 1)) as Int32Array | undefined;
+      if (rowsAt === undefined) continue;
+      arrays[from] = rowsAt.map((x) => x - (rowsAt[0] as number));
+      arrays[items] = await slice(items, rowsAt[0] as number, rowsAt[r1 - r0] as number);
+    }
+    const userIds = header.userIds.slice(u0, u1);
+    const columns = assembleColumns(header, arrays, userIds);
+    if (columns.userOffsets.length !== userIds.length + 1 || columns.item.length !== r1 - r0)
+      throw new Error('training snapshot is inconsistent');
+    const mine = new Set(userIds);
+    return {
+      columns,
+      items: header.items,
+      users: header.users.filter((user) => mine.has(user.userId)),
+      shards: bounds.length - 1,
+    };
   };
+  return {
+    userIds: header.userIds,
+    itemIds: header.itemIds,
+    items: header.items,
+    shards: bounds.length - 1,
+    userOffsets: async () => (await slice('userOffsets', 0, header.userIds.length + 1)) as Int32Array,
+    shard,
+  };
+}
+
+/** Shard `shard`'s users of a stored snapshot (`StoredSnapshot.shard`). */
+export async function readSnapshotShard(read: ByteRangeReader, shard: number): Promise<TrainingSnapshot> {
+  return (await openSnapshot(read)).shard(shard);
 }
 
 type Arrays = Partial<Record<ArrayName, Int32Array | Float64Array>>;

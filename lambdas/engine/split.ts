@@ -4,7 +4,7 @@
  */
 import { sampleTestCases, type TestCase } from './metrics';
 import { Random } from './random';
-import { type InteractionColumns, rowContext } from './snapshot';
+import { type InteractionColumns, rowContext, type StoredSnapshot } from './snapshot';
 import type { Interaction } from './types';
 
 export interface SplitOptions {
@@ -115,13 +115,29 @@ export interface ColumnsSplit {
  * {@link holdOutTruths} on a snapshot's columns (users already time-sorted, ties in source order): the same test
  * users and truths, with the training rows as a mask instead of a copy of the interactions.
  */
-export function holdOutTruthRows(
-  c: InteractionColumns,
-  options: SplitOptions & { readonly maxUsers: number; readonly sampleSeed: number },
-): ColumnsSplit {
-  const users = c.userIds.length;
-  const ids = c.userIds;
-  const length = (u: number): number => (c.userOffsets[u + 1] as number) - (c.userOffsets[u] as number);
+export function holdOutTruthRows(c: InteractionColumns, options: MetricsSplitOptions): ColumnsSplit {
+  const keep = new Uint8Array(c.item.length).fill(1);
+  const truthFraction = options.truthFraction ?? 0.1;
+  const test = sampledTestUsers(c.userIds, c.userOffsets, options).map((u): TestCase => {
+    keep.fill(0, truthCut(c, u, truthFraction), c.userOffsets[u + 1]);
+    return testCaseOf(c, u, truthFraction);
+  });
+  return { keep, test };
+}
+
+export type MetricsSplitOptions = SplitOptions & { readonly maxUsers: number; readonly sampleSeed: number };
+
+/**
+ * The test users {@link holdOutTruthRows} samples, as user numbers in its order: they depend on the users' ids and
+ * history lengths only.
+ */
+export function sampledTestUsers(
+  ids: readonly string[],
+  userOffsets: Int32Array,
+  options: MetricsSplitOptions,
+): number[] {
+  const users = ids.length;
+  const length = (u: number): number => (userOffsets[u + 1] as number) - (userOffsets[u] as number);
   const byId = (a: number, b: number): number => {
     const x = ids[a] as string;
     const y = ids[b] as string;
@@ -131,25 +147,52 @@ export function holdOutTruthRows(
   for (let u = 0; u < users; u++) if (length(u) >= 2) eligible.push(u);
   eligible.sort(byId);
   const drawn = drawTestUsers(eligible, users, options.testUserFraction ?? 0.1, options.seed).sort(byId);
-  const sampled = sampleTestCases(drawn, options.maxUsers, options.sampleSeed);
-  const keep = new Uint8Array(c.item.length).fill(1);
-  const truthFraction = options.truthFraction ?? 0.1;
-  const test = sampled.map((u): TestCase => {
-    const from = c.userOffsets[u] as number;
-    const to = c.userOffsets[u + 1] as number;
-    const cut = truthCut(c, u, truthFraction);
-    keep.fill(0, cut, to);
-    const rows = (a: number, b: number) => Array.from({ length: b - a }, (_, k) => a + k);
-    const context = rowContext(c, cut);
-    return {
-      userId: ids[u] as string,
-      history: rows(from, cut).map((r) => c.itemIds[c.item[r] as number] as string),
-      historyEventTypes: rows(from, cut).map((r) => c.eventTypes[c.type[r] as number]),
-      truth: rows(cut, to).map((r) => c.itemIds[c.item[r] as number] as string),
-      ...(context === undefined ? {} : { context }),
-    };
-  });
-  return { keep, test };
+  return sampleTestCases(drawn, options.maxUsers, options.sampleSeed);
+}
+
+/** Test user u's case: its oldest rows are the input, its newest the truth. */
+function testCaseOf(c: InteractionColumns, u: number, truthFraction: number): TestCase {
+  const from = c.userOffsets[u] as number;
+  const to = c.userOffsets[u + 1] as number;
+  const cut = truthCut(c, u, truthFraction);
+  const rows = (a: number, b: number) => Array.from({ length: b - a }, (_, k) => a + k);
+  const context = rowContext(c, cut);
+  return {
+    userId: c.userIds[u] as string,
+    history: rows(from, cut).map((r) => c.itemIds[c.item[r] as number] as string),
+    historyEventTypes: rows(from, cut).map((r) => c.eventTypes[c.type[r] as number]),
+    truth: rows(cut, to).map((r) => c.itemIds[c.item[r] as number] as string),
+    ...(context === undefined ? {} : { context }),
+  };
+}
+
+/**
+ * The test cases of {@link holdOutTruthRows} on a stored snapshot, with each test user's Users metadata, and the
+ * catalog size ({@link catalogSizeOfColumns}): read one shard at a time, so memory holds one shard's rows and the
+ * cases, never the whole snapshot.
+ */
+export async function storedTestCases(
+  stored: StoredSnapshot,
+  options: MetricsSplitOptions,
+): Promise<{ test: TestCase[]; catalogSize: number }> {
+  const sampled = sampledTestUsers(stored.userIds, await stored.userOffsets(), options);
+  const order = new Map(sampled.map((u, k) => [stored.userIds[u] as string, k]));
+  const test = new Array<TestCase>(sampled.length);
+  const named = new Uint8Array(stored.itemIds.length);
+  for (let shard = 0; shard < stored.shards; shard++) {
+    const part = await stored.shard(shard);
+    const c = part.columns;
+    markNamed(c, named);
+    const attributes = new Map(part.users.map((user) => [user.userId, user.categorical]));
+    for (let u = 0; u < c.userIds.length; u++) {
+      const k = order.get(c.userIds[u] as string);
+      if (k === undefined) continue;
+      const plain = testCaseOf(c, u, options.truthFraction ?? 0.1);
+      const userAttributes = attributes.get(plain.userId);
+      test[k] = userAttributes === undefined ? plain : { ...plain, userAttributes };
+    }
+  }
+  return { test, catalogSize: catalogSizeOf(stored.itemIds, named, stored.items) };
 }
 
 /** User u's first truth row when it is a test user. */
@@ -177,10 +220,27 @@ export function trainingRowsOf(
 /** {@link catalogSize} of a snapshot: distinct items its interactions name, with `itemIds` (the Items dataset). */
 export function catalogSizeOfColumns(c: InteractionColumns, itemIds: Iterable<string> = []): number {
   const named = new Uint8Array(c.itemIds.length);
+  markNamed(c, named);
+  return catalogSizeOf(
+    c.itemIds,
+    named,
+    Array.from(itemIds, (itemId) => ({ itemId })),
+  );
+}
+
+/** Marks (1) the items the rows name, by their index in the snapshot's item table. */
+function markNamed(c: InteractionColumns, named: Uint8Array): void {
   for (let r = 0; r < c.item.length; r++) named[c.item[r] as number] = 1;
-  const ids = new Set<string>(itemIds);
+}
+
+function catalogSizeOf(
+  itemIds: readonly string[],
+  named: Uint8Array,
+  items: readonly { readonly itemId: string }[],
+): number {
+  const ids = new Set<string>(items.map((i) => i.itemId));
   named.forEach((n, i) => {
-    if (n === 1) ids.add(c.itemIds[i] as string);
+    if (n === 1) ids.add(itemIds[i] as string);
   });
   return ids.size;
 }

@@ -53,11 +53,17 @@ import {
   encodeSnapshot,
   type InteractionColumns,
   interactionRows,
-  readSnapshotShard,
+  openSnapshot,
   SnapshotBuilder,
+  type StoredSnapshot,
   type TrainingSnapshot,
 } from '../engine/snapshot';
-import { type ColumnsSplit, catalogSizeOfColumns, holdOutTruthRows } from '../engine/split';
+import {
+  type ColumnsSplit,
+  holdOutTruthRows,
+  type MetricsSplitOptions,
+  storedTestCases,
+} from '../engine/split';
 import { type ChosenModel, chooseModel, fitChosen, fitContextOf, inThread } from '../engine/train';
 import { updateModel } from '../engine/update';
 import { ENV, type EnvKey, optionalEnv } from '../env';
@@ -352,6 +358,12 @@ async function readSnapshot(ctx: ServiceContext, arn: string): Promise<TrainingS
   return decodeSnapshot(await getObject(ctx, snapshotKey(arn)));
 }
 
+/** A version's training snapshot, opened to be read by byte ranges (`StoredSnapshot`). */
+function storedSnapshot(ctx: ServiceContext, arn: string): Promise<StoredSnapshot> {
+  const key = snapshotKey(arn);
+  return openSnapshot((start, end) => getArtifactRange(ctx.s3, ctx.dataBucket, key, start, end));
+}
+
 /** A version's training snapshot; `undefined` when it has none. */
 export async function loadSnapshot(ctx: ServiceContext, arn: string): Promise<TrainingSnapshot | undefined> {
   const bytes = await getArtifact(ctx.s3, ctx.dataBucket, snapshotKey(arn));
@@ -467,11 +479,7 @@ export async function sumShard(ctx: ServiceContext, arn: string, shard: number):
   const started = performance.now();
   const plan = await readPlan(ctx, arn);
   if (plan.shardPlan === undefined) throw new Error(`The training plan of ${arn} has no shards`);
-  const key = snapshotKey(arn);
-  const part = await readSnapshotShard(
-    (start, end) => getArtifactRange(ctx.s3, ctx.dataBucket, key, start, end),
-    shard,
-  );
+  const part = await (await storedSnapshot(ctx, arn)).shard(shard);
   const sums = await withParallel((parallel) =>
     partSums(part.columns, plan.shardPlan as ShardPlan, plan, parallel),
   );
@@ -538,13 +546,16 @@ export async function trainVersion(ctx: ServiceContext, arn: string): Promise<St
   return { solutionVersionArn: arn };
 }
 
+/** The metrics' held-out test users: a seeded 10 % of the users, at most `MAX_EVALUATED_USERS` of them. */
+const METRICS_SPLIT: MetricsSplitOptions = {
+  seed: SPLIT_SEED,
+  maxUsers: MAX_EVALUATED_USERS,
+  sampleSeed: SPLIT_SEED,
+};
+
 /** The metrics' held-out test users, and everything else, which the served model trains on. */
 function metricsSplit(columns: InteractionColumns): ColumnsSplit {
-  return holdOutTruthRows(columns, {
-    seed: SPLIT_SEED,
-    maxUsers: MAX_EVALUATED_USERS,
-    sampleSeed: SPLIT_SEED,
-  });
+  return holdOutTruthRows(columns, METRICS_SPLIT);
 }
 
 /** The HPO search of a version whose solution asked for one. */
@@ -573,21 +584,11 @@ export async function evaluateVersion(ctx: ServiceContext, arn: string): Promise
     });
     return { solutionVersionArn: arn };
   }
-  const snapshot = await readSnapshot(ctx, arn);
+  // The test cases, one shard of the snapshot at a time.
+  const { test, catalogSize } = await storedTestCases(await storedSnapshot(ctx, arn), METRICS_SPLIT);
   // Shared, so that Evaluate's threads read the model without a copy of their own.
   const modelBytes = await getObject(ctx, modelKey(arn), true);
-  const attributes = new Map(snapshot.users.map((u) => [u.userId, u.categorical]));
-  const test = metricsSplit(snapshot.columns).test.map((t) => {
-    const userAttributes = attributes.get(t.userId);
-    return userAttributes === undefined ? t : { ...t, userAttributes };
-  });
-  const options = {
-    catalogSize: catalogSizeOfColumns(
-      snapshot.columns,
-      snapshot.items.map((i) => i.itemId),
-    ),
-    maxUsers: MAX_EVALUATED_USERS,
-  };
+  const options = { catalogSize, maxUsers: MAX_EVALUATED_USERS };
   const metrics = await evaluateOnThreads(modelBytes, test, options, defaultWorkers());
   await requireInProgress(ctx, arn);
   await ctx.resources.update<VersionDoc>(arn, {

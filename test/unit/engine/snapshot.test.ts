@@ -5,6 +5,7 @@ import {
   decodeSnapshot,
   encodeSnapshot,
   interactionRows,
+  openSnapshot,
   readSnapshotShard,
   SnapshotBuilder,
   type TrainingSnapshot,
@@ -14,6 +15,7 @@ import {
   catalogSizeOfColumns,
   holdOutTruthRows,
   holdOutTruths,
+  storedTestCases,
 } from '../../../lambdas/engine/split';
 import { generateSynthetic, SYNTHETIC_PRESETS } from '../../../lambdas/engine/synthetic';
 import type { Interaction } from '../../../lambdas/engine/types';
@@ -119,6 +121,8 @@ describe('training snapshot format', () => {
         ...(k % 5 === 1 ? { context: { DEVICE: [k % 2 ? 'tv' : 'phone'] } } : {}),
       });
     }
+    // An item of the Items dataset that no interaction names counts in the catalog.
+    const items = [{ itemId: 'i5' }, { itemId: 'unseen' }];
     const users = Array.from({ length: 60 }, (_, u) => ({
       userId: `u${u}`,
       categorical: { TIER: [`t${u % 3}`] },
@@ -126,7 +130,7 @@ describe('training snapshot format', () => {
     const sharded = (shards: number): Uint8Array => {
       const builder = new SnapshotBuilder();
       for (const x of many) builder.add(x);
-      return Buffer.concat(encodeSnapshot({ columns: builder.finish(shards), items: [], users, shards }));
+      return Buffer.concat(encodeSnapshot({ columns: builder.finish(shards), items, users, shards }));
     };
     /** A reader over the bytes that counts what it was asked for. */
     const reader = (bytes: Uint8Array) => {
@@ -165,6 +169,25 @@ describe('training snapshot format', () => {
       const { dataStart } = readFrame(bytes, 0x5350504f, 'training snapshot');
       expect(sizes).toBeGreaterThan(bytes.length - dataStart);
       await expect(readSnapshotShard(reader(bytes).at, 3)).rejects.toThrow(/no shard 3 of 3/);
+    });
+
+    it("gives the metrics' test cases and catalog size of the whole snapshot, reading one shard at a time", async () => {
+      const bytes = sharded(3);
+      const whole = decodeSnapshot(bytes);
+      const options = { seed: 3, maxUsers: 4, sampleSeed: 5 };
+      const { read, at } = reader(bytes);
+      const { test, catalogSize } = await storedTestCases(await openSnapshot(at), options);
+      const attributes = new Map(users.map((u) => [u.userId, u.categorical]));
+      const expected = holdOutTruthRows(whole.columns, options).test.map((t) => ({
+        ...t,
+        userAttributes: attributes.get(t.userId),
+      }));
+      expect(test).toHaveLength(4);
+      expect(test).toEqual(expected);
+      expect(catalogSize).toBe(catalogSizeOfColumns(whole.columns, ['i5', 'unseen']));
+      expect(catalogSize).toBe(38);
+      // The header twice (its length, then it) and every array once.
+      expect(read.bytes).toBeLessThan(bytes.length + 8 + readFrame(bytes, 0x5350504f, 'x').dataStart);
     });
 
     it('refuses to encode users that are not grouped by shard', () => {
