@@ -145,85 +145,160 @@ export function ingestColumns(
   items: IdIndex = new IdIndex(),
   keep?: Uint8Array,
 ): Sequences {
-  const rows = c.item.length;
-  const wantedType = filter.eventType === undefined ? undefined : c.eventTypes.indexOf(filter.eventType);
-  const threshold = filter.eventValueThreshold;
-  const kept = new Uint8Array(rows);
-  const itemUsed = new Uint8Array(c.itemIds.length);
-  const typeUsed = new Uint8Array(c.eventTypes.length);
-  let m = 0;
-  for (let r = 0; r < rows; r++) {
-    if (keep !== undefined && keep[r] === 0) continue;
-    const type = c.type[r] as number;
-    if (wantedType !== undefined && type !== wantedType) continue;
-    if (threshold !== undefined) {
-      const value = c.value?.[r];
-      if (value === undefined || !(value >= threshold)) continue;
-    }
-    kept[r] = 1;
-    itemUsed[c.item[r] as number] = 1;
-    if (type >= 0) typeUsed[type] = 1;
-    m++;
-  }
-  const itemMap = new Int32Array(c.itemIds.length);
-  for (let i = 0; i < itemMap.length; i++)
-    itemMap[i] = itemUsed[i] ? items.intern(c.itemIds[i] as string) : -1;
-  const eventTypes = new IdIndex();
-  // typeSeq holds 1 + the event type's index, 0 for none.
-  const typeMap = new Int32Array(c.eventTypes.length);
-  for (let t = 0; t < typeMap.length; t++) {
-    typeMap[t] = typeUsed[t] ? eventTypes.intern(c.eventTypes[t] as string) + 1 : 0;
-  }
-
-  const users = new IdIndex();
-  const offsets = new Column(new Int32Array(1024), (s) => new Int32Array(s));
-  offsets.push(0);
-  const itemSeq = new Int32Array(m);
-  const typeSeq = new Int32Array(m);
-  const facts = new ItemFacts(items.size);
-  const context = keptContext(c, kept, m);
-  let p = 0;
-  for (let u = 0; u < c.userIds.length; u++) {
-    const start = p;
-    for (let r = c.userOffsets[u] as number; r < (c.userOffsets[u + 1] as number); r++) {
-      if (kept[r] === 0) continue;
-      const it = itemMap[c.item[r] as number] as number;
-      const type = c.type[r] as number;
-      const t = c.time[r] as number;
-      itemSeq[p] = it;
-      typeSeq[p] = type >= 0 ? (typeMap[type] as number) : 0;
-      p++;
-      facts.add(it, t);
-    }
-    if (p === start) continue;
-    users.intern(c.userIds[u] as string);
-    offsets.push(p);
-  }
-  return {
-    users,
-    items,
-    userOffsets: offsets.trimmed().slice(),
-    itemSeq,
-    eventTypes,
-    typeSeq,
-    ...facts.done(),
-    ...(context === undefined ? {} : { context }),
-  };
+  const builder = new SequencesBuilder(filter, c.item.length);
+  builder.add(c, keep);
+  return builder.finish(items);
 }
 
-/** The context tokens of the `m` rows `kept` marks, as per-position sets; undefined when the columns have none. */
-function keptContext(c: InteractionColumns, kept: Uint8Array, m: number): TokenSets | undefined {
-  const { contextTokens: tokens, contextOffsets: from, contextIds: ids } = c;
-  if (tokens === undefined || from === undefined || ids === undefined) return undefined;
-  const offsets = new Int32Array(m + 1);
-  const out = new Column(new Int32Array(1024), (s) => new Int32Array(s));
-  let p = 0;
-  for (let r = 0; r < kept.length; r++) {
-    if (kept[r] === 0) continue;
-    for (let e = from[r] as number; e < (from[r + 1] as number); e++) out.push(ids[e] as number);
-    offsets[++p] = out.length;
+/**
+ * {@link ingestColumns} of a snapshot given as parts that each hold the next users (its shards, in order, from
+ * `StoredSnapshot.shard`), one part at a time: the sequences of the whole, without its columns in memory at once.
+ * Rows are collected with their snapshot item and event-type numbers and renumbered at the end, once every part has
+ * said which items and types the kept rows use.
+ */
+export class SequencesBuilder {
+  private readonly users = new IdIndex();
+  private readonly offsets = new Column(new Int32Array(1024), (n) => new Int32Array(n));
+  private readonly item: Column<Int32Array>;
+  private readonly type: Column<Int32Array>;
+  private readonly contextIds = new Column(new Int32Array(1024), (n) => new Int32Array(n));
+  private readonly contextOffsets = new Column(new Int32Array(1024), (n) => new Int32Array(n));
+  private tables?: {
+    readonly itemIds: readonly string[];
+    readonly eventTypes: readonly string[];
+    readonly contextTokens?: readonly string[];
+    readonly counts: Float64Array;
+    readonly firstSeen: Float64Array;
+    readonly typeUsed: Uint8Array;
+  };
+  private latest = Number.NaN;
+
+  /** `rows`: how many rows to make room for at once (the snapshot's, so that no column grows). */
+  constructor(
+    private readonly filter: InteractionFilter,
+    rows = 1024,
+  ) {
+    const size = Math.max(1, rows);
+    this.item = new Column(new Int32Array(size), (n) => new Int32Array(n));
+    this.type = new Column(new Int32Array(size), (n) => new Int32Array(n));
+    this.offsets.push(0);
+    this.contextOffsets.push(0);
   }
-  return { tokens, offsets, ids: out.trimmed().slice() };
+
+  /** The next users' columns; the rows `keep` marks 0 are left out. */
+  add(c: InteractionColumns, keep?: Uint8Array): void {
+    this.tables ??= {
+      itemIds: c.itemIds,
+      eventTypes: c.eventTypes,
+      ...(c.contextTokens === undefined ? {} : { contextTokens: c.contextTokens }),
+      counts: new Float64Array(c.itemIds.length),
+      firstSeen: new Float64Array(c.itemIds.length).fill(Number.NaN),
+      typeUsed: new Uint8Array(c.eventTypes.length),
+    };
+    const t = this.tables;
+    if (
+      c.itemIds.length !== t.itemIds.length ||
+      c.eventTypes.length !== t.eventTypes.length ||
+      c.contextTokens?.length !== t.contextTokens?.length
+    )
+      throw new Error('The parts are not of one snapshot');
+    const wantedType =
+      this.filter.eventType === undefined ? undefined : c.eventTypes.indexOf(this.filter.eventType);
+    const threshold = this.filter.eventValueThreshold;
+    const { contextOffsets: from, contextIds: ids } = c;
+    const withContext = t.contextTokens !== undefined && from !== undefined && ids !== undefined;
+    for (let u = 0; u < c.userIds.length; u++) {
+      const start = this.item.length;
+      for (let r = c.userOffsets[u] as number; r < (c.userOffsets[u + 1] as number); r++) {
+        if (keep !== undefined && keep[r] === 0) continue;
+        const type = c.type[r] as number;
+        if (wantedType !== undefined && type !== wantedType) continue;
+        if (threshold !== undefined) {
+          const value = c.value?.[r];
+          if (value === undefined || !(value >= threshold)) continue;
+        }
+        const item = c.item[r] as number;
+        const time = c.time[r] as number;
+        this.item.push(item);
+        this.type.push(type);
+        if (type >= 0) t.typeUsed[type] = 1;
+        t.counts[item] = (t.counts[item] as number) + 1;
+        const first = t.firstSeen[item] as number;
+        if (Number.isNaN(first) || time < first) t.firstSeen[item] = time;
+        if (Number.isNaN(this.latest) || time > this.latest) this.latest = time;
+        if (withContext) {
+          for (let e = from[r] as number; e < (from[r + 1] as number); e++)
+            this.contextIds.push(ids[e] as number);
+          this.contextOffsets.push(this.contextIds.length);
+        }
+      }
+      if (this.item.length === start) continue;
+      this.users.intern(c.userIds[u] as string);
+      this.offsets.push(this.item.length);
+    }
+  }
+
+  /** The sequences, items numbered after those `items` already holds. The builder must not be used afterwards. */
+  finish(items: IdIndex = new IdIndex()): Sequences {
+    const t = this.tables ?? {
+      itemIds: [],
+      eventTypes: [],
+      counts: new Float64Array(0),
+      firstSeen: new Float64Array(0),
+      typeUsed: new Uint8Array(0),
+    };
+    const itemMap = new Int32Array(t.itemIds.length);
+    for (let i = 0; i < itemMap.length; i++)
+      itemMap[i] = (t.counts[i] as number) > 0 ? items.intern(t.itemIds[i] as string) : -1;
+    const eventTypes = new IdIndex();
+    // typeSeq holds 1 + the event type's index, 0 for none.
+    const typeMap = new Int32Array(t.eventTypes.length);
+    for (let k = 0; k < typeMap.length; k++)
+      typeMap[k] = t.typeUsed[k] ? eventTypes.intern(t.eventTypes[k] as string) + 1 : 0;
+    const itemSeq = exact(this.item);
+    const typeSeq = exact(this.type);
+    for (let p = 0; p < itemSeq.length; p++) {
+      itemSeq[p] = itemMap[itemSeq[p] as number] as number;
+      const type = typeSeq[p] as number;
+      typeSeq[p] = type >= 0 ? (typeMap[type] as number) : 0;
+    }
+    const itemCounts = new Float64Array(items.size);
+    const itemFirstSeen = new Float64Array(items.size).fill(Number.NaN);
+    itemMap.forEach((to, i) => {
+      if (to < 0) return;
+      itemCounts[to] = t.counts[i] as number;
+      itemFirstSeen[to] = t.firstSeen[i] as number;
+    });
+    return {
+      users: this.users,
+      items,
+      userOffsets: exact(this.offsets),
+      itemSeq,
+      eventTypes,
+      typeSeq,
+      itemCounts,
+      itemFirstSeen,
+      latestTimestamp: this.latest,
+      ...(t.contextTokens === undefined
+        ? {}
+        : {
+            context: {
+              tokens: t.contextTokens,
+              offsets: exact(this.contextOffsets),
+              ids: exact(this.contextIds),
+            },
+          }),
+    };
+  }
+}
+
+/**
+ * A column's values: a view when its buffer has little room to spare (rows left out), else a copy of their own
+ * length, since a worker thread is sent a view's whole buffer.
+ */
+function exact(column: Column<Int32Array>): Int32Array {
+  const spare = column.data.length - column.length;
+  return spare <= column.length / 8 ? column.trimmed() : column.trimmed().slice();
 }
 
 /** Per-item interaction counts and first times, and the newest time, counted event by event. */

@@ -299,9 +299,11 @@ export type ByteRangeReader = (start: number, end: number) => Promise<Uint8Array
 
 /** A stored snapshot opened by its header: its tables, its shards, and each shard's users read on demand. */
 export interface StoredSnapshot {
+  readonly interactions: number;
   readonly userIds: readonly string[];
   readonly itemIds: readonly string[];
   readonly items: readonly ItemMeta[];
+  readonly users: readonly UserMeta[];
   readonly shards: number;
   /** Every user's row offsets (users + 1 entries), read by one byte range. */
   userOffsets(): Promise<Int32Array>;
@@ -362,9 +364,11 @@ export async function openSnapshot(read: ByteRangeReader): Promise<StoredSnapsho
     };
   };
   return {
+    interactions: header.interactions,
     userIds: header.userIds,
     itemIds: header.itemIds,
     items: header.items,
+    users: header.users,
     shards: bounds.length - 1,
     userOffsets: async () => (await slice('userOffsets', 0, header.userIds.length + 1)) as Int32Array,
     shard,

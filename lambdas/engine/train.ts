@@ -3,7 +3,15 @@
  * on a validation split of the users (`tuning.ts`), then fit on every user (`fit.ts`).
  */
 import { accumulateRows, type SumsRunner } from './accumulate';
-import { type IdIndex, ingestColumns, ingestInteractions, selectUsersByHistoryLength } from './dataset';
+import {
+  type IdIndex,
+  type InteractionFilter,
+  ingestColumns,
+  ingestInteractions,
+  type Sequences,
+  SequencesBuilder,
+  selectUsersByHistoryLength,
+} from './dataset';
 import { userTokensOf } from './feature-embeddings';
 import { type FitContext, fitSequences, HEAD_ITEMS, type ModelChoices } from './fit';
 import { DEFAULT_HYPERPARAMETERS, type HyperParameters, validateHyperParameters } from './hyperparameters';
@@ -21,6 +29,14 @@ export interface TrainingData {
   readonly interactions?: AsyncIterable<Interaction> | Iterable<Interaction>;
   /** The interactions as a training snapshot's columns (`snapshot.ts`), and which rows to train on (1: train). */
   readonly columns?: { readonly data: InteractionColumns; readonly keep?: Uint8Array };
+  /**
+   * Or the columns of a snapshot's parts, each holding the next users (`StoredSnapshot.shard`), taken one at a
+   * time, with the rows to train on; `rows` (the snapshot's) sizes the sequences at once.
+   */
+  readonly parts?: {
+    readonly rows: number;
+    readonly each: AsyncIterable<{ readonly data: InteractionColumns; readonly keep?: Uint8Array }>;
+  };
   readonly items?: AsyncIterable<ItemMeta> | Iterable<ItemMeta>;
   readonly users?: AsyncIterable<UserMeta> | Iterable<UserMeta>;
 }
@@ -147,9 +163,11 @@ export async function fitContextOf(
       : { eventValueThreshold: options.eventValueThreshold }),
   };
   const seqs =
-    data.columns !== undefined
-      ? ingestColumns(data.columns.data, filter, catalog.items, data.columns.keep)
-      : await ingestInteractions(data.interactions ?? [], filter, catalog.items);
+    data.parts !== undefined
+      ? await ingestParts(data.parts, filter, catalog.items)
+      : data.columns !== undefined
+        ? ingestColumns(data.columns.data, filter, catalog.items, data.columns.keep)
+        : await ingestInteractions(data.interactions ?? [], filter, catalog.items);
   if (seqs.itemSeq.length === 0) throw new Error('no interactions left to train on');
   const userTokens = data.users === undefined ? undefined : await userTokensOf(data.users, seqs.users);
   progress(0.05, 'ingested');
@@ -208,6 +226,17 @@ export function fitChosen(
     random,
     chosen.output,
   );
+}
+
+/** The sequences of a snapshot's parts, one part in memory at a time (`SequencesBuilder`). */
+async function ingestParts(
+  parts: NonNullable<TrainingData['parts']>,
+  filter: InteractionFilter,
+  items: IdIndex,
+): Promise<Sequences> {
+  const builder = new SequencesBuilder(filter, parts.rows);
+  for await (const part of parts.each) builder.add(part.data, part.keep);
+  return builder.finish(items);
 }
 
 export type { IdIndex };

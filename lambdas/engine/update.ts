@@ -30,6 +30,8 @@ export interface UpdateInput {
   readonly interactions?: Iterable<Interaction>;
   /** The same as a training snapshot's columns (`snapshot.ts`), instead of `interactions`: no object per row. */
   readonly columns?: InteractionColumns;
+  /** The same gathered from the columns of a snapshot's parts, instead of `columns`. */
+  readonly columnFacts?: ColumnFacts;
   /** The Items dataset now. */
   readonly items?: Iterable<ItemMeta>;
   /**
@@ -80,22 +82,55 @@ function factsOfInteractions(xs: Iterable<Interaction>, latest: number): Interac
 
 /** {@link factsOfInteractions} of a snapshot's rows, in row order, counted per item index first. */
 function factsOfColumns(c: InteractionColumns, latest: number): InteractionFacts {
-  const count = new Float64Array(c.itemIds.length);
-  const first = new Float64Array(c.itemIds.length);
-  const rows = c.item.length;
-  for (let r = 0; r < rows; r++) {
-    const i = c.item[r] as number;
-    const t = c.time[r] as number;
-    if (count[i] === 0 || t < (first[i] as number)) first[i] = t;
-    count[i] = (count[i] as number) + 1;
-    if (!(t <= latest)) latest = t;
+  const facts = new ColumnFacts();
+  facts.add(c);
+  return facts.facts(latest);
+}
+
+/**
+ * What an update reads from a snapshot's columns, gathered one part (a shard's columns, which share the snapshot's
+ * item table) at a time: the same facts as the whole columns give.
+ */
+export class ColumnFacts {
+  private itemIds: readonly string[] = [];
+  private count = new Float64Array(0);
+  private first = new Float64Array(0);
+  private latest = Number.NaN;
+  private rows = 0;
+
+  add(c: InteractionColumns): void {
+    if (this.rows === 0 && this.count.length === 0) {
+      this.itemIds = c.itemIds;
+      this.count = new Float64Array(c.itemIds.length);
+      this.first = new Float64Array(c.itemIds.length);
+    }
+    if (c.itemIds.length !== this.itemIds.length) throw new Error('The parts are not of one snapshot');
+    const { count, first } = this;
+    let latest = this.latest;
+    for (let r = 0; r < c.item.length; r++) {
+      const i = c.item[r] as number;
+      const t = c.time[r] as number;
+      if (count[i] === 0 || t < (first[i] as number)) first[i] = t;
+      count[i] = (count[i] as number) + 1;
+      if (!(t <= latest)) latest = t;
+    }
+    this.latest = latest;
+    this.rows += c.item.length;
   }
-  const items = new Map<string, ItemFacts>();
-  for (let i = 0; i < count.length; i++) {
-    if (count[i] === 0) continue;
-    items.set(c.itemIds[i] as string, { count: count[i] as number, first: first[i] as number });
+
+  /** The facts, the newest time folded from `latest` (the model's). */
+  facts(latest: number): InteractionFacts {
+    const items = new Map<string, ItemFacts>();
+    for (let i = 0; i < this.count.length; i++) {
+      if (this.count[i] === 0) continue;
+      items.set(this.itemIds[i] as string, {
+        count: this.count[i] as number,
+        first: this.first[i] as number,
+      });
+    }
+    const newest = this.rows > 0 && !(this.latest <= latest) ? this.latest : latest;
+    return { items, latest: newest, interactions: this.rows };
   }
-  return { items, latest, interactions: rows };
 }
 
 /** Folds the data into `base`; see the module comment for what changes and what does not. */
@@ -107,9 +142,11 @@ export async function updateModel(base: Model, input: UpdateInput): Promise<Upda
     items: facts,
     latest,
     interactions,
-  } = input.columns !== undefined
-    ? factsOfColumns(input.columns, base.latestInteractionTimestamp)
-    : factsOfInteractions(input.interactions ?? [], base.latestInteractionTimestamp);
+  } = input.columnFacts !== undefined
+    ? input.columnFacts.facts(base.latestInteractionTimestamp)
+    : input.columns !== undefined
+      ? factsOfColumns(input.columns, base.latestInteractionTimestamp)
+      : factsOfInteractions(input.interactions ?? [], base.latestInteractionTimestamp);
   const metas = new Map<string, ItemMeta>();
   for (const meta of input.items ?? []) metas.set(meta.itemId, meta);
 

@@ -58,14 +58,9 @@ import {
   type StoredSnapshot,
   type TrainingSnapshot,
 } from '../engine/snapshot';
-import {
-  type ColumnsSplit,
-  holdOutTruthRows,
-  type MetricsSplitOptions,
-  storedTestCases,
-} from '../engine/split';
+import { type MetricsSplitOptions, sampledTestUsers, storedTestCases, trainingRowsOf } from '../engine/split';
 import { type ChosenModel, chooseModel, fitChosen, fitContextOf, inThread } from '../engine/train';
-import { updateModel } from '../engine/update';
+import { ColumnFacts, updateModel } from '../engine/update';
 import { ENV, type EnvKey, optionalEnv } from '../env';
 import { PersonalizeError } from '../errors';
 import { logger } from '../observability';
@@ -98,7 +93,7 @@ import {
 } from './data-marks';
 import { groupInteractions, groupItems, groupUsers } from './dataset-data';
 import { hpoSearchOf } from './hpo-config';
-import { itemStatsFromColumns, writeItemStats } from './item-stats';
+import { type ItemStats, itemStatsFromColumns, mergeItemStats, writeItemStats } from './item-stats';
 import type { VersionAttrs } from './solution-versions';
 import {
   isTrainingInteraction,
@@ -383,29 +378,50 @@ async function withParallel<T>(run: (parallel: ParallelRunner) => Promise<T>): P
 }
 
 /**
- * The engine's fit context of a FULL version's snapshot less the metrics' held-out truths: every step of a
- * training builds the same one, so the plan's choices, the shards' sums and the final fit agree.
+ * The engine's fit context of a FULL version's snapshot less the metrics' held-out truths (those of `heldOut`, the
+ * metrics' test users): every step of a training builds the same one, so the plan's choices, the shards' sums and
+ * the final fit agree. The snapshot is read one shard at a time, so its columns are never in memory at once;
+ * `onPart` sees each shard's columns as they pass.
  */
 function withFitContext<T>(
   version: ResourceRecord<VersionDoc>,
-  snapshot: TrainingSnapshot,
-  run: (fit: FitContext, split: ColumnsSplit) => Promise<T>,
+  stored: StoredSnapshot,
+  heldOut: ReadonlySet<string>,
+  run: (fit: FitContext) => Promise<T>,
+  onPart?: (columns: InteractionColumns) => void,
 ): Promise<T> {
   const config = trainingConfigOf(version.doc.solutionConfig, version.doc.eventType);
-  const columns = snapshot.columns;
-  const split = metricsSplit(columns);
   return withParallel(async (parallel) => {
     const fit = await fitContextOf(
       {
-        columns: { data: columns, keep: split.keep },
-        items: snapshot.items,
-        users: snapshot.users,
+        parts: { rows: stored.interactions, each: trainingParts(stored, heldOut, onPart) },
+        items: stored.items,
+        users: stored.users,
       },
       { hyperParameters: config.hyperParameters, seed: TRAIN_SEED },
       parallel,
     );
-    return run(fit, split);
+    return run(fit);
   });
+}
+
+/** Each shard's columns and the rows that train: all but the truths of the metrics' test users. */
+async function* trainingParts(
+  stored: StoredSnapshot,
+  heldOut: ReadonlySet<string>,
+  onPart?: (columns: InteractionColumns) => void,
+): AsyncGenerator<{ data: InteractionColumns; keep: Uint8Array }> {
+  for (let shard = 0; shard < stored.shards; shard++) {
+    const { columns } = await stored.shard(shard);
+    onPart?.(columns);
+    yield { data: columns, keep: trainingRowsOf(columns, heldOut) };
+  }
+}
+
+/** The ids of the metrics' test users, whose newest events no training step sees (`sampledTestUsers`). */
+async function metricsTestUsers(stored: StoredSnapshot): Promise<string[]> {
+  const sampled = sampledTestUsers(stored.userIds, await stored.userOffsets(), METRICS_SPLIT);
+  return sampled.map((u) => stored.userIds[u] as string);
 }
 
 /** A positive integer from the environment, else `fallback`. */
@@ -434,23 +450,17 @@ export async function planTraining(ctx: ServiceContext, arn: string): Promise<Pl
   const concurrency = positiveEnv(ENV.TRAINING_SHARD_CONCURRENCY, SHARD_CONCURRENCY);
   if (updateBaseOf(version) !== undefined) return { solutionVersionArn: arn, shards: [], concurrency };
   const started = performance.now();
-  const snapshot = await readSnapshot(ctx, arn);
+  const stored = await storedSnapshot(ctx, arn);
+  const heldOut = await metricsTestUsers(stored);
   let output: Float32Array | undefined;
-  const shards = snapshot.shards ?? 1;
-  const plan = await withFitContext(version, snapshot, async (fit, split): Promise<TrainingPlan> => {
+  const shards = stored.shards;
+  const plan = await withFitContext(version, stored, new Set(heldOut), async (fit): Promise<TrainingPlan> => {
     const chosen = await chooseModel(fit, hpoOption(version.doc));
     output = chosen.output;
     const seconds = (performance.now() - started) / 1000;
     return {
       shards,
-      ...(shards > 1
-        ? {
-            shardPlan: shardPlanOf(
-              fit,
-              split.test.map((t) => t.userId),
-            ),
-          }
-        : {}),
+      ...(shards > 1 ? { shardPlan: shardPlanOf(fit, heldOut) } : {}),
       hp: chosen.hp,
       choices: chosen.choices,
       start: output !== undefined,
@@ -509,9 +519,16 @@ export async function reduceShards(ctx: ServiceContext, arn: string): Promise<St
 export async function trainVersion(ctx: ServiceContext, arn: string): Promise<StepEvent> {
   const version = await requireInProgress(ctx, arn);
   const started = performance.now();
-  const snapshot = await readSnapshot(ctx, arn);
-  const columns = snapshot.columns;
+  const stored = await storedSnapshot(ctx, arn);
   const base = updateBaseOf(version);
+  // What the served model takes in of every row, gathered as the shards pass.
+  const columnFacts = new ColumnFacts();
+  let itemStats: ItemStats | undefined;
+  const gather = (columns: InteractionColumns): void => {
+    columnFacts.add(columns);
+    const stats = itemStatsFromColumns(columns);
+    itemStats = itemStats === undefined ? stats : mergeItemStats(itemStats, stats);
+  };
   // A FULL version learns without the truths the evaluate step judges it on (neither self-tuning nor the fit sees
   // them) and solves on the shards' sums; an UPDATE version (spec §7.5) learns nothing and starts from its FULL
   // version. Either way the served model then takes in every item and item statistic of the data, the same work as
@@ -520,21 +537,28 @@ export async function trainVersion(ctx: ServiceContext, arn: string): Promise<St
   // The version's training time: this step's, plus the plan's and the shards' compute time (the shards count once
   // each, whether they ran side by side or not, as compute is billed).
   let earlierSeconds = 0;
-  if (base !== undefined) learned = await loadModel(ctx, base);
-  else {
+  if (base !== undefined) {
+    learned = await loadModel(ctx, base);
+    for (let shard = 0; shard < stored.shards; shard++) gather((await stored.shard(shard)).columns);
+  } else {
     const plan = await readPlan(ctx, arn);
     const given = isDistributed(plan)
       ? decodeShardSums(await getObject(ctx, reducedSumsKey(arn)))
       : undefined;
     earlierSeconds = plan.seconds + (given?.seconds ?? 0);
     const chosen = await chosenOf(ctx, arn, plan);
-    learned = await withFitContext(version, snapshot, (fit) =>
-      fitChosen(fit, chosen, given === undefined ? {} : { given }),
+    const heldOut = new Set(await metricsTestUsers(stored));
+    learned = await withFitContext(
+      version,
+      stored,
+      heldOut,
+      (fit) => fitChosen(fit, chosen, given === undefined ? {} : { given }),
+      gather,
     );
   }
-  const { model } = await updateModel(learned, { columns, items: snapshot.items });
+  const { model } = await updateModel(learned, { columnFacts, items: stored.items });
   await putObject(ctx, modelKey(arn), [model.serialize()]);
-  await writeItemStats(ctx, modelKey(arn), itemStatsFromColumns(columns));
+  await writeItemStats(ctx, modelKey(arn), itemStats as ItemStats);
   const trainSeconds = earlierSeconds + (performance.now() - started) / 1000;
   await requireInProgress(ctx, arn);
   await ctx.resources.update<VersionDoc>(arn, {
@@ -552,11 +576,6 @@ const METRICS_SPLIT: MetricsSplitOptions = {
   maxUsers: MAX_EVALUATED_USERS,
   sampleSeed: SPLIT_SEED,
 };
-
-/** The metrics' held-out test users, and everything else, which the served model trains on. */
-function metricsSplit(columns: InteractionColumns): ColumnsSplit {
-  return holdOutTruthRows(columns, METRICS_SPLIT);
-}
 
 /** The HPO search of a version whose solution asked for one. */
 function hpoOption(doc: VersionDoc): { hpo?: HpoSearch } {

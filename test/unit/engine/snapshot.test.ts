@@ -1,4 +1,10 @@
-import { IdIndex, ingestColumns, ingestInteractions, type Sequences } from '../../../lambdas/engine/dataset';
+import {
+  IdIndex,
+  ingestColumns,
+  ingestInteractions,
+  type Sequences,
+  SequencesBuilder,
+} from '../../../lambdas/engine/dataset';
 import { frameHeader, readFrame } from '../../../lambdas/engine/framing';
 import { shardOfUser } from '../../../lambdas/engine/hash';
 import {
@@ -16,9 +22,12 @@ import {
   holdOutTruthRows,
   holdOutTruths,
   storedTestCases,
+  trainingRowsOf,
 } from '../../../lambdas/engine/split';
 import { generateSynthetic, SYNTHETIC_PRESETS } from '../../../lambdas/engine/synthetic';
+import { train } from '../../../lambdas/engine/train';
 import type { Interaction } from '../../../lambdas/engine/types';
+import { ColumnFacts, updateModel } from '../../../lambdas/engine/update';
 
 const build = (interactions: readonly Interaction[]) => {
   const builder = new SnapshotBuilder();
@@ -190,6 +199,36 @@ describe('training snapshot format', () => {
       expect(read.bytes).toBeLessThan(bytes.length + 8 + readFrame(bytes, 0x5350504f, 'x').dataStart);
     });
 
+    it('ingests the shards one at a time into the sequences of the whole', async () => {
+      const bytes = sharded(3);
+      const whole = decodeSnapshot(bytes).columns;
+      const options = { seed: 3, maxUsers: 4, sampleSeed: 5 };
+      const split = holdOutTruthRows(whole, options);
+      const catalog = () => {
+        const items = new IdIndex();
+        for (const id of ['unseen', 'i5']) items.intern(id);
+        return items;
+      };
+      const stored = await openSnapshot(reader(bytes).at);
+      const heldOut = new Set(split.test.map((t) => t.userId));
+      for (const filter of [{}, { eventType: 'click' }, { eventValueThreshold: 10 }]) {
+        const expected = ingestColumns(whole, filter, catalog(), split.keep);
+        const builder = new SequencesBuilder(filter, whole.item.length);
+        for (let shard = 0; shard < stored.shards; shard++) {
+          const part = (await stored.shard(shard)).columns;
+          builder.add(part, trainingRowsOf(part, heldOut));
+        }
+        const streamed = builder.finish(catalog());
+        expect(streamed.itemSeq.length).toBeGreaterThan(10);
+        expect(streamed).toEqual(expected);
+        expect(streamed.context?.ids.length).toBe(expected.context?.ids.length);
+      }
+      expect(() => new SequencesBuilder({}).add(build(mixed))).not.toThrow();
+      const mismatched = new SequencesBuilder({});
+      mismatched.add(whole);
+      expect(() => mismatched.add(build(mixed))).toThrow(/not of one snapshot/);
+    });
+
     it('refuses to encode users that are not grouped by shard', () => {
       const builder = new SnapshotBuilder();
       for (const x of many) builder.add(x);
@@ -332,5 +371,42 @@ describe('training from columns', () => {
     });
     expect(actual.itemSeq.length).toBeLessThan(interactions.length);
     expect(plain(actual)).toEqual(plain(expected));
+  });
+
+  it("trains the same model from a stored snapshot's shards, one at a time, as from its columns", async () => {
+    const data = generateSynthetic({ ...SYNTHETIC_PRESETS.tiny, seed: 4 });
+    const builder = new SnapshotBuilder();
+    for (const x of data.interactions) builder.add(x);
+    const bytes = Buffer.concat(
+      encodeSnapshot({ columns: builder.finish(3), items: data.items, users: [], shards: 3 }),
+    );
+    const whole = decodeSnapshot(bytes).columns;
+    const split = holdOutTruthRows(whole, { seed: 7, maxUsers: 30, sampleSeed: 7 });
+    const heldOut = new Set(split.test.map((t) => t.userId));
+    const stored = await openSnapshot((start, end) => Promise.resolve(bytes.subarray(start, end)));
+    const facts = new ColumnFacts();
+    async function* parts() {
+      for (let shard = 0; shard < stored.shards; shard++) {
+        const { columns } = await stored.shard(shard);
+        facts.add(columns);
+        yield { data: columns, keep: trainingRowsOf(columns, heldOut) };
+      }
+    }
+    const options = { hyperParameters: { hiddenDimension: 32 }, seed: 5, workers: 1 };
+    const fromColumns = await train(
+      { columns: { data: whole, keep: split.keep }, items: data.items },
+      options,
+    );
+    const fromParts = await train(
+      { parts: { rows: stored.interactions, each: parts() }, items: data.items },
+      options,
+    );
+    const bytesOf = (m: { serialize(): Uint8Array }) => Buffer.from(m.serialize());
+    expect(bytesOf(fromParts).equals(bytesOf(fromColumns))).toBe(true);
+    // The served model takes in every row the same way from the parts' facts as from the whole columns.
+    const a = await updateModel(fromColumns, { columns: whole, items: data.items });
+    const b = await updateModel(fromColumns, { columnFacts: facts, items: data.items });
+    expect(b.interactions).toBe(whole.item.length);
+    expect(bytesOf(b.model).equals(bytesOf(a.model))).toBe(true);
   });
 });
