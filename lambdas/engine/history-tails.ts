@@ -23,6 +23,7 @@
  * - `itemIdOffsets` (u32 × items + 1) and `itemIds` (UTF-8): item i's id, decoded when a tail first names it.
  * 3 bytes per row at 100k items and a few event types, where a snapshot of the tails takes 12 plus every id in JSON.
  */
+import { Column } from './dataset';
 import { align8, framedChunks, readFrame } from './framing';
 import { fnv1a } from './hash';
 import type { InteractionColumns } from './snapshot';
@@ -103,101 +104,149 @@ function readUnsigned(bytes: Uint8Array, at: number, width: number): number {
  * as chunks to be written in sequence.
  */
 export function encodeHistoryTails(c: InteractionColumns, tail: number): Uint8Array[] {
-  const users: number[] = [];
-  for (let u = 0; u < c.userIds.length; u++)
-    if ((c.userOffsets[u + 1] as number) > (c.userOffsets[u] as number)) users.push(u);
-  const n = users.length;
-  const rowOffsets = new Uint32Array(n + 1);
-  users.forEach((u, k) => {
-    const length = Math.min(tail, (c.userOffsets[u + 1] as number) - (c.userOffsets[u] as number));
-    rowOffsets[k + 1] = (rowOffsets[k] as number) + length;
-  });
-  const rows = rowOffsets[n] as number;
-  const firstRow = (k: number): number =>
-    (c.userOffsets[(users[k] as number) + 1] as number) -
-    ((rowOffsets[k + 1] as number) - (rowOffsets[k] as number));
+  const builder = new HistoryTailsBuilder(tail);
+  builder.scan(c);
+  builder.fill(c);
+  return builder.chunks();
+}
 
+/**
+ * {@link encodeHistoryTails} of a snapshot given as parts that each hold the next users (its shards, in order), in
+ * two passes: `scan` every part (the users, their tails' lengths and newest times, the items the tails name), then
+ * `fill` every part in the same order (the tails' events), then `chunks`. Memory holds the artifact and one part.
+ */
+export class HistoryTailsBuilder {
+  private readonly userIds: string[] = [];
+  private readonly rowOffsets = new Column(new Float64Array(1024), (n) => new Float64Array(n));
+  private readonly lastTimes = new Column(new Float64Array(1024), (n) => new Float64Array(n));
   // Items renumbered in order of first use by the tails; type codes 1 + type, 0 for none.
-  const itemMap = new Int32Array(c.itemIds.length).fill(-1);
-  const itemIds: string[] = [];
-  let sameType = -1;
-  let mixedTypes = false;
-  for (let k = 0; k < n; k++) {
-    const to = c.userOffsets[(users[k] as number) + 1] as number;
-    for (let r = firstRow(k); r < to; r++) {
-      const old = c.item[r] as number;
-      if (itemMap[old] === -1) {
-        itemMap[old] = itemIds.length;
-        itemIds.push(c.itemIds[old] as string);
+  private itemMap = new Int32Array(0);
+  private readonly itemIds: string[] = [];
+  private eventTypes: readonly string[] = [];
+  private sameType = -1;
+  private mixedTypes = false;
+  private events?: { readonly bytes: Uint8Array; readonly width: number; readonly typeCodes: number };
+  private filled = 0;
+
+  constructor(private readonly tail: number) {
+    this.rowOffsets.push(0);
+  }
+
+  /** The first pass, over one part. */
+  scan(c: InteractionColumns): void {
+    if (this.events !== undefined) throw new Error('The tails are being filled');
+    if (this.itemMap.length === 0) {
+      this.itemMap = new Int32Array(c.itemIds.length).fill(-1);
+      this.eventTypes = c.eventTypes;
+    }
+    if (c.itemIds.length !== this.itemMap.length) throw new Error('The parts are not of one snapshot');
+    this.eachTail(c, (u, from, to) => {
+      this.userIds.push(c.userIds[u] as string);
+      this.rowOffsets.push((this.rowOffsets.data[this.rowOffsets.length - 1] as number) + (to - from));
+      this.lastTimes.push(c.time[to - 1] as number);
+      for (let r = from; r < to; r++) {
+        const old = c.item[r] as number;
+        if (this.itemMap[old] === -1) {
+          this.itemMap[old] = this.itemIds.length;
+          this.itemIds.push(c.itemIds[old] as string);
+        }
+        const code = (c.type[r] as number) + 1;
+        if (this.sameType === -1) this.sameType = code;
+        else if (code !== this.sameType) this.mixedTypes = true;
       }
-      const code = (c.type[r] as number) + 1;
-      if (sameType === -1) sameType = code;
-      else if (code !== sameType) mixedTypes = true;
-    }
-  }
-  const typeCodes = mixedTypes ? c.eventTypes.length + 1 : 1;
-  const eventWidth = widthFor(itemIds.length * typeCodes);
-  const events = new Uint8Array(rows * eventWidth);
-  const lastTimes = new Float64Array(n);
-  for (let k = 0; k < n; k++) {
-    const to = c.userOffsets[(users[k] as number) + 1] as number;
-    let p = rowOffsets[k] as number;
-    for (let r = firstRow(k); r < to; r++, p++) {
-      const code = mixedTypes ? (c.type[r] as number) + 1 : 0;
-      writeUnsigned(
-        events,
-        p * eventWidth,
-        eventWidth,
-        (itemMap[c.item[r] as number] as number) * typeCodes + code,
-      );
-    }
-    lastTimes[k] = c.time[to - 1] as number;
+    });
   }
 
-  const { offsets: idOffsets, bytes: ids } = encodeStrings(users.map((u) => c.userIds[u] as string));
-  const { offsets: itemIdOffsets, bytes: itemIdBytes } = encodeStrings(itemIds);
-  const bits = slotBits(n);
-  const slots = new Uint32Array(2 ** bits);
-  const mask = slots.length - 1;
-  for (let k = 0; k < n; k++) {
-    let s = homeSlot(fnv1a(c.userIds[users[k] as number] as string), bits);
-    while (slots[s] !== 0) s = (s + 1) & mask;
-    slots[s] = k + 1;
+  /** The second pass, over one part: the parts must come in the order `scan` saw them. */
+  fill(c: InteractionColumns): void {
+    if (this.events === undefined) {
+      const typeCodes = this.mixedTypes ? this.eventTypes.length + 1 : 1;
+      const width = widthFor(this.itemIds.length * typeCodes);
+      this.events = { bytes: new Uint8Array(this.rows() * width), width, typeCodes };
+    }
+    const { bytes, width, typeCodes } = this.events;
+    const offsets = this.rowOffsets.data;
+    this.eachTail(c, (u, from, to) => {
+      const k = this.filled++;
+      if (this.userIds[k] !== c.userIds[u]) throw new Error('The parts were filled in another order');
+      let p = offsets[k] as number;
+      for (let r = from; r < to; r++, p++) {
+        const code = this.mixedTypes ? (c.type[r] as number) + 1 : 0;
+        writeUnsigned(
+          bytes,
+          p * width,
+          width,
+          (this.itemMap[c.item[r] as number] as number) * typeCodes + code,
+        );
+      }
+    });
   }
 
-  const arrays: [ArrayName, Uint8Array | Uint32Array | Float64Array][] = [
-    ['lastTimes', lastTimes],
-    ['slots', slots],
-    ['idOffsets', idOffsets],
-    ['rowOffsets', rowOffsets],
-    ['itemIdOffsets', itemIdOffsets],
-    ['ids', ids],
-    ['events', events],
-    ['itemIds', itemIdBytes],
-  ];
-  let offset = 0;
-  const descriptors: Header['arrays'] = arrays.map(([name, a]) => {
-    const d = { name, offset, byteLength: a.byteLength };
-    offset += align8(a.byteLength);
-    return d;
-  });
-  const header: Header = {
-    format: HISTORY_TAILS_FORMAT,
-    version: HISTORY_TAILS_FORMAT_VERSION,
-    users: n,
-    rows,
-    items: itemIds.length,
-    eventTypes: c.eventTypes,
-    eventWidth,
-    typeCodes,
-    sameType: Math.max(0, sameType),
-    arrays: descriptors,
-  };
-  return framedChunks(
-    MAGIC,
-    header,
-    arrays.map(([, a]) => a),
-  );
+  /** The artifact's chunks, once every part was filled. */
+  chunks(): Uint8Array[] {
+    const n = this.userIds.length;
+    if (this.filled !== n) throw new Error(`Filled ${this.filled} of ${n} users' tails`);
+    const events = this.events ?? { bytes: new Uint8Array(0), width: widthFor(0), typeCodes: 1 };
+    const rowOffsets = Uint32Array.from(this.rowOffsets.trimmed());
+    const lastTimes = this.lastTimes.trimmed().slice();
+    const { offsets: idOffsets, bytes: ids } = encodeStrings(this.userIds);
+    const { offsets: itemIdOffsets, bytes: itemIdBytes } = encodeStrings(this.itemIds);
+    const bits = slotBits(n);
+    const slots = new Uint32Array(2 ** bits);
+    const mask = slots.length - 1;
+    for (let k = 0; k < n; k++) {
+      let s = homeSlot(fnv1a(this.userIds[k] as string), bits);
+      while (slots[s] !== 0) s = (s + 1) & mask;
+      slots[s] = k + 1;
+    }
+
+    const arrays: [ArrayName, Uint8Array | Uint32Array | Float64Array][] = [
+      ['lastTimes', lastTimes],
+      ['slots', slots],
+      ['idOffsets', idOffsets],
+      ['rowOffsets', rowOffsets],
+      ['itemIdOffsets', itemIdOffsets],
+      ['ids', ids],
+      ['events', events.bytes],
+      ['itemIds', itemIdBytes],
+    ];
+    let offset = 0;
+    const descriptors: Header['arrays'] = arrays.map(([name, a]) => {
+      const d = { name, offset, byteLength: a.byteLength };
+      offset += align8(a.byteLength);
+      return d;
+    });
+    const header: Header = {
+      format: HISTORY_TAILS_FORMAT,
+      version: HISTORY_TAILS_FORMAT_VERSION,
+      users: n,
+      rows: this.rows(),
+      items: this.itemIds.length,
+      eventTypes: this.eventTypes,
+      eventWidth: events.width,
+      typeCodes: events.typeCodes,
+      sameType: Math.max(0, this.sameType),
+      arrays: descriptors,
+    };
+    return framedChunks(
+      MAGIC,
+      header,
+      arrays.map(([, a]) => a),
+    );
+  }
+
+  private rows(): number {
+    return this.rowOffsets.data[this.rowOffsets.length - 1] as number;
+  }
+
+  /** Calls `each` with every user of the part that has rows, and the rows of its tail. */
+  private eachTail(c: InteractionColumns, each: (u: number, from: number, to: number) => void): void {
+    for (let u = 0; u < c.userIds.length; u++) {
+      const to = c.userOffsets[u + 1] as number;
+      const length = to - (c.userOffsets[u] as number);
+      if (length > 0) each(u, to - Math.min(this.tail, length), to);
+    }
+  }
 }
 
 /** The strings' UTF-8 bytes end to end, and where each starts. */

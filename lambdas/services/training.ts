@@ -33,7 +33,7 @@
 import { type HpoSearch, type ItemMeta, Model, type ParallelRunner, type UserMeta } from '../engine';
 import { evaluateOnThreads } from '../engine/evaluation-threads';
 import type { FitContext, ModelChoices } from '../engine/fit';
-import { encodeHistoryTails } from '../engine/history-tails';
+import { HistoryTailsBuilder } from '../engine/history-tails';
 import { MAX_HISTORY } from '../engine/history-weights';
 import type { HyperParameters } from '../engine/hyperparameters';
 import { MAX_EVALUATED_USERS } from '../engine/metrics';
@@ -349,10 +349,6 @@ async function prepareSince(
   return { builder, items, users: await readUsers(ctx, groupArn) };
 }
 
-async function readSnapshot(ctx: ServiceContext, arn: string): Promise<TrainingSnapshot> {
-  return decodeSnapshot(await getObject(ctx, snapshotKey(arn)));
-}
-
 /** A version's training snapshot, opened to be read by byte ranges (`StoredSnapshot`). */
 function storedSnapshot(ctx: ServiceContext, arn: string): Promise<StoredSnapshot> {
   const key = snapshotKey(arn);
@@ -619,9 +615,15 @@ export async function evaluateVersion(ctx: ServiceContext, arn: string): Promise
 export async function publishVersion(ctx: ServiceContext, arn: string): Promise<StepEvent> {
   const version = await requireInProgress(ctx, arn);
   const trainSeconds = (version.attrs as VersionAttrs).trainSeconds ?? 0;
-  // Serving reads no more of a history than the model does (MAX_HISTORY).
-  const { columns } = await readSnapshot(ctx, arn);
-  await putObject(ctx, historyTailsKey(arn), encodeHistoryTails(columns, MAX_HISTORY));
+  // Serving reads no more of a history than the model does (MAX_HISTORY). The tails are written in two passes over
+  // the snapshot's shards, so one shard's columns are in memory at a time (one shard is read once).
+  const stored = await storedSnapshot(ctx, arn);
+  const only = stored.shards === 1 ? (await stored.shard(0)).columns : undefined;
+  const part = async (shard: number) => only ?? (await stored.shard(shard)).columns;
+  const tails = new HistoryTailsBuilder(MAX_HISTORY);
+  for (let shard = 0; shard < stored.shards; shard++) tails.scan(await part(shard));
+  for (let shard = 0; shard < stored.shards; shard++) tails.fill(await part(shard));
+  await putObject(ctx, historyTailsKey(arn), tails.chunks());
   await deleteArtifactsUnder(ctx.s3, ctx.dataBucket, trainingWorkPrefix(arn));
   await moveStatus(ctx, arn, [VERSION_STATUS.inProgress], VERSION_STATUS.active, {
     trainingHours: trainSeconds / 3600,

@@ -7,9 +7,11 @@ import {
 } from '../../../lambdas/engine/dataset';
 import { frameHeader, readFrame } from '../../../lambdas/engine/framing';
 import { shardOfUser } from '../../../lambdas/engine/hash';
+import { encodeHistoryTails, HistoryTailsBuilder } from '../../../lambdas/engine/history-tails';
 import {
   decodeSnapshot,
   encodeSnapshot,
+  type InteractionColumns,
   interactionRows,
   openSnapshot,
   readSnapshotShard,
@@ -227,6 +229,28 @@ describe('training snapshot format', () => {
       const mismatched = new SequencesBuilder({});
       mismatched.add(whole);
       expect(() => mismatched.add(build(mixed))).toThrow(/not of one snapshot/);
+    });
+
+    it('writes the history tails of the whole from its shards, in two passes over them', async () => {
+      const bytes = sharded(3);
+      const whole = decodeSnapshot(bytes).columns;
+      const stored = await openSnapshot(reader(bytes).at);
+      const parts = await Promise.all([0, 1, 2].map(async (s) => (await stored.shard(s)).columns));
+      for (const tail of [1, 3, 100]) {
+        const builder = new HistoryTailsBuilder(tail);
+        for (const part of parts) builder.scan(part);
+        for (const part of parts) builder.fill(part);
+        expect(Buffer.concat(builder.chunks()).equals(Buffer.concat(encodeHistoryTails(whole, tail)))).toBe(
+          true,
+        );
+      }
+      const reordered = new HistoryTailsBuilder(3);
+      for (const part of parts) reordered.scan(part);
+      expect(() => reordered.fill(parts[1] as InteractionColumns)).toThrow(/another order/);
+      const unfinished = new HistoryTailsBuilder(3);
+      for (const part of parts) unfinished.scan(part);
+      unfinished.fill(parts[0] as InteractionColumns);
+      expect(() => unfinished.chunks()).toThrow(/Filled/);
     });
 
     it('refuses to encode users that are not grouped by shard', () => {
