@@ -97,11 +97,11 @@ async function firstLines(path: string): Promise<string[]> {
   }
 }
 
-/** Wall seconds of each state of an execution and of each iteration of its Map, from its history. */
+/** Each state of an execution (when it started and its wall seconds) and each iteration of its Map, from its history. */
 async function stateTimes(
   sfn: SFNClient,
   executionArn: string,
-): Promise<{ states: { name: string; seconds: number }[]; iterations: number[] }> {
+): Promise<{ states: { name: string; since: number; seconds: number }[]; iterations: number[] }> {
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;
   do {
@@ -112,7 +112,7 @@ async function stateTimes(
     nextToken = page.nextToken;
   } while (nextToken !== undefined);
   const at = (e: HistoryEvent): number => (e.timestamp as Date).getTime();
-  const states: { name: string; seconds: number }[] = [];
+  const states: { name: string; since: number; seconds: number }[] = [];
   const iterationStart = new Map<number, number>();
   const iterations: number[] = [];
   // The workflow's states run one after another; between a Map's entry and exit, states belong to its iterations.
@@ -129,7 +129,7 @@ async function stateTimes(
     } else if (entered !== undefined && (current === undefined || !current.map)) {
       current = { name: entered, since: at(e), map: type === 'MapStateEntered' };
     } else if (exited !== undefined && exited === current?.name) {
-      states.push({ name: exited, seconds: (at(e) - current.since) / 1000 });
+      states.push({ name: exited, since: current.since, seconds: (at(e) - current.since) / 1000 });
       current = undefined;
     }
   }
@@ -335,6 +335,10 @@ async function main(): Promise<void> {
       );
       const { states, iterations } = await stateTimes(sfn, training?.executionArn as string);
       print(`training states: ${states.map((x) => `${x.name} ${x.seconds.toFixed(1)} s`).join(', ')}`);
+      const peakOf = (x: (typeof states)[number]) => sampler.peakBetween(x.since, x.since + x.seconds * 1000);
+      print(
+        `peak RSS of the process tree per state: ${states.map((x) => `${x.name} ${peakOf(x).toFixed(0)} MiB`).join(', ')}`,
+      );
       const sorted = [...iterations].sort((a, b) => a - b);
       print(
         iterations.length === 0

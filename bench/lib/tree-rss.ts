@@ -39,10 +39,15 @@ export function treeRssMiB(root = process.pid): number {
   return total / 1024;
 }
 
-/** Samples {@link treeRssMiB} every `everyMs` and keeps the peak, overall and since the last {@link mark}. */
+/**
+ * Samples {@link treeRssMiB} every `everyMs` and keeps the peak, overall and since the last {@link mark}, and every
+ * sample with its time, for the peak within any interval ({@link peakBetween}).
+ */
 export class TreeRssSampler {
   private peak = 0;
   private peakSinceMark = 0;
+  private readonly times: number[] = [];
+  private readonly values: number[] = [];
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -56,6 +61,8 @@ export class TreeRssSampler {
 
   private sample(): void {
     const now = treeRssMiB(this.root);
+    this.times.push(Date.now());
+    this.values.push(now);
     if (now > this.peak) this.peak = now;
     if (now > this.peakSinceMark) this.peakSinceMark = now;
   }
@@ -66,6 +73,15 @@ export class TreeRssSampler {
     this.sample();
     const peak = this.peakSinceMark;
     this.peakSinceMark = 0;
+    return peak;
+  }
+
+  /** The peak of the samples taken from `from` to `to` (epoch ms), 0 if none was. */
+  peakBetween(from: number, to: number): number {
+    let peak = 0;
+    this.times.forEach((t, k) => {
+      if (t >= from && t <= to) peak = Math.max(peak, this.values[k] as number);
+    });
     return peak;
   }
 
