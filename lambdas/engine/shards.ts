@@ -26,8 +26,6 @@ export const SUMS_FORMAT = 'open-personalize/sums';
 export const SUMS_FORMAT_VERSION = 1;
 const MAGIC = 0x53554d53; // "SUMS"
 
-export { shardOfUser };
-
 /** Shards for `interactions` interactions at `perShard` each: at least 1, at most `maxShards`. */
 export function shardCount(interactions: number, perShard: number, maxShards: number): number {
   return Math.max(1, Math.min(maxShards, Math.ceil(interactions / Math.max(1, perShard))));
@@ -89,7 +87,7 @@ export function shardPlanOf(ctx: FitContext, heldOut: readonly string[]): ShardP
 }
 
 /**
- * The sums of a shard from its own users' columns (`readSnapshotShard`) and the plan: the same sums `shardSums`
+ * The sums of a shard from its own users' columns (`StoredSnapshot.shard`) and the plan: the same sums `shardSums`
  * takes from the context of every user, bit for bit, since the shard's users keep their relative order.
  */
 export async function partSums(

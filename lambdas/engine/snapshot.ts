@@ -375,11 +375,6 @@ export async function openSnapshot(read: ByteRangeReader): Promise<StoredSnapsho
   };
 }
 
-/** Shard `shard`'s users of a stored snapshot (`StoredSnapshot.shard`). */
-export async function readSnapshotShard(read: ByteRangeReader, shard: number): Promise<TrainingSnapshot> {
-  return (await openSnapshot(read)).shard(shard);
-}
-
 type Arrays = Partial<Record<ArrayName, Int32Array | Float64Array>>;
 
 function checkedHeader(header: unknown): Header {

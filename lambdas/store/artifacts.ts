@@ -155,28 +155,55 @@ export async function getArtifact(
   }
   const bytes = new Uint8Array(shared ? new SharedArrayBuffer(total) : new ArrayBuffer(total));
   const firstEnd = Math.min(total, first.ContentRange === undefined ? total : RANGE_BYTES);
-  let next = firstEnd;
-  const rest = async (): Promise<void> => {
-    while (next < total) {
+  await Promise.all([
+    readInto(first.Body, bytes, 0, firstEnd, key),
+    readRanges(
+      s3,
+      bucket,
+      key,
+      { into: bytes, from: firstEnd, to: total, at: 0 },
+      RANGE_CONCURRENCY - 1,
+      first.ETag,
+    ),
+  ]);
+  return bytes;
+}
+
+/**
+ * Reads bytes [from, to) of an object into `into` (byte b at b − at), as ranges of at most {@link RANGE_BYTES},
+ * `workers` at once, each from the version `etag` names where given.
+ */
+async function readRanges(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  span: { readonly into: Uint8Array; readonly from: number; readonly to: number; readonly at: number },
+  workers: number,
+  etag?: string,
+): Promise<void> {
+  const { into, to, at } = span;
+  let next = span.from;
+  const worker = async (): Promise<void> => {
+    while (next < to) {
       const start = next;
-      const end = Math.min(total, start + RANGE_BYTES);
+      const end = Math.min(to, start + RANGE_BYTES);
       next = end;
       const part = await s3.send(
         new GetObjectCommand({
           Bucket: bucket,
           Key: key,
           Range: `bytes=${start}-${end - 1}`,
-          ...(first.ETag === undefined ? {} : { IfMatch: first.ETag }),
+          ...(etag === undefined ? {} : { IfMatch: etag }),
         }),
       );
-      await readInto(part.Body, bytes, start, end, key);
+      if (part.ContentRange === undefined) {
+        if (part.Body instanceof Readable) part.Body.destroy();
+        throw new Error(`The store sent all of ${key} for a range of it`);
+      }
+      await readInto(part.Body, into, start - at, end - at, key);
     }
   };
-  await Promise.all([
-    readInto(first.Body, bytes, 0, firstEnd, key),
-    ...Array.from({ length: RANGE_CONCURRENCY - 1 }, rest),
-  ]);
-  return bytes;
+  await Promise.all(Array.from({ length: workers }, worker));
 }
 
 /**
@@ -193,23 +220,7 @@ export async function getArtifactRange(
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start)
     throw new Error(`Bad range [${start}, ${end}) of ${key}`);
   const bytes = new Uint8Array(end - start);
-  let next = start;
-  const worker = async (): Promise<void> => {
-    while (next < end) {
-      const from = next;
-      const to = Math.min(end, from + RANGE_BYTES);
-      next = to;
-      const part = await s3.send(
-        new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${from}-${to - 1}` }),
-      );
-      if (part.ContentRange === undefined) {
-        if (part.Body instanceof Readable) part.Body.destroy();
-        throw new Error(`The store sent all of ${key} for a range of it`);
-      }
-      await readInto(part.Body, bytes, from - start, to - start, key);
-    }
-  };
-  await Promise.all(Array.from({ length: RANGE_CONCURRENCY }, worker));
+  await readRanges(s3, bucket, key, { into: bytes, from: start, to: end, at: start }, RANGE_CONCURRENCY);
   return bytes;
 }
 

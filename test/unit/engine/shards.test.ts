@@ -4,6 +4,7 @@
  */
 import { train } from '../../../lambdas/engine';
 import { DEFAULT_CHOICES } from '../../../lambdas/engine/fit';
+import { shardOfUser } from '../../../lambdas/engine/hash';
 import {
   addShardSums,
   decodeShardSums,
@@ -11,14 +12,13 @@ import {
   partSums,
   type ShardSums,
   shardCount,
-  shardOfUser,
   shardPlanOf,
   shardSums,
 } from '../../../lambdas/engine/shards';
 import {
   decodeSnapshot,
   encodeSnapshot,
-  readSnapshotShard,
+  openSnapshot,
   SnapshotBuilder,
 } from '../../../lambdas/engine/snapshot';
 import { holdOutTruthRows } from '../../../lambdas/engine/split';
@@ -123,7 +123,12 @@ describe('shard sums', () => {
     const read = (start: number, end: number) => Promise.resolve(bytes.subarray(start, end));
     for (let shard = 0; shard < 3; shard++) {
       const everyone = await shardSums(ctx, chosen, shard, 3);
-      const own = await partSums((await readSnapshotShard(read, shard)).columns, plan, chosen, inThread);
+      const own = await partSums(
+        (await (await openSnapshot(read)).shard(shard)).columns,
+        plan,
+        chosen,
+        inThread,
+      );
       expect(own.key).toBe(everyone.key);
       expect(own.stats.positions).toBe(everyone.stats.positions);
       expect(own.stats.positions).toBeGreaterThan(0);

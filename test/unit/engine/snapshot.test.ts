@@ -14,7 +14,6 @@ import {
   type InteractionColumns,
   interactionRows,
   openSnapshot,
-  readSnapshotShard,
   SnapshotBuilder,
   type TrainingSnapshot,
 } from '../../../lambdas/engine/snapshot';
@@ -163,7 +162,7 @@ describe('training snapshot format', () => {
       let sizes = 0;
       for (let shard = 0; shard < 3; shard++) {
         const { read, at } = reader(bytes);
-        const part = await readSnapshotShard(at, shard);
+        const part = await (await openSnapshot(at)).shard(shard);
         const mine = grouped.filter((x) => shardOf(x) === shard);
         expect(mine.length).toBeGreaterThan(50);
         expect(part.shards).toBe(3);
@@ -179,7 +178,7 @@ describe('training snapshot format', () => {
       // Each shard read the header, and the shards' slices together are the arrays.
       const { dataStart } = readFrame(bytes, 0x5350504f, 'training snapshot');
       expect(sizes).toBeGreaterThan(bytes.length - dataStart);
-      await expect(readSnapshotShard(reader(bytes).at, 3)).rejects.toThrow(/no shard 3 of 3/);
+      await expect((await openSnapshot(reader(bytes).at)).shard(3)).rejects.toThrow(/no shard 3 of 3/);
     });
 
     it("gives the metrics' test cases and catalog size of the whole snapshot, reading one shard at a time", async () => {
@@ -272,7 +271,7 @@ describe('training snapshot format', () => {
       ]);
       const back = decodeSnapshot(v2);
       expect(back.shards).toBe(1);
-      const part = await readSnapshotShard(reader(v2).at, 0);
+      const part = await (await openSnapshot(reader(v2).at)).shard(0);
       expect([...interactionRows(part.columns)]).toEqual([...interactionRows(back.columns)]);
       expect([...interactionRows(back.columns)]).toEqual(reference(many));
     });
