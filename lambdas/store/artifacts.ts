@@ -188,14 +188,18 @@ async function readRanges(
       const start = next;
       const end = Math.min(to, start + RANGE_BYTES);
       next = end;
-      const part = await s3.send(
-        new GetObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          Range: `bytes=${start}-${end - 1}`,
-          ...(etag === undefined ? {} : { IfMatch: etag }),
-        }),
-      );
+      const part = await s3
+        .send(
+          new GetObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Range: `bytes=${start}-${end - 1}`,
+            ...(etag === undefined ? {} : { IfMatch: etag }),
+          }),
+        )
+        .catch((err: unknown) => {
+          throw err instanceof Error && err.name === 'NoSuchKey' ? new Error(`No object ${key}`) : err;
+        });
       if (part.ContentRange === undefined) {
         if (part.Body instanceof Readable) part.Body.destroy();
         throw new Error(`The store sent all of ${key} for a range of it`);

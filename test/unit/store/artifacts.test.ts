@@ -51,6 +51,7 @@ describe('getArtifact', () => {
       expect(Buffer.compare(Buffer.from(read), Buffer.from(bytes.subarray(start, end)))).toBe(0);
     }
     await expect(getArtifactRange(s3, BUCKET, 'ranged', 5, 4)).rejects.toThrow(/Bad range/);
+    await expect(getArtifactRange(s3, BUCKET, 'missing', 0, 8)).rejects.toThrow(/No object missing/);
   });
 
   it('reads an empty object as no bytes and a missing one as undefined', async () => {
