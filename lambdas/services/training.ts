@@ -20,12 +20,16 @@
  *   statistics (`engine/update.ts`).
  * - evaluate: Personalize's offline metrics (spec §6) of the served model, judged on the newest 10 % of each
  *   held-out user's interactions (a seeded sample of at most `MAX_EVALUATED_USERS` of 10 % of the users). The train
- *   step left exactly those truths out (`holdOutTruths`), so the metrics measure prediction, not memory, without a
+ *   step left exactly those truths out (`trainingRowsOf`), so the metrics measure prediction, not memory, without a
  *   second training; the served model misses only the held-out users' newest events (about 1 % of the data).
- * - publish: writes the training users' history tails for serving (`history-tails.bin`, the snapshot's format cut to
- *   each user's newest events), deletes the `training/` objects, then `CREATE IN_PROGRESS` → `ACTIVE` with
+ * - publish: writes the training users' history tails for serving (`history-tails.bin`, each user's newest events,
+ *   `engine/history-tails.ts`), deletes the `training/` objects, then `CREATE IN_PROGRESS` → `ACTIVE` with
  *   `trainingHours`.
  * - fail (the Catch target of every step): `CREATE FAILED` with a readable `failureReason`.
+ *
+ * The steps after prepare read the snapshot by byte ranges, one shard's users at a time (`openSnapshot`): plan and
+ * train ingest it shard by shard, evaluate keeps only its test users' cases, publish writes the tails in two passes,
+ * and a shard child reads only its own users.
  *
  * Every status write is conditional on the status the step expects, so a version that StopSolutionVersionCreation
  * moved to `CREATE STOPPING` / `CREATE STOPPED` is never flipped back by a step that was already running.
