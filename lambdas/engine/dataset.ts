@@ -26,6 +26,42 @@ export class Column<T extends Int32Array | Float64Array> {
   trimmed(): T {
     return this.data.subarray(0, this.length) as T;
   }
+
+  /** The values, leaving the column empty, so that its memory goes once the caller drops them. */
+  take(): T {
+    const values = this.trimmed();
+    this.data = this.make(0);
+    this.length = 0;
+    return values;
+  }
+}
+
+/** Per-row lists (CSR) that take no memory per row until some row's list is not empty. */
+export class SparseLists {
+  /** Rows ended before the first non-empty list. */
+  private empty = 0;
+  private offsets?: Column<Int32Array>;
+  readonly values = new Column(new Int32Array(1024), (n) => new Int32Array(n));
+
+  /** Ends a row: its list is what was pushed to `values` since the previous row ended. */
+  endRow(): void {
+    if (this.offsets === undefined) {
+      if (this.values.length === 0) {
+        this.empty++;
+        return;
+      }
+      this.offsets = new Column(new Int32Array(Math.max(1024, this.empty + 2)), (n) => new Int32Array(n));
+      for (let r = 0; r <= this.empty; r++) this.offsets.push(0);
+    }
+    this.offsets.push(this.values.length);
+  }
+
+  /** The lists in the rows' sorted order ({@link listsInOrder}); undefined when every list is empty. */
+  sorted(order: Int32Array): { offsets: Int32Array; values: Int32Array } | undefined {
+    return this.offsets === undefined
+      ? undefined
+      : listsInOrder(this.offsets.trimmed(), this.values.trimmed(), order);
+  }
 }
 
 /** Interns strings to dense indices in order of first appearance. */
@@ -417,22 +453,17 @@ function isSortedByTime(rows: Int32Array, time: Float64Array): boolean {
 /** Each arriving row's context tokens, interned in order of first appearance (CSR by row). */
 export class ContextColumn {
   private readonly tokens = new IdIndex();
-  private readonly offsets = new Column(new Int32Array(1024), (s) => new Int32Array(s));
-  private readonly ids = new Column(new Int32Array(1024), (s) => new Int32Array(s));
-
-  constructor() {
-    this.offsets.push(0);
-  }
+  private readonly lists = new SparseLists();
 
   add(context: Interaction['context']): void {
     if (context !== undefined)
-      for (const token of tokensOfAttributes(context)) this.ids.push(this.tokens.intern(token));
-    this.offsets.push(this.ids.length);
+      for (const token of tokensOfAttributes(context)) this.lists.values.push(this.tokens.intern(token));
+    this.lists.endRow();
   }
 
   /** The rows' tokens in their sorted order (`order[p]` is the row at position p); undefined when none has any. */
   sorted(order: Int32Array): TokenSets | undefined {
-    const lists = listsInOrder(this.offsets.trimmed(), this.ids.trimmed(), order);
+    const lists = this.lists.sorted(order);
     return lists === undefined
       ? undefined
       : { tokens: this.tokens.ids, offsets: lists.offsets, ids: lists.values };

@@ -15,7 +15,7 @@
  * types are numbered in order of first appearance.
  */
 
-import { Column, ContextColumn, IdIndex, listsInOrder, orderByUserThenTime } from './dataset';
+import { Column, ContextColumn, IdIndex, orderByUserThenTime, SparseLists } from './dataset';
 import { attributesOfTokens } from './feature-embeddings';
 import { align8, framedChunks, readFrame } from './framing';
 import { shardOfUser } from './hash';
@@ -94,8 +94,10 @@ interface Header {
 export const rowCount = (c: InteractionColumns): number => c.item.length;
 
 /**
- * Collects interactions in any order and sorts them into columns. Memory: about 24 bytes per interaction while
- * collecting (plus impressions), the ids once each.
+ * Collects interactions in any order and sorts them into columns. Memory while collecting: 20 bytes per interaction
+ * (user, item, time, event type), 8 more from the first one with an event value on, impression and context lists
+ * from the first one that has one on (`SparseLists`), and the ids once each; the columns grow by doubling. The
+ * builder's columns are handed over one by one as `finish` sorts them, and it must not be used afterwards.
  */
 export class SnapshotBuilder {
   private readonly users = new IdIndex();
@@ -105,30 +107,29 @@ export class SnapshotBuilder {
   private readonly item = new Column(new Int32Array(1024), (n) => new Int32Array(n));
   private readonly time = new Column(new Float64Array(1024), (n) => new Float64Array(n));
   private readonly type = new Column(new Int32Array(1024), (n) => new Int32Array(n));
-  private readonly value = new Column(new Float64Array(1024), (n) => new Float64Array(n));
-  private readonly shownOffsets = new Column(new Int32Array(1024), (n) => new Int32Array(n));
-  private readonly shown = new Column(new Int32Array(1024), (n) => new Int32Array(n));
+  /** Event values, from the first row that has one (earlier rows: NaN). */
+  private value?: Column<Float64Array>;
+  private readonly shown = new SparseLists();
   private readonly contexts = new ContextColumn();
-  private hasValue = false;
-
-  constructor() {
-    this.shownOffsets.push(0);
-  }
 
   get size(): number {
     return this.user.length;
   }
 
   add(x: Interaction): void {
-    if (x.impression !== undefined) for (const id of x.impression) this.shown.push(this.items.intern(id));
-    this.shownOffsets.push(this.shown.length);
+    if (x.impression !== undefined)
+      for (const id of x.impression) this.shown.values.push(this.items.intern(id));
+    this.shown.endRow();
     this.contexts.add(x.context);
+    if (this.value === undefined && x.eventValue !== undefined) {
+      this.value = new Column(new Float64Array(Math.max(1024, this.size + 1)), (n) => new Float64Array(n));
+      for (let r = 0; r < this.size; r++) this.value.push(Number.NaN);
+    }
+    this.value?.push(x.eventValue ?? Number.NaN);
     this.user.push(this.users.intern(x.userId));
     this.item.push(this.items.intern(x.itemId));
     this.time.push(x.timestamp);
     this.type.push(x.eventType === undefined ? NO_TYPE : this.types.intern(x.eventType));
-    this.value.push(x.eventValue ?? Number.NaN);
-    if (x.eventValue !== undefined) this.hasValue = true;
   }
 
   /** Interactions per user so far, indexed like the snapshot's `userIds`. */
@@ -146,28 +147,30 @@ export class SnapshotBuilder {
    */
   finish(shards = 1): InteractionColumns {
     const grouped = groupUsersByShard(this.users.ids, shards);
-    const userOf =
-      grouped === undefined ? this.user.trimmed() : this.user.trimmed().map((x) => grouped.rank[x] as number);
+    // Each column is taken from the builder as it is sorted, so its memory can go before the next one's is made.
+    const userOf = this.user.take();
+    if (grouped !== undefined)
+      for (let r = 0; r < userOf.length; r++) userOf[r] = grouped.rank[userOf[r] as number] as number;
     const m = userOf.length;
-    const u = this.users.size;
-    const timeOf = this.time.trimmed();
-    const { userOffsets, order } = orderByUserThenTime(userOf, u, timeOf);
+    const timeOf = this.time.take();
+    const { userOffsets, order } = orderByUserThenTime(userOf, this.users.size, timeOf);
     const permute = <T extends Int32Array | Float64Array>(src: Int32Array | Float64Array, out: T): T => {
       for (let p = 0; p < m; p++) out[p] = src[order[p] as number] as number;
       return out;
     };
     const wholeSeconds = timeOf.every((t) => Number.isInteger(t) && t >= -2147483648 && t <= 2147483647);
+    const time = wholeSeconds ? permute(timeOf, new Int32Array(m)) : permute(timeOf, new Float64Array(m));
     let columns: InteractionColumns = {
       userIds: grouped === undefined ? this.users.ids : grouped.ids,
       itemIds: this.items.ids,
       eventTypes: this.types.ids,
       userOffsets,
-      item: permute(this.item.trimmed(), new Int32Array(m)),
-      time: wholeSeconds ? permute(timeOf, new Int32Array(m)) : permute(timeOf, new Float64Array(m)),
-      type: permute(this.type.trimmed(), new Int32Array(m)),
-      ...(this.hasValue ? { value: permute(this.value.trimmed(), new Float64Array(m)) } : {}),
+      time,
+      item: permute(this.item.take(), new Int32Array(m)),
+      type: permute(this.type.take(), new Int32Array(m)),
+      ...(this.value === undefined ? {} : { value: permute(this.value.take(), new Float64Array(m)) }),
     };
-    const impressions = listsInOrder(this.shownOffsets.trimmed(), this.shown.trimmed(), order);
+    const impressions = this.shown.sorted(order);
     if (impressions !== undefined) {
       columns = { ...columns, impressionOffsets: impressions.offsets, impressionItems: impressions.values };
     }

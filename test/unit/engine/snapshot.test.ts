@@ -277,6 +277,26 @@ describe('training snapshot format', () => {
     });
   });
 
+  it('keeps values, impressions and contexts that first appear late, and earlier rows without them', () => {
+    // 3,000 plain rows (more than a column's first 1,024) before the first value, impression and context.
+    const late: Interaction[] = Array.from({ length: 3000 }, (_, k) => ({
+      userId: `u${k % 37}`,
+      itemId: `i${k % 11}`,
+      timestamp: k,
+    }));
+    late.push(
+      { userId: 'u1', itemId: 'i1', timestamp: 5000, eventValue: 3 },
+      { userId: 'u2', itemId: 'i2', timestamp: 5001, impression: ['i3', 'i4'] },
+      { userId: 'u3', itemId: 'i3', timestamp: 5002, context: { DEVICE: ['tv'] } },
+      { userId: 'u1', itemId: 'i5', timestamp: 5003 },
+    );
+    const back = roundTrip({ columns: build(late), items: [], users: [] }).columns;
+    expect(back.value).toBeDefined();
+    expect(back.impressionOffsets).toBeDefined();
+    expect(back.contextOffsets).toBeDefined();
+    expect([...interactionRows(back)]).toEqual(reference(late));
+  });
+
   it('round-trips an empty snapshot', () => {
     const back = roundTrip({ columns: build([]), items: [], users: [] });
     expect(back.columns.userIds).toEqual([]);
