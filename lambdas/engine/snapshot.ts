@@ -11,7 +11,7 @@
  * A user's events are rows `userOffsets[u] .. userOffsets[u+1]`, oldest first (equal timestamps keep source order).
  * Users are grouped by the distributed training's shard (`shardOfUser`), shard 0 first, and within a shard numbered
  * in order of first appearance in the source; the header's `shardUsers` gives each shard's users, so that a shard
- * reads its own users' rows by byte range (`readSnapshotShard`) and nothing else of the columns. Items and event
+ * reads its own users' rows by byte range (`openSnapshot`) and nothing else of the columns. Items and event
  * types are numbered in order of first appearance.
  */
 
@@ -275,17 +275,13 @@ export function encodeSnapshot(snapshot: TrainingSnapshot): Uint8Array[] {
 export function decodeSnapshot(bytes: Uint8Array): TrainingSnapshot {
   const frame = readFrame(bytes, MAGIC, 'training snapshot');
   const header = checkedHeader(frame.header);
-  const array = (name: ArrayName): Int32Array | Float64Array | undefined => {
-    const d = header.arrays.find((a) => a.name === name);
-    if (d === undefined) return undefined;
-    const width = d.type === 'float64' ? 8 : 4;
-    const start = frame.dataStart + d.offset;
-    const end = start + d.length * width;
-    if (end > bytes.length) throw new Error('training snapshot is truncated');
-    return typedView(bytes, start, end, d.type);
-  };
   const arrays = {} as Arrays;
-  for (const d of header.arrays) arrays[d.name] = array(d.name);
+  for (const d of header.arrays) {
+    const start = frame.dataStart + d.offset;
+    const end = start + d.length * (d.type === 'float64' ? 8 : 4);
+    if (end > bytes.length) throw new Error('training snapshot is truncated');
+    arrays[d.name] = typedView(bytes, start, end, d.type);
+  }
   const columns = assembleColumns(header, arrays, header.userIds);
   if (
     columns.userOffsets.length !== columns.userIds.length + 1 ||
