@@ -156,6 +156,7 @@ export function encodeShardSums(sums: ShardSums): Uint8Array[] {
   return [frameHeader(MAGIC, header), bytes(sums.stats.g), bytes(sums.stats.c)];
 }
 
+/** Reads a shard sums object; its arrays are views of `bytes` where aligned, so `bytes` must not be reused. */
 export function decodeShardSums(bytes: Uint8Array): ShardSums {
   const frame = readFrame(bytes, MAGIC, 'shard sums object');
   const header = frame.header as Header;
@@ -165,7 +166,9 @@ export function decodeShardSums(bytes: Uint8Array): ShardSums {
   const start = frame.dataStart;
   const floats = (offset: number, count: number): Float64Array => {
     if (start + (offset + count) * 8 > bytes.byteLength) throw new Error('Truncated shard sums');
-    // A copy: the bytes need not be 8-aligned in their buffer.
+    const at = bytes.byteOffset + start + offset * 8;
+    // A view where the bytes are 8-aligned in their buffer (as a whole object read is), else a copy.
+    if (at % 8 === 0) return new Float64Array(bytes.buffer, at, count);
     const out = new Float64Array(count);
     new Uint8Array(out.buffer).set(bytes.subarray(start + offset * 8, start + (offset + count) * 8));
     return out;

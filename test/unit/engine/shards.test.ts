@@ -137,6 +137,25 @@ describe('shard sums', () => {
     }
   });
 
+  it('reads the sums object at any alignment: a view of aligned bytes, a copy of unaligned ones', async () => {
+    const { total } = await reduced(1);
+    const bytes = concat(encodeShardSums(total));
+    const shifted = new Uint8Array(bytes.length + 4);
+    shifted.set(bytes, 4);
+    const aligned = decodeShardSums(bytes);
+    const copied = decodeShardSums(shifted.subarray(4));
+    expect(aligned.stats.g.buffer).toBe(bytes.buffer);
+    expect(copied.stats.g.buffer).not.toBe(shifted.buffer);
+    for (const sums of [aligned, copied]) {
+      expect(
+        Buffer.from(sums.stats.g.buffer, sums.stats.g.byteOffset, sums.stats.g.byteLength).equals(
+          Buffer.from(total.stats.g.buffer, total.stats.g.byteOffset, total.stats.g.byteLength),
+        ),
+      ).toBe(true);
+      expect(Array.from(sums.stats.c)).toEqual(Array.from(total.stats.c));
+    }
+  });
+
   it('refuses to add the sums of different fits, and to use sums of another fit', async () => {
     const { ctx, total } = await reduced(1);
     const other = await reduced(1, { hp: undefined, choices: { ...DEFAULT_CHOICES, longWeight: 0.3 } });
