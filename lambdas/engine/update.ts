@@ -99,7 +99,7 @@ export class ColumnFacts {
   private rows = 0;
 
   add(c: InteractionColumns): void {
-    if (this.rows === 0 && this.count.length === 0) {
+    if (this.count.length === 0) {
       this.itemIds = c.itemIds;
       this.count = new Float64Array(c.itemIds.length);
       this.first = new Float64Array(c.itemIds.length);
